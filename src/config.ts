@@ -1,0 +1,500 @@
+// The only reader of process.env and of the policy file. Everything is validated with zod once, at start-up,
+// and handed around frozen: a bad value stops Heed with one message naming the variable (or the key path in the
+// policy file) and how to fix it.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { AppError } from './errors.ts';
+
+// ---------------------------------------------------------------- environment
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const optionalString = (schema: z.ZodString) => z.preprocess(emptyToUndefined, schema.optional());
+
+export const ZEnv = z.object({
+  SLACK_BOT_TOKEN: optionalString(z.string().regex(/^xoxb-/, 'must be a bot token starting with "xoxb-"')),
+  SLACK_SIGNING_SECRET: optionalString(z.string().min(8, 'looks too short for a signing secret')),
+  SLACK_APP_TOKEN: optionalString(z.string().regex(/^xapp-/, 'must be an app-level token starting with "xapp-"')),
+  HUBSPOT_ACCESS_TOKEN: optionalString(z.string().min(8, 'looks too short for a private-app access token')),
+  HUBSPOT_CLIENT_SECRET: optionalString(z.string().min(8, 'looks too short for a client secret')),
+  HUBSPOT_API_URL: z.preprocess(emptyToUndefined, z.url().default('https://api.hubapi.com')),
+  SLACK_API_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .url()
+      .default('https://slack.com/api/')
+      .transform((url) => (url.endsWith('/') ? url : `${url}/`)),
+  ),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .default('file:./data/heed.db')
+      .refine(
+        (url) => /^(file:|postgres(ql)?:\/\/)/.test(url),
+        'must start with file: (SQLite) or postgres:// (PostgreSQL)',
+      ),
+  ),
+  HEED_CONFIG: z.preprocess(emptyToUndefined, z.string().default('./heed.config.json')),
+  PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  LOG_LEVEL: z.preprocess(
+    (value) => (typeof value === 'string' ? emptyToUndefined(value.toLowerCase()) : value),
+    z.enum(LOG_LEVELS).default('info'),
+  ),
+});
+export type TEnv = z.infer<typeof ZEnv>;
+
+/** How to fix each variable, for start-up errors. */
+const ENV_FIXES: Record<keyof TEnv, string> = {
+  SLACK_BOT_TOKEN: 'copy the Bot User OAuth Token (xoxb-…) from your Slack app’s "OAuth & Permissions" page',
+  SLACK_SIGNING_SECRET: 'copy the Signing Secret from your Slack app’s "Basic Information" page',
+  SLACK_APP_TOKEN:
+    'create an app-level token with connections:write under "Basic Information" (xapp-…), or unset it for HTTP mode',
+  HUBSPOT_ACCESS_TOKEN:
+    'create a HubSpot private app (Settings → Integrations → Private apps) and copy its access token',
+  HUBSPOT_CLIENT_SECRET: 'copy the client secret from your HubSpot app’s Auth page, or unset it to disable webhooks',
+  HUBSPOT_API_URL: 'use a full URL such as https://api.hubapi.com, or unset it',
+  SLACK_API_URL: 'use a full URL such as https://slack.com/api/, or unset it',
+  DATABASE_URL: 'use file:./data/heed.db for SQLite or postgres://user:pass@host:5432/heed for PostgreSQL',
+  HEED_CONFIG: 'point it at your policy file (JSON), e.g. ./heed.config.json',
+  PORT: 'use a port number between 0 and 65535',
+  LOG_LEVEL: `use one of ${LOG_LEVELS.join(', ')}`,
+};
+
+export function parseEnv(env: NodeJS.ProcessEnv): TEnv {
+  const result = ZEnv.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const name = String(issue.path[0]) as keyof TEnv;
+  // Never echo the value: it may be a secret.
+  throw new AppError('ENV_INVALID', `Environment variable ${name} is invalid: ${issue.message}.`, {
+    fix: ENV_FIXES[name] ?? 'correct or unset it',
+  });
+}
+
+/** For commands that need a variable the environment may omit (e.g. `heed sync` needs the HubSpot token). */
+export function requireEnv<K extends keyof TEnv>(env: TEnv, name: K, purpose: string): NonNullable<TEnv[K]> {
+  const value = env[name];
+  if (value === undefined || value === null) {
+    throw new AppError('ENV_MISSING', `Environment variable ${name} is not set; it is needed ${purpose}.`, {
+      fix: ENV_FIXES[name],
+    });
+  }
+  return value as NonNullable<TEnv[K]>;
+}
+
+// ---------------------------------------------------------------- policy file
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type TWeekday = (typeof WEEKDAYS)[number];
+
+const ZClockTime = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a time "HH:MM" (00:00–24:00)');
+const ZSlot = z
+  .tuple([ZClockTime, ZClockTime])
+  .refine(([from, to]) => from !== to, 'a slot must not start and end at the same time');
+const ZDate = z.iso.date('must be a date "YYYY-MM-DD"');
+
+/** Business-time durations: minutes, hours and business days, e.g. "90m", "4h", "1h30m", "3d". */
+export const DURATION_PATTERN = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$/;
+export type TDuration = { readonly days: number; readonly minutes: number; readonly text: string };
+
+export function parseDuration(text: string): TDuration | undefined {
+  const match = DURATION_PATTERN.exec(text.trim());
+  if (!match || text.trim() === '') return undefined;
+  const [, d, h, m] = match;
+  const days = Number(d ?? 0);
+  const minutes = Number(h ?? 0) * 60 + Number(m ?? 0);
+  if (days === 0 && minutes === 0) return undefined;
+  return { days, minutes, text: text.trim() };
+}
+
+const ZDuration = z.string().transform((text, ctx) => {
+  const duration = parseDuration(text);
+  if (!duration) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not a duration: use minutes, hours or business days like "90m", "4h", "1h30m", "3d"`,
+    });
+    return z.NEVER;
+  }
+  return duration;
+});
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const toMinutes = (time: string) => Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));
+
+const ZHours = z.strictObject(
+  Object.fromEntries(WEEKDAYS.map((day) => [day, z.array(ZSlot).optional()])) as Record<
+    TWeekday,
+    z.ZodOptional<z.ZodArray<typeof ZSlot>>
+  >,
+);
+
+const ZCalendar = z
+  .strictObject({
+    timezone: z.string().refine(isTimeZone, 'is not an IANA time zone (e.g. "Europe/Berlin", "America/New_York")'),
+    hours: ZHours,
+    holidays: z.array(ZDate).default([]),
+    /** An iCalendar (.ics) file of holidays, relative to the policy file. */
+    holidaysFile: z.string().optional(),
+  })
+  .superRefine((calendar, ctx) => {
+    // Minutes of the week each slot covers; a slot whose end is not after its start runs past midnight.
+    const week: { day: TWeekday; index: number; from: number; to: number }[] = [];
+    WEEKDAYS.forEach((day, dayIndex) => {
+      for (const [index, [from, to]] of (calendar.hours[day] ?? []).entries()) {
+        const start = dayIndex * 1440 + toMinutes(from);
+        const end = dayIndex * 1440 + toMinutes(to) + (toMinutes(to) <= toMinutes(from) ? 1440 : 0);
+        week.push({ day, index, from: start, to: end });
+      }
+    });
+    const total = 7 * 1440;
+    for (let i = 0; i < week.length; i++) {
+      for (let j = 0; j < i; j++) {
+        const a = week[i]!;
+        const b = week[j]!;
+        // Compare on the weekly circle, so Sunday-night slots running into Monday are checked too.
+        const overlaps = [-total, 0, total].some((shift) => a.from < b.to + shift && b.from + shift < a.to);
+        if (overlaps) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['hours', a.day, a.index],
+            message: `overlaps hours.${b.day}[${b.index}]: working slots must not overlap`,
+          });
+        }
+      }
+    }
+    if (week.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['hours'], message: 'a calendar needs at least one working slot' });
+    }
+  });
+
+const ZTeamName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/i, 'use letters, digits, "-" or "_" (it is typed in slash commands)');
+const ZChannel = z
+  .string()
+  .regex(/^([CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]*)$/, 'must be a Slack channel id like "C0123ABCD" (or "#name")');
+const ZSlackUser = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like "U0123ABCD"');
+
+const ZTeam = z.strictObject({
+  name: ZTeamName,
+  channel: ZChannel,
+  escalationChannel: ZChannel.optional(),
+  hubspotTeamIds: z.array(z.string().min(1)).default([]),
+  pipelines: z.array(z.string().min(1)).default([]),
+  /** HubSpot owner ids or emails whose tickets this team takes. */
+  owners: z.array(z.string().min(1)).default([]),
+  calendar: z.string().default('default'),
+  digest: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      time: ZClockTime.default('09:00'),
+      days: z.array(z.enum(WEEKDAYS)).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+    })
+    .default({ enabled: true, time: '09:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] }),
+  weeklyReport: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      day: z.enum(WEEKDAYS).default('mon'),
+      time: ZClockTime.default('09:00'),
+    })
+    .default({ enabled: true, day: 'mon', time: '09:00' }),
+  /** Outside working time nudges wait (urgent priority excepted). */
+  quietHours: z.boolean().default(true),
+  /** Who may change shared state from Slack (`/digest post`, snoozing someone else's ticket). Empty: every member. */
+  allowedUsers: z.array(ZSlackUser).default([]),
+  allowedUserGroup: z
+    .string()
+    .regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id like "S0123ABCD"')
+    .optional(),
+});
+
+const ZWhen = z.strictObject({
+  priority: z.array(z.string().min(1)).optional(),
+  pipeline: z.array(z.string().min(1)).optional(),
+  team: z.array(z.string().min(1)).optional(),
+  category: z.array(z.string().min(1)).optional(),
+  source: z.array(z.string().min(1)).optional(),
+});
+
+const ZSlaRule = z.strictObject({
+  name: z.string().min(1),
+  when: ZWhen.optional(),
+  firstResponse: ZDuration.optional(),
+  nextResponse: ZDuration.optional(),
+  resolution: ZDuration.optional(),
+  /** Fraction of the target used at which a clock is "at risk". */
+  warnAt: z.number().gt(0).lt(1).default(0.75),
+  /** Escalate to the escalation channel when breached by more than this fraction of the target. */
+  escalateAfter: z.number().min(0).default(0.5),
+});
+
+const ZFeedback = z.strictObject({
+  NPS: z.strictObject({ atMost: z.number().min(0).max(10) }).default({ atMost: 6 }),
+  CSAT: z.strictObject({ atMost: z.number().min(0).max(5) }).default({ atMost: 2 }),
+  CES: z.strictObject({ atLeast: z.number().min(1).max(7) }).default({ atLeast: 5 }),
+  followUpWithin: ZDuration.default(parseDuration('1d')!),
+  /** Any answer with a comment needs a follow-up too: criticism is worth more than praise. */
+  commentsCount: z.boolean().default(true),
+});
+
+const ZPolicy = z
+  .strictObject({
+    $schema: z.string().optional(),
+    calendars: z.record(z.string().min(1), ZCalendar),
+    teams: z.array(ZTeam).min(1, 'at least one team is needed'),
+    sla: z.array(ZSlaRule).min(1, 'at least one SLA rule is needed'),
+    feedback: ZFeedback.default(ZFeedback.parse({})),
+    waitingOnCustomerStages: z.array(z.string().min(1)).default([]),
+    people: z.record(z.email('must be an email address'), ZSlackUser).default({}),
+    engine: z
+      .strictObject({
+        /** Use HubSpot's own SLA due dates where the ticket has them; disagreements are logged. */
+        useHubspotSla: z.boolean().default(false),
+        /** A customer message shorter than this (when its text is known) does not restart the next-response clock. */
+        substantiveReplyMinLength: z.number().int().min(0).default(20),
+      })
+      .default({ useHubspotSla: false, substantiveReplyMinLength: 20 }),
+    sync: z
+      .strictObject({
+        intervalMinutes: z.number().int().min(1).max(1440).default(5),
+        /** HubSpot requests per 10 s: 100 for Free/Starter, 190 for Pro/Enterprise, 250 with a capacity pack. */
+        requestsPer10s: z.number().int().min(1).max(1000).default(100),
+        searchPerSecond: z.number().min(0.1).max(5).default(4),
+      })
+      .default({ intervalMinutes: 5, requestsPer10s: 100, searchPerSecond: 4 }),
+    schedules: z
+      .strictObject({
+        evaluateCron: z.string().default('* * * * *'),
+        /** A digest missed while every replica was down is still sent this long after its time, marked late. */
+        digestGraceHours: z.number().min(0).max(24).default(3),
+      })
+      .default({ evaluateCron: '* * * * *', digestGraceHours: 3 }),
+    operations: z
+      .strictObject({
+        retentionDays: z.number().int().min(1).default(180),
+        /** /readyz fails when the last successful sync is older than this. */
+        readyMaxSyncAgeMinutes: z.number().int().min(1).default(30),
+      })
+      .default({ retentionDays: 180, readyMaxSyncAgeMinutes: 30 }),
+  })
+  .superRefine((policy, ctx) => {
+    const names = new Set<string>();
+    policy.teams.forEach((team, index) => {
+      if (!(team.calendar in policy.calendars)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['teams', index, 'calendar'],
+          message: `unknown calendar "${team.calendar}" (known: ${Object.keys(policy.calendars).join(', ') || 'none'})`,
+        });
+      }
+      if (names.has(team.name.toLowerCase())) {
+        ctx.addIssue({ code: 'custom', path: ['teams', index, 'name'], message: `duplicate team name "${team.name}"` });
+      }
+      names.add(team.name.toLowerCase());
+    });
+    const ruleNames = new Set<string>();
+    policy.sla.forEach((rule, index) => {
+      if (ruleNames.has(rule.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sla', index, 'name'],
+          message: `duplicate SLA rule name "${rule.name}"`,
+        });
+      }
+      ruleNames.add(rule.name);
+      if (!rule.firstResponse && !rule.nextResponse && !rule.resolution) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sla', index],
+          message: 'an SLA rule needs at least one of firstResponse, nextResponse, resolution',
+        });
+      }
+    });
+  });
+
+export type TPolicy = z.output<typeof ZPolicy>;
+export type TPolicyInput = z.input<typeof ZPolicy>;
+export type TTeam = TPolicy['teams'][number];
+export type TSlaRule = TPolicy['sla'][number];
+export type TCalendarConfig = TPolicy['calendars'][string];
+
+/** Used when there is no policy file: one team, Mon–Fri 09:00–17:00 UTC, standard SLAs. */
+export const DEFAULT_POLICY: TPolicyInput = {
+  calendars: {
+    default: {
+      timezone: 'UTC',
+      hours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => [day, [['09:00', '17:00']]])),
+    },
+  },
+  teams: [{ name: 'support', channel: '#support', calendar: 'default' }],
+  sla: [
+    {
+      name: 'urgent',
+      when: { priority: ['URGENT', 'HIGH'] },
+      firstResponse: '1h',
+      nextResponse: '2h',
+      resolution: '8h',
+    },
+    { name: 'standard', firstResponse: '4h', nextResponse: '8h', resolution: '3d' },
+  ],
+};
+
+/** JSON Schema of the policy file, for editors (`heed config-schema`). */
+export function policyJsonSchema(): unknown {
+  return z.toJSONSchema(ZPolicy, { io: 'input', unrepresentable: 'any' });
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    '',
+  );
+}
+
+/** Validates a parsed policy object. `source` names it in messages (usually the file path). */
+export function parsePolicy(
+  raw: unknown,
+  source: string,
+  readIcs: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): TPolicy {
+  const result = ZPolicy.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.slice(0, 5).map((issue) => {
+      const where = formatPath(issue.path) || '(top level)';
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+          : issue.message;
+      return `  ${where}: ${message}`;
+    });
+    throw new AppError('CONFIG_INVALID', `Policy file ${source} is invalid:\n${lines.join('\n')}`, {
+      fix: 'correct the key named above; `heed config-schema` prints the JSON Schema your editor can check the file against',
+    });
+  }
+  const policy = result.data;
+  for (const [name, calendar] of Object.entries(policy.calendars)) {
+    if (!calendar.holidaysFile) continue;
+    const path = resolve(dirname(source), calendar.holidaysFile);
+    let text: string;
+    try {
+      text = readIcs(path);
+    } catch (error) {
+      throw new AppError(
+        'CONFIG_INVALID',
+        `Policy file ${source}: calendars.${name}.holidaysFile cannot be read (${path}).`,
+        {
+          fix: 'point holidaysFile at an iCalendar (.ics) file, relative to the policy file',
+          cause: error,
+        },
+      );
+    }
+    const dates = parseIcsDates(text);
+    if (dates.length === 0) {
+      throw new AppError(
+        'CONFIG_INVALID',
+        `Policy file ${source}: calendars.${name}.holidaysFile has no VEVENT dates (${path}).`,
+        {
+          fix: 'use an .ics file with all-day events (DTSTART;VALUE=DATE:YYYYMMDD)',
+        },
+      );
+    }
+    calendar.holidays = [...new Set([...calendar.holidays, ...dates])].sort();
+  }
+  return policy;
+}
+
+/**
+ * Dates of the VEVENTs in an iCalendar file (all-day events; multi-day events expanded, DTEND exclusive).
+ * Kept here, small and dependency-free, because config.ts is the only reader of the policy file and what it names.
+ */
+export function parseIcsDates(text: string): string[] {
+  const unfolded = text.replace(/\r?\n[ \t]/g, '');
+  const dates: string[] = [];
+  for (const block of unfolded.split(/BEGIN:VEVENT/).slice(1)) {
+    const body = block.split(/END:VEVENT/)[0] ?? '';
+    const start = /^DTSTART[^:\n]*:(\d{8})/m.exec(body)?.[1];
+    if (!start) continue;
+    const end = /^DTEND[^:\n]*:(\d{8})/m.exec(body)?.[1];
+    const toIso = (d: string) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
+    const first = new Date(`${toIso(start)}T00:00:00Z`);
+    const last = end ? new Date(`${toIso(end)}T00:00:00Z`) : new Date(first.getTime() + 86_400_000);
+    for (let day = first; day < last && dates.length < 10_000; day = new Date(day.getTime() + 86_400_000)) {
+      dates.push(day.toISOString().slice(0, 10));
+    }
+  }
+  return dates;
+}
+
+// ---------------------------------------------------------------- everything together
+
+export type Config = {
+  readonly env: Readonly<TEnv>;
+  readonly policy: Readonly<TPolicy>;
+  /** Where the policy came from: the file path, or 'default' when there was no file. */
+  readonly policySource: string;
+  /** Things worth telling the person at start-up (e.g. "no policy file, using defaults"). */
+  readonly notices: readonly string[];
+};
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+export type LoadConfigOptions = {
+  env?: NodeJS.ProcessEnv;
+  /** Overrides HEED_CONFIG (the CLI's --config flag). */
+  policyPath?: string;
+  readFile?: (path: string) => string;
+  fileExists?: (path: string) => boolean;
+};
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = parseEnv(options.env ?? process.env);
+  const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+  const fileExists = options.fileExists ?? existsSync;
+  const path = options.policyPath ?? env.HEED_CONFIG;
+  const notices: string[] = [];
+  let policy: TPolicy;
+  let policySource = path;
+  if (!fileExists(path)) {
+    policy = parsePolicy(DEFAULT_POLICY, 'default policy');
+    policySource = 'default';
+    notices.push(
+      `No policy file at ${path}: using one team "support" posting to #support, Mon–Fri 09:00–17:00 UTC, standard SLAs. ` +
+        'Create the file (see README, "Configuration") or set HEED_CONFIG.',
+    );
+  } else {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFile(path));
+    } catch (error) {
+      throw new AppError('CONFIG_INVALID', `Policy file ${path} is not valid JSON: ${(error as Error).message}`, {
+        fix: 'fix the JSON syntax (a trailing comma or a missing quote is the usual cause)',
+        cause: error,
+      });
+    }
+    policy = parsePolicy(raw, path, readFile);
+  }
+  return deepFreeze({ env, policy, policySource, notices });
+}
+
+/** Which database a URL selects. */
+export function databaseProvider(url: string): 'sqlite' | 'postgresql' {
+  return /^postgres(ql)?:\/\//.test(url) ? 'postgresql' : 'sqlite';
+}
