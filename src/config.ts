@@ -374,9 +374,11 @@ export function parsePolicy(
     const lines = result.error.issues.slice(0, 5).map((issue) => {
       const where = formatPath(issue.path) || '(top level)';
       const message =
-        issue.code === 'unrecognized_keys'
-          ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-          : issue.message;
+        issue.code === 'invalid_key'
+          ? (issue.issues[0]?.message ?? issue.message)
+          : issue.code === 'unrecognized_keys'
+            ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+            : issue.message;
       return `  ${where}: ${message}`;
     });
     throw new AppError('CONFIG_INVALID', `Policy file ${source} is invalid:\n${lines.join('\n')}`, {

@@ -1,0 +1,36 @@
+// The list of `heed` subcommands. Each command's body lives in its own file; this is where they are registered.
+import { configSchemaCommand } from './config-schema.ts';
+import { doctorCommand } from './doctor.ts';
+import { migrateCommand } from './migrate.ts';
+import { startCommand } from './start.ts';
+
+export type CliIo = { out: (text: string) => void; err: (text: string) => void };
+
+export type CommandContext = {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+  io: CliIo;
+};
+
+export type Command = {
+  name: string;
+  summary: string;
+  usage?: string;
+  description?: string;
+  options?: Record<string, { type: 'string' | 'boolean'; help: string }>;
+  positionals?: { min: number; max: number };
+  run(context: CommandContext): Promise<number>;
+};
+
+export const COMMANDS: Command[] = [
+  startCommand,
+  migrateCommand,
+  doctorCommand,
+  {
+    ...doctorCommand,
+    name: 'demo',
+    summary: 'Try Heed offline (for now: checks this installation, like `heed doctor`)',
+    description: 'Until the offline demo lands, `heed demo` runs the same checks as `heed doctor`.',
+  },
+  configSchemaCommand,
+];

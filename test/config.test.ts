@@ -1,0 +1,237 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parseDuration, parseEnv, parseIcsDates, policyJsonSchema, requireEnv } from '../src/config.ts';
+import { AppError } from '../src/errors.ts';
+
+const FULL = readFileSync(join(import.meta.dirname, 'fixtures', 'config', 'full.json'), 'utf8');
+
+function loadPolicy(policy: unknown, extra: { readFile?: (path: string) => string } = {}) {
+  const text = typeof policy === 'string' ? policy : JSON.stringify(policy);
+  return loadConfig({
+    env: { HEED_CONFIG: '/etc/heed/policy.json' },
+    fileExists: () => true,
+    readFile: (path) => (path === '/etc/heed/policy.json' ? text : (extra.readFile?.(path) ?? '')),
+  });
+}
+
+function errorOf(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected an AppError');
+}
+
+const full = () => JSON.parse(FULL);
+
+describe('environment', () => {
+  it('applies the documented defaults', () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({
+      HUBSPOT_API_URL: 'https://api.hubapi.com',
+      SLACK_API_URL: 'https://slack.com/api/',
+      DATABASE_URL: 'file:./data/heed.db',
+      HEED_CONFIG: './heed.config.json',
+      PORT: 3000,
+      LOG_LEVEL: 'info',
+    });
+    expect(env.SLACK_BOT_TOKEN).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'seventy', /PORT is invalid/, /port number/],
+    ['PORT', '70000', /PORT is invalid/, /port number/],
+    ['DATABASE_URL', 'mysql://x', /DATABASE_URL is invalid/, /file:.*postgres:/],
+    [
+      'SLACK_BOT_TOKEN',
+      'xoxp-user-token-123',
+      /SLACK_BOT_TOKEN is invalid: must be a bot token/,
+      /OAuth & Permissions/,
+    ],
+    ['SLACK_APP_TOKEN', 'abc-123456789', /SLACK_APP_TOKEN is invalid/, /connections:write/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL is invalid/, /fatal, error, warn, info/],
+    ['HUBSPOT_API_URL', 'not a url', /HUBSPOT_API_URL is invalid/, /full URL/],
+  ])('rejects %s=%s naming the variable and the fix', (name, value, message, fix) => {
+    const error = errorOf(() => parseEnv({ [name]: value }));
+    expect(error.code).toBe('ENV_INVALID');
+    expect(error.message).toMatch(message);
+    expect(error.fix).toMatch(fix);
+  });
+
+  it('never echoes a secret value in its message', () => {
+    const error = errorOf(() => parseEnv({ SLACK_BOT_TOKEN: 'xoxp-very-secret-value' }));
+    expect(error.describe()).not.toContain('very-secret');
+  });
+
+  it('selects PostgreSQL from postgres:// and postgresql:// URLs', () => {
+    expect(parseEnv({ DATABASE_URL: 'postgres://u:p@h/db' }).DATABASE_URL).toBe('postgres://u:p@h/db');
+    expect(parseEnv({ DATABASE_URL: 'postgresql://u:p@h/db' }).DATABASE_URL).toBe('postgresql://u:p@h/db');
+  });
+
+  it('normalises the Slack API URL to end with a slash and treats empty values as unset', () => {
+    expect(parseEnv({ SLACK_API_URL: 'http://127.0.0.1:9000/api', SLACK_BOT_TOKEN: '' })).toMatchObject({
+      SLACK_API_URL: 'http://127.0.0.1:9000/api/',
+      SLACK_BOT_TOKEN: undefined,
+    });
+  });
+
+  it('names a missing variable a command needs', () => {
+    const error = errorOf(() => requireEnv(parseEnv({}), 'HUBSPOT_ACCESS_TOKEN', 'to sync from HubSpot'));
+    expect(error.code).toBe('ENV_MISSING');
+    expect(error.message).toBe(
+      'Environment variable HUBSPOT_ACCESS_TOKEN is not set; it is needed to sync from HubSpot.',
+    );
+    expect(error.fix).toMatch(/private app/);
+  });
+});
+
+describe('policy file', () => {
+  it('accepts the documented example and fills in defaults', () => {
+    const config = loadPolicy(FULL);
+    expect(config.policySource).toBe('/etc/heed/policy.json');
+    expect(config.notices).toEqual([]);
+    const [team] = config.policy.teams;
+    expect(team).toMatchObject({
+      name: 'support',
+      channel: 'C0SUPPORT',
+      escalationChannel: 'C0LEADS',
+      calendar: 'default',
+      owners: [],
+    });
+    expect(config.policy.sla[0]).toMatchObject({ name: 'urgent', warnAt: 0.75, escalateAfter: 0.5 });
+    expect(config.policy.sla[0]!.firstResponse).toEqual({ days: 0, minutes: 60, text: '1h' });
+    expect(config.policy.sla[1]!.resolution).toEqual({ days: 3, minutes: 0, text: '3d' });
+    expect(config.policy.feedback.followUpWithin).toEqual({ days: 1, minutes: 0, text: '1d' });
+    expect(config.policy.sync).toEqual({ intervalMinutes: 5, requestsPer10s: 100, searchPerSecond: 4 });
+    expect(Object.isFrozen(config.policy.teams[0])).toBe(true);
+  });
+
+  it('starts with one default team and standard SLAs when the file is missing, and says so', () => {
+    const config = loadConfig({ env: { HEED_CONFIG: './nowhere.json' }, fileExists: () => false });
+    expect(config.policySource).toBe('default');
+    expect(config.policy.teams.map((t) => t.name)).toEqual(['support']);
+    expect(config.policy.sla.map((r) => r.name)).toEqual(['urgent', 'standard']);
+    expect(config.notices[0]).toMatch(/No policy file at \.\/nowhere\.json: using one team "support"/);
+  });
+
+  type Case = [string, (policy: ReturnType<typeof full>) => void, RegExp];
+  const cases: Case[] = [
+    ['an unknown top-level key', (p) => (p.colour = 'blue'), /\(top level\): unknown key "colour"/],
+    ['an unknown team key', (p) => (p.teams[0].chanel = 'C1'), /teams\[0\]: unknown key "chanel"/],
+    ['an unknown calendar key', (p) => (p.calendars.default.tz = 'UTC'), /calendars\.default: unknown key "tz"/],
+    [
+      'overlapping hours',
+      (p) => p.calendars.default.hours.tue.push(['11:00', '14:00']),
+      /calendars\.default\.hours\.tue\[2\]: overlaps hours\.tue\[0\]/,
+    ],
+    [
+      'a past-midnight slot overlapping the next morning',
+      (p) => (p.calendars.night.hours.sat = [['05:00', '07:00']]),
+      /calendars\.night\.hours\.sat\[0\]: overlaps hours\.fri\[0\]/,
+    ],
+    [
+      'an unknown time zone',
+      (p) => (p.calendars.default.timezone = 'Europe/Atlantis'),
+      /calendars\.default\.timezone: is not an IANA time zone/,
+    ],
+    [
+      'an unknown calendar name',
+      (p) => (p.teams[0].calendar = 'weekend'),
+      /teams\[0\]\.calendar: unknown calendar "weekend" \(known: default, night\)/,
+    ],
+    [
+      'an invalid duration',
+      (p) => (p.sla[1].resolution = '3 days'),
+      /sla\[1\]\.resolution: "3 days" is not a duration/,
+    ],
+    ['a zero duration', (p) => (p.sla[0].firstResponse = '0h'), /sla\[0\]\.firstResponse: "0h" is not a duration/],
+    [
+      'an invalid time',
+      (p) => (p.calendars.default.hours.mon = [['9am', '17:00']]),
+      /calendars\.default\.hours\.mon\[0\]\[0\]: must be a time/,
+    ],
+    [
+      'an invalid holiday',
+      (p) => (p.calendars.default.holidays = ['25.12.2026']),
+      /calendars\.default\.holidays\[0\]: must be a date/,
+    ],
+    ['a bad channel id', (p) => (p.teams[0].channel = 'support'), /teams\[0\]\.channel: must be a Slack channel id/],
+    [
+      'a bad Slack user in people',
+      (p) => (p.people['agent@example.com'] = 'agent'),
+      /people\.agent@example\.com: must be a Slack user id/,
+    ],
+    ['a non-email key in people', (p) => (p.people.agent = 'U0AGENT'), /people\.agent: must be an email address/],
+    ['no teams', (p) => (p.teams = []), /teams: at least one team is needed/],
+    ['a rule with no targets', (p) => p.sla.push({ name: 'empty' }), /sla\[2\]: an SLA rule needs at least one of/],
+    ['warnAt out of range', (p) => (p.sla[0].warnAt = 1.5), /sla\[0\]\.warnAt/],
+    ['duplicate team names', (p) => p.teams.push({ ...p.teams[0] }), /teams\[1\]\.name: duplicate team name "support"/],
+  ];
+  it.each(cases)('rejects %s with the path of the offending key', (_name, mutate, expected) => {
+    const policy = full();
+    mutate(policy);
+    const error = errorOf(() => loadPolicy(policy));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toMatch(/^Policy file \/etc\/heed\/policy\.json is invalid:/);
+    expect(error.message).toMatch(expected);
+    expect(error.fix).toMatch(/heed config-schema/);
+  });
+
+  it('rejects a file that is not JSON', () => {
+    const error = errorOf(() => loadPolicy('{ "teams": [ }'));
+    expect(error.message).toMatch(/Policy file \/etc\/heed\/policy\.json is not valid JSON/);
+  });
+
+  it('merges holidays from an iCalendar file next to the policy file', () => {
+    const policy = full();
+    policy.calendars.default.holidaysFile = 'holidays.ics';
+    const ics = [
+      'BEGIN:VCALENDAR',
+      'BEGIN:VEVENT',
+      'DTSTART;VALUE=DATE:20261224',
+      'DTEND;VALUE=DATE:20261227',
+      'SUMMARY:Christmas',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'DTSTART;VALUE=DATE:20270101',
+      'SUMMARY:New Year',
+      'END:VEVENT',
+      'END:VCALENDAR',
+    ].join('\r\n');
+    const config = loadPolicy(policy, { readFile: (path) => (path === '/etc/heed/holidays.ics' ? ics : '') });
+    expect(config.policy.calendars.default!.holidays).toEqual(['2026-12-24', '2026-12-25', '2026-12-26', '2027-01-01']);
+  });
+
+  it('prints a JSON Schema that an editor can use', () => {
+    const schema = policyJsonSchema() as { properties: Record<string, unknown>; required: string[] };
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['calendars', 'teams', 'sla', 'feedback', 'waitingOnCustomerStages', 'people']),
+    );
+    expect(schema.required).toEqual(expect.arrayContaining(['calendars', 'teams', 'sla']));
+  });
+});
+
+describe('durations and iCalendar', () => {
+  it.each([
+    ['90m', { days: 0, minutes: 90 }],
+    ['4h', { days: 0, minutes: 240 }],
+    ['1h30m', { days: 0, minutes: 90 }],
+    ['3d', { days: 3, minutes: 0 }],
+    ['1d4h', { days: 1, minutes: 240 }],
+  ])('parses %s', (text, expected) => {
+    expect(parseDuration(text)).toMatchObject(expected);
+  });
+
+  it.each(['', '0m', '4', 'h', '1.5h', '4 h', '-1h', '1w'])('rejects %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+
+  it('reads folded lines and date-time starts', () => {
+    expect(parseIcsDates('BEGIN:VEVENT\r\nDTSTART:20260501T000000Z\r\nSUMMARY:May\r\n Day\r\nEND:VEVENT')).toEqual([
+      '2026-05-01',
+    ]);
+  });
+});
