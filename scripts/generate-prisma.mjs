@@ -18,11 +18,17 @@ if (derived === source || !derived.includes('"./postgresql"')) {
   throw new Error('generate-prisma: could not derive the PostgreSQL schema (provider/output lines changed?)');
 }
 mkdirSync(dirname(postgresSchema), { recursive: true });
-writeFileSync(postgresSchema, `// GENERATED from prisma/schema.prisma by scripts/generate-prisma.mjs — do not edit.\n${derived}`);
+writeFileSync(
+  postgresSchema,
+  `// GENERATED from prisma/schema.prisma by scripts/generate-prisma.mjs — do not edit.\n${derived}`,
+);
 
 const prisma = join(root, 'node_modules', 'prisma', 'build', 'index.js');
 const env = { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: '/bin/false', PRISMA_HIDE_UPDATE_MESSAGE: '1' };
 for (const schema of [sqliteSchema, postgresSchema]) {
-  execFileSync(process.execPath, [prisma, 'generate', '--schema', schema], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [prisma, 'generate', '--schema', schema], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 console.log('generate-prisma: clients written to src/generated/{sqlite,postgresql}');
