@@ -10,5 +10,6 @@ export default defineConfig({
     // Tests share one PostgreSQL server (each file gets its own database) and SQLite files in tmp.
     pool: 'forks',
     setupFiles: ['test/support/setup.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

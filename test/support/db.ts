@@ -9,8 +9,14 @@ import { type Db, openDatabase } from '../../src/db/client.ts';
 
 export type TestProvider = 'sqlite' | 'postgresql';
 
-/** The providers to run database tests on: `describe.each(testProviders())(...)`. */
+/**
+ * The providers to run database tests on: `describe.each(testProviders())(...)`.
+ * SQLite alone by default; both when HEED_TEST_PG_URL names a server; HEED_TEST_DATABASE=postgresql
+ * (CI's second pass) or =sqlite picks one.
+ */
 export function testProviders(): TestProvider[] {
+  const only = process.env.HEED_TEST_DATABASE;
+  if (only === 'sqlite' || only === 'postgresql') return [only];
   return process.env.HEED_TEST_PG_URL ? ['sqlite', 'postgresql'] : ['sqlite'];
 }
 
