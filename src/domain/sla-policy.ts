@@ -1,0 +1,71 @@
+// Which SLA rule governs a ticket: the first rule whose `when` matches, in policy order, so specific rules
+// go first and a catch-all (no `when`) last. Evaluated on every run, so a changed priority, team or policy
+// file applies to open tickets at once.
+import type { TBusinessDuration } from './duration.ts';
+import type { ClockName } from './flag.ts';
+
+export interface TSlaWhen {
+  readonly priority?: readonly string[];
+  readonly pipeline?: readonly string[];
+  readonly team?: readonly string[];
+  readonly category?: readonly string[];
+  readonly source?: readonly string[];
+}
+
+export interface TSlaRuleSpec {
+  readonly name: string;
+  readonly when?: TSlaWhen;
+  readonly firstResponse?: TBusinessDuration;
+  readonly nextResponse?: TBusinessDuration;
+  readonly resolution?: TBusinessDuration;
+  /** Fraction of the target used at which a clock is at risk. */
+  readonly warnAt: number;
+  /** Escalate when breached by more than this fraction of the target. */
+  readonly escalateAfter: number;
+}
+
+/** The ticket attributes rules can match on. */
+export interface TSlaSubject {
+  readonly priority: string | null;
+  readonly pipelineId: string | null;
+  /** Heed team name (see team-assignment.ts). */
+  readonly team: string | null;
+  /** HubSpot's multi-checkbox value: categories joined by ";". */
+  readonly category: string | null;
+  readonly source: string | null;
+}
+
+const norm = (value: string) => value.trim().toLowerCase();
+
+function matchesList(allowed: readonly string[] | undefined, values: readonly string[]): boolean {
+  // An absent or empty list does not constrain; HubSpot enum values are compared case-insensitively.
+  if (!allowed || allowed.length === 0) return true;
+  const wanted = new Set(allowed.map(norm));
+  return values.some((value) => wanted.has(norm(value)));
+}
+
+const one = (value: string | null): string[] => (value ? [value] : []);
+
+export function ruleMatches(rule: Pick<TSlaRuleSpec, 'when'>, subject: TSlaSubject): boolean {
+  const when = rule.when;
+  if (!when) return true;
+  return (
+    matchesList(when.priority, one(subject.priority)) &&
+    matchesList(when.pipeline, one(subject.pipelineId)) &&
+    matchesList(when.team, one(subject.team)) &&
+    matchesList(when.category, subject.category ? subject.category.split(';').filter(Boolean) : []) &&
+    matchesList(when.source, one(subject.source))
+  );
+}
+
+/** The first matching rule, or undefined when none does (then the ticket has no SLA clocks). */
+export function selectSlaRule<R extends Pick<TSlaRuleSpec, 'when'>>(
+  rules: readonly R[],
+  subject: TSlaSubject,
+): R | undefined {
+  return rules.find((rule) => ruleMatches(rule, subject));
+}
+
+export function ruleTarget(rule: TSlaRuleSpec, clock: ClockName): TBusinessDuration | undefined {
+  return rule[clock];
+}
