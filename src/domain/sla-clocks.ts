@@ -1,0 +1,434 @@
+// The three SLA clocks of a ticket at one instant, each reported separately:
+// - firstResponse: from creation until the first agent reply (closing without a reply also ends it).
+// - nextResponse: from the first substantive customer message after the last agent reply, until the next
+//   agent reply. The earliest unanswered message starts it, so a customer's "any news?" cannot reset a
+//   clock in the team's favour; messages that only say thanks do not start it at all (substantive.ts).
+// - resolution: from creation until the ticket is closed; reopening resumes it where it stopped (time spent
+//   closed does not count) and starts a new cycle, so the escalation ladder starts afresh.
+// Time in a waiting-on-customer stage pauses nextResponse and resolution.
+//
+// Facts dated after `now` are ignored (not yet happened), which makes every result a function of what was
+// known at `now`: the same inputs at the same instant always give the same answer.
+import {
+  addBusinessMs,
+  type BusinessCalendar,
+  businessMsBetween,
+  durationMs,
+  normalizeIntervals,
+  type TInterval,
+} from './calendar.ts';
+import type { TBusinessDuration } from './duration.ts';
+import type { ClockName, ClockStateName } from './flag.ts';
+import { isSubstantive } from './substantive.ts';
+
+export interface TTicketFacts {
+  readonly id: string;
+  readonly createdAt: Date;
+  readonly isClosed: boolean;
+  readonly closedAt: Date | null;
+  readonly reopenedAt: Date | null;
+  readonly firstAgentReplyAt: Date | null;
+  readonly lastCustomerMessageAt: Date | null;
+  readonly lastAgentMessageAt: Date | null;
+  readonly stageId: string | null;
+  readonly stageEnteredAt: Date | null;
+  readonly hsFirstResponseDueAt: Date | null;
+  readonly hsNextResponseDueAt: Date | null;
+  readonly hsCloseDueAt: Date | null;
+}
+
+export interface TStagePeriod {
+  readonly stageId: string;
+  readonly enteredAt: Date;
+  readonly exitedAt: Date | null;
+}
+
+export interface TTicketMessage {
+  /** HubSpot's INCOMING (customer) or OUTGOING (agent); compared case-insensitively. */
+  readonly direction: string;
+  readonly createdAt: Date;
+  readonly text: string | null;
+}
+
+/** The clock as last stored, so cycles keep their numbers between runs. */
+export interface TPreviousClock {
+  readonly clock: ClockName;
+  readonly cycle: number;
+  readonly startedAt: Date;
+  readonly completedAt: Date | null;
+}
+
+export interface TClockRule {
+  readonly name: string;
+  readonly firstResponse?: TBusinessDuration;
+  readonly nextResponse?: TBusinessDuration;
+  readonly resolution?: TBusinessDuration;
+  readonly warnAt: number;
+}
+
+export interface TClockOptions {
+  readonly waitingStageIds: ReadonlySet<string>;
+  readonly closedStageIds: ReadonlySet<string>;
+  /** Use HubSpot's own due dates where the ticket has them. */
+  readonly useHubspotSla: boolean;
+  readonly substantiveReplyMinLength: number;
+}
+
+export interface TClockResult {
+  readonly clock: ClockName;
+  readonly cycle: number;
+  readonly state: ClockStateName;
+  readonly startedAt: Date;
+  /** When the target is (or was) due. For a paused clock: when it would be due if it resumed now. */
+  readonly dueAt: Date;
+  /** When it reaches `warnAt` of its target (at_risk from then on). */
+  readonly atRiskAt: Date;
+  readonly completedAt: Date | null;
+  readonly targetMinutes: number;
+  readonly usedMinutes: number;
+  /** Business minutes past due (0 when not overdue). */
+  readonly overdueMinutes: number;
+  readonly dueSource: 'heed' | 'hubspot';
+  /** Paused time (waiting on customer, closed), needed to measure business time on this clock later. */
+  readonly pauses: readonly TInterval[];
+}
+
+export interface TDueDisagreement {
+  readonly clock: ClockName;
+  readonly heedDueAt: Date;
+  readonly hubspotDueAt: Date;
+  /** Wall-clock minutes HubSpot's due date is later (positive) or earlier (negative) than Heed's. */
+  readonly differenceMinutes: number;
+}
+
+export interface TTicketClocks {
+  readonly clocks: readonly TClockResult[];
+  /** The most urgent clock (see compareUrgency). */
+  readonly headline: TClockResult | undefined;
+  readonly disagreements: readonly TDueDisagreement[];
+}
+
+export interface TTicketInput {
+  readonly ticket: TTicketFacts;
+  readonly stagePeriods?: readonly TStagePeriod[];
+  readonly messages?: readonly TTicketMessage[];
+  readonly previous?: readonly TPreviousClock[];
+}
+
+const MINUTE = 60_000;
+
+const URGENCY: Record<ClockStateName, number> = { breached: 5, at_risk: 4, running: 3, paused: 2, missed: 1, met: 0 };
+
+/** Sort comparator, most urgent first: state, then the most overdue, then the earliest due. */
+export function compareUrgency(
+  a: Pick<TClockResult, 'state' | 'overdueMinutes' | 'dueAt'>,
+  b: Pick<TClockResult, 'state' | 'overdueMinutes' | 'dueAt'>,
+): number {
+  return (
+    URGENCY[b.state] - URGENCY[a.state] || b.overdueMinutes - a.overdueMinutes || a.dueAt.getTime() - b.dueAt.getTime()
+  );
+}
+
+export function urgencyRank(state: ClockStateName): number {
+  return URGENCY[state];
+}
+
+interface ClockSpan {
+  readonly cycle: number;
+  readonly start: number;
+  readonly completedAt: number | null;
+}
+
+function isCustomer(message: TTicketMessage): boolean {
+  return message.direction.toUpperCase().startsWith('IN');
+}
+
+function minOf(values: readonly (number | null)[]): number | null {
+  let best: number | null = null;
+  for (const value of values) if (value !== null && (best === null || value < best)) best = value;
+  return best;
+}
+
+function maxOf(values: readonly (number | null)[]): number | null {
+  let best: number | null = null;
+  for (const value of values) if (value !== null && (best === null || value > best)) best = value;
+  return best;
+}
+
+/** Computes every clock the rule defines for one ticket at `now`. */
+export function computeTicketClocks(
+  input: TTicketInput,
+  rule: TClockRule,
+  calendar: BusinessCalendar,
+  options: TClockOptions,
+  now: Date,
+): TTicketClocks {
+  const at = now.getTime();
+  const { ticket } = input;
+  const seen = (date: Date | null): number | null => (date && date.getTime() <= at ? date.getTime() : null);
+  const created = ticket.createdAt.getTime();
+  const messages = (input.messages ?? [])
+    .filter((m) => m.createdAt.getTime() <= at)
+    .slice()
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  const agentTimes = messages.filter((m) => !isCustomer(m)).map((m) => m.createdAt.getTime());
+  const previous = new Map((input.previous ?? []).map((p) => [p.clock, p]));
+
+  // Stage periods as Heed saw them, plus the current stage if no period records it yet.
+  const periods = (input.stagePeriods ?? []).filter((p) => p.enteredAt.getTime() <= at);
+  const entered = seen(ticket.stageEnteredAt);
+  if (ticket.stageId && entered !== null && !periods.some((p) => p.enteredAt.getTime() === entered)) {
+    periods.push({ stageId: ticket.stageId, enteredAt: new Date(entered), exitedAt: null });
+  }
+  const spans = (ids: ReadonlySet<string>): TInterval[] =>
+    periods
+      .filter((p) => ids.has(p.stageId))
+      .map((p) => ({ start: p.enteredAt.getTime(), end: Math.min(seen(p.exitedAt) ?? at, at) }));
+  const waiting = spans(options.waitingStageIds);
+  const closedSpans = spans(options.closedStageIds);
+
+  const closeTime = ticket.isClosed ? (seen(ticket.closedAt) ?? entered ?? created) : null;
+  const isClosedNow = closeTime !== null;
+  const reopened = seen(ticket.reopenedAt);
+  const lastClosed = seen(ticket.closedAt);
+  // Without stage history, HubSpot's closed/reopened dates still tell one closed period.
+  if (!isClosedNow && reopened !== null && lastClosed !== null && reopened > lastClosed && closedSpans.length === 0) {
+    closedSpans.push({ start: lastClosed, end: reopened });
+  }
+  const waitingNow = periods.some(
+    (p) => options.waitingStageIds.has(p.stageId) && seen(p.exitedAt) === null && p.enteredAt.getTime() <= at,
+  );
+
+  const results: TClockResult[] = [];
+  const disagreements: TDueDisagreement[] = [];
+  const run = (
+    clock: ClockName,
+    target: TBusinessDuration | undefined,
+    span: ClockSpan | undefined,
+    pauses: TInterval[],
+    pausedNow: boolean,
+    hubspotDue: Date | null,
+  ) => {
+    if (!target || !span) return;
+    const result = evaluateClock({
+      clock,
+      span,
+      target,
+      pauses: normalizeIntervals(pauses),
+      pausedNow,
+      warnAt: rule.warnAt,
+      hubspotDue: hubspotDue?.getTime() ?? null,
+      useHubspot: options.useHubspotSla,
+      calendar,
+      now: at,
+    });
+    results.push(result.clock);
+    if (result.disagreement) disagreements.push(result.disagreement);
+  };
+
+  // First response.
+  const firstReply = minOf([seen(ticket.firstAgentReplyAt), agentTimes.find((t) => t >= created) ?? null]);
+  run(
+    'firstResponse',
+    rule.firstResponse,
+    { cycle: 0, start: created, completedAt: firstReply ?? closeTime },
+    [],
+    false,
+    ticket.hsFirstResponseDueAt,
+  );
+
+  // Next response.
+  const nextSpan = nextResponseSpan({
+    ticket,
+    messages,
+    agentTimes,
+    firstReply,
+    closeTime,
+    previous: previous.get('nextResponse'),
+    minLength: options.substantiveReplyMinLength,
+    seen,
+  });
+  run(
+    'nextResponse',
+    rule.nextResponse,
+    nextSpan,
+    [...waiting, ...closedSpans],
+    waitingNow,
+    ticket.hsNextResponseDueAt,
+  );
+
+  // Resolution: each closed period that was followed by an open stage is a reopening.
+  run(
+    'resolution',
+    rule.resolution,
+    {
+      cycle: countReopenings(periods, options.closedStageIds, closedSpans, seen, isClosedNow),
+      start: created,
+      completedAt: closeTime,
+    },
+    [...waiting, ...closedSpans],
+    waitingNow,
+    ticket.hsCloseDueAt,
+  );
+
+  const headline = results.slice().sort(compareUrgency)[0];
+  return { clocks: results, headline, disagreements };
+}
+
+function countReopenings(
+  periods: readonly TStagePeriod[],
+  closedIds: ReadonlySet<string>,
+  closedSpans: readonly TInterval[],
+  seen: (date: Date | null) => number | null,
+  isClosedNow: boolean,
+): number {
+  const sorted = periods.slice().sort((a, b) => a.enteredAt.getTime() - b.enteredAt.getTime());
+  let count = 0;
+  sorted.forEach((period, index) => {
+    if (!closedIds.has(period.stageId) || seen(period.exitedAt) === null) return;
+    const next = sorted[index + 1];
+    // Moving from one closed stage to another is not a reopening.
+    if (next ? !closedIds.has(next.stageId) : !isClosedNow) count++;
+  });
+  // No stage history: HubSpot's reopened date (turned into a closed span above) tells of one reopening.
+  if (count === 0 && !sorted.some((p) => closedIds.has(p.stageId)) && closedSpans.length > 0 && !isClosedNow) return 1;
+  return count;
+}
+
+function nextResponseSpan(args: {
+  ticket: TTicketFacts;
+  messages: readonly TTicketMessage[];
+  agentTimes: readonly number[];
+  firstReply: number | null;
+  closeTime: number | null;
+  previous: TPreviousClock | undefined;
+  minLength: number;
+  seen: (date: Date | null) => number | null;
+}): ClockSpan | undefined {
+  const { ticket, messages, agentTimes, firstReply, closeTime, previous, minLength, seen } = args;
+  // Until the first reply, the customer's messages are the first-response clock's business.
+  if (firstReply === null) return undefined;
+  const lastAgent = maxOf([seen(ticket.lastAgentMessageAt), agentTimes[agentTimes.length - 1] ?? null, firstReply])!;
+  const customer = messages.filter(isCustomer);
+  const candidates: number[] = customer
+    .filter((m) => m.createdAt.getTime() > lastAgent && isSubstantive(m.text, minLength))
+    .map((m) => m.createdAt.getTime());
+  const lastCustomer = seen(ticket.lastCustomerMessageAt);
+  if (lastCustomer !== null && lastCustomer > lastAgent) {
+    // Known messages were judged above; a message Heed has no text for counts.
+    const known = customer.some((m) => Math.abs(m.createdAt.getTime() - lastCustomer) < 1000);
+    if (!known) candidates.push(lastCustomer);
+  }
+  const prevStart = previous ? previous.startedAt.getTime() : null;
+  if (previous && previous.completedAt === null && prevStart !== null && prevStart > lastAgent) {
+    // The customer was already waiting at the last run; a later message does not move the start.
+    candidates.push(prevStart);
+  }
+  const open = minOf(candidates);
+  if (open !== null) {
+    const cycle = previous ? (prevStart === open ? previous.cycle : previous.cycle + 1) : 0;
+    const completedAt = closeTime !== null ? Math.max(closeTime, open) : null;
+    return { cycle, start: open, completedAt };
+  }
+  if (previous && prevStart !== null) {
+    if (previous.completedAt !== null) {
+      return { cycle: previous.cycle, start: prevStart, completedAt: previous.completedAt.getTime() };
+    }
+    // The cycle that was open at the last run has been answered: by the first agent message after its start.
+    const answer = agentTimes.find((t) => t > prevStart) ?? lastAgent;
+    return { cycle: previous.cycle, start: prevStart, completedAt: Math.max(answer, prevStart) };
+  }
+  // First evaluation: rebuild the last answered cycle from the messages, when Heed has them.
+  const lastAnswer = agentTimes[agentTimes.length - 1];
+  if (lastAnswer === undefined || lastAnswer <= firstReply) return undefined;
+  const before = agentTimes.filter((t) => t < lastAnswer);
+  const since = Math.max(before[before.length - 1] ?? firstReply, firstReply);
+  const asked = customer.find(
+    (m) => m.createdAt.getTime() > since && m.createdAt.getTime() < lastAnswer && isSubstantive(m.text, minLength),
+  );
+  if (!asked) return undefined;
+  return { cycle: 0, start: asked.createdAt.getTime(), completedAt: lastAnswer };
+}
+
+function evaluateClock(args: {
+  clock: ClockName;
+  span: ClockSpan;
+  target: TBusinessDuration;
+  pauses: readonly TInterval[];
+  pausedNow: boolean;
+  warnAt: number;
+  hubspotDue: number | null;
+  useHubspot: boolean;
+  calendar: BusinessCalendar;
+  now: number;
+}): { clock: TClockResult; disagreement?: TDueDisagreement } {
+  const { clock, span, calendar, now } = args;
+  const start = span.start;
+  const completedAt = span.completedAt !== null && span.completedAt <= now ? span.completedAt : null;
+  const end = completedAt ?? now;
+  // Pauses after the clock stopped cannot move its due date (so a met clock's dueAt is stable).
+  const pauses = args.pauses.filter((p) => p.start < end).map((p) => (p.end > end ? { start: p.start, end } : p));
+  // Days resolve to business minutes at the clock's start; pauses then extend the clock minute for minute.
+  const ownTargetMs = durationMs(calendar, start, args.target);
+  const ownDue = addBusinessMs(calendar, start, ownTargetMs, pauses);
+  const fromHubspot = args.useHubspot && args.hubspotDue !== null;
+  const due = fromHubspot ? args.hubspotDue! : ownDue;
+  const targetMs = fromHubspot ? Math.max(0, businessMsBetween(calendar, start, due, pauses)) : ownTargetMs;
+  const used = Math.max(0, businessMsBetween(calendar, start, end, pauses));
+  const atRiskAt = addBusinessMs(calendar, start, Math.round(targetMs * args.warnAt), pauses);
+
+  let state: ClockStateName;
+  let overdue = 0;
+  if (completedAt !== null) {
+    state = completedAt <= due ? 'met' : 'missed';
+    if (state === 'missed') overdue = businessMsBetween(calendar, due, completedAt, pauses);
+  } else if (now > due) {
+    // A pause after the deadline stops the overdue time growing but does not hide the breach.
+    state = 'breached';
+    overdue = businessMsBetween(calendar, due, now, pauses);
+  } else if (args.pausedNow) {
+    state = 'paused';
+  } else if (now >= atRiskAt) {
+    state = 'at_risk';
+  } else {
+    state = 'running';
+  }
+
+  const result: TClockResult = {
+    clock,
+    cycle: span.cycle,
+    state,
+    startedAt: new Date(start),
+    dueAt: new Date(due),
+    atRiskAt: new Date(atRiskAt),
+    completedAt: completedAt === null ? null : new Date(completedAt),
+    targetMinutes: Math.round(targetMs / MINUTE),
+    usedMinutes: Math.floor(used / MINUTE),
+    overdueMinutes: Math.floor(Math.max(0, overdue) / MINUTE),
+    dueSource: fromHubspot ? 'hubspot' : 'heed',
+    pauses,
+  };
+  if (args.hubspotDue !== null && Math.abs(args.hubspotDue - ownDue) >= MINUTE) {
+    return {
+      clock: result,
+      disagreement: {
+        clock,
+        heedDueAt: new Date(ownDue),
+        hubspotDueAt: new Date(args.hubspotDue),
+        differenceMinutes: Math.round((args.hubspotDue - ownDue) / MINUTE),
+      },
+    };
+  }
+  return { clock: result };
+}
+
+/** Business minutes a clock has been overdue since `since` (e.g. a claim), pauses excluded. */
+export function overdueMinutesSince(
+  clock: Pick<TClockResult, 'dueAt' | 'pauses'>,
+  since: Date,
+  calendar: BusinessCalendar,
+  now: Date,
+): number {
+  const from = Math.max(clock.dueAt.getTime(), since.getTime());
+  return Math.max(0, Math.floor(businessMsBetween(calendar, from, now.getTime(), clock.pauses) / MINUTE));
+}
