@@ -1,7 +1,8 @@
 // Composition root: config → database → clients → listeners → schedules → server. Nothing else wires
 // dependencies together; everything below receives what it needs as arguments.
-import type { Config } from './config.ts';
-import { type Db, openDatabase } from './db/client.ts';
+import { type Config, databaseProvider } from './config.ts';
+import { type Db, openDatabase, sqlitePath } from './db/client.ts';
+import { acquireSqliteInstanceLock } from './db/instance-lock.ts';
 import { healthRoute, type Route, startRouteServer } from './http/routes.ts';
 import type { Logger } from './logger.ts';
 
@@ -15,7 +16,12 @@ export type RunningHeed = {
 export async function startHeed(deps: { config: Config; logger: Logger; port?: number }): Promise<RunningHeed> {
   const { config, logger } = deps;
   for (const notice of config.notices) logger.warn(notice);
-  const db = await openDatabase(config.env.DATABASE_URL, { migrate: true });
+  const url = config.env.DATABASE_URL;
+  const instanceLock = databaseProvider(url) === 'sqlite' ? acquireSqliteInstanceLock(sqlitePath(url)) : undefined;
+  const db = await openDatabase(url, { migrate: true }).catch((error: unknown) => {
+    instanceLock?.release();
+    throw error;
+  });
   const routes: Route[] = [healthRoute({ db, logger })];
   const { server, port } = await startRouteServer(routes, deps.port ?? config.env.PORT, logger);
   logger.info({ port, database: db.provider }, 'Heed is listening');
@@ -25,6 +31,7 @@ export async function startHeed(deps: { config: Config; logger: Logger; port?: n
       logger.info('Heed is stopping');
       await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
       await db.close();
+      instanceLock?.release();
       logger.info('Heed stopped');
     })();
     return stopping;

@@ -152,3 +152,25 @@ describe.each(testProviders())('heed on %s', (provider) => {
     expect(output).toMatch(/Heed stopped/);
   });
 });
+
+describe('heed start on SQLite', () => {
+  it('refuses a second process on the same SQLite file with a clear message', async () => {
+    const cwd = workdir();
+    const env = { DATABASE_URL: `file:${join(cwd, 'data', 'heed.db')}`, LOG_LEVEL: 'info' };
+    const first = spawn(process.execPath, [HEED, 'start', '--port', '0'], { cwd, env: baseEnv(env) });
+    try {
+      await new Promise<void>((resolveStarted) => {
+        let output = '';
+        first.stdout.on('data', (chunk) => {
+          output += chunk;
+          if (output.includes('Heed is listening')) resolveStarted();
+        });
+      });
+      const second = await runHeed(['start', '--port', '0'], env, cwd);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain('one process per SQLite file — use PostgreSQL to run replicas');
+    } finally {
+      first.kill('SIGKILL');
+    }
+  });
+});
