@@ -1,4 +1,5 @@
 // The list of `heed` subcommands. Each command's body lives in its own file; this is where they are registered.
+import { backupCommand } from './backup.ts';
 import { configSchemaCommand } from './config-schema.ts';
 import { doctorCommand } from './doctor.ts';
 import { migrateCommand } from './migrate.ts';
@@ -33,4 +34,5 @@ export const COMMANDS: Command[] = [
     description: 'Until the offline demo lands, `heed demo` runs the same checks as `heed doctor`.',
   },
   configSchemaCommand,
+  backupCommand,
 ];

@@ -38,10 +38,20 @@ const listOf = (text: string) =>
 
 export function parseSchemaFile(text: string): TableModel[] {
   const tables: TableModel[] = [];
-  const withoutComments = text.replace(/\/\/.*$/gm, '');
-  for (const match of withoutComments.matchAll(/model\s+(\w+)\s*\{([^}]*)\}/g)) {
-    const name = match[1]!;
-    const body = match[2]!;
+  // Line by line, not by regex over braces: a default such as @default("{}") holds braces too.
+  const blocks: { name: string; lines: string[] }[] = [];
+  let current: { name: string; lines: string[] } | undefined;
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.replace(/^((?:[^"/]|"[^"]*"|\/(?!\/))*)\/\/.*$/, '$1').trim();
+    const start = /^model\s+(\w+)\s*\{$/.exec(line);
+    if (start) current = { name: start[1]!, lines: [] };
+    else if (current && line === '}') {
+      blocks.push(current);
+      current = undefined;
+    } else if (current) current.lines.push(line);
+  }
+  for (const { name, lines } of blocks) {
+    const body = lines.join('\n');
     const table: TableModel = { name, fields: [], primaryKey: [], indexes: [] };
     for (const rawLine of body.split('\n')) {
       const line = rawLine.trim();

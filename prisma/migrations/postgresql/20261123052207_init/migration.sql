@@ -154,7 +154,8 @@ CREATE TABLE "SyncRun" (
     "startedAt" TIMESTAMP(3) NOT NULL,
     "finishedAt" TIMESTAMP(3),
     "status" TEXT NOT NULL,
-    "stats" TEXT NOT NULL,
+    "stats" TEXT NOT NULL DEFAULT '{}',
+    "error" TEXT,
 
     CONSTRAINT "SyncRun_pkey" PRIMARY KEY ("id")
 );
@@ -264,7 +265,7 @@ CREATE TABLE "AuditEntry" (
     "action" TEXT NOT NULL,
     "target" TEXT NOT NULL,
     "source" TEXT NOT NULL,
-    "detail" TEXT NOT NULL,
+    "detail" TEXT NOT NULL DEFAULT '{}',
 
     CONSTRAINT "AuditEntry_pkey" PRIMARY KEY ("id")
 );
@@ -363,6 +364,9 @@ CREATE INDEX "FeedbackSubmission_contactId_idx" ON "FeedbackSubmission"("contact
 CREATE INDEX "FeedbackSubmission_ticketId_idx" ON "FeedbackSubmission"("ticketId");
 
 -- CreateIndex
+CREATE INDEX "SyncRun_startedAt_idx" ON "SyncRun"("startedAt");
+
+-- CreateIndex
 CREATE INDEX "ProcessedEvent_receivedAt_idx" ON "ProcessedEvent"("receivedAt");
 
 -- CreateIndex
@@ -391,6 +395,12 @@ CREATE INDEX "OutboxMessage_state_nextAttemptAt_idx" ON "OutboxMessage"("state",
 
 -- CreateIndex
 CREATE INDEX "OutboxMessage_channel_state_idx" ON "OutboxMessage"("channel", "state");
+
+-- CreateIndex
+CREATE INDEX "AuditEntry_at_idx" ON "AuditEntry"("at");
+
+-- CreateIndex
+CREATE INDEX "AuditEntry_target_idx" ON "AuditEntry"("target");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "JobRun_job_runKey_key" ON "JobRun"("job", "runKey");

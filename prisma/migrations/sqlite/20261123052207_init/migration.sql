@@ -136,7 +136,8 @@ CREATE TABLE "SyncRun" (
     "startedAt" DATETIME NOT NULL,
     "finishedAt" DATETIME,
     "status" TEXT NOT NULL,
-    "stats" TEXT NOT NULL
+    "stats" TEXT NOT NULL DEFAULT '{}',
+    "error" TEXT
 );
 
 -- CreateTable
@@ -235,7 +236,7 @@ CREATE TABLE "AuditEntry" (
     "action" TEXT NOT NULL,
     "target" TEXT NOT NULL,
     "source" TEXT NOT NULL,
-    "detail" TEXT NOT NULL
+    "detail" TEXT NOT NULL DEFAULT '{}'
 );
 
 -- CreateTable
@@ -321,6 +322,9 @@ CREATE INDEX "FeedbackSubmission_contactId_idx" ON "FeedbackSubmission"("contact
 CREATE INDEX "FeedbackSubmission_ticketId_idx" ON "FeedbackSubmission"("ticketId");
 
 -- CreateIndex
+CREATE INDEX "SyncRun_startedAt_idx" ON "SyncRun"("startedAt");
+
+-- CreateIndex
 CREATE INDEX "ProcessedEvent_receivedAt_idx" ON "ProcessedEvent"("receivedAt");
 
 -- CreateIndex
@@ -349,6 +353,12 @@ CREATE INDEX "OutboxMessage_state_nextAttemptAt_idx" ON "OutboxMessage"("state",
 
 -- CreateIndex
 CREATE INDEX "OutboxMessage_channel_state_idx" ON "OutboxMessage"("channel", "state");
+
+-- CreateIndex
+CREATE INDEX "AuditEntry_at_idx" ON "AuditEntry"("at");
+
+-- CreateIndex
+CREATE INDEX "AuditEntry_target_idx" ON "AuditEntry"("target");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "JobRun_job_runKey_key" ON "JobRun"("job", "runKey");
