@@ -1,0 +1,165 @@
+// The HubSpot endpoints Heed calls, one function each, over HubspotApi (limits, retries, validation).
+// Records inside pages are returned raw: callers map them with ./map.ts, which rejects bad records one by one.
+import type { HubspotApi } from './client.ts';
+import {
+  type TAccountDetails,
+  type TListPage,
+  type TOwner,
+  type TPipeline,
+  type TSearchPage,
+  ZAccountDetails,
+  ZAssociationBatchResponse,
+  ZBatchReadResponse,
+  ZListPage,
+  ZOwner,
+  ZPipelinesResponse,
+  ZSearchPage,
+} from './schemas.ts';
+
+export type CrmObjectType = 'tickets' | 'feedback_submissions' | 'contacts' | 'companies';
+
+export async function getAccountDetails(api: HubspotApi): Promise<TAccountDetails> {
+  return (await api.request({ method: 'GET', path: '/account-info/v3/details' }, ZAccountDetails, [200])).data;
+}
+
+/** Every owner (HubSpot pages owners; 500 per page covers almost every portal in one call). */
+export async function listOwners(
+  api: HubspotApi,
+): Promise<{ owners: TOwner[]; rejected: { id?: string; reason: string }[] }> {
+  const owners: TOwner[] = [];
+  const rejected: { id?: string; reason: string }[] = [];
+  let after: string | undefined;
+  do {
+    const query: [string, string][] = [['limit', '500']];
+    if (after) query.push(['after', after]);
+    // The official client calls /crm/v3/owners/ with the trailing slash; so do we.
+    const page = (await api.request({ method: 'GET', path: '/crm/v3/owners/', query }, ZListPage, [200])).data;
+    for (const raw of page.results) {
+      const parsed = ZOwner.safeParse(raw);
+      if (parsed.success) owners.push(parsed.data);
+      else rejected.push({ id: (raw as { id?: string })?.id, reason: parsed.error.issues[0]?.message ?? 'invalid' });
+    }
+    after = page.paging?.next?.after;
+  } while (after);
+  return { owners, rejected };
+}
+
+export async function getTicketPipelines(api: HubspotApi): Promise<TPipeline[]> {
+  return (await api.request({ method: 'GET', path: '/crm/v3/pipelines/tickets' }, ZPipelinesResponse, [200])).data
+    .results;
+}
+
+export type ListPageRequest = {
+  after?: string | undefined;
+  properties: readonly string[];
+  associations?: readonly string[];
+  archived?: boolean;
+  limit?: number;
+};
+
+/** One page of the list endpoint (GET /crm/v3/objects/{type}); 100 is the most HubSpot gives per page. */
+export async function listObjectsPage(
+  api: HubspotApi,
+  type: CrmObjectType,
+  request: ListPageRequest,
+): Promise<TListPage> {
+  const query: [string, string][] = [['limit', String(request.limit ?? 100)]];
+  if (request.after) query.push(['after', request.after]);
+  // Comma-joined: one parameter instead of 26 keeps the URL short; HubSpot accepts both forms.
+  query.push(['properties', request.properties.join(',')]);
+  if (request.associations && request.associations.length > 0) {
+    query.push(['associations', request.associations.join(',')]);
+  }
+  query.push(['archived', String(request.archived ?? false)]);
+  return (await api.request({ method: 'GET', path: `/crm/v3/objects/${type}`, query }, ZListPage, [200])).data;
+}
+
+export type SearchFilter = {
+  propertyName: string;
+  operator: 'EQ' | 'GT' | 'GTE' | 'LT' | 'LTE';
+  value: string;
+};
+
+export type SearchRequest = {
+  filters: SearchFilter[];
+  sort: { propertyName: string; direction: 'ASCENDING' | 'DESCENDING' };
+  properties: readonly string[];
+  limit?: number;
+  after?: string | undefined;
+};
+
+export async function searchObjectsPage(
+  api: HubspotApi,
+  type: CrmObjectType,
+  request: SearchRequest,
+): Promise<TSearchPage> {
+  const body: Record<string, unknown> = {
+    filterGroups: [{ filters: request.filters }],
+    sorts: [request.sort],
+    properties: request.properties,
+    limit: request.limit ?? 200,
+  };
+  if (request.after !== undefined) body['after'] = request.after;
+  return (
+    await api.request(
+      { method: 'POST', path: `/crm/v3/objects/${type}/search`, body, search: true },
+      ZSearchPage,
+      [200],
+    )
+  ).data;
+}
+
+/** Batch read of up to 100 objects. `missing` lists the ids HubSpot could not return (deleted or unknown). */
+export async function batchReadObjects(
+  api: HubspotApi,
+  type: CrmObjectType,
+  ids: readonly string[],
+  properties: readonly string[],
+): Promise<{ results: unknown[]; missing: string[] }> {
+  if (ids.length === 0) return { results: [], missing: [] };
+  if (ids.length > 100) throw new RangeError('batchReadObjects: at most 100 ids per call');
+  const { data } = await api.request(
+    {
+      method: 'POST',
+      path: `/crm/v3/objects/${type}/batch/read`,
+      body: { inputs: ids.map((id) => ({ id })), properties, propertiesWithHistory: [] },
+    },
+    ZBatchReadResponse,
+  );
+  const missing = (data.errors ?? []).flatMap((e) => e.context?.['ids'] ?? []);
+  return { results: data.results, missing };
+}
+
+/** Associations v4 batch read: from-id → associated ids (the one labelled primary first). */
+export async function batchReadAssociations(
+  api: HubspotApi,
+  from: CrmObjectType,
+  to: CrmObjectType,
+  ids: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (ids.length === 0) return out;
+  const { data } = await api.request(
+    {
+      method: 'POST',
+      path: `/crm/v4/associations/${from}/${to}/batch/read`,
+      body: { inputs: ids.map((id) => ({ id })) },
+    },
+    ZAssociationBatchResponse,
+  );
+  for (const result of data.results) {
+    const sorted = [...result.to].sort(
+      (a, b) => Number(isPrimary(b.associationTypes)) - Number(isPrimary(a.associationTypes)),
+    );
+    out.set(
+      result.from.id,
+      sorted.map((t) => t.toObjectId),
+    );
+  }
+  return out;
+}
+
+function isPrimary(types: readonly { label?: string | null | undefined; typeId: number }[]): boolean {
+  // 26 is ticket→company "primary"; labelled associations say so in their label.
+  return types.some((t) => t.typeId === 26 || /primary/i.test(t.label ?? ''));
+}

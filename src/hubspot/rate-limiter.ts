@@ -1,0 +1,95 @@
+// Client-side rate limiting for HubSpot. HubSpot counts requests in a rolling window (N per 10 s, search about
+// 5 per second), so the limiter keeps the send times of the last N requests and admits a new one only when the
+// oldest has left the window. A token bucket refilling at N/10 s would also be within the limit, but it would
+// give up the initial burst HubSpot allows; the rolling window uses the whole allowance and nothing more.
+
+/** Time as an argument: the wall clock in production, a fake one in tests. */
+export type Clock = {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+};
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+export class RollingWindowLimiter {
+  private readonly sent: number[] = [];
+  private pausedUntil = 0;
+
+  /**
+   * @param max requests admitted per window
+   * @param windowMs the window's length
+   * @param marginMs added to the window: the server sees a request a little after we send it, so without a
+   *   margin two requests exactly one window apart on our clock could land inside one window on HubSpot's.
+   */
+  constructor(
+    readonly max: number,
+    readonly windowMs: number,
+    private readonly clock: Clock,
+    private readonly marginMs = 50,
+  ) {
+    if (!(max >= 1)) throw new RangeError('RollingWindowLimiter: max must be at least 1');
+  }
+
+  /** Waits until a request may be sent, and records it as sent. Returns the time waited, in ms. */
+  async acquire(): Promise<number> {
+    const started = this.clock.now();
+    for (;;) {
+      const now = this.clock.now();
+      if (now < this.pausedUntil) {
+        await this.clock.sleep(this.pausedUntil - now);
+        continue;
+      }
+      const horizon = now - this.windowMs - this.marginMs;
+      while (this.sent.length > 0 && this.sent[0]! <= horizon) this.sent.shift();
+      if (this.sent.length < this.max) {
+        this.sent.push(now);
+        return now - started;
+      }
+      await this.clock.sleep(this.sent[0]! - horizon);
+    }
+  }
+
+  /** After a 429: nobody sends until `until` (the server's window has to drain first). */
+  pauseUntil(until: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, until);
+  }
+}
+
+/** The next midnight in `timeZone` after `now` (HubSpot's daily limit resets then). */
+export function nextMidnight(now: number, timeZone: string): Date {
+  const parts = (ms: number) => {
+    const values = Object.fromEntries(
+      new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      })
+        .formatToParts(ms)
+        .filter((p) => p.type !== 'literal')
+        .map((p) => [p.type, Number(p.value)]),
+    ) as Record<string, number>;
+    return values;
+  };
+  const p = parts(now);
+  // The zone's offset now, then midnight of the next local day expressed in UTC; re-check the offset there
+  // because a DST change can fall between now and midnight.
+  const offset = (ms: number) => {
+    const q = parts(ms);
+    return (
+      Date.UTC(q['year']!, q['month']! - 1, q['day']!, q['hour']!, q['minute']!, q['second']!) -
+      Math.floor(ms / 1000) * 1000
+    );
+  };
+  const localMidnight = Date.UTC(p['year']!, p['month']! - 1, p['day']! + 1, 0, 0, 0);
+  let guess = localMidnight - offset(now);
+  guess = localMidnight - offset(guess);
+  return new Date(guess);
+}

@@ -1,0 +1,176 @@
+// Zod schemas of every HubSpot payload Heed consumes, shaped as /work/shared/specs/hubspot/*.json say.
+// Parsing happens at the edge (src/hubspot/); the rest of Heed sees mapped rows, never these shapes.
+// Objects are left open (zod's default strips unknown keys) so HubSpot adding a field never breaks a sync.
+import { z } from 'zod';
+
+/** Every CRM property value is a string or null, numbers, booleans and epoch-ms dates included. */
+export const ZProperties = z.record(z.string(), z.string().nullable());
+
+export const ZNextPage = z.object({ after: z.string(), link: z.string().optional() });
+export const ZPaging = z.object({ next: ZNextPage.optional() });
+
+export const ZAssociatedId = z.object({ id: z.string(), type: z.string() });
+export const ZAssociations = z.record(
+  z.string(),
+  z.object({ results: z.array(ZAssociatedId), paging: ZPaging.optional() }),
+);
+
+/** SimplePublicObject / SimplePublicObjectWithAssociations: a ticket, contact, company or feedback submission. */
+export const ZCrmObject = z.object({
+  id: z.string(),
+  properties: ZProperties,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  archived: z.boolean(),
+  archivedAt: z.string().optional(),
+  associations: ZAssociations.optional(),
+});
+export type TCrmObject = z.infer<typeof ZCrmObject>;
+
+/**
+ * A page whose records are checked one by one: the envelope must be right, but a malformed record is
+ * reported and skipped rather than failing its 99 neighbours.
+ */
+export const ZListPage = z.object({
+  results: z.array(z.unknown()),
+  paging: ZPaging.optional(),
+});
+export type TListPage = z.infer<typeof ZListPage>;
+
+/** CollectionResponseWithTotalSimplePublicObject (search). */
+export const ZSearchPage = z.object({
+  total: z.number().int(),
+  results: z.array(z.unknown()),
+  paging: ZPaging.optional(),
+});
+export type TSearchPage = z.infer<typeof ZSearchPage>;
+
+export const ZStandardError = z.object({
+  status: z.string(),
+  category: z.string(),
+  message: z.string(),
+  context: z.record(z.string(), z.array(z.string())).optional(),
+});
+
+/** BatchResponseSimplePublicObject (200) or …WithErrors (207). */
+export const ZBatchReadResponse = z.object({
+  status: z.enum(['CANCELED', 'COMPLETE', 'PENDING', 'PROCESSING']),
+  results: z.array(z.unknown()),
+  startedAt: z.string(),
+  completedAt: z.string(),
+  numErrors: z.number().int().optional(),
+  errors: z.array(ZStandardError).optional(),
+});
+export type TBatchReadResponse = z.infer<typeof ZBatchReadResponse>;
+
+export const ZTeam = z.object({ id: z.string(), name: z.string(), primary: z.boolean() });
+
+export const ZOwner = z.object({
+  id: z.string(),
+  email: z.string().optional(),
+  firstName: z.string().optional(),
+  lastName: z.string().optional(),
+  userId: z.number().int().optional(),
+  type: z.enum(['PERSON', 'QUEUE']),
+  teams: z.array(ZTeam).optional(),
+  archived: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type TOwner = z.infer<typeof ZOwner>;
+
+export const ZPipelineStage = z.object({
+  id: z.string(),
+  label: z.string(),
+  displayOrder: z.number().int(),
+  archived: z.boolean(),
+  // metadata.ticketState is optional in the spec: a stage without it is treated as open.
+  metadata: z.record(z.string(), z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const ZPipeline = z.object({
+  id: z.string(),
+  label: z.string(),
+  displayOrder: z.number().int(),
+  archived: z.boolean(),
+  stages: z.array(ZPipelineStage),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type TPipeline = z.infer<typeof ZPipeline>;
+
+export const ZPipelinesResponse = z.object({ results: z.array(ZPipeline) });
+
+/** GET /account-info/v3/details (not in the spec collection; shape from HubSpot's docs). */
+export const ZAccountDetails = z.object({
+  portalId: z.number().int(),
+  uiDomain: z.string(),
+  timeZone: z.string().optional(),
+  accountType: z.string().optional(),
+  dataHostingLocation: z.string().optional(),
+  companyCurrency: z.string().optional(),
+  utcOffset: z.string().optional(),
+  utcOffsetMilliseconds: z.number().optional(),
+});
+export type TAccountDetails = z.infer<typeof ZAccountDetails>;
+
+/** Associations v4 batch read: BatchResponsePublicAssociationMultiWithLabel. */
+export const ZAssociationBatchResponse = z.object({
+  status: z.enum(['CANCELED', 'COMPLETE', 'PENDING', 'PROCESSING']),
+  results: z.array(
+    z.object({
+      from: z.object({ id: z.string() }),
+      to: z.array(
+        z.object({
+          toObjectId: z.union([z.string(), z.number()]).transform(String),
+          associationTypes: z.array(
+            z.object({
+              category: z.string(),
+              typeId: z.number().int(),
+              label: z.string().nullable().optional(),
+            }),
+          ),
+        }),
+      ),
+      paging: ZPaging.optional(),
+    }),
+  ),
+  startedAt: z.string(),
+  completedAt: z.string(),
+  errors: z.array(ZStandardError).optional(),
+});
+export type TAssociationBatchResponse = z.infer<typeof ZAssociationBatchResponse>;
+
+export const RATE_LIMIT_POLICIES = ['TEN_SECONDLY_ROLLING', 'SECONDLY', 'DAILY'] as const;
+export type TRateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
+
+/** 429 body. `policyName` names which limit was hit; the search limit uses SECONDLY. */
+export const ZRateLimitError = z.object({
+  status: z.literal('error'),
+  message: z.string(),
+  errorType: z.literal('RATE_LIMIT'),
+  correlationId: z.string().optional(),
+  policyName: z.enum(RATE_LIMIT_POLICIES).optional(),
+  groupName: z.string().optional(),
+});
+export type TRateLimitError = z.infer<typeof ZRateLimitError>;
+
+export const ZWebhookEvent = z.object({
+  eventId: z.number().int(),
+  subscriptionId: z.number().int(),
+  portalId: z.number().int(),
+  appId: z.number().int().optional(),
+  occurredAt: z.number().int(),
+  subscriptionType: z.string(),
+  attemptNumber: z.number().int(),
+  objectId: z.number().int(),
+  propertyName: z.string().optional(),
+  propertyValue: z.string().optional(),
+  changeSource: z.string().optional(),
+});
+export type TWebhookEvent = z.infer<typeof ZWebhookEvent>;
+
+// HubSpot batches up to 100 events per request; a little slack so a large retry burst is not refused.
+export const ZWebhookBatch = z.array(z.unknown()).max(1000);

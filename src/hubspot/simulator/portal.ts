@@ -1,0 +1,610 @@
+// A deterministic, compact model of a HubSpot portal for the simulator: owners in teams, ticket pipelines,
+// tickets with plausible reply times, contacts, companies and feedback. Tickets live in typed arrays (one
+// column per field) and are rendered to HubSpot's string-only property maps on request, so a 100,000-ticket
+// portal costs a few megabytes and starts in well under a second.
+import { createRandom, type Random } from './random.ts';
+
+export type PortalOptions = {
+  seed?: number;
+  tickets?: number;
+  /** Tickets are created over the `days` before `now`. */
+  days?: number;
+  /** The portal's present, epoch ms. */
+  now: number;
+  owners?: number;
+  /** Share of tickets that are archived (deleted) in HubSpot. */
+  archivedShare?: number;
+  /** Feedback submissions per ticket. */
+  feedbackPerTicket?: number;
+  portalId?: number;
+  timeZone?: string;
+};
+
+export const TEAMS = [
+  { id: '4001', name: 'Tier 1' },
+  { id: '4002', name: 'Tier 2' },
+  { id: '4003', name: 'Billing' },
+] as const;
+
+export type SimStage = { id: string; label: string; state: 'OPEN' | 'CLOSED'; waiting: boolean };
+export type SimPipeline = { id: string; label: string; stages: SimStage[] };
+
+export const PIPELINES: SimPipeline[] = [
+  {
+    id: '0',
+    label: 'Support Pipeline',
+    stages: [
+      { id: '1', label: 'New', state: 'OPEN', waiting: false },
+      { id: '2', label: 'Waiting on contact', state: 'OPEN', waiting: true },
+      { id: '3', label: 'Waiting on us', state: 'OPEN', waiting: false },
+      { id: '4', label: 'Closed', state: 'CLOSED', waiting: false },
+    ],
+  },
+  {
+    id: '81234567',
+    label: 'Billing',
+    stages: [
+      { id: '81234568', label: 'New', state: 'OPEN', waiting: false },
+      { id: '81234569', label: 'Waiting on customer', state: 'OPEN', waiting: true },
+      { id: '81234570', label: 'In review', state: 'OPEN', waiting: false },
+      { id: '81234571', label: 'Resolved', state: 'CLOSED', waiting: false },
+    ],
+  },
+];
+
+export const PRIORITIES = ['LOW', 'MEDIUM', 'HIGH', 'URGENT'] as const;
+export const CATEGORIES = ['PRODUCT_ISSUE', 'BILLING_ISSUE', 'FEATURE_REQUEST', 'GENERAL_INQUIRY'] as const;
+export const SOURCES = ['EMAIL', 'CHAT', 'FORM', 'PHONE'] as const;
+export const SURVEY_TYPES = ['NPS', 'CSAT', 'CES'] as const;
+
+const FIRST_NAMES = ['Ada', 'Ben', 'Chloé', 'Dmitri', 'Eve', 'Farah', 'Goran', 'Hana', 'Ines', 'Jonas', 'Kai', 'Lena'];
+const LAST_NAMES = ['Okafor', 'Schmidt', 'Nguyen', 'García', 'Kowalski', 'Haddad', 'Lindqvist', 'Moreau', 'Tanaka'];
+const COMPANY_WORDS = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Vandelay', 'Stark', 'Wayne', 'Tyrell'];
+const COMPANY_SUFFIX = ['Ltd', 'GmbH', 'Inc', 'SA', 'BV', 'Oy'];
+const SUBJECTS: Record<(typeof CATEGORIES)[number], string[]> = {
+  PRODUCT_ISSUE: ['Export fails with an error', 'Dashboard does not load', 'Sync stuck since this morning'],
+  BILLING_ISSUE: ['Charged twice this month', 'Invoice shows the wrong VAT number', 'Cannot update card'],
+  FEATURE_REQUEST: ['Please add SSO for our team', 'Bulk edit for records', 'Dark mode?'],
+  GENERAL_INQUIRY: ['How do I invite a colleague?', 'Question about data retention', 'Where is the API key?'],
+};
+const COMMENTS = [
+  'Took three days to get an answer.',
+  'Great help, thank you!',
+  'Nobody replied to my second email.',
+  'Fast and friendly.',
+  'The fix did not work and the ticket was closed anyway.',
+  '',
+];
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export type SimOwner = {
+  id: string;
+  email: string | undefined;
+  firstName: string;
+  lastName: string;
+  userId: number | undefined;
+  type: 'PERSON' | 'QUEUE';
+  teams: { id: string; name: string; primary: boolean }[];
+  createdAt: number;
+  updatedAt: number;
+  archived: boolean;
+};
+
+const NONE = -1;
+
+/**
+ * Ticket columns. Times are epoch ms (NaN = empty); indexes are -1 when empty.
+ * Float64Array for times (epoch ms exceed int32), Int32Array/Uint8Array for the rest.
+ */
+class TicketColumns {
+  createdAt: Float64Array;
+  modifiedAt: Float64Array;
+  closedAt: Float64Array;
+  reopenedAt: Float64Array;
+  firstReplyAt: Float64Array;
+  lastCustomerAt: Float64Array;
+  lastAgentAt: Float64Array;
+  stageEnteredAt: Float64Array;
+  slaFirstDueAt: Float64Array;
+  pipeline: Uint8Array;
+  stage: Uint8Array;
+  priority: Int8Array;
+  category: Int8Array;
+  source: Int8Array;
+  subject: Uint8Array;
+  owner: Int16Array;
+  contact: Int32Array;
+  company: Int32Array;
+  archived: Uint8Array;
+  archivedAt: Float64Array;
+  /** Set by tests to make a record malformed on the wire. */
+  corrupt: Uint8Array;
+
+  constructor(readonly capacity: number) {
+    const f = () => new Float64Array(capacity).fill(Number.NaN);
+    this.createdAt = f();
+    this.modifiedAt = f();
+    this.closedAt = f();
+    this.reopenedAt = f();
+    this.firstReplyAt = f();
+    this.lastCustomerAt = f();
+    this.lastAgentAt = f();
+    this.stageEnteredAt = f();
+    this.slaFirstDueAt = f();
+    this.archivedAt = f();
+    this.pipeline = new Uint8Array(capacity);
+    this.stage = new Uint8Array(capacity);
+    this.priority = new Int8Array(capacity);
+    this.category = new Int8Array(capacity);
+    this.source = new Int8Array(capacity);
+    this.subject = new Uint8Array(capacity);
+    this.owner = new Int16Array(capacity);
+    this.contact = new Int32Array(capacity);
+    this.company = new Int32Array(capacity);
+    this.archived = new Uint8Array(capacity);
+    this.corrupt = new Uint8Array(capacity);
+  }
+
+  grow(): TicketColumns {
+    const next = new TicketColumns(Math.max(16, this.capacity * 2));
+    for (const key of Object.keys(this) as (keyof TicketColumns)[]) {
+      const column = this[key];
+      if (ArrayBuffer.isView(column)) (next[key] as typeof column).set(column as never);
+    }
+    return next;
+  }
+}
+
+export const TICKET_ID_BASE = 3_000_000_000;
+export const CONTACT_ID_BASE = 500_000;
+export const COMPANY_ID_BASE = 9_000_000;
+export const FEEDBACK_ID_BASE = 70_000_000;
+
+/** The simulated portal: data plus the mutations tests and benchmarks use. */
+export class SimPortal {
+  readonly portalId: number;
+  readonly timeZone: string;
+  readonly owners: SimOwner[];
+  readonly pipelines = PIPELINES;
+  ticketCount = 0;
+  t: TicketColumns;
+  readonly contactCount: number;
+  readonly companyCount: number;
+  readonly contactCompany: Int32Array;
+  feedbackCount = 0;
+  readonly feedback: {
+    type: Uint8Array;
+    value: Int8Array;
+    submittedAt: Float64Array;
+    contact: Int32Array;
+    ticket: Int32Array;
+    comment: Int8Array;
+  };
+  private readonly random: Random;
+  /** Bumped on every change, so cached sort orders know when to rebuild. */
+  version = 0;
+
+  constructor(options: PortalOptions) {
+    const random = createRandom(options.seed ?? 42);
+    this.random = random;
+    const ticketTotal = options.tickets ?? 1000;
+    const days = options.days ?? 90;
+    const now = options.now;
+    this.portalId = options.portalId ?? 2_841_337;
+    this.timeZone = options.timeZone ?? 'US/Eastern';
+    this.owners = makeOwners(random, options.owners ?? 12, now - days * DAY - 30 * DAY);
+    this.contactCount = Math.max(1, Math.ceil(ticketTotal / 3));
+    this.companyCount = Math.max(1, Math.ceil(ticketTotal / 25));
+    this.contactCompany = new Int32Array(this.contactCount);
+    for (let c = 0; c < this.contactCount; c++) {
+      this.contactCompany[c] = random.chance(0.85) ? random.int(0, this.companyCount) : NONE;
+    }
+    this.t = new TicketColumns(Math.max(16, ticketTotal));
+    const start = now - days * DAY;
+    for (let i = 0; i < ticketTotal; i++) {
+      // Spread creation times evenly with jitter, so ids ascend with creation like HubSpot's.
+      const created = start + ((i + random.next()) / ticketTotal) * days * DAY;
+      this.addTicket(Math.min(created, now - MINUTE), now, options.archivedShare ?? 0.01);
+    }
+    const feedbackTotal = Math.floor(ticketTotal * (options.feedbackPerTicket ?? 0.1));
+    this.feedback = {
+      type: new Uint8Array(feedbackTotal),
+      value: new Int8Array(feedbackTotal),
+      submittedAt: new Float64Array(feedbackTotal),
+      contact: new Int32Array(feedbackTotal),
+      ticket: new Int32Array(feedbackTotal),
+      comment: new Int8Array(feedbackTotal),
+    };
+    for (let f = 0; f < feedbackTotal; f++) {
+      const type = random.weighted([5, 4, 1]);
+      const ticket = random.chance(0.8) ? random.int(0, this.ticketCount) : NONE;
+      const base = ticket === NONE ? start + random.next() * days * DAY : this.t.closedAt[ticket]!;
+      const submitted = Number.isNaN(base) ? start + random.next() * days * DAY : base + random.next() * 2 * DAY;
+      this.feedback.type[f] = type;
+      this.feedback.value[f] =
+        type === 0
+          ? random.weighted([1, 1, 1, 1, 1, 2, 3, 6, 8, 10, 9])
+          : type === 1
+            ? random.int(1, 6)
+            : random.int(1, 8);
+      this.feedback.submittedAt[f] = Math.min(submitted, now - MINUTE);
+      this.feedback.contact[f] = ticket === NONE ? random.int(0, this.contactCount) : this.t.contact[ticket]!;
+      this.feedback.ticket[f] = ticket;
+      this.feedback.comment[f] = random.chance(0.4) ? random.int(0, COMMENTS.length) : NONE;
+    }
+    this.feedbackCount = feedbackTotal;
+  }
+
+  /** Creates one ticket with plausible history up to `now`; returns its index. */
+  addTicket(created: number, now: number, archivedShare = 0): number {
+    if (this.ticketCount === this.t.capacity) this.t = this.t.grow();
+    const r = this.random;
+    const t = this.t;
+    const i = this.ticketCount++;
+    const pipeline = r.chance(0.85) ? 0 : 1;
+    const priority = r.weighted([30, 45, 20, 5]);
+    const category = r.chance(0.9) ? r.weighted([40, 20, 15, 25]) : NONE;
+    const ownerIndex = r.chance(0.93) ? r.int(0, this.owners.length) : NONE;
+    t.createdAt[i] = created;
+    t.pipeline[i] = pipeline;
+    t.priority[i] = r.chance(0.97) ? priority : NONE;
+    t.category[i] = category;
+    t.source[i] = r.weighted([50, 30, 15, 5]);
+    t.subject[i] = r.int(0, 3);
+    t.owner[i] = ownerIndex;
+    t.contact[i] = r.int(0, this.contactCount);
+    t.company[i] = this.contactCompany[t.contact[i]!]!;
+    // Reply time in business-ish minutes: faster for urgent tickets, long tail for everyone.
+    const medianReply = [240, 120, 60, 20][priority]! * MINUTE;
+    const firstReply = created + r.logNormal(medianReply, 1.1);
+    let last = created;
+    t.lastCustomerAt[i] = created;
+    if (firstReply < now) {
+      t.firstReplyAt[i] = firstReply;
+      t.lastAgentAt[i] = firstReply;
+      last = firstReply;
+      // A few rounds of back-and-forth.
+      const rounds = r.weighted([40, 30, 20, 10]);
+      let at = firstReply;
+      for (let k = 0; k < rounds; k++) {
+        const customer = at + r.logNormal(6 * HOUR, 1.2);
+        if (customer >= now) break;
+        t.lastCustomerAt[i] = customer;
+        last = customer;
+        const agent = customer + r.logNormal(medianReply, 1.1);
+        if (agent >= now) break;
+        t.lastAgentAt[i] = agent;
+        last = agent;
+        at = agent;
+      }
+    }
+    const closable = (t.lastAgentAt[i] ?? Number.NaN) >= (t.lastCustomerAt[i] ?? 0);
+    const closeAt = last + r.logNormal(DAY, 1);
+    if (closable && closeAt < now && r.chance(0.92)) {
+      t.closedAt[i] = closeAt;
+      t.stage[i] = 3;
+      t.stageEnteredAt[i] = closeAt;
+      last = closeAt;
+      if (r.chance(0.03) && closeAt + 2 * DAY < now) {
+        // Reopened by a customer reply, then answered.
+        const reopened = closeAt + r.next() * 2 * DAY;
+        t.reopenedAt[i] = reopened;
+        t.lastCustomerAt[i] = reopened;
+        t.closedAt[i] = Number.NaN;
+        t.stage[i] = 0;
+        t.stageEnteredAt[i] = reopened;
+        last = reopened;
+      }
+    } else {
+      const waitingOnCustomer = !Number.isNaN(t.lastAgentAt[i]!) && t.lastAgentAt[i]! >= t.lastCustomerAt[i]!;
+      t.stage[i] = waitingOnCustomer ? 1 : Number.isNaN(t.firstReplyAt[i]!) ? 0 : 2;
+      t.stageEnteredAt[i] = waitingOnCustomer ? t.lastAgentAt[i]! : Number.isNaN(t.firstReplyAt[i]!) ? created : last;
+    }
+    // HubSpot's own SLA fields are only set on help-desk channel tickets (chat/email), and often not even then.
+    if (t.source[i]! <= 1 && r.chance(0.3)) t.slaFirstDueAt[i] = created + [8, 4, 2, 1][priority]! * HOUR;
+    t.modifiedAt[i] = Math.min(now, last + r.next() * MINUTE * 5);
+    if (r.chance(archivedShare)) {
+      t.archived[i] = 1;
+      t.archivedAt[i] = Math.min(now, t.modifiedAt[i]! + HOUR);
+    }
+    this.version++;
+    return i;
+  }
+
+  ticketId(index: number): string {
+    return String(TICKET_ID_BASE + index);
+  }
+
+  ticketIndex(id: string): number | undefined {
+    if (!/^\d+$/.test(id)) return undefined;
+    const index = Number(id) - TICKET_ID_BASE;
+    return index >= 0 && index < this.ticketCount ? index : undefined;
+  }
+
+  /** Renders a ticket's full property map, every value a string or null, as HubSpot does. */
+  ticketProperties(i: number): Record<string, string | null> {
+    const t = this.t;
+    const iso = (ms: number) => (Number.isNaN(ms) ? null : new Date(ms).toISOString());
+    const pipeline = PIPELINES[t.pipeline[i]!]!;
+    const stage = pipeline.stages[t.stage[i]!]!;
+    const owner = t.owner[i]! === NONE ? undefined : this.owners[t.owner[i]!];
+    const category = t.category[i]! === NONE ? undefined : CATEGORIES[t.category[i]!];
+    const source = SOURCES[t.source[i]!]!;
+    const slaDue = t.slaFirstDueAt[i]!;
+    const firstReply = t.firstReplyAt[i]!;
+    const slaStatus = Number.isNaN(slaDue) ? null : Number.isNaN(firstReply) ? '0' : firstReply <= slaDue ? '3' : '4';
+    const props: Record<string, string | null> = {
+      hs_object_id: this.ticketId(i),
+      createdate: iso(t.createdAt[i]!),
+      hs_lastmodifieddate: iso(t.modifiedAt[i]!),
+      subject: category ? `${SUBJECTS[category][t.subject[i]!]} (#${i})` : `Help needed (#${i})`,
+      content: 'Customer message body.',
+      hs_pipeline: pipeline.id,
+      hs_pipeline_stage: stage.id,
+      hs_ticket_priority: t.priority[i]! === NONE ? null : PRIORITIES[t.priority[i]!]!,
+      hs_ticket_category: category ?? null,
+      source_type: source,
+      hubspot_owner_id: owner?.id ?? null,
+      hubspot_team_id: owner?.teams.find((team) => team.primary)?.id ?? null,
+      closed_date: iso(t.closedAt[i]!),
+      hs_ticket_reopened_at: iso(t.reopenedAt[i]!),
+      // Email-only and any-channel first replies: HubSpot fills one or both depending on the channel.
+      first_agent_reply_date: source === 'EMAIL' ? iso(firstReply) : null,
+      hs_first_agent_message_sent_at: source === 'EMAIL' && t.subject[i]! === 0 ? null : iso(firstReply),
+      last_reply_date: source === 'EMAIL' ? iso(t.lastCustomerAt[i]!) : null,
+      hs_last_message_received_at: iso(t.lastCustomerAt[i]!),
+      hs_last_message_sent_at: iso(t.lastAgentAt[i]!),
+      hs_last_message_from_visitor: String(Number.isNaN(t.lastAgentAt[i]!) || t.lastCustomerAt[i]! > t.lastAgentAt[i]!),
+      hs_v2_date_entered_current_stage: iso(t.stageEnteredAt[i]!),
+      time_to_first_agent_reply: Number.isNaN(firstReply) ? null : String(Math.round(firstReply - t.createdAt[i]!)),
+      hs_time_to_first_response_sla_at: iso(slaDue),
+      hs_time_to_first_response_sla_status: slaStatus,
+      hs_time_to_next_response_sla_at: null,
+      hs_time_to_next_response_sla_status: null,
+      hs_time_to_close_sla_at: null,
+      hs_time_to_close_sla_status: null,
+    };
+    if (t.corrupt[i]) props['createdate'] = 'not-a-date';
+    return props;
+  }
+
+  ticketStageId(i: number): string {
+    return PIPELINES[this.t.pipeline[i]!]!.stages[this.t.stage[i]!]!.id;
+  }
+
+  contactId(c: number): string {
+    return String(CONTACT_ID_BASE + c);
+  }
+
+  contactIndex(id: string): number | undefined {
+    const c = Number(id) - CONTACT_ID_BASE;
+    return Number.isInteger(c) && c >= 0 && c < this.contactCount ? c : undefined;
+  }
+
+  contactProperties(c: number): Record<string, string | null> {
+    const first = FIRST_NAMES[c % FIRST_NAMES.length]!;
+    const last = LAST_NAMES[Math.floor(c / FIRST_NAMES.length) % LAST_NAMES.length]!;
+    const company = this.contactCompany[c]!;
+    return {
+      hs_object_id: this.contactId(c),
+      firstname: first,
+      lastname: last,
+      email: `${first
+        .toLowerCase()
+        .normalize('NFD')
+        .replace(/[^a-z]/g, '')}.${c}@example.com`,
+      associatedcompanyid: company === NONE ? null : this.companyId(company),
+      createdate: '2024-01-01T00:00:00.000Z',
+      lastmodifieddate: '2024-01-01T00:00:00.000Z',
+    };
+  }
+
+  companyId(k: number): string {
+    return String(COMPANY_ID_BASE + k);
+  }
+
+  companyIndex(id: string): number | undefined {
+    const k = Number(id) - COMPANY_ID_BASE;
+    return Number.isInteger(k) && k >= 0 && k < this.companyCount ? k : undefined;
+  }
+
+  companyProperties(k: number): Record<string, string | null> {
+    const word = COMPANY_WORDS[k % COMPANY_WORDS.length]!;
+    const suffix = COMPANY_SUFFIX[Math.floor(k / COMPANY_WORDS.length) % COMPANY_SUFFIX.length]!;
+    return {
+      hs_object_id: this.companyId(k),
+      name: `${word} ${k} ${suffix}`,
+      domain: `${word.toLowerCase()}${k}.example`,
+      createdate: '2024-01-01T00:00:00.000Z',
+      hs_lastmodifieddate: '2024-01-01T00:00:00.000Z',
+    };
+  }
+
+  feedbackId(f: number): string {
+    return String(FEEDBACK_ID_BASE + f);
+  }
+
+  feedbackIndex(id: string): number | undefined {
+    const f = Number(id) - FEEDBACK_ID_BASE;
+    return Number.isInteger(f) && f >= 0 && f < this.feedbackCount ? f : undefined;
+  }
+
+  feedbackProperties(f: number): Record<string, string | null> {
+    const fb = this.feedback;
+    const type = SURVEY_TYPES[fb.type[f]!]!;
+    const value = fb.value[f]!;
+    const group =
+      type === 'NPS'
+        ? value <= 6
+          ? 'DETRACTOR'
+          : value <= 8
+            ? 'PASSIVE'
+            : 'PROMOTER'
+        : type === 'CSAT'
+          ? value <= 2
+            ? 'DETRACTOR'
+            : value === 3
+              ? 'PASSIVE'
+              : 'PROMOTER'
+          : null;
+    const submitted = new Date(fb.submittedAt[f]!).toISOString();
+    const comment = fb.comment[f]! === NONE ? null : COMMENTS[fb.comment[f]!]!;
+    return {
+      hs_object_id: this.feedbackId(f),
+      hs_createdate: submitted,
+      hs_lastmodifieddate: submitted,
+      hs_survey_type: type,
+      hs_value: String(value),
+      hs_response_group: group,
+      hs_content: comment === '' ? null : comment,
+      hs_submission_timestamp: submitted,
+      hs_survey_channel: 'EMAIL',
+      hs_sentiment: group === 'DETRACTOR' ? 'NEGATIVE' : group === 'PROMOTER' ? 'POSITIVE' : 'NEUTRAL',
+      hs_survey_id: String(100 + fb.type[f]!),
+      hs_survey_name: `${type} survey`,
+    };
+  }
+
+  // ------------------------------------------------------------ mutations for tests and benchmarks
+
+  /** Changes `count` distinct non-archived tickets at `at` (a stage move or a customer reply). Returns their ids. */
+  touchTickets(count: number, at: number, options: { sameTimestamp?: boolean; seed?: number } = {}): string[] {
+    const r = createRandom(options.seed ?? 7);
+    const chosen = new Set<number>();
+    const live = this.ticketCount;
+    const limit = Math.min(count, live);
+    for (let guard = 0; chosen.size < limit && guard < limit * 20; guard++) {
+      const i = r.int(0, live);
+      if (!this.t.archived[i]) chosen.add(i);
+    }
+    const ordered = [...chosen];
+    ordered.forEach((i, k) => {
+      const when = options.sameTimestamp ? at : at - (ordered.length - 1 - k);
+      this.changeTicket(i, when, r);
+    });
+    this.version++;
+    return ordered.map((i) => this.ticketId(i));
+  }
+
+  private changeTicket(i: number, at: number, r: Random): void {
+    const t = this.t;
+    const open = t.stage[i]! !== 3;
+    if (open && r.chance(0.5)) {
+      // An agent replies and waits on the customer.
+      t.lastAgentAt[i] = at;
+      if (Number.isNaN(t.firstReplyAt[i]!)) t.firstReplyAt[i] = at;
+      t.stage[i] = 1;
+      t.stageEnteredAt[i] = at;
+    } else {
+      // The customer writes (re-opening a closed ticket).
+      t.lastCustomerAt[i] = at;
+      if (!open) {
+        t.reopenedAt[i] = at;
+        t.closedAt[i] = Number.NaN;
+      }
+      t.stage[i] = 2;
+      t.stageEnteredAt[i] = at;
+    }
+    t.modifiedAt[i] = at;
+  }
+
+  /** Moves a ticket to a stage (by index in its pipeline) at `at`. */
+  moveTicket(id: string, stageIndex: number, at: number): void {
+    const i = this.mustTicket(id);
+    this.t.stage[i] = stageIndex;
+    this.t.stageEnteredAt[i] = at;
+    this.t.modifiedAt[i] = at;
+    if (PIPELINES[this.t.pipeline[i]!]!.stages[stageIndex]!.state === 'CLOSED') this.t.closedAt[i] = at;
+    else this.t.closedAt[i] = Number.NaN;
+    this.version++;
+  }
+
+  /** Archives (deletes) a ticket, as a user deleting it in HubSpot would. */
+  archiveTicket(id: string, at: number): void {
+    const i = this.mustTicket(id);
+    this.t.archived[i] = 1;
+    this.t.archivedAt[i] = at;
+    this.version++;
+  }
+
+  /** Makes a ticket's createdate unparsable on the wire (the API never does this; tests need it). */
+  corruptTicket(id: string): void {
+    this.t.corrupt[this.mustTicket(id)] = 1;
+    this.version++;
+  }
+
+  createTickets(count: number, at: number): string[] {
+    const ids: string[] = [];
+    for (let k = 0; k < count; k++) {
+      const i = this.addTicket(at - (count - k), at);
+      // A brand-new ticket has no reply yet and was last modified when it was created.
+      const t = this.t;
+      t.createdAt[i] = at - (count - k);
+      t.firstReplyAt[i] = Number.NaN;
+      t.lastAgentAt[i] = Number.NaN;
+      t.lastCustomerAt[i] = t.createdAt[i]!;
+      t.closedAt[i] = Number.NaN;
+      t.reopenedAt[i] = Number.NaN;
+      t.stage[i] = 0;
+      t.stageEnteredAt[i] = t.createdAt[i]!;
+      t.modifiedAt[i] = t.createdAt[i]!;
+      t.archived[i] = 0;
+      ids.push(this.ticketId(i));
+    }
+    this.version++;
+    return ids;
+  }
+
+  private mustTicket(id: string): number {
+    const i = this.ticketIndex(id);
+    if (i === undefined) throw new Error(`simulator: no ticket ${id}`);
+    return i;
+  }
+}
+
+function makeOwners(random: Random, count: number, createdAt: number): SimOwner[] {
+  const owners: SimOwner[] = [];
+  for (let k = 0; k < count; k++) {
+    const first = FIRST_NAMES[k % FIRST_NAMES.length]!;
+    const last = LAST_NAMES[(k * 5) % LAST_NAMES.length]!;
+    const primary = TEAMS[k % TEAMS.length]!;
+    const teams = [{ ...primary, primary: true }];
+    // Some agents also help in a second team.
+    if (random.chance(0.3)) teams.push({ ...TEAMS[(k + 1) % TEAMS.length]!, primary: false });
+    owners.push({
+      id: String(71_000_000 + k),
+      email: `${first
+        .toLowerCase()
+        .normalize('NFD')
+        .replace(/[^a-z]/g, '')}.${last
+        .toLowerCase()
+        .normalize('NFD')
+        .replace(/[^a-z]/g, '')}@support.example`,
+      firstName: first,
+      lastName: last,
+      userId: 9_100_000 + k,
+      type: 'PERSON',
+      teams,
+      createdAt: createdAt,
+      updatedAt: createdAt + k * HOUR,
+      archived: false,
+    });
+  }
+  // A shared queue, as many portals have; queues have no email.
+  owners.push({
+    id: String(71_000_000 + count),
+    email: undefined,
+    firstName: 'Support',
+    lastName: 'Queue',
+    userId: undefined,
+    type: 'QUEUE',
+    teams: [{ ...TEAMS[0], primary: true }],
+    createdAt,
+    updatedAt: createdAt,
+    archived: false,
+  });
+  return owners;
+}

@@ -1,0 +1,728 @@
+// The HubSpot simulator: a plain node:http server on 127.0.0.1 that speaks the subset of HubSpot's API Heed uses,
+// shaped as the specs in /work/shared/specs/hubspot/ say (strings for every property, forward paging, the search
+// 10,000-result cap, 429 bodies per policy, rate-limit headers). Tests, the offline demo and the benchmarks use it.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type PortalOptions, SimPortal } from './portal.ts';
+
+export type SimRateLimit = {
+  /** Requests per rolling 10 s window (HubSpot: 100 Free/Starter, 190 Pro/Enterprise). */
+  perTenSeconds?: number;
+  /** Search requests per second (HubSpot: about 5). */
+  searchPerSecond?: number;
+  /** Requests per day; the day resets at midnight in the portal's time zone. */
+  daily?: number;
+};
+
+export type SimFault = {
+  /** Matches `"<METHOD> <path>"` by substring, e.g. "POST /crm/v3/objects/tickets/search" or "feedback". */
+  match: string;
+  /** How many matching requests fail (default 1). */
+  times?: number;
+} & (
+  | { kind: 'status'; status: number; body?: unknown }
+  | { kind: 'rate-limit'; policy: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY' }
+  /** Holds the request this long before answering normally (a client with a shorter timeout gives up). */
+  | { kind: 'delay'; ms: number }
+  /** Destroys the socket without an answer. */
+  | { kind: 'reset' }
+);
+
+export type SimulatorOptions = {
+  portal?: SimPortal;
+  /** Used to build a portal when `portal` is not given. */
+  portalOptions?: PortalOptions;
+  /** When set, requests must carry `Authorization: Bearer <token>`. */
+  accessToken?: string;
+  rateLimit?: SimRateLimit;
+  /** Added before every answer. */
+  latencyMs?: number;
+  /** Answer feedback endpoints with 403, like a portal without Service Hub Professional. */
+  feedbackForbidden?: boolean;
+  /** The simulator's clock (for rate-limit windows and "now"); defaults to the wall clock. */
+  clock?: () => number;
+  port?: number;
+};
+
+export type Simulator = {
+  url: string;
+  portal: SimPortal;
+  /** Requests by `"<METHOD> <path>"`, including refused ones. */
+  counts: Map<string, number>;
+  /** Answers by status code. */
+  statuses: Map<number, number>;
+  totalRequests(): number;
+  resetCounts(): void;
+  injectFault(fault: SimFault): void;
+  setFeedbackForbidden(forbidden: boolean): void;
+  setRateLimit(limit: SimRateLimit | undefined): void;
+  close(): Promise<void>;
+};
+
+/** The search API refuses to page past this many results. */
+export const SEARCH_RESULT_CAP = 10_000;
+
+type Store = {
+  count(): number;
+  id(i: number): string;
+  index(id: string): number | undefined;
+  createdAt(i: number): number;
+  modifiedAt(i: number): number;
+  archived(i: number): boolean;
+  archivedAt(i: number): number;
+  properties(i: number): Record<string, string | null>;
+  /** Associated ids by object type (plural name, as in the URL). */
+  associations(i: number, toType: string): { id: string; typeId: number; label?: string }[];
+  defaultProperties: string[];
+};
+
+const TICKET_DEFAULTS = [
+  'content',
+  'hs_pipeline',
+  'hs_pipeline_stage',
+  'hs_ticket_category',
+  'hs_ticket_priority',
+  'subject',
+];
+const ALWAYS = ['createdate', 'hs_lastmodifieddate', 'hs_object_id'];
+
+function ticketStore(portal: SimPortal): Store {
+  return {
+    count: () => portal.ticketCount,
+    id: (i) => portal.ticketId(i),
+    index: (id) => portal.ticketIndex(id),
+    createdAt: (i) => portal.t.createdAt[i]!,
+    modifiedAt: (i) => portal.t.modifiedAt[i]!,
+    archived: (i) => portal.t.archived[i] === 1,
+    archivedAt: (i) => portal.t.archivedAt[i]!,
+    properties: (i) => portal.ticketProperties(i),
+    associations: (i, toType) => {
+      if (toType === 'contacts') return [{ id: portal.contactId(portal.t.contact[i]!), typeId: 16 }];
+      if (toType === 'companies' && portal.t.company[i]! >= 0) {
+        return [{ id: portal.companyId(portal.t.company[i]!), typeId: 26, label: 'Primary' }];
+      }
+      return [];
+    },
+    defaultProperties: [...TICKET_DEFAULTS, ...ALWAYS],
+  };
+}
+
+function feedbackStore(portal: SimPortal): Store {
+  const fb = portal.feedback;
+  return {
+    count: () => portal.feedbackCount,
+    id: (f) => portal.feedbackId(f),
+    index: (id) => portal.feedbackIndex(id),
+    createdAt: (f) => fb.submittedAt[f]!,
+    modifiedAt: (f) => fb.submittedAt[f]!,
+    archived: () => false,
+    archivedAt: () => Number.NaN,
+    properties: (f) => portal.feedbackProperties(f),
+    associations: (f, toType) => {
+      if (toType === 'contacts') return [{ id: portal.contactId(fb.contact[f]!), typeId: 98 }];
+      if (toType === 'tickets' && fb.ticket[f]! >= 0) return [{ id: portal.ticketId(fb.ticket[f]!), typeId: 100 }];
+      return [];
+    },
+    defaultProperties: ['hs_createdate', 'hs_lastmodifieddate', 'hs_object_id', 'hs_survey_type', 'hs_value'],
+  };
+}
+
+function simpleStore(
+  count: () => number,
+  id: (i: number) => string,
+  index: (id: string) => number | undefined,
+  properties: (i: number) => Record<string, string | null>,
+  defaults: string[],
+): Store {
+  const epoch = Date.parse('2024-01-01T00:00:00.000Z');
+  return {
+    count,
+    id,
+    index,
+    createdAt: () => epoch,
+    modifiedAt: () => epoch,
+    archived: () => false,
+    archivedAt: () => Number.NaN,
+    properties,
+    associations: () => [],
+    defaultProperties: defaults,
+  };
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+function errorBody(message: string, category: string): Record<string, unknown> {
+  return { status: 'error', message, correlationId: randomUUID(), category };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const clock = options.clock ?? Date.now;
+  const portal = options.portal ?? new SimPortal(options.portalOptions ?? { now: clock() });
+  const stores: Record<string, Store> = {
+    tickets: ticketStore(portal),
+    feedback_submissions: feedbackStore(portal),
+    contacts: simpleStore(
+      () => portal.contactCount,
+      (c) => portal.contactId(c),
+      (id) => portal.contactIndex(id),
+      (c) => portal.contactProperties(c),
+      ['firstname', 'lastname', 'email', 'createdate', 'lastmodifieddate', 'hs_object_id'],
+    ),
+    companies: simpleStore(
+      () => portal.companyCount,
+      (k) => portal.companyId(k),
+      (id) => portal.companyIndex(id),
+      (k) => portal.companyProperties(k),
+      ['name', 'domain', 'createdate', 'hs_lastmodifieddate', 'hs_object_id'],
+    ),
+  };
+  const counts = new Map<string, number>();
+  const statuses = new Map<number, number>();
+  let faults: (SimFault & { left: number })[] = [];
+  let feedbackForbidden = options.feedbackForbidden ?? false;
+  let rateLimit = options.rateLimit;
+  // Rolling windows of accepted request times.
+  let general: number[] = [];
+  let search: number[] = [];
+  let daily = { day: '', used: 0 };
+  const sortCache = new Map<string, { version: number; order: Int32Array }>();
+
+  const dayOf = (ms: number) =>
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone: portal.timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    }).format(ms);
+
+  function rateHeaders(now: number): Record<string, string> {
+    if (!rateLimit?.perTenSeconds) return {};
+    const headers: Record<string, string> = {
+      'X-HubSpot-RateLimit-Max': String(rateLimit.perTenSeconds),
+      'X-HubSpot-RateLimit-Remaining': String(
+        Math.max(0, rateLimit.perTenSeconds - general.filter((t) => t > now - 10_000).length),
+      ),
+      'X-HubSpot-RateLimit-Interval-Milliseconds': '10000',
+    };
+    if (rateLimit.daily) {
+      headers['X-HubSpot-RateLimit-Daily'] = String(rateLimit.daily);
+      headers['X-HubSpot-RateLimit-Daily-Remaining'] = String(Math.max(0, rateLimit.daily - daily.used));
+    }
+    return headers;
+  }
+
+  function rateLimited(policy: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY'): HttpError {
+    const message =
+      policy === 'DAILY'
+        ? 'You have reached your daily limit.'
+        : policy === 'SECONDLY'
+          ? 'You have reached your secondly limit.'
+          : 'You have reached your ten_secondly_rolling limit.';
+    return new HttpError(429, {
+      status: 'error',
+      message,
+      errorType: 'RATE_LIMIT',
+      correlationId: randomUUID(),
+      policyName: policy,
+      groupName: policy === 'SECONDLY' ? 'search' : 'api',
+    });
+  }
+
+  /** Admits a request against the configured limits, or throws the 429 HubSpot would send. */
+  function admit(isSearch: boolean, now: number): void {
+    if (!rateLimit) return;
+    const today = dayOf(now);
+    if (daily.day !== today) daily = { day: today, used: 0 };
+    if (rateLimit.daily !== undefined && daily.used >= rateLimit.daily) throw rateLimited('DAILY');
+    if (rateLimit.perTenSeconds !== undefined) {
+      general = general.filter((t) => t > now - 10_000);
+      if (general.length >= rateLimit.perTenSeconds) throw rateLimited('TEN_SECONDLY_ROLLING');
+    }
+    if (isSearch && rateLimit.searchPerSecond !== undefined) {
+      search = search.filter((t) => t > now - 1000);
+      if (search.length >= rateLimit.searchPerSecond) throw rateLimited('SECONDLY');
+      search.push(now);
+    }
+    if (rateLimit.perTenSeconds !== undefined) general.push(now);
+    daily.used++;
+  }
+
+  function render(store: Store, i: number, properties: string[] | undefined, associations?: string[]) {
+    const all = store.properties(i);
+    const wanted =
+      properties && properties.length > 0 ? new Set([...properties, ...ALWAYS]) : new Set(store.defaultProperties);
+    const props: Record<string, string | null> = {};
+    for (const name of wanted) {
+      // Requested properties the object lacks come back as null, as HubSpot does; hs_createdate aliases on feedback.
+      if (name in all) props[name] = all[name] ?? null;
+      else if (properties?.includes(name)) props[name] = null;
+    }
+    const out: Record<string, unknown> = {
+      id: store.id(i),
+      properties: props,
+      createdAt: iso(store.createdAt(i)),
+      updatedAt: iso(store.modifiedAt(i)),
+      archived: store.archived(i),
+    };
+    if (store.archived(i)) out['archivedAt'] = iso(store.archivedAt(i));
+    if (associations && associations.length > 0) {
+      const assoc: Record<string, unknown> = {};
+      for (const type of associations) {
+        const found = store.associations(i, type);
+        if (found.length > 0) {
+          assoc[type] = {
+            results: found.map((a) => ({ id: a.id, type: `${singular(storeName(store))}_to_${singular(type)}` })),
+          };
+        }
+      }
+      if (Object.keys(assoc).length > 0) out['associations'] = assoc;
+    }
+    return out;
+  }
+
+  function storeName(store: Store): string {
+    return Object.entries(stores).find(([, s]) => s === store)?.[0] ?? 'object';
+  }
+
+  function list(store: Store, query: URLSearchParams) {
+    const limit = Number(query.get('limit') ?? '10');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      throw new HttpError(
+        400,
+        errorBody(`limit must be between 1 and 100, got ${query.get('limit')}`, 'VALIDATION_ERROR'),
+      );
+    }
+    const archived = query.get('archived') === 'true';
+    const properties = multi(query, 'properties');
+    const associations = multi(query, 'associations');
+    // The `after` token is opaque to clients; here it is the next index to look at, base64-wrapped like HubSpot's.
+    const afterRaw = query.get('after');
+    let start = 0;
+    if (afterRaw) {
+      const decoded = Number(Buffer.from(afterRaw, 'base64url').toString('utf8'));
+      if (!Number.isInteger(decoded) || decoded < 0)
+        throw new HttpError(400, errorBody('Invalid after token', 'VALIDATION_ERROR'));
+      start = decoded;
+    }
+    const results: unknown[] = [];
+    let i = start;
+    for (; i < store.count() && results.length < limit; i++) {
+      if (store.archived(i) === archived) results.push(render(store, i, properties, associations));
+    }
+    // Skip ahead so a last page that happens to be full does not promise a next one that is empty.
+    while (i < store.count() && store.archived(i) !== archived) i++;
+    const body: Record<string, unknown> = { results };
+    if (i < store.count()) {
+      const after = Buffer.from(String(i)).toString('base64url');
+      body['paging'] = { next: { after, link: `?after=${after}` } };
+    }
+    return body;
+  }
+
+  function batchRead(store: Store, body: unknown, archived: boolean) {
+    const input = body as { inputs?: { id?: unknown }[]; properties?: string[] };
+    if (!input || !Array.isArray(input.inputs))
+      throw new HttpError(400, errorBody('inputs is required', 'VALIDATION_ERROR'));
+    if (input.inputs.length > 100) {
+      throw new HttpError(400, errorBody(`Batch size must be ≤ 100, got ${input.inputs.length}`, 'VALIDATION_ERROR'));
+    }
+    const startedAt = iso(clock());
+    const results: unknown[] = [];
+    const missing: string[] = [];
+    for (const item of input.inputs) {
+      const id = String(item?.id ?? '');
+      const i = store.index(id);
+      if (i === undefined || store.archived(i) !== archived) missing.push(id);
+      else results.push(render(store, i, input.properties));
+    }
+    const out: Record<string, unknown> = { status: 'COMPLETE', results, startedAt, completedAt: iso(clock()) };
+    if (missing.length > 0) {
+      out['numErrors'] = 1;
+      out['errors'] = [
+        {
+          status: 'error',
+          category: 'OBJECT_NOT_FOUND',
+          message: 'Could not get some objects, they may be deleted or not exist.',
+          context: { ids: missing },
+          errors: [],
+          links: {},
+        },
+      ];
+      return { status: 207, body: out };
+    }
+    return { status: 200, body: out };
+  }
+
+  function sortedByModified(name: string, store: Store): Int32Array {
+    const cached = sortCache.get(name);
+    if (cached && cached.version === portal.version) return cached.order;
+    const live: number[] = [];
+    for (let i = 0; i < store.count(); i++) if (!store.archived(i)) live.push(i);
+    live.sort((a, b) => store.modifiedAt(a) - store.modifiedAt(b) || a - b);
+    const order = Int32Array.from(live);
+    sortCache.set(name, { version: portal.version, order });
+    return order;
+  }
+
+  function searchObjects(name: string, store: Store, body: unknown) {
+    const request = body as {
+      filterGroups?: { filters?: { propertyName: string; operator: string; value?: string; highValue?: string }[] }[];
+      sorts?: (string | { propertyName: string; direction?: string })[];
+      properties?: string[];
+      limit?: number;
+      after?: string | number;
+    };
+    const limit = request?.limit ?? 10;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
+      throw new HttpError(400, errorBody(`limit must be between 1 and 200, got ${limit}`, 'VALIDATION_ERROR'));
+    }
+    const offset = Number(request.after ?? 0);
+    if (!Number.isInteger(offset) || offset < 0)
+      throw new HttpError(400, errorBody('Invalid after', 'VALIDATION_ERROR'));
+    if (offset >= SEARCH_RESULT_CAP) {
+      throw new HttpError(
+        400,
+        errorBody(
+          `The maximum number of results you can page through is ${SEARCH_RESULT_CAP}; narrow the search with filters.`,
+          'VALIDATION_ERROR',
+        ),
+      );
+    }
+    const groups = request.filterGroups ?? [];
+    if (groups.length > 6 || groups.some((g) => (g.filters ?? []).length > 10)) {
+      throw new HttpError(400, errorBody('Too many filter groups or filters', 'VALIDATION_ERROR'));
+    }
+    const value = (i: number, property: string): number => {
+      if (property === 'hs_lastmodifieddate' || property === 'lastmodifieddate') return store.modifiedAt(i);
+      if (property === 'createdate' || property === 'hs_createdate') return store.createdAt(i);
+      if (property === 'hs_object_id') return Number(store.id(i));
+      throw new HttpError(400, errorBody(`The simulator cannot filter on ${property}`, 'VALIDATION_ERROR'));
+    };
+    const toNumber = (raw: string | undefined): number => {
+      if (raw === undefined) return Number.NaN;
+      return /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : Date.parse(raw);
+    };
+    const matches = (i: number): boolean =>
+      groups.length === 0 ||
+      groups.some((group) =>
+        (group.filters ?? []).every((filter) => {
+          const v = value(i, filter.propertyName);
+          const x = toNumber(filter.value);
+          switch (filter.operator) {
+            case 'EQ':
+              return v === x;
+            case 'NEQ':
+              return v !== x;
+            case 'GT':
+              return v > x;
+            case 'GTE':
+              return v >= x;
+            case 'LT':
+              return v < x;
+            case 'LTE':
+              return v <= x;
+            case 'BETWEEN':
+              return v >= x && v <= toNumber(filter.highValue);
+            default:
+              throw new HttpError(400, errorBody(`Unsupported operator ${filter.operator}`, 'VALIDATION_ERROR'));
+          }
+        }),
+      );
+    const sort = request.sorts?.[0];
+    const sortProperty = typeof sort === 'string' ? sort.replace(/^-/, '') : sort?.propertyName;
+    const descending = typeof sort === 'string' ? sort.startsWith('-') : sort?.direction === 'DESCENDING';
+    let order: ArrayLike<number>;
+    if (sortProperty === undefined || sortProperty === 'hs_lastmodifieddate' || sortProperty === 'lastmodifieddate') {
+      order = sortedByModified(name, store);
+    } else if (sortProperty === 'hs_object_id') {
+      const live: number[] = [];
+      for (let i = 0; i < store.count(); i++) if (!store.archived(i)) live.push(i);
+      order = live;
+    } else {
+      throw new HttpError(400, errorBody(`The simulator cannot sort on ${sortProperty}`, 'VALIDATION_ERROR'));
+    }
+    const hits: number[] = [];
+    for (let k = 0; k < order.length; k++) {
+      const i = order[descending ? order.length - 1 - k : k]!;
+      if (matches(i)) hits.push(i);
+    }
+    const page = hits.slice(offset, offset + limit).map((i) => {
+      const rendered = render(store, i, request.properties);
+      delete rendered['associations'];
+      return rendered;
+    });
+    const out: Record<string, unknown> = { total: hits.length, results: page };
+    if (offset + limit < hits.length) out['paging'] = { next: { after: String(offset + limit), link: '' } };
+    return out;
+  }
+
+  function associationsBatch(fromType: string, toType: string, body: unknown) {
+    const store = stores[fromType];
+    if (!store) throw new HttpError(404, errorBody(`Unknown object type ${fromType}`, 'OBJECT_NOT_FOUND'));
+    const input = body as { inputs?: { id?: unknown }[] };
+    if (!input || !Array.isArray(input.inputs))
+      throw new HttpError(400, errorBody('inputs is required', 'VALIDATION_ERROR'));
+    if (input.inputs.length > 1000)
+      throw new HttpError(400, errorBody('Batch size must be ≤ 1000', 'VALIDATION_ERROR'));
+    const startedAt = iso(clock());
+    const results: unknown[] = [];
+    const none: string[] = [];
+    for (const item of input.inputs) {
+      const id = String(item?.id ?? '');
+      const i = store.index(id);
+      const found = i === undefined ? [] : store.associations(i, toType);
+      if (found.length === 0) {
+        none.push(id);
+        continue;
+      }
+      results.push({
+        from: { id },
+        to: found.map((a) => ({
+          toObjectId: a.id,
+          associationTypes: [
+            a.label
+              ? { category: 'HUBSPOT_DEFINED', typeId: a.typeId, label: a.label }
+              : { category: 'HUBSPOT_DEFINED', typeId: a.typeId },
+          ],
+        })),
+      });
+    }
+    const out: Record<string, unknown> = { status: 'COMPLETE', results, startedAt, completedAt: iso(clock()) };
+    if (none.length > 0) {
+      out['numErrors'] = none.length;
+      out['errors'] = none.map((id) => ({
+        status: 'error',
+        category: 'OBJECT_NOT_FOUND',
+        message: `No ${toType} is associated with ${singular(fromType)} ${id}.`,
+        context: { fromObjectId: [id] },
+        errors: [],
+        links: {},
+      }));
+      return { status: 207, body: out };
+    }
+    return { status: 200, body: out };
+  }
+
+  function accountDetails() {
+    return {
+      portalId: portal.portalId,
+      accountType: 'STANDARD',
+      timeZone: portal.timeZone,
+      companyCurrency: 'USD',
+      additionalCurrencies: [],
+      utcOffset: '-05:00',
+      utcOffsetMilliseconds: -18_000_000,
+      uiDomain: 'app.hubspot.com',
+      dataHostingLocation: 'na1',
+    };
+  }
+
+  function owners(query: URLSearchParams) {
+    const limit = Math.min(Number(query.get('limit') ?? '100'), 500);
+    const archived = query.get('archived') === 'true';
+    const start = Number(query.get('after') ?? '0');
+    const all = portal.owners.filter((o) => o.archived === archived);
+    const page = all.slice(start, start + limit).map((o) => {
+      const owner: Record<string, unknown> = {
+        id: o.id,
+        firstName: o.firstName,
+        lastName: o.lastName,
+        type: o.type,
+        teams: o.teams,
+        archived: o.archived,
+        createdAt: iso(o.createdAt),
+        updatedAt: iso(o.updatedAt),
+      };
+      if (o.email !== undefined) owner['email'] = o.email;
+      if (o.userId !== undefined) owner['userId'] = o.userId;
+      return owner;
+    });
+    const body: Record<string, unknown> = { results: page };
+    if (start + limit < all.length) body['paging'] = { next: { after: String(start + limit), link: '' } };
+    return body;
+  }
+
+  function pipelines() {
+    const created = iso(Date.parse('2023-01-01T00:00:00.000Z'));
+    return {
+      results: portal.pipelines.map((p, k) => ({
+        id: p.id,
+        label: p.label,
+        displayOrder: k,
+        archived: false,
+        createdAt: created,
+        updatedAt: created,
+        stages: p.stages.map((s, order) => ({
+          id: s.id,
+          label: s.label,
+          displayOrder: order,
+          archived: false,
+          metadata: { ticketState: s.state, isClosed: String(s.state === 'CLOSED') },
+          createdAt: created,
+          updatedAt: created,
+          writePermissions: 'CRM_PERMISSIONS_ENFORCEMENT',
+        })),
+      })),
+    };
+  }
+
+  async function route(method: string, path: string, query: URLSearchParams, body: unknown) {
+    const ok = (b: unknown) => ({ status: 200, body: b });
+    if (method === 'GET' && path === '/account-info/v3/details') return ok(accountDetails());
+    if (method === 'GET' && (path === '/crm/v3/owners' || path === '/crm/v3/owners/')) return ok(owners(query));
+    if (method === 'GET' && path === '/crm/v3/pipelines/tickets') return ok(pipelines());
+    const v4 = /^\/crm\/v4\/associations\/([a-z_]+)\/([a-z_]+)\/batch\/read$/.exec(path);
+    if (method === 'POST' && v4) {
+      if (v4[1] === 'feedback_submissions' && feedbackForbidden) throw forbidden();
+      return associationsBatch(v4[1]!, v4[2]!, body);
+    }
+    const objects = /^\/crm\/v3\/objects\/([a-z_]+)(\/batch\/read|\/search)?\/?$/.exec(path);
+    if (objects) {
+      const name = objects[1]!;
+      const store = stores[name];
+      if (!store) throw new HttpError(404, errorBody(`Unknown object type ${name}`, 'OBJECT_NOT_FOUND'));
+      if (name === 'feedback_submissions' && feedbackForbidden) throw forbidden();
+      if (method === 'GET' && !objects[2]) return ok(list(store, query));
+      if (method === 'POST' && objects[2] === '/batch/read')
+        return batchRead(store, body, query.get('archived') === 'true');
+      if (method === 'POST' && objects[2] === '/search') return ok(searchObjects(name, store, body));
+    }
+    throw new HttpError(404, errorBody(`No route for ${method} ${path}`, 'OBJECT_NOT_FOUND'));
+  }
+
+  function forbidden(): HttpError {
+    return new HttpError(
+      403,
+      errorBody(
+        "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+        'MISSING_SCOPES',
+      ),
+    );
+  }
+
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void handle(req, res, Buffer.concat(chunks));
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    const key = `${method} ${path.replace(/\/$/, '')}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      const text = JSON.stringify(body);
+      res.writeHead(status, {
+        'Content-Type': 'application/json;charset=utf-8',
+        'Content-Length': String(Buffer.byteLength(text)),
+        ...headers,
+      });
+      res.end(text);
+    };
+    try {
+      if (options.latencyMs) await sleep(options.latencyMs);
+      const fault = faults.find((f) => f.left > 0 && key.includes(f.match));
+      if (fault) {
+        fault.left--;
+        faults = faults.filter((f) => f.left > 0);
+        if (fault.kind === 'status') {
+          send(fault.status, fault.body ?? errorBody('Internal error', 'INTERNAL_ERROR'));
+          return;
+        }
+        if (fault.kind === 'rate-limit') throw rateLimited(fault.policy);
+        if (fault.kind === 'reset') {
+          req.socket.destroy();
+          return;
+        }
+        await sleep(fault.ms);
+      }
+      if (options.accessToken && req.headers.authorization !== `Bearer ${options.accessToken}`) {
+        throw new HttpError(
+          401,
+          errorBody(
+            'Authentication credentials not found. This API supports OAuth 2.0 authentication.',
+            'INVALID_AUTHENTICATION',
+          ),
+        );
+      }
+      const now = clock();
+      admit(key.endsWith('/search'), now);
+      let body: unknown;
+      if (raw.length > 0) {
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          throw new HttpError(400, errorBody('Invalid JSON body', 'VALIDATION_ERROR'));
+        }
+      }
+      const result = await route(method, path, url.searchParams, body);
+      send(result.status, result.body, key.endsWith('/search') ? {} : rateHeaders(now));
+    } catch (error) {
+      if (error instanceof HttpError) send(error.status, error.body, rateHeaders(clock()));
+      else send(500, errorBody(`Simulator error: ${(error as Error).message}`, 'INTERNAL_ERROR'));
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    portal,
+    counts,
+    statuses,
+    totalRequests: () => [...counts.values()].reduce((a, b) => a + b, 0),
+    resetCounts: () => {
+      counts.clear();
+      statuses.clear();
+    },
+    injectFault: (fault) => {
+      faults.push({ ...fault, left: fault.times ?? 1 });
+    },
+    setFeedbackForbidden: (value) => {
+      feedbackForbidden = value;
+    },
+    setRateLimit: (value) => {
+      rateLimit = value;
+      general = [];
+      search = [];
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+function multi(query: URLSearchParams, name: string): string[] | undefined {
+  const values = query
+    .getAll(name)
+    .flatMap((v) => v.split(','))
+    .filter(Boolean);
+  return values.length > 0 ? values : undefined;
+}
+
+function singular(type: string): string {
+  if (type === 'companies') return 'company';
+  if (type === 'feedback_submissions') return 'feedback_submission';
+  return type.replace(/s$/, '');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

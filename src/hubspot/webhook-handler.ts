@@ -1,0 +1,164 @@
+// POST /hubspot/webhooks: checks the v3 signature, deduplicates events by eventId, queues the tickets they name
+// for a batch re-fetch, and answers at once (HubSpot gives up after 5 s and retries). The re-fetch happens
+// after the answer, in the drainer (src/services/sync-webhooks.ts). Usable as a Bolt customRoute handler and
+// on a plain node:http server: it reads the raw body itself, which the signature needs byte for byte.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { HubspotRepo } from '../db/hubspot-repo.ts';
+import type { Clock } from './rate-limiter.ts';
+import { ZWebhookBatch, ZWebhookEvent } from './schemas.ts';
+import { checkSignatureV3, decodeSignedUri } from './webhook-signature.ts';
+
+export const WEBHOOK_PATH = '/hubspot/webhooks';
+const MAX_BODY_BYTES = 1_000_000;
+
+export type WebhookHandlerDeps = {
+  /** HUBSPOT_CLIENT_SECRET; without it the route answers 404 (webhooks are off). */
+  clientSecret: string | undefined;
+  repo: Pick<HubspotRepo, 'claimEvents' | 'enqueuePending' | 'releaseEvents'>;
+  clock: Pick<Clock, 'now'>;
+  logger: Logger;
+  /** Called after events were queued (the drainer debounces and fetches). */
+  onQueued?: () => void;
+  /**
+   * The public base URL HubSpot calls (e.g. https://heed.example.com), for the signed URI. Without it the URI is
+   * rebuilt from X-Forwarded-Proto/Host or the Host header.
+   */
+  publicUrl?: string | undefined;
+};
+
+export type WebhookOutcome = { status: number; accepted: number; duplicates: number; ignored: number };
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function signedUri(req: IncomingMessage, publicUrl: string | undefined): string {
+  const path = req.url ?? '/';
+  if (publicUrl) return decodeSignedUri(`${publicUrl.replace(/\/$/, '')}${path}`);
+  const proto =
+    header(req, 'x-forwarded-proto')?.split(',')[0]?.trim() ??
+    ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
+  const host = header(req, 'x-forwarded-host') ?? header(req, 'host') ?? 'localhost';
+  return decodeSignedUri(`${proto}://${host}${path}`);
+}
+
+export function createHubspotWebhookHandler(
+  deps: WebhookHandlerDeps,
+): (req: IncomingMessage, res: ServerResponse) => Promise<WebhookOutcome> {
+  return async (req, res) => {
+    const outcome = (status: number, accepted = 0, duplicates = 0, ignored = 0): WebhookOutcome => ({
+      status,
+      accepted,
+      duplicates,
+      ignored,
+    });
+    if (!deps.clientSecret) {
+      // Webhooks are off without a client secret: unsigned requests must never be trusted.
+      send(res, 404, { error: 'not_found' });
+      return outcome(404);
+    }
+    if (req.method !== 'POST') {
+      send(res, 405, { error: 'method_not_allowed' });
+      return outcome(405);
+    }
+    const raw = await readBody(req);
+    if (raw === undefined) {
+      send(res, 413, { error: 'payload_too_large' });
+      return outcome(413);
+    }
+    const check = checkSignatureV3({
+      secret: deps.clientSecret,
+      method: 'POST',
+      uri: signedUri(req, deps.publicUrl),
+      rawBody: raw,
+      signature: header(req, 'x-hubspot-signature-v3'),
+      timestamp: header(req, 'x-hubspot-request-timestamp'),
+      now: deps.clock.now(),
+    });
+    if (!check.ok) {
+      deps.logger.warn({ reason: check.reason }, 'Refused a HubSpot webhook request: bad signature');
+      send(res, 401, { error: 'invalid_signature', reason: check.reason });
+      return outcome(401);
+    }
+    let batch: unknown[];
+    try {
+      batch = ZWebhookBatch.parse(JSON.parse(raw));
+    } catch {
+      send(res, 400, { error: 'invalid_body' });
+      return outcome(400);
+    }
+    let ignored = 0;
+    const events = batch.flatMap((item) => {
+      const parsed = ZWebhookEvent.safeParse(item);
+      if (!parsed.success) {
+        ignored++;
+        deps.logger.warn(
+          { eventId: (item as { eventId?: unknown })?.eventId },
+          'Ignored a malformed HubSpot webhook event',
+        );
+        return [];
+      }
+      return [parsed.data];
+    });
+    const now = deps.clock.now();
+    let fresh: Set<string>;
+    try {
+      fresh = await deps.repo.claimEvents(
+        'hubspot',
+        events.map((e) => String(e.eventId)),
+        now,
+      );
+    } catch (error) {
+      deps.logger.error({ err: error }, 'Could not record HubSpot webhook events; HubSpot will retry');
+      send(res, 500, { error: 'internal' });
+      return outcome(500);
+    }
+    const queue = new Map<string, { objectType: string; objectId: string; deleted: boolean }>();
+    for (const event of events) {
+      if (!fresh.has(String(event.eventId))) continue;
+      const [object, action] = event.subscriptionType.split('.');
+      if (object !== 'ticket') {
+        ignored++;
+        continue;
+      }
+      const objectId = String(event.objectId);
+      const deleted = action === 'deletion' || action === 'privacyDeletion';
+      const seen = queue.get(objectId);
+      queue.set(objectId, { objectType: 'ticket', objectId, deleted: deleted || (seen?.deleted ?? false) });
+    }
+    try {
+      await deps.repo.enqueuePending([...queue.values()], now);
+    } catch (error) {
+      // Un-claim so HubSpot's retry of this delivery is not mistaken for a duplicate.
+      await deps.repo.releaseEvents('hubspot', [...fresh]).catch(() => undefined);
+      deps.logger.error({ err: error }, 'Could not queue HubSpot webhook events; HubSpot will retry');
+      send(res, 500, { error: 'internal' });
+      return outcome(500);
+    }
+    send(res, 204);
+    if (queue.size > 0) deps.onQueued?.();
+    return outcome(204, fresh.size, events.length - fresh.size, ignored);
+  };
+}

@@ -1,0 +1,84 @@
+// Drains the PendingFetch queue the webhook handler fills: deletions archive tickets, other events re-fetch the
+// tickets in batches of ≤ 100 (one batch read each). Debounced, so a burst of events becomes one call, and run
+// one drain at a time. The queue is in the database, so events survive a restart; polling remains the safety net.
+import type { Logger } from 'pino';
+import type { HubspotRepo } from '../db/hubspot-repo.ts';
+import type { SyncService } from './sync.ts';
+
+export type WebhookDrainerDeps = {
+  repo: Pick<HubspotRepo, 'peekPending' | 'removePending' | 'archiveTickets'>;
+  sync: Pick<SyncService, 'refetchTickets'>;
+  logger: Logger;
+  now: () => number;
+  /** Wait this long after the first event of a burst before fetching. */
+  debounceMs?: number;
+  /** After a failed drain, try again this long later. */
+  retryMs?: number;
+};
+
+export class WebhookDrainer {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly deps: WebhookDrainerDeps) {}
+
+  /** Something was queued: drain soon. */
+  kick(delayMs = this.deps.debounceMs ?? 500): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      let failed = false;
+      this.running = this.drain()
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            failed = true;
+            this.deps.logger.error({ err: error }, 'Re-fetching webhook tickets failed; will retry');
+          },
+        )
+        .finally(() => {
+          this.running = undefined;
+          if (failed) this.kick(this.deps.retryMs ?? 30_000);
+          else if (this.again) {
+            this.again = false;
+            this.kick(0);
+          }
+        });
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  /** Processes everything queued now. Exposed for tests and for `heed sync` to finish the queue. */
+  async drain(): Promise<{ fetched: number; archived: number }> {
+    let fetched = 0;
+    let archived = 0;
+    for (;;) {
+      const entries = await this.deps.repo.peekPending('ticket', 100);
+      if (entries.length === 0) return { fetched, archived };
+      const deleted = entries.filter((e) => e.deleted).map((e) => e.objectId);
+      const changed = entries.filter((e) => !e.deleted).map((e) => e.objectId);
+      archived += await this.deps.repo.archiveTickets(deleted, this.deps.now());
+      if (changed.length > 0) {
+        const result = await this.deps.sync.refetchTickets(changed);
+        fetched += result.updated;
+        archived += result.archived;
+      }
+      await this.deps.repo.removePending('ticket', entries);
+      if (this.stopped) return { fetched, archived };
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+}

@@ -1,0 +1,429 @@
+// One sync pass: account details, owners and teams, pipelines, tickets, archived tickets, contact/company names
+// for open tickets, and feedback. Every step is resumable (see ./sync-stream.ts) and the pass is recorded in
+// SyncRun with its figures. Dependencies come in; nothing here reads the environment or the wall clock directly.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { HubspotRepo } from '../db/hubspot-repo.ts';
+import { type HubspotApi, HubspotError } from '../hubspot/client.ts';
+import {
+  batchReadAssociations,
+  batchReadObjects,
+  getAccountDetails,
+  getTicketPipelines,
+  listObjectsPage,
+  listOwners,
+} from '../hubspot/crm.ts';
+import {
+  COMPANY_PROPERTIES,
+  CONTACT_PROPERTIES,
+  contactName,
+  FEEDBACK_PROPERTIES,
+  type FeedbackRow,
+  feedbackRow,
+  mapRecords,
+  ownerRow,
+  pipelineRows,
+  type StageLookup,
+  TICKET_PROPERTIES,
+  type TicketRow,
+  teamRows,
+  ticketRow,
+} from '../hubspot/map.ts';
+import type { Clock } from '../hubspot/rate-limiter.ts';
+import { ZCrmObject } from '../hubspot/schemas.ts';
+import { type StreamDeps, type StreamResult, syncStream } from './sync-stream.ts';
+
+export type SyncOptions = {
+  /** Search lags writes by seconds; windows end this long before now. */
+  searchLagMs?: number;
+  backfillOverlapMs?: number;
+  searchPageSize?: number;
+  /** How often the archived-ticket list is swept (webhook deletions are immediate; this is the safety net). */
+  archivedSweepMs?: number;
+  /** Names are looked up for at most this many open tickets per pass. */
+  namesPerPass?: number;
+  /** Feedback older than this does not get contact names (nobody follows it up any more). */
+  feedbackNamesDays?: number;
+};
+
+export type SyncDeps = {
+  api: HubspotApi;
+  repo: HubspotRepo;
+  clock: Clock;
+  logger: Logger;
+  onProgress?: (event: { stream: string; done: number; total?: number | undefined }) => void;
+  options?: SyncOptions;
+};
+
+export type SyncStats = {
+  kind: 'backfill' | 'incremental' | 'full';
+  records: {
+    tickets: number;
+    ticketsRejected: number;
+    archived: number;
+    feedback: number | 'forbidden';
+    feedbackRejected: number;
+    owners: number;
+    pipelines: number;
+    stages: number;
+    names: number;
+  };
+  pages: { tickets: number; feedback: number };
+  restarts: number;
+  apiCalls: number;
+  apiCallsByEndpoint: Record<string, number>;
+  durationMs: number;
+  ticketsPerSecond: number;
+};
+
+const TICKETS_CURSOR = 'tickets';
+const FEEDBACK_CURSOR = 'feedback';
+const SWEEP_CURSOR = 'tickets.archived-sweep';
+const DAY = 86_400_000;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export class SyncService {
+  private feedbackForbiddenLogged = false;
+  private readonly options: Required<SyncOptions>;
+  /** Ticket → company from list payloads, used for names within the pass (not stored: the schema keeps names only). */
+  private readonly companyByTicket = new Map<string, string>();
+
+  constructor(private readonly deps: SyncDeps) {
+    this.options = {
+      searchLagMs: 30_000,
+      backfillOverlapMs: 60_000,
+      searchPageSize: 200,
+      archivedSweepMs: 60 * 60_000,
+      namesPerPass: 20_000,
+      feedbackNamesDays: 30,
+      ...deps.options,
+    };
+  }
+
+  /** One pass. Throws HUBSPOT_DAILY_LIMIT (with resetAt) when HubSpot's daily limit stops it; the next pass resumes. */
+  async run(options: { full?: boolean } = {}): Promise<SyncStats> {
+    const { api, repo, clock, logger } = this.deps;
+    const full = options.full ?? false;
+    const started = clock.now();
+    const callsBefore = api.callsByEndpoint();
+    const runId = randomUUID();
+    const hadCursor = (await repo.getCursor(TICKETS_CURSOR)) !== undefined;
+    const kind: SyncStats['kind'] = full ? 'full' : hadCursor ? 'incremental' : 'backfill';
+    await repo.startRun({ id: runId, kind }, started);
+    const stats: SyncStats = {
+      kind,
+      records: {
+        tickets: 0,
+        ticketsRejected: 0,
+        archived: 0,
+        feedback: 0,
+        feedbackRejected: 0,
+        owners: 0,
+        pipelines: 0,
+        stages: 0,
+        names: 0,
+      },
+      pages: { tickets: 0, feedback: 0 },
+      restarts: 0,
+      apiCalls: 0,
+      apiCallsByEndpoint: {},
+      durationMs: 0,
+      ticketsPerSecond: 0,
+    };
+    const finish = () => {
+      const now = clock.now();
+      stats.durationMs = now - started;
+      const after = api.callsByEndpoint();
+      stats.apiCallsByEndpoint = Object.fromEntries(
+        Object.entries(after)
+          .map(([k, v]) => [k, v - (callsBefore[k] ?? 0)] as const)
+          .filter(([, v]) => v > 0),
+      );
+      stats.apiCalls = Object.values(stats.apiCallsByEndpoint).reduce((a, b) => a + b, 0);
+      stats.ticketsPerSecond = stats.durationMs > 0 ? Math.round((stats.records.tickets * 1000) / stats.durationMs) : 0;
+      return now;
+    };
+    try {
+      await this.syncAccount();
+      const owners = await listOwners(api);
+      for (const r of owners.rejected) logger.warn({ id: r.id, reason: r.reason }, 'Skipped a malformed HubSpot owner');
+      await repo.replaceOwners(owners.owners.map(ownerRow), teamRows(owners.owners), clock.now());
+      stats.records.owners = owners.owners.length;
+      const pipelines = pipelineRows(await getTicketPipelines(api));
+      await repo.replacePipelines(pipelines.pipelines, pipelines.stages, clock.now());
+      stats.records.pipelines = pipelines.pipelines.length;
+      stats.records.stages = pipelines.stages.length;
+
+      const tickets = await this.syncTickets(full);
+      stats.records.tickets = tickets.records;
+      stats.records.ticketsRejected = tickets.rejected;
+      stats.pages.tickets = tickets.pages;
+      stats.restarts += tickets.restarts;
+      stats.records.archived = await this.sweepArchived(full, tickets.mode === 'backfill' && !hadCursor);
+      stats.records.names = await this.resolveTicketNames();
+
+      const feedback = await this.syncFeedback(full);
+      if (feedback === 'forbidden') {
+        stats.records.feedback = 'forbidden';
+      } else {
+        stats.records.feedback = feedback.records;
+        stats.records.feedbackRejected = feedback.rejected;
+        stats.pages.feedback = feedback.pages;
+        stats.restarts += feedback.restarts;
+      }
+      const now = finish();
+      await repo.finishRun({ id: runId, status: 'ok', stats }, now);
+      return stats;
+    } catch (error) {
+      const now = finish();
+      const daily = error instanceof HubspotError && error.code === 'HUBSPOT_DAILY_LIMIT';
+      await repo
+        .finishRun({ id: runId, status: daily ? 'daily-limit' : 'failed', stats, error: (error as Error).message }, now)
+        .catch((e: unknown) => logger.error({ err: e }, 'Could not record the failed sync run'));
+      throw error;
+    } finally {
+      this.companyByTicket.clear();
+    }
+  }
+
+  /**
+   * Re-fetches tickets named by webhooks (batch read, ≤ 100 per call); those HubSpot no longer returns are archived.
+   * Returns how many were updated and archived.
+   */
+  async refetchTickets(ids: readonly string[]): Promise<{ updated: number; archived: number }> {
+    const { api, repo, clock, logger } = this.deps;
+    const lookup = await this.stageLookup();
+    let updated = 0;
+    let archived = 0;
+    for (const batch of chunks([...new Set(ids)], 100)) {
+      const { results, missing } = await batchReadObjects(api, 'tickets', batch, TICKET_PROPERTIES);
+      const parsed = mapRecords(results, (o) => ticketRow(o, lookup));
+      for (const r of parsed.rejected)
+        logger.warn({ id: r.id, reason: r.reason }, 'Skipped a malformed HubSpot ticket');
+      const result = await repo.upsertTickets(parsed.rows, clock.now());
+      updated += parsed.rows.length - result.stale;
+      await this.fetchTicketAssociations(result.inserted);
+      archived += await repo.archiveTickets(missing, clock.now());
+    }
+    await this.resolveTicketNames();
+    return { updated, archived };
+  }
+
+  private async syncAccount(): Promise<void> {
+    const { api, repo, clock } = this.deps;
+    const details = await getAccountDetails(api);
+    if (details.timeZone) api.timeZone = details.timeZone;
+    await repo.upsertPortal(
+      { id: String(details.portalId), uiDomain: details.uiDomain, timeZone: details.timeZone ?? null },
+      clock.now(),
+    );
+  }
+
+  private async stageLookup(): Promise<StageLookup> {
+    const states = await this.deps.repo.stageStates();
+    return (pipelineId, stageId) => states.get(`${pipelineId}/${stageId}`);
+  }
+
+  private streamDeps(): StreamDeps {
+    const { api, clock, logger, repo, onProgress } = this.deps;
+    return {
+      api,
+      clock,
+      logger,
+      getCursor: (name) => repo.getCursor(name),
+      onProgress,
+      searchLagMs: this.options.searchLagMs,
+      backfillOverlapMs: this.options.backfillOverlapMs,
+      searchPageSize: this.options.searchPageSize,
+    };
+  }
+
+  private async syncTickets(full: boolean): Promise<StreamResult> {
+    const { repo, clock } = this.deps;
+    const lookup = await this.stageLookup();
+    return syncStream<TicketRow>(
+      this.streamDeps(),
+      {
+        cursorName: TICKETS_CURSOR,
+        type: 'tickets',
+        properties: TICKET_PROPERTIES,
+        listAssociations: ['contacts', 'companies'],
+        map: (raws) => mapRecords(raws, (o) => ticketRow(o, lookup)),
+        modifiedAt: (row) => row.modifiedAt,
+        write: (rows, cursor) => repo.upsertTickets(rows, clock.now(), cursor),
+        afterPage: async (rows, inserted, source) => {
+          if (source === 'list') {
+            // Remember open tickets' companies for the names step (closed tickets never get a message).
+            for (const row of rows) if (!row.isClosed && row.companyId) this.companyByTicket.set(row.id, row.companyId);
+          } else {
+            await this.fetchTicketAssociations(inserted);
+          }
+        },
+      },
+      { full },
+    );
+  }
+
+  /** Tickets first seen through search or batch read carry no associations: fetch contact and company (v4). */
+  private async fetchTicketAssociations(ids: readonly string[]): Promise<void> {
+    const { api, repo } = this.deps;
+    for (const batch of chunks(ids, 100)) {
+      const contacts = await batchReadAssociations(api, 'tickets', 'contacts', batch);
+      const companies = await batchReadAssociations(api, 'tickets', 'companies', batch);
+      await repo.setTicketContacts(
+        [...contacts].flatMap(([ticketId, to]) => (to[0] ? [{ ticketId, contactId: to[0] }] : [])),
+      );
+      for (const [ticketId, to] of companies) if (to[0]) this.companyByTicket.set(ticketId, to[0]);
+    }
+  }
+
+  /**
+   * Archived (deleted) tickets leave open work. Webhook deletions do this at once; the sweep through
+   * `archived=true` is the safety net, run on --full and at most once per `archivedSweepMs`.
+   */
+  private async sweepArchived(full: boolean, firstBackfill: boolean): Promise<number> {
+    const { api, repo, clock } = this.deps;
+    const now = clock.now();
+    const last = Number((await repo.getCursor(SWEEP_CURSOR)) ?? 0);
+    // A first backfill has nothing archived to find (the list without archived=true never returned them).
+    if (firstBackfill) {
+      await repo.setCursor({ name: SWEEP_CURSOR, value: String(now) }, now);
+      return 0;
+    }
+    if (!full && now - last < this.options.archivedSweepMs) return 0;
+    let after: string | undefined;
+    let changed = 0;
+    do {
+      const page = await listObjectsPage(api, 'tickets', { after, properties: ['hs_object_id'], archived: true });
+      const ids = page.results.flatMap((raw) => {
+        const parsed = ZCrmObject.safeParse(raw);
+        return parsed.success ? [parsed.data.id] : [];
+      });
+      changed += await repo.archiveTickets(ids, clock.now());
+      after = page.paging?.next?.after;
+    } while (after);
+    await repo.setCursor({ name: SWEEP_CURSOR, value: String(now) }, clock.now());
+    return changed;
+  }
+
+  /** Contact and company names for open tickets that lack them: one batch read per 100 contacts/companies. */
+  private async resolveTicketNames(): Promise<number> {
+    const { api, repo } = this.deps;
+    const needing = await repo.ticketsNeedingNames(this.options.namesPerPass);
+    if (needing.length === 0) return 0;
+    const contacts = await this.readContacts(needing.map((t) => t.contactId));
+    const companyIds = new Set<string>();
+    const companyFor = (ticketId: string, contactId: string) =>
+      this.companyByTicket.get(ticketId) ?? contacts.get(contactId)?.companyId ?? null;
+    for (const t of needing) {
+      const company = companyFor(t.id, t.contactId);
+      if (company) companyIds.add(company);
+    }
+    const companies = new Map<string, string>();
+    for (const batch of chunks([...companyIds], 100)) {
+      const { results } = await batchReadObjects(api, 'companies', batch, COMPANY_PROPERTIES);
+      const parsed = mapRecords(results, (o) => ({ id: o.id, name: o.properties['name'] ?? null }));
+      for (const c of parsed.rows) if (c.name) companies.set(c.id, c.name);
+    }
+    await repo.setTicketNames(
+      needing.map((t) => {
+        const contact = contacts.get(t.contactId);
+        const company = companyFor(t.id, t.contactId);
+        return {
+          ticketId: t.id,
+          // Empty string: looked up, HubSpot has no name (so the lookup is not repeated every pass).
+          contactName: contact?.name ?? '',
+          contactEmail: contact?.email ?? null,
+          companyName: company ? (companies.get(company) ?? null) : null,
+        };
+      }),
+    );
+    return needing.length;
+  }
+
+  private async readContacts(
+    ids: readonly string[],
+  ): Promise<Map<string, { name: string | null; email: string | null; companyId: string | null }>> {
+    const out = new Map<string, { name: string | null; email: string | null; companyId: string | null }>();
+    for (const batch of chunks([...new Set(ids)], 100)) {
+      const { results } = await batchReadObjects(this.deps.api, 'contacts', batch, CONTACT_PROPERTIES);
+      const parsed = mapRecords(results, (o) => ({
+        id: o.id,
+        name: contactName(o.properties),
+        email: o.properties['email'] ?? null,
+        companyId: o.properties['associatedcompanyid'] || null,
+      }));
+      for (const c of parsed.rows) out.set(c.id, c);
+    }
+    return out;
+  }
+
+  private async syncFeedback(full: boolean): Promise<StreamResult | 'forbidden'> {
+    const { repo, clock, logger } = this.deps;
+    try {
+      const result = await syncStream<FeedbackRow>(
+        this.streamDeps(),
+        {
+          cursorName: FEEDBACK_CURSOR,
+          type: 'feedback_submissions',
+          properties: FEEDBACK_PROPERTIES,
+          listAssociations: ['contacts', 'tickets'],
+          map: (raws) => mapRecords(raws, feedbackRow),
+          modifiedAt: (row) => row.modifiedAt,
+          write: (rows, cursor) => repo.upsertFeedback(rows, clock.now(), cursor),
+          afterPage: async (_rows, inserted, source) => {
+            if (source === 'search') await this.fetchFeedbackAssociations(inserted);
+          },
+        },
+        { full },
+      );
+      await this.resolveFeedbackNames();
+      return result;
+    } catch (error) {
+      if (error instanceof HubspotError && error.status === 403) {
+        // Portals without Service Hub Professional have no feedback API: say so once, then carry on without it.
+        if (!this.feedbackForbiddenLogged) {
+          logger.warn(
+            { reason: error.message },
+            'HubSpot refused feedback submissions (403): this portal needs Service Hub Professional and the ' +
+              'crm.objects.feedback_submissions.read scope. Heed carries on without feedback.',
+          );
+          this.feedbackForbiddenLogged = true;
+        }
+        return 'forbidden';
+      }
+      throw error;
+    }
+  }
+
+  private async fetchFeedbackAssociations(ids: readonly string[]): Promise<void> {
+    const { api, repo } = this.deps;
+    for (const batch of chunks(ids, 100)) {
+      const contacts = await batchReadAssociations(api, 'feedback_submissions', 'contacts', batch);
+      const tickets = await batchReadAssociations(api, 'feedback_submissions', 'tickets', batch);
+      await repo.setFeedbackAssociations(
+        batch.map((id) => ({ id, contactId: contacts.get(id)?.[0] ?? null, ticketId: tickets.get(id)?.[0] ?? null })),
+      );
+    }
+  }
+
+  private async resolveFeedbackNames(): Promise<void> {
+    const { repo, clock } = this.deps;
+    const since = clock.now() - this.options.feedbackNamesDays * DAY;
+    const needing = await repo.feedbackNeedingNames(since, this.options.namesPerPass);
+    if (needing.length === 0) return;
+    const contacts = await this.readContacts(needing.map((f) => f.contactId));
+    await repo.setFeedbackNames(
+      needing.map((f) => ({
+        id: f.id,
+        contactName: contacts.get(f.contactId)?.name ?? '',
+        contactEmail: contacts.get(f.contactId)?.email ?? null,
+      })),
+    );
+  }
+}

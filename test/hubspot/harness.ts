@@ -1,0 +1,114 @@
+// Test harness: a simulator, a fresh migrated database and a SyncService wired together as main.ts would.
+import nock from 'nock';
+import { afterAll, beforeAll } from 'vitest';
+import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import { createHubspotClient, HubspotApi, type HubspotApiOptions } from '../../src/hubspot/client.ts';
+import type { Clock } from '../../src/hubspot/rate-limiter.ts';
+import { type PortalOptions, SimPortal } from '../../src/hubspot/simulator/portal.ts';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/hubspot/simulator/server.ts';
+import { silentLogger } from '../../src/logger.ts';
+import { type SyncOptions, SyncService } from '../../src/services/sync.ts';
+import { type OpenTestDb, openTestDb, type TestProvider } from '../support/db.ts';
+
+/**
+ * nock 15.0.0's fetch interceptor cannot pass a request with a body through to a real server on Node 20
+ * (undici's Request.clone() throws "unusable" after nock has read the body), so files that talk to the local
+ * simulator switch nock off and install their own guard: only 127.0.0.1/localhost may be reached.
+ */
+export function useLocalNetworkOnly(): void {
+  let original: typeof fetch | undefined;
+  beforeAll(() => {
+    nock.restore();
+    const pure = globalThis.fetch;
+    original = pure;
+    globalThis.fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if (!/^(127\.0\.0\.1|localhost)$/.test(url.hostname)) {
+        return Promise.reject(new Error(`Network access refused in tests: ${url.host}`));
+      }
+      return pure(input, init);
+    };
+  });
+  afterAll(() => {
+    if (original) globalThis.fetch = original;
+    nock.activate();
+  });
+}
+
+/** The portal's "now" in every test: fixed, so generated data and expectations are stable. */
+export const PORTAL_NOW = Date.parse('2026-11-20T12:00:00.000Z');
+export const TOKEN = 'pat-na1-test-token-0000';
+
+/**
+ * A clock for the sync side: real time for the network, but `now()` starts at PORTAL_NOW so windows line up
+ * with the generated portal; sleeps are shortened by `speedup` (rate-limit waits in tests take milliseconds).
+ */
+export function testClock(speedup = 1000): Clock & { advance(ms: number): void } {
+  let offset = PORTAL_NOW - Date.now();
+  return {
+    now: () => Date.now() + offset,
+    sleep: async (ms) => {
+      // Sleeping advances the clock by the full amount while taking only a fraction of it in real time.
+      const real = Math.ceil(ms / speedup);
+      await new Promise((r) => setTimeout(r, real));
+      offset += ms - real;
+    },
+    advance: (ms) => {
+      offset += ms;
+    },
+  };
+}
+
+export type Harness = {
+  sim: Simulator;
+  db: OpenTestDb;
+  repo: HubspotRepo;
+  api: HubspotApi;
+  service: SyncService;
+  clock: ReturnType<typeof testClock>;
+  close(): Promise<void>;
+};
+
+export async function startHarness(
+  provider: TestProvider,
+  options: {
+    portal?: Partial<PortalOptions>;
+    sim?: Partial<SimulatorOptions>;
+    api?: Partial<HubspotApiOptions>;
+    sync?: SyncOptions;
+  } = {},
+): Promise<Harness> {
+  const clock = testClock();
+  const portal = new SimPortal({ now: PORTAL_NOW, tickets: 300, seed: 11, ...options.portal });
+  const sim = await startSimulator({ portal, accessToken: TOKEN, clock: () => clock.now(), ...options.sim });
+  const db = await openTestDb(provider);
+  const repo = new HubspotRepo(db);
+  const api = new HubspotApi({
+    client: createHubspotClient({ accessToken: TOKEN, baseUrl: sim.url }),
+    requestsPer10s: 1000,
+    searchPerSecond: 5,
+    clock,
+    backoffMs: 10,
+    timeoutMs: 2000,
+    ...options.api,
+  });
+  const service = new SyncService({
+    api,
+    repo,
+    clock,
+    logger: silentLogger(),
+    options: { searchLagMs: 0, ...options.sync },
+  });
+  return {
+    sim,
+    db,
+    repo,
+    api,
+    service,
+    clock,
+    close: async () => {
+      await sim.close();
+      await db.dispose();
+    },
+  };
+}
