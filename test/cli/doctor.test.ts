@@ -98,13 +98,11 @@ describe('heed doctor', () => {
   });
 
   it('reports a rejected HubSpot token and a revoked Slack token with fixes', async () => {
-    nock('https://api.hubapi.com')
-      .get('/account-info/v3/details')
-      .reply(401, {
-        status: 'error',
-        message: 'Authentication credentials not found.',
-        category: 'INVALID_AUTHENTICATION',
-      });
+    nock('https://api.hubapi.com').get('/account-info/v3/details').reply(401, {
+      status: 'error',
+      message: 'Authentication credentials not found.',
+      category: 'INVALID_AUTHENTICATION',
+    });
     nock('https://slack.com').post('/api/auth.test').reply(200, { ok: false, error: 'token_revoked' });
     const results = await runDoctor({
       env: env({
