@@ -282,16 +282,16 @@ function countReopenings(
   seen: (date: Date | null) => number | null,
   isClosedNow: boolean,
 ): number {
-  const sorted = periods.slice().sort((a, b) => a.enteredAt.getTime() - b.enteredAt.getTime());
-  let count = 0;
-  sorted.forEach((period, index) => {
-    if (!closedIds.has(period.stageId) || seen(period.exitedAt) === null) return;
-    const next = sorted[index + 1];
-    // Moving from one closed stage to another is not a reopening.
-    if (next ? !closedIds.has(next.stageId) : !isClosedNow) count++;
-  });
+  const closed = periods.filter((p) => closedIds.has(p.stageId));
+  const starts = new Set(closed.map((p) => p.enteredAt.getTime()));
+  // A closed period that ended is a reopening, unless another closed stage took over at that very moment
+  // (moving between two closed stages). Works on a history holding only the closed and waiting stages.
+  const count = closed.filter((p) => {
+    const exit = seen(p.exitedAt);
+    return exit !== null && !starts.has(exit);
+  }).length;
   // No stage history: HubSpot's reopened date (turned into a closed span above) tells of one reopening.
-  if (count === 0 && !sorted.some((p) => closedIds.has(p.stageId)) && closedSpans.length > 0 && !isClosedNow) return 1;
+  if (closed.length === 0 && closedSpans.length > 0 && !isClosedNow) return 1;
   return count;
 }
 

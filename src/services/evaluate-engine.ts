@@ -1,0 +1,51 @@
+// The policy file turned into the domain's terms once (calendars built, rules mapped), so a scheduler that
+// evaluates every minute keeps the calendars' per-day caches warm between runs. Pass it to evaluate() as
+// `engine`; build a new one when the policy file changes.
+import type { TPolicy, TTeam } from '../config.ts';
+import { type BusinessCalendar, createBusinessCalendar } from '../domain/calendar.ts';
+import type { TBusinessDuration } from '../domain/duration.ts';
+import type { TFeedbackThresholds } from '../domain/feedback.ts';
+import type { TSlaRuleSpec } from '../domain/sla-policy.ts';
+
+export interface SlaEngine {
+  readonly teams: readonly TTeam[];
+  readonly rules: readonly TSlaRuleSpec[];
+  readonly waitingStageIds: ReadonlySet<string>;
+  readonly useHubspotSla: boolean;
+  readonly substantiveReplyMinLength: number;
+  readonly feedback: TFeedbackThresholds;
+  readonly followUpWithin: TBusinessDuration;
+  calendarOf(team: Pick<TTeam, 'calendar'>): BusinessCalendar;
+}
+
+export function createSlaEngine(policy: Readonly<TPolicy>): SlaEngine {
+  const calendars = new Map<string, BusinessCalendar>();
+  for (const [name, spec] of Object.entries(policy.calendars)) {
+    calendars.set(name, createBusinessCalendar(spec));
+  }
+  const first = calendars.values().next().value as BusinessCalendar;
+  return {
+    teams: policy.teams,
+    rules: policy.sla.map((rule) => ({
+      name: rule.name,
+      when: rule.when,
+      firstResponse: rule.firstResponse,
+      nextResponse: rule.nextResponse,
+      resolution: rule.resolution,
+      warnAt: rule.warnAt,
+      escalateAfter: rule.escalateAfter,
+    })),
+    waitingStageIds: new Set(policy.waitingOnCustomerStages),
+    useHubspotSla: policy.engine.useHubspotSla,
+    substantiveReplyMinLength: policy.engine.substantiveReplyMinLength,
+    feedback: {
+      NPS: policy.feedback.NPS,
+      CSAT: policy.feedback.CSAT,
+      CES: policy.feedback.CES,
+      commentsCount: policy.feedback.commentsCount,
+    },
+    followUpWithin: policy.feedback.followUpWithin,
+    // config.ts guarantees every team's calendar exists; the first one is a safe fallback regardless.
+    calendarOf: (team) => calendars.get(team.calendar) ?? first,
+  };
+}

@@ -1,0 +1,578 @@
+// evaluate(now): Heed's judgement over the database. Reads open tickets (and closed ones still holding open
+// flags or clocks) and pending feedback, computes every clock and follow-up, stores what changed, and returns
+// the changes for the Slack side to act on.
+//
+// Idempotent: results are a function of the stored facts and `now`, and only rows whose meaning changed are
+// written (a state, a cycle, a due date, an escalation level), so a second run at the same `now` writes
+// nothing and returns no changes. ClockState's usedMinutes/overdueMinutes are therefore as of its
+// evaluatedAt (the last change); live figures come from a dry run (`heed check`).
+//
+// Escalation levels are written here when a step becomes due, and the step is returned in `escalationDue`;
+// the Slack side brings each Nudge (Nudge.level) up to its flag's level, so a step is not lost if posting
+// fails after this run committed.
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import {
+  type EngineFlag,
+  type FeedbackCandidate,
+  SlaRepo,
+  type SlaTicketRow,
+  type StoredClock,
+  type StoredFlag,
+} from '../db/sla-repo.ts';
+import type { BusinessCalendar } from '../domain/calendar.ts';
+import { DEFAULT_ESCALATE_AFTER, decideEscalation } from '../domain/escalation.ts';
+import { evaluateFeedback } from '../domain/feedback.ts';
+import {
+  type ClockName,
+  type ClockStateName,
+  type EscalationLevel,
+  type FlagState,
+  feedbackFlagKey,
+  OPEN_FLAG_STATES,
+  ticketFlagKey,
+} from '../domain/flag.ts';
+import {
+  computeTicketClocks,
+  overdueMinutesSince,
+  type TClockResult,
+  type TTicketClocks,
+} from '../domain/sla-clocks.ts';
+import { selectSlaRule } from '../domain/sla-policy.ts';
+import { assignTeam } from '../domain/team-assignment.ts';
+import type { Logger } from '../logger.ts';
+import { createSlaEngine, type SlaEngine } from './evaluate-engine.ts';
+
+export interface EvaluateDeps {
+  readonly db: Db;
+  readonly config: Pick<Config, 'policy'>;
+  readonly logger: Logger;
+  /** A prepared engine (keeps calendar caches warm between runs); built from config.policy when absent. */
+  readonly engine?: SlaEngine;
+}
+
+export interface EvaluateOptions {
+  /** Compute and return everything but write nothing (`heed check`). */
+  readonly dryRun?: boolean;
+  /** Negative feedback Heed has never flagged is considered only if submitted within this many days. */
+  readonly feedbackLookbackDays?: number;
+}
+
+/** One flag that changed, with what the Slack side needs to render and route it. */
+export interface FlagChange {
+  readonly key: string;
+  readonly kind: 'ticket' | 'feedback';
+  readonly ticketId: string | null;
+  readonly feedbackId: string | null;
+  readonly clock: ClockName | null;
+  readonly cycle: number | null;
+  readonly team: string;
+  readonly state: FlagState;
+  readonly previousState: FlagState | null;
+  readonly level: EscalationLevel;
+  readonly previousLevel: EscalationLevel;
+  readonly dueAt: Date | null;
+  readonly overdueMinutes: number;
+  readonly ownerId: string | null;
+  readonly ownerEmail: string | null;
+}
+
+/**
+ * Feedback flags use the same lists: a new pending answer is in `newAtRisk`, a newly overdue one in `newBreach`.
+ * `escalationDue` holds every flag whose ladder level rose this run (1 nudge, 2 ping in thread, 3 escalation
+ * channel); `recovered` flags left at-risk/breached without the clock completing (a pause, a longer target
+ * after a policy or priority change); `resolved` ones completed, closed, were deleted or were followed up.
+ */
+export interface EvaluationChanges {
+  readonly newAtRisk: FlagChange[];
+  readonly newBreach: FlagChange[];
+  readonly escalationDue: FlagChange[];
+  readonly recovered: FlagChange[];
+  readonly resolved: FlagChange[];
+}
+
+/** A clock as it stands at `now`, for `heed check`. */
+export interface LiveClock {
+  readonly ticketId: string;
+  readonly subject: string | null;
+  readonly team: string;
+  readonly ownerId: string | null;
+  readonly ownerEmail: string | null;
+  readonly policy: string;
+  readonly clock: ClockName;
+  readonly cycle: number;
+  readonly state: ClockStateName;
+  readonly dueAt: Date;
+  readonly overdueMinutes: number;
+  readonly usedMinutes: number;
+  readonly targetMinutes: number;
+}
+
+export interface LiveFeedback {
+  readonly feedbackId: string;
+  readonly ticketId: string | null;
+  readonly team: string;
+  readonly ownerId: string | null;
+  readonly ownerEmail: string | null;
+  readonly contactName: string | null;
+  readonly surveyType: string;
+  readonly value: number | null;
+  readonly state: 'pending' | 'overdue';
+  readonly dueAt: Date;
+  readonly overdueMinutes: number;
+}
+
+export interface EvaluationStats {
+  readonly tickets: number;
+  readonly clocks: number;
+  readonly feedback: number;
+  readonly clockRowsWritten: number;
+  readonly clockRowsDeleted: number;
+  readonly flagRowsWritten: number;
+  readonly disagreements: number;
+  readonly readMs: number;
+  readonly computeMs: number;
+  readonly writeMs: number;
+}
+
+export interface EvaluationResult {
+  readonly changes: EvaluationChanges;
+  /** Clocks of every open ticket. */
+  readonly clocks: LiveClock[];
+  /** Negative feedback awaiting a follow-up. */
+  readonly feedback: LiveFeedback[];
+  readonly stats: EvaluationStats;
+}
+
+const DAY_MS = 86_400_000;
+const isOpenFlag = (state: FlagState | undefined): boolean => state !== undefined && OPEN_FLAG_STATES.includes(state);
+const sameTime = (a: Date | null, b: Date | null): boolean =>
+  a === null ? b === null : b !== null && a.getTime() === b.getTime();
+
+function flagChanged(before: StoredFlag | undefined, after: EngineFlag): boolean {
+  return (
+    !before ||
+    before.state !== after.state ||
+    before.escalationLevel !== after.escalationLevel ||
+    before.team !== after.team ||
+    !sameTime(before.dueAt, after.dueAt) ||
+    !sameTime(before.breachedAt, after.breachedAt) ||
+    !sameTime(before.resolvedAt, after.resolvedAt)
+  );
+}
+
+function clockChanged(before: StoredClock | undefined, after: StoredClock): boolean {
+  if (!before) return true;
+  return (
+    before.cycle !== after.cycle ||
+    before.policy !== after.policy ||
+    before.team !== after.team ||
+    before.state !== after.state ||
+    before.targetMinutes !== after.targetMinutes ||
+    !sameTime(before.startedAt, after.startedAt) ||
+    !sameTime(before.completedAt, after.completedAt) ||
+    // A paused clock's due date slides with every run ("due if it resumed now"): not a change worth a write.
+    (!(before.state === 'paused' && after.state === 'paused') && !sameTime(before.dueAt, after.dueAt))
+  );
+}
+
+export async function evaluate(
+  deps: EvaluateDeps,
+  now: Date,
+  options: EvaluateOptions = {},
+): Promise<EvaluationResult> {
+  const { db, logger } = deps;
+  const policy = deps.config.policy;
+  const engine = deps.engine ?? createSlaEngine(policy);
+  const repo = new SlaRepo(db);
+  const t0 = performance.now();
+
+  const closedStageIds = await repo.closedStageIds();
+  const [owners, tickets, stored, flags, messages, periods, orphans] = await Promise.all([
+    repo.ownerEmails(),
+    repo.tickets(),
+    repo.clockStates(),
+    repo.ticketFlags(),
+    repo.recentMessages(),
+    repo.stagePeriods([...new Set([...engine.waitingStageIds, ...closedStageIds])]),
+    repo.orphanFlagTicketIds(),
+  ]);
+  const lookback = options.feedbackLookbackDays ?? 30;
+  const feedbackRows = await repo.feedbackCandidates({
+    npsAtMost: engine.feedback.NPS.atMost,
+    csatAtMost: engine.feedback.CSAT.atMost,
+    cesAtLeast: engine.feedback.CES.atLeast,
+    commentsCount: engine.feedback.commentsCount,
+    since: new Date(now.getTime() - lookback * DAY_MS),
+  });
+  const t1 = performance.now();
+
+  const changes: EvaluationChanges = { newAtRisk: [], newBreach: [], escalationDue: [], recovered: [], resolved: [] };
+  const clockUpserts: StoredClock[] = [];
+  const clockDeletes: { ticketId: string; clock: string }[] = [];
+  const flagWrites: EngineFlag[] = [];
+  const live: LiveClock[] = [];
+  const liveFeedback: LiveFeedback[] = [];
+  let disagreements = 0;
+
+  const flagsByTicket = new Map<string, StoredFlag[]>();
+  for (const flag of flags.values()) {
+    if (!flag.ticketId) continue;
+    pushTo(flagsByTicket, flag.ticketId, flag);
+  }
+
+  const record = (
+    before: StoredFlag | undefined,
+    after: EngineFlag,
+    extra: {
+      cycle: number | null;
+      overdueMinutes: number;
+      ownerId: string | null;
+      ownerEmail: string | null;
+      completed?: boolean;
+    },
+  ) => {
+    if (!flagChanged(before, after)) return;
+    flagWrites.push(after);
+    const change: FlagChange = {
+      key: after.key,
+      kind: after.kind,
+      ticketId: after.ticketId,
+      feedbackId: after.feedbackId,
+      clock: after.clock,
+      cycle: extra.cycle,
+      team: after.team,
+      state: after.state,
+      previousState: before?.state ?? null,
+      level: after.escalationLevel,
+      previousLevel: before?.escalationLevel ?? 0,
+      dueAt: after.dueAt,
+      overdueMinutes: extra.overdueMinutes,
+      ownerId: extra.ownerId,
+      ownerEmail: extra.ownerEmail,
+    };
+    const wasOpen = isOpenFlag(before?.state);
+    if ((after.state === 'at_risk' || after.state === 'pending') && !wasOpen) changes.newAtRisk.push(change);
+    if ((after.state === 'breached' || after.state === 'overdue') && before?.state !== after.state)
+      changes.newBreach.push(change);
+    if (after.escalationLevel > (before?.escalationLevel ?? 0)) changes.escalationDue.push(change);
+    if (after.state === 'resolved' && wasOpen)
+      (extra.completed === false ? changes.recovered : changes.resolved).push(change);
+  };
+
+  const resolveFlag = (
+    flag: StoredFlag,
+    at: Date,
+    completed: boolean,
+    ownerId: string | null,
+    ownerEmail: string | null,
+  ) => {
+    if (!isOpenFlag(flag.state)) return;
+    record(
+      flag,
+      { ...flag, state: 'resolved', resolvedAt: at, updatedAt: now },
+      { cycle: null, overdueMinutes: 0, ownerId, ownerEmail, completed },
+    );
+  };
+
+  for (const ticket of tickets) {
+    const ownerEmail = ticket.ownerId ? (owners.get(ticket.ownerId) ?? null) : null;
+    const ticketFlags = flagsByTicket.get(ticket.id) ?? [];
+    const previous = stored.get(ticket.id) ?? [];
+    const team = assignTeam(engine.teams, {
+      hubspotTeamId: ticket.hubspotTeamId,
+      pipelineId: ticket.pipelineId,
+      ownerId: ticket.ownerId,
+      ownerEmail,
+    });
+    const rule = ticket.archived
+      ? undefined
+      : selectSlaRule(engine.rules, {
+          priority: ticket.priority,
+          pipelineId: ticket.pipelineId,
+          team: team.name,
+          category: ticket.category,
+          source: ticket.source,
+        });
+    if (!rule) {
+      // Deleted in HubSpot, or no rule applies any more: nothing to watch.
+      for (const clock of previous) clockDeletes.push({ ticketId: ticket.id, clock: clock.clock });
+      for (const flag of ticketFlags) resolveFlag(flag, now, true, ticket.ownerId, ownerEmail);
+      continue;
+    }
+    const calendar = engine.calendarOf(team);
+    const result: TTicketClocks = computeTicketClocks(
+      {
+        ticket,
+        stagePeriods: periods.get(ticket.id),
+        messages: messages.get(ticket.id),
+        previous: previous.map((p) => ({
+          clock: p.clock,
+          cycle: p.cycle,
+          startedAt: p.startedAt,
+          completedAt: p.completedAt,
+        })),
+      },
+      rule,
+      calendar,
+      {
+        waitingStageIds: engine.waitingStageIds,
+        closedStageIds,
+        useHubspotSla: engine.useHubspotSla,
+        substantiveReplyMinLength: engine.substantiveReplyMinLength,
+      },
+      now,
+    );
+    for (const d of result.disagreements) {
+      disagreements++;
+      logger.debug(
+        {
+          ticketId: ticket.id,
+          clock: d.clock,
+          heedDueAt: d.heedDueAt,
+          hubspotDueAt: d.hubspotDueAt,
+          differenceMinutes: d.differenceMinutes,
+        },
+        'HubSpot SLA due date differs from Heed’s',
+      );
+    }
+
+    const currentKeys = new Set<string>();
+    for (const clock of result.clocks) {
+      const before = previous.find((p) => p.clock === clock.clock);
+      const row: StoredClock = {
+        ticketId: ticket.id,
+        clock: clock.clock,
+        cycle: clock.cycle,
+        policy: rule.name,
+        team: team.name,
+        state: clock.state,
+        startedAt: clock.startedAt,
+        dueAt: clock.dueAt,
+        completedAt: clock.completedAt,
+        targetMinutes: clock.targetMinutes,
+        usedMinutes: clock.usedMinutes,
+        overdueMinutes: clock.overdueMinutes,
+        evaluatedAt: now,
+      };
+      if (clockChanged(before, row)) clockUpserts.push(row);
+      if (!ticket.isClosed) {
+        live.push({
+          ticketId: ticket.id,
+          subject: ticket.subject,
+          team: team.name,
+          ownerId: ticket.ownerId,
+          ownerEmail,
+          policy: rule.name,
+          clock: clock.clock,
+          cycle: clock.cycle,
+          state: clock.state,
+          dueAt: clock.dueAt,
+          overdueMinutes: clock.overdueMinutes,
+          usedMinutes: clock.usedMinutes,
+          targetMinutes: clock.targetMinutes,
+        });
+      }
+      const key = ticketFlagKey(ticket.id, clock.clock, clock.cycle);
+      currentKeys.add(key);
+      flagClock(key, clock, flags.get(key), team.name, calendar, rule.escalateAfter, ticket, ownerEmail);
+    }
+    for (const clock of previous) {
+      if (!result.clocks.some((c) => c.clock === clock.clock))
+        clockDeletes.push({ ticketId: ticket.id, clock: clock.clock });
+    }
+    // Open flags of earlier cycles (or of clocks the rule no longer has) are over.
+    for (const flag of ticketFlags) {
+      if (!currentKeys.has(flag.key)) resolveFlag(flag, now, true, ticket.ownerId, ownerEmail);
+    }
+  }
+
+  function flagClock(
+    key: string,
+    clock: TClockResult,
+    before: StoredFlag | undefined,
+    team: string,
+    calendar: BusinessCalendar,
+    escalateAfter: number,
+    ticket: SlaTicketRow,
+    ownerEmail: string | null,
+  ) {
+    // Marked handled from Slack: the ladder stops for this cycle and the flag is the Slack side's.
+    if (before?.state === 'handled') return;
+    const extra = { cycle: clock.cycle, overdueMinutes: clock.overdueMinutes, ownerId: ticket.ownerId, ownerEmail };
+    if (clock.state === 'at_risk' || clock.state === 'breached') {
+      const decision = decideEscalation(
+        {
+          state: clock.state,
+          level: before?.escalationLevel ?? 0,
+          targetMinutes: clock.targetMinutes,
+          overdueMinutes: clock.overdueMinutes,
+          overdueSinceClaimMinutes: before?.claimedAt
+            ? overdueMinutesSince(clock, before.claimedAt, calendar, now)
+            : null,
+          escalateAfter,
+          snoozedUntil: before?.snoozedUntil ?? null,
+        },
+        now,
+      );
+      record(
+        before,
+        {
+          key,
+          kind: 'ticket',
+          ticketId: ticket.id,
+          feedbackId: null,
+          clock: clock.clock,
+          team,
+          state: clock.state,
+          escalationLevel: decision.level,
+          raisedAt: before && isOpenFlag(before.state) ? before.raisedAt : now,
+          dueAt: clock.dueAt,
+          // The breach happened at the due time, whenever Heed noticed it.
+          breachedAt: clock.state === 'breached' ? clock.dueAt : null,
+          resolvedAt: null,
+          updatedAt: now,
+        },
+        extra,
+      );
+    } else if (before && isOpenFlag(before.state)) {
+      const completed = clock.completedAt !== null;
+      record(
+        before,
+        {
+          ...before,
+          team,
+          state: 'resolved',
+          dueAt: clock.dueAt,
+          resolvedAt: clock.completedAt ?? now,
+          updatedAt: now,
+        },
+        { ...extra, completed },
+      );
+    }
+  }
+
+  for (const ticketId of orphans) {
+    for (const flag of flagsByTicket.get(ticketId) ?? []) resolveFlag(flag, now, true, null, null);
+  }
+
+  for (const row of feedbackRows) {
+    evaluateOneFeedback(row);
+  }
+
+  function evaluateOneFeedback(row: FeedbackCandidate) {
+    const before = row.flag ?? undefined;
+    if (before?.state === 'handled') return;
+    const ownerEmail = row.ticketOwnerId ? (owners.get(row.ticketOwnerId) ?? null) : null;
+    const team = assignTeam(engine.teams, {
+      hubspotTeamId: row.ticketHubspotTeamId,
+      pipelineId: row.ticketPipelineId,
+      ownerId: row.ticketOwnerId,
+      ownerEmail,
+    });
+    const key = feedbackFlagKey(row.id);
+    const base = { cycle: null, ownerId: row.ticketOwnerId, ownerEmail };
+    if (row.archived) {
+      if (before) resolveFlag(before, now, true, row.ticketOwnerId, ownerEmail);
+      return;
+    }
+    const calendar = engine.calendarOf(team);
+    const result = evaluateFeedback(
+      row,
+      engine.feedback,
+      engine.followUpWithin,
+      calendar,
+      {
+        ticketReplies: [row.firstReplyAfter, row.ticketLastAgentMessageAt].filter((d): d is Date => d !== null),
+        contactTickets: row.contactTicketAfter ? [row.contactTicketAfter] : [],
+        handledAt: before?.handledAt ?? null,
+      },
+      now,
+    );
+    if (result.state === 'pending' || result.state === 'overdue') {
+      const decision = decideEscalation(
+        {
+          state: result.state,
+          level: before?.escalationLevel ?? 0,
+          targetMinutes: result.targetMinutes,
+          overdueMinutes: result.overdueMinutes,
+          overdueSinceClaimMinutes: before?.claimedAt
+            ? Math.min(result.overdueMinutes, Math.max(0, (now.getTime() - before.claimedAt.getTime()) / 60_000))
+            : null,
+          escalateAfter: DEFAULT_ESCALATE_AFTER,
+          snoozedUntil: before?.snoozedUntil ?? null,
+        },
+        now,
+      );
+      record(
+        before,
+        {
+          key,
+          kind: 'feedback',
+          ticketId: row.ticketId,
+          feedbackId: row.id,
+          clock: null,
+          team: team.name,
+          state: result.state,
+          escalationLevel: decision.level,
+          raisedAt: before && isOpenFlag(before.state) ? before.raisedAt : now,
+          dueAt: result.dueAt,
+          breachedAt: result.state === 'overdue' ? result.dueAt : null,
+          resolvedAt: null,
+          updatedAt: now,
+        },
+        { ...base, overdueMinutes: result.overdueMinutes },
+      );
+      liveFeedback.push({
+        feedbackId: row.id,
+        ticketId: row.ticketId,
+        team: team.name,
+        ownerId: row.ticketOwnerId,
+        ownerEmail,
+        contactName: row.contactName,
+        surveyType: row.surveyType,
+        value: row.value,
+        state: result.state,
+        dueAt: result.dueAt,
+        overdueMinutes: result.overdueMinutes,
+      });
+    } else if (before && isOpenFlag(before.state)) {
+      record(
+        before,
+        { ...before, team: team.name, state: 'resolved', resolvedAt: result.followUp?.at ?? now, updatedAt: now },
+        { ...base, overdueMinutes: result.overdueMinutes, completed: true },
+      );
+    }
+  }
+  const t2 = performance.now();
+
+  if (!options.dryRun) {
+    await repo.writeClockStates(clockUpserts, clockDeletes);
+    await repo.writeFlags(flagWrites);
+  }
+  const t3 = performance.now();
+
+  if (disagreements > 0) {
+    logger.info({ disagreements }, 'HubSpot SLA due dates differ from Heed’s on some clocks (details at debug level)');
+  }
+  const stats: EvaluationStats = {
+    tickets: tickets.length,
+    clocks: live.length,
+    feedback: liveFeedback.length,
+    clockRowsWritten: options.dryRun ? 0 : clockUpserts.length,
+    clockRowsDeleted: options.dryRun ? 0 : clockDeletes.length,
+    flagRowsWritten: options.dryRun ? 0 : flagWrites.length,
+    disagreements,
+    readMs: Math.round(t1 - t0),
+    computeMs: Math.round(t2 - t1),
+    writeMs: Math.round(t3 - t2),
+  };
+  logger.debug({ ...stats, dryRun: options.dryRun ?? false }, 'evaluation finished');
+  return { changes, clocks: live, feedback: liveFeedback, stats };
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
