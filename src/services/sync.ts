@@ -164,7 +164,7 @@ export class SyncService {
       stats.records.ticketsRejected = tickets.rejected;
       stats.pages.tickets = tickets.pages;
       stats.restarts += tickets.restarts;
-      stats.records.archived = await this.sweepArchived(full, tickets.mode === 'backfill' && !hadCursor);
+      stats.records.archived = await this.sweepArchived(full, tickets.mode === 'backfill');
       stats.records.names = await this.resolveTicketNames();
 
       const feedback = await this.syncFeedback(full);
@@ -286,12 +286,13 @@ export class SyncService {
    * Archived (deleted) tickets leave open work. Webhook deletions do this at once; the sweep through
    * `archived=true` is the safety net, run on --full and at most once per `archivedSweepMs`.
    */
-  private async sweepArchived(full: boolean, firstBackfill: boolean): Promise<number> {
+  private async sweepArchived(full: boolean, backfilled: boolean): Promise<number> {
     const { api, repo, clock } = this.deps;
     const now = clock.now();
-    const last = Number((await repo.getCursor(SWEEP_CURSOR)) ?? 0);
-    // A first backfill has nothing archived to find (the list without archived=true never returned them).
-    if (firstBackfill) {
+    const cursor = await repo.getCursor(SWEEP_CURSOR);
+    const last = Number(cursor ?? 0);
+    // The first backfill has nothing archived to find (the list without archived=true never returned them).
+    if (backfilled && !full && cursor === undefined) {
       await repo.setCursor({ name: SWEEP_CURSOR, value: String(now) }, now);
       return 0;
     }

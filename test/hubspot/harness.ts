@@ -6,7 +6,7 @@ import { createHubspotClient, HubspotApi, type HubspotApiOptions } from '../../s
 import type { Clock } from '../../src/hubspot/rate-limiter.ts';
 import { type PortalOptions, SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/hubspot/simulator/server.ts';
-import { silentLogger } from '../../src/logger.ts';
+import { createLogger, type Logger, silentLogger } from '../../src/logger.ts';
 import { type SyncOptions, SyncService } from '../../src/services/sync.ts';
 import { type OpenTestDb, openTestDb, type TestProvider } from '../support/db.ts';
 
@@ -59,6 +59,30 @@ export function testClock(speedup = 1000): Clock & { advance(ms: number): void }
   };
 }
 
+/** Time moves only when someone sleeps: waits are measured exactly, in no real time. */
+export function fakeClock(start = 0): Clock & { advance(ms: number): void } {
+  let t = start;
+  return {
+    now: () => t,
+    sleep: async (ms) => {
+      t += Math.max(0, ms);
+    },
+    advance: (ms) => {
+      t += ms;
+    },
+  };
+}
+
+/** A logger whose JSON lines are kept for assertions. */
+export function capturingLogger(): { logger: Logger; lines: () => Record<string, unknown>[] } {
+  const lines: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: { write: (line: string) => lines.push(line) } as never,
+  });
+  return { logger, lines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
 export type Harness = {
   sim: Simulator;
   db: OpenTestDb;
@@ -76,6 +100,7 @@ export async function startHarness(
     sim?: Partial<SimulatorOptions>;
     api?: Partial<HubspotApiOptions>;
     sync?: SyncOptions;
+    logger?: Logger;
   } = {},
 ): Promise<Harness> {
   const clock = testClock();
@@ -96,7 +121,7 @@ export async function startHarness(
     api,
     repo,
     clock,
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
     options: { searchLagMs: 0, ...options.sync },
   });
   return {

@@ -230,7 +230,7 @@ export class SimPortal {
           : type === 1
             ? random.int(1, 6)
             : random.int(1, 8);
-      this.feedback.submittedAt[f] = Math.min(submitted, now - MINUTE);
+      this.feedback.submittedAt[f] = Math.round(Math.min(submitted, now - MINUTE));
       this.feedback.contact[f] = ticket === NONE ? random.int(0, this.contactCount) : this.t.contact[ticket]!;
       this.feedback.ticket[f] = ticket;
       this.feedback.comment[f] = random.chance(0.4) ? random.int(0, COMMENTS.length) : NONE;
@@ -309,6 +309,21 @@ export class SimPortal {
     if (r.chance(archivedShare)) {
       t.archived[i] = 1;
       t.archivedAt[i] = Math.min(now, t.modifiedAt[i]! + HOUR);
+    }
+    // HubSpot's timestamps are whole milliseconds.
+    for (const column of [
+      t.createdAt,
+      t.modifiedAt,
+      t.closedAt,
+      t.reopenedAt,
+      t.firstReplyAt,
+      t.lastCustomerAt,
+      t.lastAgentAt,
+      t.stageEnteredAt,
+      t.slaFirstDueAt,
+      t.archivedAt,
+    ]) {
+      column[i] = Math.round(column[i]!);
     }
     this.version++;
     return i;
@@ -492,12 +507,16 @@ export class SimPortal {
   private changeTicket(i: number, at: number, r: Random): void {
     const t = this.t;
     const open = t.stage[i]! !== 3;
+    // hs_v2_date_entered_current_stage only moves when the stage does.
+    const enter = (stage: number) => {
+      if (t.stage[i] !== stage) t.stageEnteredAt[i] = at;
+      t.stage[i] = stage;
+    };
     if (open && r.chance(0.5)) {
       // An agent replies and waits on the customer.
       t.lastAgentAt[i] = at;
       if (Number.isNaN(t.firstReplyAt[i]!)) t.firstReplyAt[i] = at;
-      t.stage[i] = 1;
-      t.stageEnteredAt[i] = at;
+      enter(1);
     } else {
       // The customer writes (re-opening a closed ticket).
       t.lastCustomerAt[i] = at;
@@ -505,8 +524,7 @@ export class SimPortal {
         t.reopenedAt[i] = at;
         t.closedAt[i] = Number.NaN;
       }
-      t.stage[i] = 2;
-      t.stageEnteredAt[i] = at;
+      enter(2);
     }
     t.modifiedAt[i] = at;
   }
@@ -514,8 +532,8 @@ export class SimPortal {
   /** Moves a ticket to a stage (by index in its pipeline) at `at`. */
   moveTicket(id: string, stageIndex: number, at: number): void {
     const i = this.mustTicket(id);
+    if (this.t.stage[i] !== stageIndex) this.t.stageEnteredAt[i] = at;
     this.t.stage[i] = stageIndex;
-    this.t.stageEnteredAt[i] = at;
     this.t.modifiedAt[i] = at;
     if (PIPELINES[this.t.pipeline[i]!]!.stages[stageIndex]!.state === 'CLOSED') this.t.closedAt[i] = at;
     else this.t.closedAt[i] = Number.NaN;

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { nextMidnight, RollingWindowLimiter } from '../../src/hubspot/rate-limiter.ts';
+import { fakeClock } from './harness.ts';
+
+describe('RollingWindowLimiter', () => {
+  it('admits a full window at once, then one request per freed slot', async () => {
+    const clock = fakeClock();
+    const limiter = new RollingWindowLimiter(5, 10_000, clock, 50);
+    const admitted: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      await limiter.acquire();
+      admitted.push(clock.now());
+    }
+    expect(admitted.slice(0, 5)).toEqual([0, 0, 0, 0, 0]);
+    // The 6th waits for the first to leave the window (plus the margin).
+    expect(admitted[5]).toBe(10_050);
+    expect(admitted[10]).toBe(20_100);
+    // Never more than 5 in any 10 s window.
+    for (const t of admitted) expect(admitted.filter((u) => u > t - 10_000 && u <= t).length).toBeLessThanOrEqual(5);
+  });
+
+  it('holds everyone back after a 429 until the pause ends', async () => {
+    const clock = fakeClock(1000);
+    const limiter = new RollingWindowLimiter(100, 10_000, clock);
+    limiter.pauseUntil(11_000);
+    await limiter.acquire();
+    expect(clock.now()).toBe(11_000);
+  });
+
+  it('handles fractional rates through the window length (search at 4/s)', async () => {
+    const clock = fakeClock();
+    const limiter = new RollingWindowLimiter(4, 1000, clock, 0);
+    for (let i = 0; i < 9; i++) await limiter.acquire();
+    expect(clock.now()).toBe(2000);
+  });
+});
+
+describe('nextMidnight (HubSpot’s daily limit resets at midnight in the portal’s time zone)', () => {
+  it.each([
+    ['2026-11-20T12:00:00Z', 'UTC', '2026-11-21T00:00:00.000Z'],
+    ['2026-11-20T12:00:00Z', 'US/Eastern', '2026-11-21T05:00:00.000Z'],
+    ['2026-11-20T03:00:00Z', 'US/Eastern', '2026-11-20T05:00:00.000Z'],
+    ['2026-11-20T12:00:00Z', 'Europe/Berlin', '2026-11-20T23:00:00.000Z'],
+    ['2026-11-20T23:30:00Z', 'Asia/Tokyo', '2026-11-21T15:00:00.000Z'],
+    // The night DST starts in New York: midnight is still EST; the next one is EDT.
+    ['2026-03-07T12:00:00Z', 'America/New_York', '2026-03-08T05:00:00.000Z'],
+    ['2026-03-08T12:00:00Z', 'America/New_York', '2026-03-09T04:00:00.000Z'],
+  ])('from %s in %s → %s', (now, zone, expected) => {
+    expect(nextMidnight(Date.parse(now), zone).toISOString()).toBe(expected);
+  });
+});
