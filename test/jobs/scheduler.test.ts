@@ -39,7 +39,6 @@ function metricsRecorder() {
   };
 }
 
-const MINUTE = 60_000;
 const at = (text: string) => new Date(text);
 
 describe.each(testProviders())('scheduler on %s', (provider) => {

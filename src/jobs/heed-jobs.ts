@@ -1,0 +1,75 @@
+// Heed's schedules, from the policy file: when each job runs. What each job does is passed in by the
+// composition root (src/main.ts), so this file only knows timing:
+//   sync                 every `sync.intervalMinutes` (UTC-aligned)
+//   evaluate             `schedules.evaluateCron` (UTC): the SLA engine, then nudges
+//   digest:<team>        `digest.time` on `digest.days` in the team calendar's zone; missed ones caught up
+//                        within `schedules.digestGraceHours`, marked late; skipped when a DigestRun exists
+//   weekly-report:<team> `weeklyReport.day` at `weeklyReport.time` in the team calendar's zone, same catch-up
+import type { TPolicy, TTeam } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { JobsRepo } from '../db/jobs-repo.ts';
+import { createTimeZone, isoDateFromDay } from '../domain/time-zone.ts';
+import { cronSchedule, dailySchedule, everySchedule } from './schedule.ts';
+import type { Job, JobContext } from './scheduler.ts';
+
+/** A team job's context: `day` is the local date (team calendar zone) the run covers, "YYYY-MM-DD". */
+export type TeamJobContext = JobContext & { readonly day: string };
+
+export interface HeedJobHandlers {
+  sync(ctx: JobContext): Promise<void>;
+  /** Evaluate SLA clocks and feedback, then post or update nudges. */
+  evaluate(ctx: JobContext): Promise<void>;
+  /** Post the team's daily digest for `ctx.day` (idempotent per team and day; `ctx.late` marks a catch-up). */
+  digest(team: TTeam, ctx: TeamJobContext): Promise<void>;
+  /** Post the weekly report (to the escalation channel) for the week ending before `ctx.day`. */
+  weeklyReport(team: TTeam, ctx: TeamJobContext): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+export function heedJobs(policy: TPolicy, handlers: HeedJobHandlers, deps: { db: Pick<Db, 'prisma'> }): Job[] {
+  const repo = new JobsRepo(deps.db);
+  const graceMs = policy.schedules.digestGraceHours * HOUR;
+  const jobs: Job[] = [
+    { name: 'sync', schedule: everySchedule(policy.sync.intervalMinutes), run: (ctx) => handlers.sync(ctx) },
+    {
+      name: 'evaluate',
+      schedule: cronSchedule(policy.schedules.evaluateCron, 'UTC'),
+      run: (ctx) => handlers.evaluate(ctx),
+    },
+  ];
+  for (const team of policy.teams) {
+    const timezone = policy.calendars[team.calendar]?.timezone ?? 'UTC';
+    const zone = createTimeZone(timezone);
+    // Scheduled runs are keyed by their local date; a run started by hand (`runNow`) covers today's date.
+    const withDay = (ctx: JobContext): TeamJobContext => ({
+      ...ctx,
+      day: /^\d{4}-\d{2}-\d{2}$/.test(ctx.runKey)
+        ? ctx.runKey
+        : isoDateFromDay(zone.localDay(ctx.scheduledAt.getTime())),
+    });
+    if (team.digest.enabled) {
+      jobs.push({
+        name: `digest:${team.name}`,
+        schedule: dailySchedule(team.digest.time, team.digest.days, timezone),
+        catchUpMs: graceMs,
+        // A digest already recorded for the day (e.g. posted with `/digest post`) is never sent twice.
+        alreadyDone: (occurrences) =>
+          repo.digestDaysRecorded(
+            team.name,
+            occurrences.map((occurrence) => occurrence.key),
+          ),
+        run: (ctx) => handlers.digest(team, withDay(ctx)),
+      });
+    }
+    if (team.weeklyReport.enabled) {
+      jobs.push({
+        name: `weekly-report:${team.name}`,
+        schedule: dailySchedule(team.weeklyReport.time, [team.weeklyReport.day], timezone),
+        catchUpMs: graceMs,
+        run: (ctx) => handlers.weeklyReport(team, withDay(ctx)),
+      });
+    }
+  }
+  return jobs;
+}
