@@ -1,0 +1,368 @@
+// Everything the Slack side reads and writes in the database: nudges, the outbox, the audit log,
+// the Slack user cache, user settings and the Slack-owned columns of Flag. Written once against the
+// Prisma API so it runs unchanged on SQLite and PostgreSQL.
+import { randomUUID } from 'node:crypto';
+import { OPEN_FLAG_STATES } from '../domain/flag.ts';
+import type {
+  AuditEntry,
+  ClockState,
+  FeedbackSubmission,
+  Flag,
+  Nudge,
+  OutboxMessage,
+  Owner,
+  PrismaClient,
+  Ticket,
+} from '../generated/sqlite/client.ts';
+import type { Db } from './client.ts';
+
+export type { AuditEntry, ClockState, FeedbackSubmission, Flag, Nudge, OutboxMessage, Owner, Ticket };
+
+export type OutboxKind = 'post' | 'update' | 'reply' | 'escalate' | 'dm';
+/** pending → sending → sent; retry (waiting for nextAttemptAt); failed (given up); superseded (a newer update won). */
+export type OutboxState = 'pending' | 'sending' | 'sent' | 'retry' | 'failed' | 'superseded';
+
+export interface OutboxIntent {
+  idempotencyKey: string;
+  kind: OutboxKind;
+  channel: string;
+  payload: Record<string, unknown>;
+  nudgeId?: string | undefined;
+  /** Defaults to now: when the message may go out (quiet hours, snoozes). */
+  notBefore?: Date | undefined;
+}
+
+export type FlagSlackFields = Partial<
+  Pick<Flag, 'claimedBy' | 'claimedAt' | 'handledBy' | 'handledAt' | 'snoozedBy' | 'snoozedUntil'>
+>;
+
+export interface NudgeChange {
+  /** Create (no id yet) or update the nudge. */
+  nudge:
+    | { create: { flagKey: string; channel: string; state: string; level: number; renderHash: string } }
+    | { update: { id: string; state?: string; level?: number; renderHash?: string } };
+  intents: OutboxIntent[];
+}
+
+let sequence = 0;
+/** Ids that sort in creation order (the outbox sends in id order within one instant), unique across processes. */
+export function orderedId(now: Date): string {
+  sequence = (sequence + 1) % 1_000_000;
+  return `${String(now.getTime()).padStart(14, '0')}-${String(sequence).padStart(6, '0')}-${randomUUID().slice(0, 8)}`;
+}
+
+type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+
+export class SlackRepo {
+  readonly #prisma: PrismaClient;
+
+  constructor(db: Pick<Db, 'prisma'>) {
+    this.#prisma = db.prisma;
+  }
+
+  // ------------------------------------------------------------ nudges
+
+  nudgeByFlagKey(flagKey: string): Promise<Nudge | null> {
+    return this.#prisma.nudge.findUnique({ where: { flagKey } });
+  }
+
+  nudgesByFlagKeys(flagKeys: string[]): Promise<Nudge[]> {
+    return flagKeys.length
+      ? this.#prisma.nudge.findMany({ where: { flagKey: { in: flagKeys } } })
+      : Promise.resolve([]);
+  }
+
+  nudgeById(id: string): Promise<Nudge | null> {
+    return this.#prisma.nudge.findUnique({ where: { id } });
+  }
+
+  /** The nudge a reaction or button refers to; undefined for any message that is not one of Heed's nudges. */
+  async nudgeByMessage(channel: string, ts: string): Promise<Nudge | null> {
+    return this.#prisma.nudge.findFirst({ where: { channel, ts } });
+  }
+
+  /**
+   * Writes a nudge change and its outbox intents in one transaction: either both happen or neither,
+   * so a crash can neither lose a message nor enqueue it twice (idempotency keys are unique).
+   * Returns the nudge id and the intents actually enqueued (already-known keys are skipped).
+   */
+  async applyNudgeChange(change: NudgeChange, now: Date): Promise<{ nudgeId: string; enqueued: string[] }> {
+    return this.#prisma.$transaction(async (tx) => {
+      let nudgeId: string;
+      if ('create' in change.nudge) {
+        const existing = await tx.nudge.findUnique({ where: { flagKey: change.nudge.create.flagKey } });
+        if (existing) return { nudgeId: existing.id, enqueued: [] };
+        nudgeId = randomUUID();
+        await tx.nudge.create({ data: { id: nudgeId, ...change.nudge.create, createdAt: now, updatedAt: now } });
+      } else {
+        const { id, ...data } = change.nudge.update;
+        nudgeId = id;
+        await tx.nudge.update({ where: { id }, data: { ...data, updatedAt: now } });
+      }
+      const enqueued: string[] = [];
+      for (const intent of change.intents) {
+        if (await this.#enqueue(tx, { ...intent, nudgeId: intent.nudgeId ?? nudgeId }, now))
+          enqueued.push(intent.idempotencyKey);
+      }
+      return { nudgeId, enqueued };
+    });
+  }
+
+  async #enqueue(tx: Tx, intent: OutboxIntent, now: Date): Promise<boolean> {
+    const existing = await tx.outboxMessage.findUnique({
+      where: { idempotencyKey: intent.idempotencyKey },
+      select: { id: true },
+    });
+    if (existing) return false;
+    await tx.outboxMessage.create({
+      data: {
+        id: orderedId(now),
+        idempotencyKey: intent.idempotencyKey,
+        kind: intent.kind,
+        channel: intent.channel,
+        payload: JSON.stringify(intent.payload),
+        state: 'pending',
+        nextAttemptAt: intent.notBefore ?? now,
+        nudgeId: intent.nudgeId ?? null,
+        createdAt: now,
+      },
+    });
+    return true;
+  }
+
+  /** Enqueue outside a nudge change (digest posts, DMs). False when the key was already known. */
+  enqueue(intent: OutboxIntent, now: Date): Promise<boolean> {
+    return this.#prisma.$transaction((tx) => this.#enqueue(tx, intent, now));
+  }
+
+  // ------------------------------------------------------------ outbox
+
+  dueOutbox(now: Date, limit: number): Promise<OutboxMessage[]> {
+    return this.#prisma.outboxMessage.findMany({
+      where: { state: { in: ['pending', 'retry'] }, nextAttemptAt: { lte: now } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: limit,
+    });
+  }
+
+  /** The earliest queued row due after `after`. */
+  async nextOutboxAt(after: Date): Promise<Date | undefined> {
+    const row = await this.#prisma.outboxMessage.findFirst({
+      where: { state: { in: ['pending', 'retry'] }, nextAttemptAt: { gt: after } },
+      orderBy: { nextAttemptAt: 'asc' },
+      select: { nextAttemptAt: true },
+    });
+    return row?.nextAttemptAt;
+  }
+
+  outboxInState(state: OutboxState): Promise<OutboxMessage[]> {
+    return this.#prisma.outboxMessage.findMany({ where: { state }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  outboxByKey(idempotencyKey: string): Promise<OutboxMessage | null> {
+    return this.#prisma.outboxMessage.findUnique({ where: { idempotencyKey } });
+  }
+
+  countOutbox(states: OutboxState[]): Promise<number> {
+    return this.#prisma.outboxMessage.count({ where: { state: { in: states } } });
+  }
+
+  /** Claims a row for sending; false if another worker got there first. */
+  async markSending(id: string): Promise<boolean> {
+    const { count } = await this.#prisma.outboxMessage.updateMany({
+      where: { id, state: { in: ['pending', 'retry'] } },
+      data: { state: 'sending', attempts: { increment: 1 } },
+    });
+    return count === 1;
+  }
+
+  /** Records a delivered message, and on a nudge's first post its ts and resolved channel id. */
+  async markSent(
+    row: Pick<OutboxMessage, 'id' | 'kind' | 'nudgeId'>,
+    result: { ts?: string | undefined; channel?: string | undefined },
+    now: Date,
+  ): Promise<void> {
+    await this.#prisma.$transaction(async (tx) => {
+      await tx.outboxMessage.update({
+        where: { id: row.id },
+        data: { state: 'sent', resultTs: result.ts ?? null, sentAt: now, lastError: null },
+      });
+      if (row.kind === 'post' && row.nudgeId && result.ts) {
+        await tx.nudge.update({
+          where: { id: row.nudgeId },
+          data: { ts: result.ts, ...(result.channel ? { channel: result.channel } : {}), updatedAt: now },
+        });
+        // Later intents queued against the channel name follow the id Slack gave back.
+        if (result.channel) {
+          await tx.outboxMessage.updateMany({
+            where: { nudgeId: row.nudgeId, state: { in: ['pending', 'retry'] }, kind: { in: ['update', 'reply'] } },
+            data: { channel: result.channel },
+          });
+        }
+      }
+    });
+  }
+
+  async markRetry(id: string, nextAttemptAt: Date, error: string, refundAttempt = false): Promise<void> {
+    await this.#prisma.outboxMessage.update({
+      where: { id },
+      data: {
+        state: 'retry',
+        nextAttemptAt,
+        lastError: error.slice(0, 1000),
+        ...(refundAttempt ? { attempts: { decrement: 1 } } : {}),
+      },
+    });
+  }
+
+  async markFinal(id: string, state: 'failed' | 'superseded', error: string | null): Promise<void> {
+    await this.#prisma.outboxMessage.update({
+      where: { id },
+      data: { state, lastError: error?.slice(0, 1000) ?? null },
+    });
+  }
+
+  /** A newer queued update of the same nudge makes this one pointless (chat.update replaces the whole message). */
+  async hasNewerUpdate(row: Pick<OutboxMessage, 'id' | 'nudgeId' | 'createdAt'>): Promise<boolean> {
+    if (!row.nudgeId) return false;
+    const newer = await this.#prisma.outboxMessage.findFirst({
+      where: {
+        nudgeId: row.nudgeId,
+        kind: 'update',
+        state: { in: ['pending', 'retry'] },
+        createdAt: { gt: row.createdAt },
+        id: { not: row.id },
+      },
+      select: { id: true },
+    });
+    return newer !== null;
+  }
+
+  /** Whether the nudge's first post is still on its way (so updates and replies should wait for its ts). */
+  async nudgePostPending(nudgeId: string): Promise<boolean> {
+    const post = await this.#prisma.outboxMessage.findFirst({
+      where: { nudgeId, kind: 'post', state: { in: ['pending', 'retry', 'sending'] } },
+      select: { id: true },
+    });
+    return post !== null;
+  }
+
+  // ------------------------------------------------------------ flags seen from Slack
+
+  flag(key: string): Promise<Flag | null> {
+    return this.#prisma.flag.findUnique({ where: { key } });
+  }
+
+  flagsByKeys(keys: string[]): Promise<Flag[]> {
+    return keys.length ? this.#prisma.flag.findMany({ where: { key: { in: keys } } }) : Promise.resolve([]);
+  }
+
+  openFlagsOfTicket(ticketId: string): Promise<Flag[]> {
+    return this.#prisma.flag.findMany({
+      where: { ticketId, state: { in: [...OPEN_FLAG_STATES] } },
+      orderBy: { key: 'asc' },
+    });
+  }
+
+  /**
+   * Flags whose Slack side may need work: every open flag, plus flags whose nudge still shows an open
+   * state (resolved or handled since, so the nudge must be shown as done).
+   */
+  async flagsToReconcile(limit = 5000): Promise<Flag[]> {
+    const open = await this.#prisma.flag.findMany({
+      where: { state: { in: [...OPEN_FLAG_STATES] } },
+      orderBy: [{ raisedAt: 'asc' }, { key: 'asc' }],
+      take: limit,
+    });
+    const stale = await this.#prisma.nudge.findMany({
+      where: { state: { in: [...OPEN_FLAG_STATES] } },
+      select: { flagKey: true },
+      take: limit,
+    });
+    const seen = new Set(open.map((f) => f.key));
+    const extraKeys = stale.map((n) => n.flagKey).filter((k) => !seen.has(k));
+    return extraKeys.length ? [...open, ...(await this.flagsByKeys(extraKeys))] : open;
+  }
+
+  async updateFlagSlackFields(key: string, data: FlagSlackFields, now: Date): Promise<void> {
+    await this.#prisma.flag.update({ where: { key }, data: { ...data, updatedAt: now } });
+  }
+
+  // ------------------------------------------------------------ audit and deduplication
+
+  async audit(entry: {
+    at: Date;
+    actor: string;
+    action: string;
+    target: string;
+    source: string;
+    detail?: Record<string, unknown>;
+  }): Promise<void> {
+    await this.#prisma.auditEntry.create({
+      data: {
+        id: randomUUID(),
+        at: entry.at,
+        actor: entry.actor,
+        action: entry.action,
+        target: entry.target,
+        source: entry.source,
+        detail: JSON.stringify(entry.detail ?? {}),
+      },
+    });
+  }
+
+  auditFor(target: string): Promise<AuditEntry[]> {
+    return this.#prisma.auditEntry.findMany({ where: { target }, orderBy: [{ at: 'asc' }, { id: 'asc' }] });
+  }
+
+  auditForActor(target: string, actor: string, source: string): Promise<AuditEntry[]> {
+    return this.#prisma.auditEntry.findMany({
+      where: { target, actor, source },
+      orderBy: [{ at: 'asc' }, { id: 'asc' }],
+    });
+  }
+
+  /** True the first time an event id is seen (Slack redelivers events; the second delivery must change nothing). */
+  async firstDelivery(source: string, id: string, now: Date): Promise<boolean> {
+    try {
+      await this.#prisma.processedEvent.create({ data: { source, id, receivedAt: now } });
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'P2002') return false;
+      throw error;
+    }
+  }
+
+  // ------------------------------------------------------------ Slack users and settings
+
+  slackUser(email: string) {
+    return this.#prisma.slackUser.findUnique({ where: { email: email.toLowerCase() } });
+  }
+
+  async saveSlackUser(email: string, slackUserId: string | null, now: Date): Promise<void> {
+    const key = email.toLowerCase();
+    await this.#prisma.slackUser.upsert({
+      where: { email: key },
+      create: { email: key, slackUserId, checkedAt: now },
+      update: { slackUserId, checkedAt: now },
+    });
+  }
+
+  async emailsOfSlackUser(slackUserId: string): Promise<string[]> {
+    const rows = await this.#prisma.slackUser.findMany({ where: { slackUserId }, select: { email: true } });
+    return rows.map((r) => r.email);
+  }
+
+  async mutedUntil(slackUserId: string): Promise<Date | undefined> {
+    const row = await this.#prisma.userSetting.findUnique({ where: { slackUserId } });
+    return row?.mutedUntil ?? undefined;
+  }
+
+  async setMutedUntil(slackUserId: string, mutedUntil: Date | null, now: Date): Promise<void> {
+    await this.#prisma.userSetting.upsert({
+      where: { slackUserId },
+      create: { slackUserId, mutedUntil, updatedAt: now },
+      update: { mutedUntil, updatedAt: now },
+    });
+  }
+}

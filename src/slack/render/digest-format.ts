@@ -1,0 +1,108 @@
+// Wording shared by the digest's two renderings (Block Kit in Slack, plain text in the terminal), so both
+// say the same thing in the same words. Pure and free of markup.
+import type { TCountRow, TDigestModel, TMetricLine } from '../../domain/digest.ts';
+import { formatBusinessMinutes } from '../../domain/duration.ts';
+import type { ClockName } from '../../domain/flag.ts';
+
+export const DIGEST_LIMITS = {
+  /** Waiting tickets listed before "and N more"; the rest are one `/slow` away. */
+  dailyWaiting: 10,
+  weeklyWaiting: 5,
+  /** Unanswered complaints are each worth reading, so more of them are listed. */
+  dailyFeedback: 25,
+  weeklyFeedback: 5,
+  /** Feedback comments are quoted up to this many characters. */
+  commentChars: 500,
+  origins: 8,
+} as const;
+
+export type TLate = boolean | { readonly scheduledFor: Date };
+
+export function digestTitle(model: Pick<TDigestModel, 'kind' | 'team'>): string {
+  return model.kind === 'weekly' ? `Weekly report — ${model.team}` : `Daily digest — ${model.team}`;
+}
+
+export function numbersHeading(model: Pick<TDigestModel, 'kind' | 'period'>): string {
+  if (model.kind === 'weekly')
+    return `The week in numbers (${model.period.label.replace(/^the week of /, 'week of ')})`;
+  return model.period.days === 1
+    ? `Yesterday in numbers (${model.period.label.replace(/^yesterday \((.*)\)$/, '$1')})`
+    : `${model.period.label} in numbers`;
+}
+
+export function formatValue(line: Pick<TMetricLine, 'unit'>, value: number | null): string {
+  if (value === null) return 'n/a';
+  switch (line.unit) {
+    case 'percent':
+      return `${trimNumber(value)}%`;
+    case 'minutes':
+      return formatBusinessMinutes(value);
+    default:
+      return trimNumber(value);
+  }
+}
+
+function trimNumber(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}
+
+const ARROW = { up: '↑', down: '↓', flat: '→' } as const;
+
+/** "↑ +4 vs 8 — worse", "→ about the same as 8", or "" when there is nothing to compare with. */
+export function formatChange(line: TMetricLine): string {
+  if (line.direction === null || line.change === null || line.baseline === null) return 'no earlier data';
+  const baseline = formatValue(line, line.baseline);
+  if (line.direction === 'flat') return `${ARROW.flat} about the same as ${baseline}`;
+  const magnitude = Math.abs(line.change);
+  const amount =
+    line.unit === 'percent'
+      ? `${trimNumber(magnitude)} pts`
+      : line.unit === 'minutes'
+        ? formatBusinessMinutes(magnitude)
+        : trimNumber(magnitude);
+  const sign = line.change > 0 ? '+' : '−';
+  const verdict = line.verdict === 'better' ? ' — better' : line.verdict === 'worse' ? ' — worse' : '';
+  return `${ARROW[line.direction]} ${sign}${amount} vs ${baseline}${verdict}`;
+}
+
+const CLOCK_LABEL: Record<ClockName, string> = {
+  firstResponse: 'first response',
+  nextResponse: 'next response',
+  resolution: 'resolution',
+};
+
+export function clockName(clock: ClockName): string {
+  return CLOCK_LABEL[clock];
+}
+
+export function feedbackScore(item: { surveyType: string; value: number | null }): string {
+  const type = item.surveyType.toUpperCase();
+  return item.value === null ? type : `${type} ${trimNumber(item.value)}`;
+}
+
+export function compareText(now: number, before: number): string {
+  return `${now} (${before} the week before)`;
+}
+
+/** "Billing 3 · Refunds 1" with the recent figure: "(11 in 7 days)" daily, "(7 the week before)" weekly. */
+export function originText(model: Pick<TDigestModel, 'kind'>, row: TCountRow): string {
+  return model.kind === 'weekly'
+    ? `${row.name} ${row.count} (${row.recent} the week before)`
+    : `${row.name} ${row.count} (${row.recent} in 7 days)`;
+}
+
+export function allClearText(model: Pick<TDigestModel, 'kind' | 'team' | 'period' | 'numbers'>): string {
+  const open = model.numbers.find((n) => n.metric === 'open')?.value ?? 0;
+  const rest = open > 0 ? ` ${open} open ticket${open === 1 ? ' is' : 's are'} with customers.` : '';
+  const when = model.kind === 'daily' && model.period.days === 1 ? model.period.label : `in ${model.period.label}`;
+  return `All clear for ${model.team}: nothing new ${when}, nothing waiting on us.${rest}`;
+}
+
+export function lateText(late: TLate | undefined): string | undefined {
+  if (!late) return undefined;
+  const due =
+    typeof late === 'object'
+      ? ` (it was due ${late.scheduledFor.toISOString().slice(0, 16).replace('T', ' ')} UTC)`
+      : '';
+  return `This digest is late${due}: Heed was not running at its scheduled time, so it is sent now.`;
+}

@@ -1,0 +1,130 @@
+// The digest as readable terminal text, for `heed digest --dry-run`: the same content and wording as the
+// Slack message, without markup; owners by name, dates in UTC.
+import type { TDigestModel, TOwnerRef } from '../../domain/digest.ts';
+import { formatBusinessMinutes } from '../../domain/duration.ts';
+import {
+  allClearText,
+  clockName,
+  compareText,
+  DIGEST_LIMITS,
+  digestTitle,
+  feedbackScore,
+  formatChange,
+  formatValue,
+  lateText,
+  numbersHeading,
+  originText,
+  type TLate,
+} from './digest-format.ts';
+import { truncate } from './mrkdwn.ts';
+
+const utc = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+function person(owner: TOwnerRef | null): string {
+  if (!owner) return 'unassigned';
+  return owner.slackUserId ? `${owner.name} (@${owner.slackUserId})` : owner.name;
+}
+
+/** Single-line, control characters removed: user text must not move the terminal's cursor or colours. */
+function clean(text: string): string {
+  const printable = Array.from(text, (c) => {
+    const code = c.codePointAt(0) ?? 32;
+    return code < 32 || (code >= 127 && code <= 159) ? ' ' : c;
+  }).join('');
+  return printable.replace(/\s+/g, ' ').trim();
+}
+
+export function renderDigestText(model: TDigestModel, options: { late?: TLate | undefined } = {}): string {
+  const out: string[] = [];
+  const late = lateText(options.late);
+  if (model.allClear) {
+    out.push(allClearText(model));
+    if (late) out.push(`Late: ${late}`);
+    return `${out.join('\n')}\n`;
+  }
+  const title = digestTitle(model);
+  out.push(title, '='.repeat(Array.from(title).length));
+  if (late) out.push(`Late: ${late}`);
+  out.push('', `${numbersHeading(model)} — compared with ${model.comparedWith}`);
+  const width = Math.max(...model.numbers.map((n) => n.label.length));
+  for (const line of model.numbers) {
+    out.push(
+      `  ${line.label.padEnd(width)}  ${formatValue(line, line.value).padStart(8)}  ${line.sparkline}  ${formatChange(line)}`,
+    );
+  }
+
+  const { items, breached, atRisk } = model.waiting;
+  out.push('');
+  if (items.length === 0) out.push('Waiting now: nothing breached or at risk.');
+  else {
+    out.push(`Waiting now: ${breached} breached, ${atRisk} at risk (most urgent first)`);
+    const limit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklyWaiting : DIGEST_LIMITS.dailyWaiting;
+    for (const item of items.slice(0, limit)) {
+      const timing =
+        item.state === 'breached'
+          ? `${clockName(item.clock)} overdue by ${formatBusinessMinutes(item.overdueMinutes)}`
+          : `${clockName(item.clock)} due ${item.dueAt ? utc(item.dueAt) : 'soon'}`;
+      const customer = item.customer ? ` — ${clean(truncate(item.customer, 80))}` : '';
+      out.push(
+        `  ${item.state === 'breached' ? '!!' : ' ~'} #${item.ticketId} ${clean(truncate(item.subject, 120))}${customer} · ${timing} · ${person(item.owner)}`,
+      );
+    }
+    if (items.length > limit) out.push(`  …and ${items.length - limit} more — /slow lists them all.`);
+  }
+
+  const { unanswered, detractors, lowCsat } = model.feedback;
+  out.push('');
+  out.push(
+    unanswered.length === 0
+      ? 'Feedback: every negative answer has been followed up.'
+      : `Feedback: ${unanswered.length} negative answer${unanswered.length === 1 ? '' : 's'} still unanswered`,
+  );
+  out.push(
+    `  Detractors this week: ${compareText(detractors.now, detractors.before)} · Low CSAT: ${compareText(lowCsat.now, lowCsat.before)}`,
+  );
+  const feedbackLimit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklyFeedback : DIGEST_LIMITS.dailyFeedback;
+  for (const item of unanswered.slice(0, feedbackLimit)) {
+    const who = item.contact ? ` from ${clean(truncate(item.contact, 80))}` : '';
+    const when =
+      item.state === 'overdue'
+        ? 'follow-up overdue'
+        : item.dueAt
+          ? `follow up by ${utc(item.dueAt)}`
+          : 'needs a follow-up';
+    out.push(`  * ${feedbackScore(item)}${who} · submitted ${utc(item.submittedAt)} · ${when}`);
+    if (item.comment) out.push(`    > ${clean(truncate(clean(item.comment), DIGEST_LIMITS.commentChars))}`);
+  }
+  if (unanswered.length > feedbackLimit)
+    out.push(`  …and ${unanswered.length - feedbackLimit} more — /unanswered lists them all.`);
+
+  if (model.decline.length > 0) {
+    out.push('', 'Signs of decline');
+    for (const signal of model.decline) out.push(`  - ${signal.text}`);
+  }
+
+  const { categories, sources } = model.origins;
+  if (categories.length > 0 || sources.length > 0) {
+    const list = (rows: typeof categories) =>
+      rows
+        .slice(0, DIGEST_LIMITS.origins)
+        .map((row) => clean(originText(model, { ...row, name: truncate(row.name, 60) })))
+        .join(' · ');
+    out.push('', 'Where tickets come from', `  By category: ${list(categories)}`, `  By source: ${list(sources)}`);
+  }
+
+  const { fastest, mostClosed } = model.thanks;
+  const thanks: string[] = [];
+  if (fastest) {
+    thanks.push(
+      `fastest first replies — ${person(fastest.owner)} (median ${formatBusinessMinutes(fastest.medianMinutes)} over ${fastest.tickets} tickets)`,
+    );
+  }
+  if (mostClosed) thanks.push(`most tickets closed — ${person(mostClosed.owner)} (${mostClosed.count})`);
+  if (thanks.length > 0) out.push('', `Thanks to ${thanks.join('; ')}.`);
+
+  out.push(
+    '',
+    `Arrows compare with ${model.comparedWith}; sparklines show the last 14 days. Times are business time. Generated ${utc(model.generatedAt)}.`,
+  );
+  return `${out.join('\n')}\n`;
+}

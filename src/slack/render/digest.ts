@@ -1,0 +1,259 @@
+// Pure Block Kit rendering of the daily digest and the weekly report. A digest that outgrows one message
+// (50 blocks, ~11k characters of block text, 3,000 per section) is split into several, each valid on its
+// own; later parts say they continue the first.
+import type { TDigestModel, TFeedbackItem, TOwnerRef, TWaitingItem } from '../../domain/digest.ts';
+import { formatBusinessMinutes } from '../../domain/duration.ts';
+import {
+  type Block,
+  context,
+  fallback,
+  MAX_SECTION_TEXT,
+  mrkdwn,
+  plain,
+  type RenderedMessage,
+  section,
+} from './blocks.ts';
+import {
+  allClearText,
+  clockName,
+  compareText,
+  DIGEST_LIMITS,
+  digestTitle,
+  feedbackScore,
+  formatChange,
+  formatValue,
+  lateText,
+  numbersHeading,
+  originText,
+  type TLate,
+} from './digest-format.ts';
+import { escapeMrkdwn, link, mention, slackDate, truncate } from './mrkdwn.ts';
+
+export const DIGEST_MESSAGE_LIMITS = {
+  maxBlocks: 50,
+  /** Slack refuses messages somewhere past ~11.3k characters of block text (msg_blocks_too_long): stay well under. */
+  maxChars: 10_000,
+  /** Sections are cut below Slack's 3,000 so a line is never split mid-mention. */
+  sectionChars: MAX_SECTION_TEXT - 100,
+} as const;
+
+export interface RenderDigestOptions {
+  /** The digest is sent after its time (a replica was down): say so at the top. */
+  late?: TLate | undefined;
+  limits?: Partial<typeof DIGEST_MESSAGE_LIMITS>;
+}
+
+/** Blocks that must stay in the same message (a heading and its first lines). */
+type Unit = Block[];
+
+export function renderDigest(model: TDigestModel, options: RenderDigestOptions = {}): RenderedMessage[] {
+  const limits = { ...DIGEST_MESSAGE_LIMITS, ...options.limits };
+  const title = digestTitle(model);
+  const late = lateText(options.late);
+  const lateBlock = late ? section(`:hourglass: *Late:* ${escapeMrkdwn(late)}`, 'digest_late') : undefined;
+
+  if (model.allClear) {
+    // One line, not silence: the team knows Heed looked and found nothing.
+    const line = allClearText(model);
+    return [
+      {
+        text: fallback(late ? `${line} (late)` : line),
+        blocks: [
+          section(`:white_check_mark: ${escapeMrkdwn(line)}`, 'digest_all_clear'),
+          ...(lateBlock ? [lateBlock] : []),
+        ],
+      },
+    ];
+  }
+
+  const units: Unit[] = [];
+  units.push([{ type: 'header', text: plain(truncate(title, 150)) }, ...(lateBlock ? [lateBlock] : [])]);
+  units.push(numbersUnit(model));
+  units.push(...waitingUnits(model, limits.sectionChars));
+  units.push(...feedbackUnits(model, limits.sectionChars));
+  if (model.decline.length > 0) {
+    units.push([
+      section(
+        `:chart_with_downwards_trend: *Signs of decline*\n${model.decline.map((d) => `• ${escapeMrkdwn(d.text)}`).join('\n')}`,
+        'digest_decline',
+      ),
+    ]);
+  }
+  const origins = originsText(model);
+  if (origins) units.push([section(origins, 'digest_origins')]);
+  const thanks = thanksText(model);
+  if (thanks) units.push([section(thanks, 'digest_thanks')]);
+  units.push([
+    context(
+      `Arrows compare with ${escapeMrkdwn(model.comparedWith)}; sparklines show the last 14 days. Times are business time. Generated ${slackDate(model.generatedAt)}.`,
+    ),
+  ]);
+
+  const parts = pack(units, limits);
+  const summary = summaryText(model);
+  return parts.map((blocks, index) => {
+    if (index === 0) return { text: fallback(`${late ? '(Late) ' : ''}${title}: ${summary}`), blocks };
+    const label = `${title} (continued, part ${index + 1} of ${parts.length})`;
+    return { text: fallback(label), blocks: [context(`_${escapeMrkdwn(label)}_`), ...blocks] };
+  });
+}
+
+/** Characters of text a block carries, as Slack counts them towards the message's total. */
+export function blockTextLength(block: Block): number {
+  switch (block.type) {
+    case 'section':
+      return (block.text?.text.length ?? 0) + (block.fields ?? []).reduce((n, f) => n + f.text.length, 0);
+    case 'header':
+      return block.text.text.length;
+    case 'context':
+      return block.elements.reduce((n, e) => n + e.text.length, 0);
+    case 'actions':
+      return block.elements.reduce((n, e) => n + e.text.text.length, 0);
+    default:
+      return 0;
+  }
+}
+
+/** Greedy packing of units into messages; room is kept in later parts for their "continued" line. */
+function pack(units: Unit[], limits: { maxBlocks: number; maxChars: number }): Block[][] {
+  const continuation = { blocks: 1, chars: 200 };
+  const parts: Block[][] = [];
+  let blocks: Block[] = [];
+  let chars = 0;
+  for (const unit of units) {
+    const size = unit.reduce((n, b) => n + blockTextLength(b), 0);
+    const reserve = parts.length > 0 ? continuation : { blocks: 0, chars: 0 };
+    const fits =
+      blocks.length + unit.length + reserve.blocks <= limits.maxBlocks &&
+      chars + size + reserve.chars <= limits.maxChars;
+    if (!fits && blocks.length > 0) {
+      parts.push(blocks);
+      blocks = [];
+      chars = 0;
+    }
+    blocks.push(...unit);
+    chars += size;
+  }
+  if (blocks.length > 0) parts.push(blocks);
+  return parts;
+}
+
+/** Lines into sections of at most `max` characters, the first one headed. */
+function chunk(heading: string, lines: string[], max: number, blockId: string): Block[] {
+  const out: Block[] = [];
+  let current = heading;
+  for (const line of lines) {
+    const next = current ? `${current}\n${line}` : line;
+    if (next.length > max && current) {
+      out.push(section(current, `${blockId}_${out.length}`));
+      current = line;
+    } else current = next;
+  }
+  if (current) out.push(section(current, `${blockId}_${out.length}`));
+  return out;
+}
+
+function numbersUnit(model: TDigestModel): Unit {
+  const heading = `*${escapeMrkdwn(numbersHeading(model))}* — compared with ${escapeMrkdwn(model.comparedWith)}`;
+  const fields = model.numbers.map((line) =>
+    mrkdwn(
+      `*${escapeMrkdwn(line.label)}*\n*${formatValue(line, line.value)}*  ${formatChange(line)}\n\`${line.sparkline}\``,
+    ),
+  );
+  return [section(heading, 'digest_numbers_heading'), { type: 'section', block_id: 'digest_numbers', fields }];
+}
+
+export function ownerLabel(owner: TOwnerRef | null): string {
+  if (!owner) return '_unassigned_';
+  // An owner without a Slack user is named in plain text, never dropped.
+  return owner.slackUserId ? mention(owner.slackUserId) : escapeMrkdwn(owner.name);
+}
+
+function waitingLine(item: TWaitingItem): string {
+  const subject = `*${link(item.url ?? undefined, truncate(item.subject, 120))}*`;
+  const customer = item.customer ? ` — ${escapeMrkdwn(truncate(item.customer, 80))}` : '';
+  const timing =
+    item.state === 'breached'
+      ? `${clockName(item.clock)} *overdue by ${formatBusinessMinutes(item.overdueMinutes)}*`
+      : `${clockName(item.clock)} due ${item.dueAt ? slackDate(item.dueAt) : 'soon'}`;
+  const icon = item.state === 'breached' ? ':rotating_light:' : ':hourglass_flowing_sand:';
+  return `${icon} ${subject}${customer} · ${timing} · ${ownerLabel(item.owner)}`;
+}
+
+function waitingUnits(model: TDigestModel, max: number): Unit[] {
+  const { items, breached, atRisk } = model.waiting;
+  if (items.length === 0) return [[section('*Waiting now* — nothing breached or at risk. :tada:', 'digest_waiting')]];
+  const limit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklyWaiting : DIGEST_LIMITS.dailyWaiting;
+  const shown = items.slice(0, limit).map(waitingLine);
+  const heading = `*Waiting now* — ${breached} breached, ${atRisk} at risk (most urgent first)`;
+  const blocks = chunk(heading, shown, max, 'digest_waiting');
+  const units: Unit[] = [blocks.slice(0, 1), ...blocks.slice(1).map((b) => [b])];
+  if (items.length > limit) {
+    units[units.length - 1]!.push(context(`…and ${items.length - limit} more — type \`/slow\` to see them all.`));
+  }
+  return units;
+}
+
+function feedbackLine(item: TFeedbackItem): string {
+  const who = item.contact ? ` from ${escapeMrkdwn(truncate(item.contact, 80))}` : '';
+  const score = item.url ? link(item.url, feedbackScore(item)) : escapeMrkdwn(feedbackScore(item));
+  const when =
+    item.state === 'overdue'
+      ? '*follow-up overdue*'
+      : item.dueAt
+        ? `follow up by ${slackDate(item.dueAt)}`
+        : 'needs a follow-up';
+  const head = `:speech_balloon: *${score}*${who} · submitted ${slackDate(item.submittedAt)} · ${when}`;
+  if (!item.comment) return head;
+  // One quoted line: newlines inside a comment would end the quote and let text pose as Heed's own.
+  const quoted = escapeMrkdwn(truncate(item.comment.replace(/\s+/g, ' '), DIGEST_LIMITS.commentChars));
+  return `${head}\n>${quoted}`;
+}
+
+function feedbackUnits(model: TDigestModel, max: number): Unit[] {
+  const { unanswered, detractors, lowCsat } = model.feedback;
+  const totals = `Detractors this week: ${compareText(detractors.now, detractors.before)} · Low CSAT: ${compareText(lowCsat.now, lowCsat.before)}`;
+  if (unanswered.length === 0) {
+    return [[section(`*Feedback* — every negative answer has been followed up.\n${totals}`, 'digest_feedback')]];
+  }
+  const limit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklyFeedback : DIGEST_LIMITS.dailyFeedback;
+  const overdue = unanswered.filter((f) => f.state === 'overdue').length;
+  const heading = `*Feedback* — ${unanswered.length} negative answer${unanswered.length === 1 ? '' : 's'} still unanswered${overdue ? ` (${overdue} overdue)` : ''}\n${totals}`;
+  const blocks = chunk(heading, unanswered.slice(0, limit).map(feedbackLine), max, 'digest_feedback');
+  const units: Unit[] = [blocks.slice(0, 1), ...blocks.slice(1).map((b) => [b])];
+  if (unanswered.length > limit) {
+    units[units.length - 1]!.push(
+      context(`…and ${unanswered.length - limit} more — type \`/unanswered\` to see them all.`),
+    );
+  }
+  return units;
+}
+
+function originsText(model: TDigestModel): string | undefined {
+  const { categories, sources } = model.origins;
+  if (categories.length === 0 && sources.length === 0) return undefined;
+  const list = (rows: typeof categories) =>
+    rows
+      .slice(0, DIGEST_LIMITS.origins)
+      .map((row) => escapeMrkdwn(originText(model, { ...row, name: truncate(row.name, 60) })))
+      .join(' · ');
+  return `*Where tickets come from*\nBy category: ${list(categories)}\nBy source: ${list(sources)}`;
+}
+
+function thanksText(model: TDigestModel): string | undefined {
+  const { fastest, mostClosed } = model.thanks;
+  const parts: string[] = [];
+  if (fastest) {
+    parts.push(
+      `fastest first replies — ${ownerLabel(fastest.owner)} (median ${formatBusinessMinutes(fastest.medianMinutes)} over ${fastest.tickets} tickets)`,
+    );
+  }
+  if (mostClosed) parts.push(`most tickets closed — ${ownerLabel(mostClosed.owner)} (${mostClosed.count})`);
+  return parts.length ? `:raised_hands: *Thanks* to ${parts.join('; ')}.` : undefined;
+}
+
+/** The notification line: the headline numbers in words. */
+function summaryText(model: TDigestModel): string {
+  const value = (metric: string) => model.numbers.find((n) => n.metric === metric)?.value ?? 0;
+  return `${model.period.label}: ${value('new')} new, ${value('solved')} solved, ${value('waiting')} waiting on us; ${model.waiting.breached} breached and ${model.waiting.atRisk} at risk now; ${model.feedback.unanswered.length} negative feedback unanswered.`;
+}

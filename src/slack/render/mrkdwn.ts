@@ -1,0 +1,42 @@
+// Small helpers for Slack's mrkdwn. Only `&`, `<` and `>` are control characters: escaping more
+// (or HTML-encoding) would show entities to readers.
+
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** A link whose label is user text; the label also loses `|`, which would end it early. */
+export function link(url: string | undefined, label: string): string {
+  const safe = escapeMrkdwn(label).replace(/\|/g, '¦');
+  return url ? `<${url}|${safe}>` : safe;
+}
+
+export function mention(slackUserId: string): string {
+  return `<@${slackUserId}>`;
+}
+
+/** Shown in each reader's own time zone; the fallback (UTC) is what notifications show. */
+export function slackDate(at: Date, format = '{date_short_pretty} {time}'): string {
+  const unix = Math.floor(at.getTime() / 1000);
+  const fallback = `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `<!date^${unix}^${format}|${fallback}>`;
+}
+
+/** Cut to `max` code points, marking the cut, so limits hold for emoji-heavy text too. */
+export function truncate(text: string, max: number): string {
+  const points = Array.from(text);
+  if (points.length <= max) return text;
+  return `${points.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+
+/** "3h 20m", "2d 4h", "45m": business minutes read better coarse than exact. */
+export function formatMinutes(minutes: number): string {
+  const m = Math.max(0, Math.round(minutes));
+  if (m < 60) return `${m}m`;
+  const hours = Math.floor(m / 60);
+  const rest = m % 60;
+  if (hours < 24) return rest ? `${hours}h ${rest}m` : `${hours}h`;
+  const days = Math.floor(hours / 24);
+  const h = hours % 24;
+  return h ? `${days}d ${h}h` : `${days}d`;
+}
