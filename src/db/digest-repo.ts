@@ -1,0 +1,172 @@
+// Everything the digest reads and writes in the database: the rows a digest is computed from, the daily
+// aggregates kept for trends (DailyStat), and the record of each digest sent (DigestRun, once per team and
+// day). Written once against the Prisma API so it runs unchanged on SQLite and PostgreSQL.
+import type {
+  ClockState,
+  DigestRun,
+  FeedbackSubmission,
+  Flag,
+  OutboxMessage,
+  Owner,
+  PrismaClient,
+  Ticket,
+} from '../generated/sqlite/client.ts';
+import type { Db } from './client.ts';
+
+export type { ClockState, DigestRun, FeedbackSubmission, Flag, OutboxMessage, Owner, Ticket };
+
+/** Ids per `IN (…)` list: well under SQLite's and PostgreSQL's bound-parameter limits. */
+const CHUNK = 5000;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+export type DigestRunStatus = 'pending' | 'queued' | 'sent' | 'failed';
+
+export class DigestRepo {
+  readonly #prisma: PrismaClient;
+
+  constructor(db: Pick<Db, 'prisma'>) {
+    this.#prisma = db.prisma;
+  }
+
+  /**
+   * Tickets a digest may mention: every open one, and those created, answered or closed since `since`.
+   * Archived (deleted in HubSpot) tickets are gone from Heed's view.
+   */
+  tickets(since: Date, now: Date): Promise<Ticket[]> {
+    return this.#prisma.ticket.findMany({
+      where: {
+        archived: false,
+        createdAt: { lt: now },
+        OR: [
+          { isClosed: false },
+          { createdAt: { gte: since } },
+          { closedAt: { gte: since } },
+          { firstAgentReplyAt: { gte: since } },
+        ],
+      },
+      orderBy: { id: 'asc' },
+    });
+  }
+
+  async clockStates(ticketIds: readonly string[]): Promise<ClockState[]> {
+    const out: ClockState[] = [];
+    for (const ids of chunks(ticketIds)) {
+      out.push(...(await this.#prisma.clockState.findMany({ where: { ticketId: { in: ids } } })));
+    }
+    return out;
+  }
+
+  owners(): Promise<Owner[]> {
+    return this.#prisma.owner.findMany({ orderBy: { id: 'asc' } });
+  }
+
+  /** Slack user ids cached for HubSpot owner emails (lower-cased); null means "looked up, no Slack user". */
+  async slackUsers(emails: readonly string[]): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    for (const list of chunks([...new Set(emails.map((e) => e.toLowerCase()))])) {
+      for (const row of await this.#prisma.slackUser.findMany({ where: { email: { in: list } } })) {
+        out.set(row.email, row.slackUserId);
+      }
+    }
+    return out;
+  }
+
+  /** Feedback answers submitted since `since`, plus older ones still owed a follow-up (an open feedback flag). */
+  async feedback(since: Date, now: Date): Promise<{ answers: FeedbackSubmission[]; flags: Flag[] }> {
+    const openFlags = await this.#prisma.flag.findMany({
+      where: { kind: 'feedback', state: { in: ['pending', 'overdue'] } },
+    });
+    const recent = await this.#prisma.feedbackSubmission.findMany({
+      where: { archived: false, submittedAt: { gte: since, lt: now } },
+      orderBy: { id: 'asc' },
+    });
+    const have = new Set(recent.map((f) => f.id));
+    const missing = openFlags.map((f) => f.feedbackId).filter((id): id is string => !!id && !have.has(id));
+    const older: FeedbackSubmission[] = [];
+    for (const ids of chunks(missing)) {
+      older.push(...(await this.#prisma.feedbackSubmission.findMany({ where: { id: { in: ids }, archived: false } })));
+    }
+    const answers = [...recent, ...older];
+    // Every feedback flag (any state) of these answers: its team says whose answer it is.
+    const flags: Flag[] = [];
+    for (const ids of chunks(answers.map((a) => a.id))) {
+      flags.push(...(await this.#prisma.flag.findMany({ where: { kind: 'feedback', feedbackId: { in: ids } } })));
+    }
+    return { answers, flags };
+  }
+
+  async portal(): Promise<{ id: string; uiDomain: string } | undefined> {
+    const row = await this.#prisma.portal.findFirst({ select: { id: true, uiDomain: true } });
+    return row ?? undefined;
+  }
+
+  // ------------------------------------------------------------ daily aggregates
+
+  dailyStats(team: string, fromDay: string, toDay: string): Promise<{ day: string; metric: string; value: number }[]> {
+    return this.#prisma.dailyStat.findMany({
+      where: { team, day: { gte: fromDay, lte: toDay } },
+      select: { day: true, metric: true, value: true },
+      orderBy: [{ day: 'asc' }, { metric: 'asc' }],
+    });
+  }
+
+  /** Replaces the stored numbers of the given days (a recomputed day must not keep a metric it no longer has). */
+  async saveDailyStats(team: string, rows: readonly { day: string; metric: string; value: number }[]): Promise<void> {
+    if (rows.length === 0) return;
+    const days = [...new Set(rows.map((r) => r.day))];
+    await this.#prisma.$transaction([
+      this.#prisma.dailyStat.deleteMany({ where: { team, day: { in: days } } }),
+      this.#prisma.dailyStat.createMany({
+        data: rows.map((r) => ({ team, day: r.day, metric: r.metric, value: r.value })),
+      }),
+    ]);
+  }
+
+  // ------------------------------------------------------------ digest runs
+
+  digestRun(team: string, day: string): Promise<DigestRun | null> {
+    return this.#prisma.digestRun.findUnique({ where: { team_day: { team, day } } });
+  }
+
+  /**
+   * Records the intent to send a team's digest for a day. Returns the row and whether this call created it;
+   * (team, day) is unique, so of two replicas racing only one creates it.
+   */
+  async claimDigestRun(run: {
+    id: string;
+    team: string;
+    day: string;
+    scheduledFor: Date;
+    late: boolean;
+  }): Promise<{ run: DigestRun; created: boolean }> {
+    try {
+      const created = await this.#prisma.digestRun.create({ data: { ...run, status: 'pending' } });
+      return { run: created, created: true };
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'P2002') throw error;
+      const existing = await this.digestRun(run.team, run.day);
+      if (!existing) throw error;
+      return { run: existing, created: false };
+    }
+  }
+
+  async updateDigestRun(
+    team: string,
+    day: string,
+    data: { status: DigestRunStatus; sentAt?: Date | null; messageTs?: string | null },
+  ): Promise<DigestRun> {
+    return this.#prisma.digestRun.update({ where: { team_day: { team, day } }, data });
+  }
+
+  /** The outbox rows of a digest's parts (keys `digest:<team>:<day>:<part>`), in part order. */
+  async digestOutbox(keyPrefix: string): Promise<OutboxMessage[]> {
+    const rows = await this.#prisma.outboxMessage.findMany({ where: { idempotencyKey: { startsWith: keyPrefix } } });
+    const part = (row: OutboxMessage) => Number(row.idempotencyKey.slice(keyPrefix.length));
+    return rows.sort((a, b) => part(a) - part(b));
+  }
+}

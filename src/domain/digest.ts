@@ -1,0 +1,567 @@
+// The digest model: everything a team's daily digest (or Monday's weekly report) says, computed from plain
+// rows for the team's "yesterday" in its calendar's time zone. Pure — `now` and the calendar are arguments —
+// so the same rows always give the same digest, and rendering (Block Kit, terminal) is a separate step.
+import { type BusinessCalendar, businessTimeBetween, type TWeekdayKey } from './calendar.ts';
+import {
+  firstResponseTimes,
+  isOpenAt,
+  median,
+  sparkline,
+  statsFromRows,
+  statsToRows,
+  type TDigestClock,
+  type TDigestFeedback,
+  type TDigestTicket,
+  type TStatName,
+  type TWindow,
+  type TWindowStats,
+  windowStats,
+} from './digest-stats.ts';
+import { formatBusinessMinutes } from './duration.ts';
+import type { TFeedbackThresholds } from './feedback.ts';
+import type { ClockName } from './flag.ts';
+import { isoDateFromDay, weekdayOfDay } from './time-zone.ts';
+
+export type TDigestKind = 'daily' | 'weekly';
+
+export interface TDigestPerson {
+  readonly id: string;
+  readonly name: string;
+  /** From the people map or the Slack user cache; null names the owner in plain text. */
+  readonly slackUserId: string | null;
+}
+
+export interface TStoredStat {
+  readonly day: string;
+  readonly metric: string;
+  readonly value: number;
+}
+
+export interface TDigestInput {
+  readonly team: string;
+  readonly kind: TDigestKind;
+  /** The team's tickets: open ones, and those created or closed during the last 14 days before `now`. */
+  readonly tickets: readonly TDigestTicket[];
+  /** Latest clock states of those tickets. */
+  readonly clocks: readonly TDigestClock[];
+  /** The team's feedback answers of the last 14 days, plus any older one still owed a follow-up. */
+  readonly feedback: readonly TDigestFeedback[];
+  readonly owners: readonly TDigestPerson[];
+  /** DailyStat rows already stored for the team (finished days). */
+  readonly storedStats: readonly TStoredStat[];
+  readonly thresholds: TFeedbackThresholds;
+  readonly waitingStageIds: readonly string[];
+  /** Daily digests: how many days the digest covers, ending yesterday (see digestPeriodDays). */
+  readonly periodDays?: number;
+  /**
+   * When the digest was due. Its local date decides the period ("yesterday" of that date), so a digest sent
+   * late — even after midnight — still reports the day it was meant for; `now` decides what is waiting now.
+   */
+  readonly scheduledAt?: Date;
+}
+
+export type THeadlineMetric = Extract<
+  TStatName,
+  'new' | 'solved' | 'open' | 'waiting' | 'frMetPct' | 'nrMetPct' | 'frMedian' | 'frP90'
+>;
+
+export interface TMetricLine {
+  readonly metric: THeadlineMetric;
+  readonly label: string;
+  readonly unit: 'count' | 'percent' | 'minutes';
+  readonly value: number | null;
+  /** What the value is compared with: the previous 7 days' daily average (daily), the week before (weekly). */
+  readonly baseline: number | null;
+  readonly change: number | null;
+  readonly direction: 'up' | 'down' | 'flat' | null;
+  /** Whether the change is good news: slower replies going up is worse, more solved is better. */
+  readonly verdict: 'better' | 'worse' | 'neutral' | null;
+  /** The last 14 days, oldest first. */
+  readonly trend: readonly (number | null)[];
+  readonly sparkline: string;
+}
+
+export interface TOwnerRef {
+  readonly name: string;
+  readonly slackUserId: string | null;
+}
+
+export interface TWaitingItem {
+  readonly ticketId: string;
+  readonly subject: string;
+  readonly customer: string | null;
+  readonly url: string | null;
+  readonly priority: string | null;
+  readonly clock: ClockName;
+  readonly state: 'breached' | 'at_risk';
+  readonly dueAt: Date | null;
+  readonly overdueMinutes: number;
+  readonly owner: TOwnerRef | null;
+}
+
+export interface TFeedbackItem {
+  readonly id: string;
+  readonly surveyType: string;
+  readonly value: number | null;
+  readonly comment: string | null;
+  readonly contact: string | null;
+  readonly submittedAt: Date;
+  readonly state: 'pending' | 'overdue';
+  readonly dueAt: Date | null;
+  readonly url: string | null;
+}
+
+export interface TCompare {
+  readonly now: number;
+  readonly before: number;
+}
+
+export interface TDeclineSignal {
+  readonly kind: 'complaints' | 'promoters' | 'slower' | 'sla';
+  /** Plain sentence, no markup (both renderers use it). */
+  readonly text: string;
+}
+
+export interface TCountRow {
+  readonly name: string;
+  /** In the digest's period. */
+  readonly count: number;
+  /** Daily: the last 7 days (period included); weekly: the week before. */
+  readonly recent: number;
+}
+
+export interface TDigestModel {
+  readonly kind: TDigestKind;
+  readonly team: string;
+  readonly generatedAt: Date;
+  /** The team's local date the digest is for (DigestRun.day): the day it is sent. */
+  readonly runDay: string;
+  readonly period: {
+    readonly firstDay: string;
+    readonly lastDay: string;
+    readonly days: number;
+    readonly start: Date;
+    readonly end: Date;
+    /** "yesterday (Sun 22 Nov)", "Fri 20 – Sun 22 Nov", "the week of Mon 16 Nov". */
+    readonly label: string;
+  };
+  readonly comparedWith: string;
+  readonly numbers: readonly TMetricLine[];
+  /** Every breached or at-risk open ticket, most urgent first (renderers show the top few). */
+  readonly waiting: { readonly items: readonly TWaitingItem[]; readonly breached: number; readonly atRisk: number };
+  readonly feedback: {
+    /** Negative answers still owed a follow-up, overdue first, then oldest first. */
+    readonly unanswered: readonly TFeedbackItem[];
+    /** This week (7 days ending with the period) against the 7 days before. */
+    readonly detractors: TCompare;
+    readonly lowCsat: TCompare;
+    readonly negative: TCompare;
+    readonly responses: TCompare;
+  };
+  readonly decline: readonly TDeclineSignal[];
+  readonly origins: { readonly categories: readonly TCountRow[]; readonly sources: readonly TCountRow[] };
+  readonly thanks: {
+    readonly fastest: { readonly owner: TOwnerRef; readonly medianMinutes: number; readonly tickets: number } | null;
+    readonly mostClosed: { readonly owner: TOwnerRef; readonly count: number } | null;
+  };
+  /** Nothing happened and nothing waits: the digest is one line. */
+  readonly allClear: boolean;
+  /** Finished days computed from rows here (period days always, older days when not stored): to be stored. */
+  readonly dailyStats: readonly TStoredStat[];
+}
+
+const DAY_MS = 86_400_000;
+export const TREND_DAYS = 14;
+/** "At least 3 tickets" for recognition: one lucky reply is not a pattern. */
+export const THANKS_MIN_TICKETS = 3;
+
+const HEADLINES: readonly {
+  metric: THeadlineMetric;
+  label: string;
+  unit: TMetricLine['unit'];
+  /** Which way is good news; 'neutral' for volumes nobody controls. */
+  better: 'up' | 'down' | 'neutral';
+  /** Flows add up over days (compare with the daily average × days); levels and rates do not. */
+  flow: boolean;
+}[] = [
+  { metric: 'new', label: 'New tickets', unit: 'count', better: 'neutral', flow: true },
+  { metric: 'solved', label: 'Solved', unit: 'count', better: 'up', flow: true },
+  { metric: 'open', label: 'Still open', unit: 'count', better: 'down', flow: false },
+  { metric: 'waiting', label: 'Waiting on us', unit: 'count', better: 'down', flow: false },
+  { metric: 'frMetPct', label: 'First-response SLA met', unit: 'percent', better: 'up', flow: false },
+  { metric: 'nrMetPct', label: 'Next-response SLA met', unit: 'percent', better: 'up', flow: false },
+  { metric: 'frMedian', label: 'Median first response', unit: 'minutes', better: 'down', flow: false },
+  { metric: 'frP90', label: '90th percentile first response', unit: 'minutes', better: 'down', flow: false },
+];
+
+/**
+ * How many days a daily digest covers: back to the previous digest day, so Monday's digest (Mon–Fri
+ * schedule) reports Friday to Sunday instead of only Sunday. At most 7.
+ */
+export function digestPeriodDays(todayWeekday: number, digestDays: readonly TWeekdayKey[]): number {
+  const keys: readonly TWeekdayKey[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+  for (let back = 1; back <= 7; back++) {
+    if (digestDays.includes(keys[(((todayWeekday - back) % 7) + 7) % 7]!)) return back;
+  }
+  return 1;
+}
+
+const dayLabel = (day: number) =>
+  new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(
+    new Date(day * DAY_MS),
+  );
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function average(values: readonly (number | null)[]): number | null {
+  const present = values.filter((v): v is number => v !== null);
+  return present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length;
+}
+
+/** A change smaller than this reads as "about the same". */
+function isFlat(unit: TMetricLine['unit'], change: number, baseline: number): boolean {
+  const absolute = unit === 'percent' ? 1 : unit === 'minutes' ? 1 : 0.5;
+  return Math.abs(change) < absolute || Math.abs(change) < Math.abs(baseline) * 0.05;
+}
+
+export function computeDigest(input: TDigestInput, now: Date, calendar: BusinessCalendar): TDigestModel {
+  const zone = calendar.zone;
+  const today = zone.localDay((input.scheduledAt ?? now).getTime());
+  const dayStart = (day: number) => new Date(zone.toInstant(day, 0));
+  const dayWindow = (first: number, last: number): TWindow => ({ start: dayStart(first), end: dayStart(last + 1) });
+
+  // The period: yesterday (or back to the previous digest day), or last Monday–Sunday for the weekly report.
+  let firstDay: number;
+  let lastDay: number;
+  if (input.kind === 'weekly') {
+    lastDay = today - weekdayOfDay(today) - 1;
+    firstDay = lastDay - 6;
+  } else {
+    lastDay = today - 1;
+    firstDay = today - Math.min(7, Math.max(1, input.periodDays ?? 1));
+  }
+  const days = lastDay - firstDay + 1;
+  const period = dayWindow(firstDay, lastDay);
+  const context = {
+    calendar,
+    thresholds: input.thresholds,
+    waitingStageIds: new Set(input.waitingStageIds),
+  };
+  const rows = { tickets: input.tickets, clocks: input.clocks, feedback: input.feedback };
+  const stats = (window: TWindow) => windowStats(rows, window, context);
+
+  // Daily numbers for the trend: stored days are trusted (they were computed when the rows were complete,
+  // before retention pruned them); the period's own days are always recomputed from fresh rows.
+  const storedByDay = new Map<string, { metric: string; value: number }[]>();
+  for (const row of input.storedStats) {
+    const list = storedByDay.get(row.day) ?? [];
+    list.push(row);
+    storedByDay.set(row.day, list);
+  }
+  const dailyStats: TStoredStat[] = [];
+  const daily = new Map<number, TWindowStats>();
+  const trendFirst = lastDay - TREND_DAYS + 1;
+  const baselineFirst = input.kind === 'daily' ? firstDay - 7 : trendFirst;
+  for (let day = Math.min(trendFirst, baselineFirst); day <= lastDay; day++) {
+    const iso = isoDateFromDay(day);
+    const stored = day < firstDay ? statsFromRows(storedByDay.get(iso) ?? []) : undefined;
+    if (stored) {
+      daily.set(day, stored);
+      continue;
+    }
+    const computed = stats(dayWindow(day, day));
+    daily.set(day, computed);
+    for (const row of statsToRows(computed)) dailyStats.push({ day: iso, ...row });
+  }
+  const series = (metric: THeadlineMetric, from: number, to: number) => {
+    const out: (number | null)[] = [];
+    for (let day = from; day <= to; day++) out.push(daily.get(day)?.[metric] ?? null);
+    return out;
+  };
+
+  const current = stats(period);
+  const before = input.kind === 'weekly' ? stats(dayWindow(firstDay - 7, lastDay - 7)) : undefined;
+  const numbers: TMetricLine[] = HEADLINES.map((h) => {
+    const value = current[h.metric];
+    let baseline: number | null;
+    if (before) baseline = before[h.metric];
+    else {
+      const avg = average(series(h.metric, firstDay - 7, firstDay - 1));
+      baseline = avg === null ? null : round1(h.flow ? avg * days : avg);
+    }
+    const change = value === null || baseline === null ? null : round1(value - baseline);
+    let direction: TMetricLine['direction'] = null;
+    let verdict: TMetricLine['verdict'] = null;
+    if (change !== null && baseline !== null) {
+      direction = isFlat(h.unit, change, baseline) ? 'flat' : change > 0 ? 'up' : 'down';
+      verdict =
+        direction === 'flat' || h.better === 'neutral' ? 'neutral' : direction === h.better ? 'better' : 'worse';
+    }
+    const trend = series(h.metric, trendFirst, lastDay);
+    return {
+      metric: h.metric,
+      label: h.label,
+      unit: h.unit,
+      value,
+      baseline,
+      change,
+      direction,
+      verdict,
+      trend,
+      sparkline: sparkline(trend),
+    };
+  });
+
+  // Week over week: the 7 days ending with the period against the 7 before.
+  const thisWeek = input.kind === 'weekly' ? current : stats(dayWindow(lastDay - 6, lastDay));
+  const lastWeek = before ?? stats(dayWindow(lastDay - 13, lastDay - 7));
+  const owners = new Map(input.owners.map((o) => [o.id, o]));
+  const ownerRef = (id: string | null): TOwnerRef | null => {
+    if (id === null) return null;
+    const owner = owners.get(id);
+    // An owner not synced yet is still named, never dropped.
+    return owner ? { name: owner.name, slackUserId: owner.slackUserId } : { name: `owner ${id}`, slackUserId: null };
+  };
+
+  const model: TDigestModel = {
+    kind: input.kind,
+    team: input.team,
+    generatedAt: now,
+    runDay: isoDateFromDay(today),
+    period: {
+      firstDay: isoDateFromDay(firstDay),
+      lastDay: isoDateFromDay(lastDay),
+      days,
+      start: period.start,
+      end: period.end,
+      label:
+        input.kind === 'weekly'
+          ? `the week of ${dayLabel(firstDay)}`
+          : days === 1
+            ? `yesterday (${dayLabel(lastDay)})`
+            : `${dayLabel(firstDay)} – ${dayLabel(lastDay)}`,
+    },
+    comparedWith: input.kind === 'weekly' ? 'the week before' : 'the average of the 7 days before',
+    numbers,
+    waiting: waitingNow(input, now, calendar, ownerRef),
+    feedback: {
+      unanswered: unansweredFeedback(input),
+      detractors: { now: thisWeek.detractors, before: lastWeek.detractors },
+      lowCsat: { now: thisWeek.lowCsat, before: lastWeek.lowCsat },
+      negative: { now: thisWeek.negative, before: lastWeek.negative },
+      responses: { now: thisWeek.responses, before: lastWeek.responses },
+    },
+    decline: declineSignals(thisWeek, lastWeek),
+    origins: origins(input, period, input.kind === 'weekly' ? dayWindow(firstDay - 7, lastDay - 7) : undefined, {
+      start: dayStart(lastDay - 6),
+      end: period.end,
+    }),
+    thanks: thanks(input, period, calendar, ownerRef),
+    allClear: false,
+    dailyStats,
+  };
+  return withAllClear(model, current);
+}
+
+function withAllClear(model: TDigestModel, current: TWindowStats): TDigestModel {
+  const quiet =
+    current.new === 0 &&
+    current.solved === 0 &&
+    current.firstResponses === 0 &&
+    current.responses === 0 &&
+    current.waiting === 0 &&
+    model.waiting.items.length === 0 &&
+    model.feedback.unanswered.length === 0 &&
+    model.decline.length === 0;
+  return { ...model, allClear: quiet };
+}
+
+const CLOCK_RANK: Record<ClockName, number> = { firstResponse: 0, nextResponse: 1, resolution: 2 };
+
+/** Breached and at-risk open tickets now, one line per ticket (its most urgent clock), most urgent first. */
+function waitingNow(
+  input: TDigestInput,
+  now: Date,
+  calendar: BusinessCalendar,
+  ownerRef: (id: string | null) => TOwnerRef | null,
+): TDigestModel['waiting'] {
+  const open = new Map(input.tickets.filter((t) => isOpenAt(t, now)).map((t) => [t.id, t]));
+  const best = new Map<string, TWaitingItem>();
+  for (const clock of input.clocks) {
+    const ticket = open.get(clock.ticketId);
+    if (!ticket || clock.completedAt !== null || clock.state === 'paused') continue;
+    // The stored state is as of the last evaluation; a due time that has passed since is a breach now.
+    // Overdue time grows after the evaluation too; the stored figure (which knows about pauses) is a floor.
+    let state: TWaitingItem['state'] | undefined;
+    let overdue = clock.overdueMinutes;
+    const pastDue = clock.dueAt !== null && clock.dueAt.getTime() <= now.getTime();
+    if (clock.state === 'breached' || pastDue) {
+      state = 'breached';
+      if (pastDue) overdue = Math.max(overdue, Math.floor(businessTimeBetween(clock.dueAt!, now, calendar)));
+    } else if (clock.state === 'at_risk') state = 'at_risk';
+    if (!state) continue;
+    const item: TWaitingItem = {
+      ticketId: ticket.id,
+      subject: ticket.subject?.trim() || '(no subject)',
+      customer: ticket.customer,
+      url: ticket.url,
+      priority: ticket.priority,
+      clock: clock.clock,
+      state,
+      dueAt: clock.dueAt,
+      overdueMinutes: state === 'breached' ? overdue : 0,
+      owner: ownerRef(ticket.ownerId),
+    };
+    const previous = best.get(ticket.id);
+    if (!previous || compareWaiting(item, previous) < 0) best.set(ticket.id, item);
+  }
+  const items = [...best.values()].sort(compareWaiting);
+  return {
+    items,
+    breached: items.filter((i) => i.state === 'breached').length,
+    atRisk: items.filter((i) => i.state === 'at_risk').length,
+  };
+}
+
+/** Breached before at risk; the longest overdue first; then the earliest due; then a stable order. */
+function compareWaiting(a: TWaitingItem, b: TWaitingItem): number {
+  if (a.state !== b.state) return a.state === 'breached' ? -1 : 1;
+  if (a.overdueMinutes !== b.overdueMinutes) return b.overdueMinutes - a.overdueMinutes;
+  const due = (a.dueAt?.getTime() ?? Number.POSITIVE_INFINITY) - (b.dueAt?.getTime() ?? Number.POSITIVE_INFINITY);
+  if (due !== 0 && !Number.isNaN(due)) return due;
+  if (a.clock !== b.clock) return CLOCK_RANK[a.clock] - CLOCK_RANK[b.clock];
+  return a.ticketId < b.ticketId ? -1 : a.ticketId > b.ticketId ? 1 : 0;
+}
+
+function unansweredFeedback(input: TDigestInput): TFeedbackItem[] {
+  const urls = new Map(input.tickets.map((t) => [t.id, t.url]));
+  return input.feedback
+    .filter((f) => f.followUp !== null)
+    .map((f) => ({
+      id: f.id,
+      surveyType: f.surveyType,
+      value: f.value,
+      comment: f.content?.trim() ? f.content.trim() : null,
+      contact: f.contact,
+      submittedAt: f.submittedAt,
+      state: f.followUp!.state,
+      dueAt: f.followUp!.dueAt,
+      url: f.ticketId ? (urls.get(f.ticketId) ?? null) : null,
+    }))
+    .sort((a, b) =>
+      a.state !== b.state
+        ? a.state === 'overdue'
+          ? -1
+          : 1
+        : a.submittedAt.getTime() - b.submittedAt.getTime() || (a.id < b.id ? -1 : 1),
+    );
+}
+
+/** Plain statements of decline, only when they hold week over week and the numbers are big enough to mean it. */
+export function declineSignals(now: TWindowStats, before: TWindowStats): TDeclineSignal[] {
+  const out: TDeclineSignal[] = [];
+  if (
+    now.negative >= 3 &&
+    now.negative > before.negative &&
+    (before.negative === 0 || now.negative >= before.negative * 1.25)
+  ) {
+    out.push({
+      kind: 'complaints',
+      text: `Complaints are rising: ${now.negative} negative feedback answers this week, up from ${before.negative} the week before.`,
+    });
+  }
+  if (before.promoters >= 3 && now.promoters <= before.promoters * 0.8) {
+    out.push({
+      kind: 'promoters',
+      text: `Fewer promoters: ${now.promoters} ${now.promoters === 1 ? 'customer' : 'customers'} scored 9–10 this week, down from ${before.promoters} the week before.`,
+    });
+  }
+  if (
+    now.frMedian !== null &&
+    before.frMedian !== null &&
+    now.firstResponses >= 3 &&
+    before.firstResponses >= 3 &&
+    now.frMedian >= before.frMedian * 1.2 &&
+    now.frMedian - before.frMedian >= 10
+  ) {
+    out.push({
+      kind: 'slower',
+      text: `Replies are slower: the median first response took ${formatBusinessMinutes(now.frMedian)} of business time this week, up from ${formatBusinessMinutes(before.frMedian)} the week before.`,
+    });
+  }
+  if (now.frMetPct !== null && before.frMetPct !== null && before.frMetPct - now.frMetPct >= 10) {
+    out.push({
+      kind: 'sla',
+      text: `More first responses miss their SLA: ${now.frMetPct}% met this week, down from ${before.frMetPct}% the week before.`,
+    });
+  }
+  return out;
+}
+
+function origins(
+  input: TDigestInput,
+  period: TWindow,
+  weekBefore: TWindow | undefined,
+  lastSevenDays: TWindow,
+): TDigestModel['origins'] {
+  const inWindow = (t: TDigestTicket, w: TWindow) =>
+    t.createdAt.getTime() >= w.start.getTime() && t.createdAt.getTime() < w.end.getTime();
+  const recentWindow = weekBefore ?? lastSevenDays;
+  const count = (key: (t: TDigestTicket) => string): TCountRow[] => {
+    const rows = new Map<string, { count: number; recent: number }>();
+    for (const ticket of input.tickets) {
+      const inPeriod = inWindow(ticket, period);
+      const inRecent = inWindow(ticket, recentWindow);
+      if (!inPeriod && !inRecent) continue;
+      const row = rows.get(key(ticket)) ?? { count: 0, recent: 0 };
+      if (inPeriod) row.count++;
+      if (inRecent) row.recent++;
+      rows.set(key(ticket), row);
+    }
+    return [...rows.entries()]
+      .map(([name, row]) => ({ name, ...row }))
+      .sort((a, b) => b.count - a.count || b.recent - a.recent || a.name.localeCompare(b.name));
+  };
+  return {
+    categories: count((t) => t.category?.trim() || 'Uncategorised'),
+    sources: count((t) => t.source?.trim() || 'Unknown source'),
+  };
+}
+
+function thanks(
+  input: TDigestInput,
+  period: TWindow,
+  calendar: BusinessCalendar,
+  ownerRef: (id: string | null) => TOwnerRef | null,
+): TDigestModel['thanks'] {
+  const byOwner = new Map<string, number[]>();
+  for (const { ticket, minutes } of firstResponseTimes(input.tickets, period, calendar)) {
+    if (ticket.ownerId === null) continue;
+    const list = byOwner.get(ticket.ownerId) ?? [];
+    list.push(minutes);
+    byOwner.set(ticket.ownerId, list);
+  }
+  const nameOf = (id: string) => ownerRef(id)?.name ?? id;
+  const fastest = [...byOwner.entries()]
+    .filter(([, times]) => times.length >= THANKS_MIN_TICKETS)
+    .map(([id, times]) => ({ id, median: median(times)!, tickets: times.length }))
+    .sort((a, b) => a.median - b.median || b.tickets - a.tickets || nameOf(a.id).localeCompare(nameOf(b.id)))[0];
+  const closed = new Map<string, number>();
+  for (const ticket of input.tickets) {
+    const at = ticket.closedAt?.getTime();
+    if (ticket.ownerId === null || at === undefined || at < period.start.getTime() || at >= period.end.getTime())
+      continue;
+    closed.set(ticket.ownerId, (closed.get(ticket.ownerId) ?? 0) + 1);
+  }
+  const most = [...closed.entries()]
+    .filter(([, count]) => count >= THANKS_MIN_TICKETS)
+    .sort((a, b) => b[1] - a[1] || nameOf(a[0]).localeCompare(nameOf(b[0])))[0];
+  return {
+    fastest: fastest
+      ? { owner: ownerRef(fastest.id)!, medianMinutes: round1(fastest.median), tickets: fastest.tickets }
+      : null,
+    mostClosed: most ? { owner: ownerRef(most[0])!, count: most[1] } : null,
+  };
+}
