@@ -504,6 +504,13 @@ export class SimPortal {
     return ordered.map((i) => this.ticketId(i));
   }
 
+  /** Changes the given tickets at `at` (tests use it to move records while a sync pages through them). */
+  touchTicketIds(ids: readonly string[], at: number): void {
+    const r = createRandom(ids.length);
+    for (const id of ids) this.changeTicket(this.mustTicket(id), at, r);
+    this.version++;
+  }
+
   private changeTicket(i: number, at: number, r: Random): void {
     const t = this.t;
     const open = t.stage[i]! !== 3;

@@ -40,6 +40,8 @@ export type SimulatorOptions = {
   latencyMs?: number;
   /** Answer feedback endpoints with 403, like a portal without Service Hub Professional. */
   feedbackForbidden?: boolean;
+  /** Called for every request as it arrives, with its `"<METHOD> <path>"` and that key's running count. */
+  onRequest?: (key: string, count: number) => void;
   /** The simulator's clock (for rate-limit windows and "now"); defaults to the wall clock. */
   clock?: () => number;
   port?: number;
@@ -624,6 +626,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const path = url.pathname;
     const key = `${method} ${path.replace(/\/$/, '')}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
+    options.onRequest?.(key, counts.get(key)!);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
       const text = JSON.stringify(body);

@@ -1,0 +1,31 @@
+// Runs one sync pass in its own process, so a test can kill it with SIGKILL at any moment (test/services/sync-resume).
+// Env: SIM_URL, DB_URL, PORTAL_NOW (epoch ms the clock starts at).
+import { openDatabase } from '../../src/db/client.ts';
+import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import { createHubspotClient, HubspotApi } from '../../src/hubspot/client.ts';
+import { silentLogger } from '../../src/logger.ts';
+import { SyncService } from '../../src/services/sync.ts';
+
+const offset = Number(process.env['PORTAL_NOW']) - Date.now();
+const clock = {
+  now: () => Date.now() + offset,
+  sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+};
+const db = await openDatabase(process.env['DB_URL']!, { migrate: true });
+const api = new HubspotApi({
+  client: createHubspotClient({ accessToken: 'pat-na1-test-token-0000', baseUrl: process.env['SIM_URL']! }),
+  requestsPer10s: 1000,
+  searchPerSecond: 5,
+  clock,
+});
+const service = new SyncService({
+  api,
+  repo: new HubspotRepo(db),
+  clock,
+  logger: silentLogger(),
+  options: { searchLagMs: 0 },
+});
+process.stdout.write('started\n');
+await service.run();
+process.stdout.write('finished\n');
+await db.close();
