@@ -463,9 +463,10 @@ function unansweredFeedback(input: TDigestInput): TFeedbackItem[] {
 export function declineSignals(now: TWindowStats, before: TWindowStats): TDeclineSignal[] {
   const out: TDeclineSignal[] = [];
   if (
+    // At least 3, two more than before and a quarter up: one extra complaint in a quiet week is noise.
     now.negative >= 3 &&
-    now.negative > before.negative &&
-    (before.negative === 0 || now.negative >= before.negative * 1.25)
+    now.negative >= before.negative + 2 &&
+    now.negative >= before.negative * 1.25
   ) {
     out.push({
       kind: 'complaints',
