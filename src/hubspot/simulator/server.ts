@@ -59,6 +59,7 @@ export type Simulator = {
   injectFault(fault: SimFault): void;
   setFeedbackForbidden(forbidden: boolean): void;
   setRateLimit(limit: SimRateLimit | undefined): void;
+  setLatency(ms: number): void;
   close(): Promise<void>;
 };
 
@@ -193,6 +194,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let faults: (SimFault & { left: number })[] = [];
   let feedbackForbidden = options.feedbackForbidden ?? false;
   let rateLimit = options.rateLimit;
+  let latencyMs = options.latencyMs ?? 0;
   // Rolling windows of accepted request times.
   let general: number[] = [];
   let search: number[] = [];
@@ -638,7 +640,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       res.end(text);
     };
     try {
-      if (options.latencyMs) await sleep(options.latencyMs);
+      if (latencyMs > 0) await sleep(latencyMs);
       const fault = faults.find((f) => f.left > 0 && key.includes(f.match));
       if (fault) {
         fault.left--;
@@ -703,6 +705,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       rateLimit = value;
       general = [];
       search = [];
+    },
+    setLatency: (ms) => {
+      latencyMs = ms;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,0 +1,178 @@
+// The webhook route end to end: a real HTTP server running the handler, a real database, the simulator behind the
+// drainer's batch reads. Requests are signed exactly as HubSpot signs them.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHubspotWebhookHandler, WEBHOOK_PATH, type WebhookOutcome } from '../../src/hubspot/webhook-handler.ts';
+import { signV3 } from '../../src/hubspot/webhook-signature.ts';
+import { silentLogger } from '../../src/logger.ts';
+import { WebhookDrainer } from '../../src/services/sync-webhooks.ts';
+import { testProviders } from '../support/db.ts';
+import { type Harness, startHarness, useLocalNetworkOnly } from './harness.ts';
+
+const SECRET = 'hubspot-client-secret-1234';
+const BATCH_READ = 'POST /crm/v3/objects/tickets/batch/read';
+
+describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
+  useLocalNetworkOnly();
+  let h: Harness;
+  let server: Server | undefined;
+  let drainer: WebhookDrainer;
+  let url: string;
+  let outcomes: WebhookOutcome[];
+  afterEach(async () => {
+    await drainer?.stop();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+    await h?.close();
+  });
+
+  async function start(options: { secret?: string | undefined; latencyMs?: number } = {}) {
+    h = await startHarness(provider, { portal: { tickets: 400 } });
+    await h.service.run();
+    h.sim.setLatency(options.latencyMs ?? 0);
+    drainer = new WebhookDrainer({
+      repo: h.repo,
+      sync: h.service,
+      logger: silentLogger(),
+      now: h.clock.now,
+      debounceMs: 20,
+    });
+    const handler = createHubspotWebhookHandler({
+      clientSecret: 'secret' in options ? options.secret : SECRET,
+      repo: h.repo,
+      clock: h.clock,
+      logger: silentLogger(),
+      onQueued: () => drainer.kick(),
+    });
+    outcomes = [];
+    server = createServer((req, res) => {
+      void handler(req, res).then((o) => outcomes.push(o));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server!.address() as AddressInfo).port}${WEBHOOK_PATH}`;
+  }
+
+  function events(ticketIds: readonly string[], type = 'ticket.propertyChange', firstEventId = 1000) {
+    return ticketIds.map((id, k) => ({
+      eventId: firstEventId + k,
+      subscriptionId: 77,
+      portalId: h.sim.portal.portalId,
+      appId: 123,
+      occurredAt: h.clock.now() - 1000,
+      subscriptionType: type,
+      attemptNumber: 0,
+      objectId: Number(id),
+      propertyName: 'hs_pipeline_stage',
+      propertyValue: '2',
+      changeSource: 'CRM_UI',
+    }));
+  }
+
+  async function deliver(body: string, headers: { signature?: string; timestamp?: string } = {}) {
+    const timestamp = headers.timestamp ?? String(h.clock.now());
+    const signature = headers.signature ?? signV3(SECRET, 'POST', url, body, timestamp);
+    const started = Date.now();
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-hubspot-signature-v3': signature,
+        'x-hubspot-request-timestamp': timestamp,
+      },
+      body,
+    });
+    return { status: response.status, ms: Date.now() - started };
+  }
+
+  const until = async (predicate: () => Promise<boolean>) => {
+    for (let i = 0; i < 200; i++) {
+      if (await predicate()) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error('condition not met in 5 s');
+  };
+
+  it('accepts a signed delivery, answers at once, and re-fetches the tickets in batches of ≤ 100', async () => {
+    await start();
+    const ids = h.sim.portal.touchTickets(150, h.clock.now() - 500, { seed: 3 });
+    h.sim.resetCounts();
+    const result = await deliver(JSON.stringify(events(ids)));
+    expect(result.status).toBe(204);
+    await until(async () => (await h.repo.countPending('ticket')) === 0);
+    expect(h.sim.counts.get(BATCH_READ)).toBe(2);
+    for (const id of ids.slice(0, 20)) {
+      const row = await h.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
+      expect(row.modifiedAt.getTime()).toBe(h.sim.portal.t.modifiedAt[h.sim.portal.ticketIndex(id)!]);
+    }
+    expect(outcomes[0]).toMatchObject({ status: 204, accepted: 150, duplicates: 0 });
+  });
+
+  it('answers well within HubSpot’s 5 s even when HubSpot itself is slow (answer first, fetch after)', async () => {
+    await start({ latencyMs: 1500 });
+    const ids = h.sim.portal.touchTickets(3, h.clock.now() - 500, { seed: 4 });
+    const result = await deliver(JSON.stringify(events(ids)));
+    expect(result.status).toBe(204);
+    expect(result.ms).toBeLessThan(1000);
+    await until(async () => (await h.repo.countPending('ticket')) === 0);
+  });
+
+  it('refuses a wrong signature and a stale timestamp with 401, queuing nothing', async () => {
+    await start();
+    const body = JSON.stringify(events([h.sim.portal.ticketId(1)]));
+    const wrong = await deliver(body, {
+      signature: signV3('not-the-secret', 'POST', url, body, String(h.clock.now())),
+    });
+    const staleTs = String(h.clock.now() - 6 * 60_000);
+    const stale = await deliver(body, { timestamp: staleTs, signature: signV3(SECRET, 'POST', url, body, staleTs) });
+    expect([wrong.status, stale.status]).toEqual([401, 401]);
+    expect(await h.repo.countPending('ticket')).toBe(0);
+    expect(await h.db.prisma.processedEvent.count()).toBe(0);
+  });
+
+  it('ignores a replayed delivery (same eventIds) and a retried event inside a new batch', async () => {
+    await start();
+    const ids = h.sim.portal.touchTickets(2, h.clock.now() - 500, { seed: 8 });
+    const body = JSON.stringify(events(ids));
+    await deliver(body);
+    await until(async () => (await h.repo.countPending('ticket')) === 0);
+    h.sim.resetCounts();
+    const replay = await deliver(body);
+    expect(replay.status).toBe(204);
+    const mixed = await deliver(
+      JSON.stringify([...events(ids), ...events([h.sim.portal.ticketId(5)], 'ticket.propertyChange', 5000)]),
+    );
+    expect(mixed.status).toBe(204);
+    await until(async () => (await h.repo.countPending('ticket')) === 0);
+    expect(outcomes.slice(1)).toMatchObject([
+      { status: 204, accepted: 0, duplicates: 2 },
+      { status: 204, accepted: 1, duplicates: 2 },
+    ]);
+    // Only the new ticket was fetched again.
+    expect(h.sim.counts.get(BATCH_READ)).toBe(1);
+  });
+
+  it('archives a deleted ticket without calling HubSpot', async () => {
+    await start();
+    const open = await h.db.prisma.ticket.findFirstOrThrow({ where: { archived: false, isClosed: false } });
+    h.sim.portal.archiveTicket(open.id, h.clock.now());
+    h.sim.resetCounts();
+    await deliver(JSON.stringify(events([open.id], 'ticket.deletion')));
+    await until(async () => (await h.db.prisma.ticket.findUniqueOrThrow({ where: { id: open.id } })).archived);
+    expect(h.sim.totalRequests()).toBe(0);
+  });
+
+  it('archives a ticket the batch read no longer returns (deleted before we fetched it)', async () => {
+    await start();
+    const open = await h.db.prisma.ticket.findFirstOrThrow({ where: { archived: false } });
+    h.sim.portal.archiveTicket(open.id, h.clock.now());
+    await deliver(JSON.stringify(events([open.id])));
+    await until(async () => (await h.db.prisma.ticket.findUniqueOrThrow({ where: { id: open.id } })).archived);
+  });
+
+  it('answers 404 when no client secret is configured (webhooks off)', async () => {
+    await start({ secret: undefined });
+    const result = await deliver('[]');
+    expect(result.status).toBe(404);
+  });
+});
