@@ -40,7 +40,7 @@ export const DIGEST_MESSAGE_LIMITS = {
 export interface RenderDigestOptions {
   /** The digest is sent after its time (a replica was down): say so at the top. */
   late?: TLate | undefined;
-  limits?: Partial<typeof DIGEST_MESSAGE_LIMITS>;
+  limits?: Partial<Record<keyof typeof DIGEST_MESSAGE_LIMITS, number>>;
 }
 
 /** Blocks that must stay in the same message (a heading and its first lines). */
