@@ -9,7 +9,6 @@ import type { TStagePeriod, TTicketFacts, TTicketMessage } from '../domain/sla-c
 import { type Db, sqliteDate, sqliteWrite } from './client.ts';
 
 export interface SlaTicketRow extends TTicketFacts {
-  readonly subject: string | null;
   readonly pipelineId: string | null;
   readonly priority: string | null;
   readonly ownerId: string | null;
@@ -33,6 +32,7 @@ export interface StoredClock {
   readonly usedMinutes: number;
   readonly overdueMinutes: number;
   readonly evaluatedAt: Date;
+  readonly nextCheckAt: Date | null;
 }
 
 /** The Flag columns the engine owns. The Slack side's columns (claimed/handled/snoozed) are read, never written. */
@@ -89,9 +89,10 @@ export interface FeedbackQuery {
   readonly since: Date;
 }
 
-type Row = Record<string, unknown>;
+type Raw = unknown[];
 
 // node-postgres reads `timestamp` (without zone) columns in the process's local zone; Heed stores UTC.
+// (Reads below fetch dates as epoch milliseconds anyway; this covers any timestamp that slips through.)
 const PG_TYPES = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') =>
     oid === 1114
@@ -100,7 +101,11 @@ const PG_TYPES = {
 } as pg.CustomTypesConfig;
 
 const date = (value: unknown): Date | null =>
-  value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value));
+  value === null || value === undefined
+    ? null
+    : value instanceof Date
+      ? value
+      : new Date(typeof value === 'number' ? value : String(value));
 const str = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 const bool = (value: unknown): boolean => value === true || value === 1 || value === '1' || value === 't';
 const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
@@ -115,96 +120,172 @@ const EVAL_TICKETS = `
 
 const CHUNK = 5000;
 
+const FLAG_COLUMNS = [
+  'key',
+  'kind',
+  'ticketId',
+  'feedbackId',
+  'clock',
+  'team',
+  'state',
+  'escalationLevel',
+  'raisedAt',
+  'dueAt',
+  'breachedAt',
+  'resolvedAt',
+  'updatedAt',
+  'claimedAt',
+  'handledAt',
+  'snoozedUntil',
+] as const;
+const FLAG_DATES = new Set([
+  'raisedAt',
+  'dueAt',
+  'breachedAt',
+  'resolvedAt',
+  'updatedAt',
+  'claimedAt',
+  'handledAt',
+  'snoozedUntil',
+]);
+
+/** Which tickets the per-ticket reads cover: a subquery of ticket ids and its parameters. */
+export interface TicketScope {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+/** Every ticket an evaluation looks at (a full evaluation). */
+export const FULL_SCOPE: TicketScope = { sql: EVAL_TICKETS, params: [] };
+
+/**
+ * An incremental evaluation: tickets synced or modified since `since`, clocks due to cross a threshold by
+ * `now` (ClockState.nextCheckAt), and tickets whose flag's snooze ended in between.
+ */
+export function incrementalScope(since: Date, now: Date): TicketScope {
+  return {
+    sql: `
+      SELECT "id" FROM "Ticket" WHERE ("modifiedAt" > ? OR "syncedAt" > ?) AND "id" IN (${EVAL_TICKETS})
+      UNION SELECT "ticketId" FROM "ClockState" WHERE "nextCheckAt" <= ?
+      UNION SELECT "ticketId" FROM "Flag"
+        WHERE "kind" = 'ticket' AND "ticketId" IS NOT NULL AND "snoozedUntil" > ? AND "snoozedUntil" <= ?`,
+    params: [since, since, now, since, now],
+  };
+}
+
+export interface EvaluationCursor {
+  readonly lastRunAt: Date;
+  readonly lastFullAt: Date;
+  readonly policyHash: string;
+}
+
+const CURSOR_NAME = 'evaluate';
+
 export class SlaRepo {
   readonly #db: Pick<Db, 'provider' | 'sqlite' | 'pg'>;
+  readonly #scope: TicketScope;
 
-  constructor(db: Pick<Db, 'provider' | 'sqlite' | 'pg'>) {
+  constructor(db: Pick<Db, 'provider' | 'sqlite' | 'pg'>, scope: TicketScope = FULL_SCOPE) {
     this.#db = db;
+    this.#scope = scope;
   }
 
-  async #all(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+  /**
+   * A DateTime column as epoch milliseconds. Reads fetch dates as numbers: turning 100,000 ISO strings into
+   * JS strings and then Dates costs more than the whole query.
+   */
+  #ms(column: string): string {
+    return this.#db.sqlite
+      ? `CAST(ROUND(unixepoch(${column}, 'subsec') * 1000) AS INTEGER)`
+      : `(EXTRACT(EPOCH FROM ${column}) * 1000)::float8`;
+  }
+
+  /** Rows as arrays, in the order of the SELECT list (cheaper than objects at this volume). */
+  async #rows(sql: string, params: readonly unknown[] = []): Promise<Raw[]> {
     const sqlite = this.#db.sqlite;
     if (sqlite) {
       const values = params.map((p) => (p instanceof Date ? sqliteDate(p) : typeof p === 'boolean' ? Number(p) : p));
       return sqlite
         .prepare(sql)
         .safeIntegers(false)
-        .all(...values) as Row[];
+        .raw(true)
+        .all(...values) as Raw[];
     }
     let index = 0;
     const text = sql.replace(/\?/g, () => `$${++index}`);
     const values = params.map((p) => (p instanceof Date ? p.toISOString() : p));
-    const result = await this.#db.pg!.query({ text, values, types: PG_TYPES });
-    return result.rows as Row[];
+    const result = await this.#db.pg!.query({ text, values, types: PG_TYPES, rowMode: 'array' });
+    return result.rows as Raw[];
+  }
+
+  #flagSelect(alias: string): string {
+    return FLAG_COLUMNS.map((c) => (FLAG_DATES.has(c) ? this.#ms(`${alias}."${c}"`) : `${alias}."${c}"`)).join(', ');
   }
 
   async closedStageIds(): Promise<Set<string>> {
-    const rows = await this.#all(`SELECT "id" FROM "Stage" WHERE "isClosed" = true`);
-    return new Set(rows.map((r) => String(r['id'])));
+    const rows = await this.#rows(`SELECT "id" FROM "Stage" WHERE "isClosed" = true`);
+    return new Set(rows.map((r) => String(r[0])));
   }
 
   async ownerEmails(): Promise<Map<string, string | null>> {
-    const rows = await this.#all(`SELECT "id", "email" FROM "Owner"`);
-    return new Map(rows.map((r) => [String(r['id']), str(r['email'])]));
+    const rows = await this.#rows(`SELECT "id", "email" FROM "Owner"`);
+    return new Map(rows.map((r) => [String(r[0]), str(r[1])]));
   }
 
   async tickets(): Promise<SlaTicketRow[]> {
-    const rows = await this.#all(
-      `SELECT "id", "subject", "pipelineId", "stageId", "priority", "ownerId", "hubspotTeamId", "category", "source",
-              "createdAt", "closedAt", "reopenedAt", "firstAgentReplyAt", "lastCustomerMessageAt", "lastAgentMessageAt",
-              "stageEnteredAt", "hsFirstResponseDueAt", "hsNextResponseDueAt", "hsCloseDueAt", "isClosed", "archived"
-         FROM "Ticket" WHERE "id" IN (${EVAL_TICKETS})`,
+    const ms = (c: string) => this.#ms(`"${c}"`);
+    const rows = await this.#rows(
+      `SELECT "id", "pipelineId", "stageId", "priority", "ownerId", "hubspotTeamId", "category", "source",
+              ${ms('createdAt')}, ${ms('closedAt')}, ${ms('reopenedAt')}, ${ms('firstAgentReplyAt')},
+              ${ms('lastCustomerMessageAt')}, ${ms('lastAgentMessageAt')}, ${ms('stageEnteredAt')},
+              ${ms('hsFirstResponseDueAt')}, ${ms('hsNextResponseDueAt')}, ${ms('hsCloseDueAt')}, "isClosed", "archived"
+         FROM "Ticket" WHERE "id" IN (${this.#scope.sql})`,
+      this.#scope.params,
     );
     return rows.map((r) => ({
-      id: String(r['id']),
-      subject: str(r['subject']),
-      pipelineId: str(r['pipelineId']),
-      stageId: str(r['stageId']),
-      priority: str(r['priority']),
-      ownerId: str(r['ownerId']),
-      hubspotTeamId: str(r['hubspotTeamId']),
-      category: str(r['category']),
-      source: str(r['source']),
-      createdAt: date(r['createdAt'])!,
-      closedAt: date(r['closedAt']),
-      reopenedAt: date(r['reopenedAt']),
-      firstAgentReplyAt: date(r['firstAgentReplyAt']),
-      lastCustomerMessageAt: date(r['lastCustomerMessageAt']),
-      lastAgentMessageAt: date(r['lastAgentMessageAt']),
-      stageEnteredAt: date(r['stageEnteredAt']),
-      hsFirstResponseDueAt: date(r['hsFirstResponseDueAt']),
-      hsNextResponseDueAt: date(r['hsNextResponseDueAt']),
-      hsCloseDueAt: date(r['hsCloseDueAt']),
-      isClosed: bool(r['isClosed']),
-      archived: bool(r['archived']),
+      id: String(r[0]),
+      pipelineId: str(r[1]),
+      stageId: str(r[2]),
+      priority: str(r[3]),
+      ownerId: str(r[4]),
+      hubspotTeamId: str(r[5]),
+      category: str(r[6]),
+      source: str(r[7]),
+      createdAt: date(r[8])!,
+      closedAt: date(r[9]),
+      reopenedAt: date(r[10]),
+      firstAgentReplyAt: date(r[11]),
+      lastCustomerMessageAt: date(r[12]),
+      lastAgentMessageAt: date(r[13]),
+      stageEnteredAt: date(r[14]),
+      hsFirstResponseDueAt: date(r[15]),
+      hsNextResponseDueAt: date(r[16]),
+      hsCloseDueAt: date(r[17]),
+      isClosed: bool(r[18]),
+      archived: bool(r[19]),
     }));
   }
 
   /** Ticket ids named by open flags whose ticket row no longer exists (deleted before Heed saw it archived). */
   async orphanFlagTicketIds(): Promise<string[]> {
-    const rows = await this.#all(
+    const rows = await this.#rows(
       `SELECT DISTINCT f."ticketId" FROM "Flag" f LEFT JOIN "Ticket" t ON t."id" = f."ticketId"
         WHERE f."kind" = 'ticket' AND f."state" IN (${OPEN_TICKET_FLAG}) AND t."id" IS NULL`,
     );
-    return rows.map((r) => String(r['ticketId']));
+    return rows.map((r) => String(r[0]));
   }
 
   /** Periods in the given stages (waiting-on-customer and closed ones: the only ones that pause clocks). */
   async stagePeriods(stageIds: readonly string[]): Promise<Map<string, TStagePeriod[]>> {
     const out = new Map<string, TStagePeriod[]>();
     if (stageIds.length === 0) return out;
-    const rows = await this.#all(
-      `SELECT "ticketId", "stageId", "enteredAt", "exitedAt" FROM "TicketStagePeriod"
-        WHERE "stageId" IN (${stageIds.map(() => '?').join(', ')}) AND "ticketId" IN (${EVAL_TICKETS})`,
-      stageIds,
+    const rows = await this.#rows(
+      `SELECT "ticketId", "stageId", ${this.#ms('"enteredAt"')}, ${this.#ms('"exitedAt"')} FROM "TicketStagePeriod"
+        WHERE "stageId" IN (${stageIds.map(() => '?').join(', ')}) AND "ticketId" IN (${this.#scope.sql})`,
+      [...stageIds, ...this.#scope.params],
     );
     for (const r of rows) {
-      const id = String(r['ticketId']);
-      pushTo(out, id, {
-        stageId: String(r['stageId']),
-        enteredAt: date(r['enteredAt'])!,
-        exitedAt: date(r['exitedAt']),
-      });
+      pushTo(out, String(r[0]), { stageId: String(r[1]), enteredAt: date(r[2])!, exitedAt: date(r[3]) });
     }
     return out;
   }
@@ -214,42 +295,63 @@ export class SlaRepo {
    * agent message) on. Text is cut to 2,000 characters: enough to tell a real question from a thank-you.
    */
   async recentMessages(): Promise<Map<string, TTicketMessage[]>> {
-    const rows = await this.#all(
-      `SELECT m."ticketId", m."direction", m."createdAt", SUBSTR(m."text", 1, 2000) AS "text"
+    const rows = await this.#rows(
+      `SELECT m."ticketId", m."direction", ${this.#ms('m."createdAt"')}, SUBSTR(m."text", 1, 2000)
          FROM "TicketMessage" m
          JOIN "Ticket" t ON t."id" = m."ticketId"
          LEFT JOIN "ClockState" cs ON cs."ticketId" = m."ticketId" AND cs."clock" = 'nextResponse'
-        WHERE t."id" IN (${EVAL_TICKETS})
+        WHERE t."id" IN (${this.#scope.sql})
           AND m."createdAt" >= CASE
                 WHEN cs."completedAt" IS NULL AND cs."startedAt" IS NOT NULL
                      AND (t."lastAgentMessageAt" IS NULL OR cs."startedAt" < t."lastAgentMessageAt") THEN cs."startedAt"
                 ELSE COALESCE(t."lastAgentMessageAt", t."createdAt") END`,
+      this.#scope.params,
     );
     const out = new Map<string, TTicketMessage[]>();
     for (const r of rows) {
-      const id = String(r['ticketId']);
-      pushTo(out, id, { direction: String(r['direction']), createdAt: date(r['createdAt'])!, text: str(r['text']) });
+      pushTo(out, String(r[0]), { direction: String(r[1]), createdAt: date(r[2])!, text: str(r[3]) });
     }
     return out;
   }
 
   async clockStates(): Promise<Map<string, StoredClock[]>> {
-    const rows = await this.#all(`SELECT * FROM "ClockState" WHERE "ticketId" IN (${EVAL_TICKETS})`);
+    const ms = (c: string) => this.#ms(`"${c}"`);
+    const rows = await this.#rows(
+      `SELECT "ticketId", "clock", "cycle", "policy", "team", "state", ${ms('startedAt')}, ${ms('dueAt')},
+              ${ms('completedAt')}, "targetMinutes", "usedMinutes", "overdueMinutes", ${ms('evaluatedAt')},
+              ${ms('nextCheckAt')}
+         FROM "ClockState" WHERE "ticketId" IN (${this.#scope.sql})`,
+      this.#scope.params,
+    );
     const out = new Map<string, StoredClock[]>();
     for (const r of rows) {
-      const clock = toStoredClock(r);
-      pushTo(out, clock.ticketId, clock);
+      pushTo(out, String(r[0]), {
+        ticketId: String(r[0]),
+        clock: String(r[1]) as ClockName,
+        cycle: Number(r[2]),
+        policy: String(r[3]),
+        team: String(r[4]),
+        state: String(r[5]) as ClockStateName,
+        startedAt: date(r[6])!,
+        dueAt: date(r[7]),
+        completedAt: date(r[8]),
+        targetMinutes: Number(r[9]),
+        usedMinutes: Number(r[10]),
+        overdueMinutes: Number(r[11]),
+        evaluatedAt: date(r[12])!,
+        nextCheckAt: date(r[13]),
+      });
     }
     return out;
   }
 
-  /** Ticket flags that are open, or belong to a ticket under evaluation (earlier cycles included). */
+  /** Ticket flags of the tickets in scope (earlier cycles included). */
   async ticketFlags(): Promise<Map<string, StoredFlag>> {
-    const rows = await this.#all(
-      `SELECT * FROM "Flag" WHERE "kind" = 'ticket'
-          AND ("state" IN (${OPEN_TICKET_FLAG}) OR "ticketId" IN (${EVAL_TICKETS}))`,
+    const rows = await this.#rows(
+      `SELECT ${this.#flagSelect('f')} FROM "Flag" f WHERE f."kind" = 'ticket' AND f."ticketId" IN (${this.#scope.sql})`,
+      this.#scope.params,
     );
-    return new Map(rows.map((r) => [String(r['key']), toStoredFlag(r)]));
+    return new Map(rows.map((r) => [String(r[0]), toStoredFlag(r)]));
   }
 
   /** Negative-looking feedback without a flag yet, and feedback whose flag is still open. */
@@ -260,23 +362,17 @@ export class SlaRepo {
       `(UPPER(f."surveyType") = 'CES' AND f."value" >= ?)`,
       ...(query.commentsCount ? [`(f."content" IS NOT NULL AND TRIM(f."content") <> '')`] : []),
     ].join(' OR ');
-    const rows = await this.#all(
-      `SELECT f."id", f."surveyType", f."value", f."content", f."submittedAt", f."contactId", f."contactName",
-              f."ticketId", f."archived",
-              t."hubspotTeamId" AS "tHubspotTeamId", t."pipelineId" AS "tPipelineId", t."ownerId" AS "tOwnerId",
-              t."lastAgentMessageAt" AS "tLastAgentMessageAt",
-              (SELECT MIN(m."createdAt") FROM "TicketMessage" m
+    const rows = await this.#rows(
+      `SELECT f."id", f."surveyType", f."value", f."content", ${this.#ms('f."submittedAt"')}, f."contactId",
+              f."contactName", f."ticketId", f."archived",
+              t."hubspotTeamId", t."pipelineId", t."ownerId", ${this.#ms('t."lastAgentMessageAt"')},
+              (SELECT ${this.#ms('MIN(m."createdAt")')} FROM "TicketMessage" m
                 WHERE m."ticketId" = f."ticketId" AND UPPER(m."direction") LIKE 'OUT%'
-                  AND m."createdAt" > f."submittedAt") AS "firstReplyAfter",
-              (SELECT MIN(c."createdAt") FROM "Ticket" c
+                  AND m."createdAt" > f."submittedAt"),
+              (SELECT ${this.#ms('MIN(c."createdAt")')} FROM "Ticket" c
                 WHERE f."contactId" IS NOT NULL AND c."contactId" = f."contactId"
-                  AND c."createdAt" > f."submittedAt") AS "contactTicketAfter",
-              fl."key" AS "flagKey", fl."kind" AS "flagKind", fl."ticketId" AS "flagTicketId",
-              fl."feedbackId" AS "flagFeedbackId", fl."clock" AS "flagClock", fl."team" AS "flagTeam",
-              fl."state" AS "flagState", fl."escalationLevel" AS "flagEscalationLevel", fl."raisedAt" AS "flagRaisedAt",
-              fl."dueAt" AS "flagDueAt", fl."breachedAt" AS "flagBreachedAt", fl."resolvedAt" AS "flagResolvedAt",
-              fl."updatedAt" AS "flagUpdatedAt", fl."claimedAt" AS "flagClaimedAt", fl."handledAt" AS "flagHandledAt",
-              fl."snoozedUntil" AS "flagSnoozedUntil"
+                  AND c."createdAt" > f."submittedAt"),
+              ${this.#flagSelect('fl')}
          FROM "FeedbackSubmission" f
          LEFT JOIN "Ticket" t ON t."id" = f."ticketId"
          LEFT JOIN "Flag" fl ON fl."key" = 'feedback:' || f."id"
@@ -284,33 +380,61 @@ export class SlaRepo {
            OR fl."state" IN ('pending', 'overdue')`,
       [query.since, query.npsAtMost, query.csatAtMost, query.cesAtLeast],
     );
+    const FLAG_AT = 15;
     return rows.map((r) => ({
-      id: String(r['id']),
-      surveyType: String(r['surveyType']),
-      value: num(r['value']),
-      content: str(r['content']),
-      submittedAt: date(r['submittedAt'])!,
-      contactId: str(r['contactId']),
-      contactName: str(r['contactName']),
-      ticketId: str(r['ticketId']),
-      archived: bool(r['archived']),
-      ticketHubspotTeamId: str(r['tHubspotTeamId']),
-      ticketPipelineId: str(r['tPipelineId']),
-      ticketOwnerId: str(r['tOwnerId']),
-      ticketLastAgentMessageAt: date(r['tLastAgentMessageAt']),
-      firstReplyAfter: date(r['firstReplyAfter']),
-      contactTicketAfter: date(r['contactTicketAfter']),
-      flag:
-        r['flagKey'] === null || r['flagKey'] === undefined
-          ? null
-          : toStoredFlag(
-              Object.fromEntries(
-                Object.entries(r)
-                  .filter(([k]) => k.startsWith('flag'))
-                  .map(([k, v]) => [k.charAt(4).toLowerCase() + k.slice(5), v]),
-              ),
-            ),
+      id: String(r[0]),
+      surveyType: String(r[1]),
+      value: num(r[2]),
+      content: str(r[3]),
+      submittedAt: date(r[4])!,
+      contactId: str(r[5]),
+      contactName: str(r[6]),
+      ticketId: str(r[7]),
+      archived: bool(r[8]),
+      ticketHubspotTeamId: str(r[9]),
+      ticketPipelineId: str(r[10]),
+      ticketOwnerId: str(r[11]),
+      ticketLastAgentMessageAt: date(r[12]),
+      firstReplyAfter: date(r[13]),
+      contactTicketAfter: date(r[14]),
+      flag: r[FLAG_AT] === null || r[FLAG_AT] === undefined ? null : toStoredFlag(r.slice(FLAG_AT)),
     }));
+  }
+
+  async cursor(): Promise<EvaluationCursor | undefined> {
+    const rows = await this.#rows(`SELECT "value" FROM "SyncCursor" WHERE "name" = ?`, [CURSOR_NAME]);
+    if (rows.length === 0) return undefined;
+    try {
+      const value = JSON.parse(String(rows[0]![0])) as { lastRunAt: string; lastFullAt: string; policyHash: string };
+      return {
+        lastRunAt: new Date(value.lastRunAt),
+        lastFullAt: new Date(value.lastFullAt),
+        policyHash: value.policyHash,
+      };
+    } catch {
+      // Unreadable: the next evaluation is a full one, which rewrites it.
+      return undefined;
+    }
+  }
+
+  async writeCursor(cursor: EvaluationCursor, now: Date): Promise<void> {
+    const value = JSON.stringify({
+      lastRunAt: cursor.lastRunAt.toISOString(),
+      lastFullAt: cursor.lastFullAt.toISOString(),
+      policyHash: cursor.policyHash,
+    });
+    const sql = `INSERT INTO "SyncCursor" ("name", "value", "updatedAt") VALUES (?, ?, ?)
+      ON CONFLICT ("name") DO UPDATE SET "value" = excluded."value", "updatedAt" = excluded."updatedAt"`;
+    if (this.#db.sqlite) {
+      const sqlite = this.#db.sqlite;
+      await sqliteWrite(sqlite, () => sqlite.prepare(sql).run(CURSOR_NAME, value, sqliteDate(now)));
+    } else {
+      await this.#db.pg!.query(sql.replace('?, ?, ?', '$1, $2, $3::timestamp(3)'), [
+        CURSOR_NAME,
+        value,
+        now.toISOString(),
+      ]);
+    }
   }
 
   /** Upserts and deletes ClockState rows in one transaction. */
@@ -333,6 +457,7 @@ export class SlaRepo {
       'usedMinutes',
       'overdueMinutes',
       'evaluatedAt',
+      'nextCheckAt',
     ] as const;
     const updates = columns.slice(2).map((c) => `"${c}" = excluded."${c}"`);
     const sqlite = this.#db.sqlite;
@@ -368,6 +493,7 @@ export class SlaRepo {
       'int',
       'int',
       'int',
+      'timestamp(3)',
       'timestamp(3)',
     ];
     await this.#pgTransaction(async (client) => {
@@ -477,42 +603,26 @@ function pgValue(value: unknown): unknown {
   return value instanceof Date ? value.toISOString() : value;
 }
 
-function toStoredClock(r: Row): StoredClock {
+/** A flag from a row holding FLAG_COLUMNS in order. */
+function toStoredFlag(r: Raw): StoredFlag {
+  const at = (name: (typeof FLAG_COLUMNS)[number]) => r[FLAG_COLUMNS.indexOf(name)];
   return {
-    ticketId: String(r['ticketId']),
-    clock: String(r['clock']) as ClockName,
-    cycle: Number(r['cycle']),
-    policy: String(r['policy']),
-    team: String(r['team']),
-    state: String(r['state']) as ClockStateName,
-    startedAt: date(r['startedAt'])!,
-    dueAt: date(r['dueAt']),
-    completedAt: date(r['completedAt']),
-    targetMinutes: Number(r['targetMinutes']),
-    usedMinutes: Number(r['usedMinutes']),
-    overdueMinutes: Number(r['overdueMinutes']),
-    evaluatedAt: date(r['evaluatedAt'])!,
-  };
-}
-
-function toStoredFlag(r: Row): StoredFlag {
-  return {
-    key: String(r['key']),
-    kind: String(r['kind']) as FlagKind,
-    ticketId: str(r['ticketId']),
-    feedbackId: str(r['feedbackId']),
-    clock: str(r['clock']) as ClockName | null,
-    team: String(r['team']),
-    state: String(r['state']) as FlagState,
-    escalationLevel: Number(r['escalationLevel'] ?? 0) as EscalationLevel,
-    raisedAt: date(r['raisedAt'])!,
-    dueAt: date(r['dueAt']),
-    breachedAt: date(r['breachedAt']),
-    resolvedAt: date(r['resolvedAt']),
-    updatedAt: date(r['updatedAt'])!,
-    claimedAt: date(r['claimedAt']),
-    handledAt: date(r['handledAt']),
-    snoozedUntil: date(r['snoozedUntil']),
+    key: String(at('key')),
+    kind: String(at('kind')) as FlagKind,
+    ticketId: str(at('ticketId')),
+    feedbackId: str(at('feedbackId')),
+    clock: str(at('clock')) as ClockName | null,
+    team: String(at('team')),
+    state: String(at('state')) as FlagState,
+    escalationLevel: Number(at('escalationLevel') ?? 0) as EscalationLevel,
+    raisedAt: date(at('raisedAt'))!,
+    dueAt: date(at('dueAt')),
+    breachedAt: date(at('breachedAt')),
+    resolvedAt: date(at('resolvedAt')),
+    updatedAt: date(at('updatedAt'))!,
+    claimedAt: date(at('claimedAt')),
+    handledAt: date(at('handledAt')),
+    snoozedUntil: date(at('snoozedUntil')),
   };
 }
 

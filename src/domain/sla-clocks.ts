@@ -432,3 +432,32 @@ export function overdueMinutesSince(
   const from = Math.max(clock.dueAt.getTime(), since.getTime());
   return Math.max(0, Math.floor(businessMsBetween(calendar, from, now.getTime(), clock.pauses) / MINUTE));
 }
+
+/**
+ * The next instant after `now` at which this clock's state or escalation can change with no new facts:
+ * at risk → breached → escalation channel, or a snooze ending. Undefined when only new facts can change it
+ * (completed, paused, or at the top of the ladder). Incremental evaluation re-reads a ticket then.
+ */
+export function nextThresholdAt(
+  clock: Pick<TClockResult, 'state' | 'atRiskAt' | 'dueAt' | 'targetMinutes' | 'pauses'>,
+  flag: { level: number; escalateAfter: number; claimedAt: Date | null; snoozedUntil: Date | null },
+  calendar: BusinessCalendar,
+  now: Date,
+): Date | undefined {
+  const at = now.getTime();
+  const candidates: number[] = [];
+  if (clock.state === 'running') candidates.push(clock.atRiskAt.getTime());
+  // Breached means strictly past due.
+  if (clock.state === 'running' || clock.state === 'at_risk') candidates.push(clock.dueAt.getTime() + 1);
+  if (clock.state === 'breached' && flag.level < 3) {
+    // Level 3 once overdue by more than escalateAfter × target, in whole business minutes (counted from a claim).
+    const from = Math.max(clock.dueAt.getTime(), flag.claimedAt?.getTime() ?? 0);
+    const minutes = Math.floor(flag.escalateAfter * clock.targetMinutes) + 1;
+    candidates.push(addBusinessMs(calendar, from, minutes * MINUTE, clock.pauses));
+  }
+  if (flag.snoozedUntil && (clock.state === 'at_risk' || clock.state === 'breached')) {
+    candidates.push(flag.snoozedUntil.getTime());
+  }
+  const next = minOf(candidates.filter((t) => t > at));
+  return next === null ? undefined : new Date(next);
+}

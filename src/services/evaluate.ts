@@ -10,11 +10,14 @@
 // Escalation levels are written here when a step becomes due, and the step is returned in `escalationDue`;
 // the Slack side brings each Nudge (Nudge.level) up to its flag's level, so a step is not lost if posting
 // fails after this run committed.
+import { createHash } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import {
   type EngineFlag,
   type FeedbackCandidate,
+  FULL_SCOPE,
+  incrementalScope,
   SlaRepo,
   type SlaTicketRow,
   type StoredClock,
@@ -34,6 +37,7 @@ import {
 } from '../domain/flag.ts';
 import {
   computeTicketClocks,
+  nextThresholdAt,
   overdueMinutesSince,
   type TClockResult,
   type TTicketClocks,
@@ -56,6 +60,16 @@ export interface EvaluateOptions {
   readonly dryRun?: boolean;
   /** Negative feedback Heed has never flagged is considered only if submitted within this many days. */
   readonly feedbackLookbackDays?: number;
+  /**
+   * 'auto' (default): incremental when the last run is recent and the policy unchanged, full otherwise.
+   * Incremental runs read only tickets synced since the last run (minus a safety margin), clocks whose
+   * nextCheckAt has come, and flags whose snooze ended; a full run every `fullEveryMinutes` catches anything
+   * a late-committing sync slipped past the margin, and resolves flags of tickets deleted outright.
+   */
+  readonly mode?: 'auto' | 'full' | 'incremental';
+  readonly fullEveryMinutes?: number;
+  /** How far before the last run an incremental run looks for synced tickets. */
+  readonly marginMinutes?: number;
 }
 
 /** One flag that changed, with what the Slack side needs to render and route it. */
@@ -94,7 +108,6 @@ export interface EvaluationChanges {
 /** A clock as it stands at `now`, for `heed check`. */
 export interface LiveClock {
   readonly ticketId: string;
-  readonly subject: string | null;
   readonly team: string;
   readonly ownerId: string | null;
   readonly ownerEmail: string | null;
@@ -123,6 +136,8 @@ export interface LiveFeedback {
 }
 
 export interface EvaluationStats {
+  readonly mode: 'full' | 'incremental';
+  /** Tickets read and evaluated this run. */
   readonly tickets: number;
   readonly clocks: number;
   readonly feedback: number;
@@ -137,7 +152,7 @@ export interface EvaluationStats {
 
 export interface EvaluationResult {
   readonly changes: EvaluationChanges;
-  /** Clocks of every open ticket. */
+  /** Clocks of every open ticket evaluated (every open ticket in a full run). */
   readonly clocks: LiveClock[];
   /** Negative feedback awaiting a follow-up. */
   readonly feedback: LiveFeedback[];
@@ -145,6 +160,7 @@ export interface EvaluationResult {
 }
 
 const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
 const isOpenFlag = (state: FlagState | undefined): boolean => state !== undefined && OPEN_FLAG_STATES.includes(state);
 const sameTime = (a: Date | null, b: Date | null): boolean =>
   a === null ? b === null : b !== null && a.getTime() === b.getTime();
@@ -171,6 +187,7 @@ function clockChanged(before: StoredClock | undefined, after: StoredClock): bool
     before.targetMinutes !== after.targetMinutes ||
     !sameTime(before.startedAt, after.startedAt) ||
     !sameTime(before.completedAt, after.completedAt) ||
+    !sameTime(before.nextCheckAt, after.nextCheckAt) ||
     // A paused clock's due date slides with every run ("due if it resumed now"): not a change worth a write.
     (!(before.state === 'paused' && after.state === 'paused') && !sameTime(before.dueAt, after.dueAt))
   );
@@ -184,8 +201,20 @@ export async function evaluate(
   const { db, logger } = deps;
   const policy = deps.config.policy;
   const engine = deps.engine ?? createSlaEngine(policy);
-  const repo = new SlaRepo(db);
   const t0 = performance.now();
+  const policyHash = hashPolicy(policy);
+  const cursor = options.dryRun ? undefined : await new SlaRepo(db).cursor();
+  const mode = options.mode ?? 'auto';
+  const full =
+    options.dryRun === true ||
+    mode === 'full' ||
+    !cursor ||
+    (mode === 'auto' &&
+      (cursor.policyHash !== policyHash ||
+        now.getTime() < cursor.lastRunAt.getTime() ||
+        now.getTime() - cursor.lastFullAt.getTime() >= (options.fullEveryMinutes ?? 10) * MINUTE_MS));
+  const since = new Date((cursor?.lastRunAt.getTime() ?? now.getTime()) - (options.marginMinutes ?? 15) * MINUTE_MS);
+  const repo = new SlaRepo(db, full ? FULL_SCOPE : incrementalScope(since, now));
 
   const closedStageIds = await repo.closedStageIds();
   const [owners, tickets, stored, flags, messages, periods, orphans] = await Promise.all([
@@ -195,7 +224,7 @@ export async function evaluate(
     repo.ticketFlags(),
     repo.recentMessages(),
     repo.stagePeriods([...new Set([...engine.waitingStageIds, ...closedStageIds])]),
-    repo.orphanFlagTicketIds(),
+    full ? repo.orphanFlagTicketIds() : Promise.resolve([]),
   ]);
   const lookback = options.feedbackLookbackDays ?? 30;
   const feedbackRows = await repo.feedbackCandidates({
@@ -339,6 +368,21 @@ export async function evaluate(
 
     const currentKeys = new Set<string>();
     for (const clock of result.clocks) {
+      const key = ticketFlagKey(ticket.id, clock.clock, clock.cycle);
+      currentKeys.add(key);
+      const flag = flags.get(key);
+      const level = flagClock(key, clock, flag, team.name, calendar, rule.escalateAfter, ticket, ownerEmail);
+      const next = nextThresholdAt(
+        clock,
+        {
+          level,
+          escalateAfter: rule.escalateAfter,
+          claimedAt: flag?.claimedAt ?? null,
+          snoozedUntil: flag?.snoozedUntil ?? null,
+        },
+        calendar,
+        now,
+      );
       const before = previous.find((p) => p.clock === clock.clock);
       const row: StoredClock = {
         ticketId: ticket.id,
@@ -354,12 +398,12 @@ export async function evaluate(
         usedMinutes: clock.usedMinutes,
         overdueMinutes: clock.overdueMinutes,
         evaluatedAt: now,
+        nextCheckAt: next ?? null,
       };
       if (clockChanged(before, row)) clockUpserts.push(row);
       if (!ticket.isClosed) {
         live.push({
           ticketId: ticket.id,
-          subject: ticket.subject,
           team: team.name,
           ownerId: ticket.ownerId,
           ownerEmail,
@@ -373,9 +417,6 @@ export async function evaluate(
           targetMinutes: clock.targetMinutes,
         });
       }
-      const key = ticketFlagKey(ticket.id, clock.clock, clock.cycle);
-      currentKeys.add(key);
-      flagClock(key, clock, flags.get(key), team.name, calendar, rule.escalateAfter, ticket, ownerEmail);
     }
     for (const clock of previous) {
       if (!result.clocks.some((c) => c.clock === clock.clock))
@@ -396,9 +437,9 @@ export async function evaluate(
     escalateAfter: number,
     ticket: SlaTicketRow,
     ownerEmail: string | null,
-  ) {
+  ): EscalationLevel {
     // Marked handled from Slack: the ladder stops for this cycle and the flag is the Slack side's.
-    if (before?.state === 'handled') return;
+    if (before?.state === 'handled') return before.escalationLevel;
     const extra = { cycle: clock.cycle, overdueMinutes: clock.overdueMinutes, ownerId: ticket.ownerId, ownerEmail };
     if (clock.state === 'at_risk' || clock.state === 'breached') {
       const decision = decideEscalation(
@@ -435,7 +476,9 @@ export async function evaluate(
         },
         extra,
       );
-    } else if (before && isOpenFlag(before.state)) {
+      return decision.level;
+    }
+    if (before && isOpenFlag(before.state)) {
       const completed = clock.completedAt !== null;
       record(
         before,
@@ -450,6 +493,7 @@ export async function evaluate(
         { ...extra, completed },
       );
     }
+    return before?.escalationLevel ?? 0;
   }
 
   for (const ticketId of orphans) {
@@ -549,6 +593,15 @@ export async function evaluate(
   if (!options.dryRun) {
     await repo.writeClockStates(clockUpserts, clockDeletes);
     await repo.writeFlags(flagWrites);
+    const lastFullAt = full ? now : cursor!.lastFullAt;
+    if (
+      !cursor ||
+      cursor.lastRunAt.getTime() !== now.getTime() ||
+      cursor.lastFullAt.getTime() !== lastFullAt.getTime() ||
+      cursor.policyHash !== policyHash
+    ) {
+      await repo.writeCursor({ lastRunAt: now, lastFullAt, policyHash }, now);
+    }
   }
   const t3 = performance.now();
 
@@ -556,6 +609,7 @@ export async function evaluate(
     logger.info({ disagreements }, 'HubSpot SLA due dates differ from Heed’s on some clocks (details at debug level)');
   }
   const stats: EvaluationStats = {
+    mode: full ? 'full' : 'incremental',
     tickets: tickets.length,
     clocks: live.length,
     feedback: liveFeedback.length,
@@ -575,4 +629,17 @@ function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
+}
+
+/** Identifies the parts of the policy evaluation depends on: a change forces a full evaluation. */
+function hashPolicy(policy: Readonly<Config['policy']>): string {
+  const relevant = {
+    calendars: policy.calendars,
+    teams: policy.teams.map((t) => [t.name, t.hubspotTeamIds, t.pipelines, t.owners, t.calendar]),
+    sla: policy.sla,
+    feedback: policy.feedback,
+    waiting: policy.waitingOnCustomerStages,
+    engine: policy.engine,
+  };
+  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }

@@ -59,6 +59,11 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
     });
   }
 
+  /** A ticket change as the sync writes it: modified in HubSpot and synced at `when`. */
+  async function touch(id: string, data: Record<string, unknown>, when: Date) {
+    await db.prisma.ticket.update({ where: { id }, data: { ...data, modifiedAt: when, syncedAt: when } });
+  }
+
   beforeEach(async () => {
     db = await openTestDb(provider);
     policy = policyOf(POLICY);
@@ -102,8 +107,12 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
     const again = await run(at('09:50'));
     expect(again.changes).toEqual({ newAtRisk: [], newBreach: [], escalationDue: [], recovered: [], resolved: [] });
     expect(again.stats).toMatchObject({ clockRowsWritten: 0, clockRowsDeleted: 0, flagRowsWritten: 0 });
+    // Nothing synced and no threshold reached since: the incremental run reads no ticket at all.
+    expect(again.stats).toMatchObject({ mode: 'incremental', tickets: 0 });
 
-    const breached = await run(at('10:10'));
+    const breached = await run(at('10:10'), { fullEveryMinutes: 60 });
+    // Only the ticket whose clock crossed a threshold (nextCheckAt) is read.
+    expect(breached.stats).toMatchObject({ mode: 'incremental', tickets: 1 });
     expect(breached.changes.newBreach.map((c) => [c.key, c.level, c.overdueMinutes])).toEqual([
       ['ticket:a:firstResponse:0', 2, 10],
     ]);
@@ -114,11 +123,9 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
     expect(escalated.changes.escalationDue.map((c) => [c.key, c.level])).toEqual([['ticket:a:firstResponse:0', 3]]);
     expect((await run(at('11:00'))).changes.escalationDue).toEqual([]);
 
-    await db.prisma.ticket.update({
-      where: { id: 'a' },
-      data: { firstAgentReplyAt: at('11:05'), lastAgentMessageAt: at('11:05') },
-    });
+    await touch('a', { firstAgentReplyAt: at('11:05'), lastAgentMessageAt: at('11:05') }, at('11:05'));
     const answered = await run(at('11:10'));
+    expect(answered.stats).toMatchObject({ mode: 'full' }); // the last full run is over 10 minutes old
     expect(answered.changes.resolved.map((c) => c.key)).toEqual(['ticket:a:firstResponse:0']);
     const flag = await db.prisma.flag.findUniqueOrThrow({ where: { key: 'ticket:a:firstResponse:0' } });
     expect(flag).toMatchObject({
@@ -146,7 +153,7 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
       policy: 'standard',
     });
 
-    await db.prisma.ticket.update({ where: { id: 'p' }, data: { priority: 'HIGH' } });
+    await touch('p', { priority: 'HIGH' }, at('10:20'));
     const urgent = await run(at('10:30'));
     expect(urgent.changes.newBreach.map((c) => c.key)).toContain('ticket:p:firstResponse:0');
     const row = await db.prisma.clockState.findUniqueOrThrow({
@@ -223,11 +230,8 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
       usedMinutes: 60,
     });
 
-    await db.prisma.ticket.update({
-      where: { id: 'c' },
-      data: { isClosed: true, stageId: '4', closedAt: at('12:30'), stageEnteredAt: at('12:30') },
-    });
-    await db.prisma.ticket.update({ where: { id: 'd' }, data: { archived: true } });
+    await touch('c', { isClosed: true, stageId: '4', closedAt: at('12:30'), stageEnteredAt: at('12:30') }, at('12:30'));
+    await touch('d', { archived: true }, at('12:30'));
     const closed = await run(at('13:00'));
     expect(closed.changes.resolved.map((c) => c.key).sort()).toEqual([
       'ticket:c:firstResponse:0',
@@ -274,7 +278,7 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
         text: 'The cache is clear but the export still fails.',
       },
     });
-    await db.prisma.ticket.update({ where: { id: 'n' }, data: { lastCustomerMessageAt: at('11:00') } });
+    await touch('n', { lastCustomerMessageAt: at('11:00') }, at('11:00'));
     const question = await run(at('12:00'));
     expect(question.clocks.find((c) => c.ticketId === 'n' && c.clock === 'nextResponse')).toMatchObject({
       state: 'running',
@@ -315,7 +319,7 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
     });
 
     // f1: an agent replies on its ticket after it was submitted; f2: a ticket is opened for that contact.
-    await db.prisma.ticket.update({ where: { id: 't1' }, data: { lastAgentMessageAt: at('10:30') } });
+    await touch('t1', { lastAgentMessageAt: at('10:30') }, at('10:30'));
     await ticket('t2', { contactId: 'k2', createdAt: at('11:00') });
     const followed = await run(at('14:00'));
     expect(followed.changes.resolved.map((c) => c.key).sort()).toEqual(['feedback:f1', 'feedback:f2']);
