@@ -163,6 +163,14 @@ export class JobsRepo {
     return new Set(rows.map((row) => row.runKey));
   }
 
+  /** Retention: finished runs that started before `before` (a running one is never deleted). */
+  async deleteFinishedRunsBefore(before: Date): Promise<number> {
+    const { count } = await this.#prisma.jobRun.deleteMany({
+      where: { startedAt: { lt: before }, status: { not: 'running' } },
+    });
+    return count;
+  }
+
   runsOf(job: string): Promise<JobRun[]> {
     return this.#prisma.jobRun.findMany({ where: { job }, orderBy: { scheduledFor: 'asc' } });
   }

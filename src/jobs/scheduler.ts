@@ -107,6 +107,11 @@ export interface SchedulerOptions {
   stopTimeoutMs?: number;
   /** Before the first tick, occurrences this far back count as current. */
   firstTickLookBackMs?: number;
+  /**
+   * Finished JobRun rows are deleted once this old (checked hourly). Must exceed every job's catch-up window:
+   * a digest's row is what stops a replica coming back from sending it again.
+   */
+  keepRunsMs?: number;
 }
 
 export type RunResult = { started: true; runId: string; outcome: RunOutcome } | { started: false; reason: SkipReason };
@@ -134,6 +139,7 @@ export const SCHEDULER_DEFAULTS = {
   maxAttempts: 3,
   stopTimeoutMs: 30_000,
   firstTickLookBackMs: 60_000,
+  keepRunsMs: 14 * 86_400_000,
 } as const;
 
 interface Registered {
@@ -172,6 +178,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const stopTimeoutMs = options.stopTimeoutMs ?? SCHEDULER_DEFAULTS.stopTimeoutMs;
   const lookBackMs = options.firstTickLookBackMs ?? SCHEDULER_DEFAULTS.firstTickLookBackMs;
   const tickCron = options.tickCron ?? SCHEDULER_DEFAULTS.tickCron;
+  const keepRunsMs = options.keepRunsMs ?? SCHEDULER_DEFAULTS.keepRunsMs;
   const log = logger.child({ component: 'scheduler', holder });
 
   const jobs = new Map<string, Registered>();
@@ -182,6 +189,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   let ticking: Promise<void> | undefined;
   let task: ScheduledTask | undefined;
   let stopping = false;
+  let lastCleanup: number | undefined;
 
   const leaseMsOf = (job: Job) => job.leaseMs ?? leaseMsDefault;
   const skip = (job: Job, reason: SkipReason, detail: Record<string, unknown> = {}): RunResult => {
@@ -449,6 +457,20 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
     if (!lastTick || now > lastTick) lastTick = now;
     prune(now);
+    await deleteOldRuns(now);
+  }
+
+  async function deleteOldRuns(now: Date): Promise<void> {
+    if (lastCleanup !== undefined && now.getTime() - lastCleanup < 3_600_000) return;
+    lastCleanup = now.getTime();
+    const longestCatchUp = Math.max(0, ...[...jobs.values()].map(({ job }) => job.catchUpMs ?? 0));
+    const before = new Date(now.getTime() - Math.max(keepRunsMs, longestCatchUp + 86_400_000));
+    try {
+      const deleted = await repo.deleteFinishedRunsBefore(before);
+      if (deleted > 0) log.debug({ deleted, before: before.toISOString() }, 'old job runs deleted');
+    } catch (error) {
+      log.warn({ err: error }, 'could not delete old job runs');
+    }
   }
 
   const tick = async (now: Date = clock()): Promise<void> => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/config.ts';
 import { type HeedJobHandlers, heedJobs, type TeamJobContext } from '../../src/jobs/heed-jobs.ts';
 import { compileSchedule, describeSchedule } from '../../src/jobs/schedule.ts';
@@ -40,12 +40,17 @@ describe.each(testProviders())('Heed job schedules on %s', (provider) => {
     weeklyReport: async (team, ctx) => void calls.push(`weekly ${team.name} ${ctx.day}`),
   };
 
-  beforeEach(async () => {
+  beforeAll(async () => {
     db = await openTestDb(provider);
-    calls.length = 0;
   });
-  afterEach(async () => {
+  afterAll(async () => {
     await db.dispose();
+  });
+  beforeEach(async () => {
+    await db.prisma.jobRun.deleteMany();
+    await db.prisma.jobLease.deleteMany();
+    await db.prisma.digestRun.deleteMany();
+    calls.length = 0;
   });
 
   it('derives every schedule from the policy', () => {

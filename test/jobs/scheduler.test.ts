@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../../src/db/client.ts';
 import { JobsRepo } from '../../src/db/jobs-repo.ts';
 import { AppError } from '../../src/errors.ts';
@@ -47,14 +47,24 @@ describe.each(testProviders())('scheduler on %s', (provider) => {
   let now: Date;
   const clock = () => now;
 
-  beforeEach(async () => {
+  // One database per provider (creating one per test costs most of a second on PostgreSQL); each test starts
+  // from empty scheduler tables.
+  beforeAll(async () => {
     db = await openTestDb(provider);
+  });
+  afterAll(async () => {
+    await db.dispose();
+  });
+
+  beforeEach(async () => {
+    await db.prisma.jobRun.deleteMany();
+    await db.prisma.jobLease.deleteMany();
+    await db.prisma.digestRun.deleteMany();
     now = at('2026-11-23T10:00:30Z');
   });
 
   afterEach(async () => {
     for (const extra of extraDbs.splice(0)) await extra.close();
-    await db.dispose();
   });
 
   /** Another replica: its own connection to the same database. */
@@ -385,12 +395,37 @@ describe.each(testProviders())('scheduler on %s', (provider) => {
     await expect(s.runNow('nope')).rejects.toThrow(/no job named "nope"/);
   });
 
+  it('deletes finished runs past retention, never a running one or one a catch-up window still needs', async () => {
+    const repo = new JobsRepo(db);
+    const claim = (id: string, job: string, startedAt: string) =>
+      repo.claimRun({
+        id,
+        job,
+        runKey: id,
+        holder: 'replica-old',
+        scheduledFor: at(startedAt),
+        startedAt: at(startedAt),
+        leaseUntil: at('2030-01-01T00:00:00Z'),
+        late: false,
+      });
+    await claim('old-done', 'sync', '2026-11-01T10:00:00Z');
+    await repo.finishRun('old-done', 'replica-old', { status: 'succeeded', finishedAt: at('2026-11-01T10:01:00Z') });
+    await claim('old-running', 'sync', '2026-11-01T10:00:00Z');
+    await claim('recent-done', 'sync', '2026-11-20T10:00:00Z');
+    await repo.finishRun('recent-done', 'replica-old', { status: 'failed', finishedAt: at('2026-11-20T10:01:00Z') });
+    const s = scheduler({ keepRunsMs: 7 * 86_400_000 });
+    s.add({ name: 'digest:x', schedule: dailySchedule('09:00', ['sun'], 'UTC'), catchUpMs: 3_600_000, run: () => {} });
+    await s.tick();
+    const left = await db.prisma.jobRun.findMany({ orderBy: { id: 'asc' } });
+    expect(left.map((run) => run.id)).toEqual(['old-running', 'recent-done']);
+  });
+
   it('ticks by itself through node-cron once started', async () => {
     const real = createScheduler({ db, logger: captureLogs().logger, holder: 'replica-a', tickCron: '* * * * * *' });
     const keys: string[] = [];
     real.add({ name: 'every-second', schedule: cronSchedule('* * * * * *'), run: (ctx) => void keys.push(ctx.runKey) });
     await real.start();
-    await new Promise((r) => setTimeout(r, 2_300));
+    await new Promise((r) => setTimeout(r, 1_500));
     await real.stop();
     expect(keys.length).toBeGreaterThanOrEqual(2);
     expect(new Set(keys).size).toBe(keys.length);
