@@ -177,11 +177,14 @@ export class JobsRepo {
 
   // ------------------------------------------------------------ digests (written by the digest service)
 
-  /** Days (of those asked) on which a team's digest already has a DigestRun row. */
-  async digestDaysRecorded(team: string, days: readonly string[]): Promise<Set<string>> {
+  /**
+   * Days (of those asked, DigestRun.day values) whose digest the digest service already handled. A `pending` run
+   * was left by a crash mid-post and still needs finishing, so it does not count.
+   */
+  async digestDaysDone(team: string, days: readonly string[]): Promise<Set<string>> {
     if (days.length === 0) return new Set();
     const rows = await this.#prisma.digestRun.findMany({
-      where: { team, day: { in: [...days] } },
+      where: { team, day: { in: [...days] }, status: { not: 'pending' } },
       select: { day: true },
     });
     return new Set(rows.map((row) => row.day));

@@ -5,11 +5,14 @@
 //   digest:<team>        `digest.time` on `digest.days` in the team calendar's zone; missed ones caught up
 //                        within `schedules.digestGraceHours`, marked late; skipped when a DigestRun exists
 //   weekly-report:<team> `weeklyReport.day` at `weeklyReport.time` in the team calendar's zone, same catch-up
+// Wiring the digest (src/services/digest.ts): `postDigest(deps, team.name, ctx.now, { scheduledFor:
+// ctx.scheduledAt, late: ctx.late, kind })`: its DigestRun day is the local date of `scheduledFor`, which is
+// the run key here, and its (team, day) claim keeps a second attempt from posting twice.
 import type { TPolicy, TTeam } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { JobsRepo } from '../db/jobs-repo.ts';
 import { createTimeZone, isoDateFromDay } from '../domain/time-zone.ts';
-import { cronSchedule, dailySchedule, everySchedule } from './schedule.ts';
+import { cronSchedule, dailySchedule, everySchedule, type TOccurrence } from './schedule.ts';
 import type { Job, JobContext } from './scheduler.ts';
 
 /** A team job's context: `day` is the local date (team calendar zone) the run covers, "YYYY-MM-DD". */
@@ -30,6 +33,15 @@ const HOUR = 3_600_000;
 export function heedJobs(policy: TPolicy, handlers: HeedJobHandlers, deps: { db: Pick<Db, 'prisma'> }): Job[] {
   const repo = new JobsRepo(deps.db);
   const graceMs = policy.schedules.digestGraceHours * HOUR;
+  // A digest or weekly report the digest service already recorded for that day (e.g. posted with `/digest post`,
+  // DigestRun.day "2026-11-23" or "weekly:2026-11-23") is not caught up again.
+  const digestsDone = async (team: string, occurrences: readonly TOccurrence[], prefix: string) => {
+    const done = await repo.digestDaysDone(
+      team,
+      occurrences.map((occurrence) => `${prefix}${occurrence.key}`),
+    );
+    return new Set([...done].map((day) => day.slice(prefix.length)));
+  };
   const jobs: Job[] = [
     { name: 'sync', schedule: everySchedule(policy.sync.intervalMinutes), run: (ctx) => handlers.sync(ctx) },
     {
@@ -53,12 +65,7 @@ export function heedJobs(policy: TPolicy, handlers: HeedJobHandlers, deps: { db:
         name: `digest:${team.name}`,
         schedule: dailySchedule(team.digest.time, team.digest.days, timezone),
         catchUpMs: graceMs,
-        // A digest already recorded for the day (e.g. posted with `/digest post`) is never sent twice.
-        alreadyDone: (occurrences) =>
-          repo.digestDaysRecorded(
-            team.name,
-            occurrences.map((occurrence) => occurrence.key),
-          ),
+        alreadyDone: (occurrences) => digestsDone(team.name, occurrences, ''),
         run: (ctx) => handlers.digest(team, withDay(ctx)),
       });
     }
@@ -67,6 +74,7 @@ export function heedJobs(policy: TPolicy, handlers: HeedJobHandlers, deps: { db:
         name: `weekly-report:${team.name}`,
         schedule: dailySchedule(team.weeklyReport.time, [team.weeklyReport.day], timezone),
         catchUpMs: graceMs,
+        alreadyDone: (occurrences) => digestsDone(team.name, occurrences, 'weekly:'),
         run: (ctx) => handlers.weeklyReport(team, withDay(ctx)),
       });
     }

@@ -91,24 +91,24 @@ describe.each(testProviders())('Heed job schedules on %s', (provider) => {
     ]);
   });
 
-  it('does not catch up a digest that already has a DigestRun row, and gives runNow today’s local date', async () => {
-    await db.prisma.digestRun.create({
-      data: {
-        id: 'posted-by-hand',
-        team: 'support',
-        day: '2026-11-23',
-        status: 'sent',
-        scheduledFor: new Date('2026-11-23T08:00:00Z'),
-      },
-    });
+  it('does not catch up a digest or weekly report the digest service already handled, and gives runNow today’s local date', async () => {
+    const digestRun = (id: string, team: string, day: string, status: string) =>
+      db.prisma.digestRun.create({
+        data: { id, team, day, status, scheduledFor: new Date('2026-11-23T08:00:00Z') },
+      });
+    await digestRun('by-hand', 'support', '2026-11-23', 'sent');
+    await digestRun('weekly-done', 'support', 'weekly:2026-11-23', 'queued');
+    // Left pending by a crash mid-post: still owed, the catch-up finishes it.
+    await digestRun('weekly-crashed', 'quiet', 'weekly:2026-11-23', 'pending');
     let now = new Date('2026-11-23T09:00:00Z');
     const scheduler = createScheduler({ db, logger: silentLogger(), holder: 'test', clock: () => now });
     for (const job of heedJobs(policy, handlers, { db })) {
-      if (job.name.startsWith('digest:')) scheduler.add(job);
+      if (job.name !== 'sync' && job.name !== 'evaluate') scheduler.add(job);
     }
     await scheduler.tick();
     await scheduler.idle();
-    expect(calls).toEqual([]);
+    expect(calls).toEqual(['weekly quiet 2026-11-23']);
+    calls.length = 0;
     // 23:30 UTC Monday is already Tuesday in Sydney.
     now = new Date('2026-11-23T23:30:00Z');
     await scheduler.runNow('digest:apac');

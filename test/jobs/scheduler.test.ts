@@ -307,7 +307,7 @@ describe.each(testProviders())('scheduler on %s', (provider) => {
       schedule: dailySchedule(time, ['mon', 'tue', 'wed', 'thu', 'fri'], 'Europe/Berlin'),
       catchUpMs: 3 * 3_600_000,
       alreadyDone: async (occurrences) =>
-        repo.digestDaysRecorded(
+        repo.digestDaysDone(
           team,
           occurrences.map((o) => o.key),
         ),
