@@ -29,6 +29,8 @@ export type CallEvent = {
   status: number | 'timeout' | 'network';
   durationMs: number;
   attempt: number;
+  /** The answer's headers, when there was one: X-HubSpot-RateLimit-* give the rate-limit headroom. */
+  headers?: Headers;
 };
 
 /** Counters the ops side exports as metrics; injected, never global. */
@@ -156,6 +158,7 @@ export class HubspotApi {
         status,
         durationMs: this.clock.now() - started,
         attempt,
+        ...(typeof response === 'object' && !(response instanceof Error) ? { headers: response.headers } : {}),
       });
       if (typeof status === 'number' && okStatuses.includes(status)) {
         const { text } = response as { text: string };
