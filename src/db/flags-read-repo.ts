@@ -15,6 +15,8 @@ export interface FlagFilter {
   ownerIds?: string[] | undefined;
 }
 
+export type WaitingEntry = { clock: ClockState } | { flag: Flag };
+
 export interface FlagContext {
   tickets: Map<string, Ticket>;
   feedback: Map<string, FeedbackSubmission>;
@@ -70,6 +72,61 @@ export class FlagsReadRepo {
     return { flags, total };
   }
 
+  /**
+   * What is waiting for our reply: first/next-response clocks still running (at risk and breached
+   * included) and feedback whose follow-up is overdue, earliest due first, paged.
+   */
+  async listWaiting(
+    filter: { team?: string | undefined; ownerIds?: string[] | undefined },
+    offset: number,
+    limit: number,
+  ): Promise<{ page: WaitingEntry[]; total: number }> {
+    const ticketIds = filter.ownerIds ? await this.openTicketIdsOfOwners(filter.ownerIds) : undefined;
+    if (ticketIds && ticketIds.length === 0) return { page: [], total: 0 };
+    const scope = {
+      ...(filter.team ? { team: filter.team } : {}),
+      ...(ticketIds ? { ticketId: { in: ticketIds } } : {}),
+    };
+    const clockWhere = {
+      clock: { in: ['firstResponse', 'nextResponse'] },
+      state: { in: ['running', 'at_risk', 'breached'] },
+      ...scope,
+    };
+    const feedbackWhere = { kind: 'feedback', state: 'overdue', ...scope };
+    const take = offset + limit;
+    const [clocks, feedback, clockCount, feedbackCount] = await Promise.all([
+      this.#prisma.clockState.findMany({
+        where: clockWhere,
+        orderBy: [{ dueAt: { sort: 'asc', nulls: 'last' } }, { ticketId: 'asc' }],
+        take,
+      }),
+      this.#prisma.flag.findMany({
+        where: feedbackWhere,
+        orderBy: [{ dueAt: { sort: 'asc', nulls: 'last' } }, { key: 'asc' }],
+        take,
+      }),
+      this.#prisma.clockState.count({ where: clockWhere }),
+      this.#prisma.flag.count({ where: feedbackWhere }),
+    ]);
+    // Merge the two sorted lists, then cut the page.
+    const merged: WaitingEntry[] = [];
+    let i = 0;
+    let j = 0;
+    const due = (d: Date | null) => d?.getTime() ?? Number.POSITIVE_INFINITY;
+    while (merged.length < take && (i < clocks.length || j < feedback.length)) {
+      const a = clocks[i];
+      const b = feedback[j];
+      if (a && (!b || due(a.dueAt) <= due(b.dueAt))) {
+        merged.push({ clock: a });
+        i++;
+      } else if (b) {
+        merged.push({ flag: b });
+        j++;
+      }
+    }
+    return { page: merged.slice(offset, take), total: clockCount + feedbackCount };
+  }
+
   async contextFor(flags: Pick<Flag, 'ticketId' | 'feedbackId' | 'clock'>[]): Promise<FlagContext> {
     const feedbackIds = [...new Set(flags.map((f) => f.feedbackId).filter((id): id is string => !!id))];
     const feedbackRows = feedbackIds.length
@@ -96,6 +153,17 @@ export class FlagsReadRepo {
       clocks: new Map(clocks.map((c) => [`${c.ticketId}:${c.clock}`, c])),
       portal: portal ?? undefined,
     };
+  }
+
+  flagsByKeys(keys: string[]): Promise<Flag[]> {
+    return keys.length ? this.#prisma.flag.findMany({ where: { key: { in: keys } } }) : Promise.resolve([]);
+  }
+
+  openFlagsOfTicket(ticketId: string): Promise<Flag[]> {
+    return this.#prisma.flag.findMany({
+      where: { ticketId, state: { in: ['at_risk', 'breached', 'pending', 'overdue'] } },
+      orderBy: { key: 'asc' },
+    });
   }
 
   ticket(id: string): Promise<Ticket | null> {

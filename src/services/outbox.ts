@@ -14,7 +14,7 @@ import type { OutboxClock } from './outbox-clock.ts';
 
 /** The slice of @slack/web-api's WebClient the outbox needs (WebClient satisfies it). */
 export interface SlackApi {
-  apiCall(method: string, options?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  apiCall(method: string, options?: Record<string, unknown>): Promise<unknown>;
 }
 
 export const HEED_METADATA_EVENT = 'heed_nudge';

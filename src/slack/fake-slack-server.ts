@@ -312,6 +312,12 @@ export class FakeSlackServer {
           ? { ok: true, user: { id, profile: { email: str('email') } } }
           : { ok: false, error: 'users_not_found' };
       }
+      case 'users.info': {
+        const entry = [...this.users].find(([, id]) => id === str('user'));
+        return entry
+          ? { ok: true, user: { id: entry[1], profile: { email: entry[0] } } }
+          : { ok: false, error: 'user_not_found' };
+      }
       case 'views.publish': {
         this.homeViews.set(str('user_id') ?? '', args['view']);
         return { ok: true, view: { id: 'V0HOME' } };

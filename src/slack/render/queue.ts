@@ -7,7 +7,8 @@ import { clockLabel, type PersonRef, personLabel } from './nudge.ts';
 export interface QueueItem {
   flagKey: string;
   kind: FlagKind;
-  state: FlagState;
+  /** `running`: a clock still inside its target (listed by /unanswered, no flag yet). */
+  state: FlagState | 'running';
   clock?: ClockName | undefined;
   subject: string;
   customer: string;
@@ -22,7 +23,8 @@ export interface QueueItem {
 export const LIST_MORE_ACTION = 'list_more';
 export const PAGE_SIZE = 20;
 
-const STATE_ICON: Partial<Record<FlagState, string>> = {
+const STATE_ICON: Partial<Record<QueueItem['state'], string>> = {
+  running: ':large_blue_circle:',
   breached: ':rotating_light:',
   overdue: ':rotating_light:',
   at_risk: ':hourglass_flowing_sand:',

@@ -18,7 +18,7 @@ export const nodeHttpFetch: typeof fetch = async (input, init) => {
         ? Buffer.from(init.body)
         : init.body instanceof URLSearchParams
           ? Buffer.from(init.body.toString())
-          : Buffer.from(await new Response(init.body as BodyInit).arrayBuffer());
+          : Buffer.from(await new Response(init.body as ConstructorParameters<typeof Response>[0]).arrayBuffer());
     if (init.body instanceof URLSearchParams && !headers['content-type']) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }

@@ -1,0 +1,238 @@
+// What the slash commands and the App Home show, answered from the local database only (Slack gives
+// a command 3 s; HubSpot is never called here). Each function returns something a renderer takes.
+
+import type { FlagsReadRepo } from '../db/flags-read-repo.ts';
+import type { Flag, SlackRepo } from '../db/slack-repo.ts';
+import { type ClockName, type FlagState, OPEN_FLAG_STATES, ticketFlagKey } from '../domain/flag.ts';
+import type { Scope } from '../slack/command-args.ts';
+import { type ClockGroup, type HomeView, PAGE_SIZE, type QueuePage, type TeamHealth } from '../slack/render/queue.ts';
+import type { StatusView, WhoisView } from '../slack/render/replies.ts';
+import type { SlackTeam } from './slack-teams.ts';
+import type { SlackUserDirectory } from './slack-users.ts';
+import { buildQueueItems, hubspotRecordUrl, ownerName } from './slack-views.ts';
+
+export interface QueryDeps {
+  reads: FlagsReadRepo;
+  repo: Pick<SlackRepo, 'countOutbox'>;
+  users: Pick<SlackUserDirectory, 'slackIdForEmail' | 'knownSlackId' | 'emailsForSlackUser'>;
+  teams: readonly SlackTeam[];
+}
+
+/** A scope with "me"/default resolved, as carried by the "More" button. */
+export type ResolvedScope = { kind: 'user'; userId: string } | { kind: 'team'; team: string } | { kind: 'all' };
+
+export function resolveScope(
+  scope: Scope,
+  caller: string,
+  channelId: string | undefined,
+  teams: readonly SlackTeam[],
+): ResolvedScope {
+  switch (scope.kind) {
+    case 'default': {
+      // In a team's channel, the team's queue; anywhere else, the caller's own.
+      const team = teams.find((t) => t.channel === channelId);
+      return team ? { kind: 'team', team: team.name } : { kind: 'user', userId: caller };
+    }
+    case 'me':
+      return { kind: 'user', userId: caller };
+    default:
+      return scope;
+  }
+}
+
+async function ownerIdsOf(
+  deps: QueryDeps,
+  userId: string,
+  now: Date,
+): Promise<{ ids: string[]; name?: string | undefined }> {
+  const emails = await deps.users.emailsForSlackUser(userId, now);
+  const owners = await deps.reads.ownersByEmails(emails);
+  return { ids: owners.map((o) => o.id), name: owners[0] ? ownerName(owners[0], owners[0].id) : undefined };
+}
+
+function pseudoFlag(clock: {
+  ticketId: string;
+  clock: string;
+  cycle: number;
+  team: string;
+  state: string;
+  dueAt: Date | null;
+  startedAt: Date;
+}): Flag {
+  return {
+    key: ticketFlagKey(clock.ticketId, clock.clock as ClockName, clock.cycle),
+    kind: 'ticket',
+    ticketId: clock.ticketId,
+    feedbackId: null,
+    clock: clock.clock,
+    team: clock.team,
+    state: clock.state,
+    escalationLevel: 0,
+    raisedAt: clock.startedAt,
+    dueAt: clock.dueAt,
+    breachedAt: null,
+    resolvedAt: null,
+    claimedBy: null,
+    claimedAt: null,
+    handledBy: null,
+    handledAt: null,
+    snoozedBy: null,
+    snoozedUntil: null,
+    updatedAt: clock.startedAt,
+  };
+}
+
+export async function unansweredPage(
+  deps: QueryDeps,
+  scope: ResolvedScope,
+  offset: number,
+  now: Date,
+): Promise<QueuePage | { unmatched: string }> {
+  let ownerIds: string[] | undefined;
+  let title = 'Waiting for our reply — all teams';
+  if (scope.kind === 'user') {
+    const owners = await ownerIdsOf(deps, scope.userId, now);
+    if (owners.ids.length === 0) return { unmatched: scope.userId };
+    ownerIds = owners.ids;
+    title = `Waiting for a reply from ${owners.name ?? 'them'}`;
+  } else if (scope.kind === 'team') {
+    title = `Waiting for our reply — ${scope.team}`;
+  }
+  const { page, total } = await deps.reads.listWaiting(
+    { team: scope.kind === 'team' ? scope.team : undefined, ownerIds },
+    offset,
+    PAGE_SIZE,
+  );
+  const flags = page.map((entry) => ('flag' in entry ? entry.flag : pseudoFlag(entry.clock)));
+  // Real flags carry claims; a running clock's flag (if any) is looked up by key.
+  const real = new Map(
+    (await deps.reads.flagsByKeys(flags.filter((f) => f.kind === 'ticket').map((f) => f.key))).map((f) => [f.key, f]),
+  );
+  const merged = flags.map((f) => real.get(f.key) ?? f);
+  const ctx = await deps.reads.contextFor(merged);
+  const items = await buildQueueItems(merged, ctx, now, deps);
+  return {
+    title,
+    items,
+    total,
+    offset,
+    emptyText: ':tada: Nothing is waiting for a reply. Nice work.',
+    moreValue: JSON.stringify({ s: scope, o: offset + PAGE_SIZE }),
+  };
+}
+
+export async function slowGroups(deps: QueryDeps, team: string | undefined, now: Date): Promise<ClockGroup[]> {
+  const clocks: ClockName[] = ['firstResponse', 'nextResponse', 'resolution'];
+  const states: FlagState[] = ['at_risk', 'breached'];
+  return Promise.all(
+    clocks.map(async (clock) => {
+      const { flags, total } = await deps.reads.listFlags({ ticket: { clocks: [clock], states }, team }, 0, 10);
+      const ctx = await deps.reads.contextFor(flags);
+      return { clock, items: await buildQueueItems(flags, ctx, now, deps), total };
+    }),
+  );
+}
+
+export async function statusView(deps: QueryDeps): Promise<StatusView> {
+  const [sync, pendingWebhooks, outboxPending, counts] = await Promise.all([
+    deps.reads.lastSyncRun(),
+    deps.reads.pendingFetchCount(),
+    deps.repo.countOutbox(['pending', 'retry', 'sending']),
+    deps.reads.openFlagCounts(OPEN_FLAG_STATES),
+  ]);
+  const teams = new Map<string, StatusView['teams'][number]>();
+  for (const t of deps.teams) teams.set(t.name, { team: t.name, open: 0, atRisk: 0, breached: 0, feedback: 0 });
+  for (const row of counts) {
+    const entry = teams.get(row.team) ?? { team: row.team, open: 0, atRisk: 0, breached: 0, feedback: 0 };
+    entry.open += row.count;
+    if (row.kind === 'feedback') entry.feedback += row.count;
+    else if (row.state === 'at_risk') entry.atRisk += row.count;
+    else if (row.state === 'breached') entry.breached += row.count;
+    teams.set(row.team, entry);
+  }
+  return {
+    lastSync: sync
+      ? { kind: sync.kind, status: sync.status, startedAt: sync.startedAt, finishedAt: sync.finishedAt ?? undefined }
+      : undefined,
+    pendingWebhooks,
+    outboxPending,
+    teams: [...teams.values()],
+  };
+}
+
+export async function whoisView(deps: QueryDeps, ticketId: string, now: Date): Promise<WhoisView | undefined> {
+  const ticket = await deps.reads.ticket(ticketId);
+  if (!ticket) return undefined;
+  const [owner, flags, ctx] = await Promise.all([
+    ticket.ownerId ? deps.reads.owner(ticket.ownerId) : Promise.resolve(null),
+    deps.reads.openFlagsOfTicket(ticketId),
+    deps.reads.contextFor([{ ticketId, feedbackId: null, clock: null }]),
+  ]);
+  const items = await buildQueueItems(flags, ctx, now, deps);
+  return {
+    ticketId,
+    subject: ticket.subject ?? `Ticket ${ticketId}`,
+    customer: ticket.contactName ?? ticket.companyName ?? ticket.contactEmail ?? 'Unknown customer',
+    hubspotUrl: hubspotRecordUrl(ctx.portal, '0-5', ticketId),
+    owner: ticket.ownerId
+      ? {
+          name: ownerName(owner ?? undefined, ticket.ownerId),
+          slackUserId: await deps.users.knownSlackId(owner?.email),
+        }
+      : undefined,
+    team: flags[0]?.team ?? undefined,
+    priority: ticket.priority ?? undefined,
+    closed: ticket.isClosed,
+    flags: flags.map((f, i) => ({
+      clock: (f.clock ?? undefined) as ClockName | undefined,
+      kind: f.kind,
+      state: f.state as FlagState,
+      dueAt: f.dueAt ?? undefined,
+      overdueBusinessMinutes: items[i]?.overdueBusinessMinutes ?? 0,
+      claimedBy: f.claimedBy ?? undefined,
+      snoozedUntil: f.snoozedUntil && f.snoozedUntil > now ? f.snoozedUntil : undefined,
+    })),
+  };
+}
+
+/** Start of `now`'s day in UTC: "SLA met today" counts clocks completed since then. */
+function startOfUtcDay(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+}
+
+export async function homeView(deps: QueryDeps, userId: string, now: Date): Promise<HomeView> {
+  const owners = await ownerIdsOf(deps, userId, now);
+  let myQueue: HomeView['myQueue'] = [];
+  let myQueueTotal = 0;
+  if (owners.ids.length) {
+    const { flags, total } = await deps.reads.listFlags(
+      {
+        ticket: { clocks: ['firstResponse', 'nextResponse', 'resolution'], states: ['at_risk', 'breached'] },
+        feedback: { states: ['pending', 'overdue'] },
+        ownerIds: owners.ids,
+      },
+      0,
+      PAGE_SIZE,
+    );
+    myQueue = await buildQueueItems(flags, await deps.reads.contextFor(flags), now, deps);
+    myQueueTotal = total;
+  }
+  const [open, completed] = await Promise.all([
+    deps.reads.openFlagCounts(OPEN_FLAG_STATES),
+    deps.reads.completedClockCounts(startOfUtcDay(now)),
+  ]);
+  const teams: TeamHealth[] = deps.teams.map((t) => {
+    const mine = open.filter((r) => r.team === t.name);
+    const sum = (pred: (r: (typeof mine)[number]) => boolean) => mine.filter(pred).reduce((n, r) => n + r.count, 0);
+    const done = completed.filter((r) => r.team === t.name);
+    return {
+      team: t.name,
+      open: sum(() => true),
+      atRisk: sum((r) => r.state === 'at_risk'),
+      breached: sum((r) => r.state === 'breached' || r.state === 'overdue'),
+      metToday: done.filter((r) => r.state === 'met').reduce((n, r) => n + r.count, 0),
+      missedToday: done.filter((r) => r.state === 'missed').reduce((n, r) => n + r.count, 0),
+    };
+  });
+  return { myQueue, myQueueTotal, mapped: owners.ids.length > 0, teams, asOf: now };
+}

@@ -1,0 +1,133 @@
+// Builds Heed's Bolt app: HTTP mode (commands, events and interactivity on /slack/events, plus the
+// custom routes such as /healthz and /hubspot/webhooks on the same port), or Socket Mode when an
+// app-level token is configured. Listeners are registered in listeners/register.ts.
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, type Logger as BoltLogger, type CustomRoute, LogLevel, webApi } from '@slack/bolt';
+import type { TEnv } from '../config.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { registerListeners } from './listeners/register.ts';
+import type { SlackServices } from './listeners/services.ts';
+
+export interface SlackAppOptions {
+  env: Pick<TEnv, 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN' | 'SLACK_API_URL' | 'PORT'>;
+  services: SlackServices;
+  logger: Logger;
+  customRoutes?: CustomRoute[];
+  /** Given, Bolt skips its auth.test at start-up (tests, demo). */
+  botId?: string;
+  botUserId?: string;
+  /** Tests: answer HTTP only after listeners ran. Not for production (Slack's 3 s budget). */
+  processBeforeResponse?: boolean;
+  /** Extra WebClient options (tests pass a fetch). Retries stay off: the outbox retries. */
+  clientOptions?: Omit<webApi.WebClientOptions, 'slackApiUrl'>;
+}
+
+export interface SlackApp {
+  app: App;
+  client: webApi.WebClient;
+  start(port?: number): Promise<{ port: number | undefined }>;
+  stop(): Promise<void>;
+}
+
+/** Bolt's logger interface over pino. */
+export function boltLogger(logger: Logger): BoltLogger {
+  const child = logger.child({ component: 'bolt' });
+  const text = (msg: unknown[]) =>
+    msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
+  let level = LogLevel.INFO;
+  return {
+    debug: (...msg) => child.debug(text(msg)),
+    info: (...msg) => child.info(text(msg)),
+    warn: (...msg) => child.warn(text(msg)),
+    error: (...msg) => child.error(text(msg)),
+    setLevel: (l) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+/** A Web API client for the outbox and user lookups: rate limits surface as errors, never silent waits. */
+export function createSlackWebClient(
+  env: Pick<TEnv, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL'>,
+  logger: Logger,
+  extra: Omit<webApi.WebClientOptions, 'slackApiUrl'> = {},
+): webApi.WebClient {
+  return new webApi.WebClient(env.SLACK_BOT_TOKEN, {
+    slackApiUrl: env.SLACK_API_URL,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    logger: boltLogger(logger),
+    ...extra,
+  });
+}
+
+export function createSlackApp(options: SlackAppOptions): SlackApp {
+  const { env, logger } = options;
+  if (!env.SLACK_BOT_TOKEN) {
+    throw new AppError('ENV_MISSING', 'SLACK_BOT_TOKEN is not set; Heed needs it to talk to Slack.', {
+      fix: 'copy the Bot User OAuth Token (xoxb-…) from your Slack app’s "OAuth & Permissions" page',
+    });
+  }
+  const socketMode = Boolean(env.SLACK_APP_TOKEN);
+  if (!socketMode && !env.SLACK_SIGNING_SECRET) {
+    throw new AppError(
+      'ENV_MISSING',
+      'SLACK_SIGNING_SECRET is not set; HTTP mode needs it to verify Slack’s requests.',
+      {
+        fix: 'copy the Signing Secret from your Slack app’s "Basic Information" page, or set SLACK_APP_TOKEN for Socket Mode',
+      },
+    );
+  }
+  const clientOptions: webApi.WebClientOptions = {
+    slackApiUrl: env.SLACK_API_URL,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    ...options.clientOptions,
+  };
+  const common = {
+    token: env.SLACK_BOT_TOKEN,
+    logger: boltLogger(logger),
+    clientOptions,
+    ...(options.botId ? { botId: options.botId } : {}),
+    ...(options.botUserId ? { botUserId: options.botUserId } : {}),
+    customRoutes: options.customRoutes ?? [],
+    extendedErrorHandler: true,
+  };
+  const app = socketMode
+    ? new App({ ...common, socketMode: true, appToken: env.SLACK_APP_TOKEN, installerOptions: { port: env.PORT } })
+    : new App({
+        ...common,
+        signingSecret: env.SLACK_SIGNING_SECRET!,
+        port: env.PORT,
+        processBeforeResponse: options.processBeforeResponse ?? false,
+      });
+  app.error(async (args) => {
+    // extendedErrorHandler: Bolt passes { error, logger, context, body }.
+    const { error, body } = args as unknown as { error: Error; body?: { type?: string } };
+    logger.error({ err: error, type: body?.type }, 'slack: unhandled listener error');
+  });
+  registerListeners(app, options.services);
+  let started = false;
+  return {
+    app,
+    client: app.client,
+    async start(port?: number) {
+      const server = (await app.start(port ?? env.PORT)) as unknown;
+      started = true;
+      const address =
+        server && typeof (server as Server).address === 'function'
+          ? ((server as Server).address() as AddressInfo | null)
+          : null;
+      return { port: address?.port };
+    },
+    async stop() {
+      if (started) await app.stop();
+      started = false;
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { App, BlockButtonAction } from '@slack/bolt';
+import { type ResolvedScope, unansweredPage } from '../../services/slack-queries.ts';
+import { LIST_MORE_ACTION, renderQueuePage } from '../render/queue.ts';
+import { renderNotice } from '../render/replies.ts';
+import { answerOrApologise } from './respond-safely.ts';
+import type { SlackServices } from './services.ts';
+
+function parseMore(value: string | undefined): { scope: ResolvedScope; offset: number } | undefined {
+  try {
+    const raw = JSON.parse(value ?? '') as { s?: ResolvedScope; o?: number };
+    if (!raw.s || typeof raw.o !== 'number' || raw.o < 0) return undefined;
+    return { scope: raw.s, offset: raw.o };
+  } catch {
+    return undefined;
+  }
+}
+
+export function registerListMore(app: App, s: SlackServices): void {
+  app.action<BlockButtonAction>(LIST_MORE_ACTION, async ({ ack, action, respond }) => {
+    await ack();
+    const reply = await answerOrApologise(s.logger, { action: LIST_MORE_ACTION }, async () => {
+      const more = parseMore(action.value);
+      if (!more) return renderNotice('That list has expired; run the command again.');
+      const page = await unansweredPage(s.queries, more.scope, more.offset, s.clock.now());
+      return 'unmatched' in page
+        ? renderNotice('That list has expired; run the command again.')
+        : renderQueuePage(page);
+    });
+    await respond({ response_type: 'ephemeral', replace_original: true, ...reply });
+  });
+}

@@ -1,0 +1,46 @@
+import type { App, BlockButtonAction } from '@slack/bolt';
+import { applyNudgeAction, type NudgeAction } from '../../services/slack-actions.ts';
+import { NUDGE_ACTIONS } from '../render/nudge.ts';
+import type { SlackServices } from './services.ts';
+
+const BUTTON_ACTIONS: Record<string, NudgeAction> = {
+  [NUDGE_ACTIONS.claim]: 'claim',
+  [NUDGE_ACTIONS.unclaim]: 'unclaim',
+  [NUDGE_ACTIONS.snooze]: 'snooze',
+  [NUDGE_ACTIONS.unsnooze]: 'unsnooze',
+  [NUDGE_ACTIONS.handled]: 'handle',
+  [NUDGE_ACTIONS.unhandled]: 'unhandle',
+};
+
+export const NUDGE_BUTTON_ACTION_IDS = [NUDGE_ACTIONS.open, ...Object.keys(BUTTON_ACTIONS)];
+
+export function registerNudgeButtons(app: App, s: SlackServices): void {
+  // A link button still sends an interaction; acknowledge it so Slack shows no error.
+  app.action(NUDGE_ACTIONS.open, async ({ ack }) => {
+    await ack();
+  });
+  for (const [actionId, action] of Object.entries(BUTTON_ACTIONS)) {
+    app.action<BlockButtonAction>(actionId, async ({ ack, action: button, body, respond }) => {
+      await ack();
+      const now = s.clock.now();
+      if (!(await s.repo.firstDelivery('slack-action', `${body.user.id}:${button.action_ts}`, now))) return;
+      try {
+        const outcome = await applyNudgeAction(s.actions, {
+          flagKey: button.value ?? '',
+          action,
+          actor: body.user.id,
+          source: 'button',
+          at: now,
+        });
+        if (outcome.note) await respond({ response_type: 'ephemeral', replace_original: false, text: outcome.note });
+      } catch (error) {
+        s.logger.error({ err: error, actionId }, 'slack: button action failed');
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: ':warning: Sorry, that did not work. It has been logged.',
+        });
+      }
+    });
+  }
+}

@@ -1,0 +1,50 @@
+import type { App } from '@slack/bolt';
+import { parseDigestArgs } from '../command-args.ts';
+import { renderNotice, renderUsage } from '../render/replies.ts';
+import { answerOrApologise } from './respond-safely.ts';
+import type { SlackServices } from './services.ts';
+
+export const DIGEST_COMMAND = '/digest';
+
+export function registerDigest(app: App, s: SlackServices): void {
+  app.command(DIGEST_COMMAND, async ({ command, ack }) => {
+    const reply = await answerOrApologise(s.logger, { command: DIGEST_COMMAND }, async () => {
+      const parsed = parseDigestArgs(
+        command.text,
+        s.teams.map((t) => t.name),
+      );
+      if (!parsed.ok) return renderUsage(DIGEST_COMMAND, parsed.problem);
+      const teamName =
+        parsed.value.team ??
+        s.teams.find((t) => t.channel === command.channel_id)?.name ??
+        (s.teams.length === 1 ? s.teams[0]!.name : undefined);
+      if (!teamName) return renderUsage(DIGEST_COMMAND, `Which team? (${s.teams.map((t) => t.name).join(', ')})`);
+      const team = s.teams.find((t) => t.name === teamName)!;
+      if (!s.digestPreview) return renderNotice('The daily digest is not available in this version of Heed yet.');
+      const now = s.clock.now();
+      const messages = await s.digestPreview(team.name, now);
+      if (!parsed.value.post) return messages[0] ?? renderNotice('The digest is empty today.');
+      if (team.allowedUsers.length > 0 && !team.allowedUsers.includes(command.user_id)) {
+        return renderNotice(`Only the people listed for team ${team.name} can post its digest.`);
+      }
+      let part = 0;
+      for (const message of messages) {
+        const key = `digest-manual:${team.name}:${now.getTime()}:${part++}`;
+        await s.repo.enqueue(
+          { idempotencyKey: key, kind: 'post', channel: team.channel, payload: { ...message, unfurl_links: false } },
+          now,
+        );
+      }
+      s.kickOutbox?.();
+      await s.repo.audit({
+        at: now,
+        actor: command.user_id,
+        action: 'digest_post',
+        target: `team:${team.name}`,
+        source: 'command',
+      });
+      return renderNotice(`:outbox_tray: Posting today's digest to <#${team.channel.replace(/^#/, '')}>.`);
+    });
+    await ack({ response_type: 'ephemeral', ...reply });
+  });
+}

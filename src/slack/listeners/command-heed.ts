@@ -1,0 +1,79 @@
+import type { App } from '@slack/bolt';
+import { applyNudgeAction } from '../../services/slack-actions.ts';
+import { statusView, whoisView } from '../../services/slack-queries.ts';
+import { parseHeed } from '../command-args.ts';
+import { slackDate } from '../render/mrkdwn.ts';
+import { renderNotice, renderStatus, renderUsage, renderWhois } from '../render/replies.ts';
+import { answerOrApologise } from './respond-safely.ts';
+import type { SlackServices } from './services.ts';
+
+export const HEED_COMMAND = '/heed';
+
+export function registerHeed(app: App, s: SlackServices): void {
+  app.command(HEED_COMMAND, async ({ command, ack }) => {
+    const reply = await answerOrApologise(s.logger, { command: HEED_COMMAND }, async () => {
+      const parsed = parseHeed(command.text);
+      if (!parsed.ok) return renderUsage(HEED_COMMAND, parsed.problem);
+      const now = s.clock.now();
+      const cmd = parsed.value;
+      switch (cmd.name) {
+        case 'help':
+          return renderUsage(HEED_COMMAND);
+        case 'status':
+          return renderStatus(await statusView(s.queries));
+        case 'whois': {
+          const view = await whoisView(s.queries, cmd.ticketId, now);
+          return view
+            ? renderWhois(view)
+            : renderNotice(`I don't know ticket ${cmd.ticketId} (not synced, or deleted in HubSpot).`);
+        }
+        case 'mute': {
+          const until = new Date(now.getTime() + cmd.durationMs);
+          await s.repo.setMutedUntil(command.user_id, until, now);
+          await s.repo.audit({
+            at: now,
+            actor: command.user_id,
+            action: 'mute',
+            target: `user:${command.user_id}`,
+            source: 'command',
+            detail: { until: until.toISOString() },
+          });
+          return renderNotice(`:mute: No DMs from Heed until ${slackDate(until)}. \`/heed unmute\` to undo.`);
+        }
+        case 'unmute':
+          await s.repo.setMutedUntil(command.user_id, null, now);
+          await s.repo.audit({
+            at: now,
+            actor: command.user_id,
+            action: 'unmute',
+            target: `user:${command.user_id}`,
+            source: 'command',
+          });
+          return renderNotice(':loud_sound: Heed may DM you again.');
+        case 'snooze': {
+          const flags = await s.repo.openFlagsOfTicket(cmd.ticketId);
+          if (flags.length === 0) return renderNotice(`Ticket ${cmd.ticketId} has nothing open to snooze.`);
+          const team = s.teams.find((t) => t.name === flags[0]!.team);
+          if (team && team.allowedUsers.length > 0 && !team.allowedUsers.includes(command.user_id)) {
+            return renderNotice(`Only the people listed for team ${team.name} can snooze its tickets.`);
+          }
+          const until = new Date(now.getTime() + cmd.durationMs);
+          for (const flag of flags) {
+            await applyNudgeAction(s.actions, {
+              flagKey: flag.key,
+              action: 'snooze',
+              actor: command.user_id,
+              source: 'command',
+              at: now,
+              until,
+            });
+          }
+          return renderNotice(
+            `:zzz: Ticket ${cmd.ticketId} snoozed until ${slackDate(until)} (${flags.length} open item${flags.length === 1 ? '' : 's'}).`,
+          );
+        }
+      }
+    });
+    await ack({ response_type: 'ephemeral', ...reply });
+  });
+}

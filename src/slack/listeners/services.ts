@@ -1,0 +1,23 @@
+// What listeners are given: every dependency passed in, nothing imported as a singleton.
+import type { SlackRepo } from '../../db/slack-repo.ts';
+import type { Logger } from '../../logger.ts';
+import type { ActionDeps } from '../../services/slack-actions.ts';
+import type { QueryDeps } from '../../services/slack-queries.ts';
+import type { SlackTeam } from '../../services/slack-teams.ts';
+import type { RenderedMessage } from '../render/blocks.ts';
+
+export interface SlackServices {
+  clock: { now(): Date };
+  logger: Logger;
+  teams: readonly SlackTeam[];
+  repo: SlackRepo;
+  queries: QueryDeps;
+  actions: ActionDeps;
+  /**
+   * Today's digest for a team, rendered (one or more messages). Supplied by the digest feature; until it
+   * is wired, /digest says so instead of inventing one.
+   */
+  digestPreview?: ((team: string, now: Date) => Promise<RenderedMessage[]>) | undefined;
+  /** Wakes the outbox after something was queued. */
+  kickOutbox?: (() => void) | undefined;
+}

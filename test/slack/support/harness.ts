@@ -1,0 +1,162 @@
+// Runs the real Heed Slack app on a free port against a fake Slack Web API and a fresh database.
+import { parsePolicy } from '../../../src/config.ts';
+import { FlagsReadRepo } from '../../../src/db/flags-read-repo.ts';
+import { SlackRepo } from '../../../src/db/slack-repo.ts';
+import type { NudgeDeps } from '../../../src/services/nudge.ts';
+import { Outbox } from '../../../src/services/outbox.ts';
+import { manualClock } from '../../../src/services/outbox-clock.ts';
+import type { ActionDeps } from '../../../src/services/slack-actions.ts';
+import { slackTeams } from '../../../src/services/slack-teams.ts';
+import { SlackUserDirectory } from '../../../src/services/slack-users.ts';
+import { createSlackApp, createSlackWebClient, type SlackApp } from '../../../src/slack/app.ts';
+import { FakeSlackServer } from '../../../src/slack/fake-slack-server.ts';
+import type { SlackServices } from '../../../src/slack/listeners/services.ts';
+import type { RenderedMessage } from '../../../src/slack/render/blocks.ts';
+import { type OpenTestDb, openTestDb, type TestProvider } from '../../support/db.ts';
+import { captureLogger } from './capture-logger.ts';
+import { nodeHttpFetch } from './node-http-fetch.ts';
+import {
+  blockActionBody,
+  eventBody,
+  type SendOptions,
+  type SlackResponse,
+  sendSigned,
+  slashCommandBody,
+  TEST_SIGNING_SECRET,
+} from './slack-requests.ts';
+
+/** Monday 2 March 2026, 10:00 UTC: inside the test calendar's working hours. */
+export const MONDAY_10 = new Date('2026-03-02T10:00:00.000Z');
+
+export const TEST_POLICY = {
+  calendars: {
+    office: {
+      timezone: 'UTC',
+      hours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [['09:00', '17:00']]])),
+    },
+  },
+  teams: [
+    { name: 'support', channel: 'CSUPPORT', escalationChannel: 'CESCALATE', calendar: 'office' },
+    { name: 'billing', channel: 'CBILLING', calendar: 'office', allowedUsers: ['ULEAD'] },
+  ],
+  sla: [{ name: 'standard', firstResponse: '4h', nextResponse: '8h', resolution: '3d' }],
+  people: { 'carol@example.com': 'UCAROL' },
+};
+
+export interface Harness {
+  db: OpenTestDb;
+  slack: FakeSlackServer;
+  clock: ReturnType<typeof manualClock>;
+  repo: SlackRepo;
+  reads: FlagsReadRepo;
+  outbox: Outbox;
+  nudgeDeps: NudgeDeps;
+  services: SlackServices;
+  app: SlackApp;
+  baseUrl: string;
+  log: ReturnType<typeof captureLogger>;
+  digests: Map<string, RenderedMessage[]>;
+  command(command: string, text: string, options?: { user?: string; channel?: string }): Promise<SlackResponse>;
+  event(event: Record<string, unknown>, options?: SendOptions & { eventId?: string }): Promise<SlackResponse>;
+  action(fields: {
+    user: string;
+    channel: string;
+    messageTs: string;
+    actionId: string;
+    value?: string;
+    actionTs?: string;
+  }): Promise<SlackResponse>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(provider: TestProvider, options: { withDigest?: boolean } = {}): Promise<Harness> {
+  const db = await openTestDb(provider);
+  const clock = manualClock(MONDAY_10);
+  const slack = await new FakeSlackServer({ now: () => clock.now().getTime() }).start();
+  for (const [id, name] of [
+    ['CSUPPORT', 'support'],
+    ['CESCALATE', 'escalations'],
+    ['CBILLING', 'billing'],
+    ['COTHER', 'random'],
+  ] as const) {
+    slack.addChannel({ id, name });
+  }
+  const log = captureLogger();
+  const policy = parsePolicy(TEST_POLICY, 'test policy');
+  const teams = slackTeams(policy);
+  const env = {
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+    SLACK_APP_TOKEN: undefined,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: 0,
+  };
+  const web = createSlackWebClient(env, log.logger, { fetch: nodeHttpFetch });
+  const repo = new SlackRepo(db);
+  const reads = new FlagsReadRepo(db);
+  const users = new SlackUserDirectory({ repo, slack: web, people: policy.people, logger: log.logger });
+  const outbox = new Outbox({ repo, slack: web, clock, logger: log.logger });
+  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger: log.logger };
+  const actions: ActionDeps = { repo, teams, logger: log.logger, nudges: nudgeDeps };
+  const digests = new Map<string, RenderedMessage[]>();
+  const services: SlackServices = {
+    clock,
+    logger: log.logger,
+    teams,
+    repo,
+    queries: { reads, repo, users, teams },
+    actions,
+    digestPreview: options.withDigest ? async (team) => digests.get(team) ?? [] : undefined,
+  };
+  const app = createSlackApp({
+    env,
+    services,
+    logger: log.logger,
+    botId: 'BHEED',
+    botUserId: 'UHEEDBOT',
+    processBeforeResponse: true,
+    clientOptions: { fetch: nodeHttpFetch },
+    customRoutes: [{ path: '/healthz', method: 'GET', handler: (_req, res) => res.end('ok') }],
+  });
+  const { port } = await app.start(0);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let responseCounter = 0;
+  return {
+    db,
+    slack,
+    clock,
+    repo,
+    reads,
+    outbox,
+    nudgeDeps,
+    services,
+    app,
+    baseUrl,
+    log,
+    digests,
+    command: (command, text, o = {}) =>
+      sendSigned(
+        baseUrl,
+        slashCommandBody({
+          command,
+          text,
+          user_id: o.user ?? 'UALICE',
+          channel_id: o.channel ?? 'COTHER',
+          response_url: slack.responseUrl(`cmd-${responseCounter++}`),
+        }),
+        'application/x-www-form-urlencoded',
+      ),
+    event: (event, o = {}) => sendSigned(baseUrl, eventBody(event, o.eventId), 'application/json', o),
+    action: (fields) =>
+      sendSigned(
+        baseUrl,
+        blockActionBody({ ...fields, responseUrl: slack.responseUrl(`act-${responseCounter++}`) }),
+        'application/x-www-form-urlencoded',
+      ),
+    close: async () => {
+      await app.stop();
+      await slack.stop();
+      await db.dispose();
+    },
+  };
+}
