@@ -60,6 +60,8 @@ export interface TDigestFeedback {
 /** What the window numbers need to know beyond the rows. */
 export interface TStatsContext {
   readonly calendar: BusinessCalendar;
+  /** Business minutes to a ticket's first reply, memoised by the caller (the same ticket is in many windows). */
+  readonly firstResponseMinutes?: (ticket: TDigestTicket) => number;
   readonly thresholds: TFeedbackThresholds;
   readonly waitingStageIds: ReadonlySet<string>;
 }
@@ -166,13 +168,17 @@ export function firstResponseTimes(
   tickets: readonly TDigestTicket[],
   window: TWindow,
   calendar: BusinessCalendar,
+  measure: (ticket: TDigestTicket) => number = (ticket) => firstResponseMinutes(ticket, calendar),
 ): { ticket: TDigestTicket; minutes: number }[] {
   return tickets
     .filter((t) => within(t.firstAgentReplyAt, window))
-    .map((ticket) => ({
-      ticket,
-      minutes: Math.max(0, businessTimeBetween(ticket.createdAt, ticket.firstAgentReplyAt!, calendar)),
-    }));
+    .map((ticket) => ({ ticket, minutes: measure(ticket) }));
+}
+
+/** Business minutes from creation to the first agent reply (0 for a reply Heed saw before the creation time). */
+export function firstResponseMinutes(ticket: TDigestTicket, calendar: BusinessCalendar): number {
+  if (ticket.firstAgentReplyAt === null) return 0;
+  return Math.max(0, businessTimeBetween(ticket.createdAt, ticket.firstAgentReplyAt, calendar));
 }
 
 function metPct(clocks: readonly TDigestClock[], name: ClockName, window: TWindow): [number, number | null] {
@@ -198,7 +204,9 @@ export function windowStats(
   context: TStatsContext,
 ): TWindowStats {
   const { tickets, clocks, feedback } = rows;
-  const times = firstResponseTimes(tickets, window, context.calendar).map((r) => r.minutes);
+  const times = firstResponseTimes(tickets, window, context.calendar, context.firstResponseMinutes).map(
+    (r) => r.minutes,
+  );
   const [frDecided, frMetPct] = metPct(clocks, 'firstResponse', window);
   const [nrDecided, nrMetPct] = metPct(clocks, 'nextResponse', window);
   const answers = feedback.filter((f) => within(f.submittedAt, window));

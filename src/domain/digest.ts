@@ -3,6 +3,7 @@
 // so the same rows always give the same digest, and rendering (Block Kit, terminal) is a separate step.
 import { type BusinessCalendar, businessTimeBetween, type TWeekdayKey } from './calendar.ts';
 import {
+  firstResponseMinutes,
   firstResponseTimes,
   isOpenAt,
   median,
@@ -244,10 +245,21 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
   }
   const days = lastDay - firstDay + 1;
   const period = dayWindow(firstDay, lastDay);
+  // Each ticket's first response is measured once, however many windows (days, weeks) it falls in.
+  const measured = new Map<string, number>();
+  const measure = (ticket: TDigestTicket) => {
+    let minutes = measured.get(ticket.id);
+    if (minutes === undefined) {
+      minutes = firstResponseMinutes(ticket, calendar);
+      measured.set(ticket.id, minutes);
+    }
+    return minutes;
+  };
   const context = {
     calendar,
     thresholds: input.thresholds,
     waitingStageIds: new Set(input.waitingStageIds),
+    firstResponseMinutes: measure,
   };
   const rows = { tickets: input.tickets, clocks: input.clocks, feedback: input.feedback };
   const stats = (window: TWindow) => windowStats(rows, window, context);
@@ -358,7 +370,7 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
       start: dayStart(lastDay - 6),
       end: period.end,
     }),
-    thanks: thanks(input, period, calendar, ownerRef),
+    thanks: thanks(input, period, calendar, ownerRef, measure),
     allClear: false,
     dailyStats,
   };
@@ -536,9 +548,10 @@ function thanks(
   period: TWindow,
   calendar: BusinessCalendar,
   ownerRef: (id: string | null) => TOwnerRef | null,
+  measure: (ticket: TDigestTicket) => number,
 ): TDigestModel['thanks'] {
   const byOwner = new Map<string, number[]>();
-  for (const { ticket, minutes } of firstResponseTimes(input.tickets, period, calendar)) {
+  for (const { ticket, minutes } of firstResponseTimes(input.tickets, period, calendar, measure)) {
     if (ticket.ownerId === null) continue;
     const list = byOwner.get(ticket.ownerId) ?? [];
     list.push(minutes);

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config, TTeam } from '../config.ts';
 import type { Db } from '../db/client.ts';
-import { DigestRepo, type DigestRun, type FeedbackSubmission, type Ticket } from '../db/digest-repo.ts';
+import { DigestRepo, type DigestRun, type DigestTicketRow, type FeedbackSubmission } from '../db/digest-repo.ts';
 import { type BusinessCalendar, createBusinessCalendar } from '../domain/calendar.ts';
 import {
   computeDigest,
@@ -91,21 +91,21 @@ export async function buildDigest(
   const today = calendar.zone.localDay((options.scheduledFor ?? now).getTime());
   const since = new Date(calendar.zone.toInstant(today - HISTORY_DAYS, 0));
 
-  const [allTickets, owners, portal, feedback, stored] = await Promise.all([
+  const [allTickets, clocks, owners, portal, feedback, stored] = await Promise.all([
     repo.tickets(since, now),
+    repo.clockStates(since),
     repo.owners(),
     repo.portal(),
     repo.feedback(since, now),
     repo.dailyStats(team.name, isoDateFromDay(today - HISTORY_DAYS), isoDateFromDay(today)),
   ]);
-  const clocks = await repo.clockStates(allTickets.map((t) => t.id));
 
   // Whose ticket: the SLA engine's decision (ClockState.team) when it has evaluated the ticket, otherwise the
   // same rule it applies (team-assignment.ts), so a ticket never evaluated still shows up somewhere.
   const ownerById = new Map(owners.map((o) => [o.id, o]));
   const engineTeam = new Map<string, string>();
   for (const clock of clocks) engineTeam.set(clock.ticketId, clock.team);
-  const teamOf = (ticket: Ticket) =>
+  const teamOf = (ticket: DigestTicketRow) =>
     engineTeam.get(ticket.id) ??
     assignTeam(policy.teams, {
       hubspotTeamId: ticket.hubspotTeamId,
