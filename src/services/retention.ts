@@ -1,0 +1,74 @@
+// Retention: keeps the database from growing without bound. Once a day, rows past
+// `operations.retentionDays` are deleted in small batches — audit entries, finished flags of closed tickets and
+// followed-up feedback, their nudges, finished outbox messages, sync and job history — and the dedupe record of
+// incoming events after a few days. DailyStat and DigestRun are never touched: digests draw trends from them.
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { OpsRepo, type PruneTarget } from '../db/ops-repo.ts';
+import type { Logger } from '../logger.ts';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Order matters: flags first, so the nudges of flags deleted in this run go in the same run, then the outbox
+ * rows of those nudges.
+ */
+export const PRUNE_ORDER: readonly PruneTarget[] = [
+  'flags',
+  'nudges',
+  'outboxMessages',
+  'auditEntries',
+  'syncRuns',
+  'jobRuns',
+  'processedEvents',
+];
+
+export type PruneCounts = Record<PruneTarget, number>;
+
+export type RetentionOptions = {
+  /** Rows per DELETE statement: small, so each statement holds SQLite's write lock only briefly. */
+  batchSize?: number;
+  /**
+   * How long incoming event ids are remembered for deduplication. HubSpot retries a webhook delivery for up to
+   * a day, Slack within minutes; three days covers both with room. Never less than an hour.
+   */
+  processedEventMs?: number;
+};
+
+export type RetentionDeps = {
+  db: Db;
+  config: { policy: Pick<Config['policy'], 'operations'> };
+  logger: Logger;
+};
+
+export async function pruneOldRecords(
+  deps: RetentionDeps,
+  now: Date,
+  options: RetentionOptions = {},
+): Promise<PruneCounts> {
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 500));
+  const dedupeMs = Math.max(HOUR_MS, options.processedEventMs ?? 3 * DAY_MS);
+  const retentionDays = deps.config.policy.operations.retentionDays;
+  const cutoffs = {
+    cutoff: new Date(now.getTime() - retentionDays * DAY_MS),
+    dedupeCutoff: new Date(now.getTime() - dedupeMs),
+  };
+  const repo = new OpsRepo(deps.db);
+  const counts = Object.fromEntries(PRUNE_ORDER.map((target) => [target, 0])) as PruneCounts;
+  for (const target of PRUNE_ORDER) {
+    for (;;) {
+      const deleted = await repo.pruneBatch(target, cutoffs, batchSize);
+      counts[target] += deleted;
+      if (deleted < batchSize) break;
+      // Let requests and other jobs in between batches.
+      await new Promise((resolveYield) => setImmediate(resolveYield));
+    }
+  }
+  const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
+  deps.logger.info(
+    { ...counts, total, retentionDays, before: cutoffs.cutoff.toISOString() },
+    total > 0 ? 'retention: old records deleted' : 'retention: nothing old enough to delete',
+  );
+  return counts;
+}

@@ -1,0 +1,234 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/logger.ts';
+import { pruneOldRecords } from '../../src/services/retention.ts';
+import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
+
+const NOW = new Date('2026-11-23T12:00:00.000Z');
+const DAY = 86_400_000;
+/** `days` days before NOW; the cutoff at 180 days sits between 181 ("old") and 179 ("recent"). */
+const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
+const OLD = ago(181);
+const RECENT = ago(179);
+
+const config = (retentionDays = 180) => ({ policy: { operations: { retentionDays, readyMaxSyncAgeMinutes: 30 } } });
+
+describe.each(testProviders())('pruneOldRecords on %s', (provider) => {
+  let db: OpenTestDb;
+
+  beforeEach(async () => {
+    db = await openTestDb(provider);
+  });
+  afterEach(async () => {
+    await db.dispose();
+  });
+
+  async function ticket(id: string, state: { isClosed?: boolean; archived?: boolean } = {}) {
+    await db.prisma.ticket.create({
+      data: { id, createdAt: OLD, modifiedAt: OLD, syncedAt: OLD, isClosed: false, archived: false, ...state },
+    });
+  }
+
+  async function flag(key: string, over: { ticketId?: string | null; kind?: string; state: string; updatedAt: Date }) {
+    await db.prisma.flag.create({
+      data: {
+        key,
+        kind: over.kind ?? 'ticket',
+        ticketId: over.ticketId ?? null,
+        feedbackId: over.kind === 'feedback' ? key.split(':')[1]! : null,
+        clock: over.kind === 'feedback' ? null : 'firstResponse',
+        team: 'support',
+        state: over.state,
+        raisedAt: ago(400),
+        updatedAt: over.updatedAt,
+      },
+    });
+  }
+
+  async function nudge(id: string, flagKey: string, updatedAt: Date) {
+    await db.prisma.nudge.create({
+      data: {
+        id,
+        flagKey,
+        channel: 'C0SUPPORT',
+        ts: `1.${id.length}`,
+        state: 'resolved',
+        createdAt: ago(400),
+        updatedAt,
+      },
+    });
+  }
+
+  async function outbox(id: string, state: string, at: Date, nudgeId: string | null = null) {
+    await db.prisma.outboxMessage.create({
+      data: {
+        id,
+        idempotencyKey: `key:${id}`,
+        kind: 'post',
+        channel: 'C0SUPPORT',
+        payload: '{}',
+        state,
+        nextAttemptAt: at,
+        createdAt: at,
+        sentAt: state === 'sent' ? at : null,
+        nudgeId,
+      },
+    });
+  }
+
+  const ids = async () => ({
+    flags: (await db.prisma.flag.findMany({ orderBy: { key: 'asc' } })).map((r) => r.key),
+    nudges: (await db.prisma.nudge.findMany({ orderBy: { id: 'asc' } })).map((r) => r.id),
+    outbox: (await db.prisma.outboxMessage.findMany({ orderBy: { id: 'asc' } })).map((r) => r.id),
+    audit: (await db.prisma.auditEntry.findMany({ orderBy: { id: 'asc' } })).map((r) => r.id),
+    syncRuns: (await db.prisma.syncRun.findMany({ orderBy: { id: 'asc' } })).map((r) => r.id),
+    jobRuns: (await db.prisma.jobRun.findMany({ orderBy: { id: 'asc' } })).map((r) => r.id),
+    events: (await db.prisma.processedEvent.findMany({ orderBy: { id: 'asc' } })).map((r) => r.id),
+    stats: await db.prisma.dailyStat.count(),
+    digests: await db.prisma.digestRun.count(),
+  });
+
+  it('deletes what is past the cutoff and keeps what is not, in batches', async () => {
+    await ticket('closed', { isClosed: true });
+    await ticket('archived', { archived: true });
+    await ticket('open');
+    // Flags: finished + closed/archived/missing ticket + old → gone; anything recent, open, or of an open ticket stays.
+    await flag('ticket:closed:firstResponse:0', { ticketId: 'closed', state: 'resolved', updatedAt: OLD });
+    await flag('ticket:archived:firstResponse:0', { ticketId: 'archived', state: 'handled', updatedAt: OLD });
+    await flag('ticket:gone:firstResponse:0', { ticketId: 'gone', state: 'resolved', updatedAt: OLD });
+    await flag('ticket:closed:nextResponse:1', { ticketId: 'closed', state: 'resolved', updatedAt: RECENT });
+    await flag('ticket:closed:resolution:0', { ticketId: 'closed', state: 'breached', updatedAt: OLD });
+    await flag('ticket:open:firstResponse:0', { ticketId: 'open', state: 'resolved', updatedAt: OLD });
+    await flag('feedback:f-old', { kind: 'feedback', state: 'resolved', updatedAt: OLD });
+    await flag('feedback:f-pending', { kind: 'feedback', state: 'overdue', updatedAt: OLD });
+    // Nudges: go with a finished (or pruned) flag once old; stay while their flag is open or a message is queued.
+    await nudge('n-closed', 'ticket:closed:firstResponse:0', OLD);
+    await nudge('n-breached', 'ticket:closed:resolution:0', OLD);
+    await nudge('n-recent', 'ticket:closed:nextResponse:1', RECENT);
+    await nudge('n-queued', 'feedback:f-old', OLD);
+    await outbox('o-queued', 'retry', OLD, 'n-queued');
+    // Outbox: finished and old → gone (unless its nudge stays); queued rows stay whatever their age.
+    await outbox('o-sent-old', 'sent', OLD, 'n-closed');
+    await outbox('o-failed-old', 'failed', OLD);
+    await outbox('o-superseded-old', 'superseded', OLD);
+    await outbox('o-sent-recent', 'sent', RECENT);
+    await outbox('o-pending-old', 'pending', OLD);
+    await outbox('o-of-kept-nudge', 'sent', OLD, 'n-breached');
+    // Audit entries: 7 old (more than two batches of 3), 2 recent.
+    for (let i = 0; i < 9; i++) {
+      await db.prisma.auditEntry.create({
+        data: {
+          id: `a${i}`,
+          at: i < 7 ? ago(200 + i) : ago(10 + i),
+          actor: 'U1',
+          action: 'claim',
+          target: 't',
+          source: 'slack',
+        },
+      });
+    }
+    // Sync runs: old ones go, but the newest successful run stays however old it is.
+    const run = (id: string, startedAt: Date, status: string) =>
+      db.prisma.syncRun.create({ data: { id, kind: 'incremental', startedAt, finishedAt: startedAt, status } });
+    await run('s-old-ok', ago(300), 'ok');
+    await run('s-old-failed', ago(250), 'failed');
+    await run('s-newest-ok', ago(200), 'ok');
+    await run('s-recent-failed', RECENT, 'failed');
+    const job = (id: string, startedAt: Date, status: string) =>
+      db.prisma.jobRun.create({ data: { id, job: 'sync', runKey: id, holder: 'h', startedAt, status } });
+    await job('j-old', OLD, 'succeeded');
+    await job('j-old-running', OLD, 'running');
+    await job('j-recent', RECENT, 'failed');
+    // Dedupe records: three days by default.
+    const event = (id: string, receivedAt: Date) =>
+      db.prisma.processedEvent.create({ data: { source: 'hubspot', id, receivedAt } });
+    await event('e-old', ago(4));
+    await event('e-recent', ago(2));
+    // Never pruned.
+    await db.prisma.dailyStat.create({ data: { team: 'support', day: '2025-01-01', metric: 'opened', value: 3 } });
+    await db.prisma.digestRun.create({
+      data: { id: 'd1', team: 'support', day: '2025-01-01', status: 'sent', scheduledFor: ago(600) },
+    });
+
+    const counts = await pruneOldRecords({ db, config: config(), logger: silentLogger() }, NOW, { batchSize: 3 });
+
+    expect(counts).toEqual({
+      flags: 4,
+      nudges: 1,
+      outboxMessages: 3,
+      auditEntries: 7,
+      syncRuns: 2,
+      jobRuns: 1,
+      processedEvents: 1,
+    });
+    expect(await ids()).toEqual({
+      flags: [
+        'feedback:f-pending',
+        'ticket:closed:nextResponse:1',
+        'ticket:closed:resolution:0',
+        'ticket:open:firstResponse:0',
+      ],
+      nudges: ['n-breached', 'n-queued', 'n-recent'],
+      outbox: ['o-of-kept-nudge', 'o-pending-old', 'o-queued', 'o-sent-recent'],
+      audit: ['a7', 'a8'],
+      syncRuns: ['s-newest-ok', 's-recent-failed'],
+      jobRuns: ['j-old-running', 'j-recent'],
+      events: ['e-recent'],
+      stats: 1,
+      digests: 1,
+    });
+
+    // A second run finds nothing more.
+    const again = await pruneOldRecords({ db, config: config(), logger: silentLogger() }, NOW, { batchSize: 3 });
+    expect(Object.values(again).every((n) => n === 0)).toBe(true);
+  });
+
+  it.each([
+    [30, 2],
+    [365, 0],
+  ])('follows retentionDays (%i days → %i audit entries deleted)', async (days, expected) => {
+    for (const [id, age] of [
+      ['a', 100],
+      ['b', 40],
+      ['c', 20],
+    ] as const) {
+      await db.prisma.auditEntry.create({
+        data: { id, at: ago(age), actor: 'U1', action: 'snooze', target: 't', source: 'slack' },
+      });
+    }
+    const counts = await pruneOldRecords({ db, config: config(days), logger: silentLogger() }, NOW);
+    expect(counts.auditEntries).toBe(expected);
+    expect(await db.prisma.auditEntry.count()).toBe(3 - expected);
+  });
+
+  it('deletes a large backlog in many small statements', async () => {
+    const rows = Array.from({ length: 1234 }, (_, i) => ({
+      id: `a${String(i).padStart(5, '0')}`,
+      at: ago(181 + (i % 50)),
+      actor: 'U1',
+      action: 'claim',
+      target: `t${i}`,
+      source: 'slack',
+    }));
+    await db.prisma.auditEntry.createMany({ data: rows });
+    await db.prisma.auditEntry.create({
+      data: { id: 'keep', at: ago(1), actor: 'U1', action: 'claim', target: 't', source: 'slack' },
+    });
+    const counts = await pruneOldRecords({ db, config: config(), logger: silentLogger() }, NOW, { batchSize: 100 });
+    expect(counts.auditEntries).toBe(1234);
+    expect((await db.prisma.auditEntry.findMany()).map((r) => r.id)).toEqual(['keep']);
+  });
+
+  it('never forgets an event id sooner than an hour', async () => {
+    await db.prisma.processedEvent.create({
+      data: { source: 'slack', id: 'x', receivedAt: new Date(NOW.getTime() - 30 * 60_000) },
+    });
+    await db.prisma.processedEvent.create({
+      data: { source: 'slack', id: 'y', receivedAt: new Date(NOW.getTime() - 2 * 3_600_000) },
+    });
+    const counts = await pruneOldRecords({ db, config: config(), logger: silentLogger() }, NOW, {
+      processedEventMs: 1,
+    });
+    expect(counts.processedEvents).toBe(1);
+    expect((await db.prisma.processedEvent.findMany()).map((r) => r.id)).toEqual(['x']);
+  });
+});
