@@ -17,6 +17,7 @@ import type { ClockName, ClockStateName } from '../domain/flag.ts';
 import { assignTeam } from '../domain/team-assignment.ts';
 import { isoDateFromDay, weekdayOfDay } from '../domain/time-zone.ts';
 import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import type { RenderedMessage } from '../slack/render/blocks.ts';
 import { renderDigest } from '../slack/render/digest.ts';
 import { HEED_METADATA_EVENT } from './outbox.ts';
@@ -332,4 +333,33 @@ export async function settleDigestRun(
     return repo.updateDigestRun(team, day, { status: 'sent', sentAt, messageTs: rows[0]!.resultTs });
   }
   return run;
+}
+
+/** What a scheduled digest run knows (the scheduler's JobContext satisfies it). */
+export interface DigestJobContext {
+  readonly now: Date;
+  readonly scheduledAt: Date;
+  readonly late: boolean;
+  readonly logger: Pick<Logger, 'info'>;
+}
+
+/**
+ * The scheduler's digest and weekly-report handlers (HeedJobHandlers in src/jobs/heed-jobs.ts). The run's
+ * `scheduledAt` picks the day, so a catch-up or a takeover finishes the same DigestRun instead of a new one.
+ */
+export function digestJobHandlers(deps: DigestDeps & { outbox: DigestOutbox }): {
+  digest(team: Pick<TTeam, 'name'>, ctx: DigestJobContext): Promise<void>;
+  weeklyReport(team: Pick<TTeam, 'name'>, ctx: DigestJobContext): Promise<void>;
+} {
+  const run = async (kind: TDigestKind, team: Pick<TTeam, 'name'>, ctx: DigestJobContext) => {
+    const result = await postDigest(deps, team.name, ctx.now, { kind, scheduledFor: ctx.scheduledAt, late: ctx.late });
+    ctx.logger.info(
+      { team: result.team, day: result.day, status: result.status, parts: result.parts, channel: result.channel },
+      result.status === 'queued' ? `${kind} digest queued for Slack` : `${kind} digest already handled for this day`,
+    );
+  };
+  return {
+    digest: (team, ctx) => run('daily', team, ctx),
+    weeklyReport: (team, ctx) => run('weekly', team, ctx),
+  };
 }

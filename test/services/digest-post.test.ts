@@ -1,0 +1,138 @@
+// A digest too big for one message, posted by the scheduler's handler through the real outbox to a fake Slack:
+// every part arrives, valid, in order, once.
+import { webApi } from '@slack/bolt';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.ts';
+import { SlackRepo } from '../../src/db/slack-repo.ts';
+import { silentLogger } from '../../src/logger.ts';
+import { digestJobHandlers, settleDigestRun } from '../../src/services/digest.ts';
+import { Outbox } from '../../src/services/outbox.ts';
+import { manualClock } from '../../src/services/outbox-clock.ts';
+import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
+import { messageProblems } from '../fixtures/digest/block-kit.ts';
+import { berlin, NOW, POLICY, seedDigestDataset } from '../fixtures/digest/dataset.ts';
+import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
+import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
+
+const config = { policy: POLICY } as Pick<Config, 'policy'>;
+
+/** 40 more breached tickets and 30 unanswered complaints with long comments. */
+async function seedBusyDay(db: OpenTestDb): Promise<void> {
+  const created = berlin('2026-11-23 09:00');
+  await db.prisma.ticket.createMany({
+    data: Array.from({ length: 40 }, (_, i) => ({
+      id: `B${i}`,
+      subject: `Cannot export report ${i} — ${'details '.repeat(20)}`,
+      ownerId: 'o2',
+      pipelineId: 'support-pipe',
+      createdAt: created,
+      modifiedAt: NOW,
+      syncedAt: NOW,
+      contactName: `Customer ${i}`,
+    })),
+  });
+  await db.prisma.clockState.createMany({
+    data: Array.from({ length: 40 }, (_, i) => ({
+      ticketId: `B${i}`,
+      clock: 'firstResponse',
+      cycle: 0,
+      policy: 'standard',
+      team: 'support',
+      state: 'breached',
+      startedAt: created,
+      dueAt: berlin(`2026-11-23 13:${String(i).padStart(2, '0')}`),
+      targetMinutes: 240,
+      usedMinutes: 0,
+      overdueMinutes: 0,
+      evaluatedAt: NOW,
+    })),
+  });
+  await db.prisma.feedbackSubmission.createMany({
+    data: Array.from({ length: 30 }, (_, i) => ({
+      id: `C${i}`,
+      surveyType: 'CSAT',
+      value: 1,
+      content: `Complaint ${i}: ${'this took far too long and nobody told me why. '.repeat(20)}`,
+      submittedAt: berlin(`2026-11-23 12:${String(i).padStart(2, '0')}`),
+      contactName: `Customer ${i}`,
+      modifiedAt: NOW,
+      syncedAt: NOW,
+    })),
+  });
+  await db.prisma.flag.createMany({
+    data: Array.from({ length: 30 }, (_, i) => ({
+      key: `feedback:C${i}`,
+      kind: 'feedback',
+      feedbackId: `C${i}`,
+      team: 'support',
+      state: 'pending',
+      raisedAt: NOW,
+      dueAt: berlin('2026-11-24 16:00'),
+      updatedAt: NOW,
+    })),
+  });
+}
+
+describe.each(testProviders())('posting a split digest on %s', (provider) => {
+  let db: OpenTestDb;
+  let slack: FakeSlackServer;
+
+  beforeEach(async () => {
+    db = await openTestDb(provider);
+    await seedDigestDataset(db);
+    await seedBusyDay(db);
+    slack = await new FakeSlackServer().start();
+    slack.addChannel({ id: 'C0SUPPORT', name: 'support' });
+  });
+  afterEach(async () => {
+    await slack.stop();
+    await db.dispose();
+  });
+
+  it('sends every part once, in order, and records the run as sent', async () => {
+    const repo = new SlackRepo(db);
+    const logged: unknown[] = [];
+    const handlers = digestJobHandlers({ db, config, outbox: repo });
+    const ctx = {
+      now: NOW,
+      scheduledAt: berlin('2026-11-24 09:00'),
+      late: true,
+      logger: { info: (...args: unknown[]) => logged.push(args) },
+    };
+    await handlers.digest({ name: 'support' }, ctx);
+    // A second attempt of the same run (a takeover after a crash) posts nothing more.
+    await handlers.digest({ name: 'support' }, { ...ctx, now: new Date(NOW.getTime() + 5_000) });
+
+    const clock = manualClock(NOW);
+    const outbox = new Outbox({
+      repo,
+      slack: new webApi.WebClient('xoxb-test', {
+        slackApiUrl: slack.apiUrl,
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        fetch: nodeHttpFetch,
+      }),
+      clock,
+      logger: silentLogger(),
+    });
+    await outbox.drainUntilIdle();
+
+    const messages = slack.channels.get('C0SUPPORT')!.messages;
+    expect(messages.length).toBeGreaterThan(1);
+    expect(messages.map((m) => m.metadata?.event_payload['key'])).toEqual(
+      messages.map((_, i) => `digest:support:2026-11-24:${i + 1}`),
+    );
+    for (const [index, message] of messages.entries()) {
+      expect(messageProblems({ text: message.text, blocks: message.blocks } as never)).toEqual([]);
+      if (index === 0)
+        expect(message.text).toMatch(/^\(Late\) Daily digest — support: yesterday \(Mon 23 Nov\): 45 new/);
+      else expect(message.text).toBe(`Daily digest — support (continued, part ${index + 1} of ${messages.length})`);
+    }
+    expect(logged).toHaveLength(2);
+    expect(await settleDigestRun({ db }, 'support', '2026-11-24')).toMatchObject({
+      status: 'sent',
+      late: true,
+      messageTs: messages[0]!.ts,
+    });
+  });
+});
