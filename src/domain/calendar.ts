@@ -70,6 +70,17 @@ export function createBusinessCalendar(spec: TCalendarSpec): BusinessCalendar {
       fix: 'give at least one weekday working hours, e.g. "mon": [["09:00", "17:00"]]',
     });
   }
+  // Overlapping slots would count the same minutes twice (policy files are checked for this at load, too).
+  const weekly = week.flatMap((slots, day) => slots.map(([from, to]) => [day * 1440 + from, day * 1440 + to] as const));
+  for (const [i, a] of weekly.entries()) {
+    for (const b of weekly.slice(i + 1)) {
+      if ([-10_080, 0, 10_080].some((shift) => a[0] < b[1] + shift && b[0] + shift < a[1])) {
+        throw new AppError('CONFIG_INVALID', 'A business calendar has overlapping working slots.', {
+          fix: 'make each weekday’s slots (including slots running past midnight) not overlap',
+        });
+      }
+    }
+  }
   const cache = new Map<number, readonly TInterval[]>();
   const build = (day: number): readonly TInterval[] => {
     if (holidays.has(day)) return [];
@@ -172,11 +183,38 @@ export function businessMsBetween(
 ): number {
   if (b < a) return -businessMsBetween(calendar, b, a, excluded);
   let total = 0;
+  if (excluded.length === 0) {
+    // Fast path without pauses: walk the cached day lists directly, allocating nothing (slots never overlap).
+    for (let day = calendar.zone.localDay(a) - 1, idle = 0; ; day++) {
+      const list = calendar.dayIntervals(day);
+      if (list.length === 0) {
+        if (++idle > MAX_IDLE_DAYS) throw noWorkingTime(calendar);
+        continue;
+      }
+      idle = 0;
+      for (const interval of list) {
+        if (interval.start >= b) return total;
+        const start = Math.max(interval.start, a);
+        const end = Math.min(interval.end, b);
+        if (end > start) total += end - start;
+      }
+    }
+  }
   for (const interval of workingIntervals(calendar, a, excluded)) {
     if (interval.start >= b) break;
     total += Math.min(interval.end, b) - interval.start;
   }
   return total;
+}
+
+function noWorkingTime(calendar: BusinessCalendar): AppError {
+  return new AppError(
+    'CONFIG_INVALID',
+    `The business calendar (${calendar.zone.name}) has no working time for over a year.`,
+    {
+      fix: 'check the calendar’s hours and holidays in the policy file',
+    },
+  );
 }
 
 /**
@@ -191,6 +229,23 @@ export function addBusinessMs(
 ): number {
   if (ms <= 0) return start;
   let remaining = ms;
+  if (excluded.length === 0) {
+    for (let day = calendar.zone.localDay(start) - 1, idle = 0; ; day++) {
+      const list = calendar.dayIntervals(day);
+      if (list.length === 0) {
+        if (++idle > MAX_IDLE_DAYS) throw noWorkingTime(calendar);
+        continue;
+      }
+      idle = 0;
+      for (const interval of list) {
+        if (interval.end <= start) continue;
+        const from = Math.max(interval.start, start);
+        const length = interval.end - from;
+        if (remaining <= length) return from + remaining;
+        remaining -= length;
+      }
+    }
+  }
   for (const interval of workingIntervals(calendar, start, excluded)) {
     const length = interval.end - interval.start;
     if (remaining <= length) return interval.start + remaining;

@@ -116,6 +116,7 @@ export interface TTicketInput {
 }
 
 const MINUTE = 60_000;
+const NO_MESSAGES: readonly TTicketMessage[] = [];
 
 const URGENCY: Record<ClockStateName, number> = { breached: 5, at_risk: 4, running: 3, paused: 2, missed: 1, met: 0 };
 
@@ -167,10 +168,12 @@ export function computeTicketClocks(
   const { ticket } = input;
   const seen = (date: Date | null): number | null => (date && date.getTime() <= at ? date.getTime() : null);
   const created = ticket.createdAt.getTime();
-  const messages = (input.messages ?? [])
-    .filter((m) => m.createdAt.getTime() <= at)
-    .slice()
-    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  const messages =
+    input.messages && input.messages.length > 0
+      ? input.messages
+          .filter((m) => m.createdAt.getTime() <= at)
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      : NO_MESSAGES;
   const agentTimes = messages.filter((m) => !isCustomer(m)).map((m) => m.createdAt.getTime());
   const previous = new Map((input.previous ?? []).map((p) => [p.clock, p]));
 
@@ -367,7 +370,10 @@ function evaluateClock(args: {
   const completedAt = span.completedAt !== null && span.completedAt <= now ? span.completedAt : null;
   const end = completedAt ?? now;
   // Pauses after the clock stopped cannot move its due date (so a met clock's dueAt is stable).
-  const pauses = args.pauses.filter((p) => p.start < end).map((p) => (p.end > end ? { start: p.start, end } : p));
+  const pauses =
+    args.pauses.length === 0
+      ? args.pauses
+      : args.pauses.filter((p) => p.start < end).map((p) => (p.end > end ? { start: p.start, end } : p));
   // Days resolve to business minutes at the clock's start; pauses then extend the clock minute for minute.
   const ownTargetMs = durationMs(calendar, start, args.target);
   const ownDue = addBusinessMs(calendar, start, ownTargetMs, pauses);

@@ -68,6 +68,8 @@ export interface EvaluateOptions {
    */
   readonly mode?: 'auto' | 'full' | 'incremental';
   readonly fullEveryMinutes?: number;
+  /** Return every clock in `clocks` (default: on dry runs, which is what `heed check` uses). */
+  readonly includeClocks?: boolean;
   /** How far before the last run an incremental run looks for synced tickets. */
   readonly marginMinutes?: number;
 }
@@ -215,6 +217,8 @@ export async function evaluate(
         now.getTime() - cursor.lastFullAt.getTime() >= (options.fullEveryMinutes ?? 10) * MINUTE_MS));
   const since = new Date((cursor?.lastRunAt.getTime() ?? now.getTime()) - (options.marginMinutes ?? 15) * MINUTE_MS);
   const repo = new SlaRepo(db, full ? FULL_SCOPE : incrementalScope(since, now));
+  const includeClocks = options.includeClocks ?? options.dryRun ?? false;
+  let clockCount = 0;
 
   const closedStageIds = await repo.closedStageIds();
   const [owners, tickets, stored, flags, messages, periods, orphans] = await Promise.all([
@@ -401,7 +405,8 @@ export async function evaluate(
         nextCheckAt: next ?? null,
       };
       if (clockChanged(before, row)) clockUpserts.push(row);
-      if (!ticket.isClosed) {
+      if (!ticket.isClosed) clockCount++;
+      if (includeClocks && !ticket.isClosed) {
         live.push({
           ticketId: ticket.id,
           team: team.name,
@@ -611,7 +616,7 @@ export async function evaluate(
   const stats: EvaluationStats = {
     mode: full ? 'full' : 'incremental',
     tickets: tickets.length,
-    clocks: live.length,
+    clocks: clockCount,
     feedback: liveFeedback.length,
     clockRowsWritten: options.dryRun ? 0 : clockUpserts.length,
     clockRowsDeleted: options.dryRun ? 0 : clockDeletes.length,

@@ -286,6 +286,24 @@ describe('createBusinessCalendar', () => {
     ['an unknown zone', { timezone: 'Mars/Olympus', hours: { mon: [['09:00', '17:00']] } }, /IANA time zone/],
     ['no working slots', { timezone: 'UTC', hours: {} }, /no working slots/],
     ['a bad time', { timezone: 'UTC', hours: { mon: [['9am', '17:00']] } }, /not a time of day/],
+    [
+      'overlapping slots',
+      {
+        timezone: 'UTC',
+        hours: {
+          mon: [
+            ['09:00', '12:00'],
+            ['11:00', '17:00'],
+          ],
+        },
+      },
+      /overlapping/,
+    ],
+    [
+      'a night shift running into the next day’s slot',
+      { timezone: 'UTC', hours: { sun: [['22:00', '06:00']], mon: [['05:00', '13:00']] } },
+      /overlapping/,
+    ],
   ])('rejects %s', (_label, spec, message) => {
     expect(() => createBusinessCalendar(spec)).toThrow(message);
   });

@@ -26,7 +26,7 @@ const SPECS: TCalendarSpec[] = [
       ['13:00', '17:30'],
     ]),
   },
-  { timezone: 'America/New_York', hours: { ...weekdays([['22:00', '06:00']]), sat: [['01:00', '03:00']] } },
+  { timezone: 'America/New_York', hours: { ...weekdays([['22:00', '06:00']]), sun: [['01:00', '03:00']] } },
   { timezone: 'Europe/Berlin', hours: { sun: [['00:30', '04:00']], wed: [['00:00', '24:00']] } },
   { timezone: 'Asia/Kolkata', hours: weekdays([['09:30', '18:00']]) },
   { timezone: 'Australia/Lord_Howe', hours: { ...weekdays([['08:00', '16:00']]), sun: [['01:00', '03:00']] } },

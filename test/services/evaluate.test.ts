@@ -39,7 +39,8 @@ const at = (time: string, day = 23) => new Date(`2026-11-${day}T${time}:00Z`);
 describe.each(testProviders())('evaluate on %s', (provider) => {
   let db: OpenTestDb;
   let policy: TPolicy;
-  const run = (now: Date, options = {}) => evaluate({ db, config: { policy }, logger: silentLogger() }, now, options);
+  const run = (now: Date, options = {}) =>
+    evaluate({ db, config: { policy }, logger: silentLogger() }, now, { includeClocks: true, ...options });
 
   async function ticket(id: string, over: Record<string, unknown> = {}) {
     await db.prisma.ticket.create({
