@@ -135,6 +135,8 @@ export interface TDigestModel {
   readonly kind: TDigestKind;
   readonly team: string;
   readonly generatedAt: Date;
+  /** The team calendar's IANA zone: days are cut at its midnight, and the terminal shows its times. */
+  readonly timeZone: string;
   /** The team's local date the digest is for (DigestRun.day): the day it is sent. */
   readonly runDay: string;
   readonly period: {
@@ -341,6 +343,7 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
     kind: input.kind,
     team: input.team,
     generatedAt: now,
+    timeZone: zone.name,
     runDay: isoDateFromDay(today),
     period: {
       firstDay: isoDateFromDay(firstDay),

@@ -155,6 +155,10 @@ describe.each(testProviders())('digest service on %s', (provider) => {
     expect(text).toMatch(/ {2}New tickets +5 {2}▁▁▁▁▁▁▅▁▂█▄▁▁█ {2}↑ \+3\.4 vs 1\.6\n/);
     expect(text).toContain('!! #T5 Invoice <wrong> & late — Zoë & Co · first response overdue by 1h 30m · Cy Twombly');
     expect(text).toContain('> The app keeps logging me out & support <never> answers. Fix it!');
+    // Clock times in the team's zone (Berlin), not UTC.
+    expect(text).toContain('next response due Tue 24 Nov, 11:00 · Bob Stone (@U0BOB)');
+    expect(text).toContain('* NPS 2 from Dana Scully · submitted Mon 23 Nov, 10:00 · follow-up overdue');
+    expect(text).toContain('clock times are Europe/Berlin. Generated Tue 24 Nov, 10:30.');
     expect(text).toContain('Thanks to fastest first replies — Ada Lovelace (@U0ADA) (median 30m over 3 tickets)');
   });
 

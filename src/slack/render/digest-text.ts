@@ -18,8 +18,6 @@ import {
 } from './digest-format.ts';
 import { truncate } from './mrkdwn.ts';
 
-const utc = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-
 function person(owner: TOwnerRef | null): string {
   if (!owner) return 'unassigned';
   return owner.slackUserId ? `${owner.name} (@${owner.slackUserId})` : owner.name;
@@ -36,6 +34,17 @@ function clean(text: string): string {
 
 export function renderDigestText(model: TDigestModel, options: { late?: TLate | undefined } = {}): string {
   const out: string[] = [];
+  // The team's own clock: "Tue 24 Nov, 11:00" in its calendar's zone, named once at the end.
+  const format = new Intl.DateTimeFormat('en-GB', {
+    timeZone: model.timeZone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  const local = (at: Date) => format.format(at);
   const late = lateText(options.late);
   if (model.allClear) {
     out.push(allClearText(model));
@@ -63,7 +72,7 @@ export function renderDigestText(model: TDigestModel, options: { late?: TLate | 
       const timing =
         item.state === 'breached'
           ? `${clockName(item.clock)} overdue by ${formatBusinessMinutes(item.overdueMinutes)}`
-          : `${clockName(item.clock)} due ${item.dueAt ? utc(item.dueAt) : 'soon'}`;
+          : `${clockName(item.clock)} due ${item.dueAt ? local(item.dueAt) : 'soon'}`;
       const customer = item.customer ? ` — ${clean(truncate(item.customer, 80))}` : '';
       out.push(
         `  ${item.state === 'breached' ? '!!' : ' ~'} #${item.ticketId} ${clean(truncate(item.subject, 120))}${customer} · ${timing} · ${person(item.owner)}`,
@@ -89,9 +98,9 @@ export function renderDigestText(model: TDigestModel, options: { late?: TLate | 
       item.state === 'overdue'
         ? 'follow-up overdue'
         : item.dueAt
-          ? `follow up by ${utc(item.dueAt)}`
+          ? `follow up by ${local(item.dueAt)}`
           : 'needs a follow-up';
-    out.push(`  * ${feedbackScore(item)}${who} · submitted ${utc(item.submittedAt)} · ${when}`);
+    out.push(`  * ${feedbackScore(item)}${who} · submitted ${local(item.submittedAt)} · ${when}`);
     if (item.comment) out.push(`    > ${clean(truncate(clean(item.comment), DIGEST_LIMITS.commentChars))}`);
   }
   if (unanswered.length > feedbackLimit)
@@ -124,7 +133,7 @@ export function renderDigestText(model: TDigestModel, options: { late?: TLate | 
 
   out.push(
     '',
-    `Arrows compare with ${model.comparedWith}; sparklines show the last 14 days. Times are business time. Generated ${utc(model.generatedAt)}.`,
+    `Arrows compare with ${model.comparedWith}; sparklines show the last 14 days. Durations are business time; clock times are ${model.timeZone}. Generated ${local(model.generatedAt)}.`,
   );
   return `${out.join('\n')}\n`;
 }
