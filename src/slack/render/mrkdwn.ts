@@ -5,10 +5,28 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * User text escaped and cut so the *escaped* form has at most `max` code points (escaping can grow
+ * text fivefold, so cutting first is not enough to keep Block Kit limits).
+ */
+export function safe(text: string, max: number): string {
+  const escaped = escapeMrkdwn(text);
+  if (Array.from(escaped).length <= max) return escaped;
+  const points = Array.from(text);
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (Array.from(escapeMrkdwn(points.slice(0, mid).join(''))).length <= max - 1) lo = mid;
+    else hi = mid - 1;
+  }
+  return `${escapeMrkdwn(points.slice(0, lo).join(''))}…`;
+}
+
 /** A link whose label is user text; the label also loses `|`, which would end it early. */
-export function link(url: string | undefined, label: string): string {
-  const safe = escapeMrkdwn(label).replace(/\|/g, '¦');
-  return url ? `<${url}|${safe}>` : safe;
+export function link(url: string | undefined, label: string, max = 150): string {
+  const text = safe(label, max).replace(/\|/g, '¦');
+  return url ? `<${url}|${text}>` : text;
 }
 
 export function mention(slackUserId: string): string {

@@ -2,7 +2,7 @@
 // escalation messages that point back at it. No clients, no clock: everything comes in the view.
 import type { ClockName, FlagKind, FlagState } from '../../domain/flag.ts';
 import { type Block, button, context, fallback as cut, type RenderedMessage, section } from './blocks.ts';
-import { escapeMrkdwn, formatMinutes, link, mention, slackDate, truncate } from './mrkdwn.ts';
+import { formatMinutes, link, mention, safe, slackDate, truncate } from './mrkdwn.ts';
 
 export interface PersonRef {
   /** Display name from HubSpot (or the email), used when the owner has no Slack user. */
@@ -89,7 +89,7 @@ function headline(view: NudgeView): { icon: string; label: string } {
 export function personLabel(person: PersonRef | undefined): string {
   if (!person) return '_unassigned_';
   // An owner without a Slack user is named in plain text rather than dropped.
-  return person.slackUserId ? mention(person.slackUserId) : escapeMrkdwn(person.name);
+  return person.slackUserId ? mention(person.slackUserId) : safe(person.name, 60);
 }
 
 function priorityLabel(priority: string | undefined): string {
@@ -99,7 +99,7 @@ function priorityLabel(priority: string | undefined): string {
     ? ':red_circle: Urgent'
     : p === 'HIGH'
       ? ':large_orange_circle: High'
-      : escapeMrkdwn(p[0] + p.slice(1).toLowerCase());
+      : safe(p[0] + p.slice(1).toLowerCase(), 20);
 }
 
 function waitingText(view: NudgeView): string {
@@ -115,20 +115,18 @@ function dueText(view: NudgeView): string {
 }
 
 function titleLine(view: NudgeView): string {
-  const subject = truncate(view.subject || '(no subject)', 150);
-  return `*${link(view.hubspotUrl, subject)}*`;
+  return `*${link(view.hubspotUrl, view.subject || '(no subject)', 150)}*`;
 }
 
 export function renderNudge(view: NudgeView): RenderedMessage {
   const { icon, label } = headline(view);
   const done = isDone(view);
   const customer = truncate(view.customer || 'Unknown customer', 120);
-  const lines = [`${icon} *${label}*`, titleLine(view), `from ${escapeMrkdwn(customer)}`];
+  const lines = [`${icon} *${label}*`, titleLine(view), `from ${safe(customer, 120)}`];
   if (view.feedback) {
     const score = view.feedback.score === undefined ? '' : ` ${view.feedback.score}`;
-    lines.push(`${escapeMrkdwn(view.feedback.surveyType)}${score}`);
-    if (view.feedback.comment)
-      lines.push(`> ${escapeMrkdwn(truncate(view.feedback.comment.replace(/\s+/g, ' '), 500))}`);
+    lines.push(`${safe(view.feedback.surveyType, 40)}${score}`);
+    if (view.feedback.comment) lines.push(`> ${safe(view.feedback.comment.replace(/\s+/g, ' '), 500)}`);
   }
   const blocks: Block[] = [section(lines.join('\n'), 'nudge_summary')];
   const fields = [`*Owner*\n${personLabel(view.owner)}`, `*Priority*\n${priorityLabel(view.priority)}`];
@@ -196,8 +194,8 @@ export function renderEscalationReply(view: NudgeView): RenderedMessage {
 export function renderEscalationPost(view: NudgeView, teamName: string): RenderedMessage {
   const what = view.kind === 'feedback' ? 'Negative feedback not followed up' : `Breached ${clockLabel(view.clock)}`;
   const lines = [
-    `:rotating_light: *Escalation — ${escapeMrkdwn(teamName)}*`,
-    `${what}: ${titleLine(view)} from ${escapeMrkdwn(truncate(view.customer || 'Unknown customer', 120))}`,
+    `:rotating_light: *Escalation — ${safe(teamName, 60)}*`,
+    `${what}: ${titleLine(view)} from ${safe(view.customer || 'Unknown customer', 120)}`,
     `Owner: ${personLabel(view.owner)} · waiting ${waitingText(view)} · ${dueText(view)}`,
     `<${NUDGE_PERMALINK_PLACEHOLDER}|View the nudge and its thread>`,
   ];

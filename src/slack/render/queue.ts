@@ -1,7 +1,7 @@
 // Pure rendering of the lists people ask for: /unanswered, /slow, and the App Home tab.
 import type { ClockName, FlagKind, FlagState } from '../../domain/flag.ts';
 import { type Block, button, context, fallback, plain, type RenderedMessage, section } from './blocks.ts';
-import { escapeMrkdwn, formatMinutes, link, slackDate, truncate } from './mrkdwn.ts';
+import { formatMinutes, link, safe, slackDate, truncate } from './mrkdwn.ts';
 import { clockLabel, type PersonRef, personLabel } from './nudge.ts';
 
 export interface QueueItem {
@@ -42,7 +42,8 @@ export function renderQueueItem(item: QueueItem): string {
         : 'no due time';
   const claimed = item.claimedBy ? ` · :eyes: <@${item.claimedBy}>` : '';
   return (
-    `${icon} *${link(item.hubspotUrl, truncate(item.subject || '(no subject)', 120))}* — ${escapeMrkdwn(truncate(item.customer || 'Unknown customer', 80))}\n` +
+    // Tight caps: 20 items must stay under Slack's ~12k characters of block text per message.
+    `${icon} *${link(item.hubspotUrl, item.subject || '(no subject)', 80)}* — ${safe(item.customer || 'Unknown customer', 50)}\n` +
     `${what} · waiting ${formatMinutes(item.waitedBusinessMinutes)} business · ${timing} · ${personLabel(item.owner)}${claimed}`
   );
 }
@@ -62,7 +63,7 @@ export function renderQueuePage(page: QueuePage): RenderedMessage {
   if (page.items.length === 0) {
     return {
       text: fallback(`${title}: ${page.emptyText}`),
-      blocks: [section(`*${escapeMrkdwn(title)}*\n${page.emptyText}`)],
+      blocks: [section(`*${safe(title, 150)}*\n${page.emptyText}`)],
     };
   }
   const first = page.offset + 1;
@@ -95,7 +96,7 @@ export interface ClockGroup {
 export function renderSlow(title: string, groups: ClockGroup[], emptyText: string): RenderedMessage {
   const nonEmpty = groups.filter((g) => g.total > 0);
   if (nonEmpty.length === 0)
-    return { text: fallback(`${title}: ${emptyText}`), blocks: [section(`*${escapeMrkdwn(title)}*\n${emptyText}`)] };
+    return { text: fallback(`${title}: ${emptyText}`), blocks: [section(`*${safe(title, 150)}*\n${emptyText}`)] };
   const blocks: Block[] = [{ type: 'header', text: plain(truncate(title, 150)) }];
   // 50 blocks per message: 3 clocks × (1 heading + up to 10 items + 1 remainder) stays under it.
   for (const group of nonEmpty) {
@@ -125,7 +126,7 @@ export function renderTeamHealthLine(t: TeamHealth): string {
   const total = t.metToday + t.missedToday;
   const rate =
     total === 0 ? 'no clocks completed yet' : `${Math.round((100 * t.metToday) / total)}% (${t.metToday}/${total})`;
-  return `*${escapeMrkdwn(t.team)}* — open ${t.open} · at risk ${t.atRisk} · breached ${t.breached} · SLA met today ${rate}`;
+  return `*${safe(t.team, 60)}* — open ${t.open} · at risk ${t.atRisk} · breached ${t.breached} · SLA met today ${rate}`;
 }
 
 export interface HomeView {

@@ -2,7 +2,7 @@
 
 import type { ClockName, FlagState } from '../../domain/flag.ts';
 import { type Block, context, fallback, plain, type RenderedMessage, section } from './blocks.ts';
-import { escapeMrkdwn, formatMinutes, link, slackDate } from './mrkdwn.ts';
+import { formatMinutes, link, safe, slackDate } from './mrkdwn.ts';
 import { clockLabel, type PersonRef, personLabel } from './nudge.ts';
 
 export const USAGE: Record<string, string> = {
@@ -22,7 +22,7 @@ export const USAGE: Record<string, string> = {
 
 export function renderUsage(command: string, problem?: string): RenderedMessage {
   const usage = USAGE[command] ?? Object.values(USAGE).join('\n');
-  const lead = problem ? `${escapeMrkdwn(problem)}\n` : '';
+  const lead = problem ? `${safe(problem, 300)}\n` : '';
   return {
     text: fallback(`${problem ? `${problem} ` : ''}Usage: ${usage.replace(/`/g, '')}`),
     blocks: [section(`${lead}*Usage*\n${usage}`)],
@@ -42,7 +42,7 @@ export interface StatusView {
 
 export function renderStatus(status: StatusView): RenderedMessage {
   const sync = status.lastSync
-    ? `Last sync: *${escapeMrkdwn(status.lastSync.kind)}* ${escapeMrkdwn(status.lastSync.status)} ${slackDate(status.lastSync.finishedAt ?? status.lastSync.startedAt)}`
+    ? `Last sync: *${safe(status.lastSync.kind, 40)}* ${safe(status.lastSync.status, 40)} ${slackDate(status.lastSync.finishedAt ?? status.lastSync.startedAt)}`
     : 'Last sync: _never_';
   const blocks: Block[] = [
     { type: 'header', text: plain('Heed status') },
@@ -52,7 +52,7 @@ export function renderStatus(status: StatusView): RenderedMessage {
   ];
   const lines = status.teams.map(
     (t) =>
-      `*${escapeMrkdwn(t.team)}* — ${t.open} open flags (${t.atRisk} at risk, ${t.breached} breached, ${t.feedback} feedback)`,
+      `*${safe(t.team, 60)}* — ${t.open} open flags (${t.atRisk} at risk, ${t.breached} breached, ${t.feedback} feedback)`,
   );
   blocks.push(section(lines.length ? lines.join('\n').slice(0, 2900) : 'No open flags. :sparkles:'));
   const text = `Heed status — ${sync.replace(/<!date\^\d+\^[^|]*\|([^>]*)>/g, '$1').replace(/\*/g, '')}; ${status.pendingWebhooks} pending webhooks; ${status.teams.reduce((n, t) => n + t.open, 0)} open flags`;
@@ -80,8 +80,8 @@ export interface WhoisView {
 }
 
 export function renderWhois(w: WhoisView): RenderedMessage {
-  const head = `*${link(w.hubspotUrl, w.subject || '(no subject)')}* (#${escapeMrkdwn(w.ticketId)}) — ${escapeMrkdwn(w.customer || 'Unknown customer')}`;
-  const facts = `Owner: ${personLabel(w.owner)} · Team: ${escapeMrkdwn(w.team ?? 'none')} · Priority: ${escapeMrkdwn(w.priority ?? 'none')} · ${w.closed ? 'closed' : 'open'}`;
+  const head = `*${link(w.hubspotUrl, w.subject || '(no subject)')}* (#${safe(w.ticketId, 20)}) — ${safe(w.customer || 'Unknown customer', 120)}`;
+  const facts = `Owner: ${personLabel(w.owner)} · Team: ${safe(w.team ?? 'none', 60)} · Priority: ${safe(w.priority ?? 'none', 20)} · ${w.closed ? 'closed' : 'open'}`;
   const flags = w.flags.length
     ? w.flags
         .map((f) => {

@@ -1,0 +1,184 @@
+// Pure renderers: every message and view Heed sends validates against the Block Kit subset schema and
+// stays inside Slack's limits, for ordinary and hostile inputs alike.
+import { describe, expect, it } from 'vitest';
+import {
+  type NudgeView,
+  renderEscalationPost,
+  renderEscalationReply,
+  renderNudge,
+  renderOwnerDm,
+} from '../../src/slack/render/nudge.ts';
+import { type QueueItem, renderHome, renderQueuePage, renderSlow } from '../../src/slack/render/queue.ts';
+import { renderStatus, renderUsage, renderWhois, USAGE } from '../../src/slack/render/replies.ts';
+import { blockKitProblems } from './support/block-kit.ts';
+
+const AT = new Date('2026-03-02T10:00:00.000Z');
+const base: NudgeView = {
+  flagKey: 'ticket:101:firstResponse:0',
+  kind: 'ticket',
+  state: 'at_risk',
+  clock: 'firstResponse',
+  priority: 'HIGH',
+  customer: 'Dana (Acme)',
+  subject: 'Cannot log in',
+  hubspotUrl: 'https://app.hubspot.com/contacts/4242/record/0-5/101',
+  owner: { name: 'Carol Agent', slackUserId: 'UCAROL' },
+  waitedBusinessMinutes: 185,
+  waitedWallMinutes: 200,
+  asOf: AT,
+  dueAt: new Date(AT.getTime() + 3_600_000),
+  overdueBusinessMinutes: 0,
+};
+const huge = '🔥<&>|'.repeat(3000);
+
+const views: [string, NudgeView][] = [
+  ['at risk', base],
+  ['breached', { ...base, state: 'breached', overdueBusinessMinutes: 95 }],
+  ['answered', { ...base, state: 'resolved', resolvedAt: AT }],
+  ['handled', { ...base, handledBy: 'UBOB', handledAt: AT }],
+  ['claimed and snoozed', { ...base, claimedBy: 'UBOB', snoozedBy: 'UBOB', snoozedUntil: AT }],
+  ['unmapped owner, no link', { ...base, owner: { name: 'Bob <script>' }, hubspotUrl: undefined }],
+  ['no owner, no due', { ...base, owner: undefined, dueAt: undefined, priority: undefined }],
+  [
+    'feedback pending',
+    {
+      ...base,
+      kind: 'feedback',
+      clock: undefined,
+      state: 'pending',
+      feedback: { surveyType: 'NPS', score: 2, comment: 'Terrible <support>' },
+    },
+  ],
+  [
+    'feedback overdue',
+    {
+      ...base,
+      kind: 'feedback',
+      clock: undefined,
+      state: 'overdue',
+      overdueBusinessMinutes: 30,
+      feedback: { surveyType: 'CSAT', score: 1 },
+    },
+  ],
+  [
+    'hostile and huge text',
+    { ...base, subject: huge, customer: huge, owner: { name: huge }, feedback: { surveyType: huge, comment: huge } },
+  ],
+];
+
+describe('nudge renderers', () => {
+  it.each(views)('%s: nudge, thread reply, escalation post and DM are valid Block Kit within limits', (_name, view) => {
+    for (const message of [
+      renderNudge(view),
+      renderEscalationReply(view),
+      renderEscalationPost(view, 'support'),
+      renderOwnerDm(view),
+    ]) {
+      expect(blockKitProblems(message)).toEqual([]);
+      expect(message.text.trim().length).toBeGreaterThan(0);
+    }
+  });
+
+  it('escapes user text and names an unmapped owner in plain text', () => {
+    const json = JSON.stringify(renderNudge({ ...base, subject: 'A <b> & c', owner: { name: 'Bob <x>' } }).blocks);
+    expect(json).toContain('A &lt;b&gt; &amp; c');
+    expect(json).toContain('Bob &lt;x&gt;');
+    expect(json).not.toContain('<@');
+  });
+
+  it.each([
+    ['at risk', base, true, 'At risk — first response'],
+    ['breached', { ...base, state: 'breached' as const, overdueBusinessMinutes: 95 }, true, 'overdue by 1h 35m'],
+    ['answered', { ...base, state: 'resolved' as const }, false, 'Answered — first response'],
+    ['handled', { ...base, handledBy: 'UBOB' }, false, 'Handled by <@UBOB>'],
+  ])('%s: buttons shown %s, says %j', (_n, view, buttons, says) => {
+    const { blocks } = renderNudge(view);
+    expect(blocks.some((b) => b.type === 'actions')).toBe(buttons);
+    expect(JSON.stringify(blocks)).toContain(says);
+  });
+});
+
+const item = (i: number, over: Partial<QueueItem> = {}): QueueItem => ({
+  flagKey: `ticket:${i}:firstResponse:0`,
+  kind: 'ticket',
+  state: 'breached',
+  clock: 'firstResponse',
+  subject: `Ticket ${i}`,
+  customer: 'Dana',
+  hubspotUrl: `https://app.hubspot.com/contacts/4242/record/0-5/${i}`,
+  owner: { name: 'Carol', slackUserId: 'UCAROL' },
+  waitedBusinessMinutes: 100 + i,
+  dueAt: AT,
+  overdueBusinessMinutes: i,
+  ...over,
+});
+
+describe('list, home and reply renderers', () => {
+  it.each([
+    ['empty', [], 0],
+    ['one page', Array.from({ length: 20 }, (_, i) => item(i)), 20],
+    [
+      'more to come, hostile text',
+      Array.from({ length: 20 }, (_, i) => item(i, { subject: huge, customer: huge, owner: { name: huge } })),
+      500,
+    ],
+  ])('queue page %s is valid', (_n, items, total) => {
+    const message = renderQueuePage({
+      title: 'Waiting',
+      items,
+      total,
+      offset: 0,
+      emptyText: 'Nothing.',
+      moreValue: '{"s":{"kind":"all"},"o":20}',
+    });
+    expect(blockKitProblems(message)).toEqual([]);
+    expect(JSON.stringify(message.blocks).includes('list_more')).toBe(total > 20);
+  });
+
+  it('/slow and the Home tab stay valid with many items and teams', () => {
+    const groups = (['firstResponse', 'nextResponse', 'resolution'] as const).map((clock) => ({
+      clock,
+      items: Array.from({ length: 10 }, (_, i) => item(i, { clock })),
+      total: 40,
+    }));
+    expect(blockKitProblems(renderSlow('Slow', groups, 'none'))).toEqual([]);
+    const teams = Array.from({ length: 80 }, (_, i) => ({
+      team: `team-${i}`,
+      open: i,
+      atRisk: 1,
+      breached: 2,
+      metToday: 3,
+      missedToday: 1,
+    }));
+    const home = renderHome({
+      myQueue: Array.from({ length: 30 }, (_, i) => item(i)),
+      myQueueTotal: 30,
+      mapped: true,
+      teams,
+      asOf: AT,
+    });
+    expect(blockKitProblems(home)).toEqual([]);
+    expect(blockKitProblems(renderHome({ myQueue: [], myQueueTotal: 0, mapped: false, teams: [], asOf: AT }))).toEqual(
+      [],
+    );
+  });
+
+  it('usage, status and whois are valid', () => {
+    for (const command of Object.keys(USAGE))
+      expect(blockKitProblems(renderUsage(command, `bad "${huge}"`))).toEqual([]);
+    const status = renderStatus({
+      pendingWebhooks: 3,
+      outboxPending: 1,
+      teams: Array.from({ length: 200 }, (_, i) => ({ team: `t${i}`, open: 1, atRisk: 1, breached: 0, feedback: 0 })),
+    });
+    expect(blockKitProblems(status)).toEqual([]);
+    const whois = renderWhois({
+      ticketId: '1',
+      subject: huge,
+      customer: huge,
+      closed: false,
+      flags: [{ kind: 'ticket', clock: 'firstResponse', state: 'breached', overdueBusinessMinutes: 5 }],
+    });
+    expect(blockKitProblems(whois)).toEqual([]);
+  });
+});
