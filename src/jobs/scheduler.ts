@@ -405,8 +405,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const catchUpMs = job.catchUpMs ?? 0;
     let due: TOccurrence[];
     if (catchUpMs > 0) {
-      const from = Math.min(since.getTime(), now.getTime() - catchUpMs - 1);
-      due = compiled.between(new Date(from), now).filter((occurrence) => !settled.has(occurrence.key));
+      // The grace window and nothing older: a digest is never sent later than that, not even by a replica
+      // whose previous tick was long ago (a frozen VM).
+      due = compiled
+        .between(new Date(now.getTime() - catchUpMs - 1), now)
+        .filter((occurrence) => !settled.has(occurrence.key));
       if (due.length === 0) return;
       // Cheap read first, so replicas do not churn the lease for occurrences long done.
       const existing = await repo.existingRunKeys(

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../../src/db/client.ts';
 import { JobsRepo } from '../../src/db/jobs-repo.ts';
@@ -418,6 +419,48 @@ describe.each(testProviders())('scheduler on %s', (provider) => {
     await s.tick();
     const left = await db.prisma.jobRun.findMany({ orderBy: { id: 'asc' } });
     expect(left.map((run) => run.id)).toEqual(['old-running', 'recent-done']);
+  });
+
+  it('sends each day’s digest exactly once when some replica ticks within the grace window, never otherwise (property)', async () => {
+    const replicaDbs = [db, await replicaDb(), await replicaDb()];
+    const digestAt = (day: string) => Date.parse(`${day}T09:00:00Z`);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ replica: fc.integer({ min: 0, max: 2 }), advanceMin: fc.integer({ min: 0, max: 300 }) }), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        async (steps) => {
+          await db.prisma.jobRun.deleteMany();
+          await db.prisma.jobLease.deleteMany();
+          now = at('2026-11-23T06:00:00Z');
+          const sent: string[] = [];
+          const replicas = replicaDbs.map((replica, index) => {
+            const s = scheduler({ db: replica, holder: `replica-${index}` });
+            s.add({
+              name: 'digest:support',
+              schedule: dailySchedule('09:00', ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], 'UTC'),
+              catchUpMs: 3 * 3_600_000,
+              run: (ctx) => void sent.push(ctx.runKey),
+            });
+            return s;
+          });
+          const ticks: number[] = [];
+          for (const step of steps) {
+            now = new Date(now.getTime() + step.advanceMin * 60_000);
+            ticks.push(now.getTime());
+            await replicas[step.replica]!.tick();
+            await replicas[step.replica]!.idle();
+          }
+          const days = new Set(ticks.map((tick) => new Date(tick).toISOString().slice(0, 10)));
+          const owed = [...days].filter((day) =>
+            ticks.some((tick) => tick >= digestAt(day) && tick <= digestAt(day) + 3 * 3_600_000),
+          );
+          expect([...sent].sort()).toEqual(owed.sort());
+        },
+      ),
+      { numRuns: provider === 'sqlite' ? 15 : 5 },
+    );
   });
 
   it('ticks by itself through node-cron once started', async () => {
