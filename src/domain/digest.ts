@@ -223,6 +223,11 @@ function average(values: readonly (number | null)[]): number | null {
   return present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length;
 }
 
+/** How much happened on a day: rows arriving late (a sync catching up) only ever make it grow. */
+function activity(stats: TWindowStats): number {
+  return stats.new + stats.solved + stats.firstResponses + stats.responses + stats.frDecided + stats.nrDecided;
+}
+
 /** A change smaller than this reads as "about the same". */
 function isFlat(unit: TMetricLine['unit'], change: number, baseline: number): boolean {
   const absolute = unit === 'percent' ? 1 : unit === 'minutes' ? 1 : 0.5;
@@ -266,8 +271,10 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
   const rows = { tickets: input.tickets, clocks: input.clocks, feedback: input.feedback };
   const stats = (window: TWindow) => windowStats(rows, window, context);
 
-  // Daily numbers for the trend: stored days are trusted (they were computed when the rows were complete,
-  // before retention pruned them); the period's own days are always recomputed from fresh rows.
+  // Daily numbers for the trend. The period's own days are always recomputed from fresh rows. An earlier day
+  // keeps its stored numbers (rows behind them may have been pruned since) unless the rows now show more
+  // activity than was stored: the day was stored before a sync caught up (right after install, or after a
+  // HubSpot outage), and a wrong zero must not stay in the trend for ever.
   const storedByDay = new Map<string, { metric: string; value: number }[]>();
   for (const row of input.storedStats) {
     const list = storedByDay.get(row.day) ?? [];
@@ -281,11 +288,11 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
   for (let day = Math.min(trendFirst, baselineFirst); day <= lastDay; day++) {
     const iso = isoDateFromDay(day);
     const stored = day < firstDay ? statsFromRows(storedByDay.get(iso) ?? []) : undefined;
-    if (stored) {
+    const computed = stats(dayWindow(day, day));
+    if (stored && activity(stored) >= activity(computed)) {
       daily.set(day, stored);
       continue;
     }
-    const computed = stats(dayWindow(day, day));
     daily.set(day, computed);
     for (const row of statsToRows(computed)) dailyStats.push({ day: iso, ...row });
   }
@@ -302,6 +309,7 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
     let baseline: number | null;
     if (before) baseline = before[h.metric];
     else {
+      // Rates and medians: the average of the daily values, days with nothing measured left out.
       const avg = average(series(h.metric, firstDay - 7, firstDay - 1));
       baseline = avg === null ? null : round1(h.flow ? avg * days : avg);
     }

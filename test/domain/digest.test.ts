@@ -219,6 +219,30 @@ describe('digest periods', () => {
   });
 });
 
+describe('stored daily numbers', () => {
+  const now = d('2026-11-24T10:00:00Z');
+  const tickets = [ticket('late-synced', { createdAt: d('2026-11-18T10:00:00Z') })];
+  const stored = (day: string, value: number) => [{ day, metric: 'new', value }];
+
+  it.each([
+    ['kept when the rows show no more (they may have been pruned)', 3, 3, false],
+    ['replaced when the rows show more (stored before a sync caught up)', 0, 1, true],
+  ])('a stored day is %s', (_, storedNew, expected, rewritten) => {
+    const model = computeDigest(input({ tickets, storedStats: stored('2026-11-18', storedNew) }), now, utc);
+    const line = model.numbers.find((n) => n.metric === 'new')!;
+    // 14 days ending Monday 23 Nov: the 18th is the 9th.
+    expect(line.trend[8]).toBe(expected);
+    expect(model.dailyStats.some((r) => r.day === '2026-11-18')).toBe(rewritten);
+  });
+
+  it('always recomputes the period’s own days and returns every computed day for storing', () => {
+    const model = computeDigest(input({ storedStats: stored('2026-11-23', 9) }), now, utc);
+    expect(model.numbers.find((n) => n.metric === 'new')!.value).toBe(0);
+    expect(new Set(model.dailyStats.map((r) => r.day)).size).toBe(14);
+    expect(model.dailyStats.find((r) => r.day === '2026-11-23' && r.metric === 'new')!.value).toBe(0);
+  });
+});
+
 describe('digest content', () => {
   const stats = (overrides: Partial<TWindowStats>): TWindowStats => ({
     new: 0,
