@@ -264,24 +264,36 @@ export class SlackRepo {
     });
   }
 
-  /**
-   * Flags whose Slack side may need work: every open flag, plus flags whose nudge still shows an open
-   * state (resolved or handled since, so the nudge must be shown as done).
-   */
-  async flagsToReconcile(limit = 5000): Promise<Flag[]> {
-    const open = await this.#prisma.flag.findMany({
-      where: { state: { in: [...OPEN_FLAG_STATES] } },
-      orderBy: [{ raisedAt: 'asc' }, { key: 'asc' }],
+  /** Open flags in key order after `afterKey` (keyset paging: every open flag is visited, however many). */
+  openFlagsPage(afterKey: string, limit: number): Promise<Flag[]> {
+    return this.#prisma.flag.findMany({
+      where: { state: { in: [...OPEN_FLAG_STATES] }, key: { gt: afterKey } },
+      orderBy: { key: 'asc' },
       take: limit,
     });
+  }
+
+  /** Flags no longer open whose nudge still shows an open state (it must be shown as done). */
+  async flagsWithStaleNudges(limit = 1000): Promise<Flag[]> {
     const stale = await this.#prisma.nudge.findMany({
       where: { state: { in: [...OPEN_FLAG_STATES] } },
       select: { flagKey: true },
-      take: limit,
     });
-    const seen = new Set(open.map((f) => f.key));
-    const extraKeys = stale.map((n) => n.flagKey).filter((k) => !seen.has(k));
-    return extraKeys.length ? [...open, ...(await this.flagsByKeys(extraKeys))] : open;
+    const keys = stale.map((n) => n.flagKey);
+    const flags: Flag[] = [];
+    for (let i = 0; i < keys.length && flags.length < limit; i += 500) {
+      flags.push(
+        ...(await this.#prisma.flag.findMany({
+          where: { key: { in: keys.slice(i, i + 500) }, state: { notIn: [...OPEN_FLAG_STATES] } },
+        })),
+      );
+    }
+    return flags.slice(0, limit);
+  }
+
+  /** Marks a nudge as checked against its flag when nothing visible changed. */
+  async touchNudge(id: string, now: Date): Promise<void> {
+    await this.#prisma.nudge.update({ where: { id }, data: { updatedAt: now } });
   }
 
   async updateFlagSlackFields(key: string, data: FlagSlackFields, now: Date): Promise<void> {

@@ -52,14 +52,48 @@ export function isQuiet(team: SlackTeam, priority: string | undefined, now: Date
   return !isWorkingTime(now, team.calendar);
 }
 
+/**
+ * Reconciles the given flags, or every open flag (keyset-paged) plus flags whose nudge still looks open.
+ * Flags whose nudge is already up to date are skipped without loading their tickets.
+ */
 export async function reconcileNudges(deps: NudgeDeps, now: Date, onlyKeys?: string[]): Promise<ReconcileSummary> {
   const summary: ReconcileSummary = { posted: 0, updated: 0, replies: 0, escalations: 0, dms: 0, deferred: 0 };
-  const flags = onlyKeys ? await deps.repo.flagsByKeys(onlyKeys) : await deps.repo.flagsToReconcile();
-  if (flags.length === 0) return summary;
+  if (onlyKeys) {
+    await reconcileFlags(deps, await deps.repo.flagsByKeys(onlyKeys), now, summary, false);
+    return summary;
+  }
+  let after = '';
+  for (;;) {
+    const page = await deps.repo.openFlagsPage(after, 1000);
+    if (page.length === 0) break;
+    after = page[page.length - 1]!.key;
+    await reconcileFlags(deps, page, now, summary, true);
+  }
+  await reconcileFlags(deps, await deps.repo.flagsWithStaleNudges(), now, summary, false);
+  return summary;
+}
+
+/** Whether a flag may need Slack work: no nudge, changed since, a ladder step due, or a snooze just ended. */
+function needsWork(flag: Flag, nudge: Nudge | undefined, now: Date): boolean {
+  if (!nudge) return flag.escalationLevel >= 1;
+  if (flag.updatedAt > nudge.updatedAt) return true;
+  if (!flag.handledBy && Math.min(3, flag.escalationLevel) > nudge.level) return true;
+  return flag.snoozedUntil !== null && flag.snoozedUntil <= now && flag.snoozedUntil > nudge.updatedAt;
+}
+
+async function reconcileFlags(
+  deps: NudgeDeps,
+  flags: Flag[],
+  now: Date,
+  summary: ReconcileSummary,
+  skipFresh: boolean,
+): Promise<void> {
+  if (flags.length === 0) return;
   const nudges = new Map((await deps.repo.nudgesByFlagKeys(flags.map((f) => f.key))).map((n) => [n.flagKey, n]));
+  const work = skipFresh ? flags.filter((f) => needsWork(f, nudges.get(f.key), now)) : flags;
   // Context in chunks: a first run after a long outage may see thousands of flags.
-  for (let i = 0; i < flags.length; i += 200) {
-    const chunk = flags.slice(i, i + 200);
+  for (let i = 0; i < work.length; i += 200) {
+    const chunk = work.slice(i, i + 200);
     const ctx = await deps.reads.contextFor(chunk);
     for (const flag of chunk) {
       try {
@@ -69,7 +103,6 @@ export async function reconcileNudges(deps: NudgeDeps, now: Date, onlyKeys?: str
       }
     }
   }
-  return summary;
 }
 
 async function reconcileOne(
@@ -151,7 +184,10 @@ async function reconcileOne(
         summary,
       );
   }
-  if (intents.length === 0 && update.level === undefined) return;
+  if (intents.length === 0 && update.level === undefined) {
+    if (flag.updatedAt > nudge.updatedAt) await deps.repo.touchNudge(nudge.id, now);
+    return;
+  }
   await deps.repo.applyNudgeChange({ nudge: { update }, intents }, now);
 }
 

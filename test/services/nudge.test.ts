@@ -166,9 +166,47 @@ describe.each(testProviders())('nudge reconciler on %s', (provider) => {
     // A day later the cache is refreshed: Bob has joined Slack.
     h.slack.addUser('bob@example.com', 'UBOB');
     h.clock.advance(25 * HOUR);
-    await h.db.prisma.flag.updateMany({ data: { state: 'breached' } });
+    await h.db.prisma.flag.updateMany({ data: { state: 'breached', updatedAt: h.clock.now() } });
     await reconcileNudges(h.nudgeDeps, h.clock.now());
     await h.outbox.drainUntilIdle();
     expect(JSON.stringify(h.slack.messagesIn('CSUPPORT')[0]!.blocks)).toContain('<@UBOB>');
+  });
+});
+
+describe.each(testProviders())('nudge reconciler paging on %s', (provider) => {
+  it('reaches every open flag however many there are, and skips nudges already up to date', async () => {
+    const h = await startHarness(provider);
+    try {
+      await seedPortal(h.db.prisma);
+      await seedOwner(h.db.prisma, 'o-carol', 'carol@example.com', 'Carol');
+      for (let i = 0; i < 1205; i++) {
+        await seedTicketFlag(
+          h.db.prisma,
+          {
+            id: String(10_000 + i),
+            ownerId: 'o-carol',
+            escalationLevel: i < 1200 ? 0 : 1,
+            startedAt: MONDAY_10,
+            dueAt: new Date(MONDAY_10.getTime() + HOUR),
+          },
+          MONDAY_10,
+        );
+      }
+      // The five due flags sort after the first 1,000-row page.
+      expect(await reconcileNudges(h.nudgeDeps, MONDAY_10)).toMatchObject({ posted: 5 });
+      const contextCalls: number[] = [];
+      const reads = new Proxy(h.reads, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop, target);
+          if (prop === 'contextFor')
+            return (flags: unknown[]) => (contextCalls.push(flags.length), value.call(target, flags));
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      expect(await reconcileNudges({ ...h.nudgeDeps, reads }, MONDAY_10)).toMatchObject({ posted: 0, updated: 0 });
+      expect(contextCalls).toEqual([]);
+    } finally {
+      await h.close();
+    }
   });
 });
