@@ -6,7 +6,7 @@ import { AppError } from '../../src/errors.ts';
 import { cronSchedule, dailySchedule, everySchedule } from '../../src/jobs/schedule.ts';
 import { createScheduler, type Job, type JobContext, type SchedulerOptions } from '../../src/jobs/scheduler.ts';
 import { createLogger } from '../../src/logger.ts';
-import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
+import { createTestDatabase, type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 
 type LogLine = Record<string, unknown> & { msg: string; level: number };
 
@@ -368,6 +368,29 @@ describe.each(testProviders())('scheduler on %s', (provider) => {
       outcome: 'failed',
       fix: expect.any(String),
     });
+  });
+
+  it('logs a database failure during a tick and carries on once the database is back', async () => {
+    const { logger, lines } = captureLogs();
+    // A database without Heed's tables: every scheduler query fails.
+    const empty = await createTestDatabase(provider);
+    const broken = await openDatabase(empty.url);
+    const ran: string[] = [];
+    const job: Job = { name: 'sync', schedule: everySchedule(1), run: (ctx) => void ran.push(ctx.runKey) };
+    const down = scheduler({ db: broken, logger });
+    down.add(job);
+    now = at('2026-11-23T10:01:00Z');
+    await expect(down.tick()).resolves.toBeUndefined();
+    expect(lines.map((line) => line.msg)).toContain('could not schedule job');
+    expect(lines.find((line) => line.msg === 'could not schedule job')).toMatchObject({ level: 50, job: 'sync' });
+    await broken.close();
+    await empty.drop();
+    const up = scheduler({ logger });
+    up.add(job);
+    now = at('2026-11-23T10:02:00Z');
+    await up.tick();
+    await up.idle();
+    expect(ran).toEqual(['2026-11-23T10:02Z']);
   });
 
   it('runNow runs a job outside its schedule, once, and stop() waits for it and releases the lease', async () => {
