@@ -141,6 +141,45 @@ describe('renderDigest', () => {
     expect(text).not.toContain('<!channel>');
   });
 
+  it('stays within limits for hostile text that grows when escaped', () => {
+    const nasty = '&<>'.repeat(400);
+    const tickets = Array.from({ length: 12 }, (_, i) =>
+      ticket(`T${i}`, { subject: nasty, customer: nasty, category: nasty, source: nasty, ownerId: 'o2' }),
+    );
+    const clocks: TDigestClock[] = tickets.map((t) => ({
+      ticketId: t.id,
+      clock: 'firstResponse',
+      state: 'breached',
+      dueAt: new Date('2026-11-24T11:00:00Z'),
+      completedAt: null,
+      overdueMinutes: 1,
+    }));
+    const feedback: TDigestFeedback[] = Array.from({ length: 30 }, (_, i) => ({
+      id: `F${i}`,
+      surveyType: nasty,
+      value: 1,
+      content: nasty,
+      submittedAt: new Date('2026-11-24T09:00:00Z'),
+      contact: nasty,
+      ticketId: 'T1',
+      followUp: { state: 'overdue', dueAt: null },
+    }));
+    const model = computeDigest(
+      input({ tickets, clocks, feedback, owners: [{ id: 'o2', name: nasty, slackUserId: null }] }),
+      NOW,
+      calendar,
+    );
+    const messages = renderDigest(model);
+    for (const message of messages) {
+      expect(messageProblems(message)).toEqual([]);
+      for (const block of message.blocks) {
+        if (block.type === 'section' && block.text)
+          expect(Array.from(block.text.text).length).toBeLessThanOrEqual(3000);
+      }
+    }
+    expect(messages.map(messageText).join('\n')).not.toMatch(/<(?![@!h])/);
+  });
+
   it.each([
     [true, 'This digest is late: Heed was not running'],
     [{ scheduledFor: new Date('2026-11-25T09:00:00Z') }, 'This digest is late (it was due 2026-11-25 09:00 UTC)'],

@@ -27,7 +27,7 @@ import {
   originText,
   type TLate,
 } from './digest-format.ts';
-import { escapeMrkdwn, link, mention, slackDate, truncate } from './mrkdwn.ts';
+import { escapeMrkdwn, link, mention, safe, slackDate, truncate } from './mrkdwn.ts';
 
 export const DIGEST_MESSAGE_LIMITS = {
   maxBlocks: 50,
@@ -142,7 +142,9 @@ function pack(units: Unit[], limits: { maxBlocks: number; maxChars: number }): B
 function chunk(heading: string, lines: string[], max: number, blockId: string): Block[] {
   const out: Block[] = [];
   let current = heading;
-  for (const line of lines) {
+  for (const raw of lines) {
+    // Lines are bounded by their capped parts; this cut only guards the section limit should that ever fail.
+    const line = raw.length > max ? truncate(raw, max) : raw;
     const next = current ? `${current}\n${line}` : line;
     if (next.length > max && current) {
       out.push(section(current, `${blockId}_${out.length}`));
@@ -166,12 +168,13 @@ function numbersUnit(model: TDigestModel): Unit {
 export function ownerLabel(owner: TOwnerRef | null): string {
   if (!owner) return '_unassigned_';
   // An owner without a Slack user is named in plain text, never dropped.
-  return owner.slackUserId ? mention(owner.slackUserId) : escapeMrkdwn(owner.name);
+  return owner.slackUserId ? mention(owner.slackUserId) : safe(owner.name, 80);
 }
 
 function waitingLine(item: TWaitingItem): string {
-  const subject = `*${link(item.url ?? undefined, truncate(item.subject, 120))}*`;
-  const customer = item.customer ? ` — ${escapeMrkdwn(truncate(item.customer, 80))}` : '';
+  // User text is capped after escaping (escaping can grow it fivefold), so a line's length is bounded.
+  const subject = `*${link(item.url ?? undefined, item.subject, 120)}*`;
+  const customer = item.customer ? ` — ${safe(item.customer, 80)}` : '';
   const timing =
     item.state === 'breached'
       ? `${clockName(item.clock)} *overdue by ${formatBusinessMinutes(item.overdueMinutes)}*`
@@ -195,8 +198,8 @@ function waitingUnits(model: TDigestModel, max: number): Unit[] {
 }
 
 function feedbackLine(item: TFeedbackItem): string {
-  const who = item.contact ? ` from ${escapeMrkdwn(truncate(item.contact, 80))}` : '';
-  const score = item.url ? link(item.url, feedbackScore(item)) : escapeMrkdwn(feedbackScore(item));
+  const who = item.contact ? ` from ${safe(item.contact, 80)}` : '';
+  const score = item.url ? link(item.url, feedbackScore(item), 40) : safe(feedbackScore(item), 40);
   const when =
     item.state === 'overdue'
       ? '*follow-up overdue*'
@@ -206,7 +209,7 @@ function feedbackLine(item: TFeedbackItem): string {
   const head = `:speech_balloon: *${score}*${who} · submitted ${slackDate(item.submittedAt)} · ${when}`;
   if (!item.comment) return head;
   // One quoted line: newlines inside a comment would end the quote and let text pose as Heed's own.
-  const quoted = escapeMrkdwn(truncate(item.comment.replace(/\s+/g, ' '), DIGEST_LIMITS.commentChars));
+  const quoted = safe(item.comment.replace(/\s+/g, ' '), DIGEST_LIMITS.commentChars);
   return `${head}\n>${quoted}`;
 }
 
@@ -235,7 +238,7 @@ function originsText(model: TDigestModel): string | undefined {
   const list = (rows: typeof categories) =>
     rows
       .slice(0, DIGEST_LIMITS.origins)
-      .map((row) => escapeMrkdwn(originText(model, { ...row, name: truncate(row.name, 60) })))
+      .map((row) => originText(model, { ...row, name: safe(row.name, 60) }))
       .join(' · ');
   return `*Where tickets come from*\nBy category: ${list(categories)}\nBy source: ${list(sources)}`;
 }
