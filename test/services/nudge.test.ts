@@ -199,7 +199,10 @@ describe.each(testProviders())('nudge reconciler paging on %s', (provider) => {
         get(target, prop) {
           const value = Reflect.get(target, prop, target);
           if (prop === 'contextFor')
-            return (flags: unknown[]) => (contextCalls.push(flags.length), value.call(target, flags));
+            return (flags: unknown[]) => {
+              contextCalls.push(flags.length);
+              return value.call(target, flags);
+            };
           return typeof value === 'function' ? value.bind(target) : value;
         },
       });
