@@ -29,9 +29,16 @@
 //     from that window that have no JobRun row, i.e. that came due while every replica was down, oldest first,
 //     marked late when more than `lateAfterMs` behind. The first tick at `start()` does this at once.
 //
+//   - Leases compare instants written by one replica's clock with another's: keep replicas' clocks in sync
+//     (NTP) to well within `leaseMs` (30 s by default).
+//
 // TIMING
 //   node-cron fires the scheduler's tick (every 5 s by default, `tickCron`); the tick asks each job's schedule
 //   which occurrences fell since the previous tick. Tests and tools call `tick(now)` directly with any instant.
+//   Why not node-cron 4.6's own `distributed: true` + `runCoordinator { shouldRun(key, ttlMs), onComplete(key) }`:
+//   it is asked once, at the slot, so nothing takes over the run of a replica that dies after saying yes; it
+//   has no heartbeat and `onComplete` gets no outcome; each task owns a real timer, so tests cannot drive it
+//   with a given `now`; and its matcher skips a 02:30 slot on a spring-forward day (a digest must still go).
 import { randomUUID } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Db } from '../db/client.ts';
