@@ -291,7 +291,8 @@ export async function postDigest(
     const key = `${prefix}${index + 1}`;
     // A millisecond apart, so the outbox (oldest first, one at a time per channel) keeps the parts in order.
     const at = new Date(now.getTime() + index);
-    await deps.outbox.enqueue(
+    await enqueueOnce(
+      deps.outbox,
       {
         idempotencyKey: key,
         kind: 'post',
@@ -311,6 +312,23 @@ export async function postDigest(
   }
   const run = await repo.updateDigestRun(team.name, day, { status: 'queued' });
   return { status: 'queued', team: team.name, day, channel, parts: messages.length, run };
+}
+
+/**
+ * Enqueues unless the key is already queued. Two attempts of one run racing (a replica taking over one that
+ * was only slow) may both insert the same key: the loser's unique violation means "already queued".
+ */
+async function enqueueOnce(
+  outbox: DigestOutbox,
+  intent: Parameters<DigestOutbox['enqueue']>[0],
+  now: Date,
+): Promise<boolean> {
+  try {
+    return await outbox.enqueue(intent, now);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'P2002') return false;
+    throw error;
+  }
 }
 
 /**

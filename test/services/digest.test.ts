@@ -233,6 +233,20 @@ describe.each(testProviders())('digest service on %s', (provider) => {
     expect((await postDigest({ db, config, outbox }, 'support', NOW)).status).toBe('already');
   });
 
+  it.each([
+    ['a racing attempt already queued the part (unique violation)', { code: 'P2002' }, 'queued'],
+    ['the database failed', new Error('disk I/O error'), 'throws'],
+  ])('when enqueueing fails because %s', async (_, failure, outcome) => {
+    const outbox: DigestOutbox = {
+      enqueue: async () => {
+        throw failure;
+      },
+    };
+    const result = postDigest({ db, config, outbox }, 'support', NOW);
+    if (outcome === 'throws') await expect(result).rejects.toThrow('disk I/O error');
+    else expect((await result).status).toBe('queued');
+  });
+
   it('marks a run sent once every part has left the outbox', async () => {
     const outbox = recordingOutbox();
     await postDigest({ db, config, outbox }, 'support', NOW);
