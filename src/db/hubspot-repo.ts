@@ -127,9 +127,36 @@ const FEEDBACK_KINDS: Record<FeedbackColumn, ColumnKind | 'float'> = {
   syncedAt: 'time',
 };
 
-/** SQLite DateTime text exactly as Prisma's adapter writes it; other forms fall out of range filters. */
-function sqliteTime(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString().replace('Z', '+00:00');
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
+/**
+ * SQLite DateTime text exactly as Prisma's adapter writes it (`2026-01-01T10:00:00.123+00:00`); other forms fall
+ * out of range filters. Formatted by arithmetic (days → civil date, H. Hinnant's algorithm) rather than through
+ * `new Date().toISOString()`: a backfill formats 15 dates per ticket and the Date round trip was a quarter of
+ * the ingest time. Equivalence with toISOString is property-tested.
+ */
+export function sqliteTime(ms: number | null): string | null {
+  if (ms === null) return null;
+  if (!Number.isInteger(ms) || ms < 0 || ms >= 253402300800000)
+    return new Date(ms).toISOString().replace('Z', '+00:00');
+  const days = Math.floor(ms / 86_400_000);
+  let rest = ms - days * 86_400_000;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const hour = Math.floor(rest / 3_600_000);
+  rest -= hour * 3_600_000;
+  const minute = Math.floor(rest / 60_000);
+  rest -= minute * 60_000;
+  const second = Math.floor(rest / 1000);
+  return `${String(year).padStart(4, '0')}-${PAD2[month]}-${PAD2[day]}T${PAD2[hour]}:${PAD2[minute]}:${PAD2[second]}.${PAD3[rest - second * 1000]}+00:00`;
 }
 
 function pgTime(ms: number | null): string | null {
@@ -569,6 +596,42 @@ type PageWriter = {
   cursor(cursor: CursorWrite): void | Promise<void>;
 };
 
+const bit = (value: boolean | null) => (value === null ? null : value ? 1 : 0);
+
+/** One row's values in TICKET_COLUMNS order, written out (this runs 100,000 times in a backfill). */
+function sqliteTicketValues(r: TicketRow, synced: string | null): unknown[] {
+  return [
+    r.id,
+    r.subject,
+    r.pipelineId,
+    r.stageId,
+    r.priority,
+    r.ownerId,
+    r.hubspotTeamId,
+    r.category,
+    r.source,
+    sqliteTime(r.createdAt),
+    sqliteTime(r.modifiedAt),
+    sqliteTime(r.closedAt),
+    sqliteTime(r.reopenedAt),
+    sqliteTime(r.firstAgentReplyAt),
+    sqliteTime(r.lastCustomerMessageAt),
+    sqliteTime(r.lastAgentMessageAt),
+    bit(r.lastMessageFromVisitor),
+    sqliteTime(r.stageEnteredAt),
+    sqliteTime(r.hsFirstResponseDueAt),
+    sqliteTime(r.hsNextResponseDueAt),
+    sqliteTime(r.hsCloseDueAt),
+    r.hsFirstResponseStatus,
+    r.hsNextResponseStatus,
+    r.hsCloseStatus,
+    r.contactId,
+    bit(r.isClosed),
+    bit(r.archived),
+    synced,
+  ];
+}
+
 class SqlitePageWriter implements PageWriter {
   constructor(
     private readonly now: number,
@@ -576,8 +639,19 @@ class SqlitePageWriter implements PageWriter {
   ) {}
 
   tickets(rows: readonly TicketRow[]): TicketUpsertResult {
-    const select = this.statement('ticket-prev', `SELECT "stageId", "modifiedAt" FROM "Ticket" WHERE "id" = ?`);
-    select.safeIntegers(false);
+    // One lookup per page (ids passed as a JSON array) instead of one per row.
+    const select = this.statement(
+      'ticket-prev',
+      `SELECT "id", "stageId", "modifiedAt" FROM "Ticket" WHERE "id" IN (SELECT value FROM json_each(?))`,
+    );
+    const previous = new Map<string, { stageId: string | null; modifiedAt: string }>();
+    for (const p of select.all(JSON.stringify(rows.map((r) => r.id))) as {
+      id: string;
+      stageId: string | null;
+      modifiedAt: string;
+    }[]) {
+      previous.set(p.id, p);
+    }
     const upsert = this.statement(
       'ticket-upsert',
       `INSERT INTO "Ticket" (${TICKET_COLUMNS.map(q).join(', ')}) VALUES (${TICKET_COLUMNS.map(() => '?').join(', ')})
@@ -596,21 +670,15 @@ class SqlitePageWriter implements PageWriter {
     const synced = sqliteTime(this.now);
     const result: TicketUpsertResult = { inserted: [], stageChanges: 0, stale: 0 };
     for (const row of rows) {
-      const prev = select.get(row.id) as { stageId: string | null; modifiedAt: string } | undefined;
+      const prev = previous.get(row.id);
       const modified = sqliteTime(row.modifiedAt)!;
       if (prev && prev.modifiedAt > modified) {
         result.stale++;
         continue;
       }
-      const values = TICKET_COLUMNS.map((c) => {
-        if (c === 'syncedAt') return synced;
-        const value = row[c as keyof TicketRow];
-        const kind = TICKET_KINDS[c];
-        if (kind === 'time') return sqliteTime(value as number | null);
-        if (kind === 'bool') return value === null ? null : value ? 1 : 0;
-        return value;
-      });
-      upsert.run(values);
+      upsert.run(sqliteTicketValues(row, synced));
+      // A page repeating an id (a caller's batch may) sees its own earlier row.
+      previous.set(row.id, { stageId: row.stageId, modifiedAt: modified });
       const entered = sqliteTime(row.stageEnteredAt ?? row.modifiedAt)!;
       if (!prev) {
         result.inserted.push(row.id);

@@ -141,8 +141,8 @@ export class HubspotApi {
     let limited = 0;
     const label = `${spec.method} ${spec.path.replace(/\/$/, '')}`;
     for (let attempt = 1; ; attempt++) {
-      await this.general.acquire();
-      if (spec.search) await this.searchLimiter.acquire();
+      const releaseGeneral = await this.general.acquire();
+      const releaseSearch = spec.search ? await this.searchLimiter.acquire() : undefined;
       const started = this.clock.now();
       this.calls.set(label, (this.calls.get(label) ?? 0) + 1);
       let response: { status: number; headers: Headers; text: string } | 'timeout' | Error;
@@ -150,6 +150,9 @@ export class HubspotApi {
         response = await this.send(spec);
       } catch (error) {
         response = error as Error;
+      } finally {
+        releaseGeneral();
+        releaseSearch?.();
       }
       const status = typeof response === 'string' ? 'timeout' : response instanceof Error ? 'network' : response.status;
       this.options.metrics?.onCall({

@@ -15,27 +15,33 @@ export const systemClock: Clock = {
 };
 
 export class RollingWindowLimiter {
-  private readonly sent: number[] = [];
+  /** One slot per request in the window: `end` is when its answer came back (Infinity while in flight). */
+  private slots: { end: number }[] = [];
   private pausedUntil = 0;
 
   /**
    * @param max requests admitted per window
    * @param windowMs the window's length
-   * @param marginMs added to the window: the server sees a request a little after we send it, so without a
-   *   margin two requests exactly one window apart on our clock could land inside one window on HubSpot's.
+   * @param marginMs added to the window, for timer granularity.
+   *
+   * A slot is dated by when the request's answer arrived, not when it was sent: HubSpot counts a request when it
+   * receives it, which is somewhere between the two, and a busy event loop (a synchronous database write) can hold
+   * a request back after the limiter let it go. Dating by the answer is always on the safe side.
    */
   constructor(
     readonly max: number,
     readonly windowMs: number,
     private readonly clock: Clock,
-    private readonly marginMs = 50,
+    private readonly marginMs = 25,
   ) {
     if (!(max >= 1)) throw new RangeError('RollingWindowLimiter: max must be at least 1');
   }
 
-  /** Waits until a request may be sent, and records it as sent. Returns the time waited, in ms. */
-  async acquire(): Promise<number> {
-    const started = this.clock.now();
+  /**
+   * Waits until a request may be sent and takes a slot. Call the returned function when the answer (or the
+   * failure) arrives; until then the slot counts as occupying the window.
+   */
+  async acquire(): Promise<() => void> {
     for (;;) {
       const now = this.clock.now();
       if (now < this.pausedUntil) {
@@ -43,12 +49,18 @@ export class RollingWindowLimiter {
         continue;
       }
       const horizon = now - this.windowMs - this.marginMs;
-      while (this.sent.length > 0 && this.sent[0]! <= horizon) this.sent.shift();
-      if (this.sent.length < this.max) {
-        this.sent.push(now);
-        return now - started;
+      this.slots = this.slots.filter((slot) => slot.end > horizon);
+      if (this.slots.length < this.max) {
+        const slot = { end: Number.POSITIVE_INFINITY };
+        this.slots.push(slot);
+        return () => {
+          slot.end = this.clock.now();
+        };
       }
-      await this.clock.sleep(this.sent[0]! - horizon);
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const slot of this.slots) oldest = Math.min(oldest, slot.end);
+      // Every slot still in flight: check again shortly.
+      await this.clock.sleep(oldest === Number.POSITIVE_INFINITY ? 10 : oldest - horizon);
     }
   }
 

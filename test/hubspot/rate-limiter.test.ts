@@ -8,8 +8,9 @@ describe('RollingWindowLimiter', () => {
     const limiter = new RollingWindowLimiter(5, 10_000, clock, 50);
     const admitted: number[] = [];
     for (let i = 0; i < 12; i++) {
-      await limiter.acquire();
+      const release = await limiter.acquire();
       admitted.push(clock.now());
+      release();
     }
     expect(admitted.slice(0, 5)).toEqual([0, 0, 0, 0, 0]);
     // The 6th waits for the first to leave the window (plus the margin).
@@ -30,8 +31,20 @@ describe('RollingWindowLimiter', () => {
   it('handles fractional rates through the window length (search at 4/s)', async () => {
     const clock = fakeClock();
     const limiter = new RollingWindowLimiter(4, 1000, clock, 0);
-    for (let i = 0; i < 9; i++) await limiter.acquire();
+    for (let i = 0; i < 9; i++) (await limiter.acquire())();
     expect(clock.now()).toBe(2000);
+  });
+
+  it('dates a slot by its answer: a slow request holds its place in the window until it returns', async () => {
+    const clock = fakeClock();
+    const limiter = new RollingWindowLimiter(1, 10_000, clock, 0);
+    const slow = await limiter.acquire();
+    // The answer arrives 3 s after the request was sent.
+    clock.advance(3000);
+    slow();
+    (await limiter.acquire())();
+    // The next request waits for the *answer* (at 3 s) to leave the window, not the send (at 0).
+    expect(clock.now()).toBe(13_000);
   });
 });
 

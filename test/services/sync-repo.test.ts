@@ -1,0 +1,168 @@
+// The bulk writers' column order and date format, checked through Prisma on both databases (the raw SQL must
+// write exactly what Prisma reads back), and the hand-rolled date formatter against toISOString.
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HubspotRepo, sqliteTime } from '../../src/db/hubspot-repo.ts';
+import type { FeedbackRow, TicketRow } from '../../src/hubspot/map.ts';
+import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
+
+const T = Date.parse('2026-11-02T09:15:30.123Z');
+const row = (overrides: Partial<TicketRow> = {}): TicketRow => ({
+  id: '9001',
+  subject: 'Export fails',
+  pipelineId: '0',
+  stageId: '1',
+  priority: 'HIGH',
+  ownerId: '71000001',
+  hubspotTeamId: '4001',
+  category: 'PRODUCT_ISSUE',
+  source: 'EMAIL',
+  createdAt: T,
+  modifiedAt: T + 10_000,
+  closedAt: T + 20_000,
+  reopenedAt: T + 30_000,
+  firstAgentReplyAt: T + 40_000,
+  lastCustomerMessageAt: T + 50_000,
+  lastAgentMessageAt: T + 60_000,
+  lastMessageFromVisitor: true,
+  stageEnteredAt: T + 70_000,
+  hsFirstResponseDueAt: T + 80_000,
+  hsNextResponseDueAt: T + 90_000,
+  hsCloseDueAt: T + 100_000,
+  hsFirstResponseStatus: '0',
+  hsNextResponseStatus: '1',
+  hsCloseStatus: '3',
+  contactId: '500001',
+  companyId: '9000001',
+  isClosed: false,
+  archived: false,
+  ...overrides,
+});
+
+describe('sqliteTime', () => {
+  it('formats exactly like Prisma’s adapter (toISOString with +00:00) for any instant', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 253402300799999 }), (ms) => {
+        expect(sqliteTime(ms)).toBe(new Date(ms).toISOString().replace('Z', '+00:00'));
+      }),
+      { numRuns: 20_000 },
+    );
+    expect(sqliteTime(Date.parse('2024-02-29T23:59:59.999Z'))).toBe('2024-02-29T23:59:59.999+00:00');
+    expect(sqliteTime(null)).toBeNull();
+  });
+});
+
+describe.each(testProviders())('HubspotRepo bulk writes on %s', (provider) => {
+  let db: OpenTestDb;
+  afterEach(() => db?.dispose());
+
+  it('writes every ticket column where Prisma reads it, and range filters see the rows', async () => {
+    db = await openTestDb(provider);
+    const repo = new HubspotRepo(db);
+    const result = await repo.upsertTickets([row()], T + 200_000, { name: 'tickets', value: '{"x":1}' });
+    expect(result).toEqual({ inserted: ['9001'], stageChanges: 0, stale: 0 });
+    const t = await db.prisma.ticket.findUniqueOrThrow({ where: { id: '9001' } });
+    const d = (ms: number) => new Date(ms);
+    expect(t).toEqual({
+      id: '9001',
+      subject: 'Export fails',
+      pipelineId: '0',
+      stageId: '1',
+      priority: 'HIGH',
+      ownerId: '71000001',
+      hubspotTeamId: '4001',
+      category: 'PRODUCT_ISSUE',
+      source: 'EMAIL',
+      createdAt: d(T),
+      modifiedAt: d(T + 10_000),
+      closedAt: d(T + 20_000),
+      reopenedAt: d(T + 30_000),
+      firstAgentReplyAt: d(T + 40_000),
+      lastCustomerMessageAt: d(T + 50_000),
+      lastAgentMessageAt: d(T + 60_000),
+      lastMessageFromVisitor: true,
+      stageEnteredAt: d(T + 70_000),
+      hsFirstResponseDueAt: d(T + 80_000),
+      hsNextResponseDueAt: d(T + 90_000),
+      hsCloseDueAt: d(T + 100_000),
+      hsFirstResponseStatus: '0',
+      hsNextResponseStatus: '1',
+      hsCloseStatus: '3',
+      contactId: '500001',
+      contactName: null,
+      contactEmail: null,
+      companyName: null,
+      isClosed: false,
+      archived: false,
+      syncedAt: d(T + 200_000),
+    });
+    expect(await repo.getCursor('tickets')).toBe('{"x":1}');
+    // Date range filters through Prisma find rows written by raw SQL.
+    expect(await db.prisma.ticket.count({ where: { modifiedAt: { gte: d(T), lte: d(T + 10_000) } } })).toBe(1);
+    expect(await db.prisma.ticket.count({ where: { modifiedAt: { gt: d(T + 10_000) } } })).toBe(0);
+  });
+
+  it('keeps the newer copy, keeps a known contact, and opens/closes stage periods', async () => {
+    db = await openTestDb(provider);
+    const repo = new HubspotRepo(db);
+    await repo.upsertTickets([row({ stageEnteredAt: null })], T);
+    // An older version (a late page) changes nothing.
+    const stale = await repo.upsertTickets([row({ modifiedAt: T, stageId: '3', subject: 'old' })], T);
+    expect(stale.stale).toBe(1);
+    // A newer version from search: no associations (contactId null), a new stage.
+    const moved = await repo.upsertTickets(
+      [row({ modifiedAt: T + 500_000, stageId: '2', stageEnteredAt: T + 400_000, contactId: null })],
+      T,
+    );
+    expect(moved.stageChanges).toBe(1);
+    const t = await db.prisma.ticket.findUniqueOrThrow({ where: { id: '9001' } });
+    expect([t.stageId, t.contactId]).toEqual(['2', '500001']);
+    const periods = await db.prisma.ticketStagePeriod.findMany({ orderBy: { enteredAt: 'asc' } });
+    expect(periods.map((p) => [p.stageId, p.enteredAt.getTime(), p.exitedAt?.getTime() ?? null])).toEqual([
+      // No hs_v2_date_entered_current_stage on the first copy: the modification time stands in.
+      ['1', T + 10_000, T + 400_000],
+      ['2', T + 400_000, null],
+    ]);
+  });
+
+  it('archives, names and dedupes events', async () => {
+    db = await openTestDb(provider);
+    const repo = new HubspotRepo(db);
+    await repo.upsertTickets([row(), row({ id: '9002' })], T);
+    expect(await repo.archiveTickets(['9002', '404'], T)).toBe(1);
+    expect(await repo.archiveTickets(['9002'], T)).toBe(0);
+    expect(await repo.ticketsNeedingNames(10)).toEqual([{ id: '9001', contactId: '500001' }]);
+    await repo.setTicketNames([
+      { ticketId: '9001', contactName: 'Ada Okafor', contactEmail: 'ada@example.com', companyName: 'Acme' },
+    ]);
+    expect(await repo.ticketsNeedingNames(10)).toEqual([]);
+    expect([...(await repo.claimEvents('hubspot', ['1', '2'], T))].sort()).toEqual(['1', '2']);
+    expect([...(await repo.claimEvents('hubspot', ['2', '3'], T))]).toEqual(['3']);
+  });
+
+  it('upserts feedback and reports which answers are new', async () => {
+    db = await openTestDb(provider);
+    const repo = new HubspotRepo(db);
+    const fb: FeedbackRow = {
+      id: '70000001',
+      surveyType: 'NPS',
+      value: 3,
+      responseGroup: 'DETRACTOR',
+      content: 'Slow',
+      submittedAt: T,
+      surveyId: '100',
+      surveyName: 'NPS survey',
+      channel: 'EMAIL',
+      sentiment: 'NEGATIVE',
+      contactId: null,
+      ticketId: null,
+      modifiedAt: T,
+      archived: false,
+    };
+    expect(await repo.upsertFeedback([fb], T)).toEqual({ inserted: ['70000001'] });
+    await repo.setFeedbackAssociations([{ id: '70000001', contactId: '500002', ticketId: '9001' }]);
+    expect(await repo.upsertFeedback([{ ...fb, modifiedAt: T + 1 }], T)).toEqual({ inserted: [] });
+    const stored = await db.prisma.feedbackSubmission.findUniqueOrThrow({ where: { id: '70000001' } });
+    expect(stored).toMatchObject({ value: 3, contactId: '500002', ticketId: '9001', submittedAt: new Date(T) });
+  });
+});
