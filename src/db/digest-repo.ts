@@ -88,6 +88,14 @@ export class DigestRepo {
     });
   }
 
+  async ticketsByIds(ids: readonly string[]): Promise<DigestTicketRow[]> {
+    const out: DigestTicketRow[] = [];
+    for (const list of chunks(ids)) {
+      out.push(...(await this.#prisma.ticket.findMany({ where: { id: { in: list } }, select: TICKET_COLUMNS })));
+    }
+    return out;
+  }
+
   /**
    * Clock states a digest may need: open clocks, and those decided since `since`. Read by time rather than by
    * ticket id, so a portal with 100k open tickets does not turn into 20 `IN (…)` queries.

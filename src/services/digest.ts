@@ -17,6 +17,7 @@ import type { ClockName, ClockStateName } from '../domain/flag.ts';
 import { assignTeam } from '../domain/team-assignment.ts';
 import { isoDateFromDay, weekdayOfDay } from '../domain/time-zone.ts';
 import { AppError } from '../errors.ts';
+import { ticketUrl } from '../hubspot/map.ts';
 import type { Logger } from '../logger.ts';
 import type { RenderedMessage } from '../slack/render/blocks.ts';
 import { renderDigest } from '../slack/render/digest.ts';
@@ -73,10 +74,6 @@ function ownerName(owner: {
   return name || owner.email || `owner ${owner.id}`;
 }
 
-function ticketUrl(portal: { id: string; uiDomain: string } | undefined, ticketId: string): string | null {
-  return portal ? `https://${portal.uiDomain}/contacts/${portal.id}/record/0-5/${ticketId}` : null;
-}
-
 /** Reads the team's rows and computes its digest at `now`. */
 export async function buildDigest(
   deps: DigestDeps,
@@ -115,6 +112,12 @@ export async function buildDigest(
       ownerEmail: ticket.ownerId ? (ownerById.get(ticket.ownerId)?.email ?? null) : null,
     }).name;
   const ticketTeam = new Map(allTickets.map((t) => [t.id, teamOf(t)]));
+  // Feedback about an older ticket (closed before the history window) still belongs to that ticket's team.
+  const loaded = new Set(allTickets.map((t) => t.id));
+  const older = [...new Set(feedback.answers.map((a) => a.ticketId))].filter(
+    (id): id is string => id !== null && !loaded.has(id),
+  );
+  for (const ticket of await repo.ticketsByIds(older)) ticketTeam.set(ticket.id, teamOf(ticket));
   const tickets = allTickets.filter((t) => ticketTeam.get(t.id) === team.name);
   const ticketIds = new Set(tickets.map((t) => t.id));
 
@@ -148,7 +151,7 @@ export async function buildDigest(
           source: t.source,
           stageId: t.stageId,
           customer: t.contactName ?? t.companyName ?? t.contactEmail,
-          url: ticketUrl(portal, t.id),
+          url: portal ? ticketUrl(portal, t.id) : null,
           createdAt: t.createdAt,
           closedAt: t.closedAt,
           isClosed: t.isClosed,

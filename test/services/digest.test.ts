@@ -176,7 +176,33 @@ describe.each(testProviders())('digest service on %s', (provider) => {
   });
 
   it('keeps other teams’ tickets and feedback out', async () => {
+    // Praise for a billing ticket closed long before the digest's history window is still billing's.
+    await db.prisma.ticket.create({
+      data: {
+        id: 'T99',
+        pipelineId: 'billing-pipe',
+        createdAt: berlin('2026-10-01 10:00'),
+        closedAt: berlin('2026-10-02 10:00'),
+        isClosed: true,
+        modifiedAt: NOW,
+        syncedAt: NOW,
+      },
+    });
+    await db.prisma.feedbackSubmission.create({
+      data: {
+        id: 'F99',
+        surveyType: 'NPS',
+        value: 10,
+        submittedAt: berlin('2026-11-23 12:00'),
+        ticketId: 'T99',
+        modifiedAt: NOW,
+        syncedAt: NOW,
+      },
+    });
+    const support = await buildDigest({ db, config }, 'support', NOW);
+    expect(support.feedback.responses).toEqual({ now: 4, before: 4 });
     const model = await buildDigest({ db, config }, 'billing', NOW);
+    expect(model.feedback.responses).toEqual({ now: 2, before: 0 });
     expect(model.numbers.find((n) => n.metric === 'new')!.value).toBe(1);
     expect(model.waiting.items.map((i) => i.ticketId)).toEqual(['T8']);
     expect(model.feedback.unanswered.map((f) => f.id)).toEqual(['F9']);
