@@ -4,6 +4,7 @@ import { configSchemaCommand } from './config-schema.ts';
 import { doctorCommand } from './doctor.ts';
 import { migrateCommand } from './migrate.ts';
 import { startCommand } from './start.ts';
+import { statusCommand } from './status.ts';
 
 export type CliIo = { out: (text: string) => void; err: (text: string) => void };
 
@@ -35,4 +36,5 @@ export const COMMANDS: Command[] = [
   },
   configSchemaCommand,
   backupCommand,
+  statusCommand,
 ];
