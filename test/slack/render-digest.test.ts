@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createBusinessCalendar } from '../../src/domain/calendar.ts';
 import { computeDigest, type TDigestInput, type TDigestModel } from '../../src/domain/digest.ts';
@@ -178,6 +179,58 @@ describe('renderDigest', () => {
       }
     }
     expect(messages.map(messageText).join('\n')).not.toMatch(/<(?![@!h])/);
+  });
+
+  it('always renders messages Slack accepts, whatever the rows (property)', () => {
+    const text = fc.string({
+      unit: fc.constantFrom('a', ' ', '&', '<', '>', '|', '*', '\n', '😀', 'é'),
+      maxLength: 900,
+    });
+    const minute = fc.integer({ min: 0, max: 3 * 24 * 60 });
+    const at = (m: number) => new Date(Date.UTC(2026, 10, 22) + m * 60_000);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ subject: text, customer: text, category: text, created: minute, breached: fc.boolean() }),
+          { maxLength: 60 },
+        ),
+        fc.array(fc.record({ comment: text, contact: text, submitted: minute, overdue: fc.boolean() }), {
+          maxLength: 60,
+        }),
+        fc.constantFrom<'daily' | 'weekly'>('daily', 'weekly'),
+        (ticketRows, feedbackRows, kind) => {
+          const tickets = ticketRows.map((r, i) =>
+            ticket(`T${i}`, {
+              subject: r.subject,
+              customer: r.customer,
+              category: r.category,
+              createdAt: at(r.created),
+            }),
+          );
+          const clocks: TDigestClock[] = ticketRows.map((r, i) => ({
+            ticketId: `T${i}`,
+            clock: 'firstResponse',
+            state: r.breached ? 'breached' : 'at_risk',
+            dueAt: r.breached ? at(r.created + 60) : new Date('2026-11-25T12:00:00Z'),
+            completedAt: null,
+            overdueMinutes: 0,
+          }));
+          const feedback: TDigestFeedback[] = feedbackRows.map((r, i) => ({
+            id: `F${i}`,
+            surveyType: 'NPS',
+            value: 3,
+            content: r.comment,
+            submittedAt: at(r.submitted),
+            contact: r.contact,
+            ticketId: null,
+            followUp: { state: r.overdue ? 'overdue' : 'pending', dueAt: null },
+          }));
+          const messages = renderDigest(computeDigest(input({ kind, tickets, clocks, feedback }), NOW, calendar));
+          for (const message of messages) expect(messageProblems(message)).toEqual([]);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it.each([
