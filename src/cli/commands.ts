@@ -1,6 +1,7 @@
 // The list of `heed` subcommands. Each command's body lives in its own file; this is where they are registered.
 import { backupCommand } from './backup.ts';
 import { configSchemaCommand } from './config-schema.ts';
+import { demoCommand } from './demo.ts';
 import { doctorCommand } from './doctor.ts';
 import { migrateCommand } from './migrate.ts';
 import { startCommand } from './start.ts';
@@ -28,12 +29,7 @@ export const COMMANDS: Command[] = [
   startCommand,
   migrateCommand,
   doctorCommand,
-  {
-    ...doctorCommand,
-    name: 'demo',
-    summary: 'Try Heed offline (for now: checks this installation, like `heed doctor`)',
-    description: 'Until the offline demo lands, `heed demo` runs the same checks as `heed doctor`.',
-  },
+  demoCommand,
   configSchemaCommand,
   backupCommand,
   statusCommand,

@@ -1,0 +1,184 @@
+// `heed demo` as someone on a fresh clone runs it: a child process with no tokens and no network, in an empty
+// directory. Its output has to contain every section with real content, and the run must clean up after itself.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HUBSPOT_SCOPES, sampleNudges } from '../../src/cli/demo.ts';
+import { parsePolicy } from '../../src/config.ts';
+import { type DemoMessage, demoPolicy } from '../../src/services/demo.ts';
+
+const REPO = join(import.meta.dirname, '..', '..');
+const HEED = join(REPO, 'bin', 'heed.js');
+
+type Result = { code: number | null; stdout: string; stderr: string; ms: number };
+
+function runHeed(args: string[], cwd: string, tmp: string): Promise<Result> {
+  const started = performance.now();
+  return new Promise((resolveRun) => {
+    // Only what a fresh shell would have; TMPDIR points at a directory the test can check is left empty.
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: tmp };
+    const child = spawn(process.execPath, [HEED, ...args], { cwd, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => resolveRun({ code, stdout, stderr, ms: performance.now() - started }));
+  });
+}
+
+/** The text between a heading ("━━━ title ━━━") and the next one. */
+function section(output: string, title: string): string {
+  const start = output.indexOf(`━━━ ${title} ━━━`);
+  if (start < 0) return '';
+  const next = output.indexOf('━━━ ', start + title.length + 8);
+  return output.slice(start, next < 0 ? undefined : next);
+}
+
+const TEAMS = [
+  { name: 'support', channel: '#support' },
+  { name: 'tier2', channel: '#support-tier2' },
+  { name: 'billing', channel: '#billing' },
+];
+
+describe('heed demo', () => {
+  let run: Result;
+  let tmp: string;
+
+  beforeAll(async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'heed-demo-cwd-'));
+    tmp = mkdtempSync(join(tmpdir(), 'heed-demo-tmp-'));
+    run = await runHeed(['demo'], cwd, tmp);
+  }, 90_000);
+
+  it('exits 0 within the time budget, says so, and leaves nothing behind', () => {
+    expect(run.stderr).not.toMatch(/error|unexpected/i);
+    expect(run.code).toBe(0);
+    const finished = /Demo finished in (\d+\.\d) s \(sync (\d+\.\d) s, evaluate (\d+\.\d) s, Slack (\d+\.\d) s\)/.exec(
+      run.stdout,
+    );
+    expect(finished).not.toBeNull();
+    expect(Number(finished![1])).toBeLessThan(60);
+    expect(run.ms).toBeLessThan(90_000);
+    // The throw-away database went into TMPDIR and is gone (tsx keeps its own cache there).
+    expect(readdirSync(tmp).filter((name) => name.startsWith('heed-demo-'))).toEqual([]);
+  });
+
+  it('says what it ran, with a fixed date and each team’s local time', () => {
+    expect(run.stdout).toContain('No tokens needed');
+    expect(run.stdout).toContain('Demo time: Tuesday, 17 November 2026 at 09:45 UTC — a fixed date');
+    expect(run.stdout).toMatch(/support {2}#support {8}Europe\/London {4}Tue 09:45 local/);
+    expect(run.stdout).toMatch(/tier2 {4}#support-tier2 {2}Europe\/Berlin {4}Tue 10:45 local/);
+    expect(run.stdout).toMatch(/billing {2}#billing {8}Europe\/Helsinki {2}Tue 11:45 local/);
+    const ran = /1\. HubSpot simulator: portal \d+ with (\d+) tickets over the last 14 days/.exec(run.stdout);
+    expect(Number(ran?.[1])).toBeGreaterThanOrEqual(200);
+    const synced = /2\. heed sync into SQLite: (\d+) tickets, (\d+) owners, 2 pipelines, (\d+) feedback answers/.exec(
+      run.stdout,
+    );
+    expect(Number(synced?.[1])).toBeGreaterThanOrEqual(200);
+    expect(Number(synced?.[3])).toBeGreaterThan(0);
+    const engine = /(\d+) open clocks, (\d+) at risk, (\d+) breached/.exec(run.stdout);
+    expect(Number(engine?.[2])).toBeGreaterThan(0);
+    expect(Number(engine?.[3])).toBeGreaterThan(0);
+  });
+
+  it.each(TEAMS)('shows what $channel would receive: nudges, then the digest', ({ name, channel }) => {
+    const text = section(run.stdout, `${channel} would receive:`);
+    expect(text, `no section for ${channel}`).not.toBe('');
+    const nudges = /Nudges \((\d+): ([^)]*)\)/.exec(text);
+    expect(Number(nudges?.[1])).toBeGreaterThan(0);
+    // A nudge as the channel shows it: headline, owner and due fields, and the buttons.
+    expect(text).toMatch(/│ (🚨 Breached|⏳ At risk|🚨 Negative feedback)/);
+    expect(text).toMatch(/│ Owner {5}\S/);
+    expect(text).toMatch(/│ Due {7}(due|overdue by)/);
+    expect(text).toContain("│ [Open in HubSpot] [I'm on it] [Snooze] [Handled]");
+    expect(text).toMatch(/│ Open in HubSpot: https:\/\/app\.hubspot\.com\/contacts\/\d+\/record\/0-5\/\d+/);
+    // Mentions read as names, never as raw Slack ids or mrkdwn.
+    expect(text).toMatch(/@[A-Z][a-zé]+ [A-Z]/);
+    expect(text).not.toMatch(/<@U|<!date|<https?:|:rotating_light:/);
+    // The digest comes after the nudges and has its sections.
+    const digestAt = text.indexOf('Daily digest\n');
+    expect(digestAt).toBeGreaterThan(text.indexOf('Nudges ('));
+    const digest = text.slice(digestAt);
+    expect(digest).toContain(`Daily digest — ${name}`);
+    expect(digest).toMatch(/Yesterday in numbers \(Mon 16 Nov\)/);
+    expect(digest).toMatch(/New tickets +\d+/);
+    expect(digest).toMatch(/First-response SLA met/);
+    expect(digest).toMatch(/Waiting now — \d+ breached, \d+ at risk/);
+  });
+
+  it('shows escalations and the owners’ direct messages', () => {
+    expect(run.stdout).toMatch(/Escalated to #support-leads \(\d+\)/);
+    expect(run.stdout).toContain('🚨 Escalation — ');
+    const dms = section(run.stdout, 'Direct messages');
+    expect(dms).toMatch(/\d+ owners? got a DM when their ticket breached/);
+  });
+
+  it('answers /unanswered for one team from the slash command’s own query', () => {
+    const text = section(run.stdout, '/unanswered in #support');
+    expect(text).toContain('Waiting for our reply — support');
+    const shown = /Showing 1–(\d+) of (\d+), most urgent first/.exec(text);
+    expect(Number(shown?.[1])).toBeGreaterThan(0);
+    const items = text.split('\n').filter((line) => /│ (🚨|⏳|🔵|💬) /.test(line));
+    expect(items.length).toBe(Number(shown?.[1]));
+    expect(text).toMatch(/(first response|next response|feedback follow-up) · waiting/);
+  });
+
+  it('ends with how to connect a real workspace, in step with README.md', () => {
+    const text = section(run.stdout, 'Connect Heed to your workspace');
+    expect(text).toContain('manifest.json');
+    for (const variable of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'HUBSPOT_ACCESS_TOKEN', 'DATABASE_URL']) {
+      expect(text).toContain(variable);
+    }
+    expect(text).toContain('npx heed doctor');
+    expect(text).toContain('npm start');
+    // Every scope README's table asks for is named, and no other.
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    // The rows of the table whose header reads "| scope |".
+    const table = readme.slice(readme.search(/^\s*\| scope +\|/m)).split(/\n\s*\n/)[0]!;
+    const readmeScopes = [...table.matchAll(/^\s*\| `([a-z_.]+)` +\|/gm)].map((m) => m[1]);
+    expect(readmeScopes.length).toBeGreaterThan(0);
+    expect([...HUBSPOT_SCOPES].sort()).toEqual([...readmeScopes].sort());
+    for (const scope of HUBSPOT_SCOPES) expect(text).toContain(scope);
+    // The manifest it points at exists.
+    expect(readdirSync(REPO)).toContain('manifest.json');
+  });
+
+  it('prints no colour codes when stdout is not a terminal', () => {
+    expect(run.stdout.includes('\x1b[')).toBe(false);
+  });
+
+  it('prints its policy, which the policy file schema accepts', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'heed-demo-cwd-'));
+    const result = await runHeed(['demo', '--policy'], cwd, mkdtempSync(join(tmpdir(), 'heed-demo-tmp-')));
+    expect(result.code).toBe(0);
+    const policy = parsePolicy(JSON.parse(result.stdout), 'heed demo --policy');
+    expect(policy.teams.map((t) => t.name)).toEqual(TEAMS.map((t) => t.name));
+    expect(new Set(Object.values(policy.calendars).map((c) => c.timezone)).size).toBe(3);
+  });
+});
+
+describe('sampleNudges', () => {
+  const nudge = (text: string): DemoMessage => ({ channel: 'C1', text, blocks: [], replies: [] });
+  const breached = [1, 2, 3, 4, 5].map((i) => nudge(`Breached — first response: ${i}`));
+  const atRisk = nudge('At risk — first response: 6');
+  const feedback = nudge('Negative feedback — needs a follow-up: 7');
+
+  it.each([
+    ['all when there are few', [breached[0]!, atRisk], 4, [breached[0]!, atRisk]],
+    [
+      'one of each kind first, in channel order',
+      [...breached, atRisk, feedback],
+      4,
+      [breached[0]!, breached[1]!, atRisk, feedback],
+    ],
+    ['fills with the earliest when a kind is missing', [...breached, atRisk], 3, [breached[0]!, breached[1]!, atRisk]],
+  ])('%s', (_name, input, size, expected) => {
+    expect(sampleNudges(input, size)).toEqual(expected);
+  });
+
+  it('keeps the demo policy valid', () => {
+    expect(() => parsePolicy(demoPolicy(), 'demo')).not.toThrow();
+  });
+});
