@@ -4,6 +4,7 @@
 import type { FlagsReadRepo } from '../db/flags-read-repo.ts';
 import type { Flag, SlackRepo } from '../db/slack-repo.ts';
 import { type ClockName, type FlagState, OPEN_FLAG_STATES, ticketFlagKey } from '../domain/flag.ts';
+import { collectStatus, type StatusDeps } from '../ops/status.ts';
 import type { Scope } from '../slack/command-args.ts';
 import { type ClockGroup, type HomeView, PAGE_SIZE, type QueuePage, type TeamHealth } from '../slack/render/queue.ts';
 import type { StatusView, WhoisView } from '../slack/render/replies.ts';
@@ -16,6 +17,8 @@ export interface QueryDeps {
   repo: Pick<SlackRepo, 'countOutbox'>;
   users: Pick<SlackUserDirectory, 'slackIdForEmail' | 'knownSlackId' | 'emailsForSlackUser'>;
   teams: readonly SlackTeam[];
+  /** What `heed status` reads (src/ops/status.ts); `/heed status` shows the same facts. */
+  status: StatusDeps;
 }
 
 /** A scope with "me"/default resolved, as carried by the "More" button. */
@@ -133,30 +136,23 @@ export async function slowGroups(deps: QueryDeps, team: string | undefined, now:
   );
 }
 
-export async function statusView(deps: QueryDeps): Promise<StatusView> {
-  const [sync, pendingWebhooks, outboxPending, counts] = await Promise.all([
-    deps.reads.lastSyncRun(),
-    deps.reads.pendingFetchCount(),
-    deps.repo.countOutbox(['pending', 'retry', 'sending']),
-    deps.reads.openFlagCounts(OPEN_FLAG_STATES),
-  ]);
-  const teams = new Map<string, StatusView['teams'][number]>();
-  for (const t of deps.teams) teams.set(t.name, { team: t.name, open: 0, atRisk: 0, breached: 0, feedback: 0 });
-  for (const row of counts) {
-    const entry = teams.get(row.team) ?? { team: row.team, open: 0, atRisk: 0, breached: 0, feedback: 0 };
-    entry.open += row.count;
-    if (row.kind === 'feedback') entry.feedback += row.count;
-    else if (row.state === 'at_risk') entry.atRisk += row.count;
-    else if (row.state === 'breached') entry.breached += row.count;
-    teams.set(row.team, entry);
-  }
+/** `/heed status`: the facts `heed status` prints on a shell (src/ops/status.ts), so the two always agree. */
+export async function statusView(deps: QueryDeps, now: Date): Promise<StatusView> {
+  const facts = await collectStatus(deps.status, now);
+  const sync = facts.lastSync;
   return {
     lastSync: sync
       ? { kind: sync.kind, status: sync.status, startedAt: sync.startedAt, finishedAt: sync.finishedAt ?? undefined }
       : undefined,
-    pendingWebhooks,
-    outboxPending,
-    teams: [...teams.values()],
+    pendingWebhooks: facts.pendingWebhookFetches,
+    outboxPending: facts.outbox.depth,
+    teams: facts.teams.map((t) => ({
+      team: t.team,
+      open: t.open,
+      atRisk: t.atRisk,
+      breached: t.breached,
+      feedback: t.feedback,
+    })),
   };
 }
 

@@ -20,7 +20,7 @@ export function registerHeed(app: App, s: SlackServices): void {
         case 'help':
           return renderUsage(HEED_COMMAND);
         case 'status':
-          return renderStatus(await statusView(s.queries));
+          return renderStatus(await statusView(s.queries, now));
         case 'whois': {
           const view = await whoisView(s.queries, cmd.ticketId, now);
           return view

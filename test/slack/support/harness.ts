@@ -104,7 +104,7 @@ export async function startHarness(provider: TestProvider, options: { withDigest
     logger: log.logger,
     teams,
     repo,
-    queries: { reads, repo, users, teams },
+    queries: { reads, repo, users, teams, status: { db, config: { policy } } },
     actions,
     digestPreview: options.withDigest ? async (team) => digests.get(team) ?? [] : undefined,
   };
