@@ -384,3 +384,18 @@ export function digestJobHandlers(deps: DigestDeps & { outbox: DigestOutbox }): 
     weeklyReport: (team, ctx) => run('weekly', team, ctx),
   };
 }
+
+/**
+ * What the `/digest` command needs (SlackServices.digestPreview, and a post that counts as the day's digest).
+ * `/digest post` should go through `digestPost`, so the scheduled digest later that day sees the DigestRun and
+ * is not posted a second time.
+ */
+export function digestForSlack(deps: DigestDeps & { outbox: DigestOutbox }): {
+  digestPreview(team: string, now: Date): Promise<RenderedMessage[]>;
+  digestPost(team: string, now: Date): Promise<PostDigestResult>;
+} {
+  return {
+    digestPreview: async (team, now) => (await previewDigest(deps, team, now)).messages,
+    digestPost: (team, now) => postDigest(deps, team, now),
+  };
+}

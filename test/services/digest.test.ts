@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
-import { buildDigest, type DigestOutbox, postDigest, settleDigestRun } from '../../src/services/digest.ts';
+import {
+  buildDigest,
+  type DigestOutbox,
+  digestForSlack,
+  digestJobHandlers,
+  postDigest,
+  settleDigestRun,
+} from '../../src/services/digest.ts';
 import { renderDigest } from '../../src/slack/render/digest.ts';
 import { renderDigestText } from '../../src/slack/render/digest-text.ts';
 import { messageProblems, messageText } from '../fixtures/digest/block-kit.ts';
@@ -246,6 +253,32 @@ describe.each(testProviders())('digest service on %s', (provider) => {
     // The weekly report is its own run and goes to the escalation channel.
     const weekly = await postDigest({ db, config, outbox }, 'support', NOW, { kind: 'weekly' });
     expect(weekly).toMatchObject({ status: 'queued', day: 'weekly:2026-11-24', channel: 'C0ESCALATE' });
+  });
+
+  it('/digest previews without posting, and /digest post counts as the day’s digest for the schedule', async () => {
+    const outbox = recordingOutbox();
+    const slack = digestForSlack({ db, config, outbox });
+    const preview = await slack.digestPreview('support', NOW);
+    expect(messageText(preview[0]!)).toContain('Daily digest — support');
+    expect(outbox.intents).toHaveLength(0);
+    expect(await db.prisma.digestRun.count()).toBe(0);
+
+    expect((await slack.digestPost('support', NOW)).status).toBe('queued');
+    const logged: unknown[] = [];
+    await digestJobHandlers({ db, config, outbox }).digest(
+      { name: 'support' },
+      {
+        now: berlin('2026-11-24 11:00'),
+        scheduledAt: berlin('2026-11-24 11:00'),
+        late: false,
+        logger: { info: (...a: unknown[]) => logged.push(a) },
+      },
+    );
+    expect(outbox.intents).toHaveLength(1);
+    expect(logged[0]).toEqual([
+      expect.objectContaining({ status: 'already' }),
+      'daily digest already handled for this day',
+    ]);
   });
 
   it('finishes a run a crash left pending, without posting a part twice', async () => {
