@@ -135,10 +135,10 @@ export class JobsRepo {
    * Takes over a run whose lease expired: only one replica's conditional update matches.
    * Returns the run as now held by us, or null when another replica was first.
    */
-  async takeOverRun(id: string, holder: string, now: Date, until: Date): Promise<JobRun | null> {
+  async takeOverRun(id: string, holder: string, now: Date, until: Date, late: boolean): Promise<JobRun | null> {
     const { count } = await this.#prisma.jobRun.updateMany({
       where: { id, status: 'running', leaseUntil: { lt: now } },
-      data: { holder, startedAt: now, leaseUntil: until, attempt: { increment: 1 } },
+      data: { holder, startedAt: now, leaseUntil: until, attempt: { increment: 1 }, ...(late ? { late: true } : {}) },
     });
     if (count !== 1) return null;
     return this.#prisma.jobRun.findUnique({ where: { id } });

@@ -386,7 +386,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     try {
       const until = new Date(now.getTime() + leaseMsOf(job));
       if (!(await repo.acquireLease(job.name, holder, now, until))) return;
-      const taken = await repo.takeOverRun(run.id, holder, now, until);
+      const late = run.late || now.getTime() - scheduledAt.getTime() > lateAfterMs;
+      const taken = await repo.takeOverRun(run.id, holder, now, until, late);
       if (!taken) {
         await repo.releaseLease(job.name, holder);
         return;
@@ -396,7 +397,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         id: taken.id,
         runKey: taken.runKey,
         scheduledAt,
-        late: taken.late || now.getTime() - scheduledAt.getTime() > lateAfterMs,
+        late: taken.late,
         attempt: taken.attempt,
         takeoverFrom: run.holder,
       });

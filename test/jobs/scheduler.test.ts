@@ -229,7 +229,7 @@ describe.each(testProviders())('scheduler on %s', (provider) => {
     const repo = new JobsRepo(db);
     await a.idle();
     expect(await repo.runsOf('digest:support')).toMatchObject([
-      { runKey: '2026-11-23', holder: 'replica-b', attempt: 2, status: 'succeeded' },
+      { runKey: '2026-11-23', holder: 'replica-b', attempt: 2, status: 'succeeded', late: false },
     ]);
     // Later ticks of either replica do not run it again.
     now = at('2026-11-23T10:00:00Z');
