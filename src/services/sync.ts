@@ -80,6 +80,8 @@ const TICKETS_CURSOR = 'tickets';
 const FEEDBACK_CURSOR = 'feedback';
 const SWEEP_CURSOR = 'tickets.archived-sweep';
 const DAY = 86_400_000;
+/** Names are looked up this many tickets at a time (10 contact batch reads). */
+const NAMES_CHUNK = 1000;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -312,10 +314,23 @@ export class SyncService {
     return changed;
   }
 
-  /** Contact and company names for open tickets that lack them: one batch read per 100 contacts/companies. */
+  /**
+   * Contact and company names for open tickets that lack them: one batch read per 100 contacts/companies.
+   * Worked through in chunks so a first backfill's ~10,000 open tickets never sit in memory at once.
+   */
   private async resolveTicketNames(): Promise<number> {
+    let done = 0;
+    while (done < this.options.namesPerPass) {
+      const named = await this.resolveTicketNamesChunk(Math.min(NAMES_CHUNK, this.options.namesPerPass - done));
+      done += named;
+      if (named < NAMES_CHUNK) break;
+    }
+    return done;
+  }
+
+  private async resolveTicketNamesChunk(limit: number): Promise<number> {
     const { api, repo } = this.deps;
-    const needing = await repo.ticketsNeedingNames(this.options.namesPerPass);
+    const needing = await repo.ticketsNeedingNames(limit);
     if (needing.length === 0) return 0;
     const contacts = await this.readContacts(needing.map((t) => t.contactId));
     const companyIds = new Set<string>();
@@ -344,6 +359,7 @@ export class SyncService {
         };
       }),
     );
+    for (const t of needing) this.companyByTicket.delete(t.id);
     return needing.length;
   }
 
