@@ -190,6 +190,23 @@ export class SlaRepo {
     this.#scope = scope;
   }
 
+  /** The ids of the tickets in scope, computed once (the scope's unions are not cheap). */
+  async scopeIds(): Promise<string[]> {
+    const rows = await this.#rows(
+      `WITH "scope" ("id") AS (${this.#scope.sql}) SELECT DISTINCT "id" FROM "scope" ORDER BY "id"`,
+      this.#scope.params,
+    );
+    return rows.map((r) => String(r[0]));
+  }
+
+  /** The same repository scoped to these ticket ids (one chunk of an evaluation). */
+  forIds(ids: readonly string[]): SlaRepo {
+    const scope: TicketScope = this.#db.sqlite
+      ? { sql: 'SELECT "value" FROM json_each(?)', params: [JSON.stringify(ids)] }
+      : { sql: 'SELECT unnest(?::text[])', params: [ids] };
+    return new SlaRepo(this.#db, scope);
+  }
+
   /**
    * A DateTime column as epoch milliseconds. Reads fetch dates as numbers: turning 100,000 ISO strings into
    * JS strings and then Dates costs more than the whole query.
@@ -264,15 +281,6 @@ export class SlaRepo {
       isClosed: bool(r[18]),
       archived: bool(r[19]),
     }));
-  }
-
-  /** Ticket ids named by open flags whose ticket row no longer exists (deleted before Heed saw it archived). */
-  async orphanFlagTicketIds(): Promise<string[]> {
-    const rows = await this.#rows(
-      `SELECT DISTINCT f."ticketId" FROM "Flag" f LEFT JOIN "Ticket" t ON t."id" = f."ticketId"
-        WHERE f."kind" = 'ticket' AND f."state" IN (${OPEN_TICKET_FLAG}) AND t."id" IS NULL`,
-    );
-    return rows.map((r) => String(r[0]));
   }
 
   /** Periods in the given stages (waiting-on-customer and closed ones: the only ones that pause clocks). */

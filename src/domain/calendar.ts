@@ -38,6 +38,7 @@ export interface BusinessCalendar {
 }
 
 const MINUTE = 60_000;
+const NO_INTERVALS: readonly TInterval[] = [];
 /** More consecutive days without working time than this means the calendar cannot satisfy a target. */
 const MAX_IDLE_DAYS = 400;
 
@@ -107,7 +108,8 @@ export function createBusinessCalendar(spec: TCalendarSpec): BusinessCalendar {
 }
 
 /** Sorts and merges intervals (pauses, closed periods) so they can be subtracted from working time. */
-export function normalizeIntervals(intervals: readonly TInterval[]): TInterval[] {
+export function normalizeIntervals(intervals: readonly TInterval[]): readonly TInterval[] {
+  if (intervals.length === 0) return NO_INTERVALS;
   const sorted = intervals.filter((i) => i.end > i.start).sort((a, b) => a.start - b.start);
   const out: TInterval[] = [];
   for (const interval of sorted) {

@@ -5,11 +5,13 @@ import type { TPolicy, TTeam } from '../config.ts';
 import { type BusinessCalendar, createBusinessCalendar } from '../domain/calendar.ts';
 import type { TBusinessDuration } from '../domain/duration.ts';
 import type { TFeedbackThresholds } from '../domain/feedback.ts';
-import type { TSlaRuleSpec } from '../domain/sla-policy.ts';
+import { compileSlaRules, type TSlaRuleSpec, type TSlaSubject } from '../domain/sla-policy.ts';
 
 export interface SlaEngine {
   readonly teams: readonly TTeam[];
   readonly rules: readonly TSlaRuleSpec[];
+  /** The first rule matching a ticket (see sla-policy.ts). */
+  ruleFor(subject: TSlaSubject): TSlaRuleSpec | undefined;
   readonly waitingStageIds: ReadonlySet<string>;
   readonly useHubspotSla: boolean;
   readonly substantiveReplyMinLength: number;
@@ -24,17 +26,19 @@ export function createSlaEngine(policy: Readonly<TPolicy>): SlaEngine {
     calendars.set(name, createBusinessCalendar(spec));
   }
   const first = calendars.values().next().value as BusinessCalendar;
+  const rules: TSlaRuleSpec[] = policy.sla.map((rule) => ({
+    name: rule.name,
+    when: rule.when,
+    firstResponse: rule.firstResponse,
+    nextResponse: rule.nextResponse,
+    resolution: rule.resolution,
+    warnAt: rule.warnAt,
+    escalateAfter: rule.escalateAfter,
+  }));
   return {
     teams: policy.teams,
-    rules: policy.sla.map((rule) => ({
-      name: rule.name,
-      when: rule.when,
-      firstResponse: rule.firstResponse,
-      nextResponse: rule.nextResponse,
-      resolution: rule.resolution,
-      warnAt: rule.warnAt,
-      escalateAfter: rule.escalateAfter,
-    })),
+    rules,
+    ruleFor: compileSlaRules(rules),
     waitingStageIds: new Set(policy.waitingOnCustomerStages),
     useHubspotSla: policy.engine.useHubspotSla,
     substantiveReplyMinLength: policy.engine.substantiveReplyMinLength,

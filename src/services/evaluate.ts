@@ -40,9 +40,10 @@ import {
   nextThresholdAt,
   overdueMinutesSince,
   type TClockResult,
+  type TStagePeriod,
   type TTicketClocks,
+  type TTicketMessage,
 } from '../domain/sla-clocks.ts';
-import { selectSlaRule } from '../domain/sla-policy.ts';
 import { assignTeam } from '../domain/team-assignment.ts';
 import type { Logger } from '../logger.ts';
 import { createSlaEngine, type SlaEngine } from './evaluate-engine.ts';
@@ -64,7 +65,7 @@ export interface EvaluateOptions {
    * 'auto' (default): incremental when the last run is recent and the policy unchanged, full otherwise.
    * Incremental runs read only tickets synced since the last run (minus a safety margin), clocks whose
    * nextCheckAt has come, and flags whose snooze ended; a full run every `fullEveryMinutes` catches anything
-   * a late-committing sync slipped past the margin, and resolves flags of tickets deleted outright.
+   * a late-committing sync slipped past the margin.
    */
   readonly mode?: 'auto' | 'full' | 'incremental';
   readonly fullEveryMinutes?: number;
@@ -163,6 +164,8 @@ export interface EvaluationResult {
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
+/** Tickets read and judged at a time. */
+const CHUNK_TICKETS = 2000;
 const isOpenFlag = (state: FlagState | undefined): boolean => state !== undefined && OPEN_FLAG_STATES.includes(state);
 const sameTime = (a: Date | null, b: Date | null): boolean =>
   a === null ? b === null : b !== null && a.getTime() === b.getTime();
@@ -216,20 +219,14 @@ export async function evaluate(
         now.getTime() < cursor.lastRunAt.getTime() ||
         now.getTime() - cursor.lastFullAt.getTime() >= (options.fullEveryMinutes ?? 10) * MINUTE_MS));
   const since = new Date((cursor?.lastRunAt.getTime() ?? now.getTime()) - (options.marginMinutes ?? 15) * MINUTE_MS);
-  const repo = new SlaRepo(db, full ? FULL_SCOPE : incrementalScope(since, now));
+  const scopeIds = await new SlaRepo(db, full ? FULL_SCOPE : incrementalScope(since, now)).scopeIds();
+  const repo = new SlaRepo(db);
   const includeClocks = options.includeClocks ?? options.dryRun ?? false;
   let clockCount = 0;
 
   const closedStageIds = await repo.closedStageIds();
-  const [owners, tickets, stored, flags, messages, periods, orphans] = await Promise.all([
-    repo.ownerEmails(),
-    repo.tickets(),
-    repo.clockStates(),
-    repo.ticketFlags(),
-    repo.recentMessages(),
-    repo.stagePeriods([...new Set([...engine.waitingStageIds, ...closedStageIds])]),
-    full ? repo.orphanFlagTicketIds() : Promise.resolve([]),
-  ]);
+  const owners = await repo.ownerEmails();
+  const pausingStages = [...new Set([...engine.waitingStageIds, ...closedStageIds])];
   const lookback = options.feedbackLookbackDays ?? 30;
   const feedbackRows = await repo.feedbackCandidates({
     npsAtMost: engine.feedback.NPS.atMost,
@@ -248,11 +245,31 @@ export async function evaluate(
   const liveFeedback: LiveFeedback[] = [];
   let disagreements = 0;
 
-  const flagsByTicket = new Map<string, StoredFlag[]>();
-  for (const flag of flags.values()) {
-    if (!flag.ticketId) continue;
-    pushTo(flagsByTicket, flag.ticketId, flag);
-  }
+  // Per-chunk reads (see the loop below); the helpers here read whichever chunk is current.
+  let stored = new Map<string, StoredClock[]>();
+  let flags = new Map<string, StoredFlag>();
+  let flagsByTicket = new Map<string, StoredFlag[]>();
+  let readMs = t1 - t0;
+  let computeMs = 0;
+  let writeMs = 0;
+  let ticketsRead = 0;
+  let clockRowsWritten = 0;
+  let clockRowsDeleted = 0;
+  let flagRowsWritten = 0;
+  const flush = async () => {
+    const w0 = performance.now();
+    if (!options.dryRun) {
+      await repo.writeClockStates(clockUpserts, clockDeletes);
+      await repo.writeFlags(flagWrites);
+      clockRowsWritten += clockUpserts.length;
+      clockRowsDeleted += clockDeletes.length;
+      flagRowsWritten += flagWrites.length;
+    }
+    clockUpserts.length = 0;
+    clockDeletes.length = 0;
+    flagWrites.length = 0;
+    writeMs += performance.now() - w0;
+  };
 
   const record = (
     before: StoredFlag | undefined,
@@ -308,7 +325,45 @@ export async function evaluate(
     );
   };
 
-  for (const ticket of tickets) {
+  // Tickets are evaluated in chunks, each read, judged and written before the next: memory stays bounded
+  // however many tickets are open.
+  for (let offset = 0; offset < scopeIds.length; offset += CHUNK_TICKETS) {
+    const chunkIds = scopeIds.slice(offset, offset + CHUNK_TICKETS);
+    const chunk = repo.forIds(chunkIds);
+    const r0 = performance.now();
+    const [tickets, clocks, ticketFlags, messages, periods] = await Promise.all([
+      chunk.tickets(),
+      chunk.clockStates(),
+      chunk.ticketFlags(),
+      chunk.recentMessages(),
+      chunk.stagePeriods(pausingStages),
+    ]);
+    const r1 = performance.now();
+    readMs += r1 - r0;
+    ticketsRead += tickets.length;
+    stored = clocks;
+    flags = ticketFlags;
+    flagsByTicket = new Map();
+    for (const flag of flags.values()) if (flag.ticketId) pushTo(flagsByTicket, flag.ticketId, flag);
+    const found = new Set<string>();
+    for (const ticket of tickets) {
+      found.add(ticket.id);
+      evaluateTicket(ticket, messages.get(ticket.id), periods.get(ticket.id));
+    }
+    // Open flags of tickets that no longer exist at all (deleted before Heed saw them archived) are over.
+    for (const id of chunkIds) {
+      if (found.has(id)) continue;
+      for (const flag of flagsByTicket.get(id) ?? []) resolveFlag(flag, now, true, null, null);
+    }
+    computeMs += performance.now() - r1;
+    await flush();
+  }
+
+  function evaluateTicket(
+    ticket: SlaTicketRow,
+    messages: TTicketMessage[] | undefined,
+    periods: TStagePeriod[] | undefined,
+  ) {
     const ownerEmail = ticket.ownerId ? (owners.get(ticket.ownerId) ?? null) : null;
     const ticketFlags = flagsByTicket.get(ticket.id) ?? [];
     const previous = stored.get(ticket.id) ?? [];
@@ -320,7 +375,7 @@ export async function evaluate(
     });
     const rule = ticket.archived
       ? undefined
-      : selectSlaRule(engine.rules, {
+      : engine.ruleFor({
           priority: ticket.priority,
           pipelineId: ticket.pipelineId,
           team: team.name,
@@ -331,20 +386,15 @@ export async function evaluate(
       // Deleted in HubSpot, or no rule applies any more: nothing to watch.
       for (const clock of previous) clockDeletes.push({ ticketId: ticket.id, clock: clock.clock });
       for (const flag of ticketFlags) resolveFlag(flag, now, true, ticket.ownerId, ownerEmail);
-      continue;
+      return;
     }
     const calendar = engine.calendarOf(team);
     const result: TTicketClocks = computeTicketClocks(
       {
         ticket,
-        stagePeriods: periods.get(ticket.id),
-        messages: messages.get(ticket.id),
-        previous: previous.map((p) => ({
-          clock: p.clock,
-          cycle: p.cycle,
-          startedAt: p.startedAt,
-          completedAt: p.completedAt,
-        })),
+        stagePeriods: periods,
+        messages,
+        previous,
       },
       rule,
       calendar,
@@ -501,13 +551,11 @@ export async function evaluate(
     return before?.escalationLevel ?? 0;
   }
 
-  for (const ticketId of orphans) {
-    for (const flag of flagsByTicket.get(ticketId) ?? []) resolveFlag(flag, now, true, null, null);
-  }
-
+  const f0 = performance.now();
   for (const row of feedbackRows) {
     evaluateOneFeedback(row);
   }
+  computeMs += performance.now() - f0;
 
   function evaluateOneFeedback(row: FeedbackCandidate) {
     const before = row.flag ?? undefined;
@@ -593,11 +641,8 @@ export async function evaluate(
       );
     }
   }
-  const t2 = performance.now();
-
+  await flush();
   if (!options.dryRun) {
-    await repo.writeClockStates(clockUpserts, clockDeletes);
-    await repo.writeFlags(flagWrites);
     const lastFullAt = full ? now : cursor!.lastFullAt;
     if (
       !cursor ||
@@ -608,23 +653,21 @@ export async function evaluate(
       await repo.writeCursor({ lastRunAt: now, lastFullAt, policyHash }, now);
     }
   }
-  const t3 = performance.now();
-
   if (disagreements > 0) {
     logger.info({ disagreements }, 'HubSpot SLA due dates differ from Heed’s on some clocks (details at debug level)');
   }
   const stats: EvaluationStats = {
     mode: full ? 'full' : 'incremental',
-    tickets: tickets.length,
+    tickets: ticketsRead,
     clocks: clockCount,
     feedback: liveFeedback.length,
-    clockRowsWritten: options.dryRun ? 0 : clockUpserts.length,
-    clockRowsDeleted: options.dryRun ? 0 : clockDeletes.length,
-    flagRowsWritten: options.dryRun ? 0 : flagWrites.length,
+    clockRowsWritten,
+    clockRowsDeleted,
+    flagRowsWritten,
     disagreements,
-    readMs: Math.round(t1 - t0),
-    computeMs: Math.round(t2 - t1),
-    writeMs: Math.round(t3 - t2),
+    readMs: Math.round(readMs),
+    computeMs: Math.round(computeMs),
+    writeMs: Math.round(writeMs),
   };
   logger.debug({ ...stats, dryRun: options.dryRun ?? false }, 'evaluation finished');
   return { changes, clocks: live, feedback: liveFeedback, stats };

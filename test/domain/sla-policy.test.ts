@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selectSlaRule, type TSlaSubject, type TSlaWhen } from '../../src/domain/sla-policy.ts';
+import { compileSlaRules, selectSlaRule, type TSlaSubject, type TSlaWhen } from '../../src/domain/sla-policy.ts';
 
 const rules: { name: string; when?: TSlaWhen }[] = [
   { name: 'vip-billing', when: { priority: ['URGENT'], category: ['BILLING_ISSUE'] } },
@@ -35,9 +35,11 @@ describe('selectSlaRule', () => {
     ['a missing value does not match a list', { priority: null, category: null }, 'standard'],
   ])('%s', (_label, over, expected) => {
     expect(selectSlaRule(rules, subject(over))?.name).toBe(expected);
+    expect(compileSlaRules(rules)(subject(over))?.name).toBe(expected);
   });
 
   it('returns undefined when no rule matches', () => {
     expect(selectSlaRule([{ name: 'only-urgent', when: { priority: ['URGENT'] } }], subject({}))).toBeUndefined();
+    expect(compileSlaRules([{ name: 'only-urgent', when: { priority: ['URGENT'] } }])(subject({}))).toBeUndefined();
   });
 });

@@ -224,6 +224,7 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
     });
     await ticket('c', { priority: 'URGENT' });
     await ticket('d', { priority: 'URGENT' });
+    await ticket('e', { priority: 'URGENT' });
     await run(at('09:50'));
     const result = await run(at('12:00'));
     expect(result.clocks.find((c) => c.ticketId === 'w' && c.clock === 'resolution')).toMatchObject({
@@ -233,10 +234,12 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
 
     await touch('c', { isClosed: true, stageId: '4', closedAt: at('12:30'), stageEnteredAt: at('12:30') }, at('12:30'));
     await touch('d', { archived: true }, at('12:30'));
+    await db.prisma.ticket.delete({ where: { id: 'e' } }); // gone without Heed seeing it archived
     const closed = await run(at('13:00'));
     expect(closed.changes.resolved.map((c) => c.key).sort()).toEqual([
       'ticket:c:firstResponse:0',
       'ticket:d:firstResponse:0',
+      'ticket:e:firstResponse:0',
     ]);
     expect(closed.clocks.some((c) => c.ticketId === 'c' || c.ticketId === 'd')).toBe(false);
     expect(await db.prisma.clockState.count({ where: { ticketId: 'd' } })).toBe(0);
