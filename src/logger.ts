@@ -46,6 +46,20 @@ export function censorSecrets(text: string): string {
     .replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/g, '$1[redacted]@');
 }
 
+/**
+ * A copy of a logged object with secrets masked in its string values, however deep (a URL with a password under
+ * any key, a token quoted in an error's `reason`). Redaction by key cannot know every key a secret may sit under.
+ * Class instances (errors, dates, buffers) are left to their serializers; the caller's object is never changed.
+ */
+function censorValues(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return censorSecrets(value);
+  if (depth >= 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => censorValues(item, depth + 1));
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, censorValues(item, depth + 1)]));
+}
+
 export type LoggerOptions = {
   level: string;
   /** Pretty output for people; defaults to whether stdout is a terminal. */
@@ -60,9 +74,12 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     hooks: {
-      // Free-text messages may quote an error from a library that included a token: mask it.
+      // Free-text messages may quote an error from a library that included a token: mask it. The merging
+      // object (first argument) gets the same treatment in its string values.
       logMethod(args, method) {
-        const masked = args.map((arg) => (typeof arg === 'string' ? censorSecrets(arg) : arg));
+        const masked = args.map((arg, index) =>
+          typeof arg === 'string' ? censorSecrets(arg) : index === 0 ? censorValues(arg) : arg,
+        );
         return method.apply(this, masked as Parameters<typeof method>);
       },
     },
