@@ -234,7 +234,7 @@ describe('renderDigest', () => {
   });
 
   it.each([
-    [true, 'This digest is late: Heed was not running'],
+    [true, 'This digest is late: Heed could not send it on time'],
     [{ scheduledFor: new Date('2026-11-25T09:00:00Z') }, 'This digest is late (it was due 2026-11-25 09:00 UTC)'],
   ])('says plainly that a digest is late (%o)', (late, expected) => {
     const busy = renderDigest(busyModel(1, 0), { late });

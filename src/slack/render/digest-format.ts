@@ -104,5 +104,5 @@ export function lateText(late: TLate | undefined): string | undefined {
     typeof late === 'object'
       ? ` (it was due ${late.scheduledFor.toISOString().slice(0, 16).replace('T', ' ')} UTC)`
       : '';
-  return `This digest is late${due}: Heed was not running at its scheduled time, so it is sent now.`;
+  return `This digest is late${due}: Heed could not send it on time (it was down or restarting), so it comes now.`;
 }
