@@ -179,7 +179,9 @@ export interface DemoOptions {
 }
 
 /** When the unanswered tickets of the overnight queue arrived, in hours before the demo's "now". */
-const OVERNIGHT_ARRIVALS_HOURS = [0.4, 0.9, 1.6, 2.5, 3.5, 5, 7, 9.5, 12, 14.5, 16.5, 17.5, 18.5, 19.5];
+const OVERNIGHT_ARRIVALS_HOURS = [
+  0.4, 0.9, 1.6, 2.5, 3.5, 5, 6, 7, 8.5, 9.5, 11, 12, 13.5, 14.5, 16.5, 17.5, 18.2, 18.6, 19, 19.5,
+];
 
 /**
  * The generator answers tickets around the clock; a real help desk's morning starts with the tickets that came
@@ -347,7 +349,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const chosen =
       teamResults.find((t) => t.team.name === options.unansweredTeam) ??
       [...teamResults].sort((a, b) => b.nudges.length - a.nudges.length)[0]!;
-    const page = await unansweredPage({ reads, repo, users, teams }, { kind: 'team', team: chosen.team.name }, 0, now);
+    const page = await unansweredPage(
+      { reads, repo, users, teams, status: { db, config } },
+      { kind: 'team', team: chosen.team.name },
+      0,
+      now,
+    );
     const unanswered = 'unmatched' in page ? undefined : renderQueuePage(page);
     if (!unanswered) throw new Error('demo: a team scope never needs a Slack user match');
 

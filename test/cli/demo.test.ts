@@ -5,9 +5,12 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HUBSPOT_SCOPES, sampleNudges } from '../../src/cli/demo.ts';
-import { parsePolicy } from '../../src/config.ts';
-import { type DemoMessage, demoPolicy } from '../../src/services/demo.ts';
+import { formatDemo, HUBSPOT_SCOPES, sampleNudges } from '../../src/cli/demo.ts';
+import { parseEnv, parsePolicy } from '../../src/config.ts';
+import { DEMO_NOW, type DemoMessage, type DemoResult, demoPolicy } from '../../src/services/demo.ts';
+import { renderEscalationPost, renderNudge } from '../../src/slack/render/nudge.ts';
+import { renderQueuePage } from '../../src/slack/render/queue.ts';
+import { terminalStyle } from '../../src/slack/render/terminal.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const HEED = join(REPO, 'bin', 'heed.js');
@@ -180,5 +183,136 @@ describe('sampleNudges', () => {
 
   it('keeps the demo policy valid', () => {
     expect(() => parsePolicy(demoPolicy(), 'demo')).not.toThrow();
+  });
+});
+
+describe('formatDemo', () => {
+  const view = (i: number, state: 'breached' | 'at_risk') => ({
+    flagKey: `ticket:${i}:firstResponse:0`,
+    kind: 'ticket' as const,
+    state,
+    clock: 'firstResponse' as const,
+    customer: `Customer ${i}`,
+    subject: `Subject ${i}`,
+    owner: { name: 'Ada Okafor', slackUserId: 'U0ADA' },
+    waitedBusinessMinutes: 200,
+    waitedWallMinutes: 300,
+    asOf: DEMO_NOW,
+    dueAt: new Date(DEMO_NOW.getTime() + 3_600_000),
+    overdueBusinessMinutes: state === 'breached' ? 30 : 0,
+  });
+  const posted = (message: { text: string; blocks: unknown[] }, replies: DemoMessage[] = []): DemoMessage => ({
+    channel: 'C0DEMOSUP',
+    ...message,
+    replies,
+  });
+
+  function result(): DemoResult {
+    const policy = parsePolicy(demoPolicy(), 'demo');
+    const nudges = Array.from({ length: 6 }, (_, i) => posted(renderNudge(view(i, i === 5 ? 'at_risk' : 'breached'))));
+    const [support, tier2, billing] = policy.teams;
+    return {
+      now: DEMO_NOW,
+      config: { env: parseEnv({}), policy, policySource: 'demo', notices: [] },
+      portal: { id: 1, tickets: 300, owners: 13, feedback: 40, days: 14 },
+      overnight: 5,
+      sync: {
+        kind: 'backfill',
+        records: {
+          tickets: 300,
+          ticketsRejected: 0,
+          archived: 0,
+          feedback: 40,
+          feedbackRejected: 0,
+          owners: 13,
+          pipelines: 2,
+          stages: 8,
+          names: 10,
+        },
+        pages: { tickets: 3, feedback: 1 },
+        restarts: 0,
+        apiCalls: 12,
+        apiCallsByEndpoint: {},
+        durationMs: 1000,
+        ticketsPerSecond: 300,
+      },
+      evaluation: { openClocks: 50, atRisk: 1, breached: 5, feedbackPending: 0, feedbackOverdue: 0 },
+      nudges: { posted: 6, updated: 0, replies: 5, escalations: 2, dms: 0, deferred: 0 },
+      slack: { posts: 8, replies: 5, dms: 0, updates: 0, failed: 0 },
+      teams: [
+        {
+          team: support!,
+          timeZone: 'Europe/London',
+          channelName: 'support',
+          nudges,
+          digest: [
+            posted({
+              text: 'Daily digest',
+              blocks: [{ type: 'header', text: { type: 'plain_text', text: 'Daily digest — support' } }],
+            }),
+          ],
+          escalations: [0, 1].map((i) => posted(renderEscalationPost(view(i, 'breached'), 'support'))),
+          escalationChannelName: 'support-leads',
+        },
+        {
+          team: tier2!,
+          timeZone: 'Europe/Berlin',
+          channelName: 'support-tier2',
+          nudges: [],
+          digest: [],
+          escalations: [],
+          escalationChannelName: 'support-leads',
+        },
+        {
+          team: billing!,
+          timeZone: 'Europe/Helsinki',
+          channelName: 'billing',
+          nudges: [],
+          digest: [],
+          escalations: [],
+          escalationChannelName: 'support-leads',
+        },
+      ],
+      dms: [],
+      unanswered: {
+        team: 'support',
+        channelName: 'support',
+        message: renderQueuePage({
+          title: 'Waiting for our reply — support',
+          items: [],
+          total: 0,
+          offset: 0,
+          emptyText: 'Nothing is waiting.',
+        }),
+      },
+      people: new Map([['U0ADA', 'Ada Okafor']]),
+      channelNames: new Map([['C0DEMOSUP', 'support']]),
+      durations: { syncMs: 1000, evaluateMs: 100, slackMs: 2000, totalMs: 3200 },
+    };
+  }
+
+  it('shows a sample of the nudges and escalations by default, and says how to see them all', () => {
+    const text = formatDemo(result(), terminalStyle(false), { all: false, elapsedMs: 3456 });
+    expect(text.match(/│ (🚨 Breached|⏳ At risk)/g)?.length).toBe(4);
+    expect(text).toContain('…and 2 more nudges (2 breached) — `heed demo --all` prints every one.');
+    expect(text.match(/🚨 Escalation — support/g)?.length).toBe(1);
+    expect(text).toContain('…and 1 more escalation.');
+    expect(text).toContain('Demo finished in 3.5 s (sync 1.0 s, evaluate 0.1 s, Slack 2.0 s).');
+  });
+
+  it('shows every nudge and escalation with all', () => {
+    const text = formatDemo(result(), terminalStyle(false), { all: true, elapsedMs: 3456 });
+    expect(text.match(/│ (🚨 Breached|⏳ At risk)/g)?.length).toBe(6);
+    expect(text.match(/🚨 Escalation — support/g)?.length).toBe(2);
+    expect(text).not.toContain('more nudges');
+  });
+
+  it('says so when a team has no nudges or no digest, and when nothing is unanswered', () => {
+    const text = formatDemo(result(), terminalStyle(false), { all: false, elapsedMs: 1 });
+    const tier2 = section(text, '#support-tier2 would receive:');
+    expect(tier2).toContain('Nothing at risk or breached: no nudges.');
+    expect(tier2).toContain('(no digest was posted)');
+    expect(section(text, '/unanswered in #support')).toContain('Nothing is waiting.');
+    expect(text).not.toContain('Direct messages');
   });
 });
