@@ -23,8 +23,9 @@ import { withRequestId } from '../../src/ops/request-id.ts';
 import { HEED_METADATA_EVENT, Outbox } from '../../src/services/outbox.ts';
 import { manualClock } from '../../src/services/outbox-clock.ts';
 import { SyncService } from '../../src/services/sync.ts';
-import { createSlackWebClient } from '../../src/slack/app.ts';
+import { createSlackApp, createSlackWebClient } from '../../src/slack/app.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
+import type { SlackServices } from '../../src/slack/listeners/services.ts';
 import { useLocalNetworkOnly } from '../hubspot/harness.ts';
 import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
@@ -197,6 +198,54 @@ describe('secrets never reach the logs', () => {
     expect(raw.join('')).toContain('outbox: giving up after repeated Slack errors');
   });
 
+  it('Slack: Bolt receiving a signed command and a forged one', async () => {
+    const slack = await new FakeSlackServer().start();
+    // Only what `/heed help` touches; the other listeners are registered but never reached here.
+    const services = { logger, clock: { now: () => new Date() } } as unknown as SlackServices;
+    const bolt = createSlackApp({
+      env: {
+        SLACK_BOT_TOKEN: SECRETS.SLACK_BOT_TOKEN,
+        SLACK_SIGNING_SECRET: SECRETS.SLACK_SIGNING_SECRET,
+        SLACK_APP_TOKEN: undefined,
+        SLACK_API_URL: slack.apiUrl,
+        PORT: 0,
+      },
+      services,
+      logger,
+      botId: 'BHEED',
+      botUserId: 'UHEEDBOT',
+      processBeforeResponse: true,
+      clientOptions: { fetch: nodeHttpFetch },
+    });
+    const { port } = await bolt.start(0);
+    try {
+      const body = new URLSearchParams({
+        command: '/heed',
+        text: 'help',
+        user_id: 'U1',
+        channel_id: 'C1',
+        team_id: 'T1',
+        token: 'verification-token',
+        response_url: `${slack.url}/response/1`,
+        trigger_id: '1.2.3',
+      }).toString();
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const sign = (secret: string) =>
+        `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+      const headers = {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': timestamp,
+        authorization: SECRETS.AUTHORIZATION,
+      };
+      const url = `http://127.0.0.1:${port}/slack/events`;
+      expect(await post(url, body, { ...headers, 'x-slack-signature': sign(SECRETS.SLACK_SIGNING_SECRET) })).toBe(200);
+      expect(await post(url, body, { ...headers, 'x-slack-signature': sign('not-the-secret') })).toBe(401);
+    } finally {
+      await bolt.stop();
+      await slack.stop();
+    }
+  });
+
   it('database: a PostgreSQL that cannot be reached', async () => {
     const url = `postgres://heed:${SECRETS.PG_PASSWORD}@127.0.0.1:9/heed`;
     const error = await openDatabase(url).catch((e: unknown) => e);
@@ -276,6 +325,7 @@ describe('secrets never reach the logs', () => {
     expect(levels).toContain(50); // error
     expect(lines.some((line) => line['component'] === 'bolt')).toBe(true); // the Slack client's own debug lines
     expect(lines.some((line) => line['job'] === 'leaky')).toBe(true);
+    expect(lines.some((line) => /signature mismatch/.test(String(line['msg'])))).toBe(true); // the forged Slack request
     expect(lines.some((line) => line['requestId'] === 'req-42' && line['path'] === '/probe')).toBe(true);
   });
 });
