@@ -49,6 +49,7 @@ export type DigestTicketRow = Pick<Ticket, keyof typeof TICKET_COLUMNS>;
 const CLOCK_COLUMNS = {
   ticketId: true,
   clock: true,
+  cycle: true,
   team: true,
   state: true,
   dueAt: true,
@@ -105,6 +106,20 @@ export class DigestRepo {
       where: { OR: [{ completedAt: null }, { completedAt: { gte: since } }, { dueAt: { gte: since } }] },
       select: CLOCK_COLUMNS,
     });
+  }
+
+  /** The Slack-side state (claimed, handled) of ticket clock flags, by flag key. */
+  async ticketFlags(keys: readonly string[]): Promise<Pick<Flag, 'key' | 'state' | 'claimedBy'>[]> {
+    const out: Pick<Flag, 'key' | 'state' | 'claimedBy'>[] = [];
+    for (const list of chunks(keys)) {
+      out.push(
+        ...(await this.#prisma.flag.findMany({
+          where: { key: { in: list } },
+          select: { key: true, state: true, claimedBy: true },
+        })),
+      );
+    }
+    return out;
   }
 
   owners(): Promise<Owner[]> {

@@ -43,6 +43,10 @@ export interface TDigestClock {
   readonly dueAt: Date | null;
   readonly completedAt: Date | null;
   readonly overdueMinutes: number;
+  /** From the clock's flag: who said "I'm on it" in Slack. */
+  readonly claimedBy?: string | null;
+  /** From the clock's flag: marked handled in Slack, so nobody is nagged about it this cycle. */
+  readonly handled?: boolean;
 }
 
 export interface TDigestFeedback {

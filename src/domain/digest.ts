@@ -98,6 +98,8 @@ export interface TWaitingItem {
   readonly dueAt: Date | null;
   readonly overdueMinutes: number;
   readonly owner: TOwnerRef | null;
+  /** Slack user who claimed it ("I'm on it"). */
+  readonly claimedBy: string | null;
 }
 
 export interface TFeedbackItem {
@@ -414,7 +416,8 @@ function waitingNow(
   const best = new Map<string, TWaitingItem>();
   for (const clock of input.clocks) {
     const ticket = open.get(clock.ticketId);
-    if (!ticket || clock.completedAt !== null || clock.state === 'paused') continue;
+    // Handled in Slack: the team decided it needs nothing more this cycle, as the nudges do.
+    if (!ticket || clock.completedAt !== null || clock.state === 'paused' || clock.handled) continue;
     // The stored state is as of the last evaluation; a due time that has passed since is a breach now.
     // Overdue time grows after the evaluation too; the stored figure (which knows about pauses) is a floor.
     let state: TWaitingItem['state'] | undefined;
@@ -436,6 +439,7 @@ function waitingNow(
       dueAt: clock.dueAt,
       overdueMinutes: state === 'breached' ? overdue : 0,
       owner: ownerRef(ticket.ownerId),
+      claimedBy: clock.claimedBy ?? null,
     };
     const previous = best.get(ticket.id);
     if (!previous || compareWaiting(item, previous) < 0) best.set(ticket.id, item);

@@ -13,7 +13,7 @@ import {
   type TDigestPerson,
 } from '../domain/digest.ts';
 import type { TDigestClock, TDigestFeedback, TDigestTicket } from '../domain/digest-stats.ts';
-import type { ClockName, ClockStateName } from '../domain/flag.ts';
+import { type ClockName, type ClockStateName, ticketFlagKey } from '../domain/flag.ts';
 import { assignTeam } from '../domain/team-assignment.ts';
 import { isoDateFromDay, weekdayOfDay } from '../domain/time-zone.ts';
 import { AppError } from '../errors.ts';
@@ -120,6 +120,12 @@ export async function buildDigest(
   for (const ticket of await repo.ticketsByIds(older)) ticketTeam.set(ticket.id, teamOf(ticket));
   const tickets = allTickets.filter((t) => ticketTeam.get(t.id) === team.name);
   const ticketIds = new Set(tickets.map((t) => t.id));
+  const teamClocks = clocks.filter((c) => ticketIds.has(c.ticketId));
+  // Claims and "handled" live on the clocks' flags (one per clock cycle).
+  const flagKey = (c: (typeof clocks)[number]) => ticketFlagKey(c.ticketId, c.clock as ClockName, c.cycle);
+  const flags = new Map(
+    (await repo.ticketFlags(teamClocks.filter((c) => c.completedAt === null).map(flagKey))).map((f) => [f.key, f]),
+  );
 
   const slackUsers = await repo.slackUsers(owners.map((o) => o.email).filter((e): e is string => !!e));
   const people = new Map(Object.entries(policy.people).map(([email, id]) => [email.toLowerCase(), id]));
@@ -160,18 +166,19 @@ export async function buildDigest(
           lastAgentMessageAt: t.lastAgentMessageAt,
         }),
       ),
-      clocks: clocks
-        .filter((c) => ticketIds.has(c.ticketId))
-        .map(
-          (c): TDigestClock => ({
-            ticketId: c.ticketId,
-            clock: c.clock as ClockName,
-            state: c.state as ClockStateName,
-            dueAt: c.dueAt,
-            completedAt: c.completedAt,
-            overdueMinutes: c.overdueMinutes,
-          }),
-        ),
+      clocks: teamClocks.map((c): TDigestClock => {
+        const flag = flags.get(flagKey(c));
+        return {
+          ticketId: c.ticketId,
+          clock: c.clock as ClockName,
+          state: c.state as ClockStateName,
+          dueAt: c.dueAt,
+          completedAt: c.completedAt,
+          overdueMinutes: c.overdueMinutes,
+          claimedBy: flag?.claimedBy ?? null,
+          handled: flag?.state === 'handled',
+        };
+      }),
       feedback: feedback.answers
         .filter((a) => feedbackTeam(a) === team.name)
         .map((a): TDigestFeedback => {

@@ -221,6 +221,29 @@ describe.each(testProviders())('digest service on %s', (provider) => {
       await db.dispose();
     });
 
+    it('drops what was marked handled in Slack and says who claimed what', async () => {
+      const flag = (key: string, state: string, claimedBy: string | null) => ({
+        key,
+        kind: 'ticket',
+        ticketId: key.split(':')[1]!,
+        clock: key.split(':')[2]!,
+        team: 'support',
+        state,
+        raisedAt: NOW,
+        claimedBy,
+        updatedAt: NOW,
+      });
+      await db.prisma.flag.createMany({
+        data: [
+          flag('ticket:T5:firstResponse:0', 'handled', null),
+          flag('ticket:T6:nextResponse:0', 'at_risk', 'U0CLAIM'),
+        ],
+      });
+      const model = await buildDigest({ db, config }, 'support', NOW);
+      expect(model.waiting.items.map((i) => [i.ticketId, i.claimedBy])).toEqual([['T6', 'U0CLAIM']]);
+      expect(messageText(renderDigest(model)[0]!)).toContain('· <@U0BOB> · :eyes: <@U0CLAIM> is on it');
+    });
+
     it('keeps other teams’ tickets and feedback out', async () => {
       // Praise for a billing ticket closed long before the digest's history window is still billing's.
       await db.prisma.ticket.create({

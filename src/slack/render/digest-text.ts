@@ -75,7 +75,7 @@ export function renderDigestText(model: TDigestModel, options: { late?: TLate | 
           : `${clockName(item.clock)} due ${item.dueAt ? local(item.dueAt) : 'soon'}`;
       const customer = item.customer ? ` — ${clean(truncate(item.customer, 80))}` : '';
       out.push(
-        `  ${item.state === 'breached' ? '!!' : ' ~'} #${item.ticketId} ${clean(truncate(item.subject, 120))}${customer} · ${timing} · ${person(item.owner)}`,
+        `  ${item.state === 'breached' ? '!!' : ' ~'} #${item.ticketId} ${clean(truncate(item.subject, 120))}${customer} · ${timing} · ${person(item.owner)}${item.claimedBy ? ` · @${item.claimedBy} is on it` : ''}`,
       );
     }
     if (items.length > limit) out.push(`  …and ${items.length - limit} more — /slow lists them all.`);

@@ -180,7 +180,8 @@ function waitingLine(item: TWaitingItem): string {
       ? `${clockName(item.clock)} *overdue by ${formatBusinessMinutes(item.overdueMinutes)}*`
       : `${clockName(item.clock)} due ${item.dueAt ? slackDate(item.dueAt) : 'soon'}`;
   const icon = item.state === 'breached' ? ':rotating_light:' : ':hourglass_flowing_sand:';
-  return `${icon} ${subject}${customer} · ${timing} · ${ownerLabel(item.owner)}`;
+  const claimed = item.claimedBy ? ` · :eyes: ${mention(item.claimedBy)} is on it` : '';
+  return `${icon} ${subject}${customer} · ${timing} · ${ownerLabel(item.owner)}${claimed}`;
 }
 
 function waitingUnits(model: TDigestModel, max: number): Unit[] {
