@@ -66,12 +66,15 @@ export type LoggerOptions = {
   pretty?: boolean;
   /** Where JSON lines go (tests capture them). */
   destination?: pino.DestinationStream;
+  /** Fields added to every line, e.g. the current request's id (src/ops/request-context.ts). */
+  mixin?: () => Record<string, unknown>;
 };
 
 export function createLogger(options: LoggerOptions): Logger {
   const pretty = options.pretty ?? (process.stdout.isTTY === true && !options.destination);
   const base: pino.LoggerOptions = {
     level: options.level,
+    ...(options.mixin ? { mixin: options.mixin } : {}),
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     hooks: {
       // Free-text messages may quote an error from a library that included a token: mask it. The merging
