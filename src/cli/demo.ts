@@ -34,6 +34,9 @@ export interface DemoCommandDeps {
   clock?: () => number;
 }
 
+/** Columns the prose is wrapped at (messages keep their own lines, as Slack shows them). */
+const WIDTH = 110;
+
 /** Nudges shown per channel unless --all. */
 const SAMPLE = 4;
 
@@ -103,6 +106,21 @@ function messageBlock(message: DemoMessage, options: TerminalRenderOptions, thre
 
 function heading(text: string, style: TerminalStyle): string[] {
   return ['', style.bold(style.cyan(`━━━ ${text} ━━━`))];
+}
+
+/** A numbered line wrapped at word boundaries, continuation lines under its text. */
+export function wrapItem(number: number, text: string, width = WIDTH): string[] {
+  const lead = `  ${number}. `;
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && lead.length + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.map((l, i) => (i === 0 ? lead : ' '.repeat(lead.length)) + l);
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -186,11 +204,23 @@ export function formatDemo(
   out.push(
     '',
     style.bold('What ran'),
-    `  1. HubSpot simulator: portal ${portal.id} with ${portal.tickets} tickets over the last ${portal.days} days (${result.overnight} of them arrived since yesterday afternoon, unanswered), ${portal.owners} owners in 3 HubSpot teams, ${portal.feedback} feedback answers.`,
-    `  2. heed sync into SQLite: ${records.tickets} tickets, ${records.owners} owners, ${records.pipelines} pipelines, ${records.feedback === 'forbidden' ? 'no' : records.feedback} feedback answers — ${sync.apiCalls} API calls in ${seconds(result.durations.syncMs)}.`,
-    `  3. SLA engine (business hours in each team's calendar): ${evaluation.openClocks} open clocks, ${evaluation.atRisk} at risk, ${evaluation.breached} breached; ${plural(feedbackFlags, 'negative feedback answer')} awaiting a follow-up (${evaluation.feedbackOverdue} overdue) — ${seconds(result.durations.evaluateMs)}.`,
-    `  4. Nudges and digests through the outbox to the Slack stand-in: ${nudges.posted} nudges, ${slack.replies} thread replies, ${slack.dms} DMs to owners, ${nudges.escalations} escalations, ${result.teams.reduce((n, t) => n + t.digest.length, 0)} digest messages` +
-      `${slack.failed ? `, ${slack.failed} refused` : ''} — Slack's 1 message/s per channel, run ${DEMO_OUTBOX_SPEEDUP}× faster, ${seconds(result.durations.slackMs)}.`,
+    ...wrapItem(
+      1,
+      `HubSpot simulator: portal ${portal.id} with ${portal.tickets} tickets over the last ${portal.days} days (${result.overnight} of them arrived since yesterday afternoon, unanswered), ${portal.owners} owners in 3 HubSpot teams, ${portal.feedback} feedback answers.`,
+    ),
+    ...wrapItem(
+      2,
+      `heed sync into SQLite: ${records.tickets} tickets, ${records.owners} owners, ${records.pipelines} pipelines, ${records.feedback === 'forbidden' ? 'no' : records.feedback} feedback answers — ${sync.apiCalls} API calls in ${seconds(result.durations.syncMs)}.`,
+    ),
+    ...wrapItem(
+      3,
+      `SLA engine (business hours in each team's calendar): ${evaluation.openClocks} open clocks, ${evaluation.atRisk} at risk, ${evaluation.breached} breached; ${plural(feedbackFlags, 'negative feedback answer')} awaiting a follow-up (${evaluation.feedbackOverdue} overdue) — ${seconds(result.durations.evaluateMs)}.`,
+    ),
+    ...wrapItem(
+      4,
+      `Nudges and digests through the outbox to the Slack stand-in: ${nudges.posted} nudges, ${slack.replies} thread replies, ${slack.dms} DMs to owners, ${nudges.escalations} escalations, ${result.teams.reduce((n, t) => n + t.digest.length, 0)} digest messages` +
+        `${slack.failed ? `, ${slack.failed} refused` : ''} — Slack's 1 message/s per channel, run ${DEMO_OUTBOX_SPEEDUP}× faster, ${seconds(result.durations.slackMs)}.`,
+    ),
   );
 
   for (const team of result.teams) out.push(...teamSection(team, { ...base, timeZone: team.timeZone }, options.all));

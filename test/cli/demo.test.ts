@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatDemo, HUBSPOT_SCOPES, sampleNudges } from '../../src/cli/demo.ts';
+import { formatDemo, HUBSPOT_SCOPES, sampleNudges, wrapItem } from '../../src/cli/demo.ts';
 import { parseEnv, parsePolicy } from '../../src/config.ts';
 import { DEMO_NOW, type DemoMessage, type DemoResult, demoPolicy } from '../../src/services/demo.ts';
 import { renderEscalationPost, renderNudge } from '../../src/slack/render/nudge.ts';
@@ -69,19 +69,21 @@ describe('heed demo', () => {
   });
 
   it('says what it ran, with a fixed date and each team’s local time', () => {
+    // The numbered items are wrapped; read them as one line each.
+    const flat = run.stdout.replace(/\n {5}(?=\S)/g, ' ');
     expect(run.stdout).toContain('No tokens needed');
     expect(run.stdout).toContain('Demo time: Tuesday, 17 November 2026 at 09:45 UTC — a fixed date');
     expect(run.stdout).toMatch(/support {2}#support {8}Europe\/London {4}Tue 09:45 local/);
     expect(run.stdout).toMatch(/tier2 {4}#support-tier2 {2}Europe\/Berlin {4}Tue 10:45 local/);
     expect(run.stdout).toMatch(/billing {2}#billing {8}Europe\/Helsinki {2}Tue 11:45 local/);
-    const ran = /1\. HubSpot simulator: portal \d+ with (\d+) tickets over the last 14 days/.exec(run.stdout);
+    const ran = /1\. HubSpot simulator: portal \d+ with (\d+) tickets over the last 14 days/.exec(flat);
     expect(Number(ran?.[1])).toBeGreaterThanOrEqual(200);
     const synced = /2\. heed sync into SQLite: (\d+) tickets, (\d+) owners, 2 pipelines, (\d+) feedback answers/.exec(
-      run.stdout,
+      flat,
     );
     expect(Number(synced?.[1])).toBeGreaterThanOrEqual(200);
     expect(Number(synced?.[3])).toBeGreaterThan(0);
-    const engine = /(\d+) open clocks, (\d+) at risk, (\d+) breached/.exec(run.stdout);
+    const engine = /(\d+) open clocks, (\d+) at risk, (\d+) breached/.exec(flat);
     expect(Number(engine?.[2])).toBeGreaterThan(0);
     expect(Number(engine?.[3])).toBeGreaterThan(0);
   });
@@ -159,6 +161,21 @@ describe('heed demo', () => {
     const policy = parsePolicy(JSON.parse(result.stdout), 'heed demo --policy');
     expect(policy.teams.map((t) => t.name)).toEqual(TEAMS.map((t) => t.name));
     expect(new Set(Object.values(policy.calendars).map((c) => c.timezone)).size).toBe(3);
+  });
+});
+
+describe('wrapItem', () => {
+  it.each([
+    ['a short item stays on one line', 'one two three', 40, ['  1. one two three']],
+    ['a long one continues under its text', 'aaaa bbbb cccc dddd', 15, ['  1. aaaa bbbb', '     cccc dddd']],
+    [
+      'a word longer than the width gets its own line',
+      'a bbbbbbbbbbbbbbbbbbbb c',
+      12,
+      ['  1. a', '     bbbbbbbbbbbbbbbbbbbb', '     c'],
+    ],
+  ])('%s', (_name, text, width, expected) => {
+    expect(wrapItem(1, text, width)).toEqual(expected);
   });
 });
 
