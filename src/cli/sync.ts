@@ -1,14 +1,15 @@
 // `heed sync [--full]`: one sync pass now. A progress bar on a terminal, plain log lines otherwise, and a summary
 // at the end (records by type, API calls, time, rate). A sync stopped by HubSpot's daily limit says when it
 // resets; the next pass resumes where this one stopped.
-import { type Config, requireEnv } from '../config.ts';
+import { pino } from 'pino';
+import { type Config, loadConfig, requireEnv } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { HubspotError } from '../hubspot/client.ts';
 import type { Clock } from '../hubspot/rate-limiter.ts';
-import type { Logger } from '../logger.ts';
+import { createLogger, type Logger } from '../logger.ts';
 import type { SyncStats } from '../services/sync.ts';
 import { createHubspotSync } from '../services/sync-setup.ts';
-import type { CliIo } from './commands.ts';
+import type { CliIo, Command } from './commands.ts';
 
 export type SyncCommandOptions = { full: boolean };
 
@@ -127,13 +128,21 @@ export function progressReporter(
   };
 }
 
-/** The command entry for the CLI frame (src/cli/commands.ts registers it). */
-export const syncCommandSpec = {
+/** The command entry for the CLI frame: add `syncCommand` to COMMANDS in src/cli/commands.ts. */
+export const syncCommand: Command = {
   name: 'sync',
   summary: 'Copy HubSpot tickets, owners, pipelines and feedback into Heed’s database now',
   usage: '[--full]',
   description:
-    'The first run backfills everything; later runs fetch what changed since. --full re-reads everything ' +
+    'The first run backfills everything; later runs fetch what changed since. --full re-reads everything\n' +
     '(and sweeps deleted tickets). A killed or rate-limited run resumes where it stopped.',
-  options: { full: { type: 'boolean' as const, help: 're-read every ticket and feedback answer' } },
+  options: { full: { type: 'boolean', help: 're-read every ticket and feedback answer' } },
+  run: async ({ values, io }) => {
+    const config = loadConfig();
+    return runSyncCommand(
+      { full: values['full'] === true },
+      // Logs go to stderr with the progress bar; stdout carries the summary.
+      { config, io, logger: createLogger({ level: config.env.LOG_LEVEL, destination: pino.destination(2) }) },
+    );
+  },
 };

@@ -94,6 +94,12 @@ export class SyncService {
   private readonly options: Required<SyncOptions>;
   /** Ticket → company from list payloads, used for names within the pass (not stored: the schema keeps names only). */
   private readonly companyByTicket = new Map<string, string>();
+  /** Names read during this pass (contacts and companies repeat across chunks of tickets). */
+  private readonly contactCache = new Map<
+    string,
+    { name: string | null; email: string | null; companyId: string | null }
+  >();
+  private readonly companyCache = new Map<string, string | null>();
 
   constructor(private readonly deps: SyncDeps) {
     this.options = {
@@ -190,6 +196,8 @@ export class SyncService {
       throw error;
     } finally {
       this.companyByTicket.clear();
+      this.contactCache.clear();
+      this.companyCache.clear();
     }
   }
 
@@ -340,12 +348,14 @@ export class SyncService {
       const company = companyFor(t.id, t.contactId);
       if (company) companyIds.add(company);
     }
-    const companies = new Map<string, string>();
-    for (const batch of chunks([...companyIds], 100)) {
+    const unknown = [...companyIds].filter((id) => !this.companyCache.has(id));
+    for (const batch of chunks(unknown, 100)) {
       const { results } = await batchReadObjects(api, 'companies', batch, COMPANY_PROPERTIES);
       const parsed = mapRecords(results, (o) => ({ id: o.id, name: o.properties['name'] ?? null }));
-      for (const c of parsed.rows) if (c.name) companies.set(c.id, c.name);
+      for (const id of batch) this.companyCache.set(id, null);
+      for (const c of parsed.rows) this.companyCache.set(c.id, c.name);
     }
+    const companies = this.companyCache;
     await repo.setTicketNames(
       needing.map((t) => {
         const contact = contacts.get(t.contactId);
@@ -366,8 +376,9 @@ export class SyncService {
   private async readContacts(
     ids: readonly string[],
   ): Promise<Map<string, { name: string | null; email: string | null; companyId: string | null }>> {
-    const out = new Map<string, { name: string | null; email: string | null; companyId: string | null }>();
-    for (const batch of chunks([...new Set(ids)], 100)) {
+    const out = this.contactCache;
+    const unknown = [...new Set(ids)].filter((id) => !out.has(id));
+    for (const batch of chunks(unknown, 100)) {
       const { results } = await batchReadObjects(this.deps.api, 'contacts', batch, CONTACT_PROPERTIES);
       const parsed = mapRecords(results, (o) => ({
         id: o.id,

@@ -192,6 +192,48 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
     expect(forbidden[0]!['level']).toBe(40);
   });
 
+  it('rides through ten-secondly and secondly 429s and 5xx answers mid-sync without losing a record', async () => {
+    h = await startHarness(provider, { portal: { tickets: 700 }, api: { backoffMs: 1 } });
+    h.sim.injectFault({ match: 'GET /crm/v3/objects/tickets', kind: 'delay', ms: 0, times: 2 });
+    h.sim.injectFault({ match: 'GET /crm/v3/objects/tickets', kind: 'rate-limit', policy: 'TEN_SECONDLY_ROLLING' });
+    h.sim.injectFault({ match: 'GET /crm/v3/objects/tickets', kind: 'status', status: 502, times: 2 });
+    h.sim.injectFault({ match: 'POST /crm/v3/objects/contacts', kind: 'status', status: 503 });
+    await h.service.run();
+    h.clock.advance(10 * 60_000);
+    const changed = h.sim.portal.touchTickets(300, h.clock.now() - 60_000);
+    h.sim.injectFault({ match: '/search', kind: 'rate-limit', policy: 'SECONDLY', times: 2 });
+    h.sim.injectFault({ match: '/search', kind: 'status', status: 500 });
+    const stats = await h.service.run();
+    expect(stats.records.tickets).toBe(300);
+    expect(h.sim.statuses.get(429)).toBe(3);
+    expect(await h.db.prisma.ticket.count()).toBe(liveTicketIds(h).length);
+    for (const id of changed.slice(0, 30)) {
+      const row = await h.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
+      expect(row.modifiedAt.getTime()).toBe(h.sim.portal.t.modifiedAt[h.sim.portal.ticketIndex(id)!]);
+    }
+  });
+
+  it('resumes an interrupted incremental pass from its last committed search page', async () => {
+    h = await startHarness(provider, { portal: { tickets: 1500 }, api: { maxAttempts: 1 } });
+    await h.service.run();
+    h.clock.advance(10 * 60_000);
+    const changed = h.sim.portal.touchTickets(900, h.clock.now() - 60_000);
+    // Pages 1–3 succeed, then HubSpot is down long enough for the pass to give up.
+    h.sim.injectFault({ match: '/tickets/search', kind: 'delay', ms: 0, times: 3 });
+    h.sim.injectFault({ match: '/tickets/search', kind: 'status', status: 503, times: 1 });
+    const error = (await h.service.run().catch((e) => e)) as HubspotError;
+    expect(error.code).toBe('HUBSPOT_UNAVAILABLE');
+    expect((await h.db.prisma.syncRun.findFirstOrThrow({ where: { status: 'failed' } })).error).toContain('503');
+    h.sim.resetCounts();
+    await h.service.run();
+    // 900 changes = 5 pages; 3 were committed, so the resumed window needs 2 more (plus at most one re-read).
+    expect(h.sim.counts.get('POST /crm/v3/objects/tickets/search')).toBeLessThanOrEqual(3);
+    for (const id of changed) {
+      const row = await h.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
+      expect(row.modifiedAt.getTime()).toBe(h.sim.portal.t.modifiedAt[h.sim.portal.ticketIndex(id)!]);
+    }
+  });
+
   it('stops on HubSpot’s DAILY limit, records the run, and resumes where it stopped', async () => {
     h = await startHarness(provider, { portal: { tickets: 600 } });
     let pages = 0;
