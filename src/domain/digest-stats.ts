@@ -12,7 +12,8 @@
 // - First response median / p90: business minutes from creation to the first agent reply, over the replies
 //   made inside the window (p90 by nearest rank: a value that actually occurred).
 // - Feedback: answers submitted in the window; detractors (NPS 0–6) and promoters (NPS 9–10) are NPS's own
-//   definitions, low CSAT and "negative" follow the policy's thresholds.
+//   definitions, low CSAT and "negative" follow the policy's score thresholds (a comment alone, which may be
+//   praise, does not make an answer negative here).
 import { type BusinessCalendar, businessTimeBetween } from './calendar.ts';
 import { isNegativeFeedback, type TFeedbackThresholds } from './feedback.ts';
 import type { ClockName, ClockStateName } from './flag.ts';
@@ -230,7 +231,8 @@ export function windowStats(
     frMedian: frMedian === null ? null : round1(frMedian),
     frP90: frP90 === null ? null : round1(frP90),
     responses: answers.length,
-    negative: answers.filter((f) => isNegativeFeedback(f, context.thresholds)).length,
+    // By score alone: the policy may send every commented answer for follow-up, but a comment can be praise.
+    negative: answers.filter((f) => isNegativeFeedback(f, { ...context.thresholds, commentsCount: false })).length,
     detractors: nps.filter((f) => f.value! <= 6).length,
     promoters: nps.filter((f) => f.value! >= 9).length,
     lowCsat: answers.filter(

@@ -142,6 +142,38 @@ describe('digest statistics', () => {
     expect(outcome).toEqual({ at: d(expected.at), met: expected.met });
   });
 
+  it.each([
+    ['NPS 3', 'NPS', 3, null, true],
+    ['NPS 10 with praise', 'NPS', 10, 'Great support, thanks!', false],
+    ['CSAT 2', 'CSAT', 2, null, true],
+    ['CSAT 4 with a comment', 'CSAT', 4, 'ok', false],
+    ['CES 6', 'CES', 6, null, true],
+    ['a comment without a score', 'NPS', null, 'meh', false],
+  ])('counts %s as negative: %s', (_, surveyType, value, content, negative) => {
+    const stats = windowStats(
+      {
+        tickets: [],
+        clocks: [],
+        feedback: [
+          {
+            id: 'f',
+            surveyType,
+            value,
+            content,
+            submittedAt: d('2026-11-23T10:00:00Z'),
+            contact: null,
+            ticketId: null,
+            followUp: null,
+          },
+        ],
+      },
+      { start: d('2026-11-23T00:00:00Z'), end: d('2026-11-24T00:00:00Z') },
+      { calendar: utc, thresholds: THRESHOLDS, waitingStageIds: new Set() },
+    );
+    expect(stats.negative).toBe(negative ? 1 : 0);
+    expect(stats.responses).toBe(1);
+  });
+
   it('round-trips window numbers through DailyStat rows, leaving unmeasured values out', () => {
     const stats = windowStats(
       { tickets: [ticket('a')], clocks: [], feedback: [] },
