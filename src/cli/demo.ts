@@ -2,6 +2,9 @@
 // throw-away SQLite database, evaluated, and the nudges and digests go through the real outbox to a stand-in
 // for Slack; then it prints what each team's channel received, the answer to /unanswered, and how to connect
 // a real workspace. Quick start's first command, so it has to work on a fresh clone and read well.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { createLogger, type Logger } from '../logger.ts';
 import {
@@ -219,7 +222,7 @@ export function formatDemo(
     ...wrapItem(
       4,
       `Nudges and digests through the outbox to the Slack stand-in: ${nudges.posted} nudges, ${slack.replies} thread replies, ${slack.dms} DMs to owners, ${nudges.escalations} escalations, ${result.teams.reduce((n, t) => n + t.digest.length, 0)} digest messages` +
-        `${slack.failed ? `, ${slack.failed} refused` : ''} — Slack's 1 message/s per channel, run ${DEMO_OUTBOX_SPEEDUP}× faster, ${seconds(result.durations.slackMs)}.`,
+        `${slack.failed ? `, ${slack.failed} refused` : ''}${nudges.deferred ? `, ${nudges.deferred} held back by quiet hours` : ''} — Slack's 1 message/s per channel, run ${DEMO_OUTBOX_SPEEDUP}× faster, ${seconds(result.durations.slackMs)}.`,
     ),
   );
 
@@ -270,9 +273,21 @@ export async function runDemoCommand(options: DemoCommandOptions, deps: DemoComm
   const started = clock();
   const style = terminalStyle(deps.colour);
   deps.io.err(style.dim('Running the demo: simulator → sync → evaluate → nudges and digests → Slack stand-in…'));
-  const result = await runDemo({ logger: deps.logger });
-  deps.io.out(formatDemo(result, style, { all: options.all, elapsedMs: clock() - started }));
-  return 0;
+  // The throw-away database lives here; Ctrl-C skips runDemo's own clean-up, so the command removes it then too.
+  const workDir = mkdtempSync(join(tmpdir(), 'heed-demo-'));
+  const interrupted = () => {
+    rmSync(workDir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  try {
+    const result = await runDemo({ logger: deps.logger, workDir });
+    deps.io.out(formatDemo(result, style, { all: options.all, elapsedMs: clock() - started }));
+    return 0;
+  } finally {
+    process.off('SIGINT', interrupted);
+    rmSync(workDir, { recursive: true, force: true });
+  }
 }
 
 export const demoCommand: Command = {

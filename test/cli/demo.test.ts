@@ -150,8 +150,9 @@ describe('heed demo', () => {
     expect(readdirSync(REPO)).toContain('manifest.json');
   });
 
-  it('prints no colour codes when stdout is not a terminal', () => {
+  it('prints no colour codes when stdout is not a terminal, and no half-rendered values', () => {
     expect(run.stdout.includes('\x1b[')).toBe(false);
+    expect(run.stdout).not.toMatch(/undefined|NaN|\[object Object\]|Invalid Date/);
   });
 
   it('prints its policy, which the policy file schema accepts', async () => {
