@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     );
     console.log(
       `   whole pass              ${(passMs / 1000).toFixed(1)} s, ${n(backfill.apiCalls)} calls (${(backfill.apiCalls / (passMs / 1000)).toFixed(1)}/s): ` +
-        `+ names for ${n(backfill.records.names)} open tickets, ${n(Number(backfill.records.feedback))} feedback answers`,
+        `+ names for ${n(backfill.records.names)} tickets, ${n(Number(backfill.records.feedback))} feedback answers`,
     );
     console.log(`   429 answers             ${n(simStats.statuses['429'] ?? 0)}`);
     console.log(
@@ -198,9 +198,7 @@ async function main(): Promise<void> {
     for (const [endpoint, count] of Object.entries(incremental.apiCallsByEndpoint).sort(([, a], [, b]) => b - a)) {
       console.log(`     ${String(count).padStart(6)}  ${endpoint}`);
     }
-    console.log(
-      `   (names: ${incremental.records.names} tickets the changes re-opened needed their contact/company looked up)`,
-    );
+    console.log(`   (names looked up: ${incremental.records.names}; every ticket was named during the backfill)`);
     await db.close();
 
     // -------------------------------------------------------------- 3. SQLite ingest alone
@@ -302,7 +300,7 @@ async function main(): Promise<void> {
     );
     console.log(
       `   Heed:  list pages + bulk upsert           ${n(oursRate)} tickets/s end to end (${(oursStats.durationMs / 1000).toFixed(2)} s, ` +
-        `incl. owners, pipelines, names for ${n(oursStats.records.names)} open tickets)`,
+        `incl. owners, pipelines, names for ${n(oursStats.records.names)} tickets)`,
     );
     console.log(
       `   ratio Heed / naive                        ${(oursRate / naiveRate).toFixed(1)}× end to end; ` +

@@ -74,7 +74,7 @@ export function formatSummary(stats: SyncStats): string {
     `  tickets      ${n(r.tickets)}${r.ticketsRejected ? ` (${n(r.ticketsRejected)} malformed, skipped)` : ''}` +
       `  — ${n(stats.ticketsPerSecond)}/s`,
     `  archived     ${n(r.archived)}`,
-    `  names        ${n(r.names)} open tickets`,
+    `  names        ${n(r.names)} tickets`,
     `  feedback     ${r.feedback === 'forbidden' ? 'not available (portal without Service Hub Professional)' : n(r.feedback)}` +
       `${r.feedbackRejected ? ` (${n(r.feedbackRejected)} malformed, skipped)` : ''}`,
     `  owners       ${n(r.owners)}`,

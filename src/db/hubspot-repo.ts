@@ -255,12 +255,12 @@ export class HubspotRepo {
     );
   }
 
-  /** Open tickets whose contact is known but whose names were never looked up. */
+  /** Tickets whose contact is known but whose names were never looked up: open ones first, newest first. */
   async ticketsNeedingNames(limit: number): Promise<{ id: string; contactId: string }[]> {
     return this.db.prisma.ticket.findMany({
-      where: { isClosed: false, archived: false, contactId: { not: null }, contactName: null },
+      where: { archived: false, contactId: { not: null }, contactName: null },
       select: { id: true, contactId: true },
-      orderBy: { modifiedAt: 'desc' },
+      orderBy: [{ isClosed: 'asc' }, { modifiedAt: 'desc' }],
       take: limit,
     }) as Promise<{ id: string; contactId: string }[]>;
   }

@@ -40,7 +40,7 @@ export type SyncOptions = {
   searchPageSize?: number;
   /** How often the archived-ticket list is swept (webhook deletions are immediate; this is the safety net). */
   archivedSweepMs?: number;
-  /** Names are looked up for at most this many open tickets per pass. */
+  /** Names are looked up for at most this many tickets per pass (open ones first). */
   namesPerPass?: number;
   /** Feedback older than this does not get contact names (nobody follows it up any more). */
   feedbackNamesDays?: number;
@@ -107,7 +107,7 @@ export class SyncService {
       backfillOverlapMs: 60_000,
       searchPageSize: 200,
       archivedSweepMs: 60 * 60_000,
-      namesPerPass: 20_000,
+      namesPerPass: 1_000_000,
       feedbackNamesDays: 30,
       ...deps.options,
     };
@@ -268,7 +268,8 @@ export class SyncService {
         write: (rows, cursor) => repo.upsertTickets(rows, clock.now(), cursor),
         afterPage: async (rows, inserted, source) => {
           if (source === 'list') {
-            // Remember open tickets' companies for the names step (closed tickets never get a message).
+            // Remember open tickets' own companies for the names step; closed tickets (most of a backfill) take
+            // their contact's company instead, which keeps this map small.
             for (const row of rows) if (!row.isClosed && row.companyId) this.companyByTicket.set(row.id, row.companyId);
           } else {
             await this.fetchTicketAssociations(inserted);
@@ -323,8 +324,10 @@ export class SyncService {
   }
 
   /**
-   * Contact and company names for open tickets that lack them: one batch read per 100 contacts/companies.
-   * Worked through in chunks so a first backfill's ~10,000 open tickets never sit in memory at once.
+   * Contact and company names for every ticket that lacks them (open ones first): one batch read per 100
+   * contacts/companies, each read once per pass. Closed tickets are named too, although only open ones get
+   * messages: a ticket that reopens later then needs no lookup, so an incremental pass stays at its search pages.
+   * Worked through in chunks of 1,000 so a first backfill's tickets never sit in memory at once.
    */
   private async resolveTicketNames(): Promise<number> {
     let done = 0;
