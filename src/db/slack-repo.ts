@@ -145,6 +145,23 @@ export class SlackRepo {
     });
   }
 
+  /** Channels with at least one row due (cheap: no payloads are read). */
+  async dueChannels(now: Date): Promise<string[]> {
+    const rows = await this.#prisma.outboxMessage.groupBy({
+      by: ['channel'],
+      where: { state: { in: ['pending', 'retry'] }, nextAttemptAt: { lte: now } },
+    });
+    return rows.map((r) => r.channel);
+  }
+
+  /** The oldest due row of one channel (ids sort in creation order). */
+  firstDue(channel: string, now: Date): Promise<OutboxMessage | null> {
+    return this.#prisma.outboxMessage.findFirst({
+      where: { channel, state: { in: ['pending', 'retry'] }, nextAttemptAt: { lte: now } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+  }
+
   /** The earliest queued row due after `after`. */
   async nextOutboxAt(after: Date): Promise<Date | undefined> {
     const row = await this.#prisma.outboxMessage.findFirst({

@@ -31,8 +31,6 @@ export interface OutboxOptions {
   maxBackoffMs?: number;
   /** How long to wait before retrying a channel Heed is not in (a person has to /invite it). */
   notInChannelRetryMs?: number;
-  /** Rows looked at per drain round. */
-  batchSize?: number;
 }
 
 export interface DrainResult {
@@ -102,7 +100,6 @@ export class Outbox {
       baseBackoffMs: 1000,
       maxBackoffMs: 5 * 60_000,
       notInChannelRetryMs: 15 * 60_000,
-      batchSize: 500,
       ...options,
     };
   }
@@ -187,14 +184,11 @@ export class Outbox {
     const { repo, clock } = this.#o;
     if (!this.#recovered) await this.recover();
     const now = clock.now().getTime();
-    const rows = await repo.dueOutbox(new Date(now), this.#o.batchSize);
-    const picked: OutboxMessage[] = [];
-    const busy = new Set<string>();
-    for (const row of rows) {
-      if (busy.has(row.channel)) continue;
-      busy.add(row.channel);
-      if (this.#channelFreeAt(row.channel) <= now) picked.push(row);
-    }
+    // Only the channel list and one row per free channel are read: a deep queue costs no more per round.
+    const free = (await repo.dueChannels(new Date(now))).filter((channel) => this.#channelFreeAt(channel) <= now);
+    const picked = (await Promise.all(free.map((channel) => repo.firstDue(channel, new Date(now))))).filter(
+      (row): row is OutboxMessage => row !== null,
+    );
     const outcomes = await Promise.all(picked.map((row) => this.#send(row)));
     const result: DrainResult = { sent: 0, retried: 0, failed: 0, nextAt: undefined };
     for (const outcome of outcomes) result[outcome]++;
@@ -202,8 +196,7 @@ export class Outbox {
     // row that is not due yet — never a busy-wait on a channel that is still pacing.
     const after = clock.now().getTime();
     let nextAt: number | undefined;
-    const stillDue = await repo.dueOutbox(new Date(after), this.#o.batchSize);
-    for (const channel of new Set(stillDue.map((row) => row.channel))) {
+    for (const channel of await repo.dueChannels(new Date(after))) {
       const at = Math.max(after, this.#channelFreeAt(channel));
       nextAt = Math.min(nextAt ?? at, at);
     }
@@ -265,6 +258,10 @@ export class Outbox {
       result = (await slack.apiCall(method, args)) as { ts?: string; channel?: string };
     } catch (error) {
       return this.#onFailure(row, error);
+    } finally {
+      // Pace from when Slack answered, not when we asked: the next write to this channel then reaches
+      // Slack at least a full interval after this one did, whatever the network's jitter.
+      this.#lastWrite.set(row.channel, clock.now().getTime());
     }
     // Not inside the try: if recording fails, the row must stay `sending` (recover() settles it from
     // Slack's history) rather than be retried as if the post had failed — that would post it twice.
