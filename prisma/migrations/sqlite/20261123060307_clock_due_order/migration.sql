@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "ClockState_state_clock_dueAt_idx" ON "ClockState"("state", "clock", "dueAt");
