@@ -206,6 +206,29 @@ async function seedDatabase(db: Db): Promise<void> {
      ('0','1','New',0,false,$1),('0','3','Waiting',1,false,$1),('0','4','Closed',2,true,$1)`,
     [NOW.toISOString()],
   );
+  await pool.query(
+    `INSERT INTO "Owner" ("id","email","type","updatedAt")
+     SELECT 'o' || n, 'agent' || n || '@example.com', 'PERSON', $1::timestamp(3) FROM generate_series(0, 49) AS n`,
+    [NOW.toISOString()],
+  );
+  const feedback = Array.from({ length: 5000 }, (_, f) => {
+    const at = new Date(NOW.getTime() - Math.floor(random() * 20 * 1440) * MINUTE).toISOString();
+    return [
+      `f${f}`,
+      'NPS',
+      Math.floor(random() * 11),
+      random() < 0.1 ? 'Slow answers' : null,
+      at,
+      `c${f}`,
+      `t${f * 7}`,
+    ];
+  });
+  await pool.query(
+    `INSERT INTO "FeedbackSubmission" ("id","surveyType","value","content","submittedAt","contactId","ticketId","modifiedAt","syncedAt")
+     SELECT i, s, v, c, a, k, t, a, a FROM UNNEST($1::text[], $2::text[], $3::float8[], $4::text[], $5::timestamp(3)[], $6::text[], $7::text[])
+       AS u(i, s, v, c, a, k, t)`,
+    [0, 1, 2, 3, 4, 5, 6].map((c) => feedback.map((row) => row[c])),
+  );
 }
 
 function rss(): number {

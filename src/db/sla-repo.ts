@@ -160,7 +160,8 @@ export const FULL_SCOPE: TicketScope = { sql: EVAL_TICKETS, params: [] };
 
 /**
  * An incremental evaluation: tickets synced or modified since `since`, clocks due to cross a threshold by
- * `now` (ClockState.nextCheckAt), and tickets whose flag's snooze ended in between.
+ * `now` (ClockState.nextCheckAt), and tickets whose flag changed (the Slack side bumps Flag.updatedAt when
+ * someone claims, snoozes or handles it) or whose snooze ended in between.
  */
 export function incrementalScope(since: Date, now: Date): TicketScope {
   return {
@@ -168,8 +169,9 @@ export function incrementalScope(since: Date, now: Date): TicketScope {
       SELECT "id" FROM "Ticket" WHERE ("modifiedAt" > ? OR "syncedAt" > ?) AND "id" IN (${EVAL_TICKETS})
       UNION SELECT "ticketId" FROM "ClockState" WHERE "nextCheckAt" <= ?
       UNION SELECT "ticketId" FROM "Flag"
-        WHERE "kind" = 'ticket' AND "ticketId" IS NOT NULL AND "snoozedUntil" > ? AND "snoozedUntil" <= ?`,
-    params: [since, since, now, since, now],
+        WHERE "kind" = 'ticket' AND "ticketId" IS NOT NULL
+          AND ("updatedAt" > ? OR ("snoozedUntil" > ? AND "snoozedUntil" <= ?))`,
+    params: [since, since, now, since, since, now],
   };
 }
 

@@ -461,7 +461,8 @@ export function nextThresholdAt(
     const minutes = Math.floor(flag.escalateAfter * clock.targetMinutes) + 1;
     candidates.push(addBusinessMs(calendar, from, minutes * MINUTE, clock.pauses));
   }
-  if (flag.snoozedUntil && (clock.state === 'at_risk' || clock.state === 'breached')) {
+  // A snooze ending matters only while a step may still be due.
+  if (flag.snoozedUntil && flag.level < 3 && (clock.state === 'at_risk' || clock.state === 'breached')) {
     candidates.push(flag.snoozedUntil.getTime());
   }
   const next = minOf(candidates.filter((t) => t > at));
