@@ -27,7 +27,12 @@ export const PRUNE_ORDER: readonly PruneTarget[] = [
 export type PruneCounts = Record<PruneTarget, number>;
 
 export type RetentionOptions = {
-  /** Rows per DELETE statement: small, so each statement holds SQLite's write lock only briefly. */
+  /**
+   * Rows per DELETE statement. SQLite: 500, so each statement holds the database's one write lock only briefly.
+   * PostgreSQL locks rows, not the database, and each statement re-scans for candidates past the dead rows of
+   * earlier batches, so bigger batches are much faster there: 5000. (Measured with 100k old of 200k flags and of
+   * 200k audit entries: SQLite 8 s at 500, longest statement ~0.1 s; PostgreSQL 34 s at 500, 5 s at 5000.)
+   */
   batchSize?: number;
   /**
    * How long incoming event ids are remembered for deduplication. HubSpot retries a webhook delivery for up to
@@ -47,7 +52,7 @@ export async function pruneOldRecords(
   now: Date,
   options: RetentionOptions = {},
 ): Promise<PruneCounts> {
-  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 500));
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? (deps.db.provider === 'sqlite' ? 500 : 5000)));
   const dedupeMs = Math.max(HOUR_MS, options.processedEventMs ?? 3 * DAY_MS);
   const retentionDays = deps.config.policy.operations.retentionDays;
   const cutoffs = {

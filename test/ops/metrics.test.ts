@@ -90,8 +90,9 @@ describe.each(testProviders())('database gauges on %s', (provider) => {
       clock: () => now,
       processMetrics: false,
     });
-    ({ server } = await serve(metrics));
-    const { url } = { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics` };
+    const served = await serve(metrics);
+    server = served.server;
+    const url = served.url;
     const first = await httpGet(url);
     expect(first.status).toBe(200);
     expect(first.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -120,8 +121,9 @@ describe.each(testProviders())('database gauges on %s', (provider) => {
   it('still answers when the database does not, leaving its gauges out and counting the failure', async () => {
     const metrics = createMetrics({ db, teams: ['support'], clock: () => NOW, processMetrics: false });
     metrics.jobRuns.inc({ job: 'sync', outcome: 'succeeded' });
-    ({ server } = await serve(metrics));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics`;
+    const served = await serve(metrics);
+    server = served.server;
+    const url = served.url;
     expect(sampleValue((await httpGet(url)).body, 'heed_outbox_depth')).toBe(0);
     // Gone for good: Prisma would quietly reconnect to a database that was merely closed.
     await db.dispose();
