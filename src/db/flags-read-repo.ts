@@ -17,6 +17,47 @@ export interface FlagFilter {
 
 export type WaitingEntry = { clock: ClockState } | { flag: Flag };
 
+// Columns of the models read raw on SQLite that Prisma maps to Date / boolean (stored as ISO text / 0-1).
+const DATE_COLUMNS = new Set([
+  'createdAt',
+  'modifiedAt',
+  'closedAt',
+  'reopenedAt',
+  'firstAgentReplyAt',
+  'lastCustomerMessageAt',
+  'lastAgentMessageAt',
+  'stageEnteredAt',
+  'hsFirstResponseDueAt',
+  'hsNextResponseDueAt',
+  'hsCloseDueAt',
+  'syncedAt',
+  'updatedAt',
+  'submittedAt',
+  'startedAt',
+  'dueAt',
+  'completedAt',
+  'evaluatedAt',
+  'nextCheckAt',
+  'raisedAt',
+  'breachedAt',
+  'resolvedAt',
+  'claimedAt',
+  'handledAt',
+  'snoozedUntil',
+]);
+const BOOLEAN_COLUMNS = new Set(['lastMessageFromVisitor', 'isClosed', 'archived']);
+
+function fromSqliteRow<T>(row: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (value === null || value === undefined) out[key] = null;
+    else if (DATE_COLUMNS.has(key)) out[key] = new Date(String(value));
+    else if (BOOLEAN_COLUMNS.has(key)) out[key] = value === 1 || value === true || value === '1' || value === 'true';
+    else out[key] = value;
+  }
+  return out as T;
+}
+
 /** Earliest due first (undated last); ties broken by a stable key, identically on both providers. */
 function mergeWaiting(clocks: ClockState[], feedback: Flag[]): WaitingEntry[] {
   const due = (d: Date | null) => d?.getTime() ?? Number.POSITIVE_INFINITY;
@@ -257,6 +298,7 @@ export class FlagsReadRepo {
   }
 
   async contextFor(flags: Pick<Flag, 'ticketId' | 'feedbackId' | 'clock'>[]): Promise<FlagContext> {
+    if (this.#sqlite) return this.#contextSqlite(this.#sqlite, flags);
     const feedbackIds = [...new Set(flags.map((f) => f.feedbackId).filter((id): id is string => !!id))];
     const feedbackRows = feedbackIds.length
       ? await this.#prisma.feedbackSubmission.findMany({ where: { id: { in: feedbackIds } } })
@@ -284,7 +326,53 @@ export class FlagsReadRepo {
     };
   }
 
+  /** contextFor on SQLite: the same rows as Prisma returns, read in one synchronous batch (see listWaiting). */
+  #contextSqlite(
+    sqlite: NonNullable<Db['sqlite']>,
+    flags: Pick<Flag, 'ticketId' | 'feedbackId' | 'clock'>[],
+  ): FlagContext {
+    const byIds = <T>(table: string, column: string, ids: string[]): T[] =>
+      ids.length
+        ? (
+            sqlite
+              .prepare(`SELECT * FROM "${table}" WHERE "${column}" IN (${ids.map(() => '?').join(',')})`)
+              .safeIntegers(false)
+              .all(...ids) as Record<string, unknown>[]
+          ).map((row) => fromSqliteRow<T>(row))
+        : [];
+    const feedbackRows = byIds<FeedbackSubmission>('FeedbackSubmission', 'id', [
+      ...new Set(flags.map((f) => f.feedbackId).filter((id): id is string => !!id)),
+    ]);
+    const ticketIds = [
+      ...new Set(
+        [...flags.map((f) => f.ticketId), ...feedbackRows.map((f) => f.ticketId)].filter((id): id is string => !!id),
+      ),
+    ];
+    const tickets = byIds<Ticket>('Ticket', 'id', ticketIds);
+    const clocks = byIds<ClockState>('ClockState', 'ticketId', ticketIds);
+    const owners = byIds<Owner>('Owner', 'id', [
+      ...new Set(tickets.map((t) => t.ownerId).filter((id): id is string => !!id)),
+    ]);
+    const portal = sqlite.prepare('SELECT id, uiDomain FROM "Portal" LIMIT 1').get() as
+      | { id: string; uiDomain: string }
+      | undefined;
+    return {
+      tickets: new Map(tickets.map((t) => [t.id, t])),
+      feedback: new Map(feedbackRows.map((f) => [f.id, f])),
+      owners: new Map(owners.map((o) => [o.id, o])),
+      clocks: new Map(clocks.map((c) => [`${c.ticketId}:${c.clock}`, c])),
+      portal: portal ? { id: String(portal.id), uiDomain: String(portal.uiDomain) } : undefined,
+    };
+  }
+
   flagsByKeys(keys: string[]): Promise<Flag[]> {
+    if (this.#sqlite && keys.length) {
+      const rows = this.#sqlite
+        .prepare(`SELECT * FROM "Flag" WHERE key IN (${keys.map(() => '?').join(',')})`)
+        .safeIntegers(false)
+        .all(...keys) as Record<string, unknown>[];
+      return Promise.resolve(rows.map((row) => fromSqliteRow<Flag>(row)));
+    }
     return keys.length ? this.#prisma.flag.findMany({ where: { key: { in: keys } } }) : Promise.resolve([]);
   }
 

@@ -81,6 +81,39 @@ describe('listWaiting on SQLite: raw fast path = Prisma path', () => {
     expect(dues).toEqual([...dues].sort((a, b) => a - b));
   });
 
+  it('contextFor and flagsByKeys read the same rows raw as through Prisma', async () => {
+    await db.prisma.portal.create({
+      data: { id: '4242', uiDomain: 'app.hubspot.com', timeZone: 'UTC', updatedAt: NOW },
+    });
+    await db.prisma.feedbackSubmission.create({
+      data: {
+        id: 'f1',
+        surveyType: 'NPS',
+        value: 2.5,
+        content: 'meh',
+        submittedAt: NOW,
+        ticketId: '104',
+        modifiedAt: NOW,
+        syncedAt: NOW,
+      },
+    });
+    await db.prisma.ticket.update({ where: { id: '105' }, data: { lastMessageFromVisitor: true, closedAt: NOW } });
+    const flags = [
+      { ticketId: '104', feedbackId: null, clock: 'firstResponse' },
+      { ticketId: '105', feedbackId: null, clock: 'firstResponse' },
+      { ticketId: null, feedbackId: 'f1', clock: null },
+    ];
+    const fast = await new FlagsReadRepo(db).contextFor(flags);
+    const prisma = await new FlagsReadRepo({ prisma: db.prisma }).contextFor(flags);
+    expect(fast).toEqual(prisma);
+    expect(fast.tickets.get('105')?.lastMessageFromVisitor).toBe(true);
+    expect(fast.feedback.get('f1')?.value).toBe(2.5);
+    const keys = ['feedback:f1', 'ticket:101:firstResponse:0', 'ticket:102:nextResponse:0', 'missing'];
+    expect(await new FlagsReadRepo(db).flagsByKeys(keys)).toEqual(
+      await new FlagsReadRepo({ prisma: db.prisma }).flagsByKeys(keys),
+    );
+  });
+
   it('counts every waiting clock and overdue feedback', async () => {
     const all = await new FlagsReadRepo(db).listWaiting({}, 0, 200);
     expect(all.total).toBe(65);
