@@ -33,6 +33,7 @@ import {
   type FlagState,
   feedbackFlagKey,
   OPEN_FLAG_STATES,
+  parseFlagKey,
   ticketFlagKey,
 } from '../domain/flag.ts';
 import {
@@ -227,6 +228,12 @@ export async function evaluate(
   const closedStageIds = await repo.closedStageIds();
   const owners = await repo.ownerEmails();
   const pausingStages = [...new Set([...engine.waitingStageIds, ...closedStageIds])];
+  const clockOptions = {
+    waitingStageIds: engine.waitingStageIds,
+    closedStageIds,
+    useHubspotSla: engine.useHubspotSla,
+    substantiveReplyMinLength: engine.substantiveReplyMinLength,
+  };
   const lookback = options.feedbackLookbackDays ?? 30;
   const feedbackRows = await repo.feedbackCandidates({
     npsAtMost: engine.feedback.NPS.atMost,
@@ -321,7 +328,7 @@ export async function evaluate(
     record(
       flag,
       { ...flag, state: 'resolved', resolvedAt: at, updatedAt: now },
-      { cycle: null, overdueMinutes: 0, ownerId, ownerEmail, completed },
+      { cycle: cycleOf(flag.key), overdueMinutes: 0, ownerId, ownerEmail, completed },
     );
   };
 
@@ -398,12 +405,7 @@ export async function evaluate(
       },
       rule,
       calendar,
-      {
-        waitingStageIds: engine.waitingStageIds,
-        closedStageIds,
-        useHubspotSla: engine.useHubspotSla,
-        substantiveReplyMinLength: engine.substantiveReplyMinLength,
-      },
+      clockOptions,
       now,
     );
     for (const d of result.disagreements) {
@@ -671,6 +673,11 @@ export async function evaluate(
   };
   logger.debug({ ...stats, dryRun: options.dryRun ?? false }, 'evaluation finished');
   return { changes, clocks: live, feedback: liveFeedback, stats };
+}
+
+function cycleOf(key: string): number | null {
+  const parsed = parseFlagKey(key);
+  return parsed?.kind === 'ticket' ? parsed.cycle : null;
 }
 
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
