@@ -220,7 +220,14 @@ export class SyncService {
       await this.fetchTicketAssociations(result.inserted);
       archived += await repo.archiveTickets(missing, clock.now());
     }
-    await this.resolveTicketNames();
+    // One chunk (open tickets first): a webhook drain must stay quick; the scheduled pass names the rest.
+    try {
+      await this.resolveTicketNamesChunk(NAMES_CHUNK);
+    } finally {
+      // The caches live for one pass or one drain, so names never go stale in a long-running process.
+      this.contactCache.clear();
+      this.companyCache.clear();
+    }
     return { updated, archived };
   }
 
