@@ -447,6 +447,16 @@ export class SlaRepo {
     }
   }
 
+  /** Open feedback flags whose answer is gone from the copy altogether (deleted in HubSpot before Heed saw it archived). */
+  async orphanFeedbackFlags(): Promise<StoredFlag[]> {
+    const rows = await this.#rows(
+      `SELECT ${this.#flagSelect('fl')} FROM "Flag" fl
+        WHERE fl."kind" = 'feedback' AND fl."state" IN ('pending', 'overdue')
+          AND NOT EXISTS (SELECT 1 FROM "FeedbackSubmission" f WHERE f."id" = fl."feedbackId")`,
+    );
+    return rows.map(toStoredFlag);
+  }
+
   /** Upserts and deletes ClockState rows in one transaction. */
   async writeClockStates(
     upserts: readonly StoredClock[],

@@ -553,10 +553,12 @@ export async function evaluate(
     return before?.escalationLevel ?? 0;
   }
 
+  const orphanFeedback = await repo.orphanFeedbackFlags();
   const f0 = performance.now();
   for (const row of feedbackRows) {
     evaluateOneFeedback(row);
   }
+  for (const flag of orphanFeedback) resolveFlag(flag, now, true, null, null);
   computeMs += performance.now() - f0;
 
   function evaluateOneFeedback(row: FeedbackCandidate) {

@@ -329,11 +329,13 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
     const followed = await run(at('14:00'));
     expect(followed.changes.resolved.map((c) => c.key).sort()).toEqual(['feedback:f1', 'feedback:f2']);
     expect(followed.changes.newBreach.map((c) => [c.key, c.overdueMinutes])).toEqual([['feedback:f4', 60]]);
+    await db.prisma.feedbackSubmission.delete({ where: { id: 'f4' } });
+    expect((await run(at('14:05'))).changes.resolved.map((c) => c.key)).toEqual(['feedback:f4']);
     expect(await db.prisma.flag.findUniqueOrThrow({ where: { key: 'feedback:f1' } })).toMatchObject({
       state: 'resolved',
       resolvedAt: at('10:30'),
     });
-    expect((await run(at('14:00'))).stats.flagRowsWritten).toBe(0);
+    expect((await run(at('14:05'))).stats.flagRowsWritten).toBe(0);
   });
 
   it("logs disagreements with HubSpot's own due dates and can use them", async () => {
