@@ -143,3 +143,27 @@ export function instrumentSlackApi(slack: SlackApi, metrics: Metrics): SlackApi 
     },
   };
 }
+
+/**
+ * Counts Slack event deliveries and redeliveries where the Slack side deduplicates them (the repository's
+ * `firstDelivery`). Returns the same repository with that one method observed; everything else passes through
+ * bound to the original (its private fields stay reachable).
+ */
+export function countSlackEventDeliveries<
+  T extends { firstDelivery(source: string, id: string, now: Date): Promise<boolean> },
+>(repo: T, metrics: Metrics): T {
+  return new Proxy(repo, {
+    get(target, property) {
+      if (property === 'firstDelivery') {
+        return async (source: string, id: string, now: Date) => {
+          const first = await target.firstDelivery(source, id, now);
+          metrics.webhookEvents.inc({ source: 'slack' });
+          if (!first) metrics.webhookDuplicates.inc({ source: 'slack' });
+          return first;
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,11 +1,13 @@
 import type { Server } from 'node:http';
 import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SlackRepo } from '../../src/db/slack-repo.ts';
 import { startRouteServer } from '../../src/http/routes.ts';
 import { cronSchedule } from '../../src/jobs/schedule.ts';
 import { createScheduler } from '../../src/jobs/scheduler.ts';
 import { silentLogger } from '../../src/logger.ts';
 import {
+  countSlackEventDeliveries,
   endpointLabel,
   hubspotMetrics,
   instrumentSlackApi,
@@ -283,6 +285,24 @@ describe('recorders and labels', () => {
     expect(sampleValue(text, 'heed_evaluation_duration_seconds_bucket', { mode: 'full', le: '2.5' })).toBe(1);
     expect(sampleValue(text, 'heed_webhook_events_total', { source: 'hubspot' })).toBe(6);
     expect(sampleValue(text, 'heed_webhook_events_deduplicated_total', { source: 'hubspot' })).toBe(2);
+  });
+
+  it('counts Slack event deliveries and redeliveries through the repository that deduplicates them', async () => {
+    const db = await openTestDb(testProviders()[0]!);
+    try {
+      const metrics = createMetrics({ processMetrics: false });
+      const repo = countSlackEventDeliveries(new SlackRepo(db), metrics);
+      expect(await repo.firstDelivery('slack', 'Ev1', NOW)).toBe(true);
+      expect(await repo.firstDelivery('slack', 'Ev1', NOW)).toBe(false);
+      expect(await repo.firstDelivery('slack', 'Ev2', NOW)).toBe(true);
+      // Other methods still work on the real repository (private fields and all).
+      expect(await repo.countOutbox(['pending'])).toBe(0);
+      const text = await metrics.registry.metrics();
+      expect(sampleValue(text, 'heed_webhook_events_total', { source: 'slack' })).toBe(3);
+      expect(sampleValue(text, 'heed_webhook_events_deduplicated_total', { source: 'slack' })).toBe(1);
+    } finally {
+      await db.dispose();
+    }
   });
 
   it('keeps its counters to its own registry', async () => {
