@@ -58,6 +58,33 @@ describe.each(testProviders())('incremental windows on %s', (provider) => {
     expect(h.sim.counts.get(SEARCH)).toBe(1);
   }, 180_000);
 
+  it.each([
+    ['ends its window before what search may not have indexed yet', 120_000, true],
+    ['would lose changes search had not indexed when it looked (no margin)', 0, false],
+  ])('%s', async (_name, searchLagMs, expectAll) => {
+    // HubSpot's search index trails writes; the simulator hides records changed in the last 90 s from search.
+    h = await startHarness(provider, {
+      portal: { tickets: 400, feedbackPerTicket: 0 },
+      sim: { searchLagMs: 90_000 },
+      sync: { searchLagMs },
+    });
+    await h.service.run();
+    h.clock.advance(30 * 60_000);
+    const changed = h.sim.portal.touchTickets(50, h.clock.now() - 30_000);
+    await h.service.run();
+    h.clock.advance(10 * 60_000);
+    await h.service.run();
+    const rows = await h.db.prisma.ticket.findMany({
+      where: { id: { in: changed } },
+      select: { id: true, modifiedAt: true },
+    });
+    const current = rows.filter(
+      (r) => r.modifiedAt.getTime() === h.sim.portal.t.modifiedAt[h.sim.portal.ticketIndex(r.id)!],
+    );
+    if (expectAll) expect(current).toHaveLength(50);
+    else expect(current.length).toBeLessThan(50);
+  });
+
   it('restarts the window when records leave it while paging (no record skipped by shifting offsets)', async () => {
     let onRequest = (_key: string, _count: number) => {};
     h = await startHarness(provider, {

@@ -38,6 +38,11 @@ export type SimulatorOptions = {
   rateLimit?: SimRateLimit;
   /** Added before every answer. */
   latencyMs?: number;
+  /**
+   * Search is eventually consistent at HubSpot: records changed less than this long ago are not in the search
+   * index yet (the list and batch-read endpoints see them at once).
+   */
+  searchLagMs?: number;
   /** Answer feedback endpoints with 403, like a portal without Service Hub Professional. */
   feedbackForbidden?: boolean;
   /** Called for every request as it arrives, with its `"<METHOD> <path>"` and that key's running count. */
@@ -456,9 +461,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       throw new HttpError(400, errorBody(`The simulator cannot sort on ${sortProperty}`, 'VALIDATION_ERROR'));
     }
     const hits: number[] = [];
+    const indexedUntil = clock() - (options.searchLagMs ?? 0);
     for (let k = 0; k < order.length; k++) {
       const i = order[descending ? order.length - 1 - k : k]!;
-      if (matches(i)) hits.push(i);
+      if (store.modifiedAt(i) <= indexedUntil && matches(i)) hits.push(i);
     }
     const page = hits.slice(offset, offset + limit).map((i) => {
       const rendered = render(store, i, request.properties);
