@@ -18,6 +18,9 @@ export interface SlaTicketRow extends TTicketFacts {
   readonly archived: boolean;
 }
 
+/** A stored clock as an evaluation reads it back. */
+export type PreviousClockRow = Omit<StoredClock, 'usedMinutes' | 'overdueMinutes' | 'evaluatedAt'>;
+
 export interface StoredClock {
   readonly ticketId: string;
   readonly clock: ClockName;
@@ -324,16 +327,16 @@ export class SlaRepo {
     return out;
   }
 
-  async clockStates(): Promise<Map<string, StoredClock[]>> {
+  /** The clocks as last stored, with what the engine compares and carries over (not the figures for display). */
+  async clockStates(): Promise<Map<string, PreviousClockRow[]>> {
     const ms = (c: string) => this.#ms(`"${c}"`);
     const rows = await this.#rows(
       `SELECT "ticketId", "clock", "cycle", "policy", "team", "state", ${ms('startedAt')}, ${ms('dueAt')},
-              ${ms('completedAt')}, "targetMinutes", "usedMinutes", "overdueMinutes", ${ms('evaluatedAt')},
-              ${ms('nextCheckAt')}
+              ${ms('completedAt')}, "targetMinutes", ${ms('nextCheckAt')}
          FROM "ClockState" WHERE "ticketId" IN (${this.#scope.sql})`,
       this.#scope.params,
     );
-    const out = new Map<string, StoredClock[]>();
+    const out = new Map<string, PreviousClockRow[]>();
     for (const r of rows) {
       pushTo(out, String(r[0]), {
         ticketId: String(r[0]),
@@ -346,10 +349,7 @@ export class SlaRepo {
         dueAt: date(r[7]),
         completedAt: date(r[8]),
         targetMinutes: Number(r[9]),
-        usedMinutes: Number(r[10]),
-        overdueMinutes: Number(r[11]),
-        evaluatedAt: date(r[12])!,
-        nextCheckAt: date(r[13]),
+        nextCheckAt: date(r[10]),
       });
     }
     return out;

@@ -18,6 +18,7 @@ import {
   type FeedbackCandidate,
   FULL_SCOPE,
   incrementalScope,
+  type PreviousClockRow,
   SlaRepo,
   type SlaTicketRow,
   type StoredClock,
@@ -183,7 +184,7 @@ function flagChanged(before: StoredFlag | undefined, after: EngineFlag): boolean
   );
 }
 
-function clockChanged(before: StoredClock | undefined, after: StoredClock): boolean {
+function clockChanged(before: PreviousClockRow | undefined, after: StoredClock): boolean {
   if (!before) return true;
   return (
     before.cycle !== after.cycle ||
@@ -253,7 +254,7 @@ export async function evaluate(
   let disagreements = 0;
 
   // Per-chunk reads (see the loop below); the helpers here read whichever chunk is current.
-  let stored = new Map<string, StoredClock[]>();
+  let stored = new Map<string, PreviousClockRow[]>();
   let flags = new Map<string, StoredFlag>();
   let flagsByTicket = new Map<string, StoredFlag[]>();
   let readMs = t1 - t0;
