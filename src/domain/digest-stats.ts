@@ -186,19 +186,25 @@ export function firstResponseMinutes(ticket: TDigestTicket, calendar: BusinessCa
   return Math.max(0, businessTimeBetween(ticket.createdAt, ticket.firstAgentReplyAt, calendar));
 }
 
-function metPct(clocks: readonly TDigestClock[], name: ClockName, window: TWindow): [number, number | null] {
-  let met = 0;
-  let decided = 0;
-  for (const clock of clocks) {
-    if (clock.clock !== name) continue;
-    const outcome = clockOutcome(clock);
-    if (!outcome || !within(outcome.at, window)) continue;
-    decided++;
-    if (outcome.met) met++;
-  }
-  return [decided, decided === 0 ? null : round1((met / decided) * 100)];
+/** A decided clock: which clock, when its outcome became known (epoch ms), and whether it was met. */
+export interface TClockOutcome {
+  readonly clock: ClockName;
+  readonly at: number;
+  readonly met: boolean;
 }
 
+/** The decided clocks among `clocks`, computed once for however many windows are counted. */
+export function clockOutcomes(clocks: readonly TDigestClock[]): TClockOutcome[] {
+  const out: TClockOutcome[] = [];
+  for (const clock of clocks) {
+    const outcome = clockOutcome(clock);
+    if (outcome) out.push({ clock: clock.clock, at: outcome.at.getTime(), met: outcome.met });
+  }
+  return out;
+}
+
+// One pass per row kind and plain counters: a digest counts some 25 windows over up to 100k tickets, and
+// filter-and-count allocated enough arrays to make garbage collection the largest cost.
 export function windowStats(
   rows: {
     readonly tickets: readonly TDigestTicket[];
@@ -206,38 +212,74 @@ export function windowStats(
     readonly feedback: readonly TDigestFeedback[];
   },
   window: TWindow,
-  context: TStatsContext,
+  context: TStatsContext & { readonly clockOutcomes?: readonly TClockOutcome[] },
 ): TWindowStats {
-  const { tickets, clocks, feedback } = rows;
-  const times = firstResponseTimes(tickets, window, context.calendar, context.firstResponseMinutes).map(
-    (r) => r.minutes,
-  );
-  const [frDecided, frMetPct] = metPct(clocks, 'firstResponse', window);
-  const [nrDecided, nrMetPct] = metPct(clocks, 'nextResponse', window);
-  const answers = feedback.filter((f) => within(f.submittedAt, window));
-  const nps = answers.filter((f) => f.surveyType.toUpperCase() === 'NPS' && f.value !== null);
+  const start = window.start.getTime();
+  const end = window.end.getTime();
+  const inWindow = (at: Date | null) => at !== null && at.getTime() >= start && at.getTime() < end;
+  const measure = context.firstResponseMinutes ?? ((t: TDigestTicket) => firstResponseMinutes(t, context.calendar));
+
+  let created = 0;
+  let solved = 0;
+  let open = 0;
+  let waiting = 0;
+  const times: number[] = [];
+  for (const ticket of rows.tickets) {
+    if (inWindow(ticket.createdAt)) created++;
+    if (inWindow(ticket.closedAt)) solved++;
+    if (isOpenAt(ticket, window.end)) {
+      open++;
+      if (isWaitingOnUsAt(ticket, window.end, context.waitingStageIds)) waiting++;
+    }
+    if (inWindow(ticket.firstAgentReplyAt)) times.push(measure(ticket));
+  }
+
+  const decided = { firstResponse: 0, nextResponse: 0, resolution: 0 };
+  const met = { firstResponse: 0, nextResponse: 0, resolution: 0 };
+  for (const outcome of context.clockOutcomes ?? clockOutcomes(rows.clocks)) {
+    if (outcome.at < start || outcome.at >= end) continue;
+    decided[outcome.clock]++;
+    if (outcome.met) met[outcome.clock]++;
+  }
+  const pct = (clock: ClockName) => (decided[clock] === 0 ? null : round1((met[clock] / decided[clock]) * 100));
+
+  let responses = 0;
+  let negative = 0;
+  let detractors = 0;
+  let promoters = 0;
+  let lowCsat = 0;
+  // By score alone: the policy may send every commented answer for follow-up, but a comment can be praise.
+  const byScore = { ...context.thresholds, commentsCount: false };
+  for (const answer of rows.feedback) {
+    if (!inWindow(answer.submittedAt)) continue;
+    responses++;
+    if (isNegativeFeedback(answer, byScore)) negative++;
+    if (answer.value === null) continue;
+    const type = answer.surveyType.toUpperCase();
+    if (type === 'NPS' && answer.value <= 6) detractors++;
+    if (type === 'NPS' && answer.value >= 9) promoters++;
+    if (type === 'CSAT' && answer.value <= context.thresholds.CSAT.atMost) lowCsat++;
+  }
+
   const frMedian = median(times);
   const frP90 = percentile(times, 0.9);
   return {
-    new: tickets.filter((t) => within(t.createdAt, window)).length,
-    solved: tickets.filter((t) => within(t.closedAt, window)).length,
-    open: tickets.filter((t) => isOpenAt(t, window.end)).length,
-    waiting: tickets.filter((t) => isWaitingOnUsAt(t, window.end, context.waitingStageIds)).length,
-    frDecided,
-    frMetPct,
-    nrDecided,
-    nrMetPct,
+    new: created,
+    solved,
+    open,
+    waiting,
+    frDecided: decided.firstResponse,
+    frMetPct: pct('firstResponse'),
+    nrDecided: decided.nextResponse,
+    nrMetPct: pct('nextResponse'),
     firstResponses: times.length,
     frMedian: frMedian === null ? null : round1(frMedian),
     frP90: frP90 === null ? null : round1(frP90),
-    responses: answers.length,
-    // By score alone: the policy may send every commented answer for follow-up, but a comment can be praise.
-    negative: answers.filter((f) => isNegativeFeedback(f, { ...context.thresholds, commentsCount: false })).length,
-    detractors: nps.filter((f) => f.value! <= 6).length,
-    promoters: nps.filter((f) => f.value! >= 9).length,
-    lowCsat: answers.filter(
-      (f) => f.surveyType.toUpperCase() === 'CSAT' && f.value !== null && f.value <= context.thresholds.CSAT.atMost,
-    ).length,
+    responses,
+    negative,
+    detractors,
+    promoters,
+    lowCsat,
   };
 }
 

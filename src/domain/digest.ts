@@ -3,6 +3,7 @@
 // so the same rows always give the same digest, and rendering (Block Kit, terminal) is a separate step.
 import { type BusinessCalendar, businessTimeBetween, type TWeekdayKey } from './calendar.ts';
 import {
+  clockOutcomes,
   firstResponseMinutes,
   firstResponseTimes,
   isOpenAt,
@@ -269,6 +270,7 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
     thresholds: input.thresholds,
     waitingStageIds: new Set(input.waitingStageIds),
     firstResponseMinutes: measure,
+    clockOutcomes: clockOutcomes(input.clocks),
   };
   const rows = { tickets: input.tickets, clocks: input.clocks, feedback: input.feedback };
   const stats = (window: TWindow) => windowStats(rows, window, context);
@@ -463,9 +465,10 @@ function compareWaiting(a: TWaitingItem, b: TWaitingItem): number {
 }
 
 function unansweredFeedback(input: TDigestInput): TFeedbackItem[] {
-  const urls = new Map(input.tickets.map((t) => [t.id, t.url]));
-  return input.feedback
-    .filter((f) => f.followUp !== null)
+  const owed = input.feedback.filter((f) => f.followUp !== null);
+  const asked = new Set(owed.map((f) => f.ticketId));
+  const urls = new Map(input.tickets.filter((t) => asked.has(t.id)).map((t) => [t.id, t.url]));
+  return owed
     .map((f) => ({
       id: f.id,
       surveyType: f.surveyType,

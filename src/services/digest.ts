@@ -24,7 +24,7 @@ import { renderDigest } from '../slack/render/digest.ts';
 import { HEED_METADATA_EVENT } from './outbox.ts';
 
 export interface DigestDeps {
-  db: Pick<Db, 'prisma'>;
+  db: Pick<Db, 'prisma' | 'sqlite' | 'pg'>;
   config: Pick<Config, 'policy'>;
 }
 
