@@ -107,6 +107,9 @@ export function createBusinessCalendar(spec: TCalendarSpec): BusinessCalendar {
   };
 }
 
+/** The longest stretch `workingIntervals` merges touching slots into before it yields. */
+const MAX_MERGED_MS = 7 * 24 * 60 * 60 * 1000;
+
 /** Sorts and merges intervals (pauses, closed periods) so they can be subtracted from working time. */
 export function normalizeIntervals(intervals: readonly TInterval[]): readonly TInterval[] {
   if (intervals.length === 0) return NO_INTERVALS;
@@ -150,8 +153,9 @@ export function* workingIntervals(
     }
     idle = 0;
     for (const next of list) {
-      // Slots of consecutive days may touch (a night shift ending where the morning shift starts): merge them.
-      if (pending && next.start <= pending.end) {
+      // Slots of consecutive days may touch (a night shift ending where the morning shift starts): merge them —
+      // up to a week, so that an always-open calendar (00:00–24:00 every day) still yields and never spins.
+      if (pending && next.start <= pending.end && pending.end - pending.start < MAX_MERGED_MS) {
         pending = { start: pending.start, end: Math.max(pending.end, next.end) };
         continue;
       }
@@ -171,7 +175,7 @@ export function* workingIntervals(
           }
         }
       }
-      pending = next;
+      pending = pending && next.start < pending.end ? { start: pending.end, end: next.end } : next;
     }
   }
 }
