@@ -18,6 +18,7 @@ export interface SlackApi {
 }
 
 export const HEED_METADATA_EVENT = 'heed_nudge';
+const RECOVERY_INTERVAL_MS = 5 * 60_000;
 
 export interface OutboxOptions {
   repo: SlackRepo;
@@ -92,6 +93,9 @@ export class Outbox {
   readonly #lastWrite = new Map<string, number>();
   readonly #pausedUntil = new Map<string, number>();
   #recovered = false;
+  #lastRecoveryAt = 0;
+  /** Rows this process is sending right now: never "recovered" from under itself. */
+  readonly #inFlight = new Set<string>();
 
   constructor(options: OutboxOptions) {
     this.#o = {
@@ -112,7 +116,9 @@ export class Outbox {
     const { repo, clock, logger } = this.#o;
     let recognised = 0;
     let requeued = 0;
+    this.#lastRecoveryAt = clock.now().getTime();
     for (const row of await repo.outboxInState('sending')) {
+      if (this.#inFlight.has(row.id)) continue;
       let found: { ts: string; channel: string } | undefined;
       if (POSTING_KINDS.has(row.kind)) {
         try {
@@ -182,7 +188,9 @@ export class Outbox {
   /** One round: at most one write per free channel, channels in parallel. */
   async drainOnce(): Promise<DrainResult> {
     const { repo, clock } = this.#o;
-    if (!this.#recovered) await this.recover();
+    // At start, and every few minutes: a row left in `sending` (a crash elsewhere, or a result that could
+    // not be recorded here) is settled from Slack's history rather than left stuck.
+    if (!this.#recovered || clock.now().getTime() - this.#lastRecoveryAt > RECOVERY_INTERVAL_MS) await this.recover();
     const now = clock.now().getTime();
     // Only the channel list and one row per free channel are read: a deep queue costs no more per round.
     const free = (await repo.dueChannels(new Date(now))).filter((channel) => this.#channelFreeAt(channel) <= now);
@@ -213,7 +221,7 @@ export class Outbox {
   }
 
   async #send(row: OutboxMessage): Promise<'sent' | 'retried' | 'failed'> {
-    const { repo, slack, clock } = this.#o;
+    const { repo, clock } = this.#o;
     if (row.kind === 'update' && (await repo.hasNewerUpdate(row))) {
       await repo.markFinal(row.id, 'superseded', null);
       return 'sent';
@@ -252,6 +260,20 @@ export class Outbox {
       }
     }
     if (!(await repo.markSending(row.id))) return 'retried';
+    this.#inFlight.add(row.id);
+    try {
+      return await this.#call(row, method, args);
+    } finally {
+      this.#inFlight.delete(row.id);
+    }
+  }
+
+  async #call(
+    row: OutboxMessage,
+    method: string,
+    args: Record<string, unknown>,
+  ): Promise<'sent' | 'retried' | 'failed'> {
+    const { repo, slack, clock } = this.#o;
     this.#lastWrite.set(row.channel, clock.now().getTime());
     let result: { ts?: string; channel?: string };
     try {

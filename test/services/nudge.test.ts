@@ -98,6 +98,21 @@ describe.each(testProviders())('nudge reconciler on %s', (provider) => {
     expect(await reconcileNudges(h.nudgeDeps, h.clock.now())).toMatchObject({ posted: 0, updated: 0 });
   });
 
+  it('does not DM an owner who muted Heed, but still pings them in the thread', async () => {
+    const key = await seedTicketFlag(
+      h.db.prisma,
+      { id: '150', ownerId: 'o-carol', state: 'breached', escalationLevel: 2, startedAt: MONDAY_10, dueAt: MONDAY_10 },
+      MONDAY_10,
+    );
+    await h.repo.setMutedUntil('UCAROL', new Date(MONDAY_10.getTime() + HOUR), MONDAY_10);
+    expect(await reconcileNudges(h.nudgeDeps, MONDAY_10)).toMatchObject({ posted: 1, replies: 1, dms: 0 });
+    await h.outbox.drainUntilIdle();
+    expect(h.slack.messagesIn('UCAROL')).toHaveLength(0);
+    const nudge = await h.repo.nudgeByFlagKey(key);
+    expect(nudge?.level).toBe(2);
+    expect(JSON.stringify(h.slack.repliesTo('CSUPPORT', nudge!.ts!)[0]!.blocks)).toContain('<@UCAROL>');
+  });
+
   it('never posts two nudges for the same ticket clock, even when reconciled concurrently', async () => {
     await seedTicketFlag(
       h.db.prisma,

@@ -152,6 +152,30 @@ describe.each(testProviders())('outbox on %s', (provider) => {
     });
   });
 
+  it('settles a result it could not record itself, a few minutes later, without posting twice', async () => {
+    await repo.enqueue(intent('db-hiccup', 'CAAA'), START);
+    let failures = 1;
+    const flakyRepo = new Proxy(repo, {
+      get(target, prop) {
+        if (prop === 'markSent' && failures-- > 0) return async () => Promise.reject(new Error('database is locked'));
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const box = outbox({ repo: flakyRepo });
+    await expect(box.drainOnce()).rejects.toThrow('database is locked');
+    clock.advance(60_000);
+    await box.drainOnce();
+    expect((await repo.outboxByKey('db-hiccup'))?.state).toBe('sending');
+    clock.advance(5 * 60_000);
+    await box.drainOnce();
+    expect(await repo.outboxByKey('db-hiccup')).toMatchObject({
+      state: 'sent',
+      resultTs: slack.messagesIn('CAAA')[0]!.ts,
+    });
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
+  });
+
   it('re-posts exactly once when the crash came before the call reached Slack', async () => {
     await repo.enqueue(intent('crash-2', 'CAAA'), START);
     const [row] = await repo.dueOutbox(START, 10);
