@@ -166,15 +166,17 @@ export const FULL_SCOPE: TicketScope = { sql: EVAL_TICKETS, params: [] };
  * `now` (ClockState.nextCheckAt), and tickets whose flag changed (the Slack side bumps Flag.updatedAt when
  * someone claims, snoozes or handles it) or whose snooze ended in between.
  */
-export function incrementalScope(since: Date, now: Date): TicketScope {
+export function incrementalScope(since: Date, lastRunAt: Date, now: Date): TicketScope {
   return {
+    // Flags: changed after the last run began (its own writes carry its `now`, so they do not count), or
+    // their snooze ended since.
     sql: `
       SELECT "id" FROM "Ticket" WHERE ("modifiedAt" > ? OR "syncedAt" > ?) AND "id" IN (${EVAL_TICKETS})
       UNION SELECT "ticketId" FROM "ClockState" WHERE "nextCheckAt" <= ?
       UNION SELECT "ticketId" FROM "Flag"
         WHERE "kind" = 'ticket' AND "ticketId" IS NOT NULL
           AND ("updatedAt" > ? OR ("snoozedUntil" > ? AND "snoozedUntil" <= ?))`,
-    params: [since, since, now, since, since, now],
+    params: [since, since, now, lastRunAt, since, now],
   };
 }
 

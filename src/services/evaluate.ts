@@ -221,7 +221,10 @@ export async function evaluate(
         now.getTime() < cursor.lastRunAt.getTime() ||
         now.getTime() - cursor.lastFullAt.getTime() >= (options.fullEveryMinutes ?? 10) * MINUTE_MS));
   const since = new Date((cursor?.lastRunAt.getTime() ?? now.getTime()) - (options.marginMinutes ?? 15) * MINUTE_MS);
-  const scopeIds = await new SlaRepo(db, full ? FULL_SCOPE : incrementalScope(since, now)).scopeIds();
+  const scopeIds = await new SlaRepo(
+    db,
+    full || !cursor ? FULL_SCOPE : incrementalScope(since, cursor.lastRunAt, now),
+  ).scopeIds();
   const repo = new SlaRepo(db);
   const includeClocks = options.includeClocks ?? options.dryRun ?? false;
   let clockCount = 0;
