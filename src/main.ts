@@ -1,40 +1,225 @@
 // Composition root: config → database → clients → listeners → schedules → server. Nothing else wires
 // dependencies together; everything below receives what it needs as arguments.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { type Config, databaseProvider } from './config.ts';
 import { type Db, openDatabase, sqlitePath } from './db/client.ts';
+import { FlagsReadRepo } from './db/flags-read-repo.ts';
 import { acquireSqliteInstanceLock } from './db/instance-lock.ts';
-import { healthRoute, type Route, startRouteServer } from './http/routes.ts';
+import { SlackRepo } from './db/slack-repo.ts';
+import { healthRoute, type Route, sendJson, startRouteServer } from './http/routes.ts';
+import { type HeedJobHandlers, heedJobs } from './jobs/heed-jobs.ts';
+import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
 import type { Logger } from './logger.ts';
+import {
+  hubspotMetrics,
+  instrumentSlackApi,
+  recordEvaluation,
+  recordSync,
+  recordWebhook,
+  schedulerMetrics,
+} from './ops/metric-adapters.ts';
+import { createMetrics, metricsRoute } from './ops/metrics.ts';
+import { readinessRoute } from './ops/readiness.ts';
+import { retentionJob } from './ops/retention-job.ts';
+import { postDigest, previewDigest } from './services/digest.ts';
+import { evaluate } from './services/evaluate.ts';
+import { createSlaEngine } from './services/evaluate-engine.ts';
+import { type NudgeDeps, reconcileNudges } from './services/nudge.ts';
+import { Outbox } from './services/outbox.ts';
+import { systemClock } from './services/outbox-clock.ts';
+import type { ActionDeps } from './services/slack-actions.ts';
+import { slackTeams } from './services/slack-teams.ts';
+import { SlackUserDirectory } from './services/slack-users.ts';
+import { createHubspotSync, type HubspotSync } from './services/sync-setup.ts';
+import { createSlackApp, createSlackWebClient, type SlackApp } from './slack/app.ts';
 
 export type RunningHeed = {
   port: number;
   db: Db;
+  scheduler: Scheduler;
   /** Stops accepting requests, lets running work finish, closes the database. Safe to call twice. */
   stop(): Promise<void>;
 };
 
-export async function startHeed(deps: { config: Config; logger: Logger; port?: number }): Promise<RunningHeed> {
-  const { config, logger } = deps;
+export type StartOptions = {
+  config: Config;
+  logger: Logger;
+  port?: number;
+  /** Skip the schedules (tests that drive jobs by hand). */
+  schedules?: boolean;
+};
+
+/** POST /hubspot/webhooks when HubSpot sync is off: the endpoint does not exist. */
+const noWebhooksRoute: Route = {
+  path: '/hubspot/webhooks',
+  method: 'POST',
+  handler: (_req: IncomingMessage, res: ServerResponse) => sendJson(res, 404, { error: 'not_found' }),
+};
+
+function hubspotWebhookRoute(hubspot: HubspotSync, metrics: ReturnType<typeof createMetrics>): Route {
+  return {
+    path: '/hubspot/webhooks',
+    method: 'POST',
+    handler: async (req, res) => {
+      recordWebhook(metrics, 'hubspot', await hubspot.webhookHandler(req, res));
+    },
+  };
+}
+
+export async function startHeed(options: StartOptions): Promise<RunningHeed> {
+  const { config, logger } = options;
+  const { env, policy } = config;
   for (const notice of config.notices) logger.warn(notice);
-  const url = config.env.DATABASE_URL;
+
+  const url = env.DATABASE_URL;
   const instanceLock = databaseProvider(url) === 'sqlite' ? acquireSqliteInstanceLock(sqlitePath(url)) : undefined;
   const db = await openDatabase(url, { migrate: true }).catch((error: unknown) => {
     instanceLock?.release();
     throw error;
   });
-  const routes: Route[] = [healthRoute({ db, logger })];
-  const { server, port } = await startRouteServer(routes, deps.port ?? config.env.PORT, logger);
-  logger.info({ port, database: db.provider }, 'Heed is listening');
+  const now = () => new Date();
+  const metrics = createMetrics({ db, teams: policy.teams.map((t) => t.name), clock: now, logger });
+
+  // HubSpot: the one client of this process, the sync service and the webhook endpoint.
+  let hubspot: HubspotSync | undefined;
+  if (env.HUBSPOT_ACCESS_TOKEN) {
+    hubspot = createHubspotSync({
+      config,
+      accessToken: env.HUBSPOT_ACCESS_TOKEN,
+      db,
+      logger: logger.child({ component: 'hubspot' }),
+      metrics: hubspotMetrics(metrics),
+    });
+  } else {
+    logger.warn('HUBSPOT_ACCESS_TOKEN is not set: HubSpot sync is off (set it and restart to sync tickets)');
+  }
+  const routes: Route[] = [
+    healthRoute({ db, logger }),
+    readinessRoute({ db, config, clock: now, logger }),
+    metricsRoute(metrics, logger),
+    hubspot ? hubspotWebhookRoute(hubspot, metrics) : noWebhooksRoute,
+  ];
+
+  // Slack: the Bolt app (HTTP or Socket Mode) with the routes above on the same port, and the outbox.
+  const teams = slackTeams(policy);
+  const slackRepo = new SlackRepo(db);
+  const reads = new FlagsReadRepo(db);
+  const engine = createSlaEngine(policy);
+  let slack: SlackApp | undefined;
+  let outbox: Outbox | undefined;
+  let nudgeDeps: NudgeDeps | undefined;
+  let server: Server | undefined;
+  let port: number;
+  if (env.SLACK_BOT_TOKEN) {
+    const slackLogger = logger.child({ component: 'slack' });
+    const web = createSlackWebClient(env, slackLogger);
+    const users = new SlackUserDirectory({ repo: slackRepo, slack: web, people: policy.people, logger: slackLogger });
+    outbox = new Outbox({
+      repo: slackRepo,
+      slack: instrumentSlackApi(web, metrics),
+      clock: systemClock,
+      logger: slackLogger,
+    });
+    nudgeDeps = { repo: slackRepo, reads, users, teams, logger: slackLogger };
+    const actions: ActionDeps = { repo: slackRepo, teams, logger: slackLogger, nudges: nudgeDeps };
+    slack = createSlackApp({
+      env: { ...env, PORT: options.port ?? env.PORT },
+      logger: slackLogger,
+      customRoutes: routes,
+      services: {
+        clock: { now },
+        logger: slackLogger,
+        teams,
+        repo: slackRepo,
+        queries: { reads, repo: slackRepo, users, teams, status: { db, config } },
+        actions,
+        digestPreview: async (team, at) =>
+          (await previewDigest({ db, config }, team, at, { storeStats: false })).messages,
+      },
+    });
+    port = (await slack.start(options.port ?? env.PORT)).port ?? options.port ?? env.PORT;
+  } else {
+    logger.warn('SLACK_BOT_TOKEN is not set: Slack is off (no nudges or digests are posted); serving HTTP routes only');
+    const started = await startRouteServer(routes, options.port ?? env.PORT, logger);
+    server = started.server;
+    port = started.port;
+  }
+
+  // What each scheduled job does; when (and that it runs once across replicas) is the scheduler's business.
+  const handlers: HeedJobHandlers = {
+    sync: async () => {
+      if (!hubspot) return;
+      const stats = await hubspot.service.run();
+      recordSync(metrics, stats);
+    },
+    evaluate: async (ctx) => {
+      const result = await evaluate({ db, config, logger: ctx.logger, engine }, ctx.now);
+      recordEvaluation(metrics, result.stats);
+      if (nudgeDeps) await reconcileNudges({ ...nudgeDeps, logger: ctx.logger }, ctx.now);
+    },
+    digest: async (team, ctx) => {
+      if (!slack) return;
+      await postDigest({ db, config, outbox: slackRepo }, team.name, ctx.now, {
+        kind: 'daily',
+        scheduledFor: ctx.scheduledAt,
+        late: ctx.late,
+      });
+    },
+    weeklyReport: async (team, ctx) => {
+      if (!slack) return;
+      await postDigest({ db, config, outbox: slackRepo }, team.name, ctx.now, {
+        kind: 'weekly',
+        scheduledFor: ctx.scheduledAt,
+        late: ctx.late,
+      });
+    },
+  };
+  const scheduler = createScheduler({
+    db,
+    logger: logger.child({ component: 'jobs' }),
+    holder: `${hostname()}:${process.pid}`,
+    metrics: schedulerMetrics(metrics),
+  });
+  for (const job of heedJobs(policy, handlers, { db })) scheduler.add(job);
+  scheduler.add(retentionJob({ db, config }));
+
+  // The outbox drains continuously (a crash between "posted" and "recorded" is recovered first).
+  const outboxStop = new AbortController();
+  let outboxLoop: Promise<void> | undefined;
+  if (outbox) {
+    const box = outbox;
+    outboxLoop = (async () => {
+      await box.recover().catch((error: unknown) => logger.error({ err: error }, 'outbox: recovery failed'));
+      await box.run(outboxStop.signal);
+    })();
+  }
+  if (options.schedules !== false) await scheduler.start();
+  logger.info(
+    {
+      port,
+      database: db.provider,
+      slack: slack ? (env.SLACK_APP_TOKEN ? 'socket' : 'http') : 'off',
+      hubspot: Boolean(hubspot),
+    },
+    'Heed is listening',
+  );
+
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       logger.info('Heed is stopping');
-      await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+      await scheduler.stop();
+      outboxStop.abort();
+      await outboxLoop;
+      await hubspot?.drainer.stop();
+      await slack?.stop();
+      if (server) await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
       await db.close();
       instanceLock?.release();
       logger.info('Heed stopped');
     })();
     return stopping;
   };
-  return { port, db, stop };
+  return { port, db, scheduler, stop };
 }
