@@ -18,7 +18,10 @@ describe.each(testProviders())('nudge reconciler on %s', (provider) => {
   });
 
   afterEach(async () => {
+    // Whatever a test did, everything Heed sent must be valid Block Kit within Slack's limits.
+    const problems = h.sentProblems();
     await h.close();
+    expect(problems).toEqual([]);
   });
 
   const allSent = () => [...h.slack.channels.values()].flatMap((c) => c.messages);

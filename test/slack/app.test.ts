@@ -26,7 +26,10 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
   });
 
   afterEach(async () => {
+    // Whatever a test did, everything Heed sent must be valid Block Kit within Slack's limits.
+    const problems = h.sentProblems();
     await h.close();
+    expect(problems).toEqual([]);
   });
 
   /** Seeds one at-risk ticket, posts its nudge, returns its key and message ts. */

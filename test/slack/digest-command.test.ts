@@ -18,7 +18,10 @@ describe.each(testProviders())('/digest on %s', (provider) => {
   });
 
   afterEach(async () => {
+    // Whatever a test did, everything Heed sent must be valid Block Kit within Slack's limits.
+    const problems = h.sentProblems();
     await h.close();
+    expect(problems).toEqual([]);
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { applyNudgeAction, type NudgeAction } from '../../services/slack-actions.ts';
 import { NUDGE_ACTIONS } from '../render/nudge.ts';
+import { renderNotice } from '../render/replies.ts';
 import type { SlackServices } from './services.ts';
 
 const BUTTON_ACTIONS: Record<string, NudgeAction> = {
@@ -32,13 +33,14 @@ export function registerNudgeButtons(app: App, s: SlackServices): void {
           source: 'button',
           at: now,
         });
-        if (outcome.note) await respond({ response_type: 'ephemeral', replace_original: false, text: outcome.note });
+        if (outcome.note)
+          await respond({ response_type: 'ephemeral', replace_original: false, ...renderNotice(outcome.note) });
       } catch (error) {
         s.logger.error({ err: error, actionId }, 'slack: button action failed');
         await respond({
           response_type: 'ephemeral',
           replace_original: false,
-          text: ':warning: Sorry, that did not work. It has been logged.',
+          ...renderNotice(':warning: Sorry, that did not work. It has been logged.'),
         });
       }
     });

@@ -13,6 +13,7 @@ import { FakeSlackServer } from '../../../src/slack/fake-slack-server.ts';
 import type { SlackServices } from '../../../src/slack/listeners/services.ts';
 import type { RenderedMessage } from '../../../src/slack/render/blocks.ts';
 import { type OpenTestDb, openTestDb, type TestProvider } from '../../support/db.ts';
+import { blockKitProblems } from './block-kit.ts';
 import { captureLogger } from './capture-logger.ts';
 import { nodeHttpFetch } from './node-http-fetch.ts';
 import {
@@ -66,6 +67,8 @@ export interface Harness {
     value?: string;
     actionTs?: string;
   }): Promise<SlackResponse>;
+  /** Block Kit problems in everything Heed sent to the fake Slack (messages, responses, Home views). */
+  sentProblems(): string[];
   close(): Promise<void>;
 }
 
@@ -153,6 +156,25 @@ export async function startHarness(provider: TestProvider, options: { withDigest
         blockActionBody({ ...fields, responseUrl: slack.responseUrl(`act-${responseCounter++}`) }),
         'application/x-www-form-urlencoded',
       ),
+    sentProblems: () => {
+      const problems: string[] = [];
+      for (const channel of slack.channels.values()) {
+        for (const m of channel.messages) {
+          problems.push(
+            ...blockKitProblems({ text: m.text, blocks: m.blocks }).map((p) => `${channel.id} ${m.ts}: ${p}`),
+          );
+        }
+      }
+      for (const r of slack.responses) {
+        const { text, blocks, response_type, replace_original } = r.body;
+        problems.push(
+          ...blockKitProblems({ text, blocks, response_type, replace_original }).map((p) => `${r.path}: ${p}`),
+        );
+      }
+      for (const [user, view] of slack.homeViews)
+        problems.push(...blockKitProblems(view).map((p) => `home ${user}: ${p}`));
+      return problems;
+    },
     close: async () => {
       await app.stop();
       await slack.stop();
