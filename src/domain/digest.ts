@@ -148,8 +148,11 @@ export interface TDigestModel {
     readonly days: number;
     readonly start: Date;
     readonly end: Date;
-    /** "yesterday (Sun 22 Nov)", "Fri 20 – Sun 22 Nov", "the week of Mon 16 Nov". */
+    /** "yesterday (Sun 22 Nov)", "Fri 20 Nov – Sun 22 Nov", "the week of Mon 16 Nov". */
     readonly label: string;
+    /** The first and last day as people write them: "Fri 20 Nov". */
+    readonly firstLabel: string;
+    readonly lastLabel: string;
   };
   readonly comparedWith: string;
   readonly numbers: readonly TMetricLine[];
@@ -363,6 +366,8 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
       days,
       start: period.start,
       end: period.end,
+      firstLabel: dayLabel(firstDay),
+      lastLabel: dayLabel(lastDay),
       label:
         input.kind === 'weekly'
           ? `the week of ${dayLabel(firstDay)}`

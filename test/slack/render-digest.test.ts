@@ -247,6 +247,19 @@ describe('renderDigest', () => {
     expect(renderDigestText(computeDigest(input(), NOW, calendar), { late })).toContain(`Late: ${expected}`);
   });
 
+  it.each([
+    ['daily, one day', { periodDays: 1 }, '*Yesterday in numbers (Tue 24 Nov)*'],
+    ['daily, after days without a digest', { periodDays: 3 }, '*Sun 22 Nov – Tue 24 Nov in numbers*'],
+    ['weekly', { kind: 'weekly' as const }, '*The week in numbers (week of Mon 16 Nov)*'],
+  ])('heads the numbers for the period it covers (%s)', (_, overrides, heading) => {
+    const model = computeDigest(
+      input({ ...overrides, tickets: [ticket('T1', { createdAt: new Date('2026-11-18T10:00:00Z') })] }),
+      NOW,
+      calendar,
+    );
+    expect(messageText(renderDigest(model)[0]!)).toContain(heading);
+  });
+
   it('never says late when it is not', () => {
     expect(messageText(renderDigest(busyModel(1, 0))[0]!)).not.toContain('late');
   });

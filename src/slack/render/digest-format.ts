@@ -23,11 +23,9 @@ export function digestTitle(model: Pick<TDigestModel, 'kind' | 'team'>): string 
 }
 
 export function numbersHeading(model: Pick<TDigestModel, 'kind' | 'period'>): string {
-  if (model.kind === 'weekly')
-    return `The week in numbers (${model.period.label.replace(/^the week of /, 'week of ')})`;
-  return model.period.days === 1
-    ? `Yesterday in numbers (${model.period.label.replace(/^yesterday \((.*)\)$/, '$1')})`
-    : `${model.period.label} in numbers`;
+  const { firstLabel, lastLabel, days } = model.period;
+  if (model.kind === 'weekly') return `The week in numbers (week of ${firstLabel})`;
+  return days === 1 ? `Yesterday in numbers (${lastLabel})` : `${firstLabel} – ${lastLabel} in numbers`;
 }
 
 export function formatValue(line: Pick<TMetricLine, 'unit'>, value: number | null): string {
