@@ -195,7 +195,7 @@ export class SlackRepo {
 
   /** Records a delivered message, and on a nudge's first post its ts and resolved channel id. */
   async markSent(
-    row: Pick<OutboxMessage, 'id' | 'kind' | 'nudgeId'>,
+    row: Pick<OutboxMessage, 'id' | 'kind' | 'nudgeId' | 'channel'>,
     result: { ts?: string | undefined; channel?: string | undefined },
     now: Date,
   ): Promise<void> {
@@ -209,13 +209,14 @@ export class SlackRepo {
           where: { id: row.nudgeId },
           data: { ts: result.ts, ...(result.channel ? { channel: result.channel } : {}), updatedAt: now },
         });
-        // Later intents queued against the channel name follow the id Slack gave back.
-        if (result.channel) {
-          await tx.outboxMessage.updateMany({
-            where: { nudgeId: row.nudgeId, state: { in: ['pending', 'retry'] }, kind: { in: ['update', 'reply'] } },
-            data: { channel: result.channel },
-          });
-        }
+      }
+      // A channel given by name (#support) becomes the id Slack answered with for every queued row, so
+      // pacing, reaction matching and crash checks (which need ids) all see one channel.
+      if (result.channel && result.channel !== row.channel && row.kind !== 'dm') {
+        await tx.outboxMessage.updateMany({
+          where: { channel: row.channel, state: { in: ['pending', 'retry', 'sending'] } },
+          data: { channel: result.channel },
+        });
       }
     });
   }

@@ -120,7 +120,14 @@ export class Outbox {
     for (const row of await repo.outboxInState('sending')) {
       if (this.#inFlight.has(row.id)) continue;
       let found: { ts: string; channel: string } | undefined;
-      if (POSTING_KINDS.has(row.kind)) {
+      if (POSTING_KINDS.has(row.kind) && !/^[CGDUW][A-Z0-9]+$/.test(row.channel)) {
+        // History can only be read by channel id; a first post to a channel named "#…" that was cut off
+        // cannot be checked. Posting again risks one duplicate; never posting would lose the nudge.
+        logger.warn(
+          { key: row.idempotencyKey, channel: row.channel },
+          'outbox: cannot check a channel given by name after a restart; posting again',
+        );
+      } else if (POSTING_KINDS.has(row.kind)) {
         try {
           found = await this.#findPosted(row);
         } catch (error) {

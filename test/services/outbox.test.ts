@@ -99,6 +99,16 @@ describe.each(testProviders())('outbox on %s', (provider) => {
     expect(await repo.outboxByKey('k2')).toMatchObject({ state: 'failed', attempts: 3, lastError: 'HTTP 500' });
   });
 
+  it('follows a channel given by name (#alpha) to the id Slack answers with, for pacing and crash checks', async () => {
+    for (const i of [1, 2, 3]) await repo.enqueue(intent(`n${i}`, '#alpha'), START);
+    await outbox().drainUntilIdle();
+    const alpha = slack.messagesIn('CAAA');
+    expect(alpha.map((m) => m.text)).toEqual(['n1', 'n2', 'n3']);
+    for (let i = 1; i < alpha.length; i++)
+      expect(alpha[i]!.postedAt - alpha[i - 1]!.postedAt).toBeGreaterThanOrEqual(1000);
+    expect((await repo.outboxByKey('n3'))?.channel).toBe('CAAA');
+  });
+
   it('joins a public channel it is not in, then posts', async () => {
     slack.addChannel({ id: 'CPUB', name: 'public', isMember: false });
     await repo.enqueue(intent('k1', 'CPUB'), START);
