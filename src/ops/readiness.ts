@@ -18,10 +18,22 @@ export type ReadinessDeps = {
   logger?: Logger;
   /** Each database check gives up after this long (a stopped PostgreSQL must not hang the probe). */
   timeoutMs?: number;
+  /**
+   * Whether fresh HubSpot data is a condition (default true). False when this Heed has no HubSpot sync at all
+   * (no access token): no sync will ever succeed, and waiting for one would keep it out of service forever.
+   */
+  requireSync?: boolean;
 };
 
 export type Readiness =
-  | { status: 'ready'; database: 'ok'; migrations: 'current'; lastSyncAt: string; syncAgeMinutes: number }
+  | {
+      status: 'ready';
+      database: 'ok';
+      migrations: 'current';
+      sync: 'fresh' | 'off';
+      lastSyncAt?: string;
+      syncAgeMinutes?: number;
+    }
   | {
       status: 'not_ready';
       reasons: string[];
@@ -59,28 +71,30 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
     result.migrations = 'current';
   }
   const maxAge = deps.config.policy.operations.readyMaxSyncAgeMinutes;
+  const requireSync = deps.requireSync ?? true;
   if (lastSync.status === 'rejected') {
-    reasons.push(`the last sync could not be read: ${reasonOf(lastSync.reason)}`);
+    if (requireSync) reasons.push(`the last sync could not be read: ${reasonOf(lastSync.reason)}`);
   } else if (!lastSync.value?.finishedAt) {
-    reasons.push('no successful HubSpot sync yet');
+    if (requireSync) reasons.push('no successful HubSpot sync yet');
   } else {
     const finishedAt = lastSync.value.finishedAt;
     const ageMinutes = Math.max(0, Math.floor((deps.clock().getTime() - finishedAt.getTime()) / 60_000));
     result.lastSyncAt = finishedAt.toISOString();
     result.syncAgeMinutes = ageMinutes;
-    if (ageMinutes > maxAge) {
+    if (requireSync && ageMinutes > maxAge) {
       reasons.push(
         `the last successful HubSpot sync finished ${ageMinutes} minutes ago (operations.readyMaxSyncAgeMinutes is ${maxAge})`,
       );
     }
   }
-  if (reasons.length === 0 && result.lastSyncAt !== undefined && result.syncAgeMinutes !== undefined) {
+  if (reasons.length === 0) {
     return {
       status: 'ready',
       database: 'ok',
       migrations: 'current',
-      lastSyncAt: result.lastSyncAt,
-      syncAgeMinutes: result.syncAgeMinutes,
+      sync: requireSync ? 'fresh' : 'off',
+      ...(result.lastSyncAt !== undefined ? { lastSyncAt: result.lastSyncAt } : {}),
+      ...(result.syncAgeMinutes !== undefined ? { syncAgeMinutes: result.syncAgeMinutes } : {}),
     };
   }
   return { status: 'not_ready', reasons, ...result };

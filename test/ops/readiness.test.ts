@@ -71,9 +71,18 @@ describe.each(testProviders())('/readyz on %s', (provider) => {
       status: 'ready',
       database: 'ok',
       migrations: 'current',
+      sync: 'fresh',
       lastSyncAt: minutesAgo(10).toISOString(),
       syncAgeMinutes: 10,
     });
+  });
+
+  it('does not wait for a sync when this Heed has none (no HubSpot token), but still checks the database', async () => {
+    const { status, body } = await probe({ requireSync: false });
+    expect(status).toBe(200);
+    expect(body).toEqual({ status: 'ready', database: 'ok', migrations: 'current', sync: 'off' });
+    await sync('stale', 'ok', 600);
+    expect((await checkReadiness({ db, config, clock: () => NOW, requireSync: false })).status).toBe('ready');
   });
 
   it.each([
