@@ -124,6 +124,8 @@ export interface LiveClock {
   readonly overdueMinutes: number;
   readonly usedMinutes: number;
   readonly targetMinutes: number;
+  /** This is the ticket's most urgent clock (its headline). */
+  readonly headline: boolean;
 }
 
 export interface LiveFeedback {
@@ -476,6 +478,7 @@ export async function evaluate(
           overdueMinutes: clock.overdueMinutes,
           usedMinutes: clock.usedMinutes,
           targetMinutes: clock.targetMinutes,
+          headline: clock === result.headline,
         });
       }
     }

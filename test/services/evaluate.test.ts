@@ -104,6 +104,10 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
     });
     // Two tickets × first response and resolution (no next-response cycle yet).
     expect(atRisk.stats.clockRowsWritten).toBe(4);
+    expect(atRisk.clocks.filter((c) => c.ticketId === 'a').map((c) => [c.clock, c.state, c.headline])).toEqual([
+      ['firstResponse', 'at_risk', true],
+      ['resolution', 'running', false],
+    ]);
 
     const again = await run(at('09:50'));
     expect(again.changes).toEqual({ newAtRisk: [], newBreach: [], escalationDue: [], recovered: [], resolved: [] });
