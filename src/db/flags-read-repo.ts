@@ -395,6 +395,14 @@ export class FlagsReadRepo {
   async ownersByEmails(emails: string[]): Promise<Owner[]> {
     if (emails.length === 0) return [];
     const variants = [...new Set(emails.flatMap((e) => [e, e.toLowerCase()]))];
+    if (this.#sqlite) {
+      const rows = this.#sqlite
+        .prepare(`SELECT * FROM "Owner" WHERE archived = 0 AND email IN (${variants.map(() => '?').join(',')})`)
+        .safeIntegers(false)
+        .all(...variants) as Record<string, unknown>[];
+      const wanted = new Set(emails.map((e) => e.toLowerCase()));
+      return rows.map((row) => fromSqliteRow<Owner>(row)).filter((o) => o.email && wanted.has(o.email.toLowerCase()));
+    }
     const rows = await this.#prisma.owner.findMany({ where: { email: { in: variants }, archived: false } });
     const wanted = new Set(emails.map((e) => e.toLowerCase()));
     return rows.filter((o) => o.email && wanted.has(o.email.toLowerCase()));
