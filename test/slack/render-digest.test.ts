@@ -260,6 +260,19 @@ describe('renderDigest', () => {
     expect(messageText(renderDigest(model)[0]!)).toContain(heading);
   });
 
+  it.each([
+    [{ periodDays: 1 }, 'All clear for support: nothing new yesterday (Tue 24 Nov), nothing waiting on us.'],
+    [{ periodDays: 3 }, 'All clear for support: nothing new from Sun 22 Nov to Tue 24 Nov, nothing waiting on us.'],
+    [
+      { kind: 'weekly' as const },
+      'All clear for support: nothing new in the week of Mon 16 Nov, nothing waiting on us.',
+    ],
+  ])('words the all-clear for its period (%o)', (overrides, line) => {
+    const messages = renderDigest(computeDigest(input(overrides), NOW, calendar));
+    expect(messages).toEqual([{ text: line, blocks: [expect.objectContaining({ type: 'section' })] }]);
+    expect(messageText(messages[0]!)).toBe(`:white_check_mark: ${line}`);
+  });
+
   it('never says late when it is not', () => {
     expect(messageText(renderDigest(busyModel(1, 0))[0]!)).not.toContain('late');
   });

@@ -92,7 +92,13 @@ export function originText(model: Pick<TDigestModel, 'kind'>, row: TCountRow): s
 export function allClearText(model: Pick<TDigestModel, 'kind' | 'team' | 'period' | 'numbers'>): string {
   const open = model.numbers.find((n) => n.metric === 'open')?.value ?? 0;
   const rest = open > 0 ? ` ${open} open ticket${open === 1 ? ' is' : 's are'} with customers.` : '';
-  const when = model.kind === 'daily' && model.period.days === 1 ? model.period.label : `in ${model.period.label}`;
+  const { kind, period } = model;
+  const when =
+    kind === 'weekly'
+      ? `in ${period.label}`
+      : period.days === 1
+        ? period.label
+        : `from ${period.firstLabel} to ${period.lastLabel}`;
   return `All clear for ${model.team}: nothing new ${when}, nothing waiting on us.${rest}`;
 }
 
