@@ -15,7 +15,7 @@ import { Client } from '@hubspot/api-client';
 import { openDatabase } from '../src/db/client.ts';
 import { HubspotRepo } from '../src/db/hubspot-repo.ts';
 import { createHubspotClient, HubspotApi } from '../src/hubspot/client.ts';
-import { mapRecords, TICKET_PROPERTIES, ticketRow } from '../src/hubspot/map.ts';
+import { mapRecords, TICKET_PROPERTIES, ticketRow, ZTicketObject } from '../src/hubspot/map.ts';
 import { systemClock } from '../src/hubspot/rate-limiter.ts';
 import { SimPortal } from '../src/hubspot/simulator/portal.ts';
 import { startSimulator } from '../src/hubspot/simulator/server.ts';
@@ -228,7 +228,7 @@ async function main(): Promise<void> {
         });
       }
       const t0 = process.hrtime.bigint();
-      const parsed = mapRecords(page, (o) => ticketRow(o, lookup));
+      const parsed = mapRecords(page, (o) => ticketRow(o, lookup), ZTicketObject);
       const t1 = process.hrtime.bigint();
       await repo.upsertTickets(parsed.rows, Date.now());
       dbNs += process.hrtime.bigint() - t1;

@@ -1,6 +1,7 @@
 // From HubSpot's wire shapes (validated by ./schemas.ts) to the rows Heed stores. Pure: no I/O, no clock.
 // Dates are epoch milliseconds here; the repository formats them for each database.
-import { type TCrmObject, type TOwner, type TPipeline, ZCrmObject } from './schemas.ts';
+import type { z } from 'zod';
+import { crmObjectWith, type TCrmObject, type TOwner, type TPipeline, ZCrmObject } from './schemas.ts';
 
 /** Every ticket property the SLA engine and the messages need (list/search/batch read all ask for these). */
 export const TICKET_PROPERTIES = [
@@ -46,6 +47,10 @@ export const FEEDBACK_PROPERTIES = [
   'hs_survey_id',
   'hs_survey_name',
 ] as const;
+
+/** Ticket payloads, validated with their property names declared (see crmObjectWith). */
+export const ZTicketObject = crmObjectWith(TICKET_PROPERTIES);
+export const ZFeedbackObject = crmObjectWith(FEEDBACK_PROPERTIES);
 
 export const CONTACT_PROPERTIES = ['firstname', 'lastname', 'email', 'associatedcompanyid'] as const;
 export const COMPANY_PROPERTIES = ['name'] as const;
@@ -174,11 +179,15 @@ function firstAssociated(object: TCrmObject, type: string): string | null {
 }
 
 /** Validates and maps each record of a page; one bad record never costs the others. */
-export function mapRecords<T>(raws: readonly unknown[], map: (object: TCrmObject) => T): Parsed<T> {
+export function mapRecords<T>(
+  raws: readonly unknown[],
+  map: (object: TCrmObject) => T,
+  schema: z.ZodType<TCrmObject> = ZCrmObject,
+): Parsed<T> {
   const rows: T[] = [];
   const rejected: Rejected[] = [];
   for (const raw of raws) {
-    const parsed = ZCrmObject.safeParse(raw);
+    const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       rejected.push({ id: idOf(raw), reason: `${issue?.path.join('.') || 'record'}: ${issue?.message}` });

@@ -28,6 +28,18 @@ export const ZCrmObject = z.object({
 export type TCrmObject = z.infer<typeof ZCrmObject>;
 
 /**
+ * A CRM object whose usual property names are known in advance. Same shape and the same strings-or-null rule
+ * as ZCrmObject, but zod checks an object with declared keys about twice as fast as a record (it compiles
+ * them), which matters at 100,000 tickets per backfill; undeclared properties still go through the catch-all.
+ */
+export function crmObjectWith(propertyNames: readonly string[]): z.ZodType<TCrmObject> {
+  const known = Object.fromEntries(propertyNames.map((name) => [name, z.string().nullable().optional()]));
+  return ZCrmObject.extend({
+    properties: z.object(known).catchall(z.string().nullable()),
+  }) as unknown as z.ZodType<TCrmObject>;
+}
+
+/**
  * A page whose records are checked one by one: the envelope must be right, but a malformed record is
  * reported and skipped rather than failing its 99 neighbours.
  */

@@ -28,6 +28,8 @@ import {
   type TicketRow,
   teamRows,
   ticketRow,
+  ZFeedbackObject,
+  ZTicketObject,
 } from '../hubspot/map.ts';
 import type { Clock } from '../hubspot/rate-limiter.ts';
 import { ZCrmObject } from '../hubspot/schemas.ts';
@@ -212,7 +214,7 @@ export class SyncService {
     let archived = 0;
     for (const batch of chunks([...new Set(ids)], 100)) {
       const { results, missing } = await batchReadObjects(api, 'tickets', batch, TICKET_PROPERTIES);
-      const parsed = mapRecords(results, (o) => ticketRow(o, lookup));
+      const parsed = mapRecords(results, (o) => ticketRow(o, lookup), ZTicketObject);
       for (const r of parsed.rejected)
         logger.warn({ id: r.id, reason: r.reason }, 'Skipped a malformed HubSpot ticket');
       const result = await repo.upsertTickets(parsed.rows, clock.now());
@@ -270,7 +272,7 @@ export class SyncService {
         type: 'tickets',
         properties: TICKET_PROPERTIES,
         listAssociations: ['contacts', 'companies'],
-        map: (raws) => mapRecords(raws, (o) => ticketRow(o, lookup)),
+        map: (raws) => mapRecords(raws, (o) => ticketRow(o, lookup), ZTicketObject),
         modifiedAt: (row) => row.modifiedAt,
         write: (rows, cursor) => repo.upsertTickets(rows, clock.now(), cursor),
         afterPage: async (rows, inserted, source) => {
@@ -411,7 +413,7 @@ export class SyncService {
           type: 'feedback_submissions',
           properties: FEEDBACK_PROPERTIES,
           listAssociations: ['contacts', 'tickets'],
-          map: (raws) => mapRecords(raws, feedbackRow),
+          map: (raws) => mapRecords(raws, feedbackRow, ZFeedbackObject),
           modifiedAt: (row) => row.modifiedAt,
           write: (rows, cursor) => repo.upsertFeedback(rows, clock.now(), cursor),
           afterPage: async (_rows, inserted, source) => {

@@ -7,6 +7,7 @@ import {
   pipelineRows,
   ticketRow,
   ticketUrl,
+  ZTicketObject,
 } from '../../src/hubspot/map.ts';
 import {
   RATE_LIMIT_POLICIES,
@@ -39,13 +40,37 @@ describe('parseHubspotTime', () => {
 
 describe('mapping a ticket page', () => {
   const page = ZListPage.parse(fixture('tickets-page.json'));
-  const parsed = mapRecords(page.results, (o) => ticketRow(o, lookup));
+  const parsed = mapRecords(page.results, (o) => ticketRow(o, lookup), ZTicketObject);
+
+  it('rejects a property that is neither a string nor null, declared or not', () => {
+    const base = { createdAt: 'x', updatedAt: 'x', archived: false };
+    const bad = mapRecords(
+      [
+        { id: '1', properties: { createdate: 1762160280000 }, ...base },
+        {
+          id: '2',
+          properties: {
+            custom_field: true,
+            createdate: '2026-11-01T00:00:00Z',
+            hs_lastmodifieddate: '2026-11-01T00:00:00Z',
+          },
+          ...base,
+        },
+      ],
+      (o) => ticketRow(o, lookup),
+      ZTicketObject,
+    );
+    expect(bad.rejected.map((r) => [r.id, r.reason])).toEqual([
+      ['1', 'properties.createdate: Invalid input: expected string, received number'],
+      ['2', 'properties.custom_field: Invalid input: expected string, received boolean'],
+    ]);
+  });
 
   it('keeps the good records and rejects the malformed ones with their id and reason', () => {
     expect(parsed.rows.map((r) => r.id)).toEqual(['3000000101', '3000000104']);
     expect(parsed.rejected).toEqual([
       { id: '3000000102', reason: 'createdate is not a date: "last tuesday"' },
-      { id: '3000000103', reason: 'properties: Invalid input: expected record, received undefined' },
+      { id: '3000000103', reason: 'properties: Invalid input: expected object, received undefined' },
     ]);
   });
 
