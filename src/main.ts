@@ -4,9 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { type Config, databaseProvider } from './config.ts';
 import { type Db, openDatabase, sqlitePath } from './db/client.ts';
-import { FlagsReadRepo } from './db/flags-read-repo.ts';
 import { acquireSqliteInstanceLock } from './db/instance-lock.ts';
-import { SlackRepo } from './db/slack-repo.ts';
 import { healthRoute, type Route, sendJson, startRouteServer } from './http/routes.ts';
 import { type HeedJobHandlers, heedJobs } from './jobs/heed-jobs.ts';
 import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
@@ -22,17 +20,13 @@ import {
 import { createMetrics, metricsRoute } from './ops/metrics.ts';
 import { readinessRoute } from './ops/readiness.ts';
 import { retentionJob } from './ops/retention-job.ts';
-import { postDigest, previewDigest } from './services/digest.ts';
+import { postDigest } from './services/digest.ts';
 import { evaluate } from './services/evaluate.ts';
 import { createSlaEngine } from './services/evaluate-engine.ts';
-import { type NudgeDeps, reconcileNudges } from './services/nudge.ts';
-import { Outbox } from './services/outbox.ts';
-import { systemClock } from './services/outbox-clock.ts';
-import type { ActionDeps } from './services/slack-actions.ts';
-import { slackTeams } from './services/slack-teams.ts';
-import { SlackUserDirectory } from './services/slack-users.ts';
+import { reconcileNudges } from './services/nudge.ts';
+import { createSlackSide, type SlackSide } from './services/slack-setup.ts';
 import { createHubspotSync, type HubspotSync } from './services/sync-setup.ts';
-import { createSlackApp, createSlackWebClient, type SlackApp } from './slack/app.ts';
+import { createSlackApp, type SlackApp } from './slack/app.ts';
 
 export type RunningHeed = {
   port: number;
@@ -102,41 +96,19 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   ];
 
   // Slack: the Bolt app (HTTP or Socket Mode) with the routes above on the same port, and the outbox.
-  const teams = slackTeams(policy);
-  const slackRepo = new SlackRepo(db);
-  const reads = new FlagsReadRepo(db);
   const engine = createSlaEngine(policy);
   let slack: SlackApp | undefined;
-  let outbox: Outbox | undefined;
-  let nudgeDeps: NudgeDeps | undefined;
+  let side: SlackSide | undefined;
   let server: Server | undefined;
   let port: number;
   if (env.SLACK_BOT_TOKEN) {
     const slackLogger = logger.child({ component: 'slack' });
-    const web = createSlackWebClient(env, slackLogger);
-    const users = new SlackUserDirectory({ repo: slackRepo, slack: web, people: policy.people, logger: slackLogger });
-    outbox = new Outbox({
-      repo: slackRepo,
-      slack: instrumentSlackApi(web, metrics),
-      clock: systemClock,
-      logger: slackLogger,
-    });
-    nudgeDeps = { repo: slackRepo, reads, users, teams, logger: slackLogger };
-    const actions: ActionDeps = { repo: slackRepo, teams, logger: slackLogger, nudges: nudgeDeps };
+    side = createSlackSide({ config, db, logger: slackLogger, instrument: (web) => instrumentSlackApi(web, metrics) });
     slack = createSlackApp({
       env: { ...env, PORT: options.port ?? env.PORT },
       logger: slackLogger,
       customRoutes: routes,
-      services: {
-        clock: { now },
-        logger: slackLogger,
-        teams,
-        repo: slackRepo,
-        queries: { reads, repo: slackRepo, users, teams, status: { db, config } },
-        actions,
-        digestPreview: async (team, at) =>
-          (await previewDigest({ db, config }, team, at, { storeStats: false })).messages,
-      },
+      services: side.services,
     });
     port = (await slack.start(options.port ?? env.PORT)).port ?? options.port ?? env.PORT;
   } else {
@@ -156,11 +128,11 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     evaluate: async (ctx) => {
       const result = await evaluate({ db, config, logger: ctx.logger, engine }, ctx.now);
       recordEvaluation(metrics, result.stats);
-      if (nudgeDeps) await reconcileNudges({ ...nudgeDeps, logger: ctx.logger }, ctx.now);
+      if (side) await reconcileNudges({ ...side.nudgeDeps, logger: ctx.logger }, ctx.now);
     },
     digest: async (team, ctx) => {
       if (!slack) return;
-      await postDigest({ db, config, outbox: slackRepo }, team.name, ctx.now, {
+      await postDigest({ db, config, outbox: side!.repo }, team.name, ctx.now, {
         kind: 'daily',
         scheduledFor: ctx.scheduledAt,
         late: ctx.late,
@@ -168,7 +140,7 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     },
     weeklyReport: async (team, ctx) => {
       if (!slack) return;
-      await postDigest({ db, config, outbox: slackRepo }, team.name, ctx.now, {
+      await postDigest({ db, config, outbox: side!.repo }, team.name, ctx.now, {
         kind: 'weekly',
         scheduledFor: ctx.scheduledAt,
         late: ctx.late,
@@ -187,8 +159,8 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   // The outbox drains continuously (a crash between "posted" and "recorded" is recovered first).
   const outboxStop = new AbortController();
   let outboxLoop: Promise<void> | undefined;
-  if (outbox) {
-    const box = outbox;
+  if (side) {
+    const box = side.outbox;
     outboxLoop = (async () => {
       await box.recover().catch((error: unknown) => logger.error({ err: error }, 'outbox: recovery failed'));
       await box.run(outboxStop.signal);

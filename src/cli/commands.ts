@@ -1,11 +1,15 @@
 // The list of `heed` subcommands. Each command's body lives in its own file; this is where they are registered.
 import { backupCommand } from './backup.ts';
+import { checkCommand } from './check.ts';
 import { configSchemaCommand } from './config-schema.ts';
 import { demoCommand } from './demo.ts';
+import { digestCommand } from './digest.ts';
 import { doctorCommand } from './doctor.ts';
 import { migrateCommand } from './migrate.ts';
+import { nudgeCommand } from './nudge.ts';
 import { startCommand } from './start.ts';
 import { statusCommand } from './status.ts';
+import { syncCommand } from './sync.ts';
 
 export type CliIo = { out: (text: string) => void; err: (text: string) => void };
 
@@ -28,9 +32,13 @@ export type Command = {
 export const COMMANDS: Command[] = [
   startCommand,
   migrateCommand,
-  doctorCommand,
+  syncCommand,
+  checkCommand,
+  nudgeCommand,
+  digestCommand,
   demoCommand,
-  configSchemaCommand,
-  backupCommand,
+  doctorCommand,
   statusCommand,
+  backupCommand,
+  configSchemaCommand,
 ];

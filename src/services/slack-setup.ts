@@ -1,0 +1,54 @@
+// Wires the Slack side for a process: the Web API client, the outbox every write goes through, the nudge
+// reconciler's dependencies and the listeners' services. main.ts (`heed start`) and `heed nudge` call this once.
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { FlagsReadRepo } from '../db/flags-read-repo.ts';
+import { SlackRepo } from '../db/slack-repo.ts';
+import type { Logger } from '../logger.ts';
+import { createSlackWebClient } from '../slack/app.ts';
+import type { SlackServices } from '../slack/listeners/services.ts';
+import { previewDigest } from './digest.ts';
+import type { NudgeDeps } from './nudge.ts';
+import { Outbox, type SlackApi } from './outbox.ts';
+import { type OutboxClock, systemClock } from './outbox-clock.ts';
+import type { ActionDeps } from './slack-actions.ts';
+import { slackTeams } from './slack-teams.ts';
+import { SlackUserDirectory } from './slack-users.ts';
+
+export type SlackSide = {
+  repo: SlackRepo;
+  outbox: Outbox;
+  nudgeDeps: NudgeDeps;
+  services: SlackServices;
+};
+
+export function createSlackSide(deps: {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  clock?: OutboxClock;
+  /** Wraps the Web API client the outbox writes through (metrics). */
+  instrument?: (slack: SlackApi) => SlackApi;
+}): SlackSide {
+  const { config, db, logger } = deps;
+  const { env, policy } = config;
+  const clock = deps.clock ?? systemClock;
+  const teams = slackTeams(policy);
+  const repo = new SlackRepo(db);
+  const reads = new FlagsReadRepo(db);
+  const web = createSlackWebClient(env, logger);
+  const users = new SlackUserDirectory({ repo, slack: web, people: policy.people, logger });
+  const outbox = new Outbox({ repo, slack: deps.instrument ? deps.instrument(web) : web, clock, logger });
+  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger };
+  const actions: ActionDeps = { repo, teams, logger, nudges: nudgeDeps };
+  const services: SlackServices = {
+    clock,
+    logger,
+    teams,
+    repo,
+    queries: { reads, repo, users, teams, status: { db, config } },
+    actions,
+    digestPreview: async (team, at) => (await previewDigest({ db, config }, team, at, { storeStats: false })).messages,
+  };
+  return { repo, outbox, nudgeDeps, services };
+}
