@@ -13,7 +13,7 @@ import { withRequestId } from './request-id.ts';
 import { withTimeout } from './timeout.ts';
 
 export type MetricsDeps = {
-  /** Where the scrape-time gauges come from; without it they are simply absent. */
+  /** Where the scrape-time gauges come from; without it they are not registered at all. */
   db?: Db;
   /** Team names from the policy: their open-flag series exist (at 0) even when a team has no flags. */
   teams?: readonly string[];
@@ -151,8 +151,6 @@ export function createMetrics(deps: MetricsDeps = {}) {
   });
 
   // ---------------------------------------------------------------- from the database, at scrape time
-  // A gauge without labels is always exported, so an unknown value (the database did not answer, no ticket
-  // synced yet) is NaN rather than a 0 that would read as "nothing queued". Labelled gauges are left out instead.
   const collectErrors = new Counter({
     name: 'heed_metrics_collect_errors_total',
     help: 'Scrapes whose database gauges could not be read (the database did not answer in time or failed)',
@@ -180,6 +178,40 @@ export function createMetrics(deps: MetricsDeps = {}) {
     return inflight;
   };
 
+  if (repo) registerDatabaseGauges(registers, snapshot, deps.teams ?? []);
+
+  return {
+    registry,
+    hubspotRequests,
+    hubspotDuration,
+    hubspotRateLimitRemaining,
+    hubspotRateLimitMax,
+    hubspotRateLimited,
+    syncRecords,
+    evaluationDuration,
+    webhookEvents,
+    webhookDuplicates,
+    nudges,
+    slackCalls,
+    slackErrors,
+    jobRuns,
+    jobFailures,
+    jobDuration,
+    jobSkipped,
+    collectErrors,
+  };
+}
+
+/**
+ * The gauges read from the database at scrape time (only when there is a database to read). A gauge without
+ * labels is always exported, so an unknown value (the database did not answer, no ticket synced yet) is NaN
+ * rather than a 0 that would read as "nothing queued"; labelled gauges are left out instead.
+ */
+function registerDatabaseGauges(
+  registers: Registry[],
+  snapshot: () => Promise<DbSnapshot | undefined>,
+  teams: readonly string[],
+): void {
   new Gauge({
     name: 'heed_flags_open',
     help: 'Open flags (at risk, breached, feedback pending or overdue), by team and state',
@@ -189,7 +221,7 @@ export function createMetrics(deps: MetricsDeps = {}) {
       this.reset();
       const data = await snapshot();
       if (!data) return;
-      for (const team of deps.teams ?? []) for (const state of OPEN_STATES) this.set({ team, state }, 0);
+      for (const team of teams) for (const state of OPEN_STATES) this.set({ team, state }, 0);
       for (const row of data.flags) this.set({ team: row.team, state: row.state }, row.count);
     },
   });
@@ -229,27 +261,6 @@ export function createMetrics(deps: MetricsDeps = {}) {
       this.set(data?.lastSuccessfulSyncSeconds ?? Number.NaN);
     },
   });
-
-  return {
-    registry,
-    hubspotRequests,
-    hubspotDuration,
-    hubspotRateLimitRemaining,
-    hubspotRateLimitMax,
-    hubspotRateLimited,
-    syncRecords,
-    evaluationDuration,
-    webhookEvents,
-    webhookDuplicates,
-    nudges,
-    slackCalls,
-    slackErrors,
-    jobRuns,
-    jobFailures,
-    jobDuration,
-    jobSkipped,
-    collectErrors,
-  };
 }
 
 async function readSnapshot(repo: OpsRepo, now: Date): Promise<DbSnapshot> {

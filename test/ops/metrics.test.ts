@@ -311,6 +311,8 @@ describe('recorders and labels', () => {
     a.jobRuns.inc({ job: 'sync', outcome: 'succeeded' });
     expect(sampleValue(await b.registry.metrics(), 'heed_job_runs_total', { job: 'sync' })).toBeUndefined();
     expect(sampleValue(await a.registry.metrics(), 'heed_job_runs_total', { job: 'sync' })).toBe(1);
+    // Without a database there are no database gauges (rather than gauges that are always unknown).
+    expect(sampleValue(await a.registry.metrics(), 'heed_outbox_depth')).toBeUndefined();
   });
 
   it.each([
