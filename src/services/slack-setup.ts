@@ -7,7 +7,7 @@ import { SlackRepo } from '../db/slack-repo.ts';
 import type { Logger } from '../logger.ts';
 import { createSlackWebClient } from '../slack/app.ts';
 import type { SlackServices } from '../slack/listeners/services.ts';
-import { previewDigest } from './digest.ts';
+import { digestForSlack } from './digest.ts';
 import type { NudgeDeps } from './nudge.ts';
 import { Outbox, type SlackApi } from './outbox.ts';
 import { type OutboxClock, systemClock } from './outbox-clock.ts';
@@ -48,7 +48,7 @@ export function createSlackSide(deps: {
     repo,
     queries: { reads, repo, users, teams, status: { db, config } },
     actions,
-    digestPreview: async (team, at) => (await previewDigest({ db, config }, team, at, { storeStats: false })).messages,
+    ...digestForSlack({ db, config, outbox: repo }),
   };
   return { repo, outbox, nudgeDeps, services };
 }

@@ -1,62 +1,59 @@
-// /digest with the digest feature's preview injected (the real one is wired in src/main.ts).
+// `/digest` wired to the real digest: a preview, then `post` recorded as the team's digest of the day, so
+// neither a second `/digest post` nor the scheduled digest sends it again.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parsePolicy } from '../../src/config.ts';
+import { digestForSlack, postDigest } from '../../src/services/digest.ts';
 import { testProviders } from '../support/db.ts';
-import { blockKitProblems } from './support/block-kit.ts';
-import { type Harness, startHarness } from './support/harness.ts';
+import { type Harness, MONDAY_10, startHarness, TEST_POLICY } from './support/harness.ts';
 
 describe.each(testProviders())('/digest on %s', (provider) => {
   let h: Harness;
-
   beforeEach(async () => {
     h = await startHarness(provider, { withDigest: true });
-    const part = (team: string, n: number) => ({
-      text: `Digest ${team} part ${n}`,
-      blocks: [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: `*${team}* part ${n}` } }],
-    });
-    h.digests.set('support', [part('support', 1), part('support', 2)]);
-    h.digests.set('billing', [part('billing', 1)]);
+    const wired = digestForSlack({ db: h.db, config: { policy: parsePolicy(TEST_POLICY, 'test') }, outbox: h.repo });
+    h.services.digestPreview = wired.digestPreview;
+    h.services.digestPost = wired.digestPost;
   });
-
   afterEach(async () => {
-    // Whatever a test did, everything Heed sent must be valid Block Kit within Slack's limits.
-    const problems = h.sentProblems();
     await h.close();
-    expect(problems).toEqual([]);
   });
 
-  it.each([
-    ['support', 'COTHER', 'support* part 1'],
-    ['', 'CBILLING', 'billing* part 1'],
-    ['BILLING', 'COTHER', 'billing* part 1'],
-  ])('previews %j (from %s) privately', async (text, channel, expected) => {
-    const res = await h.command('/digest', text, { channel });
-    expect(res.json?.['response_type']).toBe('ephemeral');
-    expect(JSON.stringify(res.json?.['blocks'])).toContain(expected);
-    expect(blockKitProblems(res.json)).toEqual([]);
+  it('previews without posting, posts once per day, and the scheduled digest finds it sent', async () => {
+    const preview = await h.command('/digest', 'support');
+    expect(preview.status).toBe(200);
+    expect(JSON.stringify(preview.json)).toMatch(/support/i);
     expect(await h.db.prisma.outboxMessage.count()).toBe(0);
+
+    const posted = await h.command('/digest', 'support post', { user: 'UALICE' });
+    expect(JSON.stringify(posted.json)).toContain("Posting today's digest");
+    const queued = await h.db.prisma.outboxMessage.count({ where: { channel: 'CSUPPORT' } });
+    expect(queued).toBeGreaterThan(0);
+    const run = await h.db.prisma.digestRun.findMany({ where: { team: 'support' } });
+    expect(run).toHaveLength(1);
+    expect(run[0]!.day).toBe(MONDAY_10.toISOString().slice(0, 10));
+
+    const again = await h.command('/digest', 'support post', { user: 'UALICE' });
+    expect(JSON.stringify(again.json)).toContain('already posted');
+    expect(await h.db.prisma.outboxMessage.count({ where: { channel: 'CSUPPORT' } })).toBe(queued);
+
+    // The scheduler's digest job for the same day posts nothing.
+    const scheduled = await postDigest(
+      { db: h.db, config: { policy: parsePolicy(TEST_POLICY, 'test') }, outbox: h.repo },
+      'support',
+      MONDAY_10,
+      { scheduledFor: MONDAY_10 },
+    );
+    expect(scheduled.status).toBe('already');
+
+    const audit = await h.db.prisma.auditEntry.findMany({ where: { action: 'digest_post' } });
+    expect(audit.map((a) => a.actor)).toEqual(['UALICE']);
   });
 
-  it('asks which team when it cannot tell', async () => {
-    const res = await h.command('/digest', '', { channel: 'COTHER' });
-    expect(res.json?.['text']).toContain('Which team?');
-  });
-
-  it('posts every part to the team channel through the outbox, in order, and audits it', async () => {
-    const res = await h.command('/digest', 'support post', { user: 'UCAROL' });
-    expect(JSON.stringify(res.json)).toContain('Posting');
-    await h.outbox.drainUntilIdle();
-    expect(h.slack.messagesIn('CSUPPORT').map((m) => m.text)).toEqual([
-      'Digest support part 1',
-      'Digest support part 2',
-    ]);
-    expect((await h.db.prisma.auditEntry.findFirst({ where: { action: 'digest_post' } }))?.actor).toBe('UCAROL');
-  });
-
-  it('lets only the listed people post a team digest that restricts it', async () => {
-    const denied = await h.command('/digest', 'billing post', { user: 'UCAROL' });
-    expect(JSON.stringify(denied.json)).toContain('Only the people listed');
+  it('lets only the listed people post a team’s digest', async () => {
+    const refused = await h.command('/digest', 'billing post', { user: 'UALICE' });
+    expect(JSON.stringify(refused.json)).toContain('Only the people listed for team billing');
+    expect(await h.db.prisma.digestRun.count()).toBe(0);
     const allowed = await h.command('/digest', 'billing post', { user: 'ULEAD' });
-    expect(JSON.stringify(allowed.json)).toContain('Posting');
-    expect(await h.db.prisma.outboxMessage.count()).toBe(1);
+    expect(JSON.stringify(allowed.json)).toContain("Posting today's digest");
   });
 });

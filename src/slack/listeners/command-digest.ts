@@ -27,12 +27,12 @@ export function registerDigest(app: App, s: SlackServices): void {
       if (team.allowedUsers.length > 0 && !team.allowedUsers.includes(command.user_id)) {
         return renderNotice(`Only the people listed for team ${team.name} can post its digest.`);
       }
-      let part = 0;
-      for (const message of messages) {
-        const key = `digest-manual:${team.name}:${now.getTime()}:${part++}`;
-        await s.repo.enqueue(
-          { idempotencyKey: key, kind: 'post', channel: team.channel, payload: { ...message, unfurl_links: false } },
-          now,
+      if (!s.digestPost) return renderNotice('Posting the digest is not available in this version of Heed.');
+      // Recorded as the team's digest of the day: the scheduled one will not post it again.
+      const posted = await s.digestPost(team.name, now);
+      if (posted.status === 'already') {
+        return renderNotice(
+          `Today's digest for ${team.name} was already posted to <#${team.channel.replace(/^#/, '')}>.`,
         );
       }
       s.kickOutbox?.();

@@ -18,6 +18,11 @@ export interface SlackServices {
    * is wired, /digest says so instead of inventing one.
    */
   digestPreview?: ((team: string, now: Date) => Promise<RenderedMessage[]>) | undefined;
+  /**
+   * Posts today's digest through the outbox, once per team and day (the scheduled digest then finds it
+   * already sent). 'already' when it was posted before.
+   */
+  digestPost?: ((team: string, now: Date) => Promise<{ status: 'queued' | 'already'; parts: number }>) | undefined;
   /** Wakes the outbox after something was queued. */
   kickOutbox?: (() => void) | undefined;
 }
