@@ -21,18 +21,29 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** Liveness with a database round trip: 200 when the database answers, 503 (still answering) when it does not. */
-export function healthRoute(deps: { db: Db; logger: Logger }): Route {
+/**
+ * Liveness: 200 while the process can answer, with the database's state in the body. A database outage is a
+ * readiness problem (/readyz), not a reason for the orchestrator to restart Heed — it reconnects by itself.
+ */
+export function healthRoute(deps: { db: Db; logger: Logger; timeoutMs?: number }): Route {
   return {
     path: '/healthz',
     method: 'GET',
     handler: async (_req, res) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await deps.db.ping();
+        await Promise.race([
+          deps.db.ping(),
+          new Promise((_resolve, reject) => {
+            timer = setTimeout(() => reject(new Error('database ping timed out')), deps.timeoutMs ?? 2000);
+          }),
+        ]);
         sendJson(res, 200, { status: 'ok', database: 'ok' });
       } catch (error) {
         deps.logger.warn({ err: error }, 'health check: database unreachable');
-        sendJson(res, 503, { status: 'degraded', database: 'unreachable' });
+        sendJson(res, 200, { status: 'ok', database: 'unreachable' });
+      } finally {
+        clearTimeout(timer);
       }
     },
   };
