@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@hubspot/api-client';
+import pg from 'pg';
 import { openDatabase } from '../src/db/client.ts';
 import { HubspotRepo } from '../src/db/hubspot-repo.ts';
 import { createHubspotClient, HubspotApi } from '../src/hubspot/client.ts';
@@ -201,47 +202,28 @@ async function main(): Promise<void> {
     console.log(`   (names looked up: ${incremental.records.names}; every ticket was named during the backfill)`);
     await db.close();
 
-    // -------------------------------------------------------------- 3. SQLite ingest alone
-    const ingestDb = await openDatabase(`file:${join(dir, 'ingest.db')}`, { migrate: true });
+    // -------------------------------------------------------------- 3. ingest alone (SQLite; PostgreSQL if given)
     const portal = new SimPortal({ now, tickets: TICKETS, seed: SEED });
-    const repo = new HubspotRepo(ingestDb);
-    const states = await repo.stageStates();
-    const lookup = (p: string | null, s: string | null) => states.get(`${p}/${s}`);
-    // Pages of 1,000 raw records shaped like the list endpoint's, built outside the timed sections (as the
-    // network would hand them over), then validated + mapped (timed) and upserted (timed).
-    let mapNs = 0n;
-    let dbNs = 0n;
-    let ingested = 0;
-    for (let start = 0; start < portal.ticketCount; start += 1000) {
-      const page: unknown[] = [];
-      for (let i = start; i < Math.min(start + 1000, portal.ticketCount); i++) {
-        const properties = portal.ticketProperties(i);
-        page.push({
-          id: portal.ticketId(i),
-          properties,
-          createdAt: properties['createdate'],
-          updatedAt: properties['hs_lastmodifieddate'],
-          archived: false,
-          associations: {
-            contacts: { results: [{ id: portal.contactId(portal.t.contact[i]!), type: 'ticket_to_contact' }] },
-          },
-        });
-      }
-      const t0 = process.hrtime.bigint();
-      const parsed = mapRecords(page, (o) => ticketRow(o, lookup), ZTicketObject);
-      const t1 = process.hrtime.bigint();
-      await repo.upsertTickets(parsed.rows, Date.now());
-      dbNs += process.hrtime.bigint() - t1;
-      mapNs += t1 - t0;
-      ingested += parsed.rows.length;
-    }
-    const ingestSeconds = Number(mapNs + dbNs) / 1e9;
+    const sqliteIngest = await ingest(await openDatabase(`file:${join(dir, 'ingest.db')}`, { migrate: true }), portal);
     console.log('\n3. Ingest into SQLite alone (no network; 1,000 rows per transaction, stage periods included)');
     console.log(
-      `   zod validation + mapping + upsert   ${n(ingested / ingestSeconds)} tickets/s (${ingestSeconds.toFixed(2)} s for ${n(ingested)})`,
+      `   zod validation + mapping + upsert   ${n(sqliteIngest.ingested / sqliteIngest.totalSeconds)} tickets/s ` +
+        `(${sqliteIngest.totalSeconds.toFixed(2)} s for ${n(sqliteIngest.ingested)})`,
     );
-    console.log(`   upsert only                         ${n(ingested / (Number(dbNs) / 1e9))} tickets/s`);
-    await ingestDb.close();
+    console.log(
+      `   upsert only                         ${n(sqliteIngest.ingested / sqliteIngest.dbSeconds)} tickets/s`,
+    );
+    const pgUrl = process.env['HEED_BENCH_PG_URL'];
+    if (pgUrl) {
+      const pgIngest = await withFreshPostgres(pgUrl, (url) =>
+        openDatabase(url, { migrate: true }).then((d) => ingest(d, portal)),
+      );
+      console.log(`   PostgreSQL (UNNEST), upsert only    ${n(pgIngest.ingested / pgIngest.dbSeconds)} tickets/s`);
+    } else {
+      console.log('   (set HEED_BENCH_PG_URL=postgres://… to measure PostgreSQL too)');
+    }
+    const ingested = sqliteIngest.ingested;
+    const dbNs = BigInt(Math.round(sqliteIngest.dbSeconds * 1e9));
 
     // -------------------------------------------------------------- 4. naive baseline vs Heed, same portal
     const naiveDb = await openDatabase(`file:${join(dir, 'naive.db')}`, { migrate: true });
@@ -313,6 +295,63 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     child.kill();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Validates, maps and upserts every ticket of `portal` in pages of 1,000 raw records shaped like the list
+ * endpoint's. The pages are built outside the timed sections, as the network would hand them over.
+ */
+async function ingest(db: Awaited<ReturnType<typeof openDatabase>>, portal: SimPortal) {
+  const repo = new HubspotRepo(db);
+  const states = await repo.stageStates();
+  const lookup = (p: string | null, s: string | null) => states.get(`${p}/${s}`);
+  let mapNs = 0n;
+  let dbNs = 0n;
+  let ingested = 0;
+  try {
+    for (let start = 0; start < portal.ticketCount; start += 1000) {
+      const page: unknown[] = [];
+      for (let i = start; i < Math.min(start + 1000, portal.ticketCount); i++) {
+        const properties = portal.ticketProperties(i);
+        page.push({
+          id: portal.ticketId(i),
+          properties,
+          createdAt: properties['createdate'],
+          updatedAt: properties['hs_lastmodifieddate'],
+          archived: false,
+          associations: {
+            contacts: { results: [{ id: portal.contactId(portal.t.contact[i]!), type: 'ticket_to_contact' }] },
+          },
+        });
+      }
+      const t0 = process.hrtime.bigint();
+      const parsed = mapRecords(page, (o) => ticketRow(o, lookup), ZTicketObject);
+      const t1 = process.hrtime.bigint();
+      await repo.upsertTickets(parsed.rows, Date.now());
+      dbNs += process.hrtime.bigint() - t1;
+      mapNs += t1 - t0;
+      ingested += parsed.rows.length;
+    }
+  } finally {
+    await db.close();
+  }
+  return { ingested, dbSeconds: Number(dbNs) / 1e9, totalSeconds: Number(mapNs + dbNs) / 1e9 };
+}
+
+async function withFreshPostgres<T>(adminUrl: string, use: (url: string) => Promise<T>): Promise<T> {
+  const name = `heed_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  try {
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    return await use(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
   }
 }
 
