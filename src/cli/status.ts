@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { databaseProvider, loadConfig } from '../config.ts';
 import { openDatabase, sqlitePath } from '../db/client.ts';
 import { AppError } from '../errors.ts';
+import { checkReadiness } from '../ops/readiness.ts';
 import { collectStatus, renderStatusText } from '../ops/status.ts';
 import type { Command } from './commands.ts';
 
@@ -29,8 +30,18 @@ export const statusCommand: Command = {
           fix: 'run `heed migrate` (or start Heed, which applies them)',
         });
       }
-      const facts = await collectStatus({ db, config }, new Date());
-      io.out(values.json === true ? JSON.stringify(facts, null, 2) : renderStatusText(facts));
+      const now = new Date();
+      const facts = await collectStatus({ db, config }, now);
+      // As /readyz would answer in this configuration (no HubSpot token: no sync to wait for).
+      const readiness = await checkReadiness({
+        db,
+        config,
+        clock: () => now,
+        requireSync: config.env.HUBSPOT_ACCESS_TOKEN !== undefined,
+      });
+      io.out(
+        values.json === true ? JSON.stringify({ ...facts, readiness }, null, 2) : renderStatusText(facts, readiness),
+      );
       return 0;
     } finally {
       await db.close();

@@ -135,11 +135,18 @@ function describeRun(run: SyncRunFacts, now: Date): string {
   return `${run.kind}, ${run.status}, ${when}; ${describeRecords(run.records)}`;
 }
 
-/** `heed status` for a terminal: plain text, one fact per line. */
-export function renderStatusText(facts: StatusFacts): string {
+/**
+ * `heed status` for a terminal: plain text, one fact per line. With `readiness`, a first line says whether this
+ * Heed would pass /readyz, and why not.
+ */
+export function renderStatusText(
+  facts: StatusFacts,
+  readiness?: { status: 'ready' } | { status: 'not_ready'; reasons: readonly string[] },
+): string {
   const now = facts.asOf;
   const lines = [`Heed status at ${utc(now)} (${facts.provider})`, ''];
   const row = (label: string, value: string) => lines.push(`${`${label}:`.padEnd(18)}${value}`);
+  if (readiness) row('Ready', readiness.status === 'ready' ? 'yes' : `no: ${readiness.reasons.join('; ')}`);
   row('Last sync', facts.lastSync ? describeRun(facts.lastSync, now) : 'never');
   if (facts.lastSync?.error) row('  error', facts.lastSync.error.split('\n')[0]!.slice(0, 300));
   if (facts.lastSuccessfulSync && facts.lastSuccessfulSync.id !== facts.lastSync?.id) {

@@ -82,6 +82,8 @@ describe.each(testProviders())('heed status on %s', (provider) => {
     expect(text.stderr).toBe('');
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^Heed status at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    // No HubSpot token in this environment: nothing to wait for, and the database is fine.
+    expect(text.stdout).toMatch(/\nReady: +yes\n/);
     // Minutes, not exactly 3: the child process may take a while to start on a busy machine.
     expect(text.stdout).toMatch(/Last sync: +backfill, ok, finished .* \(\d+ min ago\); 250 tickets, 40 feedback/);
     expect(text.stdout).toMatch(/Webhook fetches: +1 pending/);
@@ -97,6 +99,27 @@ describe.each(testProviders())('heed status on %s', (provider) => {
     const facts = JSON.parse(json.stdout);
     expect(facts).toMatchObject({ provider, pendingWebhookFetches: 1, lastSync: { id: 's1', status: 'ok' } });
     expect(facts.teams[0]).toMatchObject({ team: 'support', open: 1, breached: 1 });
+
+    // With a HubSpot token, a sync older than readyMaxSyncAgeMinutes (30) makes it not ready, and says why.
+    const stale = await inProcess(['status'], {
+      DATABASE_URL: database.url,
+      HEED_CONFIG: join(cwd, 'none.json'),
+      HUBSPOT_ACCESS_TOKEN: 'pat-na1-00000000-0000-0000-0000-000000000000',
+    });
+    expect(stale.code).toBe(0);
+    expect(stale.stdout).toMatch(/\nReady: +yes\n/); // 3 minutes old: still fresh
+    const db2 = await openDatabase(database.url);
+    try {
+      await db2.prisma.syncRun.updateMany({ data: { finishedAt: new Date(Date.now() - 45 * 60_000) } });
+    } finally {
+      await db2.close();
+    }
+    const old = await inProcess(['status'], {
+      DATABASE_URL: database.url,
+      HEED_CONFIG: join(cwd, 'none.json'),
+      HUBSPOT_ACCESS_TOKEN: 'pat-na1-00000000-0000-0000-0000-000000000000',
+    });
+    expect(old.stdout).toMatch(/\nReady: +no: the last successful HubSpot sync finished 4\d minutes ago/);
   });
 });
 
