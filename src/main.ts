@@ -19,6 +19,7 @@ import {
 } from './ops/metric-adapters.ts';
 import { createMetrics, metricsRoute } from './ops/metrics.ts';
 import { readinessRoute } from './ops/readiness.ts';
+import type { RequestContext } from './ops/request-context.ts';
 import { retentionJob } from './ops/retention-job.ts';
 import { postDigest } from './services/digest.ts';
 import { evaluate } from './services/evaluate.ts';
@@ -42,6 +43,8 @@ export type StartOptions = {
   port?: number;
   /** Skip the schedules (tests that drive jobs by hand). */
   schedules?: boolean;
+  /** Gives each HTTP request an id that the logger's mixin puts on every line logged while handling it. */
+  requestContext?: RequestContext;
 };
 
 /** POST /hubspot/webhooks when HubSpot sync is off: the endpoint does not exist. */
@@ -90,10 +93,11 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   }
   const routes: Route[] = [
     healthRoute({ db, logger }),
-    readinessRoute({ db, config, clock: now, logger }),
+    readinessRoute({ db, config, clock: now, logger, requireSync: hubspot !== undefined }),
     metricsRoute(metrics, logger),
     hubspot ? hubspotWebhookRoute(hubspot, metrics) : noWebhooksRoute,
   ];
+  const httpRoutes = options.requestContext ? options.requestContext.wrap(routes, logger) : routes;
 
   // Slack: the Bolt app (HTTP or Socket Mode) with the routes above on the same port, and the outbox.
   const engine = createSlaEngine(policy);
@@ -107,13 +111,13 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     slack = createSlackApp({
       env: { ...env, PORT: options.port ?? env.PORT },
       logger: slackLogger,
-      customRoutes: routes,
+      customRoutes: httpRoutes,
       services: side.services,
     });
     port = (await slack.start(options.port ?? env.PORT)).port ?? options.port ?? env.PORT;
   } else {
     logger.warn('SLACK_BOT_TOKEN is not set: Slack is off (no nudges or digests are posted); serving HTTP routes only');
-    const started = await startRouteServer(routes, options.port ?? env.PORT, logger);
+    const started = await startRouteServer(httpRoutes, options.port ?? env.PORT, logger);
     server = started.server;
     port = started.port;
   }

@@ -1,6 +1,7 @@
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { startHeed } from '../main.ts';
+import { createRequestContext } from '../ops/request-context.ts';
 import type { Command } from './commands.ts';
 
 export const startCommand: Command = {
@@ -9,9 +10,11 @@ export const startCommand: Command = {
   options: { port: { type: 'string', help: 'port to listen on (overrides PORT)' } },
   run: async ({ values }) => {
     const config = loadConfig();
-    const logger = createLogger({ level: config.env.LOG_LEVEL });
+    // Every line logged while an HTTP request is handled carries the request's id.
+    const requestContext = createRequestContext();
+    const logger = createLogger({ level: config.env.LOG_LEVEL, mixin: requestContext.mixin });
     const port = typeof values.port === 'string' ? Number(values.port) : undefined;
-    const heed = await startHeed({ config, logger, ...(port !== undefined ? { port } : {}) });
+    const heed = await startHeed({ config, logger, requestContext, ...(port !== undefined ? { port } : {}) });
     // Graceful shutdown: finish what is running, close the database, exit 0.
     await new Promise<void>((resolveSignal) => {
       const onSignal = (signal: NodeJS.Signals) => {

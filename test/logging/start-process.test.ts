@@ -187,6 +187,13 @@ describe('heed start, logging at trace with every secret configured', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.some((line) => (line['level'] as number) <= 20)).toBe(true);
     expect(lines.some((line) => line['msg'] === 'Heed stopped')).toBe(true);
+    // Lines of an incoming request carry its id (the caller's X-Request-Id here).
+    expect(
+      lines.some(
+        (line) =>
+          line['msg'] === 'request finished' && line['requestId'] === 'probe-7' && line['path'] === '/hubspot/webhooks',
+      ),
+    ).toBe(true);
     expect(output).toContain('signature mismatch');
   }, 90_000);
 });
