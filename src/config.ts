@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseIcsHolidays } from './domain/ics-holidays.ts';
 import { AppError } from './errors.ts';
 
 // ---------------------------------------------------------------- environment
@@ -402,7 +403,7 @@ export function parsePolicy(
         },
       );
     }
-    const dates = parseIcsDates(text);
+    const dates = parseIcsHolidays(text);
     if (dates.length === 0) {
       throw new AppError(
         'CONFIG_INVALID',
@@ -415,28 +416,6 @@ export function parsePolicy(
     calendar.holidays = [...new Set([...calendar.holidays, ...dates])].sort();
   }
   return policy;
-}
-
-/**
- * Dates of the VEVENTs in an iCalendar file (all-day events; multi-day events expanded, DTEND exclusive).
- * Kept here, small and dependency-free, because config.ts is the only reader of the policy file and what it names.
- */
-export function parseIcsDates(text: string): string[] {
-  const unfolded = text.replace(/\r?\n[ \t]/g, '');
-  const dates: string[] = [];
-  for (const block of unfolded.split(/BEGIN:VEVENT/).slice(1)) {
-    const body = block.split(/END:VEVENT/)[0] ?? '';
-    const start = /^DTSTART[^:\n]*:(\d{8})/m.exec(body)?.[1];
-    if (!start) continue;
-    const end = /^DTEND[^:\n]*:(\d{8})/m.exec(body)?.[1];
-    const toIso = (d: string) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
-    const first = new Date(`${toIso(start)}T00:00:00Z`);
-    const last = end ? new Date(`${toIso(end)}T00:00:00Z`) : new Date(first.getTime() + 86_400_000);
-    for (let day = first; day < last && dates.length < 10_000; day = new Date(day.getTime() + 86_400_000)) {
-      dates.push(day.toISOString().slice(0, 10));
-    }
-  }
-  return dates;
 }
 
 // ---------------------------------------------------------------- everything together

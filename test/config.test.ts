@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseDuration, parseEnv, parseIcsDates, policyJsonSchema, requireEnv } from '../src/config.ts';
+import { loadConfig, parseDuration, parseEnv, policyJsonSchema, requireEnv } from '../src/config.ts';
+import { parseIcsHolidays } from '../src/domain/ics-holidays.ts';
 import { AppError } from '../src/errors.ts';
 
 const FULL = readFileSync(join(import.meta.dirname, 'fixtures', 'config', 'full.json'), 'utf8');
@@ -230,7 +231,7 @@ describe('durations and iCalendar', () => {
   });
 
   it('reads folded lines and date-time starts', () => {
-    expect(parseIcsDates('BEGIN:VEVENT\r\nDTSTART:20260501T000000Z\r\nSUMMARY:May\r\n Day\r\nEND:VEVENT')).toEqual([
+    expect(parseIcsHolidays('BEGIN:VEVENT\r\nDTSTART:20260501T000000Z\r\nSUMMARY:May\r\n Day\r\nEND:VEVENT')).toEqual([
       '2026-05-01',
     ]);
   });
