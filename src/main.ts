@@ -10,6 +10,7 @@ import { type HeedJobHandlers, heedJobs } from './jobs/heed-jobs.ts';
 import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
 import type { Logger } from './logger.ts';
 import {
+  countSlackEventDeliveries,
   hubspotMetrics,
   instrumentSlackApi,
   recordEvaluation,
@@ -107,7 +108,13 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   let port: number;
   if (env.SLACK_BOT_TOKEN) {
     const slackLogger = logger.child({ component: 'slack' });
-    side = createSlackSide({ config, db, logger: slackLogger, instrument: (web) => instrumentSlackApi(web, metrics) });
+    side = createSlackSide({
+      config,
+      db,
+      logger: slackLogger,
+      instrument: (web) => instrumentSlackApi(web, metrics),
+      instrumentRepo: (repo) => countSlackEventDeliveries(repo, metrics),
+    });
     slack = createSlackApp({
       env: { ...env, PORT: options.port ?? env.PORT },
       logger: slackLogger,

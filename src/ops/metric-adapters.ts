@@ -145,8 +145,8 @@ export function instrumentSlackApi(slack: SlackApi, metrics: Metrics): SlackApi 
 }
 
 /**
- * Counts Slack event deliveries and redeliveries where the Slack side deduplicates them (the repository's
- * `firstDelivery`). Returns the same repository with that one method observed; everything else passes through
+ * Counts Slack deliveries and redeliveries where the Slack side deduplicates them (the repository's
+ * `firstDelivery`, e.g. source "slack-action" for button clicks), labelled by that source. Returns the same repository with that one method observed; everything else passes through
  * bound to the original (its private fields stay reachable).
  */
 export function countSlackEventDeliveries<
@@ -157,8 +157,8 @@ export function countSlackEventDeliveries<
       if (property === 'firstDelivery') {
         return async (source: string, id: string, now: Date) => {
           const first = await target.firstDelivery(source, id, now);
-          metrics.webhookEvents.inc({ source: 'slack' });
-          if (!first) metrics.webhookDuplicates.inc({ source: 'slack' });
+          metrics.webhookEvents.inc({ source });
+          if (!first) metrics.webhookDuplicates.inc({ source });
           return first;
         };
       }

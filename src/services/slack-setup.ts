@@ -29,12 +29,14 @@ export function createSlackSide(deps: {
   clock?: OutboxClock;
   /** Wraps the Web API client the outbox writes through (metrics). */
   instrument?: (slack: SlackApi) => SlackApi;
+  /** Wraps the repository the listeners deduplicate deliveries with (metrics). */
+  instrumentRepo?: (repo: SlackRepo) => SlackRepo;
 }): SlackSide {
   const { config, db, logger } = deps;
   const { env, policy } = config;
   const clock = deps.clock ?? systemClock;
   const teams = slackTeams(policy);
-  const repo = new SlackRepo(db);
+  const repo = deps.instrumentRepo ? deps.instrumentRepo(new SlackRepo(db)) : new SlackRepo(db);
   const reads = new FlagsReadRepo(db);
   const web = createSlackWebClient(env, logger);
   const users = new SlackUserDirectory({ repo, slack: web, people: policy.people, logger });

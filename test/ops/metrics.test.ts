@@ -292,14 +292,14 @@ describe('recorders and labels', () => {
     try {
       const metrics = createMetrics({ processMetrics: false });
       const repo = countSlackEventDeliveries(new SlackRepo(db), metrics);
-      expect(await repo.firstDelivery('slack', 'Ev1', NOW)).toBe(true);
-      expect(await repo.firstDelivery('slack', 'Ev1', NOW)).toBe(false);
-      expect(await repo.firstDelivery('slack', 'Ev2', NOW)).toBe(true);
+      expect(await repo.firstDelivery('slack-action', 'U1:1.1', NOW)).toBe(true);
+      expect(await repo.firstDelivery('slack-action', 'U1:1.1', NOW)).toBe(false);
+      expect(await repo.firstDelivery('slack-action', 'U1:1.2', NOW)).toBe(true);
       // Other methods still work on the real repository (private fields and all).
       expect(await repo.countOutbox(['pending'])).toBe(0);
       const text = await metrics.registry.metrics();
-      expect(sampleValue(text, 'heed_webhook_events_total', { source: 'slack' })).toBe(3);
-      expect(sampleValue(text, 'heed_webhook_events_deduplicated_total', { source: 'slack' })).toBe(1);
+      expect(sampleValue(text, 'heed_webhook_events_total', { source: 'slack-action' })).toBe(3);
+      expect(sampleValue(text, 'heed_webhook_events_deduplicated_total', { source: 'slack-action' })).toBe(1);
     } finally {
       await db.dispose();
     }
