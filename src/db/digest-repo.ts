@@ -55,6 +55,7 @@ const CLOCK_COLUMNS = {
   dueAt: true,
   completedAt: true,
   overdueMinutes: true,
+  evaluatedAt: true,
 } as const satisfies Partial<Record<keyof ClockState, true>>;
 export type DigestClockRow = Pick<ClockState, keyof typeof CLOCK_COLUMNS>;
 
@@ -156,7 +157,7 @@ export class DigestRepo {
   async clockStates(since: Date): Promise<DigestClockRow[]> {
     const rows = await this.#rows(
       `SELECT "ticketId", "clock", "cycle", "team", "state", ${this.#ms('dueAt')}, ${this.#ms('completedAt')},
-              "overdueMinutes"
+              "overdueMinutes", ${this.#ms('evaluatedAt')}
          FROM "ClockState"
         WHERE "completedAt" IS NULL OR "completedAt" >= ? OR "dueAt" >= ?`,
       [since, since],
@@ -170,6 +171,7 @@ export class DigestRepo {
       dueAt: date(r[5]),
       completedAt: date(r[6]),
       overdueMinutes: Number(r[7]),
+      evaluatedAt: date(r[8]) ?? new Date(0),
     }));
   }
 

@@ -44,6 +44,11 @@ export interface TDigestClock {
   readonly dueAt: Date | null;
   readonly completedAt: Date | null;
   readonly overdueMinutes: number;
+  /**
+   * When the engine last wrote this clock: `overdueMinutes` is as of then (it knows about pauses), and the
+   * time since is added, as the nudges do, so a digest and a nudge never disagree about one ticket.
+   */
+  readonly evaluatedAt?: Date | null;
   /** From the clock's flag: who said "I'm on it" in Slack. */
   readonly claimedBy?: string | null;
   /** From the clock's flag: marked handled in Slack, so nobody is nagged about it this cycle. */

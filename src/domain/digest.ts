@@ -432,7 +432,12 @@ function waitingNow(
     const pastDue = clock.dueAt !== null && clock.dueAt.getTime() <= now.getTime();
     if (clock.state === 'breached' || pastDue) {
       state = 'breached';
-      if (pastDue) overdue = Math.max(overdue, Math.floor(businessTimeBetween(clock.dueAt!, now, calendar)));
+      if (clock.evaluatedAt && clock.dueAt) {
+        const since = new Date(Math.max(clock.evaluatedAt.getTime(), clock.dueAt.getTime()));
+        overdue += Math.max(0, Math.floor(businessTimeBetween(since, now, calendar)));
+      } else if (pastDue) {
+        overdue = Math.max(overdue, Math.floor(businessTimeBetween(clock.dueAt!, now, calendar)));
+      }
     } else if (clock.state === 'at_risk') state = 'at_risk';
     if (!state) continue;
     const item: TWaitingItem = {

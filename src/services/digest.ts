@@ -175,6 +175,7 @@ export async function buildDigest(
           dueAt: c.dueAt,
           completedAt: c.completedAt,
           overdueMinutes: c.overdueMinutes,
+          evaluatedAt: c.evaluatedAt,
           claimedBy: flag?.claimedBy ?? null,
           handled: flag?.state === 'handled',
         };

@@ -363,6 +363,30 @@ describe('digest content', () => {
     ]);
   });
 
+  it('adds the time since the last evaluation to the stored overdue time (which knows about pauses), as nudges do', () => {
+    const tickets = [ticket('p', { createdAt: d('2026-11-20T09:00:00Z') })];
+    const model = computeDigest(
+      input({
+        tickets,
+        clocks: [
+          {
+            ticketId: 'p',
+            clock: 'resolution',
+            state: 'breached',
+            // Due three days ago, but paused for most of them: the engine measured 45 minutes overdue an hour ago.
+            dueAt: d('2026-11-21T09:00:00Z'),
+            completedAt: null,
+            overdueMinutes: 45,
+            evaluatedAt: d('2026-11-24T09:00:00Z'),
+          },
+        ],
+      }),
+      d('2026-11-24T10:00:00Z'),
+      utc,
+    );
+    expect(model.waiting.items.map((i) => [i.ticketId, i.overdueMinutes])).toEqual([['p', 105]]);
+  });
+
   it('thanks only people with at least 3 tickets', () => {
     const reply = (id: string, owner: string, minutes: number) =>
       ticket(id, {
