@@ -39,6 +39,11 @@ export interface FakeSlackOptions {
   /** Answer 429 when a channel gets a second post within 1 s (as Slack may). */
   enforcePostRate?: boolean;
   botUserId?: string;
+  /**
+   * Holds every Web API answer this long after the call took effect (the fault suite kills `heed nudge` while
+   * answers are on their way: posted in Slack, not yet recorded by Heed).
+   */
+  answerDelayMs?: number;
 }
 
 function parseForm(body: string): Record<string, unknown> {
@@ -69,6 +74,7 @@ export class FakeSlackServer {
   readonly #now: () => number;
   readonly #enforce: boolean;
   readonly #botUserId: string;
+  readonly #answerDelayMs: number;
   #server: Server | undefined;
   #lastTs = 0;
   #url = '';
@@ -77,6 +83,7 @@ export class FakeSlackServer {
     this.#now = options.now ?? Date.now;
     this.#enforce = options.enforcePostRate ?? false;
     this.#botUserId = options.botUserId ?? 'UHEEDBOT';
+    this.#answerDelayMs = options.answerDelayMs ?? 0;
   }
 
   /** Base URL; the Web API lives under `${url}/api/`, response_urls under `${url}/response/…`. */
@@ -190,6 +197,7 @@ export class FakeSlackServer {
       return;
     }
     const body = fault ? { ok: false, error: fault.error } : this.#api(method, args);
+    if (this.#answerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#answerDelayMs));
     if ((body as { status?: number }).status === 429) {
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
       res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
