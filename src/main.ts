@@ -119,6 +119,7 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
       env: { ...env, PORT: options.port ?? env.PORT },
       logger: slackLogger,
       customRoutes: httpRoutes,
+      ...(options.requestContext ? { requestContext: options.requestContext } : {}),
       services: side.services,
     });
     port = (await slack.start(options.port ?? env.PORT)).port ?? options.port ?? env.PORT;

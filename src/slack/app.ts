@@ -2,6 +2,7 @@
 // custom routes such as /healthz and /hubspot/webhooks on the same port), or Socket Mode when an
 // app-level token is configured. Listeners are registered in listeners/register.ts.
 
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type Logger as BoltLogger, type CustomRoute, LogLevel, webApi } from '@slack/bolt';
@@ -23,6 +24,8 @@ export interface SlackAppOptions {
   processBeforeResponse?: boolean;
   /** Extra WebClient options (tests pass a fetch). Retries stay off: the outbox retries. */
   clientOptions?: Omit<webApi.WebClientOptions, 'slackApiUrl'>;
+  /** Runs each incoming Slack request's listeners under an id every log line carries (src/ops/request-context.ts). */
+  requestContext?: { run<T>(requestId: string, fn: () => T): T };
 }
 
 export interface SlackApp {
@@ -106,6 +109,16 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
         port: env.PORT,
         processBeforeResponse: options.processBeforeResponse ?? false,
       });
+  const requestContext = options.requestContext;
+  if (requestContext) {
+    // Slack's own id for the delivery where it gives one (events), else the interaction's trigger id.
+    app.use(async ({ body, next }) => {
+      const b = body as { event_id?: unknown; trigger_id?: unknown };
+      const id =
+        typeof b.event_id === 'string' ? b.event_id : typeof b.trigger_id === 'string' ? b.trigger_id : randomUUID();
+      await requestContext.run(id, () => next());
+    });
+  }
   app.error(async (args) => {
     // extendedErrorHandler: Bolt passes { error, logger, context, body }.
     const { error, body } = args as unknown as { error: Error; body?: { type?: string } };

@@ -187,6 +187,8 @@ describe('heed start, logging at trace with every secret configured', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.some((line) => (line['level'] as number) <= 20)).toBe(true);
     expect(lines.some((line) => line['msg'] === 'Heed stopped')).toBe(true);
+    // The Slack command's lines (Bolt's own included) carry an id too: the interaction's trigger id.
+    expect(lines.some((line) => line['component'] === 'bolt' && line['requestId'] === '1.2.3')).toBe(true);
     // Lines of an incoming request carry its id (the caller's X-Request-Id here).
     expect(
       lines.some(
