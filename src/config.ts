@@ -265,8 +265,10 @@ const ZPolicy = z
         useHubspotSla: z.boolean().default(false),
         /** A customer message shorter than this (when its text is known) does not restart the next-response clock. */
         substantiveReplyMinLength: z.number().int().min(0).default(20),
+        /** Next response runs from the first unanswered customer message (default) or from the latest one. */
+        nextResponseFrom: z.enum(['firstUnanswered', 'latest']).default('firstUnanswered'),
       })
-      .default({ useHubspotSla: false, substantiveReplyMinLength: 20 }),
+      .default({ useHubspotSla: false, substantiveReplyMinLength: 20, nextResponseFrom: 'firstUnanswered' }),
     sync: z
       .strictObject({
         intervalMinutes: z.number().int().min(1).max(1440).default(5),

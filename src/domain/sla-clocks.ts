@@ -72,6 +72,13 @@ export interface TClockOptions {
   /** Use HubSpot's own due dates where the ticket has them. */
   readonly useHubspotSla: boolean;
   readonly substantiveReplyMinLength: number;
+  /**
+   * Where a next-response clock starts when the customer wrote several times since the last agent reply:
+   * 'firstUnanswered' (default: the customer has waited since then; a follow-up "any news?" cannot reset the
+   * clock in the team's favour) or 'latest' (the customer's latest message, restarting the clock each time —
+   * same cycle, same nudge, a later due time).
+   */
+  readonly nextResponseFrom?: 'firstUnanswered' | 'latest';
 }
 
 export interface TClockResult {
@@ -249,6 +256,7 @@ export function computeTicketClocks(
     closeTime,
     previous: previous.get('nextResponse'),
     minLength: options.substantiveReplyMinLength,
+    latest: options.nextResponseFrom === 'latest',
     seen,
   });
   run(
@@ -306,9 +314,10 @@ function nextResponseSpan(args: {
   closeTime: number | null;
   previous: TPreviousClock | undefined;
   minLength: number;
+  latest: boolean;
   seen: (date: Date | null) => number | null;
 }): ClockSpan | undefined {
-  const { ticket, messages, agentTimes, firstReply, closeTime, previous, minLength, seen } = args;
+  const { ticket, messages, agentTimes, firstReply, closeTime, previous, minLength, seen, latest } = args;
   // Until the first reply, the customer's messages are the first-response clock's business.
   if (firstReply === null) return undefined;
   const lastAgent = maxOf([seen(ticket.lastAgentMessageAt), agentTimes[agentTimes.length - 1] ?? null, firstReply])!;
@@ -323,13 +332,17 @@ function nextResponseSpan(args: {
     if (!known) candidates.push(lastCustomer);
   }
   const prevStart = previous ? previous.startedAt.getTime() : null;
-  if (previous && previous.completedAt === null && prevStart !== null && prevStart > lastAgent) {
+  const stillWaiting =
+    previous !== undefined && previous.completedAt === null && prevStart !== null && prevStart > lastAgent;
+  if (stillWaiting && !latest) {
     // The customer was already waiting at the last run; a later message does not move the start.
-    candidates.push(prevStart);
+    candidates.push(prevStart!);
   }
-  const open = minOf(candidates);
+  const open = latest ? maxOf(candidates) : minOf(candidates);
   if (open !== null) {
-    const cycle = previous ? (prevStart === open ? previous.cycle : previous.cycle + 1) : 0;
+    // 'latest' moves the start within one waiting period: the same cycle (and nudge), a later due time.
+    const sameCycle = prevStart === open || (latest && stillWaiting);
+    const cycle = previous ? (sameCycle ? previous.cycle : previous.cycle + 1) : 0;
     const completedAt = closeTime !== null ? Math.max(closeTime, open) : null;
     return { cycle, start: open, completedAt };
   }

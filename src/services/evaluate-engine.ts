@@ -15,6 +15,7 @@ export interface SlaEngine {
   readonly waitingStageIds: ReadonlySet<string>;
   readonly useHubspotSla: boolean;
   readonly substantiveReplyMinLength: number;
+  readonly nextResponseFrom: 'firstUnanswered' | 'latest';
   readonly feedback: TFeedbackThresholds;
   readonly followUpWithin: TBusinessDuration;
   calendarOf(team: Pick<TTeam, 'calendar'>): BusinessCalendar;
@@ -42,6 +43,7 @@ export function createSlaEngine(policy: Readonly<TPolicy>): SlaEngine {
     waitingStageIds: new Set(policy.waitingOnCustomerStages),
     useHubspotSla: policy.engine.useHubspotSla,
     substantiveReplyMinLength: policy.engine.substantiveReplyMinLength,
+    nextResponseFrom: policy.engine.nextResponseFrom,
     feedback: {
       NPS: policy.feedback.NPS,
       CSAT: policy.feedback.CSAT,

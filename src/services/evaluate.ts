@@ -239,6 +239,7 @@ export async function evaluate(
     closedStageIds,
     useHubspotSla: engine.useHubspotSla,
     substantiveReplyMinLength: engine.substantiveReplyMinLength,
+    nextResponseFrom: engine.nextResponseFrom,
   };
   const lookback = options.feedbackLookbackDays ?? 30;
   const feedbackRows = await repo.feedbackCandidates({
