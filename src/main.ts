@@ -6,6 +6,7 @@ import { type Config, databaseProvider } from './config.ts';
 import { type Db, openDatabase, sqlitePath } from './db/client.ts';
 import { acquireSqliteInstanceLock } from './db/instance-lock.ts';
 import { healthRoute, type Route, sendJson, startRouteServer } from './http/routes.ts';
+import { HubspotError } from './hubspot/client.ts';
 import { type HeedJobHandlers, heedJobs } from './jobs/heed-jobs.ts';
 import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
 import type { Logger } from './logger.ts';
@@ -131,11 +132,22 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   }
 
   // What each scheduled job does; when (and that it runs once across replicas) is the scheduler's business.
+  let dailyLimitResetsAt: Date | undefined;
   const handlers: HeedJobHandlers = {
-    sync: async () => {
+    sync: async (ctx) => {
       if (!hubspot) return;
-      const stats = await hubspot.service.run();
-      recordSync(metrics, stats);
+      if (dailyLimitResetsAt && ctx.now < dailyLimitResetsAt) {
+        ctx.logger.info({ resetsAt: dailyLimitResetsAt.toISOString() }, 'sync skipped: HubSpot daily limit used up');
+        return;
+      }
+      try {
+        recordSync(metrics, await hubspot.service.run());
+        dailyLimitResetsAt = undefined;
+      } catch (error) {
+        // Everything synced so far is saved; the next pass after the reset resumes from the stored cursor.
+        if (error instanceof HubspotError && error.code === 'HUBSPOT_DAILY_LIMIT') dailyLimitResetsAt = error.resetAt;
+        throw error;
+      }
     },
     evaluate: async (ctx) => {
       const result = await evaluate({ db, config, logger: ctx.logger, engine }, ctx.now);
@@ -178,6 +190,8 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
       await box.run(outboxStop.signal);
     })();
   }
+  // Webhook events queued before a restart are fetched now rather than at the next delivery.
+  hubspot?.drainer.kick(0);
   if (options.schedules !== false) await scheduler.start();
   logger.info(
     {
