@@ -32,8 +32,9 @@ export interface OutboxIntent {
   notBefore?: Date | undefined;
 }
 
+/** `state` only to and from `handled` (the SLA engine leaves a handled flag alone for its cycle). */
 export type FlagSlackFields = Partial<
-  Pick<Flag, 'claimedBy' | 'claimedAt' | 'handledBy' | 'handledAt' | 'snoozedBy' | 'snoozedUntil'>
+  Pick<Flag, 'claimedBy' | 'claimedAt' | 'handledBy' | 'handledAt' | 'snoozedBy' | 'snoozedUntil' | 'state'>
 >;
 
 export interface NudgeChange {

@@ -3,8 +3,9 @@
 // Duplicate deliveries change nothing twice (event ids are remembered) and out-of-order reaction events
 // are settled by their event_ts: a removal that arrived before its addition wins.
 
-import type { SlackRepo } from '../db/slack-repo.ts';
+import type { Flag, SlackRepo } from '../db/slack-repo.ts';
 import { isWorkingTime, nextWorkingStart } from '../domain/calendar.ts';
+import { type FlagState, OPEN_FLAG_STATES } from '../domain/flag.ts';
 import type { Logger } from '../logger.ts';
 import { type NudgeDeps, reconcileNudges } from './nudge.ts';
 import type { SlackTeam } from './slack-teams.ts';
@@ -33,6 +34,13 @@ export function snoozeUntil(team: SlackTeam | undefined, now: Date): Date {
   const hourLater = new Date(now.getTime() + 60 * 60_000);
   if (!team) return hourLater;
   return isWorkingTime(now, team.calendar) ? hourLater : nextWorkingStart(now, team.calendar);
+}
+
+/** The open state a flag returns to when its "handled" is undone. */
+export function reopenedState(flag: Pick<Flag, 'kind' | 'state' | 'breachedAt' | 'dueAt'>, now: Date): FlagState {
+  if (flag.state !== 'handled') return flag.state as FlagState;
+  if (flag.kind === 'feedback') return flag.dueAt && flag.dueAt <= now ? 'overdue' : 'pending';
+  return flag.breachedAt || (flag.dueAt && flag.dueAt <= now) ? 'breached' : 'at_risk';
 }
 
 export interface ActionDeps {
@@ -76,10 +84,14 @@ export async function applyNudgeAction(deps: ActionDeps, req: ActionRequest): Pr
       else if (flag.claimedBy) note = `Only <@${flag.claimedBy}> can release their claim.`;
       break;
     case 'handle':
-      if (!flag.handledBy) data = { handledBy: req.actor, handledAt: req.at };
+      // Only an open flag can be handled; a resolved one is done already.
+      if (!flag.handledBy && OPEN_FLAG_STATES.includes(flag.state as FlagState)) {
+        data = { handledBy: req.actor, handledAt: req.at, state: 'handled' };
+      }
       break;
     case 'unhandle':
-      if (flag.handledBy === req.actor) data = { handledBy: null, handledAt: null };
+      // Back to the open state the facts imply; the engine's next evaluation refines it.
+      if (flag.handledBy === req.actor) data = { handledBy: null, handledAt: null, state: reopenedState(flag, req.at) };
       else if (flag.handledBy) note = `Only <@${flag.handledBy}> can undo their "handled".`;
       break;
     case 'snooze':

@@ -297,7 +297,7 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
         expect(added.status).toBe(200);
         await h.outbox.drainUntilIdle();
         let flag = await h.repo.flag(n.key);
-        expect(flag).toMatchObject({ handledBy: 'UCAROL', handledAt: MONDAY_10 });
+        expect(flag).toMatchObject({ handledBy: 'UCAROL', handledAt: MONDAY_10, state: 'handled' });
         const message = h.slack.messagesIn('CSUPPORT')[0]!;
         expect(JSON.stringify(message.blocks)).toContain('Handled by <@UCAROL>');
         expect(message.blocks.some((b) => (b as { type: string }).type === 'actions')).toBe(false);
@@ -306,6 +306,7 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
         await h.outbox.drainUntilIdle();
         flag = await h.repo.flag(n.key);
         expect(flag?.handledBy).toBeNull();
+        expect(flag?.state).toBe('at_risk');
         expect(JSON.stringify(message.blocks)).toContain('nudge_handled');
         const audit = await h.repo.auditFor(n.key);
         expect(audit.map((a) => [a.action, a.actor, a.source])).toEqual([
@@ -387,7 +388,7 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
     it.each([
       ['nudge_claim', { claimedBy: 'UBOB' }],
       ['nudge_snooze', { snoozedBy: 'UBOB', snoozedUntil: new Date(MONDAY_10.getTime() + HOUR) }],
-      ['nudge_handled', { handledBy: 'UBOB', handledAt: MONDAY_10 }],
+      ['nudge_handled', { handledBy: 'UBOB', handledAt: MONDAY_10, state: 'handled' }],
     ])('%s changes the flag, the nudge and the audit log', async (actionId, expected) => {
       const n = await postedNudge();
       const res = await h.action({ user: 'UBOB', channel: n.channel, messageTs: n.ts, actionId, value: n.key });
