@@ -45,11 +45,14 @@ export interface NudgeChange {
   intents: OutboxIntent[];
 }
 
-let sequence = 0;
-/** Ids that sort in creation order (the outbox sends in id order within one instant), unique across processes. */
+/**
+ * Ids that sort in creation order (the outbox sends a channel's rows in id order, and one reconcile
+ * queues several rows at the same instant): the given time, then the process's monotonic clock in ns
+ * (no module state), then randomness for uniqueness across processes.
+ */
 export function orderedId(now: Date): string {
-  sequence = (sequence + 1) % 1_000_000;
-  return `${String(now.getTime()).padStart(14, '0')}-${String(sequence).padStart(6, '0')}-${randomUUID().slice(0, 8)}`;
+  const tick = process.hrtime.bigint() % 10n ** 15n;
+  return `${String(now.getTime()).padStart(14, '0')}-${String(tick).padStart(15, '0')}-${randomUUID().slice(0, 8)}`;
 }
 
 type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
