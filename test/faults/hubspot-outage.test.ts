@@ -19,10 +19,14 @@ const SEARCH = 'POST /crm/v3/objects/tickets/search';
 const TIMEOUT_MS = 250;
 const MAX_ATTEMPTS = 6;
 
+/** A fault without its `match` (kept per variant: a plain Omit of the union would lose the variants' fields). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type FaultSpec = DistributiveOmit<SimFault, 'match'>;
+
 type Outage = {
   name: string;
   /** The fault, minus what it matches (the backfill's list, then the incremental pass's search). */
-  fault: Omit<SimFault, 'match'>;
+  fault: FaultSpec;
   /** The status the simulator answers during the outage (counted to prove the outage happened). */
   status?: number;
   /** Longer than the client's retries: the run fails, and the next one must finish the job. */
@@ -100,7 +104,7 @@ describe.each(testProviders())('HubSpot outages then recovery on %s', (provider)
       db,
       clock,
       service,
-      outageOn: (match: string, fault: Omit<SimFault, 'match'>) => {
+      outageOn: (match: string, fault: FaultSpec) => {
         pendingOutage = { ...fault, match } as SimFault;
       },
       outageServed: () => pendingOutage === undefined,
