@@ -135,6 +135,20 @@ describe('list, home and reply renderers', () => {
     expect(JSON.stringify(message.blocks).includes('list_more')).toBe(total > 20);
   });
 
+  it('shows a clock marked handled in Slack as such', () => {
+    const { blocks } = renderQueuePage({
+      title: 'Waiting',
+      items: [item(1, { state: 'handled' })],
+      total: 1,
+      offset: 0,
+      emptyText: '',
+    });
+    expect(JSON.stringify(blocks)).toContain(
+      ':white_check_mark: *<https://app.hubspot.com/contacts/4242/record/0-5/1|Ticket 1>*',
+    );
+    expect(JSON.stringify(blocks)).toContain('marked handled in Slack');
+  });
+
   it('/slow and the Home tab stay valid with many items and teams', () => {
     const groups = (['firstResponse', 'nextResponse', 'resolution'] as const).map((clock) => ({
       clock,

@@ -29,17 +29,21 @@ const STATE_ICON: Partial<Record<QueueItem['state'], string>> = {
   overdue: ':rotating_light:',
   at_risk: ':hourglass_flowing_sand:',
   pending: ':speech_balloon:',
+  // Still waiting by the clock, but someone said in Slack it is taken care of (e.g. answered by phone).
+  handled: ':white_check_mark:',
 };
 
 export function renderQueueItem(item: QueueItem): string {
   const icon = STATE_ICON[item.state] ?? ':white_circle:';
   const what = item.kind === 'feedback' ? 'feedback follow-up' : clockLabel(item.clock);
   const timing =
-    item.state === 'breached' || item.state === 'overdue'
-      ? `*overdue ${formatMinutes(item.overdueBusinessMinutes)}*`
-      : item.dueAt
-        ? `due ${slackDate(item.dueAt)}`
-        : 'no due time';
+    item.state === 'handled'
+      ? 'marked handled in Slack'
+      : item.state === 'breached' || item.state === 'overdue'
+        ? `*overdue ${formatMinutes(item.overdueBusinessMinutes)}*`
+        : item.dueAt
+          ? `due ${slackDate(item.dueAt)}`
+          : 'no due time';
   const claimed = item.claimedBy ? ` · :eyes: <@${item.claimedBy}>` : '';
   return (
     // Tight caps: 20 items must stay under Slack's ~12k characters of block text per message.
