@@ -300,7 +300,8 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
         expect(flag).toMatchObject({ handledBy: 'UCAROL', handledAt: MONDAY_10, state: 'handled' });
         const message = h.slack.messagesIn('CSUPPORT')[0]!;
         expect(JSON.stringify(message.blocks)).toContain('Handled by <@UCAROL>');
-        expect(message.blocks.some((b) => (b as { type: string }).type === 'actions')).toBe(false);
+        expect(JSON.stringify(message.blocks)).not.toContain('nudge_claim');
+        expect(JSON.stringify(message.blocks)).toContain('nudge_unhandled');
 
         await h.event(reaction('reaction_removed', name, n, '1772445601.000100'));
         await h.outbox.drainUntilIdle();
@@ -401,6 +402,32 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
       const message = h.slack.messagesIn('CSUPPORT')[0]!;
       expect(message.updates).toBe(1);
       expect(blockKitProblems({ text: message.text, blocks: message.blocks })).toEqual([]);
+    });
+
+    it('Undo reverts "handled" for the person who marked it', async () => {
+      const n = await postedNudge();
+      await h.action({
+        user: 'UBOB',
+        channel: n.channel,
+        messageTs: n.ts,
+        actionId: 'nudge_handled',
+        value: n.key,
+        actionTs: '2.1',
+      });
+      expect((await h.repo.flag(n.key))?.state).toBe('handled');
+      await h.outbox.drainUntilIdle();
+      expect(JSON.stringify(h.slack.messagesIn('CSUPPORT')[0]!.blocks)).toContain('nudge_unhandled');
+      await h.action({
+        user: 'UBOB',
+        channel: n.channel,
+        messageTs: n.ts,
+        actionId: 'nudge_unhandled',
+        value: n.key,
+        actionTs: '2.2',
+      });
+      expect(await h.repo.flag(n.key)).toMatchObject({ state: 'at_risk', handledBy: null });
+      await h.outbox.drainUntilIdle();
+      expect(JSON.stringify(h.slack.messagesIn('CSUPPORT')[0]!.blocks)).toContain('nudge_claim');
     });
 
     it("Release and Unsnooze undo; releasing someone else's claim is refused politely", async () => {

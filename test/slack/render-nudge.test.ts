@@ -79,6 +79,13 @@ describe('nudge renderers', () => {
     }
   });
 
+  it('a nudge handled by a person offers only "Undo"', () => {
+    const { blocks } = renderNudge({ ...base, state: 'handled', handledBy: 'UBOB', handledAt: AT });
+    const actions = blocks.filter((b) => b.type === 'actions');
+    expect(JSON.stringify(actions)).toContain('nudge_unhandled');
+    expect(JSON.stringify(actions)).not.toContain('nudge_claim');
+  });
+
   it('escapes user text and names an unmapped owner in plain text', () => {
     const json = JSON.stringify(renderNudge({ ...base, subject: 'A <b> & c', owner: { name: 'Bob <x>' } }).blocks);
     expect(json).toContain('A &lt;b&gt; &amp; c');
@@ -90,7 +97,12 @@ describe('nudge renderers', () => {
     ['at risk', base, true, 'At risk — first response'],
     ['breached', { ...base, state: 'breached' as const, overdueBusinessMinutes: 95 }, true, 'overdue by 1h 35m'],
     ['answered', { ...base, state: 'resolved' as const }, false, 'Answered — first response'],
-    ['handled', { ...base, handledBy: 'UBOB' }, false, 'Handled by <@UBOB>'],
+    [
+      'answered after being handled',
+      { ...base, state: 'resolved' as const, handledBy: 'UBOB' },
+      false,
+      'Handled by <@UBOB>',
+    ],
   ])('%s: buttons shown %s, says %j', (_n, view, buttons, says) => {
     const { blocks } = renderNudge(view);
     expect(blocks.some((b) => b.type === 'actions')).toBe(buttons);

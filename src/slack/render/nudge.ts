@@ -162,6 +162,13 @@ export function renderNudge(view: NudgeView): RenderedMessage {
       button('Handled', NUDGE_ACTIONS.handled, { value, style: 'primary' }),
     );
     blocks.push({ type: 'actions', block_id: 'nudge_actions', elements });
+  } else if (view.handledBy !== undefined && view.state !== 'resolved') {
+    // Handled by a person (not by the clock completing): they may have been wrong, so it can be undone.
+    blocks.push({
+      type: 'actions',
+      block_id: 'nudge_actions',
+      elements: [button('Undo "handled"', NUDGE_ACTIONS.unhandled, { value: view.flagKey })],
+    });
   }
 
   const text = cut(
