@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import type { SlackApi } from './outbox.ts';
 
 export const SLACK_USER_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+const USERS_INFO_TIMEOUT_MS = 1000;
 
 export interface SlackUserDirectoryOptions {
   repo: Pick<SlackRepo, 'slackUser' | 'saveSlackUser' | 'emailsOfSlackUser'>;
@@ -64,7 +65,14 @@ export class SlackUserDirectory {
     if (fromPolicy.length || cached.length) return [...new Set([...fromPolicy, ...cached])];
     // Someone Heed has not nudged yet: ask Slack once for their email (users:read.email) and cache it.
     try {
-      const result = (await this.#o.slack.apiCall('users.info', { user: slackUserId })) as {
+      // This runs before a slash command is acknowledged: never let it eat Slack's 3 s.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('users.info took longer than 1 s')), USERS_INFO_TIMEOUT_MS);
+      });
+      const result = (await Promise.race([this.#o.slack.apiCall('users.info', { user: slackUserId }), timeout]).finally(
+        () => clearTimeout(timer),
+      )) as {
         user?: { profile?: { email?: string } };
       };
       const email = result.user?.profile?.email;
