@@ -140,6 +140,42 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
       expect(blockKitProblems(res.json)).toEqual([]);
     });
 
+    it('lists overdue feedback next to tickets, linked to the contact when there is no ticket', async () => {
+      await h.db.prisma.feedbackSubmission.create({
+        data: {
+          id: 'fb1',
+          surveyType: 'NPS',
+          value: 2,
+          content: 'Slow answers',
+          submittedAt: new Date(MONDAY_10.getTime() - 30 * HOUR),
+          contactId: 'c77',
+          contactName: 'Erin Angry',
+          modifiedAt: MONDAY_10,
+          syncedAt: MONDAY_10,
+        },
+      });
+      await h.db.prisma.flag.create({
+        data: {
+          key: 'feedback:fb1',
+          kind: 'feedback',
+          feedbackId: 'fb1',
+          team: 'support',
+          state: 'overdue',
+          escalationLevel: 1,
+          raisedAt: MONDAY_10,
+          dueAt: new Date(MONDAY_10.getTime() - 3 * HOUR),
+          updatedAt: MONDAY_10,
+        },
+      });
+      const res = await h.command('/unanswered', 'support');
+      const shown = blocksText(res);
+      expect(shown).toContain('feedback follow-up');
+      expect(shown).toContain('Erin Angry');
+      expect(shown).toContain('https://app.hubspot.com/contacts/4242/record/0-1/c77');
+      // Overdue since 07:00, it outranks the ticket breached at 08:00.
+      expect(shown.indexOf('Erin Angry')).toBeLessThan(shown.indexOf('Breached one'));
+    });
+
     it('lists the most urgent first', async () => {
       const res = await h.command('/unanswered', 'all');
       const shown = blocksText(res);
