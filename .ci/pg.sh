@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts or stops a throw-away PostgreSQL server for the tests: `.ci/pg.sh start` prints the URL to use
-# as HEED_TEST_PG_URL; `.ci/pg.sh stop` stops it. Installs PostgreSQL with apt when its binaries are missing.
+# as HEED_TEST_PG_URL; `.ci/pg.sh stop` stops it; `pause` stops it keeping its data and `resume` starts it
+# again (the fault suite). Installs PostgreSQL with apt when its binaries are missing.
 # As root it runs the server as `nobody` (PostgreSQL refuses to run as root).
 set -euo pipefail
 PORT="${HEED_PG_PORT:-54329}"
@@ -52,5 +53,16 @@ case "${1:-}" in
     [ -d "$DIR/data" ] && as_server_user "$PG_CTL" -D "$DIR/data" -m fast stop >/dev/null 2>&1 || true
     rm -rf "$DIR"
     ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  pause)
+    # Stops the server abruptly but keeps its data (the fault suite takes the database away, then back).
+    PG_CTL=$(find_bin pg_ctl)
+    as_server_user "$PG_CTL" -D "$DIR/data" -m immediate stop >/dev/null
+    ;;
+  resume)
+    PG_CTL=$(find_bin pg_ctl)
+    as_server_user "$PG_CTL" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
+      -o "-h 127.0.0.1 -p $PORT -k $DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" start >/dev/null
+    echo "postgres://postgres@127.0.0.1:$PORT/postgres"
+    ;;
+  *) echo "usage: $0 start|stop|pause|resume" >&2; exit 2 ;;
 esac
