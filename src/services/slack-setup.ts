@@ -12,6 +12,7 @@ import type { NudgeDeps } from './nudge.ts';
 import { Outbox, type SlackApi } from './outbox.ts';
 import { type OutboxClock, systemClock } from './outbox-clock.ts';
 import type { ActionDeps } from './slack-actions.ts';
+import { SharedStatePermissions } from './slack-permissions.ts';
 import { slackTeams } from './slack-teams.ts';
 import { SlackUserDirectory } from './slack-users.ts';
 
@@ -50,6 +51,7 @@ export function createSlackSide(deps: {
     repo,
     queries: { reads, repo, users, teams, status: { db, config } },
     actions,
+    permissions: new SharedStatePermissions({ slack: web, logger, now: () => clock.now() }),
     ...digestForSlack({ db, config, outbox: repo }),
   };
   return { repo, outbox, nudgeDeps, services };

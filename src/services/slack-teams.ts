@@ -9,6 +9,8 @@ export interface SlackTeam {
   quietHours: boolean;
   calendar: BusinessCalendar;
   allowedUsers: readonly string[];
+  /** A Slack user group whose members may change shared state too. */
+  allowedUserGroup?: string | undefined;
 }
 
 export function slackTeams(policy: Pick<TPolicy, 'teams' | 'calendars'>): SlackTeam[] {
@@ -27,6 +29,7 @@ export function slackTeams(policy: Pick<TPolicy, 'teams' | 'calendars'>): SlackT
       quietHours: team.quietHours,
       calendar,
       allowedUsers: team.allowedUsers,
+      allowedUserGroup: team.allowedUserGroup,
     };
   });
 }

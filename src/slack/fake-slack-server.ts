@@ -66,6 +66,8 @@ function parseForm(body: string): Record<string, unknown> {
 export class FakeSlackServer {
   readonly channels = new Map<string, FakeChannel>();
   readonly users = new Map<string, string>();
+  /** User group id → member user ids (usergroups.users.list). */
+  readonly userGroups = new Map<string, string[]>();
   readonly calls: FakeCall[] = [];
   readonly responses: { path: string; body: Record<string, unknown> }[] = [];
   readonly homeViews = new Map<string, unknown>();
@@ -133,6 +135,10 @@ export class FakeSlackServer {
 
   addUser(email: string, userId: string): void {
     this.users.set(email.toLowerCase(), userId);
+  }
+
+  addUserGroup(id: string, members: string[]): void {
+    this.userGroups.set(id, members);
   }
 
   /** The next `times` calls of `method` fail with `fault`. */
@@ -325,6 +331,10 @@ export class FakeSlackServer {
         return entry
           ? { ok: true, user: { id: entry[1], profile: { email: entry[0] } } }
           : { ok: false, error: 'user_not_found' };
+      }
+      case 'usergroups.users.list': {
+        const members = this.userGroups.get(str('usergroup') ?? '');
+        return members ? { ok: true, users: members } : { ok: false, error: 'no_such_subteam' };
       }
       case 'views.publish': {
         this.homeViews.set(str('user_id') ?? '', args['view']);

@@ -57,3 +57,28 @@ describe.each(testProviders())('/digest on %s', (provider) => {
     expect(JSON.stringify(allowed.json)).toContain("Posting today's digest");
   });
 });
+
+describe('shared state limited to a user group', () => {
+  it('lets members of the team’s user group post its digest and snooze others’ tickets, and nobody else', async () => {
+    const h = await startHarness('sqlite', { withDigest: true });
+    try {
+      const policy = parsePolicy(
+        { ...TEST_POLICY, teams: [{ ...TEST_POLICY.teams[0]!, allowedUserGroup: 'S0LEADS' }, TEST_POLICY.teams[1]!] },
+        'test',
+      );
+      const wired = digestForSlack({ db: h.db, config: { policy }, outbox: h.repo });
+      h.services.digestPreview = wired.digestPreview;
+      h.services.digestPost = wired.digestPost;
+      const support = h.services.teams.find((t) => t.name === 'support')! as { allowedUserGroup?: string };
+      support.allowedUserGroup = 'S0LEADS';
+      h.slack.addUserGroup('S0LEADS', ['UGROUPLEAD']);
+      const refused = await h.command('/digest', 'support post', { user: 'UALICE' });
+      expect(JSON.stringify(refused.json)).toContain('Only the people listed for team support');
+      const allowed = await h.command('/digest', 'support post', { user: 'UGROUPLEAD' });
+      expect(JSON.stringify(allowed.json)).toContain("Posting today's digest");
+      expect(h.slack.callsOf('usergroups.users.list').length).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -46,6 +46,8 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'users.lookupByEmail': ['users:read', 'users:read.email'],
   'users.info': ['users:read'],
   'views.publish': [],
+  // A team's allowedUserGroup: who may post its digest or snooze others' tickets.
+  'usergroups.users.list': ['usergroups:read'],
 };
 const EVENT_SCOPES: Record<string, string[]> = {
   reaction_added: ['reactions:read'],
@@ -68,13 +70,13 @@ function methodsUsed(): Set<string> {
     if (file.endsWith('fake-slack-server.ts')) continue;
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(
-      /apiCall\(\s*(?:[^,]*\?\s*)?'([a-z]+\.[a-zA-Z]+)'(?:\s*:\s*'([a-z]+\.[a-zA-Z]+)')?/g,
+      /apiCall\(\s*(?:[^,]*\?\s*)?'([a-z]+(?:\.[a-zA-Z]+)+)'(?:\s*:\s*'([a-z]+(?:\.[a-zA-Z]+)+)')?/g,
     )) {
       used.add(m[1]!);
       if (m[2]) used.add(m[2]);
     }
     for (const m of text.matchAll(/\bmethod = '([a-z]+\.[a-zA-Z]+)'/g)) used.add(m[1]!);
-    for (const m of text.matchAll(/client\.(chat|views|users|conversations|reactions)\.([a-zA-Z]+)\(/g))
+    for (const m of text.matchAll(/client\.(chat|views|users|conversations|reactions|usergroups)\.([a-zA-Z]+)\(/g))
       used.add(`${m[1]}.${m[2]}`);
   }
   return used;

@@ -24,7 +24,7 @@ export function registerDigest(app: App, s: SlackServices): void {
       const now = s.clock.now();
       const messages = await s.digestPreview(team.name, now);
       if (!parsed.value.post) return messages[0] ?? renderNotice('The digest is empty today.');
-      if (team.allowedUsers.length > 0 && !team.allowedUsers.includes(command.user_id)) {
+      if (s.permissions && !(await s.permissions.mayChange(team, command.user_id))) {
         return renderNotice(`Only the people listed for team ${team.name} can post its digest.`);
       }
       if (!s.digestPost) return renderNotice('Posting the digest is not available in this version of Heed.');

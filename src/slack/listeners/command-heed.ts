@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import { applyNudgeAction } from '../../services/slack-actions.ts';
-import { statusView, whoisView } from '../../services/slack-queries.ts';
+import { ownsTicket, statusView, whoisView } from '../../services/slack-queries.ts';
 import { parseHeed } from '../command-args.ts';
 import { slackDate } from '../render/mrkdwn.ts';
 import { renderNotice, renderStatus, renderUsage, renderWhois } from '../render/replies.ts';
@@ -54,8 +54,10 @@ export function registerHeed(app: App, s: SlackServices): void {
           const flags = await s.repo.openFlagsOfTicket(cmd.ticketId);
           if (flags.length === 0) return renderNotice(`Ticket ${cmd.ticketId} has nothing open to snooze.`);
           const team = s.teams.find((t) => t.name === flags[0]!.team);
-          if (team && team.allowedUsers.length > 0 && !team.allowedUsers.includes(command.user_id)) {
-            return renderNotice(`Only the people listed for team ${team.name} can snooze its tickets.`);
+          // Your own ticket you may always snooze; someone else's only if the team's policy allows you.
+          if (team && s.permissions && !(await s.permissions.mayChange(team, command.user_id))) {
+            const mine = await ownsTicket(s.queries, command.user_id, cmd.ticketId, now);
+            if (!mine) return renderNotice(`Only the people listed for team ${team.name} can snooze its tickets.`);
           }
           const until = new Date(now.getTime() + cmd.durationMs);
           for (const flag of flags) {

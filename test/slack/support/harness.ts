@@ -6,6 +6,7 @@ import type { NudgeDeps } from '../../../src/services/nudge.ts';
 import { Outbox } from '../../../src/services/outbox.ts';
 import { manualClock } from '../../../src/services/outbox-clock.ts';
 import type { ActionDeps } from '../../../src/services/slack-actions.ts';
+import { SharedStatePermissions } from '../../../src/services/slack-permissions.ts';
 import { slackTeams } from '../../../src/services/slack-teams.ts';
 import { SlackUserDirectory } from '../../../src/services/slack-users.ts';
 import { createSlackApp, createSlackWebClient, type SlackApp } from '../../../src/slack/app.ts';
@@ -110,6 +111,7 @@ export async function startHarness(provider: TestProvider, options: { withDigest
     queries: { reads, repo, users, teams, status: { db, config: { policy } } },
     actions,
     digestPreview: options.withDigest ? async (team) => digests.get(team) ?? [] : undefined,
+    permissions: new SharedStatePermissions({ slack: web, logger: log.logger, now: () => clock.now() }),
   };
   const app = createSlackApp({
     env,
