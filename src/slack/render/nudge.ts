@@ -2,7 +2,7 @@
 // escalation messages that point back at it. No clients, no clock: everything comes in the view.
 import type { ClockName, FlagKind, FlagState } from '../../domain/flag.ts';
 import { type Block, button, context, fallback as cut, type RenderedMessage, section } from './blocks.ts';
-import { formatMinutes, link, mention, safe, slackDate, truncate } from './mrkdwn.ts';
+import { formatBusinessMinutes, formatMinutes, link, mention, safe, slackDate, truncate } from './mrkdwn.ts';
 
 export interface PersonRef {
   /** Display name from HubSpot (or the email), used when the owner has no Slack user. */
@@ -103,13 +103,13 @@ function priorityLabel(priority: string | undefined): string {
 }
 
 function waitingText(view: NudgeView): string {
-  return `${formatMinutes(view.waitedBusinessMinutes)} business · ${formatMinutes(view.waitedWallMinutes)} wall`;
+  return `${formatBusinessMinutes(view.waitedBusinessMinutes)} business · ${formatMinutes(view.waitedWallMinutes)} wall`;
 }
 
 function dueText(view: NudgeView): string {
   if (!view.dueAt) return 'no due time';
   if (view.overdueBusinessMinutes > 0 || view.state === 'breached' || view.state === 'overdue') {
-    return `overdue by ${formatMinutes(view.overdueBusinessMinutes)} (was due ${slackDate(view.dueAt)})`;
+    return `overdue by ${formatBusinessMinutes(view.overdueBusinessMinutes)} (was due ${slackDate(view.dueAt)})`;
   }
   return `due ${slackDate(view.dueAt)}`;
 }
@@ -174,7 +174,7 @@ export function renderNudge(view: NudgeView): RenderedMessage {
   const text = cut(
     done
       ? `${label}: "${view.subject || '(no subject)'}" (${customer})`
-      : `${label}: "${view.subject || '(no subject)'}" (${customer}) — waiting ${formatMinutes(view.waitedBusinessMinutes)} business, ${dueTextPlain(view)}`,
+      : `${label}: "${view.subject || '(no subject)'}" (${customer}) — waiting ${formatBusinessMinutes(view.waitedBusinessMinutes)} business, ${dueTextPlain(view)}`,
   );
   return { text, blocks };
 }
@@ -182,7 +182,7 @@ export function renderNudge(view: NudgeView): RenderedMessage {
 function dueTextPlain(view: NudgeView): string {
   if (!view.dueAt) return 'no due time';
   return view.overdueBusinessMinutes > 0 || view.state === 'breached' || view.state === 'overdue'
-    ? `overdue by ${formatMinutes(view.overdueBusinessMinutes)}`
+    ? `overdue by ${formatBusinessMinutes(view.overdueBusinessMinutes)}`
     : `due ${view.dueAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 

@@ -1,7 +1,7 @@
 // Pure rendering of the lists people ask for: /unanswered, /slow, and the App Home tab.
 import type { ClockName, FlagKind, FlagState } from '../../domain/flag.ts';
 import { type Block, button, context, fallback, plain, type RenderedMessage, section } from './blocks.ts';
-import { formatMinutes, link, safe, slackDate, truncate } from './mrkdwn.ts';
+import { formatBusinessMinutes, link, safe, slackDate, truncate } from './mrkdwn.ts';
 import { clockLabel, type PersonRef, personLabel } from './nudge.ts';
 
 export interface QueueItem {
@@ -40,7 +40,7 @@ export function renderQueueItem(item: QueueItem): string {
     item.state === 'handled'
       ? 'marked handled in Slack'
       : item.state === 'breached' || item.state === 'overdue'
-        ? `*overdue ${formatMinutes(item.overdueBusinessMinutes)}*`
+        ? `*overdue ${formatBusinessMinutes(item.overdueBusinessMinutes)}*`
         : item.dueAt
           ? `due ${slackDate(item.dueAt)}`
           : 'no due time';
@@ -48,7 +48,7 @@ export function renderQueueItem(item: QueueItem): string {
   return (
     // Tight caps: 20 items must stay under Slack's ~12k characters of block text per message.
     `${icon} *${link(item.hubspotUrl, item.subject || '(no subject)', 80)}* — ${safe(item.customer || 'Unknown customer', 50)}\n` +
-    `${what} · waiting ${formatMinutes(item.waitedBusinessMinutes)} business · ${timing} · ${personLabel(item.owner)}${claimed}`
+    `${what} · waiting ${formatBusinessMinutes(item.waitedBusinessMinutes)} business · ${timing} · ${personLabel(item.owner)}${claimed}`
   );
 }
 

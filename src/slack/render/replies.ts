@@ -2,7 +2,7 @@
 
 import type { ClockName, FlagState } from '../../domain/flag.ts';
 import { type Block, context, fallback, plain, type RenderedMessage, section } from './blocks.ts';
-import { formatMinutes, link, safe, slackDate } from './mrkdwn.ts';
+import { formatBusinessMinutes, link, safe, slackDate } from './mrkdwn.ts';
 import { clockLabel, type PersonRef, personLabel } from './nudge.ts';
 
 export const USAGE: Record<string, string> = {
@@ -87,7 +87,7 @@ export function renderWhois(w: WhoisView): RenderedMessage {
         .map((f) => {
           const extra = [
             f.state === 'breached' || f.state === 'overdue'
-              ? `overdue ${formatMinutes(f.overdueBusinessMinutes)}`
+              ? `overdue ${formatBusinessMinutes(f.overdueBusinessMinutes)}`
               : f.dueAt
                 ? `due ${slackDate(f.dueAt)}`
                 : '',
