@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatBusinessMinutes, formatMinutes } from '../../src/slack/render/mrkdwn.ts';
+import { formatBusinessMinutes } from '../../src/domain/duration.ts';
+import { formatMinutes } from '../../src/slack/render/mrkdwn.ts';
 
 describe('durations in messages', () => {
   it.each([

@@ -48,18 +48,8 @@ export function truncate(text: string, max: number): string {
 }
 
 /** "3h 20m", "2d 4h", "45m": business minutes read better coarse than exact. */
-/**
- * Business time in hours and minutes, never days: a business "day" is the calendar's working day (8 h, say),
- * so "1d" would be read as one working day while meaning 24 working hours.
- */
-export function formatBusinessMinutes(minutes: number): string {
-  const m = Math.max(0, Math.round(minutes));
-  if (m < 60) return `${m}m`;
-  const hours = Math.floor(m / 60);
-  const rest = m % 60;
-  return rest ? `${hours}h ${rest}m` : `${hours}h`;
-}
-
+// Business time is formatted by the domain's formatBusinessMinutes (hours and minutes, never days: a working
+// day is not 24 h); this is for wall-clock time.
 /** Wall-clock time: minutes, hours, then 24-hour days. */
 export function formatMinutes(minutes: number): string {
   const m = Math.max(0, Math.round(minutes));

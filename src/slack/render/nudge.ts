@@ -1,8 +1,10 @@
 // Pure rendering of a nudge (one message per flagged ticket clock or feedback answer) and of the
 // escalation messages that point back at it. No clients, no clock: everything comes in the view.
+
+import { formatBusinessMinutes } from '../../domain/duration.ts';
 import type { ClockName, FlagKind, FlagState } from '../../domain/flag.ts';
 import { type Block, button, context, fallback as cut, type RenderedMessage, section } from './blocks.ts';
-import { formatBusinessMinutes, formatMinutes, link, mention, safe, slackDate, truncate } from './mrkdwn.ts';
+import { formatMinutes, link, mention, safe, slackDate, truncate } from './mrkdwn.ts';
 
 export interface PersonRef {
   /** Display name from HubSpot (or the email), used when the owner has no Slack user. */

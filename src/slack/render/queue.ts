@@ -1,7 +1,9 @@
 // Pure rendering of the lists people ask for: /unanswered, /slow, and the App Home tab.
+
+import { formatBusinessMinutes } from '../../domain/duration.ts';
 import type { ClockName, FlagKind, FlagState } from '../../domain/flag.ts';
 import { type Block, button, context, fallback, plain, type RenderedMessage, section } from './blocks.ts';
-import { formatBusinessMinutes, link, safe, slackDate, truncate } from './mrkdwn.ts';
+import { link, safe, slackDate, truncate } from './mrkdwn.ts';
 import { clockLabel, type PersonRef, personLabel } from './nudge.ts';
 
 export interface QueueItem {

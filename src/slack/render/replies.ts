@@ -1,8 +1,9 @@
 // Pure rendering of command replies that are not lists: usage, status, whois, confirmations.
 
+import { formatBusinessMinutes } from '../../domain/duration.ts';
 import type { ClockName, FlagState } from '../../domain/flag.ts';
 import { type Block, context, fallback, plain, type RenderedMessage, section } from './blocks.ts';
-import { formatBusinessMinutes, link, safe, slackDate } from './mrkdwn.ts';
+import { link, safe, slackDate } from './mrkdwn.ts';
 import { clockLabel, type PersonRef, personLabel } from './nudge.ts';
 
 export const USAGE: Record<string, string> = {
