@@ -123,7 +123,8 @@ const EVAL_TICKETS = `
 
 const CHUNK = 5000;
 
-const FLAG_COLUMNS = [
+/** The Flag columns the engine writes; the Slack side owns the rest (claims, handled, snoozes). */
+const ENGINE_FLAG_COLUMNS = [
   'key',
   'kind',
   'ticketId',
@@ -137,10 +138,9 @@ const FLAG_COLUMNS = [
   'breachedAt',
   'resolvedAt',
   'updatedAt',
-  'claimedAt',
-  'handledAt',
-  'snoozedUntil',
 ] as const;
+
+const FLAG_COLUMNS = [...ENGINE_FLAG_COLUMNS, 'claimedAt', 'handledAt', 'snoozedUntil'] as const;
 const FLAG_DATES = new Set([
   'raisedAt',
   'dueAt',
@@ -544,21 +544,7 @@ export class SlaRepo {
    */
   async writeFlags(flags: readonly EngineFlag[]): Promise<void> {
     if (flags.length === 0) return;
-    const columns = [
-      'key',
-      'kind',
-      'ticketId',
-      'feedbackId',
-      'clock',
-      'team',
-      'state',
-      'escalationLevel',
-      'raisedAt',
-      'dueAt',
-      'breachedAt',
-      'resolvedAt',
-      'updatedAt',
-    ] as const;
+    const columns = ENGINE_FLAG_COLUMNS;
     const updates = columns.slice(1).map((c) => `"${c}" = excluded."${c}"`);
     const sqlite = this.#db.sqlite;
     if (sqlite) {
