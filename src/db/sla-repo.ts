@@ -3,6 +3,7 @@
 // changed within a second, which Prisma's per-row runtime cannot do (see docs/prisma-offline.md). The same
 // SQL runs on SQLite (the connection Prisma's adapter uses) and PostgreSQL (its pool); writes are a prepared
 // statement in one transaction on SQLite and UNNEST multi-row upserts on PostgreSQL.
+import type BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import type { ClockName, ClockStateName, EscalationLevel, FlagKind, FlagState } from '../domain/flag.ts';
 import type { TStagePeriod, TTicketFacts, TTicketMessage } from '../domain/sla-clocks.ts';
@@ -229,11 +230,7 @@ export class SlaRepo {
     const sqlite = this.#db.sqlite;
     if (sqlite) {
       const values = params.map((p) => (p instanceof Date ? sqliteDate(p) : typeof p === 'boolean' ? Number(p) : p));
-      return sqlite
-        .prepare(sql)
-        .safeIntegers(false)
-        .raw(true)
-        .all(...values) as Raw[];
+      return preparedRead(sqlite, sql).all(...values) as Raw[];
     }
     let index = 0;
     const text = sql.replace(/\?/g, () => `$${++index}`);
@@ -266,28 +263,7 @@ export class SlaRepo {
          FROM "Ticket" WHERE "id" IN (${this.#scope.sql})`,
       this.#scope.params,
     );
-    return rows.map((r) => ({
-      id: String(r[0]),
-      pipelineId: str(r[1]),
-      stageId: str(r[2]),
-      priority: str(r[3]),
-      ownerId: str(r[4]),
-      hubspotTeamId: str(r[5]),
-      category: str(r[6]),
-      source: str(r[7]),
-      createdAt: date(r[8])!,
-      closedAt: date(r[9]),
-      reopenedAt: date(r[10]),
-      firstAgentReplyAt: date(r[11]),
-      lastCustomerMessageAt: date(r[12]),
-      lastAgentMessageAt: date(r[13]),
-      stageEnteredAt: date(r[14]),
-      hsFirstResponseDueAt: date(r[15]),
-      hsNextResponseDueAt: date(r[16]),
-      hsCloseDueAt: date(r[17]),
-      isClosed: bool(r[18]),
-      archived: bool(r[19]),
-    }));
+    return rows.map((r) => new TicketRow(r));
   }
 
   /** Periods in the given stages (waiting-on-customer and closed ones: the only ones that pause clocks). */
@@ -340,19 +316,7 @@ export class SlaRepo {
     );
     const out = new Map<string, PreviousClockRow[]>();
     for (const r of rows) {
-      pushTo(out, String(r[0]), {
-        ticketId: String(r[0]),
-        clock: String(r[1]) as ClockName,
-        cycle: Number(r[2]),
-        policy: String(r[3]),
-        team: String(r[4]),
-        state: String(r[5]) as ClockStateName,
-        startedAt: date(r[6])!,
-        dueAt: date(r[7]),
-        completedAt: date(r[8]),
-        targetMinutes: Number(r[9]),
-        nextCheckAt: date(r[10]),
-      });
+      pushTo(out, String(r[0]), new ClockRow(r));
     }
     return out;
   }
@@ -460,45 +424,19 @@ export class SlaRepo {
   }
 
   /** Upserts and deletes ClockState rows in one transaction. */
-  async writeClockStates(
-    upserts: readonly StoredClock[],
-    deletes: readonly { ticketId: string; clock: string }[],
-  ): Promise<void> {
-    if (upserts.length === 0 && deletes.length === 0) return;
-    const columns = [
-      'ticketId',
-      'clock',
-      'cycle',
-      'policy',
-      'team',
-      'state',
-      'startedAt',
-      'dueAt',
-      'completedAt',
-      'targetMinutes',
-      'usedMinutes',
-      'overdueMinutes',
-      'evaluatedAt',
-      'nextCheckAt',
-    ] as const;
+  async writeClockStates(upserts: RowColumns<StoredClock>, deletes: RowColumns<ClockKey>): Promise<void> {
+    if (upserts.size === 0 && deletes.size === 0) return;
+    const columns = CLOCK_STATE_COLUMNS;
     const updates = columns.slice(2).map((c) => `"${c}" = excluded."${c}"`);
+    const upsertSql = `INSERT INTO "ClockState" (${columns.map((c) => `"${c}"`).join(', ')})`;
+    const conflict = `ON CONFLICT ("ticketId", "clock") DO UPDATE SET ${updates.join(', ')}`;
     const sqlite = this.#db.sqlite;
     if (sqlite) {
-      const upsert = sqlite.prepare(
-        `INSERT INTO "ClockState" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
-         ON CONFLICT ("ticketId", "clock") DO UPDATE SET ${updates.join(', ')}`,
-      );
+      const upsert = sqlite.prepare(`${upsertSql} VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`);
       const remove = sqlite.prepare(`DELETE FROM "ClockState" WHERE "ticketId" = ? AND "clock" = ?`);
       await sqliteWrite(sqlite, () => {
-        for (const row of upserts) {
-          upsert.run(
-            columns.map((c) => {
-              const value = row[c];
-              return value instanceof Date ? sqliteDate(value) : value;
-            }),
-          );
-        }
-        for (const row of deletes) remove.run(row.ticketId, row.clock);
+        upserts.forEachRow(sqliteDate, (args) => upsert.run(args));
+        deletes.forEachRow(sqliteDate, (args) => remove.run(args));
       });
       return;
     }
@@ -519,20 +457,16 @@ export class SlaRepo {
       'timestamp(3)',
     ];
     await this.#pgTransaction(async (client) => {
-      for (let i = 0; i < upserts.length; i += CHUNK) {
-        const chunk = upserts.slice(i, i + CHUNK);
+      for (const chunk of upserts.pgChunks(CHUNK)) {
         await client.query(
-          `INSERT INTO "ClockState" (${columns.map((c) => `"${c}"`).join(', ')})
-           SELECT * FROM UNNEST(${types.map((t, n) => `$${n + 1}::${t}[]`).join(', ')})
-           ON CONFLICT ("ticketId", "clock") DO UPDATE SET ${updates.join(', ')}`,
-          columns.map((c) => chunk.map((row) => pgValue(row[c]))),
+          `${upsertSql} SELECT * FROM UNNEST(${types.map((t, n) => `$${n + 1}::${t}[]`).join(', ')}) ${conflict}`,
+          chunk,
         );
       }
-      for (let i = 0; i < deletes.length; i += CHUNK) {
-        const chunk = deletes.slice(i, i + CHUNK);
+      for (const chunk of deletes.pgChunks(CHUNK)) {
         await client.query(
           `DELETE FROM "ClockState" WHERE ("ticketId", "clock") IN (SELECT * FROM UNNEST($1::text[], $2::text[]))`,
-          [chunk.map((d) => d.ticketId), chunk.map((d) => d.clock)],
+          chunk,
         );
       }
     });
@@ -542,26 +476,16 @@ export class SlaRepo {
    * Upserts the engine's columns of Flag rows. A flag someone marked handled in Slack meanwhile is left
    * alone (the WHERE on the conflict update), so a concurrent "handled" click is never overwritten.
    */
-  async writeFlags(flags: readonly EngineFlag[]): Promise<void> {
-    if (flags.length === 0) return;
+  async writeFlags(flags: RowColumns<EngineFlag>): Promise<void> {
+    if (flags.size === 0) return;
     const columns = ENGINE_FLAG_COLUMNS;
     const updates = columns.slice(1).map((c) => `"${c}" = excluded."${c}"`);
+    const insert = `INSERT INTO "Flag" (${columns.map((c) => `"${c}"`).join(', ')})`;
+    const conflict = `ON CONFLICT ("key") DO UPDATE SET ${updates.join(', ')} WHERE "Flag"."state" <> 'handled'`;
     const sqlite = this.#db.sqlite;
     if (sqlite) {
-      const upsert = sqlite.prepare(
-        `INSERT INTO "Flag" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
-         ON CONFLICT ("key") DO UPDATE SET ${updates.join(', ')} WHERE "Flag"."state" <> 'handled'`,
-      );
-      await sqliteWrite(sqlite, () => {
-        for (const row of flags) {
-          upsert.run(
-            columns.map((c) => {
-              const value = row[c];
-              return value instanceof Date ? sqliteDate(value) : value;
-            }),
-          );
-        }
-      });
+      const upsert = sqlite.prepare(`${insert} VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`);
+      await sqliteWrite(sqlite, () => flags.forEachRow(sqliteDate, (args) => upsert.run(args)));
       return;
     }
     const types = [
@@ -580,13 +504,10 @@ export class SlaRepo {
       'timestamp(3)',
     ];
     await this.#pgTransaction(async (client) => {
-      for (let i = 0; i < flags.length; i += CHUNK) {
-        const chunk = flags.slice(i, i + CHUNK);
+      for (const chunk of flags.pgChunks(CHUNK)) {
         await client.query(
-          `INSERT INTO "Flag" (${columns.map((c) => `"${c}"`).join(', ')})
-           SELECT * FROM UNNEST(${types.map((t, n) => `$${n + 1}::${t}[]`).join(', ')})
-           ON CONFLICT ("key") DO UPDATE SET ${updates.join(', ')} WHERE "Flag"."state" <> 'handled'`,
-          columns.map((c) => chunk.map((row) => pgValue(row[c]))),
+          `${insert} SELECT * FROM UNNEST(${types.map((t, n) => `$${n + 1}::${t}[]`).join(', ')}) ${conflict}`,
+          chunk,
         );
       }
     });
@@ -607,31 +528,256 @@ export class SlaRepo {
   }
 }
 
-function pgValue(value: unknown): unknown {
-  return value instanceof Date ? value.toISOString() : value;
+/**
+ * Read statements by SQL text, per connection. An evaluation runs the same few chunk queries hundreds of
+ * times; preparing each anew costs CPU and native memory that is only freed when the garbage collector
+ * gets round to the statement objects.
+ */
+const readStatements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
+const MAX_CACHED_STATEMENTS = 64;
+
+function preparedRead(sqlite: BetterSqlite3.Database, sql: string): BetterSqlite3.Statement {
+  let cache = readStatements.get(sqlite);
+  if (!cache) {
+    cache = new Map();
+    readStatements.set(sqlite, cache);
+  }
+  let statement = cache.get(sql);
+  if (!statement) {
+    // Incremental scopes and stage lists vary the text a little; a bounded cache keeps that from growing.
+    if (cache.size >= MAX_CACHED_STATEMENTS) cache.clear();
+    statement = sqlite.prepare(sql).safeIntegers(false).raw(true);
+    cache.set(sql, statement);
+  }
+  return statement;
+}
+
+/** A ClockState row's key (for deletes). */
+export interface ClockKey {
+  readonly ticketId: string;
+  readonly clock: string;
+}
+
+const CLOCK_STATE_COLUMNS = [
+  'ticketId',
+  'clock',
+  'cycle',
+  'policy',
+  'team',
+  'state',
+  'startedAt',
+  'dueAt',
+  'completedAt',
+  'targetMinutes',
+  'usedMinutes',
+  'overdueMinutes',
+  'evaluatedAt',
+  'nextCheckAt',
+] as const satisfies readonly (keyof StoredClock)[];
+
+/**
+ * Rows waiting to be written, held column by column: no object per row lives on until the write, and
+ * PostgreSQL's UNNEST takes the columns as they are. (Row objects kept alive across a whole evaluation make
+ * V8 allocate every later object of their kind straight into the old generation; see evaluate.ts.)
+ */
+export class RowColumns<T> {
+  readonly #names: readonly (keyof T & string)[];
+  readonly #values: unknown[][];
+  #size = 0;
+
+  constructor(names: readonly (keyof T & string)[]) {
+    this.#names = names;
+    this.#values = names.map(() => []);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  push(row: T): void {
+    for (let c = 0; c < this.#names.length; c++) this.#values[c]!.push(row[this.#names[c]!]);
+    this.#size++;
+  }
+
+  clear(): void {
+    for (const column of this.#values) column.length = 0;
+    this.#size = 0;
+  }
+
+  /**
+   * Calls `run` with each row's values in column order (one array, reused), dates formatted by `date`.
+   * A column repeating the previous row's instant (every row's evaluatedAt/updatedAt is the run's `now`)
+   * reuses its text.
+   */
+  forEachRow(date: (value: Date) => string, run: (args: unknown[]) => void): void {
+    const width = this.#names.length;
+    const args: unknown[] = new Array(width);
+    const lastTime: number[] = new Array(width).fill(Number.NaN);
+    const lastText: string[] = new Array(width).fill('');
+    for (let i = 0; i < this.#size; i++) {
+      for (let c = 0; c < width; c++) {
+        const value = this.#values[c]![i];
+        if (value instanceof Date) {
+          const time = value.getTime();
+          if (time !== lastTime[c]) {
+            lastTime[c] = time;
+            lastText[c] = date(value);
+          }
+          args[c] = lastText[c];
+        } else {
+          args[c] = value;
+        }
+      }
+      run(args);
+    }
+  }
+
+  /** The columns in slices of at most `size` rows, dates as ISO strings, for UNNEST parameters. */
+  *pgChunks(size: number): Generator<unknown[][]> {
+    for (let i = 0; i < this.#size; i += size) {
+      yield this.#values.map((column) =>
+        column.slice(i, i + size).map((value) => (value instanceof Date ? value.toISOString() : value)),
+      );
+    }
+  }
+}
+
+/** One evaluation's pending writes. */
+export function clockStateColumns(): RowColumns<StoredClock> {
+  return new RowColumns<StoredClock>(CLOCK_STATE_COLUMNS);
+}
+
+export function clockKeyColumns(): RowColumns<ClockKey> {
+  return new RowColumns<ClockKey>(['ticketId', 'clock']);
+}
+
+export function engineFlagColumns(): RowColumns<EngineFlag> {
+  return new RowColumns<EngineFlag>(ENGINE_FLAG_COLUMNS);
 }
 
 /** A flag from a row holding FLAG_COLUMNS in order. */
 function toStoredFlag(r: Raw): StoredFlag {
-  const at = (name: (typeof FLAG_COLUMNS)[number]) => r[FLAG_COLUMNS.indexOf(name)];
-  return {
-    key: String(at('key')),
-    kind: String(at('kind')) as FlagKind,
-    ticketId: str(at('ticketId')),
-    feedbackId: str(at('feedbackId')),
-    clock: str(at('clock')) as ClockName | null,
-    team: String(at('team')),
-    state: String(at('state')) as FlagState,
-    escalationLevel: Number(at('escalationLevel') ?? 0) as EscalationLevel,
-    raisedAt: date(at('raisedAt'))!,
-    dueAt: date(at('dueAt')),
-    breachedAt: date(at('breachedAt')),
-    resolvedAt: date(at('resolvedAt')),
-    updatedAt: date(at('updatedAt'))!,
-    claimedAt: date(at('claimedAt')),
-    handledAt: date(at('handledAt')),
-    snoozedUntil: date(at('snoozedUntil')),
-  };
+  return new FlagRow(r);
+}
+
+// Rows an evaluation reads are built by class constructors rather than object literals. V8 tracks each object
+// literal's site and, when most objects from a site outlive a young-generation collection (true of a chunk's
+// rows while it is judged), allocates all later ones straight into the old generation, where they pile up as
+// garbage until a full collection: ~50 MB more heap per evaluation. Class instances are not tracked that way.
+
+class TicketRow implements SlaTicketRow {
+  readonly id: string;
+  readonly pipelineId: string | null;
+  readonly stageId: string | null;
+  readonly priority: string | null;
+  readonly ownerId: string | null;
+  readonly hubspotTeamId: string | null;
+  readonly category: string | null;
+  readonly source: string | null;
+  readonly createdAt: Date;
+  readonly closedAt: Date | null;
+  readonly reopenedAt: Date | null;
+  readonly firstAgentReplyAt: Date | null;
+  readonly lastCustomerMessageAt: Date | null;
+  readonly lastAgentMessageAt: Date | null;
+  readonly stageEnteredAt: Date | null;
+  readonly hsFirstResponseDueAt: Date | null;
+  readonly hsNextResponseDueAt: Date | null;
+  readonly hsCloseDueAt: Date | null;
+  readonly isClosed: boolean;
+  readonly archived: boolean;
+
+  /** From a row of SlaRepo.tickets()'s SELECT list. */
+  constructor(r: Raw) {
+    this.id = String(r[0]);
+    this.pipelineId = str(r[1]);
+    this.stageId = str(r[2]);
+    this.priority = str(r[3]);
+    this.ownerId = str(r[4]);
+    this.hubspotTeamId = str(r[5]);
+    this.category = str(r[6]);
+    this.source = str(r[7]);
+    this.createdAt = date(r[8])!;
+    this.closedAt = date(r[9]);
+    this.reopenedAt = date(r[10]);
+    this.firstAgentReplyAt = date(r[11]);
+    this.lastCustomerMessageAt = date(r[12]);
+    this.lastAgentMessageAt = date(r[13]);
+    this.stageEnteredAt = date(r[14]);
+    this.hsFirstResponseDueAt = date(r[15]);
+    this.hsNextResponseDueAt = date(r[16]);
+    this.hsCloseDueAt = date(r[17]);
+    this.isClosed = bool(r[18]);
+    this.archived = bool(r[19]);
+  }
+}
+
+class ClockRow implements PreviousClockRow {
+  readonly ticketId: string;
+  readonly clock: ClockName;
+  readonly cycle: number;
+  readonly policy: string;
+  readonly team: string;
+  readonly state: ClockStateName;
+  readonly startedAt: Date;
+  readonly dueAt: Date | null;
+  readonly completedAt: Date | null;
+  readonly targetMinutes: number;
+  readonly nextCheckAt: Date | null;
+
+  /** From a row of SlaRepo.clockStates()'s SELECT list. */
+  constructor(r: Raw) {
+    this.ticketId = String(r[0]);
+    this.clock = String(r[1]) as ClockName;
+    this.cycle = Number(r[2]);
+    this.policy = String(r[3]);
+    this.team = String(r[4]);
+    this.state = String(r[5]) as ClockStateName;
+    this.startedAt = date(r[6])!;
+    this.dueAt = date(r[7]);
+    this.completedAt = date(r[8]);
+    this.targetMinutes = Number(r[9]);
+    this.nextCheckAt = date(r[10]);
+  }
+}
+
+class FlagRow implements StoredFlag {
+  readonly key: string;
+  readonly kind: FlagKind;
+  readonly ticketId: string | null;
+  readonly feedbackId: string | null;
+  readonly clock: ClockName | null;
+  readonly team: string;
+  readonly state: FlagState;
+  readonly escalationLevel: EscalationLevel;
+  readonly raisedAt: Date;
+  readonly dueAt: Date | null;
+  readonly breachedAt: Date | null;
+  readonly resolvedAt: Date | null;
+  readonly updatedAt: Date;
+  readonly claimedAt: Date | null;
+  readonly handledAt: Date | null;
+  readonly snoozedUntil: Date | null;
+
+  /** From a row holding FLAG_COLUMNS in order. */
+  constructor(r: Raw) {
+    this.key = String(r[0]);
+    this.kind = String(r[1]) as FlagKind;
+    this.ticketId = str(r[2]);
+    this.feedbackId = str(r[3]);
+    this.clock = str(r[4]) as ClockName | null;
+    this.team = String(r[5]);
+    this.state = String(r[6]) as FlagState;
+    this.escalationLevel = Number(r[7] ?? 0) as EscalationLevel;
+    this.raisedAt = date(r[8])!;
+    this.dueAt = date(r[9]);
+    this.breachedAt = date(r[10]);
+    this.resolvedAt = date(r[11]);
+    this.updatedAt = date(r[12])!;
+    this.claimedAt = date(r[13]);
+    this.handledAt = date(r[14]);
+    this.snoozedUntil = date(r[15]);
+  }
 }
 
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -107,12 +107,10 @@ export function createBusinessCalendar(spec: TCalendarSpec): BusinessCalendar {
   };
 }
 
-/** The longest stretch `workingIntervals` merges touching slots into before it yields. */
-const MAX_MERGED_MS = 7 * 24 * 60 * 60 * 1000;
-
 /** Sorts and merges intervals (pauses, closed periods) so they can be subtracted from working time. */
 export function normalizeIntervals(intervals: readonly TInterval[]): readonly TInterval[] {
   if (intervals.length === 0) return NO_INTERVALS;
+  if (intervals.length === 1) return intervals[0]!.end > intervals[0]!.start ? intervals : NO_INTERVALS;
   const sorted = intervals.filter((i) => i.end > i.start).sort((a, b) => a.start - b.start);
   const out: TInterval[] = [];
   for (const interval of sorted) {
@@ -125,57 +123,40 @@ export function normalizeIntervals(intervals: readonly TInterval[]): readonly TI
 }
 
 /**
- * Working time from `from` onwards, in order, clipped to start at `from`, minus `excluded`
- * (sorted, merged intervals, e.g. waiting-on-customer pauses). Endless: callers stop when they have enough.
+ * Calls `visit(start, end)` for each piece of working time from `from` onwards, in order, clipped to start at
+ * `from`, minus `excluded` (sorted, merged intervals, e.g. waiting-on-customer pauses), until `visit` returns
+ * true. Slots never overlap and run in order across days; touching slots (a night shift ending where the
+ * morning shift starts) come as separate pieces, which sums and deadlines do not notice. Allocates nothing:
+ * it runs several times per clock on every evaluation.
  */
-export function* workingIntervals(
+function walkWorkingTime(
   calendar: BusinessCalendar,
   from: number,
-  excluded: readonly TInterval[] = [],
-): Generator<TInterval, never> {
-  let day = calendar.zone.localDay(from) - 1;
-  let idle = 0;
-  let pending: TInterval | undefined;
+  excluded: readonly TInterval[],
+  visit: (start: number, end: number) => boolean,
+): void {
   let ex = 0;
-  for (;;) {
-    const list = calendar.dayIntervals(day++);
+  for (let day = calendar.zone.localDay(from) - 1, idle = 0; ; day++) {
+    const list = calendar.dayIntervals(day);
     if (list.length === 0) {
-      if (++idle > MAX_IDLE_DAYS) {
-        throw new AppError(
-          'CONFIG_INVALID',
-          `The business calendar (${calendar.zone.name}) has no working time for over a year.`,
-          {
-            fix: 'check the calendar’s hours and holidays in the policy file',
-          },
-        );
-      }
+      if (++idle > MAX_IDLE_DAYS) throw noWorkingTime(calendar);
       continue;
     }
     idle = 0;
-    for (const next of list) {
-      // Slots of consecutive days may touch (a night shift ending where the morning shift starts): merge them —
-      // up to a week, so that an always-open calendar (00:00–24:00 every day) still yields and never spins.
-      if (pending && next.start <= pending.end && pending.end - pending.start < MAX_MERGED_MS) {
-        pending = { start: pending.start, end: Math.max(pending.end, next.end) };
-        continue;
-      }
-      if (pending) {
-        let start = Math.max(pending.start, from);
-        const end = pending.end;
-        if (end > start) {
-          while (ex < excluded.length && excluded[ex]!.end <= start) ex++;
-          for (let k = ex; start < end; k++) {
-            const cut = excluded[k];
-            if (!cut || cut.start >= end) {
-              yield { start, end };
-              break;
-            }
-            if (cut.start > start) yield { start, end: cut.start };
-            start = Math.max(start, cut.end);
-          }
+    for (const slot of list) {
+      let start = Math.max(slot.start, from);
+      const end = slot.end;
+      if (end <= start) continue;
+      while (ex < excluded.length && excluded[ex]!.end <= start) ex++;
+      for (let k = ex; start < end; k++) {
+        const cut = excluded[k];
+        if (!cut || cut.start >= end) {
+          if (visit(start, end)) return;
+          break;
         }
+        if (cut.start > start && visit(start, cut.start)) return;
+        start = Math.max(start, cut.end);
       }
-      pending = pending && next.start < pending.end ? { start: pending.end, end: next.end } : next;
     }
   }
 }
@@ -185,31 +166,15 @@ export function businessMsBetween(
   calendar: BusinessCalendar,
   a: number,
   b: number,
-  excluded: readonly TInterval[] = [],
+  excluded: readonly TInterval[] = NO_INTERVALS,
 ): number {
   if (b < a) return -businessMsBetween(calendar, b, a, excluded);
   let total = 0;
-  if (excluded.length === 0) {
-    // Fast path without pauses: walk the cached day lists directly, allocating nothing (slots never overlap).
-    for (let day = calendar.zone.localDay(a) - 1, idle = 0; ; day++) {
-      const list = calendar.dayIntervals(day);
-      if (list.length === 0) {
-        if (++idle > MAX_IDLE_DAYS) throw noWorkingTime(calendar);
-        continue;
-      }
-      idle = 0;
-      for (const interval of list) {
-        if (interval.start >= b) return total;
-        const start = Math.max(interval.start, a);
-        const end = Math.min(interval.end, b);
-        if (end > start) total += end - start;
-      }
-    }
-  }
-  for (const interval of workingIntervals(calendar, a, excluded)) {
-    if (interval.start >= b) break;
-    total += Math.min(interval.end, b) - interval.start;
-  }
+  walkWorkingTime(calendar, a, excluded, (start, end) => {
+    if (start >= b) return true;
+    total += Math.min(end, b) - start;
+    return false;
+  });
   return total;
 }
 
@@ -231,33 +196,21 @@ export function addBusinessMs(
   calendar: BusinessCalendar,
   start: number,
   ms: number,
-  excluded: readonly TInterval[] = [],
+  excluded: readonly TInterval[] = NO_INTERVALS,
 ): number {
   if (ms <= 0) return start;
   let remaining = ms;
-  if (excluded.length === 0) {
-    for (let day = calendar.zone.localDay(start) - 1, idle = 0; ; day++) {
-      const list = calendar.dayIntervals(day);
-      if (list.length === 0) {
-        if (++idle > MAX_IDLE_DAYS) throw noWorkingTime(calendar);
-        continue;
-      }
-      idle = 0;
-      for (const interval of list) {
-        if (interval.end <= start) continue;
-        const from = Math.max(interval.start, start);
-        const length = interval.end - from;
-        if (remaining <= length) return from + remaining;
-        remaining -= length;
-      }
+  let due = start;
+  walkWorkingTime(calendar, start, excluded, (from, end) => {
+    const length = end - from;
+    if (remaining <= length) {
+      due = from + remaining;
+      return true;
     }
-  }
-  for (const interval of workingIntervals(calendar, start, excluded)) {
-    const length = interval.end - interval.start;
-    if (remaining <= length) return interval.start + remaining;
     remaining -= length;
-  }
-  throw new Error('unreachable: working intervals are endless');
+    return false;
+  });
+  return due;
 }
 
 /** The instant `days` working days after `start`, at the same position in the working day. */
@@ -266,7 +219,7 @@ function addWorkingDays(calendar: BusinessCalendar, start: number, days: number)
   // Which local day's slot holds `first` (a night shift may belong to the previous day).
   const today = calendar.zone.localDay(first);
   let owner = today;
-  for (const day of [today - 1, today]) {
+  for (let day = today - 1; day <= today; day++) {
     if (calendar.dayIntervals(day).some((i) => i.start <= first && first < i.end)) {
       owner = day;
       break;
@@ -284,13 +237,7 @@ function addWorkingDays(calendar: BusinessCalendar, start: number, days: number)
       left--;
       idle = 0;
     } else if (++idle > MAX_IDLE_DAYS) {
-      throw new AppError(
-        'CONFIG_INVALID',
-        `The business calendar (${calendar.zone.name}) has no working time for over a year.`,
-        {
-          fix: 'check the calendar’s hours and holidays in the policy file',
-        },
-      );
+      throw noWorkingTime(calendar);
     }
   }
   const slots = calendar.dayIntervals(target);
@@ -311,8 +258,12 @@ export function durationMs(calendar: BusinessCalendar, start: number, duration: 
 }
 
 function nextWorkingMs(calendar: BusinessCalendar, t: number): number {
-  for (const interval of workingIntervals(calendar, t)) return interval.start;
-  throw new Error('unreachable: working intervals are endless');
+  let next = t;
+  walkWorkingTime(calendar, t, NO_INTERVALS, (start) => {
+    next = start;
+    return true;
+  });
+  return next;
 }
 
 /** Start plus a business duration (or plain business minutes): the due instant of a target. */
