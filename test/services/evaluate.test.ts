@@ -367,6 +367,71 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
     });
   });
 
+  it('evaluates thousands of tickets chunk by chunk and stores every clock and flag exactly as computed', async () => {
+    // More tickets than one read chunk (250 on SQLite, 2,500 on PostgreSQL) and more rows than one write batch.
+    const count = 2600;
+    const priorities = ['LOW', 'URGENT', 'HIGH', 'MEDIUM'];
+    await db.prisma.ticket.createMany({
+      data: Array.from({ length: count }, (_, i) => ({
+        id: `t${String(i).padStart(4, '0')}`,
+        subject: `Ticket ${i}`,
+        pipelineId: '0',
+        stageId: '1',
+        priority: priorities[i % priorities.length]!,
+        ownerId: 'o1',
+        hubspotTeamId: i % 3 === 0 ? '4711' : null,
+        createdAt: new Date(at('09:00').getTime() + (i % 120) * 60_000),
+        modifiedAt: at('09:00'),
+        stageEnteredAt: at('09:00'),
+        firstAgentReplyAt: i % 5 === 0 ? at('10:15') : null,
+        syncedAt: at('09:00'),
+      })),
+    });
+    const first = await run(at('12:00'));
+    expect(first.stats.tickets).toBe(count);
+    expect(first.stats.clockRowsWritten).toBe(first.clocks.length);
+    const stored = await db.prisma.clockState.findMany();
+    expect(stored).toHaveLength(first.clocks.length);
+    const byKey = new Map(stored.map((row) => [`${row.ticketId}/${row.clock}`, row]));
+    for (const clock of first.clocks) {
+      expect(byKey.get(`${clock.ticketId}/${clock.clock}`)).toMatchObject({
+        cycle: clock.cycle,
+        policy: clock.policy,
+        team: clock.team,
+        state: clock.state,
+        dueAt: clock.dueAt,
+        targetMinutes: clock.targetMinutes,
+        usedMinutes: clock.usedMinutes,
+        overdueMinutes: clock.overdueMinutes,
+        evaluatedAt: at('12:00'),
+      });
+    }
+    const raised = [...first.changes.newAtRisk, ...first.changes.newBreach];
+    expect(await db.prisma.flag.count()).toBe(raised.length);
+    const last = raised.at(-1)!;
+    expect(await db.prisma.flag.findUniqueOrThrow({ where: { key: last.key } })).toMatchObject({
+      state: last.state,
+      team: last.team,
+      dueAt: last.dueAt,
+      escalationLevel: last.level,
+      raisedAt: at('12:00'),
+    });
+
+    // A flagged ticket of the last chunk vanishes: its open flags are resolved; nothing else is written.
+    const lastFlagged = raised
+      .map((c) => c.ticketId!)
+      .sort()
+      .at(-1)!;
+    expect(lastFlagged > `t${count - 250}`).toBe(true);
+    const gone = raised.filter((c) => c.ticketId === lastFlagged);
+    await db.prisma.ticket.delete({ where: { id: lastFlagged } });
+    const again = await run(at('12:00'), { mode: 'full' });
+    expect(again.changes.resolved.map((c) => c.key).sort()).toEqual(gone.map((c) => c.key).sort());
+    expect(again.stats).toMatchObject({ flagRowsWritten: gone.length, clockRowsWritten: 0 });
+    const quiet = await run(at('12:00'), { mode: 'full' });
+    expect(quiet.stats).toMatchObject({ clockRowsWritten: 0, flagRowsWritten: 0, clockRowsDeleted: 0 });
+  });
+
   it('a dry run writes nothing', async () => {
     await ticket('x', { priority: 'URGENT' });
     const dry = await run(at('10:30'), { dryRun: true });
