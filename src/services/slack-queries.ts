@@ -198,9 +198,10 @@ export async function whoisView(deps: QueryDeps, ticketId: string, now: Date): P
   };
 }
 
-/** Start of `now`'s day in UTC: "SLA met today" counts clocks completed since then. */
-function startOfUtcDay(now: Date): Date {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+/** Local midnight of `now`'s day in the team's time zone: "SLA met today" counts clocks completed since then. */
+function startOfTeamDay(team: SlackTeam, now: Date): number {
+  const zone = team.calendar.zone;
+  return zone.toInstant(zone.localDay(now.getTime()), 0);
 }
 
 export async function homeView(deps: QueryDeps, userId: string, now: Date): Promise<HomeView> {
@@ -220,13 +221,16 @@ export async function homeView(deps: QueryDeps, userId: string, now: Date): Prom
     myQueue = await buildQueueItems(flags, await deps.reads.contextFor(flags), now, deps);
     myQueueTotal = total;
   }
-  const [open, completed] = await Promise.all([
+  // Teams in different time zones start their day at different instants: one count per distinct start.
+  const starts = [...new Set(deps.teams.map((t) => startOfTeamDay(t, now)))];
+  const [open, ...completedByStart] = await Promise.all([
     deps.reads.openFlagCounts(OPEN_FLAG_STATES),
-    deps.reads.completedClockCounts(startOfUtcDay(now)),
+    ...starts.map((start) => deps.reads.completedClockCounts(new Date(start))),
   ]);
   const teams: TeamHealth[] = deps.teams.map((t) => {
     const mine = open.filter((r) => r.team === t.name);
     const sum = (pred: (r: (typeof mine)[number]) => boolean) => mine.filter(pred).reduce((n, r) => n + r.count, 0);
+    const completed = completedByStart[starts.indexOf(startOfTeamDay(t, now))] ?? [];
     const done = completed.filter((r) => r.team === t.name);
     return {
       team: t.name,
