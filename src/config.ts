@@ -371,6 +371,7 @@ export function parsePolicy(
   raw: unknown,
   source: string,
   readIcs: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+  options: { readonly notices?: string[]; readonly now?: Date } = {},
 ): TPolicy {
   const result = ZPolicy.safeParse(raw);
   if (!result.success) {
@@ -405,7 +406,16 @@ export function parsePolicy(
         },
       );
     }
-    const dates = parseIcsHolidays(text);
+    // Yearly rules are expanded from last year to ten years ahead: a restart picks up the years after.
+    const year = (options.now ?? new Date()).getUTCFullYear();
+    const { dates, unexpanded } = parseIcsHolidays(text, { fromYear: year - 1, toYear: year + 10 });
+    if (unexpanded.length > 0) {
+      options.notices?.push(
+        `calendars.${name}.holidaysFile: ${unexpanded.length} recurring event(s) use a rule Heed cannot expand ` +
+          `(${unexpanded.slice(0, 3).join(', ')}${unexpanded.length > 3 ? ', …' : ''}); only their first date counts. ` +
+          'Yearly rules (FREQ=YEARLY with BYMONTH, BYMONTHDAY or BYDAY like 4TH) are expanded; list other dates one event each.',
+      );
+    }
     if (dates.length === 0) {
       throw new AppError(
         'CONFIG_INVALID',
@@ -472,7 +482,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
         cause: error,
       });
     }
-    policy = parsePolicy(raw, path, readFile);
+    policy = parsePolicy(raw, path, readFile, { notices });
   }
   return deepFreeze({ env, policy, policySource, notices });
 }

@@ -206,6 +206,35 @@ describe('policy file', () => {
     expect(config.policy.calendars.default!.holidays).toEqual(['2026-12-24', '2026-12-25', '2026-12-26', '2027-01-01']);
   });
 
+  it('expands yearly holidays from the iCalendar file, from last year to ten years ahead, and names the rest', () => {
+    const policy = full();
+    policy.calendars.default.holidaysFile = 'holidays.ics';
+    const ics = [
+      'BEGIN:VCALENDAR',
+      'BEGIN:VEVENT',
+      'DTSTART;VALUE=DATE:20101225',
+      'RRULE:FREQ=YEARLY',
+      'SUMMARY:Christmas Day',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'DTSTART;VALUE=DATE:20260105',
+      'RRULE:FREQ=WEEKLY',
+      'SUMMARY:Team offsite',
+      'END:VEVENT',
+      'END:VCALENDAR',
+    ].join('\r\n');
+    const config = loadPolicy(policy, { readFile: (path) => (path === '/etc/heed/holidays.ics' ? ics : '') });
+    const holidays = config.policy.calendars.default!.holidays;
+    const year = new Date().getUTCFullYear();
+    expect(holidays).toContain(`${year - 1}-12-25`);
+    expect(holidays).toContain(`${year + 10}-12-25`);
+    expect(holidays).not.toContain(`${year - 2}-12-25`);
+    expect(holidays).toContain('2026-01-05');
+    expect(config.notices.join('\n')).toMatch(
+      /calendars\.default\.holidaysFile: 1 recurring event\(s\) use a rule Heed cannot expand \(Team offsite\)/,
+    );
+  });
+
   it('prints a JSON Schema that an editor can use', () => {
     const schema = policyJsonSchema() as { properties: Record<string, unknown>; required: string[] };
     expect(Object.keys(schema.properties)).toEqual(
@@ -231,8 +260,8 @@ describe('durations and iCalendar', () => {
   });
 
   it('reads folded lines and date-time starts', () => {
-    expect(parseIcsHolidays('BEGIN:VEVENT\r\nDTSTART:20260501T000000Z\r\nSUMMARY:May\r\n Day\r\nEND:VEVENT')).toEqual([
-      '2026-05-01',
-    ]);
+    expect(
+      parseIcsHolidays('BEGIN:VEVENT\r\nDTSTART:20260501T000000Z\r\nSUMMARY:May\r\n Day\r\nEND:VEVENT').dates,
+    ).toEqual(['2026-05-01']);
   });
 });
