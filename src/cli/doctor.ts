@@ -242,11 +242,18 @@ export async function runDoctor(deps: DoctorDeps = {}): Promise<CheckResult[]> {
             detail: config.notices[0] ?? 'using the default policy',
             fix: 'create the policy file (README, "Configuration")',
           }
-        : {
-            name: 'Policy file',
-            status: 'ok',
-            detail: `${config.policySource}: ${config.policy.teams.length} team(s), ${config.policy.sla.length} SLA rule(s)`,
-          },
+        : config.notices.length > 0
+          ? {
+              name: 'Policy file',
+              status: 'warn',
+              detail: `${config.policySource}: ${config.notices.join(' ')}`,
+              fix: 'give the holidays named above one event each in the .ics file, or a yearly rule',
+            }
+          : {
+              name: 'Policy file',
+              status: 'ok',
+              detail: `${config.policySource}: ${config.policy.teams.length} team(s), ${config.policy.sla.length} SLA rule(s)`,
+            },
     );
   } catch (error) {
     results.push({

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
@@ -135,5 +135,31 @@ describe('heed doctor', () => {
       ['HubSpot', 'warn'],
       ['Slack', 'warn'],
     ]);
+  });
+
+  it('warns about holidays in the iCalendar file that Heed cannot expand', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'heed-doctor-policy-'));
+    const week = { mon: [['09:00', '17:00']] };
+    writeFileSync(
+      join(dir, 'policy.json'),
+      JSON.stringify({
+        calendars: { default: { timezone: 'UTC', hours: week, holidaysFile: 'holidays.ics' } },
+        teams: [{ name: 'support', channel: 'C0SUPPORT' }],
+        sla: [{ name: 'standard', firstResponse: '4h' }],
+      }),
+    );
+    writeFileSync(
+      join(dir, 'holidays.ics'),
+      'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20260105\r\nRRULE:FREQ=MONTHLY\r\nSUMMARY:Stock-take\r\nEND:VEVENT\r\nEND:VCALENDAR',
+    );
+    const results = await runDoctor({
+      env: env({ HEED_CONFIG: join(dir, 'policy.json') }),
+      readManifest: () => manifest,
+    });
+    expect(results.find((r) => r.name === 'Policy file')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/cannot expand \(Stock-take\)/),
+      fix: expect.stringMatching(/one event each/),
+    });
   });
 });
