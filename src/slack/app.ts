@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, type Logger as BoltLogger, type CustomRoute, LogLevel, webApi } from '@slack/bolt';
+import { App, type Logger as BoltLogger, type CustomRoute, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
 import type { TEnv } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -104,16 +104,29 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     clientOptions,
     ...(options.botId ? { botId: options.botId } : {}),
     ...(options.botUserId ? { botUserId: options.botUserId } : {}),
-    customRoutes: options.customRoutes ?? [],
     extendedErrorHandler: true,
   };
+  const customRoutes = options.customRoutes ?? [];
   const app = socketMode
-    ? new App({ ...common, socketMode: true, appToken: env.SLACK_APP_TOKEN, installerOptions: { port: env.PORT } })
+    ? new App({
+        ...common,
+        customRoutes,
+        socketMode: true,
+        appToken: env.SLACK_APP_TOKEN,
+        installerOptions: { port: env.PORT },
+      })
     : new App({
         ...common,
-        signingSecret: env.SLACK_SIGNING_SECRET!,
-        port: env.PORT,
-        processBeforeResponse: options.processBeforeResponse ?? false,
+        receiver: rejectingFutureRequests(
+          new HTTPReceiver({
+            signingSecret: env.SLACK_SIGNING_SECRET!,
+            port: env.PORT,
+            processBeforeResponse: options.processBeforeResponse ?? false,
+            customRoutes,
+            logger: common.logger,
+          }),
+          logger,
+        ),
       });
   const requestContext = options.requestContext;
   if (requestContext) {
@@ -149,4 +162,31 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       started = false;
     },
   };
+}
+
+/** How far a Slack request's timestamp may be from now, either way (Slack's guidance: five minutes). */
+const MAX_REQUEST_SKEW_SECONDS = 300;
+
+/**
+ * Bolt rejects Slack requests timestamped more than five minutes ago but accepts any later timestamp, so a
+ * correctly signed request dated in the future could be replayed until then. Requests carrying a Slack
+ * timestamp more than five minutes ahead are refused before Bolt sees them (401, as for a bad signature).
+ */
+function rejectingFutureRequests(receiver: HTTPReceiver, logger: Logger): HTTPReceiver {
+  const handle = receiver.requestListener;
+  receiver.requestListener = (req, res) => {
+    const header = req.headers['x-slack-request-timestamp'];
+    const timestamp = Number(Array.isArray(header) ? header[0] : header);
+    if (
+      header !== undefined &&
+      Number.isFinite(timestamp) &&
+      timestamp - Date.now() / 1000 > MAX_REQUEST_SKEW_SECONDS
+    ) {
+      logger.warn({ path: req.url }, 'slack: refused a request timestamped more than five minutes ahead');
+      res.writeHead(401).end();
+      return;
+    }
+    handle(req, res);
+  };
+  return receiver;
 }

@@ -43,7 +43,7 @@ describe.each(testProviders())('forged, stale and replayed requests on %s', (pro
   afterAll(async () => {
     await target?.close();
     // "duplicated" here counts tables a refused or replayed request changed.
-    tally.note('forged/unsigned/stale → 401, replays → no effect; duplicated = tables changed');
+    tally.note('forged/unsigned/stale/future → 401, replays → no effect; duplicated = tables changed');
     tally.write();
   });
 
@@ -104,7 +104,7 @@ describe.each(testProviders())('forged, stale and replayed requests on %s', (pro
   const postHubspot = async (body: string, headers: Record<string, string>) =>
     (await fetch(`${target.base}/hubspot/webhooks`, { method: 'POST', headers, body })).status;
 
-  it('Slack: forged, unsigned and stale slash commands, events and button clicks are refused (401)', async () => {
+  it('Slack: forged, unsigned, stale and future-dated slash commands, events and button clicks are refused (401)', async () => {
     const nudge = target.slack.messagesIn('CTIER1')[0];
     expect(nudge, 'a nudge to react to').toBeDefined();
     const bodies: [string, string][] = [
@@ -169,6 +169,11 @@ describe.each(testProviders())('forged, stale and replayed requests on %s', (pro
       await mustChangeNothing(
         'stale (10 min)',
         async () => (await signed(body, type, { timestamp: now - TEN_MINUTES_S })).status,
+        [401],
+      );
+      await mustChangeNothing(
+        'dated 10 min ahead',
+        async () => (await signed(body, type, { timestamp: now + TEN_MINUTES_S })).status,
         [401],
       );
     }

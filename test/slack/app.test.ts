@@ -53,7 +53,7 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
   }
 
   describe('requests', () => {
-    it('rejects a bad signature and a stale timestamp with 401, and serves custom routes', async () => {
+    it('rejects a bad signature and a stale or future timestamp with 401, and serves custom routes', async () => {
       const body = new URLSearchParams({
         command: '/heed',
         text: 'help',
@@ -70,6 +70,20 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
         signature: sign(TEST_SIGNING_SECRET, stale, body),
       });
       expect(old.status).toBe(401);
+      // Correctly signed but dated more than five minutes ahead: refused too (it could be replayed until then).
+      const ahead = Math.floor(Date.now() / 1000) + 301;
+      const future = await sendSigned(h.baseUrl, body, 'application/x-www-form-urlencoded', {
+        timestamp: ahead,
+        signature: sign(TEST_SIGNING_SECRET, ahead, body),
+      });
+      expect(future.status).toBe(401);
+      // A clock a little ahead of ours is fine.
+      const near = Math.floor(Date.now() / 1000) + 60;
+      const fine = await sendSigned(h.baseUrl, body, 'application/x-www-form-urlencoded', {
+        timestamp: near,
+        signature: sign(TEST_SIGNING_SECRET, near, body),
+      });
+      expect(fine.status).toBe(200);
       const health = await nodeHttpFetch(`${h.baseUrl}/healthz`);
       expect(health.status).toBe(200);
     });
