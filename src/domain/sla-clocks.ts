@@ -307,7 +307,11 @@ function firstAtOrAfter(times: readonly number[], t: number): number | null {
   return null;
 }
 
-function previousClock(previous: readonly TPreviousClock[] | undefined, clock: ClockName): TPreviousClock | undefined {
+/** The stored row of one clock among a ticket's (at most three). */
+export function previousClock<T extends Pick<TPreviousClock, 'clock'>>(
+  previous: readonly T[] | undefined,
+  clock: ClockName,
+): T | undefined {
   if (!previous) return undefined;
   for (const p of previous) if (p.clock === clock) return p;
   return undefined;

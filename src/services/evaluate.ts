@@ -43,6 +43,7 @@ import {
   computeTicketClocks,
   nextThresholdAt,
   overdueMinutesSince,
+  previousClock,
   type TClockResult,
   type TStagePeriod,
   type TTicketClocks,
@@ -465,7 +466,7 @@ export async function evaluate(
           calendar,
           now,
         ) ?? null;
-      if (clockChanged(previousOf(previous, clock.clock), clock, rule.name, team.name, next)) {
+      if (clockChanged(previousClock(previous, clock.clock), clock, rule.name, team.name, next)) {
         clockUpserts.push({
           ticketId: ticket.id,
           clock: clock.clock,
@@ -714,11 +715,6 @@ export async function evaluate(
   };
   logger.debug({ ...stats, dryRun: options.dryRun ?? false }, 'evaluation finished');
   return { changes, clocks: live, feedback: liveFeedback, stats };
-}
-
-function previousOf(previous: readonly PreviousClockRow[], clock: ClockName): PreviousClockRow | undefined {
-  for (const p of previous) if (p.clock === clock) return p;
-  return undefined;
 }
 
 function cycleOf(key: string): number | null {
