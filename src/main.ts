@@ -103,6 +103,8 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
 
   // Slack: the Bolt app (HTTP or Socket Mode) with the routes above on the same port, and the outbox.
   const engine = createSlaEngine(policy);
+  // Names this process in job leases and runs, and in the Slack channel pacing leases replicas share.
+  const holder = `${hostname()}:${process.pid}`;
   let slack: SlackApp | undefined;
   let side: SlackSide | undefined;
   let server: Server | undefined;
@@ -112,6 +114,7 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     side = createSlackSide({
       config,
       db,
+      holder,
       logger: slackLogger,
       instrument: (web) => instrumentSlackApi(web, metrics),
       instrumentRepo: (repo) => countSlackEventDeliveries(repo, metrics),
@@ -174,7 +177,7 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   const scheduler = createScheduler({
     db,
     logger: logger.child({ component: 'jobs' }),
-    holder: `${hostname()}:${process.pid}`,
+    holder,
     metrics: schedulerMetrics(metrics),
   });
   for (const job of heedJobs(policy, handlers, { db })) scheduler.add(job);

@@ -1,6 +1,7 @@
 // `heed nudge`: one evaluate-and-nudge pass now, the same work `heed start` does every minute — evaluate the SLA
 // clocks and feedback, bring Slack's nudges up to date (post, update in place, thread pings, escalations), and
 // send what is queued. For a first look after `heed sync`, or from cron where `heed start` is not used.
+import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { type Config, loadConfig, requireEnv } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
@@ -29,7 +30,7 @@ export async function runNudgeCommand(options: { dryRun: boolean }, deps: NudgeC
       io.out('Dry run: nothing was written or posted.');
       return 0;
     }
-    const side = createSlackSide({ config, db, logger });
+    const side = createSlackSide({ config, db, logger, holder: `${hostname()}:${process.pid}:nudge` });
     const summary = await reconcileNudges(side.nudgeDeps, now());
     await side.outbox.recover();
     // Send what is queued, at Slack's pace, but do not wait for ever (a channel Heed is not in stays queued).

@@ -190,3 +190,23 @@ export class JobsRepo {
     return new Set(rows.map((row) => row.day));
   }
 }
+
+/**
+ * Slack's per-channel pace shared by replicas, as job leases named `slack-channel:<channel>` (see the
+ * outbox's ChannelLeases): taking one succeeds when it is free, expired or already this replica's.
+ */
+export function channelLeasesFrom(
+  jobs: Pick<JobsRepo, 'acquireLease' | 'extendLease'>,
+  holder: string,
+): {
+  take(channel: string, now: Date, until: Date): Promise<boolean>;
+  hold(channel: string, now: Date, until: Date): Promise<void>;
+} {
+  const name = (channel: string) => `slack-channel:${channel}`;
+  return {
+    take: (channel, now, until) => jobs.acquireLease(name(channel), holder, now, until),
+    hold: async (channel, now, until) => {
+      await jobs.extendLease(name(channel), holder, now, until);
+    },
+  };
+}

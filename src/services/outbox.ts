@@ -32,6 +32,19 @@ export interface OutboxOptions {
   maxBackoffMs?: number;
   /** How long to wait before retrying a channel Heed is not in (a person has to /invite it). */
   notInChannelRetryMs?: number;
+  /**
+   * Per-channel pacing shared with other replicas (PostgreSQL deployments): a write to a channel first takes
+   * the channel for one interval. Without it the pace is kept by this process alone.
+   */
+  channelLeases?: ChannelLeases;
+}
+
+/** One write per channel per interval across every replica (see jobs-repo.ts, channelLeasesFrom). */
+export interface ChannelLeases {
+  /** Takes the channel until `until` unless another replica holds it now; true when taken. */
+  take(channel: string, now: Date, until: Date): Promise<boolean>;
+  /** Moves this replica's hold to `until`: the pace counts from Slack's answer, as in this process. */
+  hold(channel: string, now: Date, until: Date): Promise<void>;
 }
 
 export interface DrainResult {
@@ -87,8 +100,8 @@ export function classifySlackError(error: unknown): Failure {
 }
 
 export class Outbox {
-  readonly #o: Required<Omit<OutboxOptions, 'repo' | 'slack' | 'clock' | 'logger'>> &
-    Pick<OutboxOptions, 'repo' | 'slack' | 'clock' | 'logger'>;
+  readonly #o: Required<Omit<OutboxOptions, 'repo' | 'slack' | 'clock' | 'logger' | 'channelLeases'>> &
+    Pick<OutboxOptions, 'repo' | 'slack' | 'clock' | 'logger' | 'channelLeases'>;
   /** Last write per channel (ms), and 429 pauses per channel. In memory: after a restart the first write may come early by < 1 s. */
   readonly #lastWrite = new Map<string, number>();
   readonly #pausedUntil = new Map<string, number>();
@@ -266,6 +279,15 @@ export class Outbox {
         }
       }
     }
+    const leases = this.#o.channelLeases;
+    if (leases) {
+      const now = clock.now();
+      if (!(await leases.take(row.channel, now, new Date(now.getTime() + this.#o.perChannelIntervalMs)))) {
+        // Another replica wrote to this channel within the interval: this one tries again after an interval.
+        this.#lastWrite.set(row.channel, now.getTime());
+        return 'retried';
+      }
+    }
     if (!(await repo.markSending(row.id))) return 'retried';
     this.#inFlight.add(row.id);
     try {
@@ -291,6 +313,7 @@ export class Outbox {
       // Pace from when Slack answered, not when we asked: the next write to this channel then reaches
       // Slack at least a full interval after this one did, whatever the network's jitter.
       this.#lastWrite.set(row.channel, clock.now().getTime());
+      await this.#holdChannel(row.channel);
     }
     // Not inside the try: if recording fails, the row must stay `sending` (recover() settles it from
     // Slack's history) rather than be retried as if the post had failed — that would post it twice.
@@ -301,6 +324,19 @@ export class Outbox {
     );
     if (result.channel && result.channel !== row.channel) this.#lastWrite.set(result.channel, clock.now().getTime());
     return 'sent';
+  }
+
+  /** Other replicas keep off the channel for an interval from Slack's answer (when leases are shared). */
+  async #holdChannel(channel: string): Promise<void> {
+    const { channelLeases, clock, logger } = this.#o;
+    if (!channelLeases) return;
+    const now = clock.now();
+    try {
+      await channelLeases.hold(channel, now, new Date(now.getTime() + this.#o.perChannelIntervalMs));
+    } catch (error) {
+      // The lease taken before the call still covers most of the interval; the write itself went through.
+      logger.warn({ err: error, channel }, 'outbox: could not extend the channel’s pacing lease');
+    }
   }
 
   async #permalink(channel: string, ts: string): Promise<string> {

@@ -3,6 +3,7 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { FlagsReadRepo } from '../db/flags-read-repo.ts';
+import { channelLeasesFrom, JobsRepo } from '../db/jobs-repo.ts';
 import { SlackRepo } from '../db/slack-repo.ts';
 import type { Logger } from '../logger.ts';
 import { createSlackWebClient } from '../slack/app.ts';
@@ -32,6 +33,8 @@ export function createSlackSide(deps: {
   instrument?: (slack: SlackApi) => SlackApi;
   /** Wraps the repository the listeners deduplicate deliveries with (metrics). */
   instrumentRepo?: (repo: SlackRepo) => SlackRepo;
+  /** Names this process in the per-channel pacing leases every replica shares, e.g. `${hostname()}:${pid}`. */
+  holder: string;
 }): SlackSide {
   const { config, db, logger } = deps;
   const { env, policy } = config;
@@ -41,7 +44,13 @@ export function createSlackSide(deps: {
   const reads = new FlagsReadRepo(db);
   const web = createSlackWebClient(env, logger);
   const users = new SlackUserDirectory({ repo, slack: web, people: policy.people, logger });
-  const outbox = new Outbox({ repo, slack: deps.instrument ? deps.instrument(web) : web, clock, logger });
+  const outbox = new Outbox({
+    repo,
+    slack: deps.instrument ? deps.instrument(web) : web,
+    clock,
+    logger,
+    channelLeases: channelLeasesFrom(new JobsRepo(db), deps.holder),
+  });
   const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger };
   const actions: ActionDeps = { repo, teams, logger, nudges: nudgeDeps };
   const services: SlackServices = {

@@ -95,6 +95,7 @@ describe.each(testProviders())('Slack down for two minutes on %s', (provider) =>
         db,
         logger,
         clock,
+        holder: 'outage-test',
         instrument: (web) => ({
           apiCall: (method, args) => {
             if (method.startsWith('chat.') && clock.now().getTime() < outageEnd) {

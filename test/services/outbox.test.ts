@@ -1,8 +1,9 @@
 import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { channelLeasesFrom, JobsRepo } from '../../src/db/jobs-repo.ts';
 import { type OutboxIntent, SlackRepo } from '../../src/db/slack-repo.ts';
 import { HEED_METADATA_EVENT, Outbox } from '../../src/services/outbox.ts';
-import { manualClock } from '../../src/services/outbox-clock.ts';
+import { manualClock, scaledClock } from '../../src/services/outbox-clock.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
 import { captureLogger } from '../slack/support/capture-logger.ts';
 import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
@@ -206,5 +207,39 @@ describe.each(testProviders())('outbox on %s', (provider) => {
     await outbox().drainUntilIdle();
     expect(await repo.outboxByKey('bad')).toMatchObject({ state: 'failed', lastError: 'invalid_blocks' });
     expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
+  });
+
+  it('keeps one write per channel per second across replicas sharing the database', async () => {
+    // Two replicas drain one queue at the same time, on a clock running 10× faster than real time.
+    const shared = scaledClock(START, 10);
+    const paced = new FakeSlackServer({ now: () => shared.now().getTime() });
+    await paced.start();
+    paced.addChannel({ id: 'CAAA', name: 'alpha' });
+    try {
+      for (let i = 1; i <= 8; i++) await repo.enqueue(intent(`r${i}`, 'CAAA'), START);
+      const jobs = new JobsRepo(db);
+      const replica = (holder: string) =>
+        new Outbox({
+          repo: new SlackRepo(db),
+          slack: new webApi.WebClient('xoxb-test', {
+            slackApiUrl: paced.apiUrl,
+            retryConfig: { retries: 0 },
+            rejectRateLimitedCalls: true,
+            fetch: nodeHttpFetch,
+          }),
+          clock: shared,
+          logger: log.logger,
+          channelLeases: channelLeasesFrom(jobs, holder),
+        });
+      await Promise.all([replica('replica-a').drainUntilIdle(), replica('replica-b').drainUntilIdle()]);
+      const posts = paced.messagesIn('CAAA');
+      expect(posts.map((m) => m.text).sort()).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8']);
+      expect(paced.callsOf('chat.postMessage')).toHaveLength(8);
+      for (let i = 1; i < posts.length; i++) {
+        expect(posts[i]!.postedAt - posts[i - 1]!.postedAt).toBeGreaterThanOrEqual(1000);
+      }
+    } finally {
+      await paced.stop();
+    }
   });
 });
