@@ -102,7 +102,7 @@ export function classifySlackError(error: unknown): Failure {
 export class Outbox {
   readonly #o: Required<Omit<OutboxOptions, 'repo' | 'slack' | 'clock' | 'logger' | 'channelLeases'>> &
     Pick<OutboxOptions, 'repo' | 'slack' | 'clock' | 'logger' | 'channelLeases'>;
-  /** Last write per channel (ms), and 429 pauses per channel. In memory: after a restart the first write may come early by < 1 s. */
+  /** Last write per channel (ms), and 429 pauses per channel, in this process; `channelLeases` covers other replicas and restarts. */
   readonly #lastWrite = new Map<string, number>();
   readonly #pausedUntil = new Map<string, number>();
   #recovered = false;
