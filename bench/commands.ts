@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parsePolicy } from '../src/config.ts';
 import { openDatabase, sqliteDate, sqliteWrite } from '../src/db/client.ts';
 import { FlagsReadRepo } from '../src/db/flags-read-repo.ts';
+import { channelLeasesFrom, JobsRepo } from '../src/db/jobs-repo.ts';
 import { SlackRepo } from '../src/db/slack-repo.ts';
 import { ticketFlagKey } from '../src/domain/flag.ts';
 import { silentLogger } from '../src/logger.ts';
@@ -287,7 +288,14 @@ async function main(): Promise<void> {
       clock.now(),
     );
     const reconcileMs = performance.now() - t0;
-    const outbox = new Outbox({ repo, slack: pacedWeb, clock, logger });
+    // As `heed start` builds it: each write also takes the channel's pacing lease replicas share.
+    const outbox = new Outbox({
+      repo,
+      slack: pacedWeb,
+      clock,
+      logger,
+      channelLeases: channelLeasesFrom(new JobsRepo(db), 'bench'),
+    });
     const drainStart = clock.now().getTime();
     t0 = performance.now();
     await outbox.drainUntilIdle();
