@@ -733,6 +733,34 @@ class SqlitePageWriter implements PageWriter {
   }
 }
 
+const PG_ARRAY_TYPES: Record<ColumnKind | 'float', string> = {
+  text: 'text',
+  time: 'timestamp(3)',
+  bool: 'boolean',
+  float: 'double precision',
+};
+
+/**
+ * One array per column (times as text, `syncedAt` set to `synced`) and its cast, for
+ * `INSERT … SELECT * FROM UNNEST(casts)` on PostgreSQL.
+ */
+function pgUnnest<C extends string>(
+  columns: readonly C[],
+  kinds: Record<C, ColumnKind | 'float'>,
+  rows: readonly object[],
+  synced: string | null,
+): { params: unknown[][]; casts: string[] } {
+  const params = columns.map((c) =>
+    rows.map((row) => {
+      if (c === 'syncedAt') return synced;
+      const value = (row as Record<string, unknown>)[c];
+      return kinds[c] === 'time' ? pgTime(value as number | null) : value;
+    }),
+  );
+  const casts = columns.map((c, k) => `$${k + 1}::${PG_ARRAY_TYPES[kinds[c]]}[]`);
+  return { params, casts };
+}
+
 class PgPageWriter implements PageWriter {
   constructor(
     private readonly client: pg.PoolClient,
@@ -766,18 +794,7 @@ class PgPageWriter implements PageWriter {
       return true;
     });
     if (accepted.length === 0) return result;
-    const synced = pgTime(this.now);
-    const params = TICKET_COLUMNS.map((c) =>
-      accepted.map((row) => {
-        if (c === 'syncedAt') return synced;
-        const value = row[c as keyof TicketRow];
-        return TICKET_KINDS[c] === 'time' ? pgTime(value as number | null) : value;
-      }),
-    );
-    const casts = TICKET_COLUMNS.map((c, k) => {
-      const kind = TICKET_KINDS[c];
-      return `$${k + 1}::${kind === 'time' ? 'timestamp(3)' : kind === 'bool' ? 'boolean' : 'text'}[]`;
-    });
+    const { params, casts } = pgUnnest(TICKET_COLUMNS, TICKET_KINDS, accepted, pgTime(this.now));
     await this.client.query(
       `INSERT INTO "Ticket" (${TICKET_COLUMNS.map(q).join(', ')})
        SELECT * FROM UNNEST(${casts.join(', ')})
@@ -826,20 +843,7 @@ class PgPageWriter implements PageWriter {
       [unique.map((r) => r.id)],
     );
     const known = new Set(existing.rows.map((r) => r.id));
-    const synced = pgTime(this.now);
-    const params = FEEDBACK_COLUMNS.map((c) =>
-      unique.map((row) => {
-        if (c === 'syncedAt') return synced;
-        const value = row[c as keyof FeedbackRow];
-        return FEEDBACK_KINDS[c] === 'time' ? pgTime(value as number | null) : value;
-      }),
-    );
-    const casts = FEEDBACK_COLUMNS.map((c, k) => {
-      const kind = FEEDBACK_KINDS[c];
-      const type =
-        kind === 'time' ? 'timestamp(3)' : kind === 'bool' ? 'boolean' : kind === 'float' ? 'double precision' : 'text';
-      return `$${k + 1}::${type}[]`;
-    });
+    const { params, casts } = pgUnnest(FEEDBACK_COLUMNS, FEEDBACK_KINDS, unique, pgTime(this.now));
     await this.client.query(
       `INSERT INTO "FeedbackSubmission" (${FEEDBACK_COLUMNS.map(q).join(', ')})
        SELECT * FROM UNNEST(${casts.join(', ')})

@@ -124,22 +124,26 @@ const EVAL_TICKETS = `
 
 const CHUNK = 5000;
 
-/** The Flag columns the engine writes; the Slack side owns the rest (claims, handled, snoozes). */
-const ENGINE_FLAG_COLUMNS = [
-  'key',
-  'kind',
-  'ticketId',
-  'feedbackId',
-  'clock',
-  'team',
-  'state',
-  'escalationLevel',
-  'raisedAt',
-  'dueAt',
-  'breachedAt',
-  'resolvedAt',
-  'updatedAt',
-] as const;
+/**
+ * The Flag columns the engine writes, in order, with their PostgreSQL types (UNNEST casts); the Slack side
+ * owns the rest (claims, handled, snoozes).
+ */
+const ENGINE_FLAG_TYPES = {
+  key: 'text',
+  kind: 'text',
+  ticketId: 'text',
+  feedbackId: 'text',
+  clock: 'text',
+  team: 'text',
+  state: 'text',
+  escalationLevel: 'int',
+  raisedAt: 'timestamp(3)',
+  dueAt: 'timestamp(3)',
+  breachedAt: 'timestamp(3)',
+  resolvedAt: 'timestamp(3)',
+  updatedAt: 'timestamp(3)',
+} as const satisfies Record<keyof EngineFlag, string>;
+const ENGINE_FLAG_COLUMNS = columnsOf(ENGINE_FLAG_TYPES);
 
 const FLAG_COLUMNS = [...ENGINE_FLAG_COLUMNS, 'claimedAt', 'handledAt', 'snoozedUntil'] as const;
 const FLAG_DATES = new Set([
@@ -440,28 +444,9 @@ export class SlaRepo {
       });
       return;
     }
-    const types = [
-      'text',
-      'text',
-      'int',
-      'text',
-      'text',
-      'text',
-      'timestamp(3)',
-      'timestamp(3)',
-      'timestamp(3)',
-      'int',
-      'int',
-      'int',
-      'timestamp(3)',
-      'timestamp(3)',
-    ];
     await this.#pgTransaction(async (client) => {
       for (const chunk of upserts.pgChunks(CHUNK)) {
-        await client.query(
-          `${upsertSql} SELECT * FROM UNNEST(${types.map((t, n) => `$${n + 1}::${t}[]`).join(', ')}) ${conflict}`,
-          chunk,
-        );
+        await client.query(`${upsertSql} SELECT * FROM UNNEST(${unnestCasts(CLOCK_STATE_TYPES)}) ${conflict}`, chunk);
       }
       for (const chunk of deletes.pgChunks(CHUNK)) {
         await client.query(
@@ -488,27 +473,9 @@ export class SlaRepo {
       await sqliteWrite(sqlite, () => flags.forEachRow(sqliteDate, (args) => upsert.run(args)));
       return;
     }
-    const types = [
-      'text',
-      'text',
-      'text',
-      'text',
-      'text',
-      'text',
-      'text',
-      'int',
-      'timestamp(3)',
-      'timestamp(3)',
-      'timestamp(3)',
-      'timestamp(3)',
-      'timestamp(3)',
-    ];
     await this.#pgTransaction(async (client) => {
       for (const chunk of flags.pgChunks(CHUNK)) {
-        await client.query(
-          `${insert} SELECT * FROM UNNEST(${types.map((t, n) => `$${n + 1}::${t}[]`).join(', ')}) ${conflict}`,
-          chunk,
-        );
+        await client.query(`${insert} SELECT * FROM UNNEST(${unnestCasts(ENGINE_FLAG_TYPES)}) ${conflict}`, chunk);
       }
     });
   }
@@ -558,22 +525,36 @@ export interface ClockKey {
   readonly clock: string;
 }
 
-const CLOCK_STATE_COLUMNS = [
-  'ticketId',
-  'clock',
-  'cycle',
-  'policy',
-  'team',
-  'state',
-  'startedAt',
-  'dueAt',
-  'completedAt',
-  'targetMinutes',
-  'usedMinutes',
-  'overdueMinutes',
-  'evaluatedAt',
-  'nextCheckAt',
-] as const satisfies readonly (keyof StoredClock)[];
+/** ClockState's columns in write order, with their PostgreSQL types (UNNEST casts). */
+const CLOCK_STATE_TYPES = {
+  ticketId: 'text',
+  clock: 'text',
+  cycle: 'int',
+  policy: 'text',
+  team: 'text',
+  state: 'text',
+  startedAt: 'timestamp(3)',
+  dueAt: 'timestamp(3)',
+  completedAt: 'timestamp(3)',
+  targetMinutes: 'int',
+  usedMinutes: 'int',
+  overdueMinutes: 'int',
+  evaluatedAt: 'timestamp(3)',
+  nextCheckAt: 'timestamp(3)',
+} as const satisfies Record<keyof StoredClock, string>;
+const CLOCK_STATE_COLUMNS = columnsOf(CLOCK_STATE_TYPES);
+
+/** A column-type record's keys, in its (insertion) order. */
+function columnsOf<K extends string>(types: Record<K, string>): K[] {
+  return Object.keys(types) as K[];
+}
+
+/** `$1::text[], $2::int[], …` for `SELECT * FROM UNNEST(…)`. */
+function unnestCasts(types: Record<string, string>): string {
+  return Object.values(types)
+    .map((type, n) => `$${n + 1}::${type}[]`)
+    .join(', ');
+}
 
 /**
  * Rows waiting to be written, held column by column: no object per row lives on until the write, and

@@ -220,7 +220,7 @@ export function computeTicketClocks(
   };
 
   // First response.
-  const firstReply = minOf2(seenAt(ticket.firstAgentReplyAt, at), firstAtOrAfter(agentTimes, created));
+  const firstReply = minOf([seenAt(ticket.firstAgentReplyAt, at), firstAtOrAfter(agentTimes, created)]);
   if (rule.firstResponse) {
     runClock(
       context,
@@ -282,10 +282,6 @@ function seenAt(date: Date | null, at: number): number | null {
   if (date === null) return null;
   const t = date.getTime();
   return t <= at ? t : null;
-}
-
-function minOf2(a: number | null, b: number | null): number | null {
-  return a === null ? b : b === null || a <= b ? a : b;
 }
 
 /** Messages that had happened by `at`, oldest first. */

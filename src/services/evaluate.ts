@@ -183,7 +183,11 @@ const isOpenFlag = (state: FlagState | undefined): boolean => state !== undefine
 const sameTime = (a: Date | null, b: Date | null): boolean =>
   a === null ? b === null : b !== null && a.getTime() === b.getTime();
 
-function flagChanged(before: StoredFlag | undefined, after: EngineFlag): boolean {
+/** Whether a flag's engine-owned meaning changed (the columns the Slack side acts on; raisedAt is carried over). */
+function flagChanged(
+  before: StoredFlag | undefined,
+  after: Pick<EngineFlag, 'state' | 'escalationLevel' | 'team' | 'dueAt' | 'breachedAt' | 'resolvedAt'>,
+): boolean {
   return (
     !before ||
     before.state !== after.state ||
@@ -544,13 +548,14 @@ export async function evaluate(
       const breachedAt = clock.state === 'breached' ? clock.dueAt : null;
       // Unchanged (the usual case on a run every minute): nothing to build or write.
       if (
-        before &&
-        before.state === clock.state &&
-        before.escalationLevel === decision.level &&
-        before.team === team &&
-        before.resolvedAt === null &&
-        sameTime(before.dueAt, clock.dueAt) &&
-        sameTime(before.breachedAt, breachedAt)
+        !flagChanged(before, {
+          state: clock.state,
+          escalationLevel: decision.level,
+          team,
+          dueAt: clock.dueAt,
+          breachedAt,
+          resolvedAt: null,
+        })
       ) {
         return decision.level;
       }
