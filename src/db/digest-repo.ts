@@ -11,7 +11,8 @@ import type {
   PrismaClient,
   Ticket,
 } from '../generated/sqlite/client.ts';
-import { type Db, sqliteDate } from './client.ts';
+import type { Db } from './client.ts';
+import { epochMs, rawRows } from './raw-sql.ts';
 
 export type { ClockState, DigestRun, FeedbackSubmission, Flag, OutboxMessage, Owner, Ticket };
 
@@ -78,30 +79,12 @@ export class DigestRepo {
    * 100k rows (and turning their ISO strings into Dates) took 7 s; as numbers in arrays it takes a fraction.
    */
   #ms(column: string): string {
-    return this.#db.sqlite
-      ? `CAST(ROUND(unixepoch("${column}", 'subsec') * 1000) AS INTEGER)`
-      : `(EXTRACT(EPOCH FROM "${column}") * 1000)::float8`;
+    return epochMs(this.#db, `"${column}"`);
   }
 
   /** Rows as arrays in SELECT order; `?` placeholders, Date parameters in each provider's stored form. */
-  async #rows(sql: string, params: readonly (string | Date)[]): Promise<unknown[][]> {
-    const { sqlite, pg } = this.#db;
-    if (sqlite) {
-      return sqlite
-        .prepare(sql)
-        .safeIntegers(false)
-        .raw(true)
-        .all(...params.map((p) => (p instanceof Date ? sqliteDate(p) : p))) as unknown[][];
-    }
-    if (!pg) throw new Error('DigestRepo needs the database’s SQLite connection or PostgreSQL pool');
-    let index = 0;
-    const result = await pg.query({
-      text: sql.replace(/\?/g, () => `$${++index}`),
-      // Stored as UTC `timestamp` (no zone): compared with UTC ISO strings.
-      values: params.map((p) => (p instanceof Date ? p.toISOString() : p)),
-      rowMode: 'array',
-    });
-    return result.rows as unknown[][];
+  #rows(sql: string, params: readonly (string | Date)[]): Promise<unknown[][]> {
+    return rawRows(this.#db, sql, params);
   }
 
   /**

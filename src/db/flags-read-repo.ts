@@ -6,6 +6,7 @@ import type { Statement } from 'better-sqlite3';
 import type { ClockName, FlagState } from '../domain/flag.ts';
 import type { ClockState, FeedbackSubmission, Flag, Owner, PrismaClient, Ticket } from '../generated/sqlite/client.ts';
 import type { Db } from './client.ts';
+import { cachedStatement } from './raw-sql.ts';
 
 export interface FlagFilter {
   /** Ticket flags on these clocks and states… */
@@ -84,23 +85,14 @@ export class FlagsReadRepo {
   readonly #prisma: PrismaClient;
   readonly #sqlite: Db['sqlite'];
 
-  /** Prepared statements by SQL text: planning a nine-part query costs more than running it. */
-  readonly #statements = new Map<string, Statement>();
-
   constructor(db: Pick<Db, 'prisma'> & Partial<Pick<Db, 'sqlite'>>) {
     this.#prisma = db.prisma;
     this.#sqlite = db.sqlite;
   }
 
+  /** Prepared once per connection (raw-sql.ts): planning a nine-part query costs more than running it. */
   #prepare(sql: string): Statement {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      // IN lists make the text vary with their length; a bounded cache keeps the common shapes.
-      if (this.#statements.size >= 500) this.#statements.clear();
-      statement = this.#sqlite!.prepare(sql).safeIntegers(false);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return cachedStatement(this.#sqlite!, sql).raw(false);
   }
 
   #where(filter: FlagFilter, ticketIds: string[] | undefined) {

@@ -3,11 +3,11 @@
 // changed within a second, which Prisma's per-row runtime cannot do (see docs/prisma-offline.md). The same
 // SQL runs on SQLite (the connection Prisma's adapter uses) and PostgreSQL (its pool); writes are a prepared
 // statement in one transaction on SQLite and UNNEST multi-row upserts on PostgreSQL.
-import type BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import type { ClockName, ClockStateName, EscalationLevel, FlagKind, FlagState } from '../domain/flag.ts';
 import type { TStagePeriod, TTicketFacts, TTicketMessage } from '../domain/sla-clocks.ts';
 import { type Db, sqliteDate, sqliteWrite } from './client.ts';
+import { epochMs, type RawRow, rawRows } from './raw-sql.ts';
 
 export interface SlaTicketRow extends TTicketFacts {
   readonly pipelineId: string | null;
@@ -93,16 +93,7 @@ export interface FeedbackQuery {
   readonly since: Date;
 }
 
-type Raw = unknown[];
-
-// node-postgres reads `timestamp` (without zone) columns in the process's local zone; Heed stores UTC.
-// (Reads below fetch dates as epoch milliseconds anyway; this covers any timestamp that slips through.)
-const PG_TYPES = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === 1114
-      ? (value: string) => new Date(`${value.replace(' ', 'T')}Z`)
-      : pg.types.getTypeParser(oid, format ?? 'text'),
-} as pg.CustomTypesConfig;
+type Raw = RawRow;
 
 const date = (value: unknown): Date | null =>
   value === null || value === undefined
@@ -219,28 +210,14 @@ export class SlaRepo {
     return new SlaRepo(this.#db, scope);
   }
 
-  /**
-   * A DateTime column as epoch milliseconds. Reads fetch dates as numbers: turning 100,000 ISO strings into
-   * JS strings and then Dates costs more than the whole query.
-   */
-  #ms(column: string): string {
-    return this.#db.sqlite
-      ? `CAST(ROUND(unixepoch(${column}, 'subsec') * 1000) AS INTEGER)`
-      : `(EXTRACT(EPOCH FROM ${column}) * 1000)::float8`;
+  /** A DateTime expression as epoch milliseconds (see raw-sql.ts). */
+  #ms(expression: string): string {
+    return epochMs(this.#db, expression);
   }
 
   /** Rows as arrays, in the order of the SELECT list (cheaper than objects at this volume). */
-  async #rows(sql: string, params: readonly unknown[] = []): Promise<Raw[]> {
-    const sqlite = this.#db.sqlite;
-    if (sqlite) {
-      const values = params.map((p) => (p instanceof Date ? sqliteDate(p) : typeof p === 'boolean' ? Number(p) : p));
-      return preparedRead(sqlite, sql).all(...values) as Raw[];
-    }
-    let index = 0;
-    const text = sql.replace(/\?/g, () => `$${++index}`);
-    const values = params.map((p) => (p instanceof Date ? p.toISOString() : p));
-    const result = await this.#db.pg!.query({ text, values, types: PG_TYPES, rowMode: 'array' });
-    return result.rows as Raw[];
+  #rows(sql: string, params: readonly unknown[] = []): Promise<Raw[]> {
+    return rawRows(this.#db, sql, params);
   }
 
   #flagSelect(alias: string): string {
@@ -493,30 +470,6 @@ export class SlaRepo {
       client.release();
     }
   }
-}
-
-/**
- * Read statements by SQL text, per connection. An evaluation runs the same few chunk queries hundreds of
- * times; preparing each anew costs CPU and native memory that is only freed when the garbage collector
- * gets round to the statement objects.
- */
-const readStatements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
-const MAX_CACHED_STATEMENTS = 64;
-
-function preparedRead(sqlite: BetterSqlite3.Database, sql: string): BetterSqlite3.Statement {
-  let cache = readStatements.get(sqlite);
-  if (!cache) {
-    cache = new Map();
-    readStatements.set(sqlite, cache);
-  }
-  let statement = cache.get(sql);
-  if (!statement) {
-    // Incremental scopes and stage lists vary the text a little; a bounded cache keeps that from growing.
-    if (cache.size >= MAX_CACHED_STATEMENTS) cache.clear();
-    statement = sqlite.prepare(sql).safeIntegers(false).raw(true);
-    cache.set(sql, statement);
-  }
-  return statement;
 }
 
 /** A ClockState row's key (for deletes). */
