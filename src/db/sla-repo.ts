@@ -302,13 +302,18 @@ export class SlaRepo {
     return out;
   }
 
-  /** Ticket flags of the tickets in scope (earlier cycles included). */
-  async ticketFlags(): Promise<Map<string, StoredFlag>> {
+  /** Ticket flags of the tickets in scope (earlier cycles included), by ticket id. */
+  async ticketFlags(): Promise<Map<string, StoredFlag[]>> {
     const rows = await this.#rows(
       `SELECT ${this.#flagSelect('f')} FROM "Flag" f WHERE f."kind" = 'ticket' AND f."ticketId" IN (${this.#scope.sql})`,
       this.#scope.params,
     );
-    return new Map(rows.map((r) => [String(r[0]), toStoredFlag(r)]));
+    const out = new Map<string, StoredFlag[]>();
+    for (const r of rows) {
+      const flag = toStoredFlag(r);
+      pushTo(out, flag.ticketId!, flag);
+    }
+    return out;
   }
 
   /** Negative-looking feedback without a flag yet, and feedback whose flag is still open. */

@@ -282,7 +282,6 @@ export async function evaluate(
 
   // Per-chunk reads (see the loop below); the helpers here read whichever chunk is current.
   let stored = new Map<string, PreviousClockRow[]>();
-  let flags = new Map<string, StoredFlag>();
   let flagsByTicket = new Map<string, StoredFlag[]>();
   let readMs = t1 - t0;
   let computeMs = 0;
@@ -378,9 +377,7 @@ export async function evaluate(
     readMs += r1 - r0;
     ticketsRead += tickets.length;
     stored = clocks;
-    flags = ticketFlags;
-    flagsByTicket = new Map();
-    for (const flag of flags.values()) if (flag.ticketId) pushTo(flagsByTicket, flag.ticketId, flag);
+    flagsByTicket = ticketFlags;
     const found = new Set<string>();
     for (const ticket of tickets) {
       found.add(ticket.id);
@@ -456,7 +453,7 @@ export async function evaluate(
     for (const clock of result.clocks) {
       const key = ticketFlagKey(ticket.id, clock.clock, clock.cycle);
       currentKeys.push(key);
-      const flag = flags.get(key);
+      const flag = ticketFlags.find((f) => f.key === key);
       const level = flagClock(key, clock, flag, team.name, calendar, rule.escalateAfter, ticket, ownerEmail);
       const next =
         nextThresholdAt(
@@ -725,12 +722,6 @@ export async function evaluate(
 function cycleOf(key: string): number | null {
   const parsed = parseFlagKey(key);
   return parsed?.kind === 'ticket' ? parsed.cycle : null;
-}
-
-function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }
 
 /** Identifies the parts of the policy evaluation depends on: a change forces a full evaluation. */
