@@ -1,6 +1,7 @@
 // The policy file turned into the domain's terms once (calendars built, rules mapped), so a scheduler that
 // evaluates every minute keeps the calendars' per-day caches warm between runs. Pass it to evaluate() as
 // `engine`; build a new one when the policy file changes.
+import { createHash } from 'node:crypto';
 import type { TPolicy, TTeam } from '../config.ts';
 import { type BusinessCalendar, createBusinessCalendar } from '../domain/calendar.ts';
 import type { TBusinessDuration } from '../domain/duration.ts';
@@ -8,6 +9,8 @@ import type { TFeedbackThresholds } from '../domain/feedback.ts';
 import { compileSlaRules, type TSlaRuleSpec, type TSlaSubject } from '../domain/sla-policy.ts';
 
 export interface SlaEngine {
+  /** Identifies the parts of the policy an evaluation depends on: a change forces a full evaluation. */
+  readonly policyHash: string;
   readonly teams: readonly TTeam[];
   readonly rules: readonly TSlaRuleSpec[];
   /** The first rule matching a ticket (see sla-policy.ts). */
@@ -37,6 +40,7 @@ export function createSlaEngine(policy: Readonly<TPolicy>): SlaEngine {
     escalateAfter: rule.escalateAfter,
   }));
   return {
+    policyHash: hashPolicy(policy),
     teams: policy.teams,
     rules,
     ruleFor: compileSlaRules(rules),
@@ -54,4 +58,16 @@ export function createSlaEngine(policy: Readonly<TPolicy>): SlaEngine {
     // config.ts guarantees every team's calendar exists; the first one is a safe fallback regardless.
     calendarOf: (team) => calendars.get(team.calendar) ?? first,
   };
+}
+
+function hashPolicy(policy: Readonly<TPolicy>): string {
+  const relevant = {
+    calendars: policy.calendars,
+    teams: policy.teams.map((t) => [t.name, t.hubspotTeamIds, t.pipelines, t.owners, t.calendar]),
+    sla: policy.sla,
+    feedback: policy.feedback,
+    waiting: policy.waitingOnCustomerStages,
+    engine: policy.engine,
+  };
+  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }

@@ -10,7 +10,6 @@
 // Escalation levels are written here when a step becomes due, and the step is returned in `escalationDue`;
 // the Slack side brings each Nudge (Nudge.level) up to its flag's level, so a step is not lost if posting
 // fails after this run committed.
-import { createHash } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import {
@@ -231,7 +230,7 @@ export async function evaluate(
   const policy = deps.config.policy;
   const engine = deps.engine ?? createSlaEngine(policy);
   const t0 = performance.now();
-  const policyHash = hashPolicy(policy);
+  const policyHash = engine.policyHash;
   const cursor = options.dryRun ? undefined : await new SlaRepo(db).cursor();
   const mode = options.mode ?? 'auto';
   const full =
@@ -722,17 +721,4 @@ export async function evaluate(
 function cycleOf(key: string): number | null {
   const parsed = parseFlagKey(key);
   return parsed?.kind === 'ticket' ? parsed.cycle : null;
-}
-
-/** Identifies the parts of the policy evaluation depends on: a change forces a full evaluation. */
-function hashPolicy(policy: Readonly<Config['policy']>): string {
-  const relevant = {
-    calendars: policy.calendars,
-    teams: policy.teams.map((t) => [t.name, t.hubspotTeamIds, t.pipelines, t.owners, t.calendar]),
-    sla: policy.sla,
-    feedback: policy.feedback,
-    waiting: policy.waitingOnCustomerStages,
-    engine: policy.engine,
-  };
-  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
