@@ -222,15 +222,16 @@ export async function homeView(deps: QueryDeps, userId: string, now: Date): Prom
     myQueueTotal = total;
   }
   // Teams in different time zones start their day at different instants: one count per distinct start.
-  const starts = [...new Set(deps.teams.map((t) => startOfTeamDay(t, now)))];
+  const teamStarts = deps.teams.map((t) => startOfTeamDay(t, now));
+  const starts = [...new Set(teamStarts)];
   const [open, ...completedByStart] = await Promise.all([
     deps.reads.openFlagCounts(OPEN_FLAG_STATES),
     ...starts.map((start) => deps.reads.completedClockCounts(new Date(start))),
   ]);
-  const teams: TeamHealth[] = deps.teams.map((t) => {
+  const teams: TeamHealth[] = deps.teams.map((t, i) => {
     const mine = open.filter((r) => r.team === t.name);
     const sum = (pred: (r: (typeof mine)[number]) => boolean) => mine.filter(pred).reduce((n, r) => n + r.count, 0);
-    const completed = completedByStart[starts.indexOf(startOfTeamDay(t, now))] ?? [];
+    const completed = completedByStart[starts.indexOf(teamStarts[i]!)] ?? [];
     const done = completed.filter((r) => r.team === t.name);
     return {
       team: t.name,
