@@ -179,6 +179,17 @@ function ticketUpdateSet(): string {
     .join(', ');
 }
 
+/** A feedback answer's upsert: a later version without its contact or ticket keeps the ones already known. */
+function feedbackUpdateSet(): string {
+  return FEEDBACK_COLUMNS.filter((c) => c !== 'id')
+    .map((c) =>
+      c === 'contactId' || c === 'ticketId'
+        ? `${q(c)} = COALESCE(excluded.${q(c)}, "FeedbackSubmission".${q(c)})`
+        : `${q(c)} = excluded.${q(c)}`,
+    )
+    .join(', ');
+}
+
 export class HubspotRepo {
   private readonly sqliteStatements = new Map<string, BetterSqlite3.Statement>();
 
@@ -697,13 +708,7 @@ class SqlitePageWriter implements PageWriter {
     const upsert = this.statement(
       'fb-upsert',
       `INSERT INTO "FeedbackSubmission" (${FEEDBACK_COLUMNS.map(q).join(', ')}) VALUES (${FEEDBACK_COLUMNS.map(() => '?').join(', ')})
-       ON CONFLICT ("id") DO UPDATE SET ${FEEDBACK_COLUMNS.filter((c) => c !== 'id')
-         .map((c) =>
-           c === 'contactId' || c === 'ticketId'
-             ? `${q(c)} = COALESCE(excluded.${q(c)}, "FeedbackSubmission".${q(c)})`
-             : `${q(c)} = excluded.${q(c)}`,
-         )
-         .join(', ')}
+       ON CONFLICT ("id") DO UPDATE SET ${feedbackUpdateSet()}
        WHERE excluded."modifiedAt" >= "FeedbackSubmission"."modifiedAt"`,
     );
     const synced = sqliteTime(this.now);
@@ -847,13 +852,7 @@ class PgPageWriter implements PageWriter {
     await this.client.query(
       `INSERT INTO "FeedbackSubmission" (${FEEDBACK_COLUMNS.map(q).join(', ')})
        SELECT * FROM UNNEST(${casts.join(', ')})
-       ON CONFLICT ("id") DO UPDATE SET ${FEEDBACK_COLUMNS.filter((c) => c !== 'id')
-         .map((c) =>
-           c === 'contactId' || c === 'ticketId'
-             ? `${q(c)} = COALESCE(excluded.${q(c)}, "FeedbackSubmission".${q(c)})`
-             : `${q(c)} = excluded.${q(c)}`,
-         )
-         .join(', ')}
+       ON CONFLICT ("id") DO UPDATE SET ${feedbackUpdateSet()}
        WHERE excluded."modifiedAt" >= "FeedbackSubmission"."modifiedAt"`,
       params,
     );
