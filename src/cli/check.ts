@@ -4,12 +4,13 @@
 import { pino } from 'pino';
 import { type Config, loadConfig } from '../config.ts';
 import { type Db, openDatabase } from '../db/client.ts';
-import { formatBusinessMinutes } from '../domain/duration.ts';
+import { formatBusinessMinutes, formatOverdueBy } from '../domain/duration.ts';
 import type { ClockName, ClockStateName } from '../domain/flag.ts';
 import { compareUrgency } from '../domain/sla-clocks.ts';
 import { AppError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { evaluate, type LiveClock, type LiveFeedback } from '../services/evaluate.ts';
+import { printable } from '../slack/render/mrkdwn.ts';
 import type { CliIo, Command } from './commands.ts';
 
 /** One line of `heed check --json`. */
@@ -57,7 +58,9 @@ function shortUtc(date: Date): string {
 }
 
 function dueText(state: string, dueAt: Date, overdueMinutes: number, now: Date): string {
-  if (state === 'breached' || state === 'overdue') return `overdue by ${formatBusinessMinutes(overdueMinutes)}`;
+  if (state === 'breached' || state === 'overdue') {
+    return formatOverdueBy(overdueMinutes) ?? `overdue since ${shortUtc(dueAt)}`;
+  }
   const minutes = Math.max(0, Math.round((dueAt.getTime() - now.getTime()) / 60_000));
   return `due ${shortUtc(dueAt)} (in ${formatBusinessMinutes(minutes)})`;
 }
@@ -100,7 +103,8 @@ export function checkTable(clocks: readonly LiveClock[], feedback: readonly Live
       .map((c) => ({
         item: `ticket ${c.ticketId}`,
         team: c.team,
-        owner: c.ownerEmail ?? c.ownerId ?? '—',
+        // HubSpot's text: one line, nothing that moves the terminal's cursor or colours.
+        owner: printable(c.ownerEmail ?? c.ownerId ?? '—'),
         clock: c.clock,
         state: c.state,
         when: dueText(c.state, c.dueAt, c.overdueMinutes, now),
@@ -109,8 +113,8 @@ export function checkTable(clocks: readonly LiveClock[], feedback: readonly Live
     ...feedback.map((f) => ({
       item: `feedback ${f.feedbackId}`,
       team: f.team,
-      owner: f.ownerEmail ?? f.ownerId ?? '—',
-      clock: `feedback (${f.surveyType}${f.value === null ? '' : ` ${f.value}`})`,
+      owner: printable(f.ownerEmail ?? f.ownerId ?? '—'),
+      clock: `feedback (${printable(f.surveyType)}${f.value === null ? '' : ` ${f.value}`})`,
       state: f.state,
       when: dueText(f.state, f.dueAt, f.overdueMinutes, now),
       urgency: feedbackUrgency(f),

@@ -7,6 +7,7 @@
 // which nobody on a support team expects. The day part is resolved to a number of business minutes when a
 // clock starts (see addBusinessTime), so pauses then extend the clock minute for minute.
 import { AppError } from '../errors.ts';
+import type { BusinessCalendar } from './calendar.ts';
 
 export interface TBusinessDuration {
   /** Working days (same position in the working day, N working days later). */
@@ -31,11 +32,58 @@ export function parseBusinessDuration(text: string): TBusinessDuration {
   return { days, minutes };
 }
 
-/** Business minutes for people: 95 → "1h 35m", 0 → "0m". */
-export function formatBusinessMinutes(minutes: number): string {
+/** Exact hours and minutes up to here; beyond, nobody reads "1937h 7m" as "most of a year". */
+const EXACT_LIMIT_MINUTES = 100 * 60;
+/** The working day assumed when the caller knows no calendar: the common 09:00–17:00. */
+export const DEFAULT_WORKDAY_MINUTES = 8 * 60;
+
+/**
+ * Business minutes for people. Below 100 hours exactly, as SLA targets are written: 95 → "1h 35m", 0 → "0m".
+ * From 100 hours on, in working days of the team's calendar, rounded down so it never overstates:
+ * 116,227 minutes with 8-hour days → "242 working days". (A business "day" is the calendar's working day, as
+ * in policy durations like "3d"; `workdayMinutes` is its typical length, see typicalWorkdayMinutes.)
+ */
+export function formatBusinessMinutes(minutes: number, workdayMinutes = DEFAULT_WORKDAY_MINUTES): string {
   const whole = Math.max(0, Math.round(minutes));
+  if (whole >= EXACT_LIMIT_MINUTES && workdayMinutes > 0) {
+    const days = Math.floor(whole / workdayMinutes);
+    return `${days.toLocaleString('en-US')} working day${days === 1 ? '' : 's'}`;
+  }
   const hours = Math.floor(whole / 60);
   const rest = whole % 60;
   if (hours === 0) return `${rest}m`;
   return rest === 0 ? `${hours}h` : `${hours}h ${rest}m`;
+}
+
+/** "1h 35m business", or "242 working days" (which says business time already). */
+export function formatBusinessWait(minutes: number, workdayMinutes = DEFAULT_WORKDAY_MINUTES): string {
+  const text = formatBusinessMinutes(minutes, workdayMinutes);
+  return text.endsWith('working day') || text.endsWith('working days') ? text : `${text} business`;
+}
+
+/**
+ * How long a clock has been overdue, in words: "overdue by 1h 35m". Undefined under a minute of business time:
+ * callers then say since when ("overdue since 17:00"), because "overdue by 0m" reads as "not overdue" — and a
+ * clock that fell due at 17:00 is still at 0 business minutes at 20:00, hours later.
+ */
+export function formatOverdueBy(minutes: number, workdayMinutes = DEFAULT_WORKDAY_MINUTES): string | undefined {
+  return Math.round(minutes) < 1 ? undefined : `overdue by ${formatBusinessMinutes(minutes, workdayMinutes)}`;
+}
+
+/**
+ * The typical length of a working day of a calendar around `at`, in minutes: working time over the 28 local
+ * days before it, divided by the days that had any (holidays and weekends do not shorten it).
+ */
+export function typicalWorkdayMinutes(calendar: BusinessCalendar, at: Date): number {
+  const today = calendar.zone.localDay(at.getTime());
+  let minutes = 0;
+  let days = 0;
+  for (let day = today - 28; day < today; day++) {
+    const worked = calendar.dayIntervals(day).reduce((n, i) => n + (i.end - i.start), 0) / 60_000;
+    if (worked > 0) {
+      minutes += worked;
+      days++;
+    }
+  }
+  return days === 0 ? DEFAULT_WORKDAY_MINUTES : Math.round(minutes / days);
 }

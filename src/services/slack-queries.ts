@@ -3,11 +3,13 @@
 
 import type { FlagsReadRepo } from '../db/flags-read-repo.ts';
 import type { Flag, SlackRepo } from '../db/slack-repo.ts';
+import { typicalWorkdayMinutes } from '../domain/duration.ts';
 import { type ClockName, type FlagState, OPEN_FLAG_STATES, ticketFlagKey } from '../domain/flag.ts';
+import { assignTeam } from '../domain/team-assignment.ts';
 import { collectStatus, type StatusDeps } from '../ops/status.ts';
 import type { Scope } from '../slack/command-args.ts';
 import { type ClockGroup, type HomeView, PAGE_SIZE, type QueuePage, type TeamHealth } from '../slack/render/queue.ts';
-import type { StatusView, WhoisView } from '../slack/render/replies.ts';
+import type { StatusView, TicketState, WhoisView } from '../slack/render/replies.ts';
 import type { SlackTeam } from './slack-teams.ts';
 import type { SlackUserDirectory } from './slack-users.ts';
 import { buildQueueItems, hubspotRecordUrl, ownerName } from './slack-views.ts';
@@ -29,13 +31,17 @@ export function resolveScope(
   caller: string,
   channelId: string | undefined,
   teams: readonly SlackTeam[],
-): ResolvedScope {
+): ResolvedScope | { problem: string } {
+  const channelTeam = teams.find((t) => t.channel === channelId);
   switch (scope.kind) {
-    case 'default': {
+    case 'default':
       // In a team's channel, the team's queue; anywhere else, the caller's own.
-      const team = teams.find((t) => t.channel === channelId);
-      return team ? { kind: 'team', team: team.name } : { kind: 'user', userId: caller };
-    }
+      return channelTeam ? { kind: 'team', team: channelTeam.name } : { kind: 'user', userId: caller };
+    case 'channelTeam':
+      // The word "team": this channel's team, or the only one there is; elsewhere the team has to be named.
+      if (channelTeam) return { kind: 'team', team: channelTeam.name };
+      if (teams.length === 1) return { kind: 'team', team: teams[0]!.name };
+      return { problem: '"team" means the team of the channel you are in; here, name the team.' };
     case 'me':
       return { kind: 'user', userId: caller };
     default:
@@ -136,9 +142,13 @@ export async function slowGroups(deps: QueryDeps, team: string | undefined, now:
   const states: FlagState[] = ['at_risk', 'breached'];
   return Promise.all(
     clocks.map(async (clock) => {
-      const { flags, total } = await deps.reads.listFlags({ ticket: { clocks: [clock], states }, team }, 0, 10);
+      const [{ flags, total }, breached] = await Promise.all([
+        deps.reads.listFlags({ ticket: { clocks: [clock], states }, team }, 0, 10),
+        // Counted over all of them, not only the ten shown.
+        deps.reads.listFlags({ ticket: { clocks: [clock], states: ['breached'] }, team }, 0, 0),
+      ]);
       const ctx = await deps.reads.contextFor(flags);
-      return { clock, items: await buildQueueItems(flags, ctx, now, deps), total };
+      return { clock, items: await buildQueueItems(flags, ctx, now, deps), total, breached: breached.total };
     }),
   );
 }
@@ -163,6 +173,11 @@ export async function statusView(deps: QueryDeps, now: Date): Promise<StatusView
   };
 }
 
+/**
+ * `/heed whois`: the ticket as Heed's copy has it, whether or not anything is open on it. The team is the one the
+ * engine last judged the ticket for (its clocks carry it), or — for a ticket never judged — the one the
+ * policy's assignment rule names, so a closed or paused ticket still shows its team.
+ */
 export async function whoisView(deps: QueryDeps, ticketId: string, now: Date): Promise<WhoisView | undefined> {
   const ticket = await deps.reads.ticket(ticketId);
   if (!ticket) return undefined;
@@ -172,6 +187,29 @@ export async function whoisView(deps: QueryDeps, ticketId: string, now: Date): P
     deps.reads.contextFor([{ ticketId, feedbackId: null, clock: null }]),
   ]);
   const items = await buildQueueItems(flags, ctx, now, deps);
+  const clocks = [...ctx.clocks.values()].filter((c) => c.ticketId === ticketId);
+  const judged = clocks.sort((a, b) => b.evaluatedAt.getTime() - a.evaluatedAt.getTime())[0]?.team;
+  const policyTeams = deps.status.config.policy.teams;
+  const team =
+    flags[0]?.team ??
+    judged ??
+    (policyTeams.length > 0
+      ? assignTeam(policyTeams, {
+          hubspotTeamId: ticket.hubspotTeamId,
+          pipelineId: ticket.pipelineId,
+          ownerId: ticket.ownerId,
+          ownerEmail: owner?.email ?? null,
+        }).name
+      : undefined);
+  const slackTeam = deps.teams.find((t) => t.name === team);
+  const paused = clocks.find((c) => c.state === 'paused');
+  const state: TicketState = ticket.archived
+    ? { kind: 'deleted' }
+    : ticket.isClosed
+      ? { kind: 'closed', since: ticket.closedAt ?? undefined }
+      : paused
+        ? { kind: 'waiting', since: ticket.stageEnteredAt ?? undefined }
+        : { kind: 'open' };
   return {
     ticketId,
     subject: ticket.subject ?? `Ticket ${ticketId}`,
@@ -183,9 +221,10 @@ export async function whoisView(deps: QueryDeps, ticketId: string, now: Date): P
           slackUserId: await deps.users.knownSlackId(owner?.email),
         }
       : undefined,
-    team: flags[0]?.team ?? undefined,
+    team,
     priority: ticket.priority ?? undefined,
-    closed: ticket.isClosed,
+    state,
+    workdayMinutes: slackTeam ? typicalWorkdayMinutes(slackTeam.calendar, now) : undefined,
     flags: flags.map((f, i) => ({
       clock: (f.clock ?? undefined) as ClockName | undefined,
       kind: f.kind,

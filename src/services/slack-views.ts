@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { FlagContext } from '../db/flags-read-repo.ts';
 import type { Flag, Owner, Ticket } from '../db/slack-repo.ts';
 import { businessTimeBetween } from '../domain/calendar.ts';
+import { typicalWorkdayMinutes } from '../domain/duration.ts';
 import type { ClockName, FlagKind, FlagState } from '../domain/flag.ts';
 import type { NudgeView, PersonRef } from '../slack/render/nudge.ts';
 import type { QueueItem } from '../slack/render/queue.ts';
@@ -55,6 +56,7 @@ interface Base {
   waitedWallMinutes: number;
   dueAt?: Date | undefined;
   overdueBusinessMinutes: number;
+  workdayMinutes?: number | undefined;
   feedback?: NudgeView['feedback'];
 }
 
@@ -73,6 +75,8 @@ async function baseOf(flag: Flag, ctx: FlagContext, now: Date, deps: ViewDeps, l
     ? { name: ownerName(owner, ticket.ownerId), slackUserId }
     : undefined;
   const dueAt = flag.dueAt ?? undefined;
+  // Long waits read in the team's working days ("242 working days"), not in thousands of hours.
+  const workdayMinutes = team ? typicalWorkdayMinutes(team.calendar, now) : undefined;
   if (flag.kind === 'feedback') {
     const submittedAt = feedback?.submittedAt ?? flag.raisedAt;
     return {
@@ -92,6 +96,7 @@ async function baseOf(flag: Flag, ctx: FlagContext, now: Date, deps: ViewDeps, l
       waitedWallMinutes: (now.getTime() - submittedAt.getTime()) / MINUTE,
       dueAt,
       overdueBusinessMinutes: dueAt && dueAt < now ? business(dueAt, now) : 0,
+      workdayMinutes,
       feedback: {
         surveyType: feedback?.surveyType ?? 'Survey',
         score: feedback?.value ?? undefined,
@@ -127,6 +132,7 @@ async function baseOf(flag: Flag, ctx: FlagContext, now: Date, deps: ViewDeps, l
     waitedWallMinutes: (now.getTime() - startedAt.getTime()) / MINUTE,
     dueAt: state?.dueAt ?? dueAt,
     overdueBusinessMinutes: overdue,
+    workdayMinutes,
   };
 }
 
@@ -170,6 +176,14 @@ export async function buildQueueItems(
  * edited when its state, people or due time change, not on every evaluation (Slack stays quiet).
  */
 export function nudgeRenderHash(view: NudgeView): string {
-  const { waitedBusinessMinutes: _b, waitedWallMinutes: _w, overdueBusinessMinutes: _o, asOf: _a, ...stable } = view;
+  // The working-day length only scales those figures: a holiday moving through its window must not edit them all.
+  const {
+    waitedBusinessMinutes: _b,
+    waitedWallMinutes: _w,
+    overdueBusinessMinutes: _o,
+    asOf: _a,
+    workdayMinutes: _d,
+    ...stable
+  } = view;
   return createHash('sha256').update(JSON.stringify(stable)).digest('hex').slice(0, 32);
 }

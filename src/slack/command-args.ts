@@ -9,6 +9,8 @@ export type Scope =
   | { kind: 'me' }
   | { kind: 'user'; userId: string }
   | { kind: 'team'; team: string }
+  /** The word "team": the team of the channel the command was typed in. */
+  | { kind: 'channelTeam' }
   | { kind: 'all' };
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
@@ -36,6 +38,8 @@ export function parseScope(text: string, teamNames: readonly string[]): Parsed<S
   if (arg.startsWith('@')) return fail(`I couldn't tell who "${arg}" is — pick them from Slack's @-autocomplete.`);
   const team = matchTeam(arg, teamNames);
   if (team) return ok({ kind: 'team', team });
+  // After the names: a team called "team" is still found by its name.
+  if (arg.toLowerCase() === 'team') return ok({ kind: 'channelTeam' });
   return fail(`"${arg}" is not a team I know (teams: ${teamNames.join(', ') || 'none configured'}).`);
 }
 

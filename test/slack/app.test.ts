@@ -266,8 +266,9 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
     });
 
     it.each([
-      ['help', 'snooze <ticket> <duration>'],
-      ['', 'whois <ticket>'],
+      // Usage placeholders are escaped: a raw "<ticket>" would be mrkdwn.
+      ['help', 'snooze &lt;ticket&gt; &lt;duration&gt;'],
+      ['', 'whois &lt;ticket&gt;'],
       ['status', 'Pending webhooks'],
       ['whois 11', 'Breached one'],
       ['whois 999', "I don't know ticket 999"],

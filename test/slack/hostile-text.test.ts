@@ -4,6 +4,8 @@
 // mrkdwn markup (a mention, a link, a broadcast) or as a control character, in `text` or in any block, and
 // every Block Kit limit holds. The terminal renderings (heed check, digest --dry-run, demo) carry no escape
 // sequences. Pure renderers first (every payload × every kind), then the running app end to end.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkTable } from '../../src/cli/check.ts';
 import { createBusinessCalendar } from '../../src/domain/calendar.ts';
@@ -191,9 +193,9 @@ function everyMessage(h: string): [string, RenderedMessage | { type: 'home'; blo
       renderSlow(
         'At risk and breached — all teams',
         [
-          { clock: 'firstResponse', items: items.slice(0, 10), total: 25 },
-          { clock: 'nextResponse', items: items.slice(10, 13), total: 3 },
-          { clock: 'resolution', items: [], total: 0 },
+          { clock: 'firstResponse', items: items.slice(0, 10), total: 25, breached: 20 },
+          { clock: 'nextResponse', items: items.slice(10, 13), total: 3, breached: 1 },
+          { clock: 'resolution', items: [], total: 0, breached: 0 },
         ],
         'nothing',
       ),
@@ -208,7 +210,7 @@ function everyMessage(h: string): [string, RenderedMessage | { type: 'home'; blo
         owner: { name: h },
         team: 'support',
         priority: h,
-        closed: false,
+        state: { kind: 'closed', since: AT },
         flags: [
           { clock: 'firstResponse', kind: 'ticket', state: 'breached', overdueBusinessMinutes: 5, claimedBy: 'UBOB' },
           { kind: 'feedback', state: 'pending', dueAt: AT, overdueBusinessMinutes: 0, snoozedUntil: AT },
@@ -302,6 +304,24 @@ describe.each(Object.entries(HOSTILE))('hostile text (%s) through every renderer
     }
     expect(printed.flatMap(([where, text]) => terminalProblems(text, where))).toEqual([]);
   });
+});
+
+// ------------------------------------------------------------------------------------- the only safe path
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === 'generated' ? [] : sourceFiles(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+it('only src/slack/render/mrkdwn.ts vouches for a string as Mrkdwn (no casts elsewhere)', () => {
+  const src = join(import.meta.dirname, '../../src');
+  const casting = sourceFiles(src).filter(
+    (file) => !file.endsWith('mrkdwn.ts') && /\bas\s+Mrkdwn\b|<Mrkdwn>/.test(readFileSync(file, 'utf8')),
+  );
+  expect(casting).toEqual([]);
 });
 
 // ------------------------------------------------------------------------------ the running app, end to end

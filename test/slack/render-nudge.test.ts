@@ -166,6 +166,7 @@ describe('list, home and reply renderers', () => {
       clock,
       items: Array.from({ length: 10 }, (_, i) => item(i, { clock })),
       total: 40,
+      breached: 30,
     }));
     expect(blockKitProblems(renderSlow('Slow', groups, 'none'))).toEqual([]);
     const teams = Array.from({ length: 80 }, (_, i) => ({
@@ -202,7 +203,7 @@ describe('list, home and reply renderers', () => {
       ticketId: '1',
       subject: huge,
       customer: huge,
-      closed: false,
+      state: { kind: 'open' },
       flags: [{ kind: 'ticket', clock: 'firstResponse', state: 'breached', overdueBusinessMinutes: 5 }],
     });
     expect(blockKitProblems(whois)).toEqual([]);

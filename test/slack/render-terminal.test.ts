@@ -71,7 +71,8 @@ describe('mrkdwnToTerminal', () => {
       const code = c.codePointAt(0)!;
       return c !== '\n' && (code < 32 || (code >= 127 && code <= 159));
     });
-    expect(out).toBe('Subject  [2J ]0;pwned  end  ');
+    // Whole escape sequences go (no "[2J" left behind); a carriage return is a line break, not a rewind.
+    expect(out).toBe('Subject  end\n');
     expect(controls.length).toBe(0);
     expect(stripControl('a\nb\tc')).toBe('a\nb c');
   });
@@ -141,7 +142,7 @@ describe('renderMessageLines', () => {
     expect(lines[0]).toBe('Waiting for our reply — support');
     expect(lines[1]).toBe('Showing 1–20 of 21, most urgent first');
     expect(lines[2]).toBe('🚨 Ticket 0 — Kai');
-    expect(lines[3]).toBe('first response · waiting 1h business · overdue 15m · unassigned');
+    expect(lines[3]).toBe('first response · waiting 1h business · overdue by 15m · unassigned');
     expect(lines[4]).toBe('🔵 Ticket 1 — Kai');
     expect(lines[5]).toBe('first response · waiting 1h business · due Tue 17 Nov 10:45 UTC · unassigned');
     expect(lines.at(-1)).toBe('[More (1 left)]');

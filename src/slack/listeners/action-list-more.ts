@@ -1,5 +1,6 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { type ResolvedScope, unansweredPage } from '../../services/slack-queries.ts';
+import { md } from '../render/mrkdwn.ts';
 import { LIST_MORE_ACTION, renderQueuePage } from '../render/queue.ts';
 import { renderNotice } from '../render/replies.ts';
 import { answerOrApologise } from './respond-safely.ts';
@@ -20,10 +21,10 @@ export function registerListMore(app: App, s: SlackServices): void {
     await ack();
     const reply = await answerOrApologise(s.logger, { action: LIST_MORE_ACTION }, async () => {
       const more = parseMore(action.value);
-      if (!more) return renderNotice('That list has expired; run the command again.');
+      if (!more) return renderNotice(md`That list has expired; run the command again.`);
       const page = await unansweredPage(s.queries, more.scope, more.offset, s.clock.now());
       return 'unmatched' in page
-        ? renderNotice('That list has expired; run the command again.')
+        ? renderNotice(md`That list has expired; run the command again.`)
         : renderQueuePage(page);
     });
     await respond({ response_type: 'ephemeral', replace_original: true, ...reply });

@@ -1,5 +1,6 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import { applyNudgeAction, type NudgeAction } from '../../services/slack-actions.ts';
+import { fromNote, md } from '../render/mrkdwn.ts';
 import { NUDGE_ACTIONS } from '../render/nudge.ts';
 import { renderNotice } from '../render/replies.ts';
 import type { SlackServices } from './services.ts';
@@ -34,13 +35,17 @@ export function registerNudgeButtons(app: App, s: SlackServices): void {
           at: now,
         });
         if (outcome.note)
-          await respond({ response_type: 'ephemeral', replace_original: false, ...renderNotice(outcome.note) });
+          await respond({
+            response_type: 'ephemeral',
+            replace_original: false,
+            ...renderNotice(fromNote(outcome.note)),
+          });
       } catch (error) {
         s.logger.error({ err: error, actionId }, 'slack: button action failed');
         await respond({
           response_type: 'ephemeral',
           replace_original: false,
-          ...renderNotice(':warning: Sorry, that did not work. It has been logged.'),
+          ...renderNotice(md`:warning: Sorry, that did not work. It has been logged.`),
         });
       }
     });

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { parseDigestArgs } from '../command-args.ts';
+import { channelLink, md, safe } from '../render/mrkdwn.ts';
 import { renderNotice, renderUsage } from '../render/replies.ts';
 import { answerOrApologise } from './respond-safely.ts';
 import type { SlackServices } from './services.ts';
@@ -9,30 +10,28 @@ export const DIGEST_COMMAND = '/digest';
 export function registerDigest(app: App, s: SlackServices): void {
   app.command(DIGEST_COMMAND, async ({ command, ack }) => {
     const reply = await answerOrApologise(s.logger, { command: DIGEST_COMMAND }, async () => {
-      const parsed = parseDigestArgs(
-        command.text,
-        s.teams.map((t) => t.name),
-      );
-      if (!parsed.ok) return renderUsage(DIGEST_COMMAND, parsed.problem);
+      const names = s.teams.map((t) => t.name);
+      const parsed = parseDigestArgs(command.text, names);
+      if (!parsed.ok) return renderUsage(DIGEST_COMMAND, parsed.problem, names);
       const teamName =
         parsed.value.team ??
         s.teams.find((t) => t.channel === command.channel_id)?.name ??
         (s.teams.length === 1 ? s.teams[0]!.name : undefined);
-      if (!teamName) return renderUsage(DIGEST_COMMAND, `Which team? (${s.teams.map((t) => t.name).join(', ')})`);
+      if (!teamName) return renderUsage(DIGEST_COMMAND, 'Which team?', names);
       const team = s.teams.find((t) => t.name === teamName)!;
-      if (!s.digestPreview) return renderNotice('The daily digest is not available in this version of Heed yet.');
+      if (!s.digestPreview) return renderNotice(md`The daily digest is not available in this version of Heed yet.`);
       const now = s.clock.now();
       const messages = await s.digestPreview(team.name, now);
-      if (!parsed.value.post) return messages[0] ?? renderNotice('The digest is empty today.');
+      if (!parsed.value.post) return messages[0] ?? renderNotice(md`The digest is empty today.`);
       if (s.permissions && !(await s.permissions.mayChange(team, command.user_id))) {
-        return renderNotice(`Only the people listed for team ${team.name} can post its digest.`);
+        return renderNotice(md`Only the people listed for team ${safe(team.name, 60)} can post its digest.`);
       }
-      if (!s.digestPost) return renderNotice('Posting the digest is not available in this version of Heed.');
+      if (!s.digestPost) return renderNotice(md`Posting the digest is not available in this version of Heed.`);
       // Recorded as the team's digest of the day: the scheduled one will not post it again.
       const posted = await s.digestPost(team.name, now);
       if (posted.status === 'already') {
         return renderNotice(
-          `Today's digest for ${team.name} was already posted to <#${team.channel.replace(/^#/, '')}>.`,
+          md`Today's digest for ${safe(team.name, 60)} was already posted to ${channelLink(team.channel)}.`,
         );
       }
       s.kickOutbox?.();
@@ -43,7 +42,7 @@ export function registerDigest(app: App, s: SlackServices): void {
         target: `team:${team.name}`,
         source: 'command',
       });
-      return renderNotice(`:outbox_tray: Posting today's digest to <#${team.channel.replace(/^#/, '')}>.`);
+      return renderNotice(md`:outbox_tray: Posting today's digest to ${channelLink(team.channel)}.`);
     });
     await ack({ response_type: 'ephemeral', ...reply });
   });

@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import { applyNudgeAction } from '../../services/slack-actions.ts';
 import { ownsTicket, statusView, whoisView } from '../../services/slack-queries.ts';
 import { parseHeed } from '../command-args.ts';
-import { slackDate } from '../render/mrkdwn.ts';
+import { md, safe, slackDate } from '../render/mrkdwn.ts';
 import { renderNotice, renderStatus, renderUsage, renderWhois } from '../render/replies.ts';
 import { answerOrApologise } from './respond-safely.ts';
 import type { SlackServices } from './services.ts';
@@ -25,7 +25,7 @@ export function registerHeed(app: App, s: SlackServices): void {
           const view = await whoisView(s.queries, cmd.ticketId, now);
           return view
             ? renderWhois(view)
-            : renderNotice(`I don't know ticket ${cmd.ticketId} (not synced, or deleted in HubSpot).`);
+            : renderNotice(md`I don't know ticket ${safe(cmd.ticketId, 20)} (not synced, or deleted in HubSpot).`);
         }
         case 'mute': {
           const until = new Date(now.getTime() + cmd.durationMs);
@@ -38,7 +38,7 @@ export function registerHeed(app: App, s: SlackServices): void {
             source: 'command',
             detail: { until: until.toISOString() },
           });
-          return renderNotice(`:mute: No DMs from Heed until ${slackDate(until)}. \`/heed unmute\` to undo.`);
+          return renderNotice(md`:mute: No DMs from Heed until ${slackDate(until)}. \`/heed unmute\` to undo.`);
         }
         case 'unmute':
           await s.repo.setMutedUntil(command.user_id, null, now);
@@ -49,15 +49,17 @@ export function registerHeed(app: App, s: SlackServices): void {
             target: `user:${command.user_id}`,
             source: 'command',
           });
-          return renderNotice(':loud_sound: Heed may DM you again.');
+          return renderNotice(md`:loud_sound: Heed may DM you again.`);
         case 'snooze': {
           const flags = await s.repo.openFlagsOfTicket(cmd.ticketId);
-          if (flags.length === 0) return renderNotice(`Ticket ${cmd.ticketId} has nothing open to snooze.`);
+          if (flags.length === 0) return renderNotice(md`Ticket ${safe(cmd.ticketId, 20)} has nothing open to snooze.`);
           const team = s.teams.find((t) => t.name === flags[0]!.team);
           // Your own ticket you may always snooze; someone else's only if the team's policy allows you.
           if (team && s.permissions && !(await s.permissions.mayChange(team, command.user_id))) {
             const mine = await ownsTicket(s.queries, command.user_id, cmd.ticketId, now);
-            if (!mine) return renderNotice(`Only the people listed for team ${team.name} can snooze its tickets.`);
+            if (!mine) {
+              return renderNotice(md`Only the people listed for team ${safe(team.name, 60)} can snooze its tickets.`);
+            }
           }
           const until = new Date(now.getTime() + cmd.durationMs);
           for (const flag of flags) {
@@ -71,7 +73,7 @@ export function registerHeed(app: App, s: SlackServices): void {
             });
           }
           return renderNotice(
-            `:zzz: Ticket ${cmd.ticketId} snoozed until ${slackDate(until)} (${flags.length} open item${flags.length === 1 ? '' : 's'}).`,
+            md`:zzz: Ticket ${safe(cmd.ticketId, 20)} snoozed until ${slackDate(until)} (${flags.length} open item${flags.length === 1 ? md`` : md`s`}).`,
           );
         }
       }

@@ -11,11 +11,9 @@ export const SLOW_COMMAND = '/slow';
 export function registerSlow(app: App, s: SlackServices): void {
   app.command(SLOW_COMMAND, async ({ command, ack }) => {
     const reply = await answerOrApologise(s.logger, { command: SLOW_COMMAND }, async () => {
-      const parsed = parseTeamOnly(
-        command.text,
-        s.teams.map((t) => t.name),
-      );
-      if (!parsed.ok) return renderUsage(SLOW_COMMAND, parsed.problem);
+      const names = s.teams.map((t) => t.name);
+      const parsed = parseTeamOnly(command.text, names);
+      if (!parsed.ok) return renderUsage(SLOW_COMMAND, parsed.problem, names);
       const team =
         parsed.value.team ??
         (command.text.trim() === '' ? s.teams.find((t) => t.channel === command.channel_id)?.name : undefined);

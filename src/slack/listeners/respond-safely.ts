@@ -2,6 +2,7 @@
 // person a short apology (never a stack trace).
 import type { Logger } from '../../logger.ts';
 import type { RenderedMessage } from '../render/blocks.ts';
+import { md } from '../render/mrkdwn.ts';
 import { renderNotice } from '../render/replies.ts';
 
 export async function answerOrApologise(
@@ -14,7 +15,7 @@ export async function answerOrApologise(
   } catch (error) {
     logger.error({ err: error, ...context }, 'slack: listener failed');
     return renderNotice(
-      ":warning: Sorry, something went wrong on Heed's side. It has been logged; please try again in a minute.",
+      md`:warning: Sorry, something went wrong on Heed's side. It has been logged; please try again in a minute.`,
     );
   }
 }

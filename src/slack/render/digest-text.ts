@@ -16,21 +16,15 @@ import {
   originText,
   type TLate,
 } from './digest-format.ts';
-import { truncate } from './mrkdwn.ts';
+import { printable, stripUnprintable, truncate } from './mrkdwn.ts';
 
 function person(owner: TOwnerRef | null): string {
   if (!owner) return 'unassigned';
-  return owner.slackUserId ? `${owner.name} (@${owner.slackUserId})` : owner.name;
+  return owner.slackUserId ? `${clean(owner.name)} (@${owner.slackUserId})` : clean(owner.name);
 }
 
-/** Single-line, control characters removed: user text must not move the terminal's cursor or colours. */
-function clean(text: string): string {
-  const printable = Array.from(text, (c) => {
-    const code = c.codePointAt(0) ?? 32;
-    return code < 32 || (code >= 127 && code <= 159) ? ' ' : c;
-  }).join('');
-  return printable.replace(/\s+/g, ' ').trim();
-}
+/** One line, nothing that moves the terminal's cursor, changes its colours or reorders the text. */
+const clean = printable;
 
 export function renderDigestText(model: TDigestModel, options: { late?: TLate | undefined } = {}): string {
   const out: string[] = [];
@@ -49,7 +43,7 @@ export function renderDigestText(model: TDigestModel, options: { late?: TLate | 
   if (model.allClear) {
     out.push(allClearText(model));
     if (late) out.push(`Late: ${late}`);
-    return `${out.join('\n')}\n`;
+    return `${stripUnprintable(out.join('\n'))}\n`;
   }
   const title = digestTitle(model);
   out.push(title, '='.repeat(Array.from(title).length));
@@ -100,7 +94,7 @@ export function renderDigestText(model: TDigestModel, options: { late?: TLate | 
         : item.dueAt
           ? `follow up by ${local(item.dueAt)}`
           : 'needs a follow-up';
-    out.push(`  * ${feedbackScore(item)}${who} · submitted ${local(item.submittedAt)} · ${when}`);
+    out.push(`  * ${clean(feedbackScore(item))}${who} · submitted ${local(item.submittedAt)} · ${when}`);
     if (item.comment) out.push(`    > ${clean(truncate(clean(item.comment), DIGEST_LIMITS.commentChars))}`);
   }
   if (unanswered.length > feedbackLimit)
@@ -135,5 +129,6 @@ export function renderDigestText(model: TDigestModel, options: { late?: TLate | 
     '',
     `Arrows compare with ${model.comparedWith}; sparklines show the last 14 days. Durations are business time; clock times are ${model.timeZone}. Generated ${local(model.generatedAt)}.`,
   );
-  return `${out.join('\n')}\n`;
+  // Every line carries someone's text somewhere; none of it may reach the terminal as a control sequence.
+  return `${stripUnprintable(out.join('\n'))}\n`;
 }

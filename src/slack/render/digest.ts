@@ -7,9 +7,9 @@ import {
   type Block,
   context,
   fallback,
+  header,
   MAX_SECTION_TEXT,
   mrkdwn,
-  plain,
   type RenderedMessage,
   section,
 } from './blocks.ts';
@@ -27,7 +27,8 @@ import {
   originText,
   type TLate,
 } from './digest-format.ts';
-import { escapeMrkdwn, link, mention, safe, slackDate, truncate } from './mrkdwn.ts';
+import { cut, joinMd, link, type Mrkdwn, md, mention, safe, slackDate, truncate } from './mrkdwn.ts';
+import { overdueText } from './nudge.ts';
 
 export const DIGEST_MESSAGE_LIMITS = {
   maxBlocks: 50,
@@ -50,31 +51,31 @@ export function renderDigest(model: TDigestModel, options: RenderDigestOptions =
   const limits = { ...DIGEST_MESSAGE_LIMITS, ...options.limits };
   const title = digestTitle(model);
   const late = lateText(options.late);
-  const lateBlock = late ? section(`:hourglass: *Late:* ${escapeMrkdwn(late)}`, 'digest_late') : undefined;
+  const lateBlock = late ? section(md`:hourglass: *Late:* ${safe(late)}`, 'digest_late') : undefined;
 
   if (model.allClear) {
     // One line, not silence: the team knows Heed looked and found nothing.
     const line = allClearText(model);
     return [
       {
-        text: fallback(late ? `${line} (late)` : line),
-        blocks: [
-          section(`:white_check_mark: ${escapeMrkdwn(line)}`, 'digest_all_clear'),
-          ...(lateBlock ? [lateBlock] : []),
-        ],
+        text: fallback(late ? md`${safe(line)} (late)` : safe(line)),
+        blocks: [section(md`:white_check_mark: ${safe(line)}`, 'digest_all_clear'), ...(lateBlock ? [lateBlock] : [])],
       },
     ];
   }
 
   const units: Unit[] = [];
-  units.push([{ type: 'header', text: plain(truncate(title, 150)) }, ...(lateBlock ? [lateBlock] : [])]);
+  units.push([header(title), ...(lateBlock ? [lateBlock] : [])]);
   units.push(numbersUnit(model));
   units.push(...waitingUnits(model, limits.sectionChars));
   units.push(...feedbackUnits(model, limits.sectionChars));
   if (model.decline.length > 0) {
     units.push([
       section(
-        `:chart_with_downwards_trend: *Signs of decline*\n${model.decline.map((d) => `• ${escapeMrkdwn(d.text)}`).join('\n')}`,
+        md`:chart_with_downwards_trend: *Signs of decline*\n${joinMd(
+          model.decline.map((d) => md`• ${safe(d.text)}`),
+          '\n',
+        )}`,
         'digest_decline',
       ),
     ]);
@@ -85,16 +86,16 @@ export function renderDigest(model: TDigestModel, options: RenderDigestOptions =
   if (thanks) units.push([section(thanks, 'digest_thanks')]);
   units.push([
     context(
-      `Arrows compare with ${escapeMrkdwn(model.comparedWith)}; sparklines show the last 14 days. Times are business time. Generated ${slackDate(model.generatedAt)}.`,
+      md`Arrows compare with ${safe(model.comparedWith)}; sparklines show the last 14 days. Times are business time. Generated ${slackDate(model.generatedAt)}.`,
     ),
   ]);
 
   const parts = pack(units, limits);
   const summary = summaryText(model);
   return parts.map((blocks, index) => {
-    if (index === 0) return { text: fallback(`${late ? '(Late) ' : ''}${title}: ${summary}`), blocks };
-    const label = `${title} (continued, part ${index + 1} of ${parts.length})`;
-    return { text: fallback(label), blocks: [context(`_${escapeMrkdwn(label)}_`), ...blocks] };
+    if (index === 0) return { text: fallback(md`${late ? md`(Late) ` : md``}${safe(title)}: ${summary}`), blocks };
+    const label = safe(`${title} (continued, part ${index + 1} of ${parts.length})`);
+    return { text: fallback(label), blocks: [context(md`_${label}_`), ...blocks] };
   });
 }
 
@@ -139,13 +140,13 @@ function pack(units: Unit[], limits: { maxBlocks: number; maxChars: number }): B
 }
 
 /** Lines into sections of at most `max` characters, the first one headed. */
-function chunk(heading: string, lines: string[], max: number, blockId: string): Block[] {
+function chunk(heading: Mrkdwn, lines: Mrkdwn[], max: number, blockId: string): Block[] {
   const out: Block[] = [];
   let current = heading;
   for (const raw of lines) {
     // Lines are bounded by their capped parts; this cut only guards the section limit should that ever fail.
-    const line = raw.length > max ? truncate(raw, max) : raw;
-    const next = current ? `${current}\n${line}` : line;
+    const line = cut(raw, max);
+    const next = current ? md`${current}\n${line}` : line;
     if (next.length > max && current) {
       out.push(section(current, `${blockId}_${out.length}`));
       current = line;
@@ -156,108 +157,112 @@ function chunk(heading: string, lines: string[], max: number, blockId: string): 
 }
 
 function numbersUnit(model: TDigestModel): Unit {
-  const heading = `*${escapeMrkdwn(numbersHeading(model))}* — compared with ${escapeMrkdwn(model.comparedWith)}`;
+  const heading = md`*${safe(numbersHeading(model))}* — compared with ${safe(model.comparedWith)}`;
   const fields = model.numbers.map((line) =>
     mrkdwn(
-      `*${escapeMrkdwn(line.label)}*\n*${formatValue(line, line.value)}*  ${formatChange(line)}\n\`${line.sparkline}\``,
+      md`*${safe(line.label)}*\n*${safe(formatValue(line, line.value))}*  ${safe(formatChange(line))}\n\`${safe(line.sparkline)}\``,
     ),
   );
   return [section(heading, 'digest_numbers_heading'), { type: 'section', block_id: 'digest_numbers', fields }];
 }
 
-export function ownerLabel(owner: TOwnerRef | null): string {
-  if (!owner) return '_unassigned_';
+export function ownerLabel(owner: TOwnerRef | null): Mrkdwn {
+  if (!owner) return md`_unassigned_`;
   // An owner without a Slack user is named in plain text, never dropped.
   return owner.slackUserId ? mention(owner.slackUserId) : safe(owner.name, 80);
 }
 
-function waitingLine(item: TWaitingItem): string {
+function waitingLine(item: TWaitingItem): Mrkdwn {
   // User text is capped after escaping (escaping can grow it fivefold), so a line's length is bounded.
-  const subject = `*${link(item.url ?? undefined, item.subject, 120)}*`;
-  const customer = item.customer ? ` — ${safe(item.customer, 80)}` : '';
+  const subject = md`*${link(item.url ?? undefined, item.subject, 120)}*`;
+  const customer = item.customer ? md` — ${safe(item.customer, 80)}` : md``;
+  const clock = safe(clockName(item.clock));
   const timing =
     item.state === 'breached'
-      ? `${clockName(item.clock)} *overdue by ${formatBusinessMinutes(item.overdueMinutes)}*`
-      : `${clockName(item.clock)} due ${item.dueAt ? slackDate(item.dueAt) : 'soon'}`;
-  const icon = item.state === 'breached' ? ':rotating_light:' : ':hourglass_flowing_sand:';
-  const claimed = item.claimedBy ? ` · :eyes: ${mention(item.claimedBy)} is on it` : '';
-  return `${icon} ${subject}${customer} · ${timing} · ${ownerLabel(item.owner)}${claimed}`;
+      ? md`${clock} *${overdueText(item.overdueMinutes, item.dueAt ?? undefined)}*`
+      : md`${clock} due ${item.dueAt ? slackDate(item.dueAt) : md`soon`}`;
+  const icon = item.state === 'breached' ? md`:rotating_light:` : md`:hourglass_flowing_sand:`;
+  const claimed = item.claimedBy ? md` · :eyes: ${mention(item.claimedBy)} is on it` : md``;
+  return md`${icon} ${subject}${customer} · ${timing} · ${ownerLabel(item.owner)}${claimed}`;
 }
 
 function waitingUnits(model: TDigestModel, max: number): Unit[] {
   const { items, breached, atRisk } = model.waiting;
-  if (items.length === 0) return [[section('*Waiting now* — nothing breached or at risk. :tada:', 'digest_waiting')]];
+  if (items.length === 0) return [[section(md`*Waiting now* — nothing breached or at risk. :tada:`, 'digest_waiting')]];
   const limit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklyWaiting : DIGEST_LIMITS.dailyWaiting;
   const shown = items.slice(0, limit).map(waitingLine);
-  const heading = `*Waiting now* — ${breached} breached, ${atRisk} at risk (most urgent first)`;
+  const heading = md`*Waiting now* — ${breached} breached, ${atRisk} at risk (most urgent first)`;
   const blocks = chunk(heading, shown, max, 'digest_waiting');
   const units: Unit[] = [blocks.slice(0, 1), ...blocks.slice(1).map((b) => [b])];
   if (items.length > limit) {
-    units[units.length - 1]!.push(context(`…and ${items.length - limit} more — type \`/slow\` to see them all.`));
+    units[units.length - 1]!.push(context(md`…and ${items.length - limit} more — type \`/slow\` to see them all.`));
   }
   return units;
 }
 
-function feedbackLine(item: TFeedbackItem): string {
-  const who = item.contact ? ` from ${safe(item.contact, 80)}` : '';
+function feedbackLine(item: TFeedbackItem): Mrkdwn {
+  const who = item.contact ? md` from ${safe(item.contact, 80)}` : md``;
   const score = item.url ? link(item.url, feedbackScore(item), 40) : safe(feedbackScore(item), 40);
   const when =
     item.state === 'overdue'
-      ? '*follow-up overdue*'
+      ? md`*follow-up overdue*`
       : item.dueAt
-        ? `follow up by ${slackDate(item.dueAt)}`
-        : 'needs a follow-up';
-  const head = `:speech_balloon: *${score}*${who} · submitted ${slackDate(item.submittedAt)} · ${when}`;
+        ? md`follow up by ${slackDate(item.dueAt)}`
+        : md`needs a follow-up`;
+  const head = md`:speech_balloon: *${score}*${who} · submitted ${slackDate(item.submittedAt)} · ${when}`;
   if (!item.comment) return head;
-  // One quoted line: newlines inside a comment would end the quote and let text pose as Heed's own.
-  const quoted = safe(item.comment.replace(/\s+/g, ' '), DIGEST_LIMITS.commentChars);
-  return `${head}\n>${quoted}`;
+  // One quoted line: safe() keeps a comment on one line, so it cannot end the quote and pose as Heed's own.
+  return md`${head}\n>${safe(item.comment, DIGEST_LIMITS.commentChars)}`;
 }
 
 function feedbackUnits(model: TDigestModel, max: number): Unit[] {
   const { unanswered, detractors, lowCsat } = model.feedback;
-  const totals = `Detractors this week: ${compareText(detractors.now, detractors.before)} · Low CSAT: ${compareText(lowCsat.now, lowCsat.before)}`;
+  const totals = safe(
+    `Detractors this week: ${compareText(detractors.now, detractors.before)} · Low CSAT: ${compareText(lowCsat.now, lowCsat.before)}`,
+  );
   if (unanswered.length === 0) {
-    return [[section(`*Feedback* — every negative answer has been followed up.\n${totals}`, 'digest_feedback')]];
+    return [[section(md`*Feedback* — every negative answer has been followed up.\n${totals}`, 'digest_feedback')]];
   }
   const limit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklyFeedback : DIGEST_LIMITS.dailyFeedback;
   const overdue = unanswered.filter((f) => f.state === 'overdue').length;
-  const heading = `*Feedback* — ${unanswered.length} negative answer${unanswered.length === 1 ? '' : 's'} still unanswered${overdue ? ` (${overdue} overdue)` : ''}\n${totals}`;
+  const heading = md`*Feedback* — ${unanswered.length} negative answer${unanswered.length === 1 ? md`` : md`s`} still unanswered${overdue ? md` (${overdue} overdue)` : md``}\n${totals}`;
   const blocks = chunk(heading, unanswered.slice(0, limit).map(feedbackLine), max, 'digest_feedback');
   const units: Unit[] = [blocks.slice(0, 1), ...blocks.slice(1).map((b) => [b])];
   if (unanswered.length > limit) {
     units[units.length - 1]!.push(
-      context(`…and ${unanswered.length - limit} more — type \`/unanswered\` to see them all.`),
+      context(md`…and ${unanswered.length - limit} more — type \`/unanswered\` to see them all.`),
     );
   }
   return units;
 }
 
-function originsText(model: TDigestModel): string | undefined {
+function originsText(model: TDigestModel): Mrkdwn | undefined {
   const { categories, sources } = model.origins;
   if (categories.length === 0 && sources.length === 0) return undefined;
   const list = (rows: typeof categories) =>
-    rows
-      .slice(0, DIGEST_LIMITS.origins)
-      .map((row) => originText(model, { ...row, name: safe(row.name, 60) }))
-      .join(' · ');
-  return `*Where tickets come from*\nBy category: ${list(categories)}\nBy source: ${list(sources)}`;
+    joinMd(
+      rows
+        .slice(0, DIGEST_LIMITS.origins)
+        .map((row) => safe(originText(model, { ...row, name: truncate(row.name, 60) }))),
+      ' · ',
+    );
+  return md`*Where tickets come from*\nBy category: ${list(categories)}\nBy source: ${list(sources)}`;
 }
 
-function thanksText(model: TDigestModel): string | undefined {
+function thanksText(model: TDigestModel): Mrkdwn | undefined {
   const { fastest, mostClosed } = model.thanks;
-  const parts: string[] = [];
+  const parts: Mrkdwn[] = [];
   if (fastest) {
     parts.push(
-      `fastest first replies — ${ownerLabel(fastest.owner)} (median ${formatBusinessMinutes(fastest.medianMinutes)} over ${fastest.tickets} tickets)`,
+      md`fastest first replies — ${ownerLabel(fastest.owner)} (median ${safe(formatBusinessMinutes(fastest.medianMinutes))} over ${fastest.tickets} tickets)`,
     );
   }
-  if (mostClosed) parts.push(`most tickets closed — ${ownerLabel(mostClosed.owner)} (${mostClosed.count})`);
-  return parts.length ? `:raised_hands: *Thanks* to ${parts.join('; ')}.` : undefined;
+  if (mostClosed) parts.push(md`most tickets closed — ${ownerLabel(mostClosed.owner)} (${mostClosed.count})`);
+  return parts.length ? md`:raised_hands: *Thanks* to ${joinMd(parts, '; ')}.` : undefined;
 }
 
 /** The notification line: the headline numbers in words. */
-function summaryText(model: TDigestModel): string {
+function summaryText(model: TDigestModel): Mrkdwn {
   const value = (metric: string) => model.numbers.find((n) => n.metric === metric)?.value ?? 0;
-  return `${model.period.label}: ${value('new')} new, ${value('solved')} solved, ${value('waiting')} waiting on us; ${model.waiting.breached} breached and ${model.waiting.atRisk} at risk now; ${model.feedback.unanswered.length} negative feedback unanswered.`;
+  return md`${safe(model.period.label)}: ${value('new')} new, ${value('solved')} solved, ${value('waiting')} waiting on us; ${model.waiting.breached} breached and ${model.waiting.atRisk} at risk now; ${model.feedback.unanswered.length} negative feedback unanswered.`;
 }

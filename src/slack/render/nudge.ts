@@ -1,10 +1,10 @@
 // Pure rendering of a nudge (one message per flagged ticket clock or feedback answer) and of the
 // escalation messages that point back at it. No clients, no clock: everything comes in the view.
 
-import { formatBusinessMinutes } from '../../domain/duration.ts';
+import { formatBusinessWait, formatOverdueBy } from '../../domain/duration.ts';
 import type { ClockName, FlagKind, FlagState } from '../../domain/flag.ts';
-import { type Block, button, context, fallback as cut, type RenderedMessage, section } from './blocks.ts';
-import { formatMinutes, link, mention, safe, slackDate, truncate } from './mrkdwn.ts';
+import { type Block, button, context, fields, message, type RenderedMessage, section } from './blocks.ts';
+import { formatMinutes, joinMd, link, type Mrkdwn, md, mention, safe, safeUrl, slackDate } from './mrkdwn.ts';
 
 export interface PersonRef {
   /** Display name from HubSpot (or the email), used when the owner has no Slack user. */
@@ -28,6 +28,8 @@ export interface NudgeView {
   asOf: Date;
   dueAt?: Date | undefined;
   overdueBusinessMinutes: number;
+  /** The team calendar's typical working day, for long business durations ("242 working days"). */
+  workdayMinutes?: number | undefined;
   feedback?: { surveyType: string; score?: number | undefined; comment?: string | undefined } | undefined;
   claimedBy?: string | undefined;
   handledBy?: string | undefined;
@@ -65,95 +67,126 @@ export function isDone(view: Pick<NudgeView, 'state' | 'handledBy'>): boolean {
   return view.state === 'resolved' || view.state === 'handled' || view.handledBy !== undefined;
 }
 
-function headline(view: NudgeView): { icon: string; label: string } {
-  if (view.handledBy !== undefined || view.state === 'handled') return { icon: ':white_check_mark:', label: 'Handled' };
+function headline(view: NudgeView): { icon: Mrkdwn; label: Mrkdwn } {
+  if (view.handledBy !== undefined || view.state === 'handled')
+    return { icon: md`:white_check_mark:`, label: md`Handled` };
   if (view.kind === 'feedback') {
     switch (view.state) {
       case 'resolved':
-        return { icon: ':white_check_mark:', label: 'Followed up' };
+        return { icon: md`:white_check_mark:`, label: md`Followed up` };
       case 'overdue':
-        return { icon: ':rotating_light:', label: 'Negative feedback — follow-up overdue' };
+        return { icon: md`:rotating_light:`, label: md`Negative feedback — follow-up overdue` };
       default:
-        return { icon: ':speech_balloon:', label: 'Negative feedback — needs a follow-up' };
+        return { icon: md`:speech_balloon:`, label: md`Negative feedback — needs a follow-up` };
     }
   }
-  const clock = CLOCK_LABEL[view.clock ?? 'firstResponse'];
+  const clock = safe(CLOCK_LABEL[view.clock ?? 'firstResponse']);
   switch (view.state) {
     case 'resolved':
-      return { icon: ':white_check_mark:', label: view.clock === 'resolution' ? 'Resolved' : `Answered — ${clock}` };
+      return {
+        icon: md`:white_check_mark:`,
+        label: view.clock === 'resolution' ? md`Resolved` : md`Answered — ${clock}`,
+      };
     case 'breached':
-      return { icon: ':rotating_light:', label: `Breached — ${clock}` };
+      return { icon: md`:rotating_light:`, label: md`Breached — ${clock}` };
     default:
-      return { icon: ':hourglass_flowing_sand:', label: `At risk — ${clock}` };
+      return { icon: md`:hourglass_flowing_sand:`, label: md`At risk — ${clock}` };
   }
 }
 
-export function personLabel(person: PersonRef | undefined): string {
-  if (!person) return '_unassigned_';
+export function personLabel(person: PersonRef | undefined): Mrkdwn {
+  if (!person) return md`_unassigned_`;
   // An owner without a Slack user is named in plain text rather than dropped.
   return person.slackUserId ? mention(person.slackUserId) : safe(person.name, 60);
 }
 
-function priorityLabel(priority: string | undefined): string {
-  if (!priority) return 'none';
+function priorityLabel(priority: string | undefined): Mrkdwn {
+  if (!priority) return md`none`;
   const p = priority.toUpperCase();
   return p === 'URGENT'
-    ? ':red_circle: Urgent'
+    ? md`:red_circle: Urgent`
     : p === 'HIGH'
-      ? ':large_orange_circle: High'
-      : safe(p[0] + p.slice(1).toLowerCase(), 20);
+      ? md`:large_orange_circle: High`
+      : safe(p.slice(0, 1) + p.slice(1).toLowerCase(), 20);
 }
 
-function waitingText(view: NudgeView): string {
-  return `${formatBusinessMinutes(view.waitedBusinessMinutes)} business · ${formatMinutes(view.waitedWallMinutes)} wall`;
+/** "3h 5m business · 3h 20m wall" (or "242 working days · 344d wall"). */
+function waitingText(view: NudgeView): Mrkdwn {
+  return md`${safe(formatBusinessWait(view.waitedBusinessMinutes, view.workdayMinutes))} · ${safe(formatMinutes(view.waitedWallMinutes))} wall`;
 }
 
-function dueText(view: NudgeView): string {
-  if (!view.dueAt) return 'no due time';
-  if (view.overdueBusinessMinutes > 0 || view.state === 'breached' || view.state === 'overdue') {
-    return `overdue by ${formatBusinessMinutes(view.overdueBusinessMinutes)} (was due ${slackDate(view.dueAt)})`;
-  }
-  return `due ${slackDate(view.dueAt)}`;
+function isOverdue(view: Pick<NudgeView, 'overdueBusinessMinutes' | 'state'>): boolean {
+  return view.overdueBusinessMinutes > 0 || view.state === 'breached' || view.state === 'overdue';
 }
 
-function titleLine(view: NudgeView): string {
-  return `*${link(view.hubspotUrl, view.subject || '(no subject)', 150)}*`;
+/** "overdue by 1h 35m", or "overdue since <due>" under a minute (see formatOverdueBy); for lists and replies. */
+export function overdueText(minutes: number, dueAt: Date | undefined, workdayMinutes?: number): Mrkdwn {
+  const by = formatOverdueBy(minutes, workdayMinutes);
+  if (by) return safe(by);
+  return dueAt ? md`overdue since ${slackDate(dueAt)}` : md`just overdue`;
+}
+
+function dueText(view: NudgeView): Mrkdwn {
+  if (!view.dueAt) return md`no due time`;
+  if (!isOverdue(view)) return md`due ${slackDate(view.dueAt)}`;
+  const by = formatOverdueBy(view.overdueBusinessMinutes, view.workdayMinutes);
+  return by ? md`${safe(by)} (was due ${slackDate(view.dueAt)})` : md`overdue since ${slackDate(view.dueAt)}`;
+}
+
+/** The notification text shows no date tokens well: times in UTC. */
+function plainDue(view: NudgeView): Mrkdwn {
+  if (!view.dueAt) return md`no due time`;
+  const utc = safe(`${view.dueAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+  if (!isOverdue(view)) return md`due ${utc}`;
+  const by = formatOverdueBy(view.overdueBusinessMinutes, view.workdayMinutes);
+  return by ? safe(by) : md`overdue since ${utc}`;
+}
+
+function titleLine(view: NudgeView): Mrkdwn {
+  return md`*${link(view.hubspotUrl, view.subject || '(no subject)', 150)}*`;
+}
+
+/** The subject and customer as the notification text quotes them. */
+function quoted(view: NudgeView): Mrkdwn {
+  return md`"${safe(view.subject || '(no subject)', 150)}" (${safe(view.customer || 'Unknown customer', 120)})`;
 }
 
 export function renderNudge(view: NudgeView): RenderedMessage {
   const { icon, label } = headline(view);
   const done = isDone(view);
-  const customer = truncate(view.customer || 'Unknown customer', 120);
-  const lines = [`${icon} *${label}*`, titleLine(view), `from ${safe(customer, 120)}`];
+  const lines = [md`${icon} *${label}*`, titleLine(view), md`from ${safe(view.customer || 'Unknown customer', 120)}`];
   if (view.feedback) {
-    const score = view.feedback.score === undefined ? '' : ` ${view.feedback.score}`;
-    lines.push(`${safe(view.feedback.surveyType, 40)}${score}`);
-    if (view.feedback.comment) lines.push(`> ${safe(view.feedback.comment.replace(/\s+/g, ' '), 500)}`);
+    const score = view.feedback.score === undefined ? md`` : md` ${safe(view.feedback.score, 10)}`;
+    lines.push(md`${safe(view.feedback.surveyType, 40)}${score}`);
+    // One quoted line: safe() keeps outside text on one line, so a comment cannot end the quote.
+    if (view.feedback.comment) lines.push(md`> ${safe(view.feedback.comment, 500)}`);
   }
-  const blocks: Block[] = [section(lines.join('\n'), 'nudge_summary')];
-  const fields = [`*Owner*\n${personLabel(view.owner)}`, `*Priority*\n${priorityLabel(view.priority)}`];
-  if (!done) fields.push(`*Waiting*\n${waitingText(view)}`, `*Due*\n${dueText(view)}`);
-  blocks.push({ type: 'section', block_id: 'nudge_fields', fields: fields.map((text) => ({ type: 'mrkdwn', text })) });
+  const blocks: Block[] = [section(joinMd(lines, '\n'), 'nudge_summary')];
+  const facts = [md`*Owner*\n${personLabel(view.owner)}`, md`*Priority*\n${priorityLabel(view.priority)}`];
+  if (!done) facts.push(md`*Waiting*\n${waitingText(view)}`, md`*Due*\n${dueText(view)}`);
+  blocks.push(fields('nudge_fields', facts));
 
-  const notes: string[] = [];
+  const notes: Mrkdwn[] = [];
   if (view.handledBy !== undefined) {
     notes.push(
-      `:white_check_mark: Handled by ${mention(view.handledBy)}${view.handledAt ? ` ${slackDate(view.handledAt)}` : ''}`,
+      md`:white_check_mark: Handled by ${mention(view.handledBy)}${view.handledAt ? md` ${slackDate(view.handledAt)}` : md``}`,
     );
   } else if (view.state === 'resolved' && view.resolvedAt) {
-    notes.push(`:white_check_mark: Done ${slackDate(view.resolvedAt)}`);
+    notes.push(md`:white_check_mark: Done ${slackDate(view.resolvedAt)}`);
   }
-  if (!done && view.claimedBy) notes.push(`:eyes: On it: ${mention(view.claimedBy)}`);
+  if (!done && view.claimedBy) notes.push(md`:eyes: On it: ${mention(view.claimedBy)}`);
   if (!done && view.snoozedBy && view.snoozedUntil) {
-    notes.push(`:zzz: Snoozed by ${mention(view.snoozedBy)} until ${slackDate(view.snoozedUntil)}`);
+    notes.push(md`:zzz: Snoozed by ${mention(view.snoozedBy)} until ${slackDate(view.snoozedUntil)}`);
   }
-  if (!done) notes.push(`Waiting time as of ${slackDate(view.asOf, '{time}')}`);
-  blocks.push(context(...notes));
+  if (!done) notes.push(md`Waiting time as of ${slackDate(view.asOf, '{time}')}`);
+  if (notes.length > 0) blocks.push(context(...notes));
 
   if (!done) {
     const value = view.flagKey;
     const elements = [];
-    if (view.hubspotUrl) elements.push(button('Open in HubSpot', NUDGE_ACTIONS.open, { url: view.hubspotUrl, value }));
+    if (safeUrl(view.hubspotUrl)) {
+      elements.push(button('Open in HubSpot', NUDGE_ACTIONS.open, { url: view.hubspotUrl, value }));
+    }
     elements.push(
       view.claimedBy
         ? button('Release', NUDGE_ACTIONS.unclaim, { value })
@@ -173,53 +206,45 @@ export function renderNudge(view: NudgeView): RenderedMessage {
     });
   }
 
-  const text = cut(
-    done
-      ? `${label}: "${view.subject || '(no subject)'}" (${customer})`
-      : `${label}: "${view.subject || '(no subject)'}" (${customer}) — waiting ${formatBusinessMinutes(view.waitedBusinessMinutes)} business, ${dueTextPlain(view)}`,
-  );
-  return { text, blocks };
-}
-
-function dueTextPlain(view: NudgeView): string {
-  if (!view.dueAt) return 'no due time';
-  return view.overdueBusinessMinutes > 0 || view.state === 'breached' || view.state === 'overdue'
-    ? `overdue by ${formatBusinessMinutes(view.overdueBusinessMinutes)}`
-    : `due ${view.dueAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const text = done
+    ? md`${label}: ${quoted(view)}`
+    : md`${label}: ${quoted(view)} — waiting ${safe(formatBusinessWait(view.waitedBusinessMinutes, view.workdayMinutes))}, ${plainDue(view)}`;
+  return message(text, blocks);
 }
 
 /** Level 2: a reply in the nudge's thread that pings the owner (or names them when unmapped). */
 export function renderEscalationReply(view: NudgeView): RenderedMessage {
-  const who = view.owner ? personLabel(view.owner) : 'No owner is assigned:';
+  const who = view.owner ? personLabel(view.owner) : md`No owner is assigned:`;
   const what =
     view.kind === 'feedback'
-      ? 'this negative feedback is overdue for a follow-up'
-      : `the ${clockLabel(view.clock)} time on this ticket is breached`;
-  const body = `${who} ${what} — the customer has waited ${waitingText(view)}. Reply in HubSpot, or react :eyes: if you're on it, :white_check_mark: when handled.`;
-  return { text: cut(`${view.owner?.name ?? 'Unassigned'}: ${what}.`), blocks: [section(body)] };
+      ? md`this negative feedback is overdue for a follow-up`
+      : md`the ${safe(clockLabel(view.clock))} time on this ticket is breached`;
+  const body = md`${who} ${what} — the customer has waited ${waitingText(view)}. Reply in HubSpot, or react :eyes: if you're on it, :white_check_mark: when handled.`;
+  return message(md`${safe(view.owner?.name ?? 'Unassigned', 60)}: ${what}.`, [section(body)]);
 }
 
 /** Level 3: a post in the team's escalation channel linking back to the nudge. */
 export function renderEscalationPost(view: NudgeView, teamName: string): RenderedMessage {
-  const what = view.kind === 'feedback' ? 'Negative feedback not followed up' : `Breached ${clockLabel(view.clock)}`;
+  const what =
+    view.kind === 'feedback' ? md`Negative feedback not followed up` : md`Breached ${safe(clockLabel(view.clock))}`;
+  const team = safe(teamName, 60);
   const lines = [
-    `:rotating_light: *Escalation — ${safe(teamName, 60)}*`,
-    `${what}: ${titleLine(view)} from ${safe(view.customer || 'Unknown customer', 120)}`,
-    `Owner: ${personLabel(view.owner)} · waiting ${waitingText(view)} · ${dueText(view)}`,
-    `<${NUDGE_PERMALINK_PLACEHOLDER}|View the nudge and its thread>`,
+    md`:rotating_light: *Escalation — ${team}*`,
+    md`${what}: ${titleLine(view)} from ${safe(view.customer || 'Unknown customer', 120)}`,
+    md`Owner: ${personLabel(view.owner)} · waiting ${waitingText(view)} · ${dueText(view)}`,
+    link(NUDGE_PERMALINK_PLACEHOLDER, 'View the nudge and its thread'),
   ];
-  return {
-    text: cut(`Escalation (${teamName}): ${what} — "${view.subject || '(no subject)'}"`),
-    blocks: [section(lines.join('\n'))],
-  };
+  return message(md`Escalation (${team}): ${what} — "${safe(view.subject || '(no subject)', 150)}"`, [
+    section(joinMd(lines, '\n')),
+  ]);
 }
 
 /** Level 2, to the owner directly (skipped while they have muted Heed's DMs). */
 export function renderOwnerDm(view: NudgeView): RenderedMessage {
   const what =
     view.kind === 'feedback'
-      ? 'Negative feedback needs your follow-up'
-      : `Your ticket breached its ${clockLabel(view.clock)} time`;
-  const body = `:rotating_light: ${what}: ${titleLine(view)} — waiting ${waitingText(view)}.\n<${NUDGE_PERMALINK_PLACEHOLDER}|Open the nudge> · mute these with \`/heed mute 2h\``;
-  return { text: cut(`${what}: "${view.subject || '(no subject)'}"`), blocks: [section(body)] };
+      ? md`Negative feedback needs your follow-up`
+      : md`Your ticket breached its ${safe(clockLabel(view.clock))} time`;
+  const body = md`:rotating_light: ${what}: ${titleLine(view)} — waiting ${waitingText(view)}.\n${link(NUDGE_PERMALINK_PLACEHOLDER, 'Open the nudge')} · mute these with \`/heed mute 2h\``;
+  return message(md`${what}: "${safe(view.subject || '(no subject)', 150)}"`, [section(body)]);
 }

@@ -1,37 +1,43 @@
 // Pure rendering of command replies that are not lists: usage, status, whois, confirmations.
 
-import { formatBusinessMinutes } from '../../domain/duration.ts';
 import type { ClockName, FlagState } from '../../domain/flag.ts';
-import { type Block, context, fallback, plain, type RenderedMessage, section } from './blocks.ts';
-import { link, safe, slackDate } from './mrkdwn.ts';
-import { clockLabel, type PersonRef, personLabel } from './nudge.ts';
+import { type Block, context, header, message, type RenderedMessage, section } from './blocks.ts';
+import { joinMd, link, type Mrkdwn, md, mention, safe, slackDate } from './mrkdwn.ts';
+import { clockLabel, overdueText, type PersonRef, personLabel } from './nudge.ts';
 
-export const USAGE: Record<string, string> = {
-  '/unanswered':
-    "`/unanswered` — your tickets waiting for a reply (or your team's, in its channel)\n`/unanswered me` · `/unanswered @someone` · `/unanswered <team>` · `/unanswered all`",
-  '/slow': "`/slow` — at-risk and breached tickets by clock, all teams (or this channel's team)\n`/slow <team>`",
-  '/digest': "`/digest [team]` — preview today's digest\n`/digest [team] post` — post it to the team's channel",
-  '/heed': [
-    '`/heed help` — this text',
-    '`/heed status` — last sync, pending webhooks, open flags per team',
-    '`/heed snooze <ticket> <duration>` — e.g. `/heed snooze 1234 2h` (up to 7d)',
-    '`/heed mute <duration>` — no DMs from Heed for a while, e.g. `/heed mute 3h`',
-    '`/heed unmute`',
-    '`/heed whois <ticket>` — owner, team and open flags of a ticket',
-  ].join('\n'),
+export const USAGE: Record<string, Mrkdwn> = {
+  '/unanswered': md`\`/unanswered\` — your tickets waiting for a reply (or your team's, in its channel)\n\`/unanswered me\` · \`/unanswered @someone\` · \`/unanswered &lt;team&gt;\` · \`/unanswered all\``,
+  '/slow': md`\`/slow\` — at-risk and breached tickets by clock, all teams (or this channel's team)\n\`/slow &lt;team&gt;\` · \`/slow all\``,
+  '/digest': md`\`/digest [team]\` — preview today's digest\n\`/digest [team] post\` — post it to the team's channel`,
+  '/heed': joinMd(
+    [
+      md`\`/heed help\` — this text`,
+      md`\`/heed status\` — last sync, pending webhooks, open flags per team`,
+      md`\`/heed snooze &lt;ticket&gt; &lt;duration&gt;\` — e.g. \`/heed snooze 1234 2h\` (up to 7d)`,
+      md`\`/heed mute &lt;duration&gt;\` — no DMs from Heed for a while, e.g. \`/heed mute 3h\``,
+      md`\`/heed unmute\``,
+      md`\`/heed whois &lt;ticket&gt;\` — owner, team, state and open flags of a ticket`,
+    ],
+    '\n',
+  ),
 };
 
-export function renderUsage(command: string, problem?: string): RenderedMessage {
-  const usage = USAGE[command] ?? Object.values(USAGE).join('\n');
-  const lead = problem ? `${safe(problem, 300)}\n` : '';
-  return {
-    text: fallback(`${problem ? `${problem} ` : ''}Usage: ${usage.replace(/`/g, '')}`),
-    blocks: [section(`${lead}*Usage*\n${usage}`)],
-  };
+/**
+ * The usage text, after `problem` when something was wrong, and the configured team names when the command
+ * takes one. A problem quotes what the person typed, so it is outside text as a whole: escaped, in the blocks
+ * and in the notification text alike.
+ */
+export function renderUsage(command: string, problem?: string, teams: readonly string[] = []): RenderedMessage {
+  const usage = USAGE[command] ?? joinMd(Object.values(USAGE), '\n');
+  const lead = problem ? md`${safe(problem, 300)}\n` : md``;
+  const names = teams.slice(0, 30).map((name) => md`\`${safe(name, 40)}\``);
+  const teamLine = names.length > 0 ? md`\nTeams: ${joinMd(names, ' · ')}` : md``;
+  return message(md`${lead}Usage: ${usage}${teamLine}`, [section(md`${lead}*Usage*\n${usage}${teamLine}`)]);
 }
 
-export function renderNotice(text: string): RenderedMessage {
-  return { text: fallback(text), blocks: [section(text)] };
+/** A short answer in Heed's words; any outside text in it was escaped by whoever built it (see `md`). */
+export function renderNotice(text: Mrkdwn): RenderedMessage {
+  return message(text, [section(text)]);
 }
 
 export interface StatusView {
@@ -42,23 +48,35 @@ export interface StatusView {
 }
 
 export function renderStatus(status: StatusView): RenderedMessage {
-  const sync = status.lastSync
-    ? `Last sync: *${safe(status.lastSync.kind, 40)}* ${safe(status.lastSync.status, 40)} ${slackDate(status.lastSync.finishedAt ?? status.lastSync.startedAt)}`
-    : 'Last sync: _never_';
-  const blocks: Block[] = [
-    { type: 'header', text: plain('Heed status') },
-    section(
-      `${sync}\nPending webhooks: *${status.pendingWebhooks}* · Slack messages queued: *${status.outboxPending}*`,
-    ),
-  ];
+  const sync = status.lastSync;
+  const at = sync ? (sync.finishedAt ?? sync.startedAt) : undefined;
+  const syncLine = sync
+    ? md`Last sync: *${safe(sync.kind, 40)}* ${safe(sync.status, 40)} ${slackDate(at!)}`
+    : md`Last sync: _never_`;
+  const syncText = sync
+    ? md`Last sync: ${safe(sync.kind, 40)} ${safe(sync.status, 40)} ${safe(`${at!.toISOString().slice(0, 16).replace('T', ' ')} UTC`)}`
+    : md`Last sync: never`;
   const lines = status.teams.map(
     (t) =>
-      `*${safe(t.team, 60)}* — ${t.open} open flags (${t.atRisk} at risk, ${t.breached} breached, ${t.feedback} feedback)`,
+      md`*${safe(t.team, 60)}* — ${t.open} open flags (${t.atRisk} at risk, ${t.breached} breached, ${t.feedback} feedback)`,
   );
-  blocks.push(section(lines.length ? lines.join('\n').slice(0, 2900) : 'No open flags. :sparkles:'));
-  const text = `Heed status — ${sync.replace(/<!date\^\d+\^[^|]*\|([^>]*)>/g, '$1').replace(/\*/g, '')}; ${status.pendingWebhooks} pending webhooks; ${status.teams.reduce((n, t) => n + t.open, 0)} open flags`;
-  return { text: fallback(text), blocks };
+  const blocks: Block[] = [
+    header('Heed status'),
+    section(
+      md`${syncLine}\nPending webhooks: *${status.pendingWebhooks}* · Slack messages queued: *${status.outboxPending}*`,
+    ),
+    section(lines.length ? joinMd(lines, '\n') : md`No open flags. :sparkles:`),
+  ];
+  const open = status.teams.reduce((n, t) => n + t.open, 0);
+  return message(md`Heed status — ${syncText}; ${status.pendingWebhooks} pending webhooks; ${open} open flags`, blocks);
 }
+
+/** Where a ticket stands in HubSpot, as Heed's copy has it. */
+export type TicketState =
+  | { kind: 'open' }
+  | { kind: 'waiting'; since?: Date | undefined }
+  | { kind: 'closed'; since?: Date | undefined }
+  | { kind: 'deleted' };
 
 export interface WhoisView {
   ticketId: string;
@@ -66,9 +84,11 @@ export interface WhoisView {
   customer: string;
   hubspotUrl?: string | undefined;
   owner?: PersonRef | undefined;
+  /** The team the engine last judged the ticket for, or the one the policy's assignment rule names. */
   team?: string | undefined;
   priority?: string | undefined;
-  closed: boolean;
+  state: TicketState;
+  workdayMinutes?: number | undefined;
   flags: {
     clock?: ClockName | undefined;
     kind: string;
@@ -80,35 +100,45 @@ export interface WhoisView {
   }[];
 }
 
+function stateText(state: TicketState, dates: boolean): Mrkdwn {
+  const when = (at: Date | undefined) =>
+    at ? md` since ${dates ? slackDate(at) : safe(`${at.toISOString().slice(0, 10)}`)}` : md``;
+  switch (state.kind) {
+    case 'open':
+      return md`open`;
+    case 'waiting':
+      return md`waiting on the customer${when(state.since)}`;
+    case 'closed':
+      return md`closed${when(state.since)}`;
+    case 'deleted':
+      return md`deleted in HubSpot`;
+  }
+}
+
 export function renderWhois(w: WhoisView): RenderedMessage {
-  const head = `*${link(w.hubspotUrl, w.subject || '(no subject)')}* (#${safe(w.ticketId, 20)}) — ${safe(w.customer || 'Unknown customer', 120)}`;
-  const facts = `Owner: ${personLabel(w.owner)} · Team: ${safe(w.team ?? 'none', 60)} · Priority: ${safe(w.priority ?? 'none', 20)} · ${w.closed ? 'closed' : 'open'}`;
+  const subject = w.subject || '(no subject)';
+  const head = md`*${link(w.hubspotUrl, subject)}* (#${safe(w.ticketId, 20)}) — ${safe(w.customer || 'Unknown customer', 120)}`;
+  const team = w.team ? safe(w.team, 60) : md`none`;
+  const facts = md`Owner: ${personLabel(w.owner)} · Team: ${team} · Priority: ${safe(w.priority ?? 'none', 20)} · ${stateText(w.state, true)}`;
   const flags = w.flags.length
-    ? w.flags
-        .map((f) => {
-          const extra = [
-            f.state === 'breached' || f.state === 'overdue'
-              ? `overdue ${formatBusinessMinutes(f.overdueBusinessMinutes)}`
-              : f.dueAt
-                ? `due ${slackDate(f.dueAt)}`
-                : '',
-            f.claimedBy ? `:eyes: <@${f.claimedBy}>` : '',
-            f.snoozedUntil ? `:zzz: until ${slackDate(f.snoozedUntil)}` : '',
-          ].filter(Boolean);
-          return `• ${f.kind === 'feedback' ? 'feedback' : clockLabel(f.clock)}: *${f.state.replace('_', ' ')}*${extra.length ? ` · ${extra.join(' · ')}` : ''}`;
-        })
-        .join('\n')
-    : 'No open flags.';
-  const ownerText = w.owner ? w.owner.name : 'unassigned';
-  return {
-    text: fallback(
-      `Ticket ${w.ticketId} "${w.subject}": owner ${ownerText}, team ${w.team ?? 'none'}, ${w.flags.length} open flag(s)`,
-    ),
-    blocks: [
-      section(head),
-      section(facts),
-      section(flags.slice(0, 2900)),
-      context("From Heed's local copy of HubSpot"),
-    ],
-  };
+    ? joinMd(
+        w.flags.map((f) => {
+          const extra: Mrkdwn[] = [];
+          if (f.state === 'breached' || f.state === 'overdue') {
+            extra.push(overdueText(f.overdueBusinessMinutes, f.dueAt, w.workdayMinutes));
+          } else if (f.dueAt) extra.push(md`due ${slackDate(f.dueAt)}`);
+          if (f.claimedBy) extra.push(md`:eyes: ${mention(f.claimedBy)}`);
+          if (f.snoozedUntil) extra.push(md`:zzz: until ${slackDate(f.snoozedUntil)}`);
+          const what = f.kind === 'feedback' ? md`feedback` : safe(clockLabel(f.clock));
+          return md`• ${what}: *${safe(f.state.replace('_', ' '), 20)}*${extra.length ? md` · ${joinMd(extra, ' · ')}` : md``}`;
+        }),
+        '\n',
+      )
+    : md`No open flags.`;
+  const ownerText = safe(w.owner ? w.owner.name : 'unassigned', 60);
+  const count = w.flags.length;
+  return message(
+    md`Ticket ${safe(w.ticketId, 20)} "${safe(subject, 150)}": owner ${ownerText}, team ${team}, ${stateText(w.state, false)}, ${count} open flag${count === 1 ? md`` : md`s`}`,
+    [section(head), section(facts), section(flags), context(md`From Heed's local copy of HubSpot`)],
+  );
 }

@@ -3,6 +3,8 @@
 // their label, mentions the person's name, <!date> tokens the time in a given zone, :emoji: codes the emoji,
 // *bold* bold (or plain, without colour), buttons as [Open in HubSpot]. Pure: colour is a parameter.
 
+import { stripUnprintable } from './mrkdwn.ts';
+
 export interface TerminalStyle {
   readonly colour: boolean;
   bold(text: string): string;
@@ -91,15 +93,11 @@ const LINE_COLOUR: [string, keyof Pick<TerminalStyle, 'red' | 'yellow' | 'green'
 ];
 
 /**
- * Control characters out (user text must not move the cursor or change colours), keeping line breaks and tabs
- * as spaces; Heed's own styling is added afterwards.
+ * Escape sequences, control and bidi characters out (text must not move the cursor, change colours or reorder
+ * what is shown), keeping line breaks; Heed's own styling is added afterwards.
  */
 export function stripControl(text: string): string {
-  return Array.from(text, (c) => {
-    if (c === '\n') return c;
-    const code = c.codePointAt(0) ?? 32;
-    return code < 32 || (code >= 127 && code <= 159) ? ' ' : c;
-  }).join('');
+  return stripUnprintable(text);
 }
 
 const unescapeEntities = (text: string) => text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
