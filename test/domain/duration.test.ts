@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatBusinessMinutes, parseBusinessDuration } from '../../src/domain/duration.ts';
+import { createBusinessCalendar, type TCalendarSpec } from '../../src/domain/calendar.ts';
+import {
+  formatBusinessMinutes,
+  formatBusinessWait,
+  formatOverdueBy,
+  parseBusinessDuration,
+  typicalWorkdayMinutes,
+} from '../../src/domain/duration.ts';
 
 describe('parseBusinessDuration', () => {
   it.each([
@@ -29,5 +36,79 @@ describe('formatBusinessMinutes', () => {
     [-5, '0m'],
   ])('%d → %s', (minutes, text) => {
     expect(formatBusinessMinutes(minutes)).toBe(text);
+  });
+});
+
+describe('long business durations', () => {
+  it.each([
+    // Exact below 100 hours: SLA targets and ordinary waits read to the minute.
+    [99 * 60 + 59, 480, '99h 59m'],
+    // From 100 hours on, whole working days of the calendar, rounded down (never overstated).
+    [100 * 60, 480, '12 working days'],
+    [1937 * 60 + 7, 480, '242 working days'],
+    [1937 * 60 + 7, 450, '258 working days'],
+    [1937 * 60 + 7, 1440, '80 working days'],
+    [5_000_000, 480, '10,416 working days'],
+  ])('%d minutes with %d-minute days → %s', (minutes, workday, text) => {
+    expect(formatBusinessMinutes(minutes, workday)).toBe(text);
+  });
+
+  it('assumes an 8-hour day when no calendar is known', () => {
+    expect(formatBusinessMinutes(1937 * 60 + 7)).toBe('242 working days');
+  });
+
+  it.each([
+    [95, '1h 35m business'],
+    [1937 * 60 + 7, '242 working days'],
+  ])('a wait of %d minutes reads %j', (minutes, text) => {
+    expect(formatBusinessWait(minutes, 480)).toBe(text);
+  });
+});
+
+describe('formatOverdueBy', () => {
+  it.each([
+    [0, undefined],
+    [0.4, undefined],
+    [0.6, 'overdue by 1m'],
+    [95, 'overdue by 1h 35m'],
+    [200 * 60, 'overdue by 25 working days'],
+  ])('%d minutes → %j ("overdue since …" is the caller\'s, with its due time)', (minutes, text) => {
+    expect(formatOverdueBy(minutes, 480)).toBe(text);
+  });
+});
+
+describe('typicalWorkdayMinutes', () => {
+  const at = new Date('2026-03-04T12:00:00Z');
+  it.each([
+    ['Mon–Fri 09:00–17:00', { mon: [['09:00', '17:00']], fri: [['09:00', '17:00']] }, 480],
+    [
+      'a split day',
+      {
+        tue: [
+          ['09:00', '12:00'],
+          ['13:00', '17:30'],
+        ],
+      },
+      450,
+    ],
+    ['round the clock', { mon: [['00:00', '24:00']], sat: [['00:00', '24:00']] }, 1440],
+    // Four 8-hour days and a 5-hour Friday: 37 hours over 5 days.
+    [
+      'a short Friday',
+      Object.fromEntries([
+        ...['mon', 'tue', 'wed', 'thu'].map((d) => [d, [['09:00', '17:00']]]),
+        ['fri', [['09:00', '14:00']]],
+      ]),
+      444,
+    ],
+  ] as [string, TCalendarSpec['hours'], number][])('%s → %d minutes', (_name, hours, minutes) => {
+    const calendar = createBusinessCalendar({ timezone: 'Europe/Berlin', hours });
+    expect(typicalWorkdayMinutes(calendar, at)).toBe(minutes);
+  });
+
+  it('holidays do not shorten it', () => {
+    const hours = { mon: [['09:00', '17:00']], wed: [['09:00', '17:00']] } as const;
+    const calendar = createBusinessCalendar({ timezone: 'UTC', hours, holidays: ['2026-02-23', '2026-02-25'] });
+    expect(typicalWorkdayMinutes(calendar, at)).toBe(480);
   });
 });

@@ -265,6 +265,52 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
       expect(res.json?.['text']).toContain('Usage');
     });
 
+    it('/slow counts breached and at risk over all of a clock, not over those shown', async () => {
+      const res = await h.command('/slow', 'all');
+      const shown = blocksText(res);
+      expect(shown).toContain('*First response* — 2: 1 breached, 1 at risk');
+      expect(shown).not.toContain('shown of');
+      const support = blocksText(await h.command('/slow', 'support'));
+      expect(support).toContain('*First response* — 1: 1 breached');
+    });
+
+    it('/unanswered team lists the team of the channel it is typed in, and names the teams elsewhere', async () => {
+      const inBilling = blocksText(await h.command('/unanswered', 'team', { channel: 'CBILLING' }));
+      expect(inBilling).toContain('Billing one');
+      expect(inBilling).not.toContain('Breached one');
+      const elsewhere = await h.command('/unanswered', 'team', { channel: 'COTHER' });
+      expect(elsewhere.json?.['text']).toContain('name the team');
+      expect(blocksText(elsewhere)).toContain('Teams: `support` · `billing`');
+      expect(blockKitProblems(elsewhere.json)).toEqual([]);
+    });
+
+    it('/heed whois names the team and the state of a closed ticket, and of a paused one', async () => {
+      // Ticket 11 closed: its flag resolved, its clocks kept with the team the engine judged them for.
+      await h.db.prisma.ticket.update({
+        where: { id: '11' },
+        data: { isClosed: true, closedAt: new Date(MONDAY_10.getTime() - HOUR) },
+      });
+      await h.db.prisma.flag.updateMany({ where: { ticketId: '11' }, data: { state: 'resolved' } });
+      const closed = await h.command('/heed', 'whois 11');
+      expect(blocksText(closed)).toContain('Team: support');
+      expect(blocksText(closed)).toMatch(/· closed since <!date\^\d+\^/);
+      expect(closed.json?.['text']).toContain('team support, closed since 2026-03-02');
+      // Ticket 13 waiting on the customer: its clock paused, nothing open.
+      await h.db.prisma.clockState.updateMany({ where: { ticketId: '13' }, data: { state: 'paused' } });
+      await h.db.prisma.flag.updateMany({ where: { ticketId: '13' }, data: { state: 'resolved' } });
+      const paused = blocksText(await h.command('/heed', 'whois 13'));
+      expect(paused).toContain('Team: billing');
+      expect(paused).toContain('waiting on the customer');
+      // A ticket the engine never judged: the policy's assignment rule names the team (here the first one).
+      await h.db.prisma.ticket.create({
+        data: { id: '77', subject: 'New', createdAt: MONDAY_10, modifiedAt: MONDAY_10, syncedAt: MONDAY_10 },
+      });
+      const fresh = blocksText(await h.command('/heed', 'whois 77'));
+      expect(fresh).toContain('Team: support');
+      expect(fresh).toContain('· open');
+      expect(fresh).not.toContain('Team: none');
+    });
+
     it.each([
       // Usage placeholders are escaped: a raw "<ticket>" would be mrkdwn.
       ['help', 'snooze &lt;ticket&gt; &lt;duration&gt;'],

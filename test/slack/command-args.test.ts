@@ -19,8 +19,13 @@ describe('slash command arguments', () => {
     ['<@W99>', { kind: 'user', userId: 'W99' }],
     ['Billing', { kind: 'team', team: 'billing' }],
     ['#support', { kind: 'team', team: 'support' }],
+    ['team', { kind: 'channelTeam' }],
   ])('scope %j → %j', (text, value) => {
     expect(parseScope(text, TEAMS)).toEqual({ ok: true, value });
+  });
+
+  it('a team named "team" is found by its name before the word means "this channel\'s team"', () => {
+    expect(parseScope('team', ['team', 'support'])).toEqual({ ok: true, value: { kind: 'team', team: 'team' } });
   });
 
   it.each([['@carol'], ['nobody'], ['me me'], ['<@lower>']])('scope %j is refused with a reason', (text) => {

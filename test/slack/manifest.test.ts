@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { parseDigestArgs, parseHeed, parseScope, parseTeamOnly } from '../../src/slack/command-args.ts';
 import {
   HANDLED_ACTIONS,
   HANDLED_COMMANDS,
@@ -15,7 +16,7 @@ const SPECS = '/work/shared/specs/slack';
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 const manifest = readJson(join(import.meta.dirname, '../../manifest.json')) as {
   features: {
-    slash_commands: { command: string; url: string; should_escape: boolean }[];
+    slash_commands: { command: string; url: string; should_escape: boolean; usage_hint?: string }[];
     app_home: { home_tab_enabled: boolean };
   };
   oauth_config: { scopes: { bot: string[] } };
@@ -134,4 +135,41 @@ describe('manifest.json', () => {
   it('every button the renderers draw has a listener, and every action listener belongs to a button', () => {
     expect([...new Set(RENDERED_ACTION_IDS)].sort()).toEqual([...new Set(HANDLED_ACTIONS)].sort());
   });
+
+  // A hint offers words (typed as shown) and <placeholders> (filled in): every way it can be read must be
+  // accepted by the command's parser, so the hint never offers something the command refuses.
+  it.each([
+    ['/unanswered', (text: string) => parseScope(text, TEAMS)],
+    ['/slow', (text: string) => parseTeamOnly(text, TEAMS)],
+    ['/digest', (text: string) => parseDigestArgs(text, TEAMS)],
+    ['/heed', (text: string) => parseHeed(text)],
+  ])('the usage hint of %s offers only what the command accepts', (command, parse) => {
+    const hint = manifest.features.slash_commands.find((c) => c.command === command)?.usage_hint ?? '';
+    const readings = hintReadings(hint);
+    expect(readings.length).toBeGreaterThan(1);
+    for (const reading of readings) {
+      const text = reading
+        .replace(/<team>/g, 'billing')
+        .replace(/@user/g, '<@U0TEST|someone>')
+        .replace(/<ticket>/g, '1234')
+        .replace(/<duration>/g, '2h');
+      expect(parse(text).ok, `${command} ${text}`).toBe(true);
+    }
+    // Nothing in a hint is a placeholder written as a plain word (as "team" once was).
+    expect(hint).not.toMatch(/(^|[[|\s])team([\]|\s]|$)/);
+  });
 });
+
+const TEAMS = ['support', 'billing'];
+
+/** Every text a hint like "[a | b] [post]" or "help | mute <duration>" describes, optional parts included or not. */
+function hintReadings(hint: string): string[] {
+  const groups = hint.includes('[') ? [...hint.matchAll(/\[([^\]]*)\]/g)].map((m) => m[1]!) : [hint];
+  const optional = hint.includes('[');
+  let readings = [''];
+  for (const group of groups) {
+    const choices = group.split('|').map((c) => c.trim());
+    readings = readings.flatMap((r) => [...(optional ? [r] : []), ...choices.map((c) => `${r} ${c}`.trim())]);
+  }
+  return [...new Set(readings)];
+}

@@ -110,6 +110,34 @@ describe('nudge renderers', () => {
   });
 });
 
+describe('how durations read in a nudge', () => {
+  it('a clock breached less than a business minute ago says since when, not "overdue by 0m"', () => {
+    // Due at 17:00 Friday, read at 20:00: zero business minutes overdue, three hours late.
+    const due = new Date('2026-03-06T17:00:00Z');
+    const message = renderNudge({ ...base, state: 'breached', dueAt: due, overdueBusinessMinutes: 0 });
+    const shown = JSON.stringify(message.blocks);
+    expect(shown).toContain(`overdue since <!date^${due.getTime() / 1000}^`);
+    expect(shown).not.toContain('overdue by 0m');
+    expect(message.text).toContain('overdue since 2026-03-06 17:00 UTC');
+  });
+
+  it('a year-long wait reads in working days of the team calendar and wall days', () => {
+    const message = renderNudge({
+      ...base,
+      state: 'breached',
+      waitedBusinessMinutes: 1937 * 60 + 7,
+      waitedWallMinutes: (344 * 24 + 17) * 60,
+      overdueBusinessMinutes: 1933 * 60,
+      workdayMinutes: 450,
+    });
+    const shown = JSON.stringify(message.blocks);
+    expect(shown).toContain('258 working days · 344d wall');
+    expect(shown).toContain('overdue by 257 working days');
+    expect(message.text).toContain('waiting 258 working days, overdue by 257 working days');
+    expect(shown).not.toMatch(/1937h|344d 17h/);
+  });
+});
+
 const item = (i: number, over: Partial<QueueItem> = {}): QueueItem => ({
   flagKey: `ticket:${i}:firstResponse:0`,
   kind: 'ticket',
