@@ -250,82 +250,100 @@ const ZFeedback = z.strictObject({
   commentsCount: z.boolean().default(true),
 });
 
-const ZPolicy = z
-  .strictObject({
-    $schema: z.string().optional(),
-    calendars: z.record(z.string().min(1), ZCalendar),
-    teams: z.array(ZTeam).min(1, 'at least one team is needed'),
-    sla: z.array(ZSlaRule).min(1, 'at least one SLA rule is needed'),
-    feedback: ZFeedback.default(ZFeedback.parse({})),
-    waitingOnCustomerStages: z.array(z.string().min(1)).default([]),
-    people: z.record(z.email('must be an email address'), ZSlackUser).default({}),
-    engine: z
-      .strictObject({
-        /** Use HubSpot's own SLA due dates where the ticket has them; disagreements are logged. */
-        useHubspotSla: z.boolean().default(false),
-        /** A customer message shorter than this (when its text is known) does not restart the next-response clock. */
-        substantiveReplyMinLength: z.number().int().min(0).default(20),
-        /** Next response runs from the first unanswered customer message (default) or from the latest one. */
-        nextResponseFrom: z.enum(['firstUnanswered', 'latest']).default('firstUnanswered'),
-      })
-      .default({ useHubspotSla: false, substantiveReplyMinLength: 20, nextResponseFrom: 'firstUnanswered' }),
-    sync: z
-      .strictObject({
-        intervalMinutes: z.number().int().min(1).max(1440).default(5),
-        /** HubSpot requests per 10 s: 100 for Free/Starter, 190 for Pro/Enterprise, 250 with a capacity pack. */
-        requestsPer10s: z.number().int().min(1).max(1000).default(100),
-        searchPerSecond: z.number().min(0.1).max(5).default(4),
-      })
-      .default({ intervalMinutes: 5, requestsPer10s: 100, searchPerSecond: 4 }),
-    schedules: z
-      .strictObject({
-        evaluateCron: z.string().default('* * * * *'),
-        /** A digest missed while every replica was down is still sent this long after its time, marked late. */
-        digestGraceHours: z.number().min(0).max(24).default(3),
-      })
-      .default({ evaluateCron: '* * * * *', digestGraceHours: 3 }),
-    operations: z
-      .strictObject({
-        retentionDays: z.number().int().min(1).default(180),
-        /** /readyz fails when the last successful sync is older than this. */
-        readyMaxSyncAgeMinutes: z.number().int().min(1).default(30),
-      })
-      .default({ retentionDays: 180, readyMaxSyncAgeMinutes: 30 }),
-  })
-  .superRefine((policy, ctx) => {
-    const names = new Set<string>();
-    policy.teams.forEach((team, index) => {
-      if (!(team.calendar in policy.calendars)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['teams', index, 'calendar'],
-          message: `unknown calendar "${team.calendar}" (known: ${Object.keys(policy.calendars).join(', ') || 'none'})`,
-        });
-      }
-      if (names.has(team.name.toLowerCase())) {
-        ctx.addIssue({ code: 'custom', path: ['teams', index, 'name'], message: `duplicate team name "${team.name}"` });
-      }
-      names.add(team.name.toLowerCase());
-    });
-    const ruleNames = new Set<string>();
-    policy.sla.forEach((rule, index) => {
-      if (ruleNames.has(rule.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sla', index, 'name'],
-          message: `duplicate SLA rule name "${rule.name}"`,
-        });
-      }
-      ruleNames.add(rule.name);
-      if (!rule.firstResponse && !rule.nextResponse && !rule.resolution) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sla', index],
-          message: 'an SLA rule needs at least one of firstResponse, nextResponse, resolution',
-        });
-      }
-    });
+const ZPolicy = z.strictObject({
+  $schema: z.string().optional(),
+  calendars: z.record(z.string().min(1), ZCalendar),
+  teams: z.array(ZTeam).min(1, 'at least one team is needed'),
+  sla: z.array(ZSlaRule).min(1, 'at least one SLA rule is needed'),
+  feedback: ZFeedback.default(ZFeedback.parse({})),
+  waitingOnCustomerStages: z.array(z.string().min(1)).default([]),
+  people: z.record(z.email('must be an email address'), ZSlackUser).default({}),
+  engine: z
+    .strictObject({
+      /** Use HubSpot's own SLA due dates where the ticket has them; disagreements are logged. */
+      useHubspotSla: z.boolean().default(false),
+      /** A customer message shorter than this (when its text is known) does not restart the next-response clock. */
+      substantiveReplyMinLength: z.number().int().min(0).default(20),
+      /** Next response runs from the first unanswered customer message (default) or from the latest one. */
+      nextResponseFrom: z.enum(['firstUnanswered', 'latest']).default('firstUnanswered'),
+    })
+    .default({ useHubspotSla: false, substantiveReplyMinLength: 20, nextResponseFrom: 'firstUnanswered' }),
+  sync: z
+    .strictObject({
+      intervalMinutes: z.number().int().min(1).max(1440).default(5),
+      /** HubSpot requests per 10 s: 100 for Free/Starter, 190 for Pro/Enterprise, 250 with a capacity pack. */
+      requestsPer10s: z.number().int().min(1).max(1000).default(100),
+      searchPerSecond: z.number().min(0.1).max(5).default(4),
+    })
+    .default({ intervalMinutes: 5, requestsPer10s: 100, searchPerSecond: 4 }),
+  schedules: z
+    .strictObject({
+      evaluateCron: z.string().default('* * * * *'),
+      /** A digest missed while every replica was down is still sent this long after its time, marked late. */
+      digestGraceHours: z.number().min(0).max(24).default(3),
+    })
+    .default({ evaluateCron: '* * * * *', digestGraceHours: 3 }),
+  operations: z
+    .strictObject({
+      retentionDays: z.number().int().min(1).default(180),
+      /** /readyz fails when the last successful sync is older than this. */
+      readyMaxSyncAgeMinutes: z.number().int().min(1).default(30),
+    })
+    .default({ retentionDays: 180, readyMaxSyncAgeMinutes: 30 }),
+});
+
+type Problem = { readonly path: readonly PropertyKey[]; readonly message: string };
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Rules across keys (a team's calendar must exist, names must be unique, a rule needs a target). They read the
+ * raw object, defensively, so they are reported together with the schema's problems in one pass: a zod
+ * refinement would only run once everything else was valid, and the person would fix the file twice.
+ */
+function crossKeyProblems(raw: unknown): Problem[] {
+  if (!isRecord(raw)) return [];
+  const problems: Problem[] = [];
+  const calendars = isRecord(raw['calendars']) ? Object.keys(raw['calendars']) : undefined;
+  const names = new Set<string>();
+  const teams = Array.isArray(raw['teams']) ? raw['teams'] : [];
+  teams.forEach((team: unknown, index) => {
+    if (!isRecord(team)) return;
+    const calendar = team['calendar'] ?? 'default';
+    if (calendars && typeof calendar === 'string' && !calendars.includes(calendar)) {
+      problems.push({
+        path: ['teams', index, 'calendar'],
+        message: `unknown calendar "${calendar}" (known: ${calendars.join(', ') || 'none'})`,
+      });
+    }
+    const name = team['name'];
+    if (typeof name !== 'string') return;
+    if (names.has(name.toLowerCase())) {
+      problems.push({ path: ['teams', index, 'name'], message: `duplicate team name "${name}"` });
+    }
+    names.add(name.toLowerCase());
   });
+  const ruleNames = new Set<string>();
+  const rules = Array.isArray(raw['sla']) ? raw['sla'] : [];
+  rules.forEach((rule: unknown, index) => {
+    if (!isRecord(rule)) return;
+    const name = rule['name'];
+    if (typeof name === 'string') {
+      if (ruleNames.has(name)) {
+        problems.push({ path: ['sla', index, 'name'], message: `duplicate SLA rule name "${name}"` });
+      }
+      ruleNames.add(name);
+    }
+    if (rule['firstResponse'] === undefined && rule['nextResponse'] === undefined && rule['resolution'] === undefined) {
+      problems.push({
+        path: ['sla', index],
+        message: 'an SLA rule needs at least one of firstResponse, nextResponse, resolution',
+      });
+    }
+  });
+  return problems;
+}
 
 export type TPolicy = z.output<typeof ZPolicy>;
 export type TPolicyInput = z.input<typeof ZPolicy>;
@@ -366,45 +384,66 @@ function formatPath(path: readonly PropertyKey[]): string {
   );
 }
 
-/** Validates a parsed policy object. `source` names it in messages (usually the file path). */
-export function parsePolicy(
+/** Problems listed in one message; past this many, the rest are counted (fixing the first often fixes more). */
+const MAX_PROBLEMS_LISTED = 25;
+
+/** The order of the keys as the file has them, so problems are listed top to bottom. */
+function fileOrder(raw: unknown): (a: readonly PropertyKey[], b: readonly PropertyKey[]) => number {
+  return (a, b) => {
+    let node: unknown = raw;
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      const [x, y] = [a[i]!, b[i]!];
+      if (x !== y) {
+        if (typeof x === 'number' && typeof y === 'number') return x - y;
+        const keys = isRecord(node) ? Object.keys(node) : [];
+        return keys.indexOf(String(x)) - keys.indexOf(String(y));
+      }
+      node = isRecord(node) || Array.isArray(node) ? (node as Record<PropertyKey, unknown>)[x] : undefined;
+    }
+    return a.length - b.length;
+  };
+}
+
+function zodProblems(issues: readonly z.core.$ZodIssue[]): Problem[] {
+  return issues.map((issue) => ({
+    path: issue.path,
+    message:
+      issue.code === 'invalid_key'
+        ? (issue.issues[0]?.message ?? issue.message)
+        : issue.code === 'unrecognized_keys'
+          ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+          : issue.message,
+  }));
+}
+
+/**
+ * Holidays from each calendar's iCalendar file, read even when other keys are wrong (so every problem shows in
+ * one pass). Returns the dates per calendar name.
+ */
+function readHolidayFiles(
   raw: unknown,
   source: string,
-  readIcs: (path: string) => string = (p) => readFileSync(p, 'utf8'),
-  options: { readonly notices?: string[]; readonly now?: Date } = {},
-): TPolicy {
-  const result = ZPolicy.safeParse(raw);
-  if (!result.success) {
-    const lines = result.error.issues.slice(0, 5).map((issue) => {
-      const where = formatPath(issue.path) || '(top level)';
-      const message =
-        issue.code === 'invalid_key'
-          ? (issue.issues[0]?.message ?? issue.message)
-          : issue.code === 'unrecognized_keys'
-            ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-            : issue.message;
-      return `  ${where}: ${message}`;
-    });
-    throw new AppError('CONFIG_INVALID', `Policy file ${source} is invalid:\n${lines.join('\n')}`, {
-      fix: 'correct the key named above; `heed config-schema` prints the JSON Schema your editor can check the file against',
-    });
-  }
-  const policy = result.data;
-  for (const [name, calendar] of Object.entries(policy.calendars)) {
-    if (!calendar.holidaysFile) continue;
-    const path = resolve(dirname(source), calendar.holidaysFile);
+  readIcs: (path: string) => string,
+  options: { readonly notices?: string[]; readonly now?: Date },
+  problems: Problem[],
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const calendars = isRecord(raw) && isRecord(raw['calendars']) ? raw['calendars'] : {};
+  for (const [name, calendar] of Object.entries(calendars)) {
+    const file = isRecord(calendar) ? calendar['holidaysFile'] : undefined;
+    if (typeof file !== 'string') continue;
+    const path = resolve(dirname(source), file);
+    const where = ['calendars', name, 'holidaysFile'];
     let text: string;
     try {
       text = readIcs(path);
     } catch (error) {
-      throw new AppError(
-        'CONFIG_INVALID',
-        `Policy file ${source}: calendars.${name}.holidaysFile cannot be read (${path}).`,
-        {
-          fix: 'point holidaysFile at an iCalendar (.ics) file, relative to the policy file',
-          cause: error,
-        },
-      );
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      problems.push({
+        path: where,
+        message: `cannot be read (${path}: ${reason}); point it at an iCalendar (.ics) file, relative to the policy file`,
+      });
+      continue;
     }
     // Yearly rules are expanded from last year to ten years ahead: a restart picks up the years after.
     const year = (options.now ?? new Date()).getUTCFullYear();
@@ -417,14 +456,47 @@ export function parsePolicy(
       );
     }
     if (dates.length === 0) {
-      throw new AppError(
-        'CONFIG_INVALID',
-        `Policy file ${source}: calendars.${name}.holidaysFile has no VEVENT dates (${path}).`,
-        {
-          fix: 'use an .ics file with all-day events (DTSTART;VALUE=DATE:YYYYMMDD)',
-        },
-      );
+      problems.push({
+        path: where,
+        message: `has no VEVENT dates (${path}); use an .ics file with all-day events (DTSTART;VALUE=DATE:YYYYMMDD)`,
+      });
+      continue;
     }
+    out.set(name, dates);
+  }
+  return out;
+}
+
+/**
+ * Validates a parsed policy object. `source` names it in messages (usually the file path). Every problem —
+ * the schema's, the rules across keys and unreadable holiday files — is reported in one error.
+ */
+export function parsePolicy(
+  raw: unknown,
+  source: string,
+  readIcs: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+  options: { readonly notices?: string[]; readonly now?: Date } = {},
+): TPolicy {
+  const result = ZPolicy.safeParse(raw);
+  const problems: Problem[] = [...(result.success ? [] : zodProblems(result.error.issues)), ...crossKeyProblems(raw)];
+  const holidays = readHolidayFiles(raw, source, readIcs, options, problems);
+  if (!result.success || problems.length > 0) {
+    const byPath = fileOrder(raw);
+    const sorted = problems
+      .map((problem, order) => ({ problem, order }))
+      .sort((a, b) => byPath(a.problem.path, b.problem.path) || a.order - b.order)
+      .map(({ problem }) => problem);
+    const lines = sorted
+      .slice(0, MAX_PROBLEMS_LISTED)
+      .map((problem) => `  ${formatPath(problem.path) || '(top level)'}: ${problem.message}`);
+    if (sorted.length > MAX_PROBLEMS_LISTED) lines.push(`  … and ${sorted.length - MAX_PROBLEMS_LISTED} more`);
+    throw new AppError('CONFIG_INVALID', `Policy file ${source} is invalid:\n${lines.join('\n')}`, {
+      fix: 'correct the keys named above; `heed config-schema` prints the JSON Schema your editor can check the file against',
+    });
+  }
+  const policy = result.data;
+  for (const [name, dates] of holidays) {
+    const calendar = policy.calendars[name]!;
     calendar.holidays = [...new Set([...calendar.holidays, ...dates])].sort();
   }
   return policy;

@@ -181,6 +181,46 @@ describe('policy file', () => {
     expect(error.fix).toMatch(/heed config-schema/);
   });
 
+  it('reports every problem in one pass, in the order of the file, rules across keys and holiday files included', () => {
+    const policy = full();
+    policy.colour = 'blue';
+    policy.calendars.default.timezone = 'Europe/Atlantis';
+    policy.calendars.night.holidaysFile = 'missing.ics';
+    policy.teams[0].calendar = 'weekend';
+    policy.teams.push({ ...policy.teams[0], calendar: 'default' });
+    policy.sla[1].resolution = '3 days';
+    policy.sla.push({ name: 'empty' });
+    policy.people['agent@example.com'] = 'agent';
+    const error = errorOf(() =>
+      loadPolicy(policy, {
+        readFile: (path) => {
+          throw Object.assign(new Error(`ENOENT: no such file, open '${path}'`), { code: 'ENOENT' });
+        },
+      }),
+    );
+    const lines = error.message.split('\n').slice(1);
+    expect(lines).toEqual([
+      '  (top level): unknown key "colour"',
+      expect.stringMatching(/^ {2}calendars\.default\.timezone: is not an IANA time zone/),
+      expect.stringMatching(
+        /^ {2}calendars\.night\.holidaysFile: cannot be read \(\/etc\/heed\/missing\.ics: ENOENT\)/,
+      ),
+      '  teams[0].calendar: unknown calendar "weekend" (known: default, night)',
+      '  teams[1].name: duplicate team name "support"',
+      expect.stringMatching(/^ {2}sla\[1\]\.resolution: "3 days" is not a duration/),
+      '  sla[2]: an SLA rule needs at least one of firstResponse, nextResponse, resolution',
+      expect.stringMatching(/^ {2}people\.agent@example\.com: must be a Slack user id/),
+    ]);
+  });
+
+  it('lists at most 25 problems and counts the rest', () => {
+    const policy = full();
+    policy.teams = Array.from({ length: 40 }, (_, i) => ({ name: `t${i}`, channel: 'C0SUPPORT', calendar: 'nope' }));
+    const lines = errorOf(() => loadPolicy(policy)).message.split('\n');
+    expect(lines).toHaveLength(1 + 25 + 1);
+    expect(lines.at(-1)).toBe('  … and 15 more');
+  });
+
   it('rejects a file that is not JSON', () => {
     const error = errorOf(() => loadPolicy('{ "teams": [ }'));
     expect(error.message).toMatch(/Policy file \/etc\/heed\/policy\.json is not valid JSON/);
