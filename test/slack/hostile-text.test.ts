@@ -525,6 +525,9 @@ describe.each(testProviders())('hostile text end to end on %s', (provider) => {
     expect(h.slack.responses.length).toBeGreaterThanOrEqual(2);
     expect(h.slack.homeViews.has('UCAROL')).toBe(true);
     expect(acks).toHaveLength(21);
+    // The refused release: a service's note, escaped except for the mention it makes.
+    const note = h.slack.responses.find((r) => String(r.body['text']).includes('can release'));
+    expect(note?.body['text']).toMatch(/^Only <@UBOB> can release/);
   });
 
   it('nothing Heed sent carries customer markup, control characters or a broken limit', () => {
