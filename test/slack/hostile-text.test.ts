@@ -349,7 +349,7 @@ describe.each(testProviders())('hostile text end to end on %s', (provider) => {
     for (const [i, [, raw]] of payloads.entries()) {
       // PostgreSQL cannot store NUL in text (22021), so no synced row there can hold one; the renderers above
       // are still fed NUL directly.
-      const text = provider === 'postgresql' ? raw.replace(/\u0000/g, '') : raw;
+      const text = provider === 'postgresql' ? raw.replaceAll('\u0000', '') : raw;
       // Half the tickets have an owner Heed can mention, half an owner named by HubSpot (shown as text).
       const hostileOwner = `o-h${i}`;
       await seedOwner(prisma, hostileOwner, `agent${i}@example.com`, text, text);
