@@ -38,7 +38,7 @@ const LINE_BREAK = /\r\n|[\r\n\u0085\u2028\u2029]/g;
 
 /**
  * Text made safe to show anywhere (Slack or a terminal), its layout kept: well-formed UTF-16 (a lone surrogate
- * becomes U+FFFD; JSON with one is refused), no terminal escape sequences, control characters or bidi
+ * becomes U+FFFD: it has no UTF-8 form to send), no terminal escape sequences, control characters or bidi
  * controls; every line break a "\n", tabs spaces.
  */
 export function stripUnprintable(text: string): string {
@@ -135,7 +135,8 @@ export function cut(text: Mrkdwn, max: number): Mrkdwn {
   if (text.length <= max) return text;
   let end = boundaryAtOrBefore(text, Math.max(0, max - 1));
   const open = text.lastIndexOf('<', end - 1);
-  if (open >= 0 && text.indexOf('>', open) >= end) end = open;
+  const close = open >= 0 ? text.indexOf('>', open) : -1;
+  if (open >= 0 && (close < 0 || close >= end)) end = open;
   const amp = text.lastIndexOf('&', end - 1);
   if (amp >= 0 && !text.slice(amp, end).includes(';')) end = amp;
   return vouch(`${text.slice(0, end).trimEnd()}…`);
