@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { mayPostDigest } from '../../services/slack-actions.ts';
 import { parseDigestArgs } from '../command-args.ts';
 import { renderNotice, renderUsage } from '../render/replies.ts';
 import { answerOrApologise } from './respond-safely.ts';
@@ -24,9 +25,8 @@ export function registerDigest(app: App, s: SlackServices): void {
       const now = s.clock.now();
       const messages = await s.digestPreview(team.name, now);
       if (!parsed.value.post) return messages[0] ?? renderNotice('The digest is empty today.');
-      if (s.permissions && !(await s.permissions.mayChange(team, command.user_id))) {
-        return renderNotice(`Only the people listed for team ${team.name} can post its digest.`);
-      }
+      const may = await mayPostDigest(s.actions, team, command.user_id, now);
+      if (!may.allowed) return renderNotice(may.reason);
       if (!s.digestPost) return renderNotice('Posting the digest is not available in this version of Heed.');
       // Recorded as the team's digest of the day: the scheduled one will not post it again.
       const posted = await s.digestPost(team.name, now);
@@ -35,13 +35,13 @@ export function registerDigest(app: App, s: SlackServices): void {
           `Today's digest for ${team.name} was already posted to <#${team.channel.replace(/^#/, '')}>.`,
         );
       }
-      s.kickOutbox?.();
       await s.repo.audit({
         at: now,
         actor: command.user_id,
         action: 'digest_post',
         target: `team:${team.name}`,
         source: 'command',
+        detail: { outcome: 'changed' },
       });
       return renderNotice(`:outbox_tray: Posting today's digest to <#${team.channel.replace(/^#/, '')}>.`);
     });
