@@ -28,8 +28,6 @@ const REACTIONS: Record<string, { on: NudgeAction; off: NudgeAction }> = {
   alarm_clock: { on: 'snooze', off: 'unsnooze' },
 };
 
-export const HANDLED_REACTIONS = Object.keys(REACTIONS);
-
 /** The action a reaction means, if any (`+1::skin-tone-2` style suffixes are ignored). */
 export function reactionMeaning(
   reaction: string,

@@ -32,7 +32,8 @@ export function registerNudgeButtons(app: App, s: SlackServices): void {
           { flagKey: button.value ?? '', action, user: body.user.id, actionTs: button.action_ts },
           s.clock.now(),
         );
-        if (outcome?.note) await tell(`That changed nothing. ${outcome.note}`);
+        if (outcome?.note)
+          await tell(outcome.result === 'refused' ? `That changed nothing. ${outcome.note}` : outcome.note);
       } catch (error) {
         s.logger.error({ err: error, actionId }, 'slack: button action failed');
         await tell(':warning: Sorry, that did not work. It has been logged.');
