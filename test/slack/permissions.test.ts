@@ -6,6 +6,7 @@ import { reconcileNudges } from '../../src/services/nudge.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, MONDAY_10, startHarness, TEST_POLICY } from './support/harness.ts';
 import { seedOwner, seedPortal, seedTicketFlag } from './support/seed.ts';
+import { sendSigned } from './support/slack-requests.ts';
 
 const HOUR = 3_600_000;
 
@@ -234,6 +235,42 @@ describe.each(testProviders())('permissions on %s', (provider) => {
       const shown = JSON.stringify(h.slack.messagesIn('CSUPPORT')[0]!.blocks);
       expect(shown).toContain('nudge_handled');
       expect(shown).not.toContain('Handled by');
+    });
+    it('a press from a view (no response_url, as on the App Home) goes through the same rule and answers 200', async () => {
+      const n = await nudgeOf('billing');
+      const press = (user: string, actionTs: string) => {
+        h.clock.advance(1000);
+        const payload = {
+          type: 'block_actions',
+          user: { id: user, username: 'someone', team_id: 'T0HEED' },
+          api_app_id: 'A0HEED',
+          token: 'verification-token-unused',
+          container: { type: 'view', view_id: 'V0HOME' },
+          trigger_id: '1234.5678.abcdef',
+          team: { id: 'T0HEED', domain: 'heed-test' },
+          view: { id: 'V0HOME', type: 'home', blocks: [] },
+          actions: [
+            {
+              type: 'button',
+              action_id: 'nudge_handled',
+              block_id: 'home_queue',
+              value: n.key,
+              text: { type: 'plain_text', text: 'Handled' },
+              action_ts: actionTs,
+            },
+          ],
+        };
+        const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+        return sendSigned(h.baseUrl, body, 'application/x-www-form-urlencoded');
+      };
+      expect((await press('UBOB', '1772449000.000100')).status).toBe(200);
+      expect((await h.repo.flag(n.key))?.handledBy).toBeNull();
+      expect((await press('ULEAD', '1772449001.000100')).status).toBe(200);
+      expect((await h.repo.flag(n.key))?.handledBy).toBe('ULEAD');
+      expect(await outcomes(n.key)).toEqual([
+        ['UBOB', 'handle', 'button', 'refused'],
+        ['ULEAD', 'handle', 'button', 'changed'],
+      ]);
     });
   });
 
