@@ -17,6 +17,7 @@ import { silentLogger } from '../src/logger.ts';
 import { reconcileNudges } from '../src/services/nudge.ts';
 import { Outbox } from '../src/services/outbox.ts';
 import { scaledClock } from '../src/services/outbox-clock.ts';
+import { SharedStatePermissions } from '../src/services/slack-permissions.ts';
 import { slackTeams } from '../src/services/slack-teams.ts';
 import { SlackUserDirectory } from '../src/services/slack-users.ts';
 import { createSlackApp, createSlackWebClient } from '../src/slack/app.ts';
@@ -174,7 +175,13 @@ async function main(): Promise<void> {
         teams,
         repo,
         queries: { reads, repo, users, teams, status: { db, config: { policy } } },
-        actions: { repo, teams, logger, nudges: nudgeDeps },
+        actions: {
+          repo,
+          teams,
+          logger,
+          nudges: nudgeDeps,
+          permissions: new SharedStatePermissions({ slack: web, logger, now: () => NOW }),
+        },
       },
     });
     const { port } = await app.start(0);

@@ -34,7 +34,8 @@ export type PruneTarget =
   | 'auditEntries'
   | 'syncRuns'
   | 'jobRuns'
-  | 'processedEvents';
+  | 'processedEvents'
+  | 'slackActionMarks';
 
 type Param = string | number | Date;
 type Placeholder = (value: Param) => string;
@@ -133,7 +134,7 @@ export class OpsRepo {
 
   /**
    * Deletes at most `limit` rows of `target` that are past their keeping time, and returns how many it deleted.
-   * `cutoff` applies to everything but ProcessedEvent, which uses `dedupeCutoff` (its window is much shorter).
+   * `cutoff` applies to everything but ProcessedEvent and SlackActionMark, which use `dedupeCutoff` (a much shorter window).
    */
   async pruneBatch(target: PruneTarget, cutoffs: { cutoff: Date; dedupeCutoff: Date }, limit: number): Promise<number> {
     const { table, where } = PRUNE_SQL[target];
@@ -212,6 +213,8 @@ const PRUNE_SQL: Record<
     where: (p, { cutoff }) => `"status" <> ${p('running')} AND "startedAt" < ${p(cutoff)}`,
   },
   processedEvents: { table: 'ProcessedEvent', where: (p, { dedupeCutoff }) => `"receivedAt" < ${p(dedupeCutoff)}` },
+  // The last act applied per flag and kind only has to outlive Slack's redeliveries, like the dedupe record.
+  slackActionMarks: { table: 'SlackActionMark', where: (p, { dedupeCutoff }) => `"at" < ${p(dedupeCutoff)}` },
 };
 
 function toSyncRunFacts(row: {

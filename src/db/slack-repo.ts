@@ -12,11 +12,12 @@ import type {
   OutboxMessage,
   Owner,
   PrismaClient,
+  SlackActionMark,
   Ticket,
 } from '../generated/sqlite/client.ts';
 import type { Db } from './client.ts';
 
-export type { AuditEntry, ClockState, FeedbackSubmission, Flag, Nudge, OutboxMessage, Owner, Ticket };
+export type { AuditEntry, ClockState, FeedbackSubmission, Flag, Nudge, OutboxMessage, Owner, SlackActionMark, Ticket };
 
 export type OutboxKind = 'post' | 'update' | 'reply' | 'escalate' | 'dm';
 /** pending → sending → sent; retry (waiting for nextAttemptAt); failed (given up); superseded (a newer update won). */
@@ -36,6 +37,34 @@ export interface OutboxIntent {
 export type FlagSlackFields = Partial<
   Pick<Flag, 'claimedBy' | 'claimedAt' | 'handledBy' | 'handledAt' | 'snoozedBy' | 'snoozedUntil' | 'state'>
 >;
+
+export interface AuditInput {
+  at: Date;
+  actor: string;
+  action: string;
+  target: string;
+  source: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Which of Heed's messages about a flag a reaction was added to. */
+export type FlagMessageKind = 'nudge' | 'reply' | 'escalate' | 'dm';
+
+export interface FlagMessage {
+  flagKey: string;
+  kind: FlagMessageKind;
+  /** The nudge's ts when the message is a reply in its thread (an ephemeral note goes in that thread). */
+  threadTs?: string | undefined;
+}
+
+/** What one person's act does to a flag, decided inside the transaction that holds the flag. */
+export interface FlagActionPlan {
+  /** Columns to write, when the act changes the flag. */
+  change?: FlagSlackFields | undefined;
+  /** Remembered as the latest act of its kind applied to the flag (acts that carry Slack's timestamp). */
+  mark?: { kind: string; slackTs: string; actor: string } | undefined;
+  audit: AuditInput;
+}
 
 export interface NudgeChange {
   /** Create (no id yet) or update the nudge. */
@@ -59,9 +88,11 @@ type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction'
 
 export class SlackRepo {
   readonly #prisma: PrismaClient;
+  readonly #provider: Db['provider'];
 
-  constructor(db: Pick<Db, 'prisma'>) {
+  constructor(db: Pick<Db, 'prisma' | 'provider'>) {
     this.#prisma = db.prisma;
+    this.#provider = db.provider;
   }
 
   // ------------------------------------------------------------ nudges
@@ -83,6 +114,56 @@ export class SlackRepo {
   /** The nudge a reaction or button refers to; undefined for any message that is not one of Heed's nudges. */
   async nudgeByMessage(channel: string, ts: string): Promise<Nudge | null> {
     return this.#prisma.nudge.findFirst({ where: { channel, ts } });
+  }
+
+  /**
+   * The flag any of Heed's messages about it refers to: the nudge itself, its thread ping, the escalation
+   * post or the owner's DM — from the (channel, ts) a reaction names. Read-only over what the outbox recorded
+   * when it sent each row (`resultTs`, with the row's nudge). What a sent row does not record is the channel
+   * Slack answered with, so:
+   * - a thread ping lives in its nudge's channel (whatever the row was queued with, e.g. `#support`);
+   * - a DM row is queued to the user id (U…) and Slack posts it in the IM (D…): an IM has one person in it
+   *   besides Heed, so the row matches when its user is the one reacting, in a D… channel;
+   * - an escalation queued to a channel by name (`#leads`) cannot be compared with the id in the event: it
+   *   matches by ts alone (Slack's ts is unique within a channel; two of Heed's messages in different
+   *   channels at the same microsecond is the only way to mismatch).
+   */
+  async flagForMessage(message: { channel: string; ts: string; reactor: string }): Promise<FlagMessage | null> {
+    const { channel, ts, reactor } = message;
+    const nudge = await this.#prisma.nudge.findFirst({ where: { channel, ts }, select: { flagKey: true } });
+    if (nudge) return { flagKey: nudge.flagKey, kind: 'nudge' };
+    const rows = await this.#prisma.outboxMessage.findMany({
+      where: { resultTs: ts, nudgeId: { not: null }, kind: { in: ['reply', 'escalate', 'dm'] } },
+      select: { kind: true, channel: true, nudgeId: true },
+      take: 10,
+    });
+    if (rows.length === 0) return null;
+    const nudges = new Map(
+      (
+        await this.#prisma.nudge.findMany({
+          where: { id: { in: rows.map((r) => r.nudgeId!) } },
+          select: { id: true, flagKey: true, channel: true, ts: true },
+        })
+      ).map((n) => [n.id, n]),
+    );
+    const byName = (queued: string) => !/^[CGDUW][A-Z0-9]+$/.test(queued);
+    for (const row of rows) {
+      const parent = nudges.get(row.nudgeId!);
+      if (!parent) continue;
+      const matches =
+        row.kind === 'reply'
+          ? parent.channel === channel || row.channel === channel
+          : row.kind === 'dm'
+            ? row.channel === channel || (channel.startsWith('D') && row.channel === reactor)
+            : row.channel === channel || byName(row.channel);
+      if (matches)
+        return {
+          flagKey: parent.flagKey,
+          kind: row.kind as FlagMessageKind,
+          threadTs: row.kind === 'reply' ? (parent.ts ?? undefined) : undefined,
+        };
+    }
+    return null;
   }
 
   /**
@@ -322,27 +403,74 @@ export class SlackRepo {
     await this.#prisma.flag.update({ where: { key }, data: { ...data, updatedAt: now } });
   }
 
+  /**
+   * One person's act on a flag, atomically: the flag is locked (PostgreSQL: `SELECT … FOR UPDATE`; SQLite: the
+   * transaction writes first, so it holds the database's write lock from its first statement), then `plan` sees
+   * the flag as it is now with the last act of the same kind applied to it, and what it decides — the flag's
+   * change, the new last act, the audit entry — is written before the lock is released. Acts on one flag from
+   * any number of replicas therefore apply one after the other, each seeing the one before. `plan` must be
+   * synchronous (no I/O while the flag is held). Undefined when the flag no longer exists.
+   */
+  async applyFlagAction(
+    key: string,
+    kind: string | undefined,
+    plan: (current: { flag: Flag; last: SlackActionMark | undefined }) => FlagActionPlan,
+    now: Date,
+  ): Promise<{ flag: Flag; plan: FlagActionPlan } | undefined> {
+    return this.#prisma.$transaction(
+      async (tx) => {
+        if (this.#provider === 'postgresql') {
+          await tx.$queryRaw`SELECT "key" FROM "Flag" WHERE "key" = ${key} FOR UPDATE`;
+        } else {
+          await tx.$executeRaw`UPDATE "Flag" SET "key" = "key" WHERE "key" = ${key}`;
+        }
+        const flag = await tx.flag.findUnique({ where: { key } });
+        if (!flag) return undefined;
+        const last = kind
+          ? ((await tx.slackActionMark.findUnique({ where: { flagKey_kind: { flagKey: key, kind } } })) ?? undefined)
+          : undefined;
+        const decided = plan({ flag, last });
+        if (decided.change) await tx.flag.update({ where: { key }, data: { ...decided.change, updatedAt: now } });
+        if (decided.mark) {
+          const { kind: markKind, slackTs, actor } = decided.mark;
+          await tx.slackActionMark.upsert({
+            where: { flagKey_kind: { flagKey: key, kind: markKind } },
+            create: { flagKey: key, kind: markKind, slackTs, actor, at: now },
+            update: { slackTs, actor, at: now },
+          });
+        }
+        await tx.auditEntry.create({ data: auditRow(decided.audit) });
+        return { flag, plan: decided };
+      },
+      // Acts on one busy flag queue behind each other; each holds the lock for a few statements.
+      { maxWait: 10_000, timeout: 10_000 },
+    );
+  }
+
+  /**
+   * The email of the HubSpot owner of the ticket a flag is about (a feedback flag: its linked ticket's), for
+   * finding the owner in Slack. Undefined when there is no ticket, no owner or no email.
+   */
+  async ticketOwnerEmail(flag: Pick<Flag, 'ticketId' | 'feedbackId'>): Promise<string | undefined> {
+    let ticketId = flag.ticketId;
+    if (!ticketId && flag.feedbackId) {
+      const feedback = await this.#prisma.feedbackSubmission.findUnique({
+        where: { id: flag.feedbackId },
+        select: { ticketId: true },
+      });
+      ticketId = feedback?.ticketId ?? null;
+    }
+    if (!ticketId) return undefined;
+    const ticket = await this.#prisma.ticket.findUnique({ where: { id: ticketId }, select: { ownerId: true } });
+    if (!ticket?.ownerId) return undefined;
+    const owner = await this.#prisma.owner.findUnique({ where: { id: ticket.ownerId }, select: { email: true } });
+    return owner?.email ?? undefined;
+  }
+
   // ------------------------------------------------------------ audit and deduplication
 
-  async audit(entry: {
-    at: Date;
-    actor: string;
-    action: string;
-    target: string;
-    source: string;
-    detail?: Record<string, unknown>;
-  }): Promise<void> {
-    await this.#prisma.auditEntry.create({
-      data: {
-        id: randomUUID(),
-        at: entry.at,
-        actor: entry.actor,
-        action: entry.action,
-        target: entry.target,
-        source: entry.source,
-        detail: JSON.stringify(entry.detail ?? {}),
-      },
-    });
+  async audit(entry: AuditInput): Promise<void> {
+    await this.#prisma.auditEntry.create({ data: auditRow(entry) });
   }
 
   auditFor(target: string): Promise<AuditEntry[]> {
@@ -365,6 +493,14 @@ export class SlackRepo {
       if ((error as { code?: string }).code === 'P2002') return false;
       throw error;
     }
+  }
+
+  /**
+   * Forgets an event id recorded by `firstDelivery` whose handling then failed, so Slack's retry of it is
+   * handled instead of being dropped as a duplicate.
+   */
+  async forgetDelivery(source: string, id: string): Promise<void> {
+    await this.#prisma.processedEvent.deleteMany({ where: { source, id } });
   }
 
   // ------------------------------------------------------------ Slack users and settings
@@ -399,4 +535,16 @@ export class SlackRepo {
       update: { mutedUntil, updatedAt: now },
     });
   }
+}
+
+function auditRow(entry: AuditInput) {
+  return {
+    id: randomUUID(),
+    at: entry.at,
+    actor: entry.actor,
+    action: entry.action,
+    target: entry.target,
+    source: entry.source,
+    detail: JSON.stringify(entry.detail ?? {}),
+  };
 }

@@ -1,7 +1,7 @@
 // Retention: keeps the database from growing without bound. Once a day, rows past
 // `operations.retentionDays` are deleted in small batches — audit entries, finished flags of closed tickets and
 // followed-up feedback, their nudges, finished outbox messages, sync and job history — and the dedupe record of
-// incoming events after a few days. DailyStat and DigestRun are never touched: digests draw trends from them.
+// incoming events and the order marks of Slack acts (SlackActionMark) after a few days. DailyStat and DigestRun are never touched: digests draw trends from them.
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { OpsRepo, type PruneTarget } from '../db/ops-repo.ts';
@@ -22,6 +22,7 @@ export const PRUNE_ORDER: readonly PruneTarget[] = [
   'syncRuns',
   'jobRuns',
   'processedEvents',
+  'slackActionMarks',
 ];
 
 export type PruneCounts = Record<PruneTarget, number>;

@@ -1,6 +1,7 @@
-// Who may change shared state from Slack: posting a team's digest, snoozing someone else's ticket.
-// Open to everyone by default; a team's `allowedUsers` and/or `allowedUserGroup` in the policy file limit it.
+// Where a person stands on a team's allow-list (`allowedUsers` and/or `allowedUserGroup` in the policy file):
+// the I/O half of permissions. What that standing allows is decided in domain/permissions.ts.
 // A user group's members are read with usergroups.users.list and cached for a few minutes.
+import type { ListMembership } from '../domain/permissions.ts';
 import type { Logger } from '../logger.ts';
 import type { SlackApi } from './outbox.ts';
 import type { SlackTeam } from './slack-teams.ts';
@@ -21,12 +22,15 @@ export class SharedStatePermissions {
     this.#deps = deps;
   }
 
-  /** Whether `userId` may change `team`'s shared state. */
-  async mayChange(team: Pick<SlackTeam, 'allowedUsers' | 'allowedUserGroup'>, userId: string): Promise<boolean> {
-    if (team.allowedUsers.length === 0 && !team.allowedUserGroup) return true;
-    if (team.allowedUsers.includes(userId)) return true;
-    if (!team.allowedUserGroup) return false;
-    return (await this.#members(team.allowedUserGroup)).has(userId);
+  /** `open` when the team has no list; otherwise whether `userId` is on it (by name or through the group). */
+  async membership(
+    team: Pick<SlackTeam, 'allowedUsers' | 'allowedUserGroup'>,
+    userId: string,
+  ): Promise<ListMembership> {
+    if (team.allowedUsers.length === 0 && !team.allowedUserGroup) return 'open';
+    if (team.allowedUsers.includes(userId)) return 'listed';
+    if (!team.allowedUserGroup) return 'not_listed';
+    return (await this.#members(team.allowedUserGroup)).has(userId) ? 'listed' : 'not_listed';
   }
 
   async #members(group: string): Promise<ReadonlySet<string>> {

@@ -59,13 +59,6 @@ async function ownerIdsOf(
   return { ids: owners.map((o) => o.id), name: owners[0] ? ownerName(owners[0], owners[0].id) : undefined };
 }
 
-/** Whether the Slack user is the HubSpot owner of the ticket (matched by email). */
-export async function ownsTicket(deps: QueryDeps, userId: string, ticketId: string, now: Date): Promise<boolean> {
-  const ticket = await deps.reads.ticket(ticketId);
-  if (!ticket?.ownerId) return false;
-  return (await ownerIdsOf(deps, userId, now)).ids.includes(ticket.ownerId);
-}
-
 function pseudoFlag(clock: {
   ticketId: string;
   clock: string;

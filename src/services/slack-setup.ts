@@ -13,6 +13,7 @@ import type { NudgeDeps } from './nudge.ts';
 import { Outbox, type SlackApi } from './outbox.ts';
 import { type OutboxClock, systemClock } from './outbox-clock.ts';
 import type { ActionDeps } from './slack-actions.ts';
+import { EphemeralNotes } from './slack-notes.ts';
 import { SharedStatePermissions } from './slack-permissions.ts';
 import { slackTeams } from './slack-teams.ts';
 import { SlackUserDirectory } from './slack-users.ts';
@@ -52,7 +53,14 @@ export function createSlackSide(deps: {
     channelLeases: channelLeasesFrom(new JobsRepo(db), deps.holder),
   });
   const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger };
-  const actions: ActionDeps = { repo, teams, logger, nudges: nudgeDeps };
+  const actions: ActionDeps = {
+    repo,
+    teams,
+    logger,
+    nudges: nudgeDeps,
+    permissions: new SharedStatePermissions({ slack: web, logger, now: () => clock.now() }),
+    notes: new EphemeralNotes({ slack: web, logger, now: () => clock.now() }),
+  };
   const services: SlackServices = {
     clock,
     logger,
@@ -60,7 +68,6 @@ export function createSlackSide(deps: {
     repo,
     queries: { reads, repo, users, teams, status: { db, config } },
     actions,
-    permissions: new SharedStatePermissions({ slack: web, logger, now: () => clock.now() }),
     ...digestForSlack({ db, config, outbox: repo }),
   };
   return { repo, outbox, nudgeDeps, services };

@@ -143,6 +143,11 @@ describe.each(testProviders())('pruneOldRecords on %s', (provider) => {
       db.prisma.processedEvent.create({ data: { source: 'hubspot', id, receivedAt } });
     await event('e-old', ago(4));
     await event('e-recent', ago(2));
+    // Order marks of Slack acts: only deliveries race, so the same window as the dedupe records.
+    const mark = (flagKey: string, at: Date) =>
+      db.prisma.slackActionMark.create({ data: { flagKey, kind: 'handled', slackTs: '1.000001', actor: 'U1', at } });
+    await mark('ticket:closed:firstResponse:0', ago(4));
+    await mark('ticket:open:firstResponse:0', ago(2));
     // Never pruned.
     await db.prisma.dailyStat.create({ data: { team: 'support', day: '2025-01-01', metric: 'opened', value: 3 } });
     await db.prisma.digestRun.create({
@@ -159,7 +164,9 @@ describe.each(testProviders())('pruneOldRecords on %s', (provider) => {
       syncRuns: 2,
       jobRuns: 1,
       processedEvents: 1,
+      slackActionMarks: 1,
     });
+    expect((await db.prisma.slackActionMark.findMany()).map((m) => m.flagKey)).toEqual(['ticket:open:firstResponse:0']);
     expect(await ids()).toEqual({
       flags: [
         'feedback:f-pending',

@@ -351,7 +351,9 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
       const flag = await h.db.prisma.flag.findFirst({ where: { ticketId: '11' } });
       expect(flag).toMatchObject({ snoozedBy: 'UCAROL', snoozedUntil: new Date(MONDAY_10.getTime() + 2 * HOUR) });
       const denied = await h.command('/heed', 'snooze 13 1h', { user: 'UCAROL' });
-      expect(JSON.stringify(denied.json)).toContain('Only the people listed for team billing');
+      expect(JSON.stringify(denied.json)).toContain(
+        'Only its owner <@UBOB> or the people listed for team billing can snooze this ticket.',
+      );
 
       await h.command('/heed', 'mute 3h', { user: 'UCAROL' });
       expect(await h.repo.mutedUntil('UCAROL')).toEqual(new Date(MONDAY_10.getTime() + 3 * HOUR));
@@ -527,7 +529,7 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
       expect(JSON.stringify(h.slack.messagesIn('CSUPPORT')[0]!.blocks)).toContain('nudge_claim');
     });
 
-    it("Release and Unsnooze undo; releasing someone else's claim is refused politely", async () => {
+    it("Release and Unsnooze undo; releasing someone else's claim is refused politely (unless it is your ticket)", async () => {
       const n = await postedNudge();
       await h.action({
         user: 'UBOB',
@@ -537,8 +539,9 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
         value: n.key,
         actionTs: '1.1',
       });
+      // Dave neither claimed it nor owns the ticket (Carol does).
       await h.action({
-        user: 'UCAROL',
+        user: 'UDAVE',
         channel: n.channel,
         messageTs: n.ts,
         actionId: 'nudge_unclaim',
@@ -546,7 +549,9 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
         actionTs: '1.2',
       });
       expect((await h.repo.flag(n.key))?.claimedBy).toBe('UBOB');
-      expect(String(h.slack.responses.at(-1)?.body['text'])).toContain('Only <@UBOB>');
+      expect(String(h.slack.responses.at(-1)?.body['text'])).toContain(
+        "Only <@UBOB> or the ticket's owner <@UCAROL> can release <@UBOB>'s claim on this ticket.",
+      );
       await h.action({
         user: 'UBOB',
         channel: n.channel,

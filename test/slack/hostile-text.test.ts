@@ -447,7 +447,7 @@ describe.each(testProviders())('hostile text end to end on %s', (provider) => {
     // Buttons: claim, a refused release (an ephemeral note), handled (chat.update), and an answered ticket.
     for (const [user, actionId, ts, key] of [
       ['UBOB', 'nudge_claim', first!.ts!, '1000'],
-      ['UCAROL', 'nudge_unclaim', first!.ts!, '1000'],
+      ['UALICE', 'nudge_unclaim', first!.ts!, '1000'],
       ['UCAROL', 'nudge_handled', second!.ts!, '1010'],
     ] as const) {
       await h.action({
@@ -527,7 +527,9 @@ describe.each(testProviders())('hostile text end to end on %s', (provider) => {
     expect(acks).toHaveLength(21);
     // The refused release: a service's note, escaped except for the mention it makes.
     const note = h.slack.responses.find((r) => String(r.body['text']).includes('can release'));
-    expect(note?.body['text']).toMatch(/^Only <@UBOB> can release/);
+    expect(note?.body['text']).toBe(
+      "That changed nothing. Only <@UBOB> or the ticket's owner <@UCAROL> can release <@UBOB>'s claim on this ticket.",
+    );
   });
 
   it('nothing Heed sent carries customer markup, control characters or a broken limit', () => {

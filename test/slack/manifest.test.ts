@@ -39,6 +39,8 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'chat.postMessage': ['chat:write'],
   'chat.update': ['chat:write'],
   'chat.getPermalink': [],
+  // A note only the person whose reaction was refused sees.
+  'chat.postEphemeral': ['chat:write'],
   'conversations.join': ['channels:join'],
   // Crash recovery reads a channel's recent history (public, private or DM) for its own posts' metadata.
   'conversations.history': ['channels:history', 'groups:history', 'im:history'],
@@ -47,7 +49,7 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'users.lookupByEmail': ['users:read', 'users:read.email'],
   'users.info': ['users:read'],
   'views.publish': [],
-  // A team's allowedUserGroup: who may post its digest or snooze others' tickets.
+  // A team's allowedUserGroup: who may act on others' tickets and post its digest.
   'usergroups.users.list': ['usergroups:read'],
 };
 const EVENT_SCOPES: Record<string, string[]> = {

@@ -1,6 +1,6 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { applyNudgeAction, type NudgeAction } from '../../services/slack-actions.ts';
-import { fromNote, md } from '../render/mrkdwn.ts';
+import { handleButton, type NudgeAction } from '../../services/slack-actions.ts';
+import { fromNote, type Mrkdwn, md } from '../render/mrkdwn.ts';
 import { NUDGE_ACTIONS } from '../render/nudge.ts';
 import { renderNotice } from '../render/replies.ts';
 import type { SlackServices } from './services.ts';
@@ -24,29 +24,20 @@ export function registerNudgeButtons(app: App, s: SlackServices): void {
   for (const [actionId, action] of Object.entries(BUTTON_ACTIONS)) {
     app.action<BlockButtonAction>(actionId, async ({ ack, action: button, body, respond }) => {
       await ack();
-      const now = s.clock.now();
-      if (!(await s.repo.firstDelivery('slack-action', `${body.user.id}:${button.action_ts}`, now))) return;
+      // Only the person who clicked sees the note; a press without a response_url (a view) gets none.
+      const tell = async (text: Mrkdwn) =>
+        respond?.({ response_type: 'ephemeral', replace_original: false, ...renderNotice(text) });
       try {
-        const outcome = await applyNudgeAction(s.actions, {
-          flagKey: button.value ?? '',
-          action,
-          actor: body.user.id,
-          source: 'button',
-          at: now,
-        });
-        if (outcome.note)
-          await respond({
-            response_type: 'ephemeral',
-            replace_original: false,
-            ...renderNotice(fromNote(outcome.note)),
-          });
+        const outcome = await handleButton(
+          s.actions,
+          { flagKey: button.value ?? '', action, user: body.user.id, actionTs: button.action_ts },
+          s.clock.now(),
+        );
+        if (outcome?.note)
+          await tell(fromNote(outcome.result === 'refused' ? `That changed nothing. ${outcome.note}` : outcome.note));
       } catch (error) {
         s.logger.error({ err: error, actionId }, 'slack: button action failed');
-        await respond({
-          response_type: 'ephemeral',
-          replace_original: false,
-          ...renderNotice(md`:warning: Sorry, that did not work. It has been logged.`),
-        });
+        await tell(md`:warning: Sorry, that did not work. It has been logged.`);
       }
     });
   }

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
+import { mayPostDigest } from '../../services/slack-actions.ts';
 import { parseDigestArgs } from '../command-args.ts';
-import { channelLink, md, safe } from '../render/mrkdwn.ts';
+import { channelLink, fromNote, md, safe } from '../render/mrkdwn.ts';
 import { renderNotice, renderUsage } from '../render/replies.ts';
 import { answerOrApologise } from './respond-safely.ts';
 import type { SlackServices } from './services.ts';
@@ -23,9 +24,8 @@ export function registerDigest(app: App, s: SlackServices): void {
       const now = s.clock.now();
       const messages = await s.digestPreview(team.name, now);
       if (!parsed.value.post) return messages[0] ?? renderNotice(md`The digest is empty today.`);
-      if (s.permissions && !(await s.permissions.mayChange(team, command.user_id))) {
-        return renderNotice(md`Only the people listed for team ${safe(team.name, 60)} can post its digest.`);
-      }
+      const may = await mayPostDigest(s.actions, team, command.user_id, now);
+      if (!may.allowed) return renderNotice(fromNote(may.reason));
       if (!s.digestPost) return renderNotice(md`Posting the digest is not available in this version of Heed.`);
       // Recorded as the team's digest of the day: the scheduled one will not post it again.
       const posted = await s.digestPost(team.name, now);
@@ -34,13 +34,13 @@ export function registerDigest(app: App, s: SlackServices): void {
           md`Today's digest for ${safe(team.name, 60)} was already posted to ${channelLink(team.channel)}.`,
         );
       }
-      s.kickOutbox?.();
       await s.repo.audit({
         at: now,
         actor: command.user_id,
         action: 'digest_post',
         target: `team:${team.name}`,
         source: 'command',
+        detail: { outcome: 'changed' },
       });
       return renderNotice(md`:outbox_tray: Posting today's digest to ${channelLink(team.channel)}.`);
     });

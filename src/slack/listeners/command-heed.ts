@@ -1,8 +1,8 @@
 import type { App } from '@slack/bolt';
-import { applyNudgeAction } from '../../services/slack-actions.ts';
-import { ownsTicket, statusView, whoisView } from '../../services/slack-queries.ts';
+import { snoozeTicket } from '../../services/slack-actions.ts';
+import { statusView, whoisView } from '../../services/slack-queries.ts';
 import { parseHeed } from '../command-args.ts';
-import { md, safe, slackDate } from '../render/mrkdwn.ts';
+import { fromNote, md, safe, slackDate } from '../render/mrkdwn.ts';
 import { renderNotice, renderStatus, renderUsage, renderWhois } from '../render/replies.ts';
 import { answerOrApologise } from './respond-safely.ts';
 import type { SlackServices } from './services.ts';
@@ -51,29 +51,21 @@ export function registerHeed(app: App, s: SlackServices): void {
           });
           return renderNotice(md`:loud_sound: Heed may DM you again.`);
         case 'snooze': {
-          const flags = await s.repo.openFlagsOfTicket(cmd.ticketId);
-          if (flags.length === 0) return renderNotice(md`Ticket ${safe(cmd.ticketId, 20)} has nothing open to snooze.`);
-          const team = s.teams.find((t) => t.name === flags[0]!.team);
-          // Your own ticket you may always snooze; someone else's only if the team's policy allows you.
-          if (team && s.permissions && !(await s.permissions.mayChange(team, command.user_id))) {
-            const mine = await ownsTicket(s.queries, command.user_id, cmd.ticketId, now);
-            if (!mine) {
-              return renderNotice(md`Only the people listed for team ${safe(team.name, 60)} can snooze its tickets.`);
-            }
-          }
           const until = new Date(now.getTime() + cmd.durationMs);
-          for (const flag of flags) {
-            await applyNudgeAction(s.actions, {
-              flagKey: flag.key,
-              action: 'snooze',
-              actor: command.user_id,
-              source: 'command',
-              at: now,
-              until,
-            });
-          }
+          // Each open item through the same permission rule as reactions and buttons.
+          const done = await snoozeTicket(s.actions, {
+            ticketId: cmd.ticketId,
+            actor: command.user_id,
+            until,
+            at: now,
+          });
+          if (done.open === 0) return renderNotice(md`Ticket ${safe(cmd.ticketId, 20)} has nothing open to snooze.`);
+          if (done.snoozed === 0)
+            return renderNotice(
+              done.refusal ? fromNote(done.refusal) : md`Ticket ${safe(cmd.ticketId, 20)} was not snoozed.`,
+            );
           return renderNotice(
-            md`:zzz: Ticket ${safe(cmd.ticketId, 20)} snoozed until ${slackDate(until)} (${flags.length} open item${flags.length === 1 ? md`` : md`s`}).`,
+            md`:zzz: Ticket ${safe(cmd.ticketId, 20)} snoozed until ${slackDate(until)} (${done.snoozed} open item${done.snoozed === 1 ? md`` : md`s`}).`,
           );
         }
       }

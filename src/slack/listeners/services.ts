@@ -2,7 +2,6 @@
 import type { SlackRepo } from '../../db/slack-repo.ts';
 import type { Logger } from '../../logger.ts';
 import type { ActionDeps } from '../../services/slack-actions.ts';
-import type { SharedStatePermissions } from '../../services/slack-permissions.ts';
 import type { QueryDeps } from '../../services/slack-queries.ts';
 import type { SlackTeam } from '../../services/slack-teams.ts';
 import type { RenderedMessage } from '../render/blocks.ts';
@@ -13,6 +12,7 @@ export interface SlackServices {
   teams: readonly SlackTeam[];
   repo: SlackRepo;
   queries: QueryDeps;
+  /** What people do to Heed's messages and state (reactions, buttons, /heed snooze, /digest post), and who may. */
   actions: ActionDeps;
   /**
    * Today's digest for a team, rendered (one or more messages). Supplied by the digest feature; until it
@@ -24,8 +24,4 @@ export interface SlackServices {
    * already sent). 'already' when it was posted before.
    */
   digestPost?: ((team: string, now: Date) => Promise<{ status: 'queued' | 'already'; parts: number }>) | undefined;
-  /** Who may post a team's digest or snooze someone else's ticket; without it, everyone may. */
-  permissions?: Pick<SharedStatePermissions, 'mayChange'> | undefined;
-  /** Wakes the outbox after something was queued. */
-  kickOutbox?: (() => void) | undefined;
 }

@@ -1,11 +1,13 @@
 // Runs the real Heed Slack app on a free port against a fake Slack Web API and a fresh database.
 import { parsePolicy } from '../../../src/config.ts';
+import { openDatabase } from '../../../src/db/client.ts';
 import { FlagsReadRepo } from '../../../src/db/flags-read-repo.ts';
 import { SlackRepo } from '../../../src/db/slack-repo.ts';
 import type { NudgeDeps } from '../../../src/services/nudge.ts';
 import { Outbox } from '../../../src/services/outbox.ts';
 import { manualClock } from '../../../src/services/outbox-clock.ts';
 import type { ActionDeps } from '../../../src/services/slack-actions.ts';
+import { EphemeralNotes } from '../../../src/services/slack-notes.ts';
 import { SharedStatePermissions } from '../../../src/services/slack-permissions.ts';
 import { slackTeams } from '../../../src/services/slack-teams.ts';
 import { SlackUserDirectory } from '../../../src/services/slack-users.ts';
@@ -73,20 +75,40 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(provider: TestProvider, options: { withDigest?: boolean } = {}): Promise<Harness> {
-  const db = await openTestDb(provider);
+export interface HarnessOptions {
+  withDigest?: boolean;
+  /** A policy other than TEST_POLICY. */
+  policy?: unknown;
+  /**
+   * Another replica of a running harness: the same database (PostgreSQL: its own connections to it, as another
+   * process would have; SQLite: the same connection, as one process is all SQLite allows) and the same Slack.
+   */
+  replicaOf?: Harness;
+}
+
+export async function startHarness(provider: TestProvider, options: HarnessOptions = {}): Promise<Harness> {
+  const replicaOf = options.replicaOf;
+  let db: OpenTestDb;
+  if (!replicaOf) db = await openTestDb(provider);
+  else if (provider === 'sqlite') db = Object.assign(Object.create(replicaOf.db), { dispose: async () => undefined });
+  else {
+    const own = await openDatabase(replicaOf.db.url);
+    db = Object.assign(own, { url: replicaOf.db.url, dispose: () => own.close() });
+  }
   const clock = manualClock(MONDAY_10);
-  const slack = await new FakeSlackServer({ now: () => clock.now().getTime() }).start();
-  for (const [id, name] of [
-    ['CSUPPORT', 'support'],
-    ['CESCALATE', 'escalations'],
-    ['CBILLING', 'billing'],
-    ['COTHER', 'random'],
-  ] as const) {
-    slack.addChannel({ id, name });
+  const slack = replicaOf?.slack ?? (await new FakeSlackServer({ now: () => clock.now().getTime() }).start());
+  if (!replicaOf) {
+    for (const [id, name] of [
+      ['CSUPPORT', 'support'],
+      ['CESCALATE', 'escalations'],
+      ['CBILLING', 'billing'],
+      ['COTHER', 'random'],
+    ] as const) {
+      slack.addChannel({ id, name });
+    }
   }
   const log = captureLogger();
-  const policy = parsePolicy(TEST_POLICY, 'test policy');
+  const policy = parsePolicy(options.policy ?? TEST_POLICY, 'test policy');
   const teams = slackTeams(policy);
   const env = {
     SLACK_BOT_TOKEN: 'xoxb-test-token',
@@ -101,7 +123,15 @@ export async function startHarness(provider: TestProvider, options: { withDigest
   const users = new SlackUserDirectory({ repo, slack: web, people: policy.people, logger: log.logger });
   const outbox = new Outbox({ repo, slack: web, clock, logger: log.logger });
   const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger: log.logger };
-  const actions: ActionDeps = { repo, teams, logger: log.logger, nudges: nudgeDeps };
+  const notes = new EphemeralNotes({ slack: web, logger: log.logger, now: () => clock.now() });
+  const actions: ActionDeps = {
+    repo,
+    teams,
+    logger: log.logger,
+    nudges: nudgeDeps,
+    permissions: new SharedStatePermissions({ slack: web, logger: log.logger, now: () => clock.now() }),
+    notes,
+  };
   const digests = new Map<string, RenderedMessage[]>();
   const services: SlackServices = {
     clock,
@@ -111,7 +141,6 @@ export async function startHarness(provider: TestProvider, options: { withDigest
     queries: { reads, repo, users, teams, status: { db, config: { policy } } },
     actions,
     digestPreview: options.withDigest ? async (team) => digests.get(team) ?? [] : undefined,
-    permissions: new SharedStatePermissions({ slack: web, logger: log.logger, now: () => clock.now() }),
   };
   const app = createSlackApp({
     env,
@@ -179,7 +208,7 @@ export async function startHarness(provider: TestProvider, options: { withDigest
     },
     close: async () => {
       await app.stop();
-      await slack.stop();
+      if (!replicaOf) await slack.stop();
       await db.dispose();
     },
   };
