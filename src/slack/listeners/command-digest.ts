@@ -1,10 +1,38 @@
 import type { App } from '@slack/bolt';
+import type { SlackDigestPost } from '../../services/digest.ts';
 import { parseDigestArgs } from '../command-args.ts';
+import type { RenderedMessage } from '../render/blocks.ts';
+import { renderDigestNotReady } from '../render/digest.ts';
 import { renderNotice, renderUsage } from '../render/replies.ts';
 import { answerOrApologise } from './respond-safely.ts';
 import type { SlackServices } from './services.ts';
 
 export const DIGEST_COMMAND = '/digest';
+
+const channelRef = (channel: string) => `<#${channel.replace(/^#/, '')}>`;
+
+/** The person's answer to `/digest post`, for each outcome. */
+function postedReply(posted: SlackDigestPost): RenderedMessage {
+  const where = channelRef(posted.channel);
+  switch (posted.status) {
+    case 'not-ready':
+      return renderDigestNotReady(posted.startedAt);
+    case 'queued':
+      return renderNotice(`:outbox_tray: Posting today's digest to ${where}.`);
+    case 'updated':
+      return renderNotice(`:arrows_counterclockwise: Today's digest in ${where} now shows the numbers of this moment.`);
+    case 'on-its-way':
+      return renderNotice(
+        `Today's digest for ${posted.team} is still on its way to ${where}; once it is there, \`/digest post\` brings it up to date.`,
+      );
+    case 'update-failed':
+      return renderNotice(
+        `:warning: Slack refused to update today's digest in ${where} (${posted.reason ?? 'no reason given'}). Nothing was changed; try again in a minute.`,
+      );
+    case 'already':
+      return renderNotice(`Today's digest for ${posted.team} was already posted to ${where}.`);
+  }
+}
 
 export function registerDigest(app: App, s: SlackServices): void {
   app.command(DIGEST_COMMAND, async ({ command, ack }) => {
@@ -20,30 +48,28 @@ export function registerDigest(app: App, s: SlackServices): void {
         (s.teams.length === 1 ? s.teams[0]!.name : undefined);
       if (!teamName) return renderUsage(DIGEST_COMMAND, `Which team? (${s.teams.map((t) => t.name).join(', ')})`);
       const team = s.teams.find((t) => t.name === teamName)!;
-      if (!s.digestPreview) return renderNotice('The daily digest is not available in this version of Heed yet.');
+      if (!s.digestPreview || !s.digestPost) {
+        return renderNotice('The daily digest is not available in this version of Heed yet.');
+      }
       const now = s.clock.now();
-      const messages = await s.digestPreview(team.name, now);
-      if (!parsed.value.post) return messages[0] ?? renderNotice('The digest is empty today.');
+      if (!parsed.value.post)
+        return (await s.digestPreview(team.name, now))[0] ?? renderNotice('The digest is empty today.');
       if (s.permissions && !(await s.permissions.mayChange(team, command.user_id))) {
         return renderNotice(`Only the people listed for team ${team.name} can post its digest.`);
       }
-      if (!s.digestPost) return renderNotice('Posting the digest is not available in this version of Heed.');
       // Recorded as the team's digest of the day: the scheduled one will not post it again.
       const posted = await s.digestPost(team.name, now);
-      if (posted.status === 'already') {
-        return renderNotice(
-          `Today's digest for ${team.name} was already posted to <#${team.channel.replace(/^#/, '')}>.`,
-        );
+      if (posted.status === 'queued' || posted.status === 'updated') {
+        s.kickOutbox?.();
+        await s.repo.audit({
+          at: now,
+          actor: command.user_id,
+          action: posted.status === 'queued' ? 'digest_post' : 'digest_update',
+          target: `team:${team.name}`,
+          source: 'command',
+        });
       }
-      s.kickOutbox?.();
-      await s.repo.audit({
-        at: now,
-        actor: command.user_id,
-        action: 'digest_post',
-        target: `team:${team.name}`,
-        source: 'command',
-      });
-      return renderNotice(`:outbox_tray: Posting today's digest to <#${team.channel.replace(/^#/, '')}>.`);
+      return postedReply(posted);
     });
     await ack({ response_type: 'ephemeral', ...reply });
   });

@@ -23,9 +23,13 @@ import {
   formatChange,
   formatValue,
   lateText,
+  notReadyText,
   numbersHeading,
   originText,
   type TLate,
+  type TUpdated,
+  updatedText,
+  withheldText,
 } from './digest-format.ts';
 import { escapeMrkdwn, link, mention, safe, slackDate, truncate } from './mrkdwn.ts';
 
@@ -38,8 +42,10 @@ export const DIGEST_MESSAGE_LIMITS = {
 } as const;
 
 export interface RenderDigestOptions {
-  /** The digest is sent after its time (a replica was down): say so at the top. */
+  /** The digest is sent after its time (a replica was down, or it waited for a sync): say so at the top. */
   late?: TLate | undefined;
+  /** A correction of the day's digest, posted earlier: say when it was brought up to date. */
+  updated?: TUpdated | undefined;
   limits?: Partial<Record<keyof typeof DIGEST_MESSAGE_LIMITS, number>>;
 }
 
@@ -51,6 +57,9 @@ export function renderDigest(model: TDigestModel, options: RenderDigestOptions =
   const title = digestTitle(model);
   const late = lateText(options.late);
   const lateBlock = late ? section(`:hourglass: *Late:* ${escapeMrkdwn(late)}`, 'digest_late') : undefined;
+  const updated = updatedText(options.updated);
+  const updatedBlock = updated ? context(`:arrows_counterclockwise: ${escapeMrkdwn(updated)}`) : undefined;
+  const notes = [...(lateBlock ? [lateBlock] : []), ...(updatedBlock ? [updatedBlock] : [])];
 
   if (model.allClear) {
     // One line, not silence: the team knows Heed looked and found nothing.
@@ -58,16 +67,13 @@ export function renderDigest(model: TDigestModel, options: RenderDigestOptions =
     return [
       {
         text: fallback(late ? `${line} (late)` : line),
-        blocks: [
-          section(`:white_check_mark: ${escapeMrkdwn(line)}`, 'digest_all_clear'),
-          ...(lateBlock ? [lateBlock] : []),
-        ],
+        blocks: [section(`:white_check_mark: ${escapeMrkdwn(line)}`, 'digest_all_clear'), ...notes],
       },
     ];
   }
 
   const units: Unit[] = [];
-  units.push([{ type: 'header', text: plain(truncate(title, 150)) }, ...(lateBlock ? [lateBlock] : [])]);
+  units.push([{ type: 'header', text: plain(truncate(title, 150)) }, ...notes]);
   units.push(numbersUnit(model));
   units.push(...waitingUnits(model, limits.sectionChars));
   units.push(...feedbackUnits(model, limits.sectionChars));
@@ -249,7 +255,7 @@ function thanksText(model: TDigestModel): string | undefined {
   const parts: string[] = [];
   if (fastest) {
     parts.push(
-      `fastest first replies — ${ownerLabel(fastest.owner)} (median ${formatBusinessMinutes(fastest.medianMinutes)} over ${fastest.tickets} tickets)`,
+      `fastest first replies — ${ownerLabel(fastest.owner)} (median ${formatBusinessMinutes(fastest.medianMinutes)} over ${fastest.tickets} tickets; the team's ${formatBusinessMinutes(fastest.teamMedianMinutes)})`,
     );
   }
   if (mostClosed) parts.push(`most tickets closed — ${ownerLabel(mostClosed.owner)} (${mostClosed.count})`);
@@ -260,4 +266,25 @@ function thanksText(model: TDigestModel): string | undefined {
 function summaryText(model: TDigestModel): string {
   const value = (metric: string) => model.numbers.find((n) => n.metric === metric)?.value ?? 0;
   return `${model.period.label}: ${value('new')} new, ${value('solved')} solved, ${value('waiting')} waiting on us; ${model.waiting.breached} breached and ${model.waiting.atRisk} at risk now; ${model.feedback.unanswered.length} negative feedback unanswered.`;
+}
+
+/** Stands in for the day's digest while Heed has not synced HubSpot since it started (see withheldText). */
+export function renderDigestWithheld(facts: Parameters<typeof withheldText>[0]): RenderedMessage {
+  const line = withheldText(facts);
+  return { text: fallback(line), blocks: [section(`:warning: ${escapeMrkdwn(line)}`, 'digest_withheld')] };
+}
+
+/** What a part of a digest that no longer needs it becomes when the digest is updated with fewer parts. */
+export function renderDigestPartRetired(model: Pick<TDigestModel, 'kind' | 'team'>, updatedAt: Date): RenderedMessage {
+  const line = `${escapeMrkdwn(digestTitle(model))}: this part belonged to an earlier version; the digest above was updated ${slackDate(updatedAt)}.`;
+  return { text: fallback(`${digestTitle(model)} (part no longer needed)`), blocks: [context(line)] };
+}
+
+/** `/digest` while Heed has not synced HubSpot since it started (see notReadyText). */
+export function renderDigestNotReady(startedAt: Date): RenderedMessage {
+  const line = notReadyText(startedAt);
+  return {
+    text: fallback(line),
+    blocks: [section(`:hourglass_flowing_sand: ${escapeMrkdwn(line)}`, 'digest_not_ready')],
+  };
 }
