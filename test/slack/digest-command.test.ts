@@ -1,16 +1,27 @@
-// `/digest` wired to the real digest: a preview, then `post` recorded as the team's digest of the day, so
-// neither a second `/digest post` nor the scheduled digest sends it again.
+// `/digest` wired to the real digest: a preview, then `post` recorded as the team's digest of the day, so the
+// scheduled digest does not send it again; `post` once more, after Slack has it, corrects it in place.
+import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/config.ts';
 import { digestForSlack, postDigest } from '../../src/services/digest.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, MONDAY_10, startHarness, TEST_POLICY } from './support/harness.ts';
+import { nodeHttpFetch } from './support/node-http-fetch.ts';
 
 describe.each(testProviders())('/digest on %s', (provider) => {
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness(provider, { withDigest: true });
-    const wired = digestForSlack({ db: h.db, config: { policy: parsePolicy(TEST_POLICY, 'test') }, outbox: h.repo });
+    const wired = digestForSlack({
+      db: h.db,
+      config: { policy: parsePolicy(TEST_POLICY, 'test') },
+      outbox: h.repo,
+      slack: new webApi.WebClient('xoxb-test-token', {
+        slackApiUrl: h.slack.apiUrl,
+        retryConfig: { retries: 0 },
+        fetch: nodeHttpFetch,
+      }),
+    });
     h.services.digestPreview = wired.digestPreview;
     h.services.digestPost = wired.digestPost;
   });
@@ -32,8 +43,9 @@ describe.each(testProviders())('/digest on %s', (provider) => {
     expect(run).toHaveLength(1);
     expect(run[0]!.day).toBe(MONDAY_10.toISOString().slice(0, 10));
 
+    // Not in Slack yet: nothing to correct, and nothing posted twice.
     const again = await h.command('/digest', 'support post', { user: 'UALICE' });
-    expect(JSON.stringify(again.json)).toContain('already posted');
+    expect(JSON.stringify(again.json)).toContain("Today's digest for support is still on its way to <#CSUPPORT>");
     expect(await h.db.prisma.outboxMessage.count({ where: { channel: 'CSUPPORT' } })).toBe(queued);
 
     // The scheduler's digest job for the same day posts nothing.
@@ -47,6 +59,49 @@ describe.each(testProviders())('/digest on %s', (provider) => {
 
     const audit = await h.db.prisma.auditEntry.findMany({ where: { action: 'digest_post' } });
     expect(audit.map((a) => a.actor)).toEqual(['UALICE']);
+  });
+
+  it('corrects the day’s digest in place when it turned out stale', async () => {
+    await h.command('/digest', 'support post', { user: 'UALICE' });
+    await h.outbox.drainUntilIdle();
+    const [message] = h.slack.messagesIn('CSUPPORT');
+    expect(message!.text).toBe(
+      'All clear for support: nothing new from Fri 27 Feb to Sun 1 Mar, nothing waiting on us.',
+    );
+
+    // A sync that lagged brings in a ticket from Friday nobody has answered: the digest was wrong.
+    await h.db.prisma.ticket.create({
+      data: {
+        id: '9001',
+        subject: 'Cannot log in',
+        pipelineId: '0',
+        stageId: '1',
+        priority: 'MEDIUM',
+        createdAt: new Date('2026-02-27T10:00:00Z'),
+        modifiedAt: MONDAY_10,
+        syncedAt: MONDAY_10,
+        isClosed: false,
+      },
+    });
+    const corrected = await h.command('/digest', 'support post', { user: 'UBOB' });
+    expect(JSON.stringify(corrected.json)).toContain(
+      "Today's digest in <#CSUPPORT> now shows the numbers of this moment.",
+    );
+    expect(h.slack.messagesIn('CSUPPORT')).toEqual([message]);
+    expect(message!.updates).toBe(1);
+    expect(message!.text).toBe(
+      'Daily digest — support: Fri 27 Feb – Sun 1 Mar: 1 new, 0 solved, 1 waiting on us; 1 breached and 0 at risk now; 0 negative feedback unanswered.',
+    );
+    expect(JSON.stringify(message!.blocks)).toContain(
+      'Updated 2026-03-02 10:00 UTC with the numbers of that moment; first posted 2026-03-02 10:00 UTC.',
+    );
+    expect(h.slack.callsOf('chat.postMessage')).toHaveLength(1);
+    expect(h.sentProblems()).toEqual([]);
+    const audit = await h.db.prisma.auditEntry.findMany({ orderBy: { at: 'asc' } });
+    expect(audit.map((a) => [a.action, a.actor])).toEqual([
+      ['digest_post', 'UALICE'],
+      ['digest_update', 'UBOB'],
+    ]);
   });
 
   it('lets only the listed people post a team’s digest', async () => {
