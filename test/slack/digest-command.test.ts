@@ -8,6 +8,9 @@ import { testProviders } from '../support/db.ts';
 import { type Harness, MONDAY_10, startHarness, TEST_POLICY } from './support/harness.ts';
 import { nodeHttpFetch } from './support/node-http-fetch.ts';
 
+/** `/digest` is acknowledged at once and answered through its response_url: the last answer Slack got. */
+const answer = (h: Harness) => JSON.stringify(h.slack.responses.at(-1)?.body);
+
 describe.each(testProviders())('/digest on %s', (provider) => {
   let h: Harness;
   beforeEach(async () => {
@@ -32,11 +35,13 @@ describe.each(testProviders())('/digest on %s', (provider) => {
   it('previews without posting, posts once per day, and the scheduled digest finds it sent', async () => {
     const preview = await h.command('/digest', 'support');
     expect(preview.status).toBe(200);
-    expect(JSON.stringify(preview.json)).toMatch(/support/i);
+    // Acknowledged with an empty body; the preview came through the response_url.
+    expect(preview.text).toBe('');
+    expect(answer(h)).toMatch(/support/i);
     expect(await h.db.prisma.outboxMessage.count()).toBe(0);
 
-    const posted = await h.command('/digest', 'support post', { user: 'UALICE' });
-    expect(JSON.stringify(posted.json)).toContain("Posting today's digest");
+    await h.command('/digest', 'support post', { user: 'UALICE' });
+    expect(answer(h)).toContain("Posting today's digest");
     const queued = await h.db.prisma.outboxMessage.count({ where: { channel: 'CSUPPORT' } });
     expect(queued).toBeGreaterThan(0);
     const run = await h.db.prisma.digestRun.findMany({ where: { team: 'support' } });
@@ -44,8 +49,8 @@ describe.each(testProviders())('/digest on %s', (provider) => {
     expect(run[0]!.day).toBe(MONDAY_10.toISOString().slice(0, 10));
 
     // Not in Slack yet: nothing to correct, and nothing posted twice.
-    const again = await h.command('/digest', 'support post', { user: 'UALICE' });
-    expect(JSON.stringify(again.json)).toContain("Today's digest for support is still on its way to <#CSUPPORT>");
+    await h.command('/digest', 'support post', { user: 'UALICE' });
+    expect(answer(h)).toContain("Today's digest for support is still on its way to <#CSUPPORT>");
     expect(await h.db.prisma.outboxMessage.count({ where: { channel: 'CSUPPORT' } })).toBe(queued);
 
     // The scheduler's digest job for the same day posts nothing.
@@ -83,8 +88,8 @@ describe.each(testProviders())('/digest on %s', (provider) => {
         isClosed: false,
       },
     });
-    const corrected = await h.command('/digest', 'support post', { user: 'UBOB' });
-    expect(JSON.stringify(corrected.json)).toContain(
+    await h.command('/digest', 'support post', { user: 'UBOB' });
+    expect(answer(h)).toContain(
       "Today's digest in <#CSUPPORT> now shows the numbers of this moment.",
     );
     expect(h.slack.messagesIn('CSUPPORT')).toEqual([message]);
@@ -105,11 +110,11 @@ describe.each(testProviders())('/digest on %s', (provider) => {
   });
 
   it('lets only the listed people post a team’s digest', async () => {
-    const refused = await h.command('/digest', 'billing post', { user: 'UALICE' });
-    expect(JSON.stringify(refused.json)).toContain('Only the people listed for team billing');
+    await h.command('/digest', 'billing post', { user: 'UALICE' });
+    expect(answer(h)).toContain('Only the people listed for team billing');
     expect(await h.db.prisma.digestRun.count()).toBe(0);
-    const allowed = await h.command('/digest', 'billing post', { user: 'ULEAD' });
-    expect(JSON.stringify(allowed.json)).toContain("Posting today's digest");
+    await h.command('/digest', 'billing post', { user: 'ULEAD' });
+    expect(answer(h)).toContain("Posting today's digest");
   });
 });
 
@@ -127,10 +132,10 @@ describe('shared state limited to a user group', () => {
       const support = h.services.teams.find((t) => t.name === 'support')! as { allowedUserGroup?: string };
       support.allowedUserGroup = 'S0LEADS';
       h.slack.addUserGroup('S0LEADS', ['UGROUPLEAD']);
-      const refused = await h.command('/digest', 'support post', { user: 'UALICE' });
-      expect(JSON.stringify(refused.json)).toContain('Only the people listed for team support');
-      const allowed = await h.command('/digest', 'support post', { user: 'UGROUPLEAD' });
-      expect(JSON.stringify(allowed.json)).toContain("Posting today's digest");
+      await h.command('/digest', 'support post', { user: 'UALICE' });
+      expect(answer(h)).toContain('Only the people listed for team support');
+      await h.command('/digest', 'support post', { user: 'UGROUPLEAD' });
+      expect(answer(h)).toContain("Posting today's digest");
       expect(h.slack.callsOf('usergroups.users.list').length).toBe(1);
     } finally {
       await h.close();

@@ -35,7 +35,10 @@ function postedReply(posted: SlackDigestPost): RenderedMessage {
 }
 
 export function registerDigest(app: App, s: SlackServices): void {
-  app.command(DIGEST_COMMAND, async ({ command, ack }) => {
+  app.command(DIGEST_COMMAND, async ({ command, ack, respond }) => {
+    // Acknowledged at once, answered through response_url: the digest evaluates the present first, which on a
+    // portal with tens of thousands of open tickets takes longer than the 3 s Slack waits for an acknowledgement.
+    await ack();
     const reply = await answerOrApologise(s.logger, { command: DIGEST_COMMAND }, async () => {
       const parsed = parseDigestArgs(
         command.text,
@@ -71,6 +74,11 @@ export function registerDigest(app: App, s: SlackServices): void {
       }
       return postedReply(posted);
     });
-    await ack({ response_type: 'ephemeral', ...reply });
+    try {
+      await respond({ response_type: 'ephemeral', ...reply });
+    } catch (error) {
+      // The person sees no answer; the log says why (an expired or forged response_url, Slack unreachable).
+      s.logger.warn({ err: error, command: DIGEST_COMMAND }, 'slack: could not deliver the /digest answer');
+    }
   });
 }
