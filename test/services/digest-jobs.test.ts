@@ -179,6 +179,10 @@ describe.each(testProviders())('the scheduled digest on %s', (provider) => {
     // `/digest post` before a sync says why there is nothing to show; after one, it puts the digest in place.
     const wired = digestForSlack({ db, config, outbox: repo, slack: web, readiness: { startedAt, requireSync: true } });
     expect(await wired.digestPost('support', clock.now())).toMatchObject({ status: 'not-ready', startedAt });
+    const [notReady] = await wired.digestPreview('support', clock.now());
+    expect(notReady!.text).toBe(
+      'Heed started at 2026-11-24 09:30 UTC and has not finished a HubSpot sync since, so a digest now would not be true. Try again once the sync is through (`/heed status` shows the last sync).',
+    );
     await syncFinished(new Date(clock.now().getTime() - 5 * MINUTE));
     const updated = await wired.digestPost('support', clock.now());
     expect(updated).toMatchObject({ status: 'updated', parts: 1 });

@@ -112,6 +112,21 @@ describe.each(testProviders())('digest service on %s', (provider) => {
       });
     });
 
+    it('asks Slack about owners it names without a known user (the first digest after a start)', async () => {
+      const asked: string[] = [];
+      const users = {
+        slackIdForEmail: async (email: string | null | undefined) => {
+          asked.push(String(email));
+          return email === 'cy@example.com' ? 'U0CY' : undefined;
+        },
+      };
+      const model = await buildDigest({ db, config, users }, 'support', NOW);
+      // Only Cy is named without a Slack user (Ada is in the people map, Bob in the cache).
+      expect(asked).toEqual(['cy@example.com']);
+      expect(model.waiting.items.map((i) => i.owner?.slackUserId)).toEqual(['U0CY', 'U0BOB']);
+      expect(messageText(renderDigest(model)[0]!)).toContain('first response *overdue by 1h 30m* · <@U0CY>');
+    });
+
     it('stores finished days in DailyStat and keeps a stored day as it was', async () => {
       await buildDigest({ db, config }, 'support', NOW);
       const rows = await db.prisma.dailyStat.findMany({ where: { team: 'support' } });

@@ -89,9 +89,7 @@ describe.each(testProviders())('/digest on %s', (provider) => {
       },
     });
     await h.command('/digest', 'support post', { user: 'UBOB' });
-    expect(answer(h)).toContain(
-      "Today's digest in <#CSUPPORT> now shows the numbers of this moment.",
-    );
+    expect(answer(h)).toContain("Today's digest in <#CSUPPORT> now shows the numbers of this moment.");
     expect(h.slack.messagesIn('CSUPPORT')).toEqual([message]);
     expect(message!.updates).toBe(1);
     expect(message!.text).toBe(

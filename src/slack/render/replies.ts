@@ -10,7 +10,8 @@ export const USAGE: Record<string, string> = {
   '/unanswered':
     "`/unanswered` — your tickets waiting for a reply (or your team's, in its channel)\n`/unanswered me` · `/unanswered @someone` · `/unanswered <team>` · `/unanswered all`",
   '/slow': "`/slow` — at-risk and breached tickets by clock, all teams (or this channel's team)\n`/slow <team>`",
-  '/digest': "`/digest [team]` — preview today's digest\n`/digest [team] post` — post it to the team's channel (once posted: update it with the numbers of now)",
+  '/digest':
+    "`/digest [team]` — preview today's digest\n`/digest [team] post` — post it to the team's channel (once posted: update it with the numbers of now)",
   '/heed': [
     '`/heed help` — this text',
     '`/heed status` — last sync, pending webhooks, open flags per team',
