@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'SLACK_AUTH'
   | 'SLACK_NOT_IN_CHANNEL'
   | 'SLACK_API'
+  | 'DIGEST_NOT_READY'
   | 'USAGE';
 
 export class AppError extends Error {

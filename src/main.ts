@@ -23,7 +23,7 @@ import { createMetrics, metricsRoute } from './ops/metrics.ts';
 import { readinessRoute } from './ops/readiness.ts';
 import type { RequestContext } from './ops/request-context.ts';
 import { retentionJob } from './ops/retention-job.ts';
-import { postDigest } from './services/digest.ts';
+import { digestJobHandlers } from './services/digest-jobs.ts';
 import { evaluate } from './services/evaluate.ts';
 import { createSlaEngine } from './services/evaluate-engine.ts';
 import { reconcileNudges } from './services/nudge.ts';
@@ -134,6 +134,19 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     port = started.port;
   }
 
+  // The digests (src/services/digest-jobs.ts): composed from an evaluation of the present, and not before the
+  // first HubSpot sync since this start has finished. Without Slack there is nowhere to post them.
+  const digests = side
+    ? digestJobHandlers({
+        db,
+        config,
+        logger: logger.child({ component: 'digest' }),
+        engine,
+        outbox: side.repo,
+        users: side.nudgeDeps.users,
+        readiness: { startedAt: now(), requireSync: hubspot !== undefined },
+      })
+    : undefined;
   // What each scheduled job does; when (and that it runs once across replicas) is the scheduler's business.
   let dailyLimitResetsAt: Date | undefined;
   const handlers: HeedJobHandlers = {
@@ -157,22 +170,8 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
       recordEvaluation(metrics, result.stats);
       if (side) await reconcileNudges({ ...side.nudgeDeps, logger: ctx.logger }, ctx.now);
     },
-    digest: async (team, ctx) => {
-      if (!slack) return;
-      await postDigest({ db, config, outbox: side!.repo }, team.name, ctx.now, {
-        kind: 'daily',
-        scheduledFor: ctx.scheduledAt,
-        late: ctx.late,
-      });
-    },
-    weeklyReport: async (team, ctx) => {
-      if (!slack) return;
-      await postDigest({ db, config, outbox: side!.repo }, team.name, ctx.now, {
-        kind: 'weekly',
-        scheduledFor: ctx.scheduledAt,
-        late: ctx.late,
-      });
-    },
+    digest: async (team, ctx) => digests?.digest(team, ctx),
+    weeklyReport: async (team, ctx) => digests?.weeklyReport(team, ctx),
   };
   const scheduler = createScheduler({
     db,

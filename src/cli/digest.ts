@@ -1,16 +1,28 @@
-// `heed digest [--team name] [--dry-run] [--json] [--weekly]`: builds each team's digest now. With --dry-run it
-// prints the digest (readable text, or the Block Kit with --json) and changes nothing; without it, it posts
-// through the outbox — once per team and day, like the scheduled digest — and waits briefly for Slack.
+// `heed digest [--team name] [--dry-run] [--json] [--weekly]`: builds each team's digest now, from one
+// evaluation of the present made for all of them (a dry run, as `heed check`). With --dry-run it prints the
+// digest (readable text, or the Block Kit with --json) and changes nothing; without it, it posts through the
+// outbox — once per team and day, like the scheduled digest — and waits briefly for Slack. Run again the same
+// day, it updates the posted digest in place.
 import { webApi } from '@slack/bolt';
 import { pino } from 'pino';
 import { type Config, loadConfig, requireEnv, type TTeam } from '../config.ts';
 import { type Db, openDatabase } from '../db/client.ts';
+import { DigestRepo } from '../db/digest-repo.ts';
 import { SlackRepo } from '../db/slack-repo.ts';
 import type { TDigestKind } from '../domain/digest.ts';
+import { AppError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { buildDigest, digestKeyPrefix, findTeam, postDigest, settleDigestRun } from '../services/digest.ts';
+import {
+  buildDigest,
+  digestKeyPrefix,
+  evaluateForDigest,
+  findTeam,
+  postDigest,
+  settleDigestRun,
+} from '../services/digest.ts';
 import { Outbox, type SlackApi } from '../services/outbox.ts';
 import { type OutboxClock, systemClock } from '../services/outbox-clock.ts';
+import { SlackUserDirectory } from '../services/slack-users.ts';
 import { renderDigest } from '../slack/render/digest.ts';
 import { renderDigestText } from '../slack/render/digest-text.ts';
 import type { CliIo, Command } from './commands.ts';
@@ -42,6 +54,7 @@ function selectTeams(config: Config, name: string | undefined, kind: TDigestKind
 export async function runDigestCommand(options: DigestCommandOptions, deps: DigestCommandDeps): Promise<number> {
   const { config, now, io } = deps;
   const kind: TDigestKind = options.weekly ? 'weekly' : 'daily';
+  const what = kind === 'weekly' ? 'weekly report' : 'digest';
   const teams = selectTeams(config, options.team, kind);
   if (teams.length === 0) {
     io.err(`No team has the ${kind === 'weekly' ? 'weekly report' : 'digest'} enabled; name one with --team.`);
@@ -53,11 +66,23 @@ export async function runDigestCommand(options: DigestCommandOptions, deps: Dige
     : requireEnv(config.env, 'SLACK_BOT_TOKEN', 'to post the digest (use --dry-run to print it instead)');
   const db: Db = await openDatabase(config.env.DATABASE_URL, { migrate: true });
   try {
+    // A database HubSpot was never synced into would make an "all clear" digest out of nothing.
+    if (!(await new DigestRepo(db).lastCompleteSyncStart())) {
+      const problem = new AppError('DIGEST_NOT_READY', 'HubSpot has never been synced into this database.', {
+        fix: 'run `heed sync` first (or start Heed, which syncs), then `heed digest` again',
+      });
+      if (!options.dryRun) throw problem;
+      io.err(`Warning: ${problem.message} This digest has nothing to count; ${problem.fix}.`);
+    }
+
     if (options.dryRun) {
+      const digestDeps = { db, config, logger: deps.logger };
+      // One evaluation of the present for every team's digest.
+      const evaluation = await evaluateForDigest(digestDeps, now);
       const printed: { team: string; kind: TDigestKind; messages: ReturnType<typeof renderDigest> }[] = [];
       for (const team of teams) {
         // A dry run writes nothing, not even the day's numbers.
-        const model = await buildDigest({ db, config }, team.name, now, { kind, storeStats: false });
+        const model = await buildDigest(digestDeps, team.name, now, { kind, storeStats: false, evaluation });
         if (options.json) printed.push({ team: team.name, kind, messages: renderDigest(model) });
         else io.out(renderDigestText(model));
       }
@@ -66,20 +91,6 @@ export async function runDigestCommand(options: DigestCommandOptions, deps: Dige
     }
 
     const repo = new SlackRepo(db);
-    const posted: { team: string; day: string; channel: string; parts: number }[] = [];
-    for (const team of teams) {
-      const result = await postDigest({ db, config, outbox: repo }, team.name, now, { kind });
-      if (result.status === 'already') {
-        io.out(
-          `${team.name}: the ${kind === 'weekly' ? 'weekly report' : 'digest'} for ${result.day} was already posted (${result.run.status}); nothing sent.`,
-        );
-        continue;
-      }
-      posted.push(result);
-      if (options.json) io.out(JSON.stringify({ team: team.name, day: result.day, parts: result.parts }, null, 2));
-    }
-    if (posted.length === 0) return 0;
-
     const slack =
       deps.slack ??
       new webApi.WebClient(token, {
@@ -88,11 +99,54 @@ export async function runDigestCommand(options: DigestCommandOptions, deps: Dige
         retryConfig: { retries: 0 },
         rejectRateLimitedCalls: true,
       });
+    const digestDeps = {
+      db,
+      config,
+      logger: deps.logger,
+      outbox: repo,
+      // Corrections of a digest already in Slack (chat.update), and owners Slack has not been asked about yet.
+      slack,
+      users: new SlackUserDirectory({ repo, slack, people: config.policy.people, logger: deps.logger }),
+    };
+    const evaluation = await evaluateForDigest(digestDeps, now);
+    const posted: { team: string; day: string; channel: string; parts: number }[] = [];
+    let failed = 0;
+    for (const team of teams) {
+      const result = await postDigest(digestDeps, team.name, now, { kind, evaluation, correct: true });
+      switch (result.status) {
+        case 'queued':
+          posted.push(result);
+          if (options.json) io.out(JSON.stringify({ team: team.name, day: result.day, parts: result.parts }, null, 2));
+          break;
+        case 'updated':
+          io.out(
+            `${team.name}: updated the ${what} for ${result.day} in place in ${result.channel} with the numbers of now.`,
+          );
+          // A correction that grew by a part queued it: wait for it like a first post.
+          if (result.run.status === 'queued') posted.push(result);
+          break;
+        case 'on-its-way':
+          io.out(
+            `${team.name}: the ${what} for ${result.day} is queued but not in Slack yet; run this again once it is to update it.`,
+          );
+          break;
+        case 'update-failed':
+          failed++;
+          io.out(`${team.name}: Slack refused to update the ${what} for ${result.day} (${result.reason}).`);
+          break;
+        case 'already':
+          io.out(
+            `${team.name}: the ${what} for ${result.day} was already posted (${result.run.status}); nothing sent.`,
+          );
+          break;
+      }
+    }
+    if (posted.length === 0) return failed > 0 ? 1 : 0;
+
     const clock = deps.clock ?? systemClock;
     const outbox = new Outbox({ repo, slack, clock, logger: deps.logger });
     const deadline = clock.now().getTime() + (deps.waitMs ?? 60_000);
     const pending = new Set(posted.map((p) => p.team));
-    let failed = 0;
     while (pending.size > 0) {
       const round = await outbox.drainOnce();
       for (const p of posted) {
@@ -125,11 +179,12 @@ export const digestCommand: Command = {
   summary: 'Build the daily digest (or weekly report) now: print it with --dry-run, or post it',
   usage: '[--team name] [--dry-run] [--json] [--weekly]',
   description:
-    'Without --team, every team with the digest enabled. Posting goes through the outbox and happens once per team and day:\n' +
-    'a digest already posted today (by the schedule or /digest post) is not posted again.',
+    'Without --team, every team with the digest enabled. It is composed from an evaluation of this moment (as `heed check`).\n' +
+    'Posting goes through the outbox and happens once per team and day: a digest already in Slack today (by the schedule,\n' +
+    '/digest post or this command) is updated in place with the numbers of now instead of posted again.',
   options: {
     team: { type: 'string', help: 'only this team (as named in the policy file)' },
-    'dry-run': { type: 'boolean', help: 'print the digest instead of posting it; writes nothing' },
+    'dry-run': { type: 'boolean', help: 'print the digest instead of posting or updating it; writes nothing' },
     json: { type: 'boolean', help: 'print the Block Kit messages as JSON (with --dry-run)' },
     weekly: { type: 'boolean', help: 'the weekly report (the last full week) instead of the daily digest' },
   },

@@ -63,7 +63,12 @@ export type DigestClockRow = Pick<ClockState, keyof typeof CLOCK_COLUMNS>;
 const str = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 const date = (value: unknown): Date | null => (value === null || value === undefined ? null : new Date(Number(value)));
 
-export type DigestRunStatus = 'pending' | 'queued' | 'sent' | 'failed';
+/**
+ * pending (claimed, parts not queued yet) → queued (parts in the outbox) → sent (Slack has every part) or failed
+ * (Slack refused one for good). `withheld`: Heed had not synced HubSpot since it started when the digest was
+ * due, so a notice saying so went out instead (see services/digest-jobs.ts); `/digest post` replaces it.
+ */
+export type DigestRunStatus = 'pending' | 'queued' | 'sent' | 'failed' | 'withheld';
 
 export class DigestRepo {
   readonly #prisma: PrismaClient;
@@ -211,6 +216,28 @@ export class DigestRepo {
     return { answers, flags };
   }
 
+  /** Answers by id (an old one the evaluation still finds owed a follow-up); archived ones are gone. */
+  async feedbackByIds(ids: readonly string[]): Promise<FeedbackSubmission[]> {
+    const out: FeedbackSubmission[] = [];
+    for (const list of chunks(ids)) {
+      out.push(...(await this.#prisma.feedbackSubmission.findMany({ where: { id: { in: list }, archived: false } })));
+    }
+    return out;
+  }
+
+  /**
+   * When the newest complete HubSpot sync began that began at or after `since` (all of them when absent):
+   * a digest is only as true as the copy it is computed from.
+   */
+  async lastCompleteSyncStart(since?: Date): Promise<Date | undefined> {
+    const row = await this.#prisma.syncRun.findFirst({
+      where: { status: 'ok', finishedAt: { not: null }, ...(since ? { startedAt: { gte: since } } : {}) },
+      orderBy: { startedAt: 'desc' },
+      select: { startedAt: true },
+    });
+    return row?.startedAt;
+  }
+
   async portal(): Promise<{ id: string; uiDomain: string } | undefined> {
     const row = await this.#prisma.portal.findFirst({ select: { id: true, uiDomain: true } });
     return row ?? undefined;
@@ -269,7 +296,7 @@ export class DigestRepo {
   async updateDigestRun(
     team: string,
     day: string,
-    data: { status: DigestRunStatus; sentAt?: Date | null; messageTs?: string | null },
+    data: { status: DigestRunStatus; sentAt?: Date | null; messageTs?: string | null; late?: boolean },
   ): Promise<DigestRun> {
     return this.#prisma.digestRun.update({ where: { team_day: { team, day } }, data });
   }

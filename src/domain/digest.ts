@@ -84,6 +84,8 @@ export interface TMetricLine {
 }
 
 export interface TOwnerRef {
+  /** The HubSpot owner id, so a caller can name the owner in Slack once it knows their user. */
+  readonly ownerId: string;
   readonly name: string;
   readonly slackUserId: string | null;
 }
@@ -170,7 +172,18 @@ export interface TDigestModel {
   readonly decline: readonly TDeclineSignal[];
   readonly origins: { readonly categories: readonly TCountRow[]; readonly sources: readonly TCountRow[] };
   readonly thanks: {
-    readonly fastest: { readonly owner: TOwnerRef; readonly medianMinutes: number; readonly tickets: number } | null;
+    /**
+     * The owner whose first replies were quickest (median over at least THANKS_MIN_TICKETS of them), and only
+     * when that median is no slower than the team's own for the period: "fastest" beside a faster team median
+     * would contradict the numbers above it.
+     */
+    readonly fastest: {
+      readonly owner: TOwnerRef;
+      readonly medianMinutes: number;
+      readonly tickets: number;
+      /** The team's median first response over the same period (the "Median first response" line). */
+      readonly teamMedianMinutes: number;
+    } | null;
     readonly mostClosed: { readonly owner: TOwnerRef; readonly count: number } | null;
   };
   /** Nothing happened and nothing waits: the digest is one line. */
@@ -351,7 +364,9 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
     if (id === null) return null;
     const owner = owners.get(id);
     // An owner not synced yet is still named, never dropped.
-    return owner ? { name: owner.name, slackUserId: owner.slackUserId } : { name: `owner ${id}`, slackUserId: null };
+    return owner
+      ? { ownerId: id, name: owner.name, slackUserId: owner.slackUserId }
+      : { ownerId: id, name: `owner ${id}`, slackUserId: null };
   };
 
   const model: TDigestModel = {
@@ -390,7 +405,7 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
       start: dayStart(lastDay - 6),
       end: period.end,
     }),
-    thanks: thanks(input, period, calendar, ownerRef, measure),
+    thanks: thanks(input, period, calendar, ownerRef, measure, current.frMedian),
     allClear: false,
     dailyStats,
   };
@@ -577,6 +592,7 @@ function thanks(
   calendar: BusinessCalendar,
   ownerRef: (id: string | null) => TOwnerRef | null,
   measure: (ticket: TDigestTicket) => number,
+  teamMedian: number | null,
 ): TDigestModel['thanks'] {
   const byOwner = new Map<string, number[]>();
   for (const { ticket, minutes } of firstResponseTimes(input.tickets, period, calendar, measure)) {
@@ -586,9 +602,13 @@ function thanks(
     byOwner.set(ticket.ownerId, list);
   }
   const nameOf = (id: string) => ownerRef(id)?.name ?? id;
+  // Both medians are compared as the digest shows them (rounded alike): the team's median counts every reply,
+  // including unassigned tickets and owners with fewer than THANKS_MIN_TICKETS, so the quickest regular
+  // replier can still be slower than the team as a whole — then nobody is called fastest.
   const fastest = [...byOwner.entries()]
     .filter(([, times]) => times.length >= THANKS_MIN_TICKETS)
-    .map(([id, times]) => ({ id, median: median(times)!, tickets: times.length }))
+    .map(([id, times]) => ({ id, median: round1(median(times)!), tickets: times.length }))
+    .filter((candidate) => teamMedian !== null && candidate.median <= teamMedian)
     .sort((a, b) => a.median - b.median || b.tickets - a.tickets || nameOf(a.id).localeCompare(nameOf(b.id)))[0];
   const closed = new Map<string, number>();
   for (const ticket of input.tickets) {
@@ -601,9 +621,46 @@ function thanks(
     .filter(([, count]) => count >= THANKS_MIN_TICKETS)
     .sort((a, b) => b[1] - a[1] || nameOf(a[0]).localeCompare(nameOf(b[0])))[0];
   return {
-    fastest: fastest
-      ? { owner: ownerRef(fastest.id)!, medianMinutes: round1(fastest.median), tickets: fastest.tickets }
-      : null,
+    fastest:
+      fastest && teamMedian !== null
+        ? {
+            owner: ownerRef(fastest.id)!,
+            medianMinutes: fastest.median,
+            tickets: fastest.tickets,
+            teamMedianMinutes: teamMedian,
+          }
+        : null,
     mostClosed: most ? { owner: ownerRef(most[0])!, count: most[1] } : null,
+  };
+}
+
+/** Owners the digest names without a Slack user, by HubSpot owner id (to look them up before posting). */
+export function ownersWithoutSlackUser(model: TDigestModel): string[] {
+  const ids = new Set<string>();
+  const visit = (owner: TOwnerRef | null) => {
+    if (owner && owner.slackUserId === null) ids.add(owner.ownerId);
+  };
+  for (const item of model.waiting.items) visit(item.owner);
+  visit(model.thanks.fastest?.owner ?? null);
+  visit(model.thanks.mostClosed?.owner ?? null);
+  return [...ids];
+}
+
+/** The same digest with owners named by the Slack users found for them (owner id → Slack user id). */
+export function withOwnerSlackUsers(model: TDigestModel, slackUsers: ReadonlyMap<string, string>): TDigestModel {
+  if (slackUsers.size === 0) return model;
+  const relabel = <T extends TOwnerRef | null>(owner: T): T => {
+    if (!owner || owner.slackUserId !== null) return owner;
+    const slackUserId = slackUsers.get(owner.ownerId);
+    return (slackUserId ? { ...owner, slackUserId } : owner) as T;
+  };
+  const { fastest, mostClosed } = model.thanks;
+  return {
+    ...model,
+    waiting: { ...model.waiting, items: model.waiting.items.map((item) => ({ ...item, owner: relabel(item.owner) })) },
+    thanks: {
+      fastest: fastest ? { ...fastest, owner: relabel(fastest.owner) } : null,
+      mostClosed: mostClosed ? { ...mostClosed, owner: relabel(mostClosed.owner) } : null,
+    },
   };
 }

@@ -5,9 +5,10 @@
 //   digest:<team>        `digest.time` on `digest.days` in the team calendar's zone; missed ones caught up
 //                        within `schedules.digestGraceHours`, marked late; skipped when a DigestRun exists
 //   weekly-report:<team> `weeklyReport.day` at `weeklyReport.time` in the team calendar's zone, same catch-up
-// Wiring the digest (src/services/digest.ts): `postDigest(deps, team.name, ctx.now, { scheduledFor:
-// ctx.scheduledAt, late: ctx.late, kind })`: its DigestRun day is the local date of `scheduledFor`, which is
-// the run key here, and its (team, day) claim keeps a second attempt from posting twice.
+// The digest handlers are `digestJobHandlers` (src/services/digest-jobs.ts): the DigestRun day is the local date
+// of `ctx.scheduledAt`, which is the run key here, and its (team, day) claim keeps a second attempt from posting
+// twice. A run may wait inside its occurrence — for the first HubSpot sync since start, up to the grace period,
+// then for Slack to take it — holding this job's lease meanwhile; `ctx.signal` ends the wait.
 import type { TPolicy, TTeam } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { JobsRepo } from '../db/jobs-repo.ts';
@@ -22,7 +23,10 @@ export interface HeedJobHandlers {
   sync(ctx: JobContext): Promise<void>;
   /** Evaluate SLA clocks and feedback, then post or update nudges. */
   evaluate(ctx: JobContext): Promise<void>;
-  /** Post the team's daily digest for `ctx.day` (idempotent per team and day; `ctx.late` marks a catch-up). */
+  /**
+   * Post the team's daily digest for `ctx.day` (idempotent per team and day; `ctx.late` marks a catch-up),
+   * composed from an evaluation of the present once a HubSpot sync since start has finished.
+   */
   digest(team: TTeam, ctx: TeamJobContext): Promise<void>;
   /** Post the weekly report (to the escalation channel) for the week ending before `ctx.day`. */
   weeklyReport(team: TTeam, ctx: TeamJobContext): Promise<void>;

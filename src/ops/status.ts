@@ -2,8 +2,10 @@
 // database, so both answers always agree. Rendering for a terminal is here too; Slack renders its own blocks.
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
+import { DigestRepo } from '../db/digest-repo.ts';
 import { OpsRepo, type SyncRunFacts } from '../db/ops-repo.ts';
 import { compileSchedule, dailySchedule } from '../jobs/schedule.ts';
+import { digestDelivery, digestKeyPrefix } from '../services/digest.ts';
 
 export type TeamStatus = {
   team: string;
@@ -85,9 +87,17 @@ export async function collectStatus(deps: StatusDeps, now: Date): Promise<Status
       if (row.state === 'overdue') status.feedbackOverdue += row.count;
     }
   }
+  // A digest is `queued` in its DigestRun until someone settles it; what Slack has is in its parts' outbox rows,
+  // so the status read from there is the true one (the run may have stopped waiting before Slack took it).
+  const digestRepo = new DigestRepo(deps.db);
   for (const digest of digests) {
     const status = teams.get(digest.team);
-    if (status) status.lastDigest = { day: digest.day, status: digest.status, late: digest.late };
+    if (!status) continue;
+    const delivered =
+      digest.status === 'queued'
+        ? digestDelivery(await digestRepo.digestOutbox(digestKeyPrefix(digest.team, digest.day))).status
+        : digest.status;
+    status.lastDigest = { day: digest.day, status: delivered, late: digest.late };
   }
   return {
     asOf: now,

@@ -103,7 +103,7 @@ export function demoPolicy(): TPolicyInput {
       },
       { name: 'standard', firstResponse: '4h', nextResponse: '8h', resolution: '3d' },
     ],
-    // Only low scores: the simulator's comments are random, so "any comment counts" would flag praise too.
+    // Only low scores: "any comment counts" would also ask for a follow-up of every "Great help, thank you!".
     feedback: {
       NPS: { atMost: 6 },
       CSAT: { atMost: 2 },
@@ -302,8 +302,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const users = new SlackUserDirectory({ repo, slack, people: config.policy.people, logger });
     const nudges = await reconcileNudges({ repo, reads, logger, users, teams }, now);
     step(`Queued ${nudges.posted} nudges`);
+    // As `heed start` would: composed from an evaluation of this moment, owners named as Slack mentions.
     for (const team of config.policy.teams) {
-      await postDigest({ db, config, outbox: repo }, team.name, now);
+      await postDigest({ db, config, outbox: repo, users, logger }, team.name, now);
     }
     step('Queued the digests');
     const outbox = new Outbox({ repo, slack, clock: outboxClock, logger });

@@ -123,6 +123,8 @@ export interface LiveClock {
   readonly cycle: number;
   readonly state: ClockStateName;
   readonly dueAt: Date;
+  /** When the clock was met or missed for good (null while it runs); the digest dates its SLA outcomes by it. */
+  readonly completedAt: Date | null;
   readonly overdueMinutes: number;
   readonly usedMinutes: number;
   readonly targetMinutes: number;
@@ -496,6 +498,7 @@ export async function evaluate(
           cycle: clock.cycle,
           state: clock.state,
           dueAt: clock.dueAt,
+          completedAt: clock.completedAt,
           overdueMinutes: clock.overdueMinutes,
           usedMinutes: clock.usedMinutes,
           targetMinutes: clock.targetMinutes,

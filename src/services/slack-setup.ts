@@ -68,7 +68,17 @@ export function createSlackSide(deps: {
     repo,
     queries: { reads, repo, users, teams, status: { db, config } },
     actions,
-    ...digestForSlack({ db, config, outbox: repo }),
+    // `/digest`: composed from an evaluation of the present, with owners looked up like the nudges', and only
+    // once a HubSpot sync begun after this start has finished; `/digest post` again corrects it in place.
+    ...digestForSlack({
+      db,
+      config,
+      outbox: repo,
+      slack: web,
+      users,
+      logger,
+      readiness: { startedAt: clock.now(), requireSync: env.HUBSPOT_ACCESS_TOKEN !== undefined },
+    }),
   };
   return { repo, outbox, nudgeDeps, services };
 }

@@ -120,6 +120,27 @@ describe('heed demo', () => {
     expect(dms).toMatch(/\d+ owners? got a DM when their ticket breached/);
   });
 
+  it('tells one story: negative answers carry no praise, and "fastest" is no slower than the team', () => {
+    // Slack only ever shows feedback that needs a follow-up: none of it may read "Great help, thank you!".
+    expect(run.stdout).not.toMatch(/Great help, thank you!|Fast and friendly\./);
+    const minutes = (text: string) =>
+      [...text.matchAll(/(\d+)([hm])/g)].reduce((sum, [, n, unit]) => sum + Number(n) * (unit === 'h' ? 60 : 1), 0);
+    let thanked = 0;
+    for (const { channel } of TEAMS) {
+      const text = section(run.stdout, `${channel} would receive:`);
+      const digest = text.slice(text.indexOf('Daily digest\n'));
+      const team = /Median first response +(\S+(?: \S+m)?) /.exec(digest)?.[1];
+      const fastest = /fastest first replies — .*? \(median ([^)]*?) over \d+ tickets; the team's ([^)]*)\)/.exec(
+        digest,
+      );
+      if (!fastest) continue;
+      thanked++;
+      expect(fastest[2]).toBe(team);
+      expect(minutes(fastest[1]!)).toBeLessThanOrEqual(minutes(fastest[2]!));
+    }
+    expect(thanked).toBeGreaterThan(0);
+  });
+
   it('answers /unanswered for one team from the slash command’s own query', () => {
     const text = section(run.stdout, '/unanswered in #support');
     expect(text).toContain('Waiting for our reply — support');

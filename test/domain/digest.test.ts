@@ -412,10 +412,52 @@ describe('digest content', () => {
       utc,
     );
     expect(model.thanks.fastest).toEqual({
-      owner: { name: 'Steady', slackUserId: 'U1' },
+      owner: { ownerId: 'steady', name: 'Steady', slackUserId: 'U1' },
       medianMinutes: 10,
       tickets: 3,
+      teamMedianMinutes: 10,
     });
     expect(model.thanks.mostClosed).toBeNull();
+  });
+
+  // The demo once said "fastest first replies … median 2h 3m" under "Median first response 1h 56m": the team's
+  // median counts every reply — unassigned tickets, owners with one or two — so the only owner with three can be
+  // the slowest of all. "Fastest" is then not said; when it is, the team's median stands beside it.
+  it.each([
+    ['slower than the team: nobody is called fastest', [123, 130, 118], null],
+    ['as quick as the team: thanked, beside the team median', [5, 6, 4], { medianMinutes: 5, teamMedianMinutes: 5 }],
+  ])('thanks the fastest only when they are no slower than the team (%s)', (_, regular, expected) => {
+    const reply = (id: string, owner: string | null, minutes: number) =>
+      ticket(id, {
+        ownerId: owner,
+        createdAt: d('2026-11-23T09:00:00Z'),
+        firstAgentReplyAt: new Date(d('2026-11-23T09:00:00Z').getTime() + minutes * 60_000),
+      });
+    const model = computeDigest(
+      input({
+        tickets: [
+          ...regular.map((minutes, i) => reply(`r${i}`, 'regular', minutes)),
+          // Quick replies on unassigned tickets and by an owner with only two of them.
+          reply('u1', null, 2),
+          reply('u2', null, 3),
+          reply('o1', 'occasional', 6),
+          reply('o2', 'occasional', 7),
+        ],
+        owners: [
+          { id: 'regular', name: 'Regular', slackUserId: 'U1' },
+          { id: 'occasional', name: 'Occasional', slackUserId: 'U2' },
+        ],
+      }),
+      d('2026-11-24T10:00:00Z'),
+      utc,
+    );
+    const teamMedian = model.numbers.find((n) => n.metric === 'frMedian')!.value;
+    if (expected === null) {
+      expect(teamMedian).toBe(7);
+      expect(model.thanks.fastest).toBeNull();
+    } else {
+      expect(model.thanks.fastest).toMatchObject({ owner: { name: 'Regular' }, tickets: 3, ...expected });
+      expect(model.thanks.fastest!.medianMinutes).toBeLessThanOrEqual(teamMedian!);
+    }
   });
 });

@@ -81,7 +81,7 @@ describe.each(testProviders())('heed digest on %s', (provider) => {
     for (const message of printed[0]!.messages) expect(messageProblems(message)).toEqual([]);
   });
 
-  it('posts to the team channel once per day; a second run sends nothing', async () => {
+  it('posts to the team channel once per day; a second run updates that message in place', async () => {
     const token = { SLACK_BOT_TOKEN: 'xoxb-test-token' };
     expect(await runDigestCommand({ team: 'support', dryRun: false, json: false, weekly: false }, deps(token))).toBe(0);
     expect(out).toEqual(['support: posted 1 message to C0SUPPORT.']);
@@ -91,13 +91,26 @@ describe.each(testProviders())('heed digest on %s', (provider) => {
       event_type: 'heed_nudge',
       event_payload: { key: 'digest:support:2026-11-24:1' },
     });
+    expect(messages[0]!.text).toContain('1 breached and 1 at risk now; 2 negative feedback unanswered.');
     const run = await db.prisma.digestRun.findUnique({ where: { team_day: { team: 'support', day: '2026-11-24' } } });
     expect(run).toMatchObject({ status: 'sent', messageTs: messages[0]!.ts });
 
+    // Later that morning T6 got its reply (which also follows up Erin's CSAT 1 on it): the second run corrects
+    // the digest rather than posting another.
+    await db.prisma.ticket.update({
+      where: { id: 'T6' },
+      data: { lastAgentMessageAt: new Date(NOW.getTime() - 10 * 60_000) },
+    });
     out = [];
     expect(await runDigestCommand({ team: 'support', dryRun: false, json: false, weekly: false }, deps(token))).toBe(0);
-    expect(out).toEqual(['support: the digest for 2026-11-24 was already posted (sent); nothing sent.']);
+    expect(out).toEqual(['support: updated the digest for 2026-11-24 in place in C0SUPPORT with the numbers of now.']);
     expect(slack.channels.get('C0SUPPORT')!.messages).toHaveLength(1);
+    expect(messages[0]!.updates).toBe(1);
+    expect(messages[0]!.text).toContain('1 breached and 0 at risk now; 1 negative feedback unanswered.');
+    expect(JSON.stringify(messages[0]!.blocks)).toContain(
+      'Updated 2026-11-24 09:30 UTC with the numbers of that moment',
+    );
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(1);
   });
 
   it('posts the weekly report to the escalation channel', async () => {

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { SlackRepo } from '../../src/db/slack-repo.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { digestJobHandlers, settleDigestRun } from '../../src/services/digest.ts';
+import { postDigest, settleDigestRun } from '../../src/services/digest.ts';
+import { digestJobHandlers } from '../../src/services/digest-jobs.ts';
 import { Outbox } from '../../src/services/outbox.ts';
 import { manualClock } from '../../src/services/outbox-clock.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
@@ -92,12 +93,19 @@ describe.each(testProviders())('posting a split digest on %s', (provider) => {
   it('sends every part once, in order, and records the run as sent', async () => {
     const repo = new SlackRepo(db);
     const logged: unknown[] = [];
-    const handlers = digestJobHandlers({ db, config, outbox: repo });
+    const handlers = digestJobHandlers({
+      db,
+      config,
+      outbox: repo,
+      readiness: { startedAt: NOW, requireSync: false },
+      // The outbox below runs after the handler: it does not wait for Slack here.
+      settleWaitMs: 0,
+    });
     const ctx = {
       now: NOW,
       scheduledAt: berlin('2026-11-24 09:00'),
       late: true,
-      logger: { info: (...args: unknown[]) => logged.push(args) },
+      logger: { info: (...args: unknown[]) => logged.push(args), warn: (...args: unknown[]) => logged.push(args) },
     };
     await handlers.digest({ name: 'support' }, ctx);
     // A second attempt of the same run (a takeover after a crash) posts nothing more.
@@ -128,10 +136,59 @@ describe.each(testProviders())('posting a split digest on %s', (provider) => {
         expect(message.text).toMatch(/^\(Late\) Daily digest — support: yesterday \(Mon 23 Nov\): 45 new/);
       else expect(message.text).toBe(`Daily digest — support (continued, part ${index + 1} of ${messages.length})`);
     }
-    expect(logged).toHaveLength(2);
+    expect(logged.map((line) => (line as unknown[])[1])).toEqual([
+      'daily digest queued for Slack',
+      // Nothing drains the outbox while the handler runs here: it leaves the parts to it.
+      'daily digest still in the outbox; status reads settle it once Slack has it',
+      'daily digest already handled for this day',
+    ]);
     expect(await settleDigestRun({ db }, 'support', '2026-11-24')).toMatchObject({
       status: 'sent',
       late: true,
+      messageTs: messages[0]!.ts,
+    });
+  });
+  it('corrects a split digest in place: a part fewer is retired with a note, nothing is posted again', async () => {
+    const repo = new SlackRepo(db);
+    const web = new webApi.WebClient('xoxb-test', {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      fetch: nodeHttpFetch,
+    });
+    const outbox = new Outbox({ repo, slack: web, clock: manualClock(NOW), logger: silentLogger() });
+    const first = await postDigest({ db, config, outbox: repo }, 'support', NOW);
+    await outbox.drainUntilIdle();
+    expect(first.parts).toBeGreaterThan(1);
+    const messages = slack.channels.get('C0SUPPORT')!.messages;
+    expect(messages).toHaveLength(first.parts);
+
+    // By noon the busy day is dealt with: the 40 tickets closed, the 30 complaints followed up.
+    await db.prisma.ticket.updateMany({
+      where: { id: { startsWith: 'B' } },
+      data: { isClosed: true, closedAt: berlin('2026-11-24 11:00') },
+    });
+    await db.prisma.flag.deleteMany({ where: { feedbackId: { startsWith: 'C' } } });
+    await db.prisma.feedbackSubmission.deleteMany({ where: { id: { startsWith: 'C' } } });
+    // (By noon T6's next response, due at 11:00, has breached as well.)
+    const noon = berlin('2026-11-24 12:00');
+    const corrected = await postDigest({ db, config, outbox: repo, slack: web }, 'support', noon, { correct: true });
+    expect(corrected).toMatchObject({ status: 'updated', parts: 1 });
+    await outbox.drainUntilIdle();
+
+    expect(slack.channels.get('C0SUPPORT')!.messages).toHaveLength(first.parts);
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(first.parts);
+    expect(messages.every((m) => m.updates === 1)).toBe(true);
+    expect(messages[0]!.text).toMatch(
+      /^Daily digest — support: .* 2 breached and 0 at risk now; 2 negative feedback unanswered\.$/,
+    );
+    for (const retired of messages.slice(1)) {
+      expect(retired.text).toBe('Daily digest — support (part no longer needed)');
+      expect(JSON.stringify(retired.blocks)).toContain('this part belonged to an earlier version');
+      expect(messageProblems({ text: retired.text, blocks: retired.blocks } as never)).toEqual([]);
+    }
+    expect(await settleDigestRun({ db }, 'support', '2026-11-24')).toMatchObject({
+      status: 'sent',
       messageTs: messages[0]!.ts,
     });
   });

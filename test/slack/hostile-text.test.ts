@@ -275,6 +275,7 @@ describe.each(Object.entries(HOSTILE))('hostile text (%s) through every renderer
         overdueMinutes: 61,
         usedMinutes: 300,
         targetMinutes: 240,
+        completedAt: null,
         headline: true,
       },
     ];
@@ -543,7 +544,9 @@ describe.each(testProviders())('hostile text end to end on %s', (provider) => {
       }
     }
     for (const response of h.slack.responses) problems.push(...payloadProblems(response.body, response.path, ALLOWED));
-    for (const [what, body] of acks) problems.push(...payloadProblems(body, what, ALLOWED));
+    // /digest acknowledges empty and answers through response_url (checked with the responses above).
+    for (const [what, body] of acks)
+      if (Object.keys(body).length > 0) problems.push(...payloadProblems(body, what, ALLOWED));
     expect(problems.slice(0, 40)).toEqual([]);
   });
 });

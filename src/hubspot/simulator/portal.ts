@@ -75,6 +75,20 @@ const COMMENTS = [
   'The fix did not work and the ticket was closed anyway.',
   '',
 ];
+/**
+ * Which comments (indexes into COMMENTS; '' is an empty one) an answer may carry: customers who score low
+ * complain, those who score high praise, the rest leave it empty. CES answers carry none: its scale reads one
+ * way in HubSpot's survey (7 = very easy) and the other in Heed's default policy (CES ≥ 5 needs a follow-up), so
+ * any comment would contradict one of them.
+ */
+const COMMENTS_NEGATIVE = [0, 2, 4, 5];
+const COMMENTS_POSITIVE = [1, 3, 5];
+const COMMENTS_NONE = [5];
+function commentChoices(type: number, value: number): readonly number[] {
+  if (type === 0) return value <= 6 ? COMMENTS_NEGATIVE : value >= 9 ? COMMENTS_POSITIVE : COMMENTS_NONE;
+  if (type === 1) return value <= 2 ? COMMENTS_NEGATIVE : value >= 4 ? COMMENTS_POSITIVE : COMMENTS_NONE;
+  return COMMENTS_NONE;
+}
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -233,7 +247,9 @@ export class SimPortal {
       this.feedback.submittedAt[f] = Math.round(Math.min(submitted, now - MINUTE));
       this.feedback.contact[f] = ticket === NONE ? random.int(0, this.contactCount) : this.t.contact[ticket]!;
       this.feedback.ticket[f] = ticket;
-      this.feedback.comment[f] = random.chance(0.4) ? random.int(0, COMMENTS.length) : NONE;
+      // One draw either way, so the rest of the portal is the same as before comments followed the score.
+      const choices = commentChoices(type, this.feedback.value[f]!);
+      this.feedback.comment[f] = random.chance(0.4) ? choices[random.int(0, choices.length)]! : NONE;
     }
     this.feedbackCount = feedbackTotal;
   }

@@ -1,6 +1,7 @@
 // What listeners are given: every dependency passed in, nothing imported as a singleton.
 import type { SlackRepo } from '../../db/slack-repo.ts';
 import type { Logger } from '../../logger.ts';
+import type { SlackDigestPost } from '../../services/digest.ts';
 import type { ActionDeps } from '../../services/slack-actions.ts';
 import type { QueryDeps } from '../../services/slack-queries.ts';
 import type { SlackTeam } from '../../services/slack-teams.ts';
@@ -21,7 +22,7 @@ export interface SlackServices {
   digestPreview?: ((team: string, now: Date) => Promise<RenderedMessage[]>) | undefined;
   /**
    * Posts today's digest through the outbox, once per team and day (the scheduled digest then finds it
-   * already sent). 'already' when it was posted before.
+   * already sent); once it is in Slack, updates it in place with the present's numbers instead.
    */
-  digestPost?: ((team: string, now: Date) => Promise<{ status: 'queued' | 'already'; parts: number }>) | undefined;
+  digestPost?: ((team: string, now: Date) => Promise<SlackDigestPost>) | undefined;
 }

@@ -16,7 +16,20 @@ export const DIGEST_LIMITS = {
   origins: 8,
 } as const;
 
-export type TLate = boolean | { readonly scheduledFor: Date };
+/**
+ * Why a digest comes after its time. `wasDown`: no Heed was running when it was due (a catch-up);
+ * `waitedForSync`: Heed held it back until its first HubSpot sync since starting had finished, so the numbers
+ * are current rather than a stale or empty copy's.
+ */
+export type TLate =
+  | boolean
+  | { readonly scheduledFor: Date; readonly wasDown?: boolean; readonly waitedForSync?: boolean };
+
+/** A digest corrected after it was posted (`/digest post` again): when, and when it first went out. */
+export interface TUpdated {
+  readonly at: Date;
+  readonly firstPostedAt: Date | null;
+}
 
 export function digestTitle(model: Pick<TDigestModel, 'kind' | 'team'>): string {
   return model.kind === 'weekly' ? `Weekly report — ${model.team}` : `Daily digest — ${model.team}`;
@@ -102,11 +115,52 @@ export function allClearText(model: Pick<TDigestModel, 'kind' | 'team' | 'period
   return `All clear for ${model.team}: nothing new ${when}, nothing waiting on us.${rest}`;
 }
 
+const utcMinute = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
 export function lateText(late: TLate | undefined): string | undefined {
   if (!late) return undefined;
-  const due =
-    typeof late === 'object'
-      ? ` (it was due ${late.scheduledFor.toISOString().slice(0, 16).replace('T', ' ')} UTC)`
-      : '';
-  return `This digest is late${due}: Heed could not send it on time (it was down or restarting), so it comes now.`;
+  if (typeof late !== 'object') {
+    return 'This digest is late: Heed could not send it on time (it was down or restarting), so it comes now.';
+  }
+  const due = ` (it was due ${utcMinute(late.scheduledFor)})`;
+  const waited = late.waitedForSync ?? false;
+  const down = late.wasDown ?? !waited;
+  const why =
+    down && waited
+      ? 'Heed was not running then, and it waited for its first HubSpot sync since starting, so the numbers below are current'
+      : waited
+        ? 'Heed waited for its first HubSpot sync since starting, so the numbers below are current'
+        : 'Heed could not send it on time (it was down or restarting), so it comes now';
+  return `This digest is late${due}: ${why}.`;
+}
+
+export function updatedText(updated: TUpdated | undefined): string | undefined {
+  if (!updated) return undefined;
+  const first = updated.firstPostedAt ? `; first posted ${utcMinute(updated.firstPostedAt)}` : '';
+  return `Updated ${utcMinute(updated.at)} with the numbers of that moment${first}.`;
+}
+
+/**
+ * The day's digest withheld: Heed has not finished a HubSpot sync since it started, so anything it said would
+ * come from a stale or empty copy. Plain text; both renderers use it.
+ */
+export function withheldText(facts: {
+  readonly kind: 'daily' | 'weekly';
+  readonly team: string;
+  readonly startedAt: Date;
+}): string {
+  const what = facts.kind === 'weekly' ? 'weekly report' : 'daily digest';
+  return (
+    `No ${what} for ${facts.team} yet: Heed started at ${utcMinute(facts.startedAt)} and has not finished a HubSpot sync since, ` +
+    'so its numbers would not be true. Once the sync is through (`heed status` shows it), type `/digest post` here: the ' +
+    `${what} replaces this message.`
+  );
+}
+
+/** `/digest` before the first HubSpot sync since start: no numbers yet, and why. */
+export function notReadyText(startedAt: Date): string {
+  return (
+    `Heed started at ${utcMinute(startedAt)} and has not finished a HubSpot sync since, so a digest now would ` +
+    'not be true. Try again once the sync is through (`/heed status` shows the last sync).'
+  );
 }

@@ -15,6 +15,8 @@ import {
   numbersHeading,
   originText,
   type TLate,
+  type TUpdated,
+  updatedText,
 } from './digest-format.ts';
 import { printable, stripUnprintable, truncate } from './mrkdwn.ts';
 
@@ -26,7 +28,10 @@ function person(owner: TOwnerRef | null): string {
 /** One line, nothing that moves the terminal's cursor, changes its colours or reorders the text. */
 const clean = printable;
 
-export function renderDigestText(model: TDigestModel, options: { late?: TLate | undefined } = {}): string {
+export function renderDigestText(
+  model: TDigestModel,
+  options: { late?: TLate | undefined; updated?: TUpdated | undefined } = {},
+): string {
   const out: string[] = [];
   // The team's own clock: "Tue 24 Nov, 11:00" in its calendar's zone, named once at the end.
   const format = new Intl.DateTimeFormat('en-GB', {
@@ -40,14 +45,17 @@ export function renderDigestText(model: TDigestModel, options: { late?: TLate | 
   });
   const local = (at: Date) => format.format(at);
   const late = lateText(options.late);
+  const updated = updatedText(options.updated);
   if (model.allClear) {
     out.push(allClearText(model));
     if (late) out.push(`Late: ${late}`);
+    if (updated) out.push(updated);
     return `${stripUnprintable(out.join('\n'))}\n`;
   }
   const title = digestTitle(model);
   out.push(title, '='.repeat(Array.from(title).length));
   if (late) out.push(`Late: ${late}`);
+  if (updated) out.push(updated);
   out.push('', `${numbersHeading(model)} — compared with ${model.comparedWith}`);
   const width = Math.max(...model.numbers.map((n) => n.label.length));
   for (const line of model.numbers) {
@@ -76,11 +84,13 @@ export function renderDigestText(model: TDigestModel, options: { late?: TLate | 
   }
 
   const { unanswered, detractors, lowCsat } = model.feedback;
+  // As the Slack message says it: the overdue ones counted in the heading.
+  const overdueFeedback = unanswered.filter((f) => f.state === 'overdue').length;
   out.push('');
   out.push(
     unanswered.length === 0
       ? 'Feedback: every negative answer has been followed up.'
-      : `Feedback: ${unanswered.length} negative answer${unanswered.length === 1 ? '' : 's'} still unanswered`,
+      : `Feedback: ${unanswered.length} negative answer${unanswered.length === 1 ? '' : 's'} still unanswered${overdueFeedback ? ` (${overdueFeedback} overdue)` : ''}`,
   );
   out.push(
     `  Detractors this week: ${compareText(detractors.now, detractors.before)} · Low CSAT: ${compareText(lowCsat.now, lowCsat.before)}`,
@@ -119,7 +129,7 @@ export function renderDigestText(model: TDigestModel, options: { late?: TLate | 
   const thanks: string[] = [];
   if (fastest) {
     thanks.push(
-      `fastest first replies — ${person(fastest.owner)} (median ${formatBusinessMinutes(fastest.medianMinutes)} over ${fastest.tickets} tickets)`,
+      `fastest first replies — ${person(fastest.owner)} (median ${formatBusinessMinutes(fastest.medianMinutes)} over ${fastest.tickets} tickets; the team's ${formatBusinessMinutes(fastest.teamMedianMinutes)})`,
     );
   }
   if (mostClosed) thanks.push(`most tickets closed — ${person(mostClosed.owner)} (${mostClosed.count})`);

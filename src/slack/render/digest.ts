@@ -23,9 +23,13 @@ import {
   formatChange,
   formatValue,
   lateText,
+  notReadyText,
   numbersHeading,
   originText,
   type TLate,
+  type TUpdated,
+  updatedText,
+  withheldText,
 } from './digest-format.ts';
 import { cut, joinMd, link, type Mrkdwn, md, mention, safe, slackDate, truncate } from './mrkdwn.ts';
 import { overdueText } from './nudge.ts';
@@ -39,8 +43,10 @@ export const DIGEST_MESSAGE_LIMITS = {
 } as const;
 
 export interface RenderDigestOptions {
-  /** The digest is sent after its time (a replica was down): say so at the top. */
+  /** The digest is sent after its time (a replica was down, or it waited for a sync): say so at the top. */
   late?: TLate | undefined;
+  /** A correction of the day's digest, posted earlier: say when it was brought up to date. */
+  updated?: TUpdated | undefined;
   limits?: Partial<Record<keyof typeof DIGEST_MESSAGE_LIMITS, number>>;
 }
 
@@ -52,6 +58,9 @@ export function renderDigest(model: TDigestModel, options: RenderDigestOptions =
   const title = digestTitle(model);
   const late = lateText(options.late);
   const lateBlock = late ? section(md`:hourglass: *Late:* ${safe(late)}`, 'digest_late') : undefined;
+  const updated = updatedText(options.updated);
+  const updatedBlock = updated ? context(md`:arrows_counterclockwise: ${safe(updated)}`) : undefined;
+  const notes = [...(lateBlock ? [lateBlock] : []), ...(updatedBlock ? [updatedBlock] : [])];
 
   if (model.allClear) {
     // One line, not silence: the team knows Heed looked and found nothing.
@@ -59,13 +68,13 @@ export function renderDigest(model: TDigestModel, options: RenderDigestOptions =
     return [
       {
         text: fallback(late ? md`${safe(line)} (late)` : safe(line)),
-        blocks: [section(md`:white_check_mark: ${safe(line)}`, 'digest_all_clear'), ...(lateBlock ? [lateBlock] : [])],
+        blocks: [section(md`:white_check_mark: ${safe(line)}`, 'digest_all_clear'), ...notes],
       },
     ];
   }
 
   const units: Unit[] = [];
-  units.push([header(title), ...(lateBlock ? [lateBlock] : [])]);
+  units.push([header(title), ...notes]);
   units.push(numbersUnit(model));
   units.push(...waitingUnits(model, limits.sectionChars));
   units.push(...feedbackUnits(model, limits.sectionChars));
@@ -254,7 +263,7 @@ function thanksText(model: TDigestModel): Mrkdwn | undefined {
   const parts: Mrkdwn[] = [];
   if (fastest) {
     parts.push(
-      md`fastest first replies — ${ownerLabel(fastest.owner)} (median ${safe(formatBusinessMinutes(fastest.medianMinutes))} over ${fastest.tickets} tickets)`,
+      md`fastest first replies — ${ownerLabel(fastest.owner)} (median ${safe(formatBusinessMinutes(fastest.medianMinutes))} over ${fastest.tickets} tickets; the team's ${safe(formatBusinessMinutes(fastest.teamMedianMinutes))})`,
     );
   }
   if (mostClosed) parts.push(md`most tickets closed — ${ownerLabel(mostClosed.owner)} (${mostClosed.count})`);
@@ -265,4 +274,25 @@ function thanksText(model: TDigestModel): Mrkdwn | undefined {
 function summaryText(model: TDigestModel): Mrkdwn {
   const value = (metric: string) => model.numbers.find((n) => n.metric === metric)?.value ?? 0;
   return md`${safe(model.period.label)}: ${value('new')} new, ${value('solved')} solved, ${value('waiting')} waiting on us; ${model.waiting.breached} breached and ${model.waiting.atRisk} at risk now; ${model.feedback.unanswered.length} negative feedback unanswered.`;
+}
+
+/** Stands in for the day's digest while Heed has not synced HubSpot since it started (see withheldText). */
+export function renderDigestWithheld(facts: Parameters<typeof withheldText>[0]): RenderedMessage {
+  const line = safe(withheldText(facts));
+  return { text: fallback(line), blocks: [section(md`:warning: ${line}`, 'digest_withheld')] };
+}
+
+/** What a part of a digest that no longer needs it becomes when the digest is updated with fewer parts. */
+export function renderDigestPartRetired(model: Pick<TDigestModel, 'kind' | 'team'>, updatedAt: Date): RenderedMessage {
+  const line = md`${safe(digestTitle(model))}: this part belonged to an earlier version; the digest above was updated ${slackDate(updatedAt)}.`;
+  return { text: fallback(md`${safe(digestTitle(model))} (part no longer needed)`), blocks: [context(line)] };
+}
+
+/** `/digest` while Heed has not synced HubSpot since it started (see notReadyText). */
+export function renderDigestNotReady(startedAt: Date): RenderedMessage {
+  const line = safe(notReadyText(startedAt));
+  return {
+    text: fallback(line),
+    blocks: [section(md`:hourglass_flowing_sand: ${line}`, 'digest_not_ready')],
+  };
 }

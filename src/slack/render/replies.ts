@@ -8,7 +8,7 @@ import { clockLabel, overdueText, type PersonRef, personLabel } from './nudge.ts
 export const USAGE: Record<string, Mrkdwn> = {
   '/unanswered': md`\`/unanswered\` — your tickets waiting for a reply (or your team's, in its channel)\n\`/unanswered me\` · \`/unanswered @someone\` · \`/unanswered &lt;team&gt;\` · \`/unanswered all\``,
   '/slow': md`\`/slow\` — at-risk and breached tickets by clock, all teams (or this channel's team)\n\`/slow &lt;team&gt;\` · \`/slow all\``,
-  '/digest': md`\`/digest [team]\` — preview today's digest\n\`/digest [team] post\` — post it to the team's channel`,
+  '/digest': md`\`/digest [team]\` — preview today's digest\n\`/digest [team] post\` — post it to the team's channel (once posted: update it with the numbers of now)`,
   '/heed': joinMd(
     [
       md`\`/heed help\` — this text`,
