@@ -150,7 +150,7 @@ async function main(): Promise<void> {
       counts: Record<string, number>;
       statuses: Record<string, number>;
     };
-    const listPages = backfill.apiCallsByEndpoint['GET /crm/v3/objects/tickets'] ?? 0;
+    const listPages = backfill.apiCallsByEndpoint['GET /crm/objects/2026-09/tickets'] ?? 0;
     const ticketRate = (backfill.records.tickets * 1000) / ticketMs;
     const bound = (LIMIT * 100) / 10;
     const backfillPeak = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     await ask({ cmd: 'touch', count: CHANGES, at: Date.now() });
     await new Promise((resolve) => setTimeout(resolve, SEARCH_LAG_MS + 500));
     const incremental = await service.run();
-    const searchPages = incremental.apiCallsByEndpoint['POST /crm/v3/objects/tickets/search'] ?? 0;
+    const searchPages = incremental.apiCallsByEndpoint['POST /crm/objects/2026-09/tickets/search'] ?? 0;
     const minimal = Math.ceil(CHANGES / 200);
     console.log(`\n2. Incremental after ${n(CHANGES)} changes`);
     console.log(

@@ -327,7 +327,13 @@ export class HubspotApi {
         await this.clock.sleep(wait);
         continue;
       }
-      throw this.clientError(label, status, (response as TransportResponse).text, spec.notFound ?? 'retired');
+      throw this.clientError(
+        label,
+        status,
+        (response as TransportResponse).text,
+        spec.notFound ?? 'retired',
+        spec.method === 'PATCH',
+      );
     }
   }
 
@@ -336,6 +342,7 @@ export class HubspotApi {
     status: number,
     text: string,
     notFound: 'retired' | 'object',
+    write: boolean,
   ): HubspotError {
     const raw = safeJson(text);
     const parsed = ZHubspotError.safeParse(raw);
@@ -375,11 +382,14 @@ export class HubspotApi {
         body: raw,
       });
     }
-    if (status === 400 && body?.category === 'VALIDATION_ERROR' && label.startsWith('PATCH ')) {
-      return new HubspotError('HUBSPOT_VALIDATION_RULE', validationMessage(label, body), {
+    if (status === 400 && body?.category === 'VALIDATION_ERROR' && write) {
+      return new HubspotError('HUBSPOT_WRITE_REFUSED', validationMessage(label, body), {
         status,
         body: raw,
-        fix: 'the HubSpot account’s validation rules refuse this change: fill in what the rule requires in HubSpot (or ask an admin to relax the rule under Settings → Properties), then try again',
+        fix:
+          'do what HubSpot asks: since API version 2026-09 the account’s own rules apply to API writes (conditionally ' +
+          'required properties, required fields, association permissions; an admin sees them under Settings → ' +
+          'Properties), so fill in what the rule requires on the record in HubSpot, or ask an admin to change the rule',
       });
     }
     return new HubspotError('HUBSPOT_BAD_RESPONSE', `HubSpot answered ${label} with ${status}.${detail}`, {
@@ -396,8 +406,8 @@ export function missingScopes(body: { context?: Record<string, string[]> | undef
 }
 
 /**
- * A 2026-09 write refused by one of the account's validation rules, in HubSpot's words: each error detail names
- * the property (`in`) and says what the rule wants (`message`).
+ * A write HubSpot refused, in HubSpot's words: each error detail names the property (`in`) and says what the rule
+ * (or the value) wants (`message`). From 2026-09 these include the account's own validation rules.
  */
 function validationMessage(
   label: string,
@@ -405,7 +415,7 @@ function validationMessage(
 ): string {
   const details = (body.errors ?? []).map((e) => (e.in ? `${e.in}: ${e.message}` : e.message));
   const rules = details.length > 0 ? details.join('; ') : body.message;
-  return `HubSpot refused ${label} because of a validation rule set up in the account: ${rules.slice(0, 500)}`;
+  return `HubSpot refused ${label}: ${rules.slice(0, 500)}`;
 }
 
 function safeJson(text: string): unknown {

@@ -96,10 +96,12 @@ export async function searchObjectsPage(
   type: CrmObjectType,
   request: SearchRequest,
 ): Promise<TSearchPage> {
-  // PublicObjectSearchRequest (2026-09) requires `after`: the first page is offset "0".
+  // PublicObjectSearchRequest (2026-09) requires `after` (the first page is offset "0") and declares `sorts` as
+  // strings: a property name sorts ascending, a leading "-" descending.
+  const { propertyName, direction } = request.sort;
   const body = {
     filterGroups: [{ filters: request.filters }],
-    sorts: [request.sort],
+    sorts: [direction === 'DESCENDING' ? `-${propertyName}` : propertyName],
     properties: request.properties,
     limit: request.limit ?? 200,
     after: request.after ?? '0',
@@ -165,7 +167,7 @@ function isPrimary(types: readonly { label?: string | null | undefined; typeId: 
 
 /**
  * Sets a ticket's owner (PATCH, 2026-09). Used by claims. Since 2026-09 HubSpot applies the account's validation
- * rules to API writes: a refusal throws HUBSPOT_VALIDATION_RULE with the rule in HubSpot's words; a ticket that
+ * rules to API writes: a refusal throws HUBSPOT_WRITE_REFUSED with the rule in HubSpot's words; a ticket that
  * no longer exists throws HUBSPOT_NOT_FOUND.
  */
 export async function setTicketOwner(api: HubspotApi, ticketId: string, ownerId: string | null): Promise<TCrmObject> {
@@ -183,9 +185,9 @@ export async function setTicketOwner(api: HubspotApi, ticketId: string, ownerId:
       )
     ).data;
   } catch (error) {
-    if (error instanceof HubspotError && error.code === 'HUBSPOT_VALIDATION_RULE') {
+    if (error instanceof HubspotError && error.code === 'HUBSPOT_WRITE_REFUSED') {
       throw new HubspotError(
-        'HUBSPOT_VALIDATION_RULE',
+        'HUBSPOT_WRITE_REFUSED',
         error.message.replace(/^HubSpot refused PATCH \S+/, `HubSpot refused to set the owner of ticket ${ticketId}`),
         { status: error.status, body: error.body, ...(error.fix ? { fix: error.fix } : {}) },
       );
