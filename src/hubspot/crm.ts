@@ -188,7 +188,10 @@ export async function setTicketOwner(api: HubspotApi, ticketId: string, ownerId:
     if (error instanceof HubspotError && error.code === 'HUBSPOT_WRITE_REFUSED') {
       throw new HubspotError(
         'HUBSPOT_WRITE_REFUSED',
-        error.message.replace(/^HubSpot refused PATCH \S+/, `HubSpot refused to set the owner of ticket ${ticketId}`),
+        error.message.replace(
+          `HubSpot refused PATCH ${paths.object('tickets', ticketId)}`,
+          `HubSpot refused to set the owner of ticket ${ticketId}`,
+        ),
         { status: error.status, body: error.body, ...(error.fix ? { fix: error.fix } : {}) },
       );
     }
