@@ -72,6 +72,8 @@ export type SimulatorOptions = {
   recordRequests?: boolean;
   /** Answer users endpoints with 403, like a credential without crm.objects.users.read. */
   usersForbidden?: boolean;
+  /** The scopes the access token was given (a service key's); unset, every scope is granted. */
+  scopes?: string[];
 };
 
 export type RecordedRequest = {
@@ -942,6 +944,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     };
   }
 
+  /** What each object type's endpoints need (HubSpot's specs list it per operation). */
+  const READ_SCOPES: Record<string, string> = {
+    tickets: 'tickets',
+    contacts: 'crm.objects.contacts.read',
+    companies: 'crm.objects.companies.read',
+    feedback_submissions: 'crm.objects.feedback_submissions.read',
+    users: 'crm.objects.users.read',
+  };
+  const requireScope = (scope: string | undefined) => {
+    if (scope && options.scopes && !options.scopes.includes(scope)) throw forbidden(scope);
+  };
+
   async function route(method: string, path: string, query: URLSearchParams, body: unknown) {
     const ok = (b: unknown) => ({ status: 200, body: b });
     const V = '(v3|\\d{4}-\\d{2})';
@@ -959,16 +973,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const owner = /^\/crm\/(?:v3\/owners|owners\/(\d{4}-\d{2}))\/?$/.exec(path);
     if (method === 'GET' && owner) {
       if (owner[1]) dated(owner[1]);
+      requireScope('crm.objects.owners.read');
       return ok(owners(query));
     }
     const pipeline = /^\/crm\/(?:v3\/pipelines|pipelines\/(\d{4}-\d{2}))\/tickets$/.exec(path);
     if (method === 'GET' && pipeline) {
       if (pipeline[1]) dated(pipeline[1]);
+      requireScope('tickets');
       return ok(pipelines());
     }
     const assoc = /^\/crm\/(?:v4\/associations|associations\/(\d{4}-\d{2}))\/([a-z_]+)\/([a-z_]+)\/batch\/read$/.exec(path);
     if (method === 'POST' && assoc) {
       if (assoc[1]) dated(assoc[1]);
+      requireScope(READ_SCOPES[assoc[2]!]);
+      requireScope(READ_SCOPES[assoc[3]!]);
       if (assoc[2] === 'feedback_submissions' && feedbackForbidden) throw forbidden('crm.objects.feedback_submissions.read');
       return associationsBatch(assoc[2]!, assoc[3]!, body, assoc[1] ?? 'v4');
     }
@@ -980,6 +998,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!store) throw new HttpError(404, errorBody(`Unknown object type ${name}`, 'OBJECT_NOT_FOUND'));
       if (name === 'feedback_submissions' && feedbackForbidden) throw forbidden('crm.objects.feedback_submissions.read');
       if (name === 'users' && usersForbidden) throw forbidden('crm.objects.users.read');
+      requireScope(READ_SCOPES[name]);
       const rest = objects[3];
       if (method === 'GET' && !rest) return ok(list(store, query));
       if (method === 'POST' && rest === '/batch/read') {
