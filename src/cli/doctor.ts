@@ -94,11 +94,7 @@ function scopeFix(scope: string): string {
  * Heed uses is checked with the cheapest call that needs it; a 403 names the missing scope (context.
  * requiredGranularScopes), which is what doctor reports.
  */
-async function checkHubspotScopes(
-  env: TEnv,
-  fetchFn: Fetch,
-  headers: Record<string, string>,
-): Promise<CheckResult[]> {
+async function checkHubspotScopes(env: TEnv, fetchFn: Fetch, headers: Record<string, string>): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const missingRequired: string[] = [];
   for (const probe of HEED_SCOPES) {
@@ -198,7 +194,11 @@ async function checkJournalCredentials(env: TEnv, fetchFn: Fetch): Promise<Check
   const lacking = granted ? JOURNAL_TOKEN_SCOPES.filter((s) => !granted.includes(s)) : [];
   return [
     lacking.length === 0
-      ? { name: 'HubSpot webhooks journal', status: 'ok', detail: 'client credentials accepted; Heed reads the journal' }
+      ? {
+          name: 'HubSpot webhooks journal',
+          status: 'ok',
+          detail: 'client credentials accepted; Heed reads the journal',
+        }
       : {
           name: 'HubSpot webhooks journal',
           status: 'fail',

@@ -1016,7 +1016,12 @@ class PgPageWriter implements PageWriter {
       await this.client.query(
         `INSERT INTO "UserWorkingHours" ("userId", "weekday", "startMinute", "endMinute")
          SELECT * FROM UNNEST($1::text[], $2::int[], $3::int[], $4::int[])`,
-        [slots.map((s) => s.id), slots.map((s) => s.weekday), slots.map((s) => s.startMinute), slots.map((s) => s.endMinute)],
+        [
+          slots.map((s) => s.id),
+          slots.map((s) => s.weekday),
+          slots.map((s) => s.startMinute),
+          slots.map((s) => s.endMinute),
+        ],
       );
     }
     const away = accepted.flatMap((r) => r.outOfOffice.map((p) => ({ id: r.id, ...p })));

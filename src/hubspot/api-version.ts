@@ -38,8 +38,7 @@ export const paths = {
     `/crm/associations/${API_VERSION}/${from}/${to}/batch/read`,
   oauthToken: () => `/oauth/${OAUTH_API_VERSION}/token`,
   /** The local journal: events of the one account Heed serves (`installPortalId`). */
-  journalEarliest: (count: number) =>
-    `/webhooks-journal/journal-local/${JOURNAL_API_VERSION}/batch/earliest/${count}`,
+  journalEarliest: (count: number) => `/webhooks-journal/journal-local/${JOURNAL_API_VERSION}/batch/earliest/${count}`,
   journalLatest: (count: number) => `/webhooks-journal/journal-local/${JOURNAL_API_VERSION}/batch/latest/${count}`,
   journalNext: (offset: string, count: number) =>
     `/webhooks-journal/journal-local/${JOURNAL_API_VERSION}/batch/${enc(offset)}/next/${count}`,
@@ -51,4 +50,5 @@ export const paths = {
  * Paths HubSpot no longer supports, or will not from 2027-03-30 (v4) / September 2027 (v1–v3): numbered versions
  * of the REST APIs. The simulator answers these as retired when asked to; Heed must never call one.
  */
-export const LEGACY_PATH = /^\/(?:crm|account-info|webhooks|conversations|oauth|settings|automation)\/(?:.*\/)?v[1-4](?:\/|$)/;
+export const LEGACY_PATH =
+  /^\/(?:crm|account-info|webhooks|conversations|oauth|settings|automation)\/(?:.*\/)?v[1-4](?:\/|$)/;

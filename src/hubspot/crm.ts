@@ -106,8 +106,7 @@ export async function searchObjectsPage(
     limit: request.limit ?? 200,
     after: request.after ?? '0',
   };
-  return (await api.request({ method: 'POST', path: paths.search(type), body, search: true }, ZSearchPage, [200]))
-    .data;
+  return (await api.request({ method: 'POST', path: paths.search(type), body, search: true }, ZSearchPage, [200])).data;
 }
 
 /** Batch read of up to 100 objects. `missing` lists the ids HubSpot could not return (deleted or unknown). */

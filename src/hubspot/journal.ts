@@ -6,7 +6,6 @@
 import { OBJECT_TYPE_IDS, paths } from './api-version.ts';
 import { type HubspotApi, HubspotError, type TokenSource } from './client.ts';
 import type { Clock } from './rate-limiter.ts';
-import { JOURNAL_TOKEN_SCOPES } from './scopes.ts';
 import {
   type TJournalEvent,
   type TJournalFetch,
@@ -17,6 +16,7 @@ import {
   ZJournalSubscriptions,
   ZTokenResponse,
 } from './schemas.ts';
+import { JOURNAL_TOKEN_SCOPES } from './scopes.ts';
 
 /**
  * The project app's client-credentials token, fetched when first needed and again shortly before it expires (or
@@ -149,10 +149,14 @@ export async function fetchJournalFile(
   try {
     response = await doFetch(url, { signal: AbortSignal.timeout(options.timeoutMs) });
   } catch (error) {
-    throw new HubspotError('HUBSPOT_UNAVAILABLE', `Could not download a webhooks journal entry: ${(error as Error).message}`, {
-      cause: error,
-      fix: 'check the network; Heed retries from the same offset',
-    });
+    throw new HubspotError(
+      'HUBSPOT_UNAVAILABLE',
+      `Could not download a webhooks journal entry: ${(error as Error).message}`,
+      {
+        cause: error,
+        fix: 'check the network; Heed retries from the same offset',
+      },
+    );
   }
   if (response.status === 403 || response.status === 410) return { kind: 'url-expired' };
   if (!response.ok) {
@@ -209,7 +213,9 @@ export async function ensureJournalSubscriptions(
     ZJournalSubscriptions,
     [200],
   );
-  const live = data.results.filter((s) => !s.deletedAt && (s.portalId === undefined || String(s.portalId) === String(portalId)));
+  const live = data.results.filter(
+    (s) => !s.deletedAt && (s.portalId === undefined || String(s.portalId) === String(portalId)),
+  );
   const covered: string[] = [];
   const created: string[] = [];
   const refused: { objectTypeId: string; reason: string }[] = [];

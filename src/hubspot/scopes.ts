@@ -25,6 +25,14 @@ export type HeedScope = {
 
 export const HEED_SCOPES: readonly HeedScope[] = [
   {
+    // The 2026-09 account-info spec names `oauth` as the scope of GET /account-info/2026-09/details.
+    scope: 'oauth',
+    required: true,
+    why: 'read the account’s id, time zone and domain (links to tickets; when the daily API limit resets)',
+    probe: paths.accountDetails(),
+    what: 'account details',
+  },
+  {
     scope: 'tickets',
     required: true,
     why: 'read tickets and ticket pipelines; set a ticket’s owner when someone claims it from Slack',

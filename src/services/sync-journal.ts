@@ -25,8 +25,8 @@ import {
 import { TICKET_PROPERTIES } from '../hubspot/map.ts';
 import type { Clock } from '../hubspot/rate-limiter.ts';
 import type { TJournalEvent, TJournalFetch } from '../hubspot/schemas.ts';
-import type { Job } from '../jobs/scheduler.ts';
 import { everySchedule } from '../jobs/schedule.ts';
+import type { Job } from '../jobs/scheduler.ts';
 import type { SyncService } from './sync.ts';
 
 export const JOURNAL_CURSOR = 'journal';
@@ -286,7 +286,10 @@ export class JournalReader {
           if (file.kind === 'url-expired') expired.push(start + k);
           else {
             if (file.skipped > 0) {
-              this.deps.logger.warn({ offset: entry.currentOffset, skipped: file.skipped }, 'Skipped unreadable journal events');
+              this.deps.logger.warn(
+                { offset: entry.currentOffset, skipped: file.skipped },
+                'Skipped unreadable journal events',
+              );
             }
             out[start + k] = file.events;
           }
@@ -301,9 +304,13 @@ export class JournalReader {
       );
       for (const i of expired) {
         const again = fresh.get(entries[i]!.currentOffset);
-        const file = again ? await fetchJournalFile(again.url, { timeoutMs, fetch: this.deps.options?.fetch }) : undefined;
-        if (!file || file.kind !== 'ok') {
-          throw new Error(`Webhooks journal entry ${entries[i]!.currentOffset} could not be downloaded; retrying later`);
+        const file = again
+          ? await fetchJournalFile(again.url, { timeoutMs, fetch: this.deps.options?.fetch })
+          : undefined;
+        if (file?.kind !== 'ok') {
+          throw new Error(
+            `Webhooks journal entry ${entries[i]!.currentOffset} could not be downloaded; retrying later`,
+          );
         }
         out[i] = file.events;
       }

@@ -35,6 +35,8 @@ describe('heed doctor', () => {
     const hubspot = nock('https://api.hubapi.com', { reqheaders: { authorization: 'Bearer pat-na1-11111111-2222' } })
       .get('/account-info/2026-09/details')
       .reply(200, ACCOUNT)
+      .get('/account-info/2026-09/details')
+      .reply(200, ACCOUNT)
       .get('/crm/objects/2026-09/tickets')
       .query({ limit: 1 })
       .reply(200, { results: [] })

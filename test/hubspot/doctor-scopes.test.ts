@@ -43,7 +43,7 @@ describe('heed doctor: the HubSpot credential’s scopes', () => {
   };
 
   it('names each missing scope with where to add it; optional ones warn with what Heed loses', async () => {
-    await start(['tickets', 'crm.objects.contacts.read', 'crm.objects.feedback_submissions.read']);
+    await start(['oauth', 'tickets', 'crm.objects.contacts.read', 'crm.objects.feedback_submissions.read']);
     const results = await runDoctor({ env: env(sim.url), readManifest: () => manifest });
     const checks = hubspotChecks(results);
     expect(checks['HubSpot tickets']).toMatchObject({ status: 'ok', detail: 'readable (scope tickets)' });
@@ -78,12 +78,15 @@ describe('heed doctor: the HubSpot credential’s scopes', () => {
     });
     const checks = hubspotChecks(results);
     expect(Object.values(checks).filter((c) => c.status !== 'ok')).toEqual([]);
-    expect(checks['HubSpot scopes']).toMatchObject({ detail: 'all 4 required scopes granted' });
+    expect(checks['HubSpot scopes']).toMatchObject({ detail: 'all 5 required scopes granted' });
     expect(checks['HubSpot webhooks journal']).toMatchObject({
       status: 'ok',
       detail: 'client credentials accepted; Heed reads the journal',
     });
-    expect(checks['HubSpot token']).toMatchObject({ status: 'ok', detail: `portal ${sim.portal.portalId} (app.hubspot.com)` });
+    expect(checks['HubSpot token']).toMatchObject({
+      status: 'ok',
+      detail: `portal ${sim.portal.portalId} (app.hubspot.com)`,
+    });
   });
 
   it('says so when the project app’s client secret is wrong', async () => {

@@ -41,7 +41,11 @@ export function useLocalNetworkOnly(): void {
 export const PORTAL_NOW = Date.parse('2026-11-20T12:00:00.000Z');
 export const TOKEN = 'pat-na1-test-token-0000';
 /** The project app's client credentials in tests (the journal's token is issued for them). */
-export const APP = { clientId: 'heed-test-client-id-0001', clientSecret: 'heed-test-client-secret-0001', appId: 4242001 };
+export const APP = {
+  clientId: 'heed-test-client-id-0001',
+  clientSecret: 'heed-test-client-secret-0001',
+  appId: 4242001,
+};
 
 /**
  * A clock for the sync side: real time for the network, but `now()` starts at PORTAL_NOW so windows line up
@@ -151,7 +155,12 @@ export async function startHarness(
         clock,
         backoffMs: 10,
       });
-      const token = new ClientCredentialsToken({ oauth, clientId: APP.clientId, clientSecret: APP.clientSecret, clock });
+      const token = new ClientCredentialsToken({
+        oauth,
+        clientId: APP.clientId,
+        clientSecret: APP.clientSecret,
+        clock,
+      });
       const journalApi = new HubspotApi({
         client: createHubspotClient({ accessToken: token, baseUrl: sim.url }),
         requestsPer10s: 1000,

@@ -59,7 +59,9 @@ describe.each(testProviders())('legacy HubSpot paths retired, on %s', (provider)
       expect(incremental.records.users).toBe(1);
       // Every path Heed called is on the date-versioned families.
       for (const key of h.sim.counts.keys()) {
-        expect(key).toMatch(/ \/(crm\/[a-z]+\/20\d\d-\d\d|account-info\/20\d\d-\d\d|webhooks-journal|oauth\/20\d\d-\d\d|journal-files)/);
+        expect(key).toMatch(
+          / \/(crm\/[a-z]+\/20\d\d-\d\d|account-info\/20\d\d-\d\d|webhooks-journal|oauth\/20\d\d-\d\d|journal-files)/,
+        );
       }
     },
   );
@@ -96,7 +98,12 @@ describe.each(testProviders())('legacy HubSpot paths retired, on %s', (provider)
       match: `POST ${paths.search('tickets')}`,
       kind: 'status',
       status: 410,
-      body: { status: 'error', category: 'GONE', message: 'This API version is no longer supported.', correlationId: 'c' },
+      body: {
+        status: 'error',
+        category: 'GONE',
+        message: 'This API version is no longer supported.',
+        correlationId: 'c',
+      },
     });
     const error = (await h.service.run().catch((e: unknown) => e)) as HubspotError;
     expect(error.code).toBe('HUBSPOT_API_RETIRED');

@@ -215,7 +215,9 @@ describe('simulator answers validate against HubSpot’s 2026-09 specs', () => {
     [
       'feedback list',
       () =>
-        get(`${paths.objects('feedback_submissions')}?limit=50&properties=hs_survey_type,hs_value&associations=contacts,tickets`),
+        get(
+          `${paths.objects('feedback_submissions')}?limit=50&properties=hs_survey_type,hs_value&associations=contacts,tickets`,
+        ),
       'feedbackSubmissions.json',
       'CollectionResponseSimplePublicObjectWithAssociationsForwardPaging',
     ],
@@ -306,7 +308,8 @@ describe('every request Heed sends is an operation of the specs, with a valid bo
         if (request.path === paths.oauthToken()) {
           // OAuth is not in the spec collection; the form is the one HubSpot's guide documents.
           const form = new URLSearchParams(String(request.body));
-          if (form.get('grant_type') !== 'client_credentials') problems.push('token request without client_credentials');
+          if (form.get('grant_type') !== 'client_credentials')
+            problems.push('token request without client_credentials');
           continue;
         }
         const operation = operationFor(request.method, request.path);
@@ -316,9 +319,11 @@ describe('every request Heed sends is an operation of the specs, with a valid bo
           continue;
         }
         seen.add(`${operation.method} ${operation.template}`);
-        const allowed = new Set(((operation.op['parameters'] ?? []) as { name: string; in: string }[])
-          .filter((p) => p.in === 'query')
-          .map((p) => p.name));
+        const allowed = new Set(
+          ((operation.op['parameters'] ?? []) as { name: string; in: string }[])
+            .filter((p) => p.in === 'query')
+            .map((p) => p.name),
+        );
         for (const name of new Set(request.query.keys())) {
           if (!allowed.has(name)) problems.push(`${label}: query parameter ${name} is not in the spec`);
         }
@@ -373,7 +378,12 @@ describe('the zod schemas read only what the spec schemas declare, and require n
     ['ZCrmObject', 'tickets.json', 'SimplePublicObjectWithAssociations', ZCrmObject],
     ['ZSearchPage', 'tickets.json', 'CollectionResponseWithTotalSimplePublicObject', ZSearchPage],
     ['ZBatchReadResponse', 'tickets.json', 'BatchResponseSimplePublicObject', ZBatchReadResponse],
-    ['ZAssociationBatchResponse', 'associations.json', 'BatchResponsePublicAssociationMultiWithLabel', ZAssociationBatchResponse],
+    [
+      'ZAssociationBatchResponse',
+      'associations.json',
+      'BatchResponsePublicAssociationMultiWithLabel',
+      ZAssociationBatchResponse,
+    ],
     ['ZHubspotError', 'tickets.json', 'Error', ZHubspotError],
     ['ZJournalBatch', 'webhooksJournal-2026-03.json', 'BatchResponseJournalFetchResponseWithErrors', ZJournalBatch],
     ['ZJournalFetch', 'webhooksJournal-2026-03.json', 'JournalFetchResponse', ZJournalFetch],

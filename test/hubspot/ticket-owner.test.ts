@@ -40,7 +40,9 @@ describe('setTicketOwner (PATCH /crm/objects/2026-09/tickets/{id})', () => {
     const ownerBefore = h.sim.portal.t.owner[i];
     const modifiedBefore = h.sim.portal.t.modifiedAt[i];
     h.sim.portal.validationRules.push({ when: 'hubspot_owner_id', requires: 'hs_ticket_category' });
-    const error = (await setTicketOwner(h.api, ticketId, h.sim.portal.owners[2]!.id).catch((e: unknown) => e)) as HubspotError;
+    const error = (await setTicketOwner(h.api, ticketId, h.sim.portal.owners[2]!.id).catch(
+      (e: unknown) => e,
+    )) as HubspotError;
     expect(error).toBeInstanceOf(HubspotError);
     expect(error.code).toBe('HUBSPOT_WRITE_REFUSED');
     expect(error.status).toBe(400);
@@ -68,7 +70,9 @@ describe('setTicketOwner (PATCH /crm/objects/2026-09/tickets/{id})', () => {
   });
 
   it('an owner id HubSpot does not know is refused in its words too', async () => {
-    const error = (await setTicketOwner(h.api, h.sim.portal.ticketId(1), '999999').catch((e: unknown) => e)) as HubspotError;
+    const error = (await setTicketOwner(h.api, h.sim.portal.ticketId(1), '999999').catch(
+      (e: unknown) => e,
+    )) as HubspotError;
     expect(error.code).toBe('HUBSPOT_WRITE_REFUSED');
     expect(error.message).toBe(
       `HubSpot refused to set the owner of ticket ${h.sim.portal.ticketId(1)}: hubspot_owner_id: 999999 is not a valid owner id`,
@@ -78,7 +82,9 @@ describe('setTicketOwner (PATCH /crm/objects/2026-09/tickets/{id})', () => {
   it('a ticket deleted in HubSpot is HUBSPOT_NOT_FOUND, not a retired API', async () => {
     const ticketId = h.sim.portal.ticketId(2);
     h.sim.portal.archiveTicket(ticketId, h.clock.now());
-    const error = (await setTicketOwner(h.api, ticketId, h.sim.portal.owners[0]!.id).catch((e: unknown) => e)) as HubspotError;
+    const error = (await setTicketOwner(h.api, ticketId, h.sim.portal.owners[0]!.id).catch(
+      (e: unknown) => e,
+    )) as HubspotError;
     expect(error.code).toBe('HUBSPOT_NOT_FOUND');
     expect(error.message).toContain(`PATCH /crm/objects/2026-09/tickets/${ticketId} answered 404`);
   });

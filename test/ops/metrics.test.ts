@@ -159,7 +159,9 @@ describe('HubSpot calls, headroom, 429s and records synced (simulator)', () => {
       const requests = parseProm(text).filter((s) => s.name === 'heed_hubspot_requests_total');
       const total = requests.reduce((sum, s) => sum + s.value, 0);
       expect(total).toBe(harness.sim.totalRequests());
-      expect(sampleValue(text, 'heed_hubspot_requests_total', { endpoint: '/crm/owners/2026-09', status: '429' })).toBe(1);
+      expect(sampleValue(text, 'heed_hubspot_requests_total', { endpoint: '/crm/owners/2026-09', status: '429' })).toBe(
+        1,
+      );
       expect(
         sampleValue(text, 'heed_hubspot_requests_total', { endpoint: '/crm/pipelines/2026-09/tickets', status: '502' }),
       ).toBe(1);

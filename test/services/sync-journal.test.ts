@@ -3,7 +3,7 @@
 // after an outage within the journal's 3 days; beyond them falls back to the incremental search and says so (log
 // and `heed status`), then reads the journal again.
 import { afterEach, describe, expect, it } from 'vitest';
-import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import type { HubspotRepo } from '../../src/db/hubspot-repo.ts';
 import { OBJECT_TYPE_IDS } from '../../src/hubspot/api-version.ts';
 import { TICKET_PROPERTIES } from '../../src/hubspot/map.ts';
 import { collectStatus, renderStatusText } from '../../src/ops/status.ts';
@@ -33,7 +33,9 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     const reader = h.journal();
     expect(await reader.readOnce()).toMatchObject({ entries: 0 });
     const subscriptions = h.sim.journal!.subscriptions;
-    expect(subscriptions.map((s) => s.objectTypeId).sort()).toEqual([OBJECT_TYPE_IDS.tickets, OBJECT_TYPE_IDS.feedback_submissions].sort());
+    expect(subscriptions.map((s) => s.objectTypeId).sort()).toEqual(
+      [OBJECT_TYPE_IDS.tickets, OBJECT_TYPE_IDS.feedback_submissions].sort(),
+    );
     const tickets = subscriptions.find((s) => s.objectTypeId === OBJECT_TYPE_IDS.tickets)!;
     expect(tickets.actions).toEqual(expect.arrayContaining(['CREATE', 'UPDATE', 'DELETE']));
     expect(tickets.properties).toEqual([...TICKET_PROPERTIES]);
@@ -148,17 +150,19 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     }
     const warning = log.lines().find((l) => String(l['msg']).startsWith('Webhooks journal: the journal no longer has'));
     expect(warning?.['level']).toBe(40);
+    expect(String(warning?.['msg'])).toContain('HubSpot keeps 3 days of history; the last entry was applied');
     expect(String(warning?.['msg'])).toContain(
-      'HubSpot keeps 3 days of history; the last entry was applied',
+      'Catching up through the incremental search, then reading the journal from its newest entry.',
     );
-    expect(String(warning?.['msg'])).toContain('Catching up through the incremental search, then reading the journal from its newest entry.');
     const state = parseJournalState(await h.repo.getCursor(JOURNAL_CURSOR))!;
     expect(state.mode).toBe('journal');
     expect(state.fallback?.caughtUpAt).toBeGreaterThanOrEqual(state.fallback!.at);
     const status = renderStatusText(
       await collectStatus({ db: h.db, config: { policy: { teams: [], calendars: {} } } }, new Date(h.clock.now())),
     );
-    expect(status).toMatch(/Webhooks journal: reading; 1 entries applied, last \d+ h ago; fell back to the search just now \(the journal no longer has the entry after offset /);
+    expect(status).toMatch(
+      /Webhooks journal: reading; 1 entries applied, last \d+ h ago; fell back to the search just now \(the journal no longer has the entry after offset /,
+    );
     expect(status).toContain(', caught up just now');
     // And on it goes through the journal.
     h.clock.advance(1000);
@@ -171,7 +175,10 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
 
   it('where the journal does not offer feedback it says so once; tickets still come through it', async () => {
     const log = capturingLogger();
-    h = await startHarness(provider, { logger: log.logger, sim: { journal: { objectTypes: [OBJECT_TYPE_IDS.tickets] } } });
+    h = await startHarness(provider, {
+      logger: log.logger,
+      sim: { journal: { objectTypes: [OBJECT_TYPE_IDS.tickets] } },
+    });
     await h.service.run();
     const reader = h.journal();
     await reader.readOnce();

@@ -38,7 +38,10 @@ describe.each(testProviders())('users and their availability on %s', (provider) 
       expect(slots.map(({ weekday, startMinute, endMinute }) => ({ weekday, startMinute, endMinute }))).toEqual(
         parseWorkingHours(user.workingHours),
       );
-      const away = await h.db.prisma.userOutOfOffice.findMany({ where: { userId: user.id }, orderBy: { startsAt: 'asc' } });
+      const away = await h.db.prisma.userOutOfOffice.findMany({
+        where: { userId: user.id },
+        orderBy: { startsAt: 'asc' },
+      });
       expect(away.map((a) => ({ startsAt: a.startsAt.getTime(), endsAt: a.endsAt.getTime() }))).toEqual(
         parseOutOfOffice(user.outOfOffice),
       );
@@ -86,7 +89,11 @@ describe.each(testProviders())('users and their availability on %s', (provider) 
     const log = capturingLogger();
     h = await startHarness(provider, { logger: log.logger });
     const broken = h.sim.portal.users[1]!;
-    h.sim.portal.updateUser(broken.id, { workingHours: '[{"days":"FUNDAY","startMinute":1,"endMinute":2}]' }, h.clock.now());
+    h.sim.portal.updateUser(
+      broken.id,
+      { workingHours: '[{"days":"FUNDAY","startMinute":1,"endMinute":2}]' },
+      h.clock.now(),
+    );
     await h.service.run();
     expect(await h.db.prisma.hubspotUser.count()).toBe(h.sim.portal.users.length);
     const row = await h.db.prisma.hubspotUser.findUniqueOrThrow({ where: { id: broken.id } });
@@ -117,7 +124,10 @@ describe.each(testProviders())('users and their availability on %s', (provider) 
 describe('parsing HubSpot’s schedule properties', () => {
   it.each([
     ['[{"days":"MONDAY_TO_FRIDAY","startMinute":540,"endMinute":1020}]', 5],
-    ['[{"days":"SATURDAY_SUNDAY","startMinute":600,"endMinute":1080},{"days":"WEDNESDAY","startMinute":0,"endMinute":1440}]', 3],
+    [
+      '[{"days":"SATURDAY_SUNDAY","startMinute":600,"endMinute":1080},{"days":"WEDNESDAY","startMinute":0,"endMinute":1440}]',
+      3,
+    ],
     ['[]', 0],
     ['', 0],
   ])('%s gives %i weekly slots', (raw, count) => {
@@ -126,8 +136,14 @@ describe('parsing HubSpot’s schedule properties', () => {
 
   it.each([
     ['{}', 'hs_working_hours is not a list'],
-    ['[{"days":"MONDAY","startMinute":900,"endMinute":600}]', 'hs_working_hours has a slot {"startMinute":900,"endMinute":600} outside 0–1440'],
-    ['[{"days":"MONDAY","startMinute":0,"endMinute":1500}]', 'hs_working_hours has a slot {"startMinute":0,"endMinute":1500} outside 0–1440'],
+    [
+      '[{"days":"MONDAY","startMinute":900,"endMinute":600}]',
+      'hs_working_hours has a slot {"startMinute":900,"endMinute":600} outside 0–1440',
+    ],
+    [
+      '[{"days":"MONDAY","startMinute":0,"endMinute":1500}]',
+      'hs_working_hours has a slot {"startMinute":0,"endMinute":1500} outside 0–1440',
+    ],
   ])('refuses %s: %s', (raw, message) => {
     expect(() => parseWorkingHours(raw)).toThrow(message);
   });
@@ -136,6 +152,8 @@ describe('parsing HubSpot’s schedule properties', () => {
     expect(parseOutOfOffice('[{"startTimestamp":1730379600000,"endTimestamp":1730408400000}]')).toEqual([
       { startsAt: 1730379600000, endsAt: 1730408400000 },
     ]);
-    expect(() => parseOutOfOffice('[{"startTimestamp":5,"endTimestamp":4}]')).toThrow('hs_out_of_office_hours has a period');
+    expect(() => parseOutOfOffice('[{"startTimestamp":5,"endTimestamp":4}]')).toThrow(
+      'hs_out_of_office_hours has a period',
+    );
   });
 });

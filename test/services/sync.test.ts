@@ -73,7 +73,9 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
     const all = await h.db.prisma.ticket.findMany({ where: { archived: false } });
     expect(all.filter((t) => !t.isClosed).length).toBeGreaterThan(20);
     const contacts = new Set(all.map((t) => t.contactId));
-    expect(stats.apiCallsByEndpoint['POST /crm/objects/2026-09/contacts/batch/read']).toBe(Math.ceil(contacts.size / 100));
+    expect(stats.apiCallsByEndpoint['POST /crm/objects/2026-09/contacts/batch/read']).toBe(
+      Math.ceil(contacts.size / 100),
+    );
     for (const t of all) {
       const i = h.sim.portal.ticketIndex(t.id)!;
       const contact = h.sim.portal.contactProperties(h.sim.portal.t.contact[i]!);
@@ -195,7 +197,11 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
   it('rides through ten-secondly and secondly 429s and 5xx answers mid-sync without losing a record', async () => {
     h = await startHarness(provider, { portal: { tickets: 700 }, api: { backoffMs: 1 } });
     h.sim.injectFault({ match: 'GET /crm/objects/2026-09/tickets', kind: 'delay', ms: 0, times: 2 });
-    h.sim.injectFault({ match: 'GET /crm/objects/2026-09/tickets', kind: 'rate-limit', policy: 'TEN_SECONDLY_ROLLING' });
+    h.sim.injectFault({
+      match: 'GET /crm/objects/2026-09/tickets',
+      kind: 'rate-limit',
+      policy: 'TEN_SECONDLY_ROLLING',
+    });
     h.sim.injectFault({ match: 'GET /crm/objects/2026-09/tickets', kind: 'status', status: 502, times: 2 });
     h.sim.injectFault({ match: 'POST /crm/objects/2026-09/contacts', kind: 'status', status: 503 });
     await h.service.run();

@@ -89,7 +89,7 @@ export class SimJournal {
     for (const change of changes) {
       const objectTypeId = OBJECT_TYPE_BY_NAME[change.objectType];
       const subscription = this.subscriptions.find((s) => s.objectTypeId === objectTypeId);
-      if (!subscription || !subscription.actions.includes(change.action)) continue;
+      if (!subscription?.actions.includes(change.action)) continue;
       const watched =
         change.action === 'UPDATE' && subscription.properties.length > 0
           ? change.properties.filter((p) => subscription.properties.includes(p.name))

@@ -763,7 +763,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     const i = store.index(id);
     if (i === undefined || store.archived(i)) {
-      throw new HttpError(404, errorBody(`Object not found. objectId are usually numeric. (${id})`, 'OBJECT_NOT_FOUND'));
+      throw new HttpError(
+        404,
+        errorBody(`Object not found. objectId are usually numeric. (${id})`, 'OBJECT_NOT_FOUND'),
+      );
     }
     const patch: Record<string, string | null> = {};
     for (const [key, value] of Object.entries(properties)) {
@@ -814,10 +817,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       throw new HttpError(400, errorBody('The simulator issues client-credentials tokens only', 'VALIDATION_ERROR'));
     }
     if (form.get('client_id') !== app.clientId || form.get('client_secret') !== app.clientSecret) {
-      throw new HttpError(
-        401,
-        errorBody('The client id and secret do not match an app', 'INVALID_AUTHENTICATION'),
-      );
+      throw new HttpError(401, errorBody('The client id and secret do not match an app', 'INVALID_AUTHENTICATION'));
     }
     const scopes = (form.get('scope') ?? '').split(/[ ,]+/).filter(Boolean);
     const accessToken = `cc-${randomUUID()}`;
@@ -869,9 +869,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
       if (method === 'POST') {
         requireJournalToken(req, 'developer.webhooks_journal.subscriptions.write');
-        const input = body as { subscriptionType?: string; objectTypeId?: string; actions?: string[]; properties?: string[] };
+        const input = body as {
+          subscriptionType?: string;
+          objectTypeId?: string;
+          actions?: string[];
+          properties?: string[];
+        };
         if (input?.subscriptionType !== 'OBJECT' || !input.objectTypeId || !Array.isArray(input.actions)) {
-          throw new HttpError(400, errorBody('subscriptionType, objectTypeId and actions are required', 'VALIDATION_ERROR'));
+          throw new HttpError(
+            400,
+            errorBody('subscriptionType, objectTypeId and actions are required', 'VALIDATION_ERROR'),
+          );
         }
         if (!journal.objectTypes.includes(input.objectTypeId)) {
           throw new HttpError(
@@ -891,17 +899,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (method === 'GET' && read) {
       requireJournalToken(req, 'developer.webhooks_journal.read');
       const count = Number(read[2]);
-      return { status: 200, body: journalBatch(read[1] === 'earliest' ? journal.earliest(count) : journal.latest(count)) };
+      return {
+        status: 200,
+        body: journalBatch(read[1] === 'earliest' ? journal.earliest(count) : journal.latest(count)),
+      };
     }
     const next = /^\/webhooks-journal\/journal-local\/2026-03\/batch\/([^/]+)\/next\/(\d+)$/.exec(path);
     if (method === 'GET' && next) {
       requireJournalToken(req, 'developer.webhooks_journal.read');
       const entries = journal.next(decodeURIComponent(next[1]!), Number(next[2]));
       if (entries === 'expired') {
-        throw new HttpError(
-          404,
-          errorBody(`Offset ${next[1]} has expired or does not exist`, 'OBJECT_NOT_FOUND'),
-        );
+        throw new HttpError(404, errorBody(`Offset ${next[1]} has expired or does not exist`, 'OBJECT_NOT_FOUND'));
       }
       return { status: 200, body: journalBatch(entries) };
     }
@@ -968,6 +976,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const account = new RegExp(`^/account-info/${V}/details$`).exec(path);
     if (method === 'GET' && account) {
       dated(account[1]!);
+      requireScope('oauth');
       return ok(accountDetails());
     }
     const owner = /^\/crm\/(?:v3\/owners|owners\/(\d{4}-\d{2}))\/?$/.exec(path);
@@ -982,21 +991,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       requireScope('tickets');
       return ok(pipelines());
     }
-    const assoc = /^\/crm\/(?:v4\/associations|associations\/(\d{4}-\d{2}))\/([a-z_]+)\/([a-z_]+)\/batch\/read$/.exec(path);
+    const assoc = /^\/crm\/(?:v4\/associations|associations\/(\d{4}-\d{2}))\/([a-z_]+)\/([a-z_]+)\/batch\/read$/.exec(
+      path,
+    );
     if (method === 'POST' && assoc) {
       if (assoc[1]) dated(assoc[1]);
       requireScope(READ_SCOPES[assoc[2]!]);
       requireScope(READ_SCOPES[assoc[3]!]);
-      if (assoc[2] === 'feedback_submissions' && feedbackForbidden) throw forbidden('crm.objects.feedback_submissions.read');
+      if (assoc[2] === 'feedback_submissions' && feedbackForbidden)
+        throw forbidden('crm.objects.feedback_submissions.read');
       return associationsBatch(assoc[2]!, assoc[3]!, body, assoc[1] ?? 'v4');
     }
-    const objects = /^\/crm\/(?:v3\/objects|objects\/(\d{4}-\d{2}))\/([a-z_]+)(\/batch\/read|\/search|\/[^/]+)?\/?$/.exec(path);
+    const objects =
+      /^\/crm\/(?:v3\/objects|objects\/(\d{4}-\d{2}))\/([a-z_]+)(\/batch\/read|\/search|\/[^/]+)?\/?$/.exec(path);
     if (objects) {
       const version = objects[1] ? dated(objects[1]) : 'v3';
       const name = objects[2]!;
       const store = stores[name];
       if (!store) throw new HttpError(404, errorBody(`Unknown object type ${name}`, 'OBJECT_NOT_FOUND'));
-      if (name === 'feedback_submissions' && feedbackForbidden) throw forbidden('crm.objects.feedback_submissions.read');
+      if (name === 'feedback_submissions' && feedbackForbidden)
+        throw forbidden('crm.objects.feedback_submissions.read');
       if (name === 'users' && usersForbidden) throw forbidden('crm.objects.users.read');
       requireScope(READ_SCOPES[name]);
       const rest = objects[3];
