@@ -380,7 +380,7 @@ const DAY_SETS: Record<string, number[]> = {
 
 /**
  * hs_working_hours: a JSON array of `{days, startMinute, endMinute}` (days MONDAY … SUNDAY, MONDAY_TO_FRIDAY,
- * SATURDAY_SUNDAY or EVERY_DAY; minutes 0–1440). Throws a RowError-free Error with the reason when unreadable.
+ * SATURDAY_SUNDAY or EVERY_DAY; minutes 0–1440). Throws an Error saying why when the value cannot be read.
  */
 export function parseWorkingHours(raw: string | null): WorkingSlot[] {
   if (raw === null || raw.trim() === '') return [];

@@ -341,7 +341,7 @@ export function describeJournal(raw: string | undefined, now: number): string | 
   };
   const parts = [
     state.mode === 'journal' ? 'reading' : 'catching up through the incremental search',
-    `${state.entries} entries applied${state.appliedAt ? `, last ${ago(state.appliedAt)}` : ''}`,
+    `${state.entries} ${state.entries === 1 ? 'entry' : 'entries'} applied${state.appliedAt ? `, last ${ago(state.appliedAt)}` : ''}`,
   ];
   if (state.fallback) {
     parts.push(

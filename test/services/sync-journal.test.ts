@@ -161,7 +161,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
       await collectStatus({ db: h.db, config: { policy: { teams: [], calendars: {} } } }, new Date(h.clock.now())),
     );
     expect(status).toMatch(
-      /Webhooks journal: reading; 1 entries applied, last \d+ h ago; fell back to the search just now \(the journal no longer has the entry after offset /,
+      /Webhooks journal: reading; 1 entry applied, last \d+ h ago; fell back to the search just now \(the journal no longer has the entry after offset /,
     );
     expect(status).toContain(', caught up just now');
     // And on it goes through the journal.
@@ -239,6 +239,21 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     const result = await laggard.readOnce();
     expect(result.lostRace).toBe(true);
     expect(await h.repo.getCursor(JOURNAL_CURSOR)).toBe(current);
+  });
+
+  it('runs as a scheduled job: reads, polls, and stops at the end of its window or when aborted', async () => {
+    h = await startHarness(provider);
+    await h.service.run();
+    const { journalJob } = await import('../../src/services/sync-journal.ts');
+    const job = journalJob(h.journal({ options: { pollMs: 10 } }), { windowMs: 200 });
+    expect(job).toMatchObject({ name: 'journal', schedule: { kind: 'every', minutes: 1 } });
+    const started = Date.now();
+    await job.run({ signal: new AbortController().signal } as never);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(parseJournalState(await h.repo.getCursor(JOURNAL_CURSOR))).toMatchObject({ mode: 'journal', entries: 0 });
+    const aborted = new AbortController();
+    aborted.abort();
+    await job.run({ signal: aborted.signal } as never);
   });
 
   it('gets a new client-credentials token when the old one expires', async () => {

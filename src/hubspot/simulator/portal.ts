@@ -618,8 +618,8 @@ export class SimPortal {
   }
 
   /**
-   * Writes ticket properties as a PATCH does (owner, category, priority). Returns the names HubSpot would refuse
-   * as unknown; the caller checks validation rules first.
+   * Writes ticket properties as a PATCH does (owner, category, priority); throws on any other property. The
+   * server checks HubSpot's validation rules before calling this.
    */
   updateTicket(id: string, properties: Record<string, string | null>, at: number): void {
     const i = this.mustTicket(id);
