@@ -13,10 +13,10 @@
 // Every call goes to HubSpot's date-versioned paths (api-version.ts).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
@@ -295,9 +295,7 @@ async function main(): Promise<void> {
       `   ratio Heed / naive                        ${(oursRate / naiveRate).toFixed(1)}× end to end; ` +
         `${(ingested / (Number(dbNs) / 1e9) / naiveStoreRate).toFixed(0)}× on storing (3. vs naive storing)`,
     );
-    console.log(
-      `   naive holds every ticket in memory before storing; Heed stores page by page, resumably.`,
-    );
+    console.log(`   naive holds every ticket in memory before storing; Heed stores page by page, resumably.`);
 
     // -------------------------------------------------------------- 5. freshness: webhooks, journal, poll
     await freshness(dir);
@@ -475,7 +473,11 @@ async function freshness(dir: string): Promise<void> {
         `${String(values.length).padStart(4)}/${FRESH_CHANGES}${missing ? ` (${missing} missing)` : ''}   ${calls}`,
     );
   }
-  const journalCalls = sim.journal ? [...sim.counts].filter(([k]) => k.includes('webhooks-journal') || k.includes('journal-files')).reduce((a, [, c]) => a + c, 0) : 0;
+  const journalCalls = sim.journal
+    ? [...sim.counts]
+        .filter(([k]) => k.includes('webhooks-journal') || k.includes('journal-files'))
+        .reduce((a, [, c]) => a + c, 0)
+    : 0;
   const [pushP50, journalP50, pollP50] = rows.map(([, , v]) => percentile(v, 50));
   console.log(
     `   ratio poll / journal p50 ${(pollP50! / journalP50!).toFixed(0)}×, poll / push p50 ${(pollP50! / pushP50!).toFixed(0)}×; ` +

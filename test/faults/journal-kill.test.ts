@@ -151,7 +151,14 @@ describe('kill -9 of the webhooks journal reader', () => {
       }
     };
     try {
-      await Promise.all(slots.map((slot, k) => chain(slot, plans.filter((_, i) => i % slots.length === k))));
+      await Promise.all(
+        slots.map((slot, k) =>
+          chain(
+            slot,
+            plans.filter((_, i) => i % slots.length === k),
+          ),
+        ),
+      );
       tally.note(`${landed} kills landed mid-read`);
       expect(tally.result.failures).toBe(0);
       expect(landed).toBeGreaterThanOrEqual(Math.ceil(TRIALS * 0.6));
