@@ -5,16 +5,23 @@
 //     RSS printed is the sync's own. Bound: 190 × 100 / 10 s = 1,900 tickets/s.
 //  2. Incremental sync after 1,000 changes: calls by endpoint against the minimum ⌈1000/200⌉ search pages.
 //  3. Ingest into SQLite alone (validation + mapping + bulk upsert, no network), all tickets.
-//  4. Naive baseline, side by side on a smaller portal (BENCH_BASELINE_TICKETS, default 5,000): the official
-//     client's getAll() then one Prisma upsert per row, against Heed's sync of the same portal.
+//  4. Naive baseline, side by side on a smaller portal (BENCH_BASELINE_TICKETS, default 5,000): every list page
+//     fetched in turn (waiting 10 s on a 429, as @hubspot/api-client's retry did), then one Prisma upsert per row,
+//     against Heed's sync of the same portal.
+//  5. Freshness: from a change in HubSpot to the stored ticket, p50/p99, for push webhooks, the webhooks journal
+//     and the search poll, side by side, over one stream of changes (three Heeds, each with its own database).
+// Every call goes to HubSpot's date-versioned paths (api-version.ts).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@hubspot/api-client';
 import pg from 'pg';
+import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { HubspotRepo } from '../src/db/hubspot-repo.ts';
+import { paths } from '../src/hubspot/api-version.ts';
 import { createHubspotClient, HubspotApi } from '../src/hubspot/client.ts';
 import { mapRecords, TICKET_PROPERTIES, ticketRow, ZTicketObject } from '../src/hubspot/map.ts';
 import { systemClock } from '../src/hubspot/rate-limiter.ts';
@@ -22,6 +29,7 @@ import { SimPortal } from '../src/hubspot/simulator/portal.ts';
 import { startSimulator } from '../src/hubspot/simulator/server.ts';
 import { silentLogger } from '../src/logger.ts';
 import { SyncService } from '../src/services/sync.ts';
+import { createHubspotSync } from '../src/services/sync-setup.ts';
 
 const TICKETS = Number(process.env['BENCH_TICKETS'] ?? 100_000);
 const BASELINE_TICKETS = Number(process.env['BENCH_BASELINE_TICKETS'] ?? 5_000);
@@ -150,7 +158,7 @@ async function main(): Promise<void> {
       counts: Record<string, number>;
       statuses: Record<string, number>;
     };
-    const listPages = backfill.apiCallsByEndpoint['GET /crm/v3/objects/tickets'] ?? 0;
+    const listPages = backfill.apiCallsByEndpoint[`GET ${paths.objects('tickets')}`] ?? 0;
     const ticketRate = (backfill.records.tickets * 1000) / ticketMs;
     const bound = (LIMIT * 100) / 10;
     const backfillPeak = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
@@ -188,7 +196,7 @@ async function main(): Promise<void> {
     await ask({ cmd: 'touch', count: CHANGES, at: Date.now() });
     await new Promise((resolve) => setTimeout(resolve, SEARCH_LAG_MS + 500));
     const incremental = await service.run();
-    const searchPages = incremental.apiCallsByEndpoint['POST /crm/v3/objects/tickets/search'] ?? 0;
+    const searchPages = incremental.apiCallsByEndpoint[`POST ${paths.search('tickets')}`] ?? 0;
     const minimal = Math.ceil(CHANGES / 200);
     console.log(`\n2. Incremental after ${n(CHANGES)} changes`);
     console.log(
@@ -227,11 +235,10 @@ async function main(): Promise<void> {
 
     // -------------------------------------------------------------- 4. naive baseline vs Heed, same portal
     const naiveDb = await openDatabase(`file:${join(dir, 'naive.db')}`, { migrate: true });
-    // The naive way builds its own client with the library's retries on; constructed only now, after Heed's
-    // client is done, because the library's retry/limiter settings are process-wide.
-    const naiveClient = new Client({ accessToken: TOKEN, basePath: ready.baselineUrl, numberOfApiCallRetries: 3 });
+    // The naive way: each list page in turn, 10 s of sleep on a 429 (what @hubspot/api-client's retry did), all
+    // tickets in memory, then one upsert per row.
     const naiveStart = Date.now();
-    const all = await naiveClient.crm.tickets.getAll(100, undefined, [...TICKET_PROPERTIES]);
+    const all = await naiveGetAll(ready.baselineUrl);
     const naiveFetchMs = Date.now() - naiveStart;
     const iso = (v: string | null | undefined) => (v ? new Date(/^\d+$/.test(v) ? Number(v) : v) : null);
     for (const t of all) {
@@ -278,7 +285,7 @@ async function main(): Promise<void> {
       `\n4. Naive baseline vs Heed on ${n(BASELINE_TICKETS)} tickets (same simulator limits; both within one burst window)`,
     );
     console.log(
-      `   naive: getAll() + Prisma upsert per row   ${n(naiveRate)} tickets/s end to end (${(naiveMs / 1000).toFixed(2)} s; storing alone ${n(naiveStoreRate)}/s)`,
+      `   naive: page loop + Prisma upsert per row  ${n(naiveRate)} tickets/s end to end (${(naiveMs / 1000).toFixed(2)} s; storing alone ${n(naiveStoreRate)}/s)`,
     );
     console.log(
       `   Heed:  list pages + bulk upsert           ${n(oursRate)} tickets/s end to end (${(oursStats.durationMs / 1000).toFixed(2)} s, ` +
@@ -288,14 +295,204 @@ async function main(): Promise<void> {
       `   ratio Heed / naive                        ${(oursRate / naiveRate).toFixed(1)}× end to end; ` +
         `${(ingested / (Number(dbNs) / 1e9) / naiveStoreRate).toFixed(0)}× on storing (3. vs naive storing)`,
     );
-    console.log(
-      `   naive holds every ticket in memory before storing (getAll returns one array); Heed stores page by page, resumably.`,
-    );
+    console.log(`   naive holds every ticket in memory before storing; Heed stores page by page, resumably.`);
+
+    // -------------------------------------------------------------- 5. freshness: webhooks, journal, poll
+    await freshness(dir);
   } finally {
     clearInterval(sampler);
     child.kill();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Every ticket through the list endpoint, one page after another, sleeping 10 s on a 429. */
+async function naiveGetAll(baseUrl: string): Promise<{ id: string; properties: Record<string, string | null> }[]> {
+  const all: { id: string; properties: Record<string, string | null> }[] = [];
+  let after: string | undefined;
+  do {
+    const url = new URL(`${baseUrl}${paths.objects('tickets')}`);
+    url.searchParams.set('limit', '100');
+    url.searchParams.set('properties', TICKET_PROPERTIES.join(','));
+    if (after) url.searchParams.set('after', after);
+    const response = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+    if (response.status === 429) {
+      await response.arrayBuffer();
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      continue;
+    }
+    const page = (await response.json()) as {
+      results: { id: string; properties: Record<string, string | null> }[];
+      paging?: { next?: { after: string } };
+    };
+    all.push(...page.results);
+    after = page.paging?.next?.after;
+  } while (after);
+  return all;
+}
+
+const FRESH_TICKETS = 2_000;
+const FRESH_CHANGES = Number(process.env['BENCH_FRESHNESS_CHANGES'] ?? 100);
+const FRESH_SPREAD_MS = Number(process.env['BENCH_FRESHNESS_SECONDS'] ?? 100) * 1000;
+const POLL_MINUTES = Number(process.env['BENCH_POLL_MINUTES'] ?? 1);
+const PRODUCTION_LAG_MS = 30_000;
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+};
+
+/**
+ * One stream of ticket changes in one simulated portal, three Heeds watching it, each with its own database:
+ * push webhooks (the simulator signs and POSTs them to Heed's real route; the drainer's 500 ms debounce), the
+ * webhooks journal (its 2 s poll), and the search poll (every BENCH_POLL_MINUTES with production's 30 s search lag).
+ * Freshness is from the change's hs_lastmodifieddate to the moment its row shows it, checked every 20 ms.
+ * HubSpot's own delivery latency (webhooks, journal publishing, the search index) is not modelled: the simulator
+ * delivers at once, so these are Heed's share of the delay.
+ */
+async function freshness(dir: string): Promise<void> {
+  const secret = 'bench-client-secret-0000';
+  const app = { clientId: 'bench-client-id-0000', clientSecret: secret, appId: 1 };
+  const now = Date.now();
+  const portal = new SimPortal({ now, tickets: FRESH_TICKETS, seed: SEED + 7, feedbackPerTicket: 0 });
+  const receiver = createServer();
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const target = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hubspot/webhooks`;
+  const sim = await startSimulator({
+    portal,
+    accessToken: TOKEN,
+    app,
+    webhooks: { targetUrl: target, clientSecret: secret },
+    rateLimit: { perTenSeconds: LIMIT, searchPerSecond: 5 },
+  });
+  const heed = async (name: string, journal: boolean) => {
+    const db = await openDatabase(`file:${join(dir, `fresh-${name}.db`)}`, { migrate: true });
+    const config = loadConfig({
+      env: {
+        HUBSPOT_API_URL: sim.url,
+        HUBSPOT_ACCESS_TOKEN: TOKEN,
+        HUBSPOT_CLIENT_SECRET: secret,
+        ...(journal ? { HUBSPOT_CLIENT_ID: app.clientId } : {}),
+        HEED_CONFIG: join(dir, 'none.json'),
+      },
+      fileExists: () => false,
+    });
+    const hubspot = createHubspotSync({
+      config,
+      accessToken: TOKEN,
+      db,
+      logger: silentLogger(),
+      publicUrl: target.replace('/hubspot/webhooks', ''),
+      options: { searchLagMs: PRODUCTION_LAG_MS },
+    });
+    await hubspot.service.run();
+    return { name, db, hubspot };
+  };
+  const push = await heed('push', false);
+  const journal = await heed('journal', true);
+  const poll = await heed('poll', false);
+  receiver.on('request', (req, res) => void push.hubspot.webhookHandler(req, res));
+  const stop = new AbortController();
+  await journal.hubspot.journal!.readOnce();
+  const journalLoop = journal.hubspot.journal!.run(stop.signal);
+  const pollLoop = (async () => {
+    while (!stop.signal.aborted) {
+      await poll.hubspot.service.run();
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, POLL_MINUTES * 60_000);
+        stop.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        });
+      });
+    }
+  })();
+  const callsBefore = [push, journal, poll].map((h) => h.hubspot.api.totalCalls());
+  const cpuBefore = process.cpuUsage();
+  const started = Date.now();
+  console.log(
+    `\n5. Freshness: ${FRESH_CHANGES} ticket changes over ${FRESH_SPREAD_MS / 1000} s; three Heeds watching ` +
+      `(push webhooks, journal polled every 2 s, search polled every ${POLL_MINUTES} min with a 30 s lag)`,
+  );
+  // The changes: one ticket each, at random moments over the spread (drawn up front).
+  const moments = Array.from({ length: FRESH_CHANGES }, () => Math.random() * FRESH_SPREAD_MS).sort((a, b) => a - b);
+  const pending = new Map<string, Map<string, number>>(['push', 'journal', 'poll'].map((k) => [k, new Map()]));
+  const seen = new Map<string, number[]>(['push', 'journal', 'poll'].map((k) => [k, []]));
+  const watcher = setInterval(() => {
+    for (const consumer of [push, journal, poll]) {
+      const waiting = pending.get(consumer.name)!;
+      if (waiting.size === 0) continue;
+      const ids = [...waiting.keys()];
+      const sqlite = consumer.db.sqlite!;
+      const rows = sqlite
+        .prepare(`SELECT "id", "modifiedAt" FROM "Ticket" WHERE "id" IN (SELECT value FROM json_each(?))`)
+        .all(JSON.stringify(ids)) as { id: string; modifiedAt: string }[];
+      const at = Date.now();
+      for (const row of rows) {
+        const changedAt = waiting.get(row.id)!;
+        if (Date.parse(row.modifiedAt) >= changedAt) {
+          seen.get(consumer.name)!.push(at - changedAt);
+          waiting.delete(row.id);
+        }
+      }
+    }
+  }, 20);
+  const used = new Set<number>();
+  for (const moment of moments) {
+    const wait = started + moment - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    let i = Math.floor(Math.random() * FRESH_TICKETS);
+    while (used.has(i) || portal.t.archived[i]) i = (i + 1) % FRESH_TICKETS;
+    used.add(i);
+    const at = Date.now();
+    portal.touchTicketIds([portal.ticketId(i)], at);
+    for (const waiting of pending.values()) waiting.set(portal.ticketId(i), at);
+  }
+  // Wait for the slowest (the poll: up to an interval plus the lag after the last change).
+  const deadline = Date.now() + POLL_MINUTES * 60_000 + PRODUCTION_LAG_MS + 60_000;
+  while ([...pending.values()].some((p) => p.size > 0) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  clearInterval(watcher);
+  const cpu = process.cpuUsage(cpuBefore);
+  stop.abort();
+  await Promise.all([journalLoop, pollLoop]);
+  await push.hubspot.drainer.stop();
+  const wall = (Date.now() - started) / 1000;
+  const rows: [string, string, number[], number][] = [
+    ['push webhooks', 'push', seen.get('push')!, push.hubspot.api.totalCalls() - callsBefore[0]!],
+    ['webhooks journal', 'journal', seen.get('journal')!, journal.hubspot.api.totalCalls() - callsBefore[1]!],
+    [`search poll (${POLL_MINUTES} min)`, 'poll', seen.get('poll')!, poll.hubspot.api.totalCalls() - callsBefore[2]!],
+  ];
+  const fmt = (ms: number) => (ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(0)} s`);
+  console.log('   path                    p50        p99        stored   HubSpot calls (account limit)');
+  for (const [label, key, values, calls] of rows) {
+    const missing = pending.get(key)!.size;
+    console.log(
+      `   ${label.padEnd(22)}  ${fmt(percentile(values, 50)).padStart(8)}   ${fmt(percentile(values, 99)).padStart(8)}   ` +
+        `${String(values.length).padStart(4)}/${FRESH_CHANGES}${missing ? ` (${missing} missing)` : ''}   ${calls}`,
+    );
+  }
+  const journalCalls = sim.journal
+    ? [...sim.counts]
+        .filter(([k]) => k.includes('webhooks-journal') || k.includes('journal-files'))
+        .reduce((a, [, c]) => a + c, 0)
+    : 0;
+  const [pushP50, journalP50, pollP50] = rows.map(([, , v]) => percentile(v, 50));
+  console.log(
+    `   ratio poll / journal p50 ${(pollP50! / journalP50!).toFixed(0)}×, poll / push p50 ${(pollP50! / pushP50!).toFixed(0)}×; ` +
+      `journal requests (its own limits, not the account's): ${journalCalls}; webhook batches pushed: ${sim.webhookStats.batches}`,
+  );
+  console.log(
+    `   at the default 5-minute poll the search path waits on average 2.5 min more than at 1 min; ` +
+      `the journal and webhooks do not depend on the interval`,
+  );
+  console.log(
+    `   wall ${wall.toFixed(0)} s, process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s for all three Heeds and the simulator`,
+  );
+  for (const h of [push, journal, poll]) await h.db.close();
+  await sim.close();
+  await new Promise<void>((resolve) => receiver.close(() => resolve()));
 }
 
 /**

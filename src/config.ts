@@ -18,7 +18,8 @@ export const ZEnv = z.object({
   SLACK_BOT_TOKEN: optionalString(z.string().regex(/^xoxb-/, 'must be a bot token starting with "xoxb-"')),
   SLACK_SIGNING_SECRET: optionalString(z.string().min(8, 'looks too short for a signing secret')),
   SLACK_APP_TOKEN: optionalString(z.string().regex(/^xapp-/, 'must be an app-level token starting with "xapp-"')),
-  HUBSPOT_ACCESS_TOKEN: optionalString(z.string().min(8, 'looks too short for a private-app access token')),
+  HUBSPOT_ACCESS_TOKEN: optionalString(z.string().min(8, 'looks too short for a service key or app access token')),
+  HUBSPOT_CLIENT_ID: optionalString(z.string().min(8, 'looks too short for a client id')),
   HUBSPOT_CLIENT_SECRET: optionalString(z.string().min(8, 'looks too short for a client secret')),
   HUBSPOT_API_URL: z.preprocess(emptyToUndefined, z.url().default('https://api.hubapi.com')),
   SLACK_API_URL: z.preprocess(
@@ -54,8 +55,11 @@ const ENV_FIXES: Record<keyof TEnv, string> = {
   SLACK_APP_TOKEN:
     'create an app-level token with connections:write under "Basic Information" (xapp-…), or unset it for HTTP mode',
   HUBSPOT_ACCESS_TOKEN:
-    'create a HubSpot private app (Settings → Integrations → Private apps) and copy its access token',
-  HUBSPOT_CLIENT_SECRET: 'copy the client secret from your HubSpot app’s Auth page, or unset it to disable webhooks',
+    'create a HubSpot service key (Development → Keys → Service keys) with the scopes in README, or upload the project app in hubspot-app/ and copy its access token',
+  HUBSPOT_CLIENT_ID:
+    'copy the client id from the Auth tab of the project app uploaded from hubspot-app/, or unset it (no webhooks journal)',
+  HUBSPOT_CLIENT_SECRET:
+    'copy the client secret from the project app’s Auth tab, or unset it to disable webhooks and the journal',
   HUBSPOT_API_URL: 'use a full URL such as https://api.hubapi.com, or unset it',
   SLACK_API_URL: 'use a full URL such as https://slack.com/api/, or unset it',
   DATABASE_URL: 'use file:./data/heed.db for SQLite or postgres://user:pass@host:5432/heed for PostgreSQL',

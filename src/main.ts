@@ -28,6 +28,7 @@ import { evaluate } from './services/evaluate.ts';
 import { createSlaEngine } from './services/evaluate-engine.ts';
 import { reconcileNudges } from './services/nudge.ts';
 import { createSlackSide, type SlackSide } from './services/slack-setup.ts';
+import { journalJob } from './services/sync-journal.ts';
 import { createHubspotSync, type HubspotSync } from './services/sync-setup.ts';
 import { createSlackApp, type SlackApp } from './slack/app.ts';
 
@@ -180,6 +181,8 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     metrics: schedulerMetrics(metrics),
   });
   for (const job of heedJobs(policy, handlers, { db })) scheduler.add(job);
+  // A project app's client id and secret: changes arrive through the webhooks journal within seconds.
+  if (hubspot?.journal) scheduler.add(journalJob(hubspot.journal));
   scheduler.add(retentionJob({ db, config }));
 
   // The outbox drains continuously (a crash between "posted" and "recorded" is recovered first).

@@ -85,7 +85,7 @@ describe('environment', () => {
     expect(error.message).toBe(
       'Environment variable HUBSPOT_ACCESS_TOKEN is not set; it is needed to sync from HubSpot.',
     );
-    expect(error.fix).toMatch(/private app/);
+    expect(error.fix).toMatch(/service key/);
   });
 });
 

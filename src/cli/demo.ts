@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { HEED_SCOPES } from '../hubspot/scopes.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import {
   DEMO_OUTBOX_SPEEDUP,
@@ -43,14 +44,8 @@ const WIDTH = 110;
 /** Nudges shown per channel unless --all. */
 const SAMPLE = 4;
 
-/** The HubSpot private app's scopes, as README.md lists them (test/cli/demo.test.ts keeps the two in step). */
-export const HUBSPOT_SCOPES = [
-  'tickets',
-  'crm.objects.owners.read',
-  'crm.objects.contacts.read',
-  'crm.objects.companies.read',
-  'crm.objects.feedback_submissions.read',
-] as const;
+/** The HubSpot scopes Heed uses, as README.md lists them (test/cli/demo.test.ts keeps the two in step). */
+export const HUBSPOT_SCOPES = HEED_SCOPES.map((s) => s.scope);
 
 type NudgeKind = 'at risk' | 'breached' | 'feedback';
 
@@ -252,9 +247,10 @@ export function formatDemo(
     '  1. Create the Slack app from manifest.json: https://api.slack.com/apps → Create New App → From a manifest,',
     '     paste manifest.json (replace https://heed.example.com with your Heed’s public URL, or enable Socket Mode and',
     '     set SLACK_APP_TOKEN). Install it, then copy the Bot User OAuth Token and the Signing Secret.',
-    '  2. Create a HubSpot private app (Settings → Integrations → Private apps) with the scopes',
+    '  2. Create a HubSpot service key (Development → Keys → Service keys) with the scopes',
     `     ${HUBSPOT_SCOPES.slice(0, -1).join(', ')} and ${HUBSPOT_SCOPES.at(-1)}`,
-    '     (the last one is optional: feedback needs Service Hub Professional or Enterprise). Copy its access token.',
+    '     (the last two are optional: feedback needs Service Hub Professional or Enterprise; users’ availability is',
+    '     for routing). Copy the key. For changes within seconds, use the project app in hubspot-app/ (README).',
     '  3. Set the environment (.env.example lists every variable):',
     '       SLACK_BOT_TOKEN=xoxb-…   SLACK_SIGNING_SECRET=…   HUBSPOT_ACCESS_TOKEN=…',
     '       DATABASE_URL=file:./data/heed.db   HEED_CONFIG=./heed.config.json',

@@ -7,6 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { type Config, loadConfig, parseEnv, type TEnv } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { isAppError } from '../errors.ts';
+import { paths } from '../hubspot/api-version.ts';
+import { missingScopes } from '../hubspot/client.ts';
+import { ZHubspotError, ZTokenResponse } from '../hubspot/schemas.ts';
+import { HEED_SCOPES, JOURNAL_TOKEN_SCOPES } from '../hubspot/scopes.ts';
 import type { Command } from './commands.ts';
 
 export type CheckResult = { name: string; status: 'ok' | 'warn' | 'fail'; detail: string; fix?: string };
@@ -14,21 +18,6 @@ export type CheckResult = { name: string; status: 'ok' | 'warn' | 'fail'; detail
 type Fetch = typeof fetch;
 
 const MANIFEST_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'manifest.json');
-
-/** What each HubSpot endpoint Heed reads needs, probed with the cheapest call. */
-const HUBSPOT_PROBES: { path: string; scope: string; what: string; optional?: string }[] = [
-  { path: '/crm/v3/objects/tickets?limit=1', scope: 'tickets', what: 'tickets' },
-  { path: '/crm/v3/pipelines/tickets', scope: 'tickets', what: 'ticket pipelines' },
-  { path: '/crm/v3/owners/?limit=1', scope: 'crm.objects.owners.read', what: 'owners' },
-  { path: '/crm/v3/objects/contacts?limit=1', scope: 'crm.objects.contacts.read', what: 'contact names' },
-  { path: '/crm/v3/objects/companies?limit=1', scope: 'crm.objects.companies.read', what: 'company names' },
-  {
-    path: '/crm/v3/objects/feedback_submissions?limit=1',
-    scope: 'crm.objects.feedback_submissions.read',
-    what: 'feedback answers',
-    optional: 'Heed runs without feedback (it needs Service Hub Professional or Enterprise)',
-  },
-];
 
 function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;
@@ -49,14 +38,14 @@ async function checkHubspot(env: TEnv, fetchFn: Fetch): Promise<CheckResult[]> {
   const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
   const results: CheckResult[] = [];
   try {
-    const response = await fetchFn(joinUrl(env.HUBSPOT_API_URL, '/account-info/v3/details'), { headers });
+    const response = await fetchFn(joinUrl(env.HUBSPOT_API_URL, paths.accountDetails()), { headers });
     if (response.status === 401) {
       return [
         {
           name: 'HubSpot token',
           status: 'fail',
           detail: 'HubSpot rejected the token (401)',
-          fix: 'copy the access token of your private app again; it may have been rotated',
+          fix: 'copy the service key (or the project app’s access token) again into HUBSPOT_ACCESS_TOKEN; it may have been rotated',
         },
       ];
     }
@@ -85,36 +74,138 @@ async function checkHubspot(env: TEnv, fetchFn: Fetch): Promise<CheckResult[]> {
       },
     ];
   }
-  for (const probe of HUBSPOT_PROBES) {
-    const response = await fetchFn(joinUrl(env.HUBSPOT_API_URL, probe.path), { headers }).catch(
+  results.push(...(await checkHubspotScopes(env, fetchFn, headers)));
+  results.push(...(await checkJournalCredentials(env, fetchFn)));
+  return results;
+}
+
+/** Where to add a scope, for each kind of credential HUBSPOT_ACCESS_TOKEN can hold. */
+function scopeFix(scope: string): string {
+  return (
+    `add the scope ${scope}: for a service key, in HubSpot go to Development → Keys → Service keys → your key → ` +
+    `Add new scope → tick ${scope} → Update (the key keeps working, no new token to copy); for the project app, add it ` +
+    'to requiredScopes in hubspot-app/src/app/app-hsmeta.json and run `hs project upload`; for a legacy private app, ' +
+    'Settings → Integrations → Private apps → Scopes, then copy its token again'
+  );
+}
+
+/**
+ * HubSpot has no date-versioned API that lists a Service Key's scopes (its page in HubSpot shows them), so each scope
+ * Heed uses is checked with the cheapest call that needs it; a 403 names the missing scope (context.
+ * requiredGranularScopes), which is what doctor reports.
+ */
+async function checkHubspotScopes(env: TEnv, fetchFn: Fetch, headers: Record<string, string>): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const missingRequired: string[] = [];
+  for (const probe of HEED_SCOPES) {
+    const name = `HubSpot ${probe.what}`;
+    const response = await fetchFn(joinUrl(env.HUBSPOT_API_URL, probe.probe), { headers }).catch(
       (error: Error) => error,
     );
     if (response instanceof Error) {
-      results.push({
-        name: `HubSpot ${probe.what}`,
-        status: 'fail',
-        detail: response.message,
-        fix: 'check the network',
-      });
+      results.push({ name, status: 'fail', detail: response.message, fix: 'check the network' });
     } else if (response.ok) {
-      results.push({ name: `HubSpot ${probe.what}`, status: 'ok', detail: `readable (scope ${probe.scope})` });
+      await response.arrayBuffer().catch(() => undefined);
+      results.push({ name, status: 'ok', detail: `readable (scope ${probe.scope})` });
     } else if (response.status === 403) {
+      const body = ZHubspotError.safeParse(await response.json().catch(() => undefined));
+      // HubSpot names what the call needs; Heed's own table covers an answer without it.
+      const named = body.success ? missingScopes(body.data) : [];
+      const scopes = named.length > 0 ? named : [probe.scope];
+      if (probe.required) missingRequired.push(...scopes);
       results.push({
-        name: `HubSpot ${probe.what}`,
-        status: probe.optional ? 'warn' : 'fail',
-        detail: `forbidden (403): the token lacks scope ${probe.scope}${probe.optional ? `; ${probe.optional}` : ''}`,
-        fix: `add the scope ${probe.scope} to the private app, then copy its token again`,
+        name,
+        status: probe.required ? 'fail' : 'warn',
+        detail: `forbidden (403): the key lacks ${scopes.join(', ')} — Heed needs it to ${probe.why}${probe.without ? `; ${probe.without}` : ''}`,
+        fix: scopes.map(scopeFix).join('; '),
+      });
+    } else if (response.status === 404 || response.status === 410) {
+      results.push({
+        name,
+        status: 'fail',
+        detail: `HubSpot no longer serves ${probe.probe.split('?')[0]} (${response.status})`,
+        fix: 'upgrade Heed: this release speaks a HubSpot API version HubSpot has retired',
       });
     } else {
       results.push({
-        name: `HubSpot ${probe.what}`,
+        name,
         status: 'fail',
         detail: `answered ${response.status}`,
         fix: 'try again; if it persists, check status.hubspot.com',
       });
     }
   }
+  const required = HEED_SCOPES.filter((s) => s.required).length;
+  results.push(
+    missingRequired.length === 0
+      ? { name: 'HubSpot scopes', status: 'ok', detail: `all ${required} required scopes granted` }
+      : {
+          name: 'HubSpot scopes',
+          status: 'fail',
+          detail: `missing ${[...new Set(missingRequired)].join(', ')}`,
+          fix: 'add each missing scope (see the lines above), then run `heed doctor` again',
+        },
+  );
   return results;
+}
+
+/**
+ * With a project app's client id and secret, Heed reads the webhooks journal: the app must give a client-credentials
+ * token with the journal scopes.
+ */
+async function checkJournalCredentials(env: TEnv, fetchFn: Fetch): Promise<CheckResult[]> {
+  if (!env.HUBSPOT_CLIENT_ID || !env.HUBSPOT_CLIENT_SECRET) {
+    return [
+      {
+        name: 'HubSpot webhooks journal',
+        status: 'ok',
+        detail: env.HUBSPOT_CLIENT_ID
+          ? 'off (HUBSPOT_CLIENT_SECRET is not set); changes arrive by polling'
+          : 'off (no project app credentials); changes arrive by polling every sync.intervalMinutes',
+      },
+    ];
+  }
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: env.HUBSPOT_CLIENT_ID,
+    client_secret: env.HUBSPOT_CLIENT_SECRET,
+    scope: JOURNAL_TOKEN_SCOPES.join(' '),
+  });
+  const response = await fetchFn(joinUrl(env.HUBSPOT_API_URL, paths.oauthToken()), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: form.toString(),
+  }).catch((error: Error) => error);
+  if (response instanceof Error) {
+    return [{ name: 'HubSpot webhooks journal', status: 'fail', detail: response.message, fix: 'check the network' }];
+  }
+  if (!response.ok) {
+    return [
+      {
+        name: 'HubSpot webhooks journal',
+        status: 'fail',
+        detail: `HubSpot refused the project app’s client credentials (${response.status})`,
+        fix: 'copy the client id and secret again from the Auth tab of the app uploaded from hubspot-app/ (Development → Projects → heed → the app → Auth)',
+      },
+    ];
+  }
+  const token = ZTokenResponse.safeParse(await response.json().catch(() => undefined));
+  const granted = token.success ? token.data.scopes : undefined;
+  const lacking = granted ? JOURNAL_TOKEN_SCOPES.filter((s) => !granted.includes(s)) : [];
+  return [
+    lacking.length === 0
+      ? {
+          name: 'HubSpot webhooks journal',
+          status: 'ok',
+          detail: 'client credentials accepted; Heed reads the journal',
+        }
+      : {
+          name: 'HubSpot webhooks journal',
+          status: 'fail',
+          detail: `the client-credentials token lacks ${lacking.join(', ')}`,
+          fix: 'check that the app uploaded from hubspot-app/ is the one whose client id and secret Heed has',
+        },
+  ];
 }
 
 function manifestBotScopes(readManifest: () => string): string[] {

@@ -5,7 +5,7 @@
 // from the last committed page, losing and duplicating nothing.
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
-import type { FeedbackRow, OwnerRow, PipelineRow, StageRow, TeamRow, TicketRow } from '../hubspot/map.ts';
+import type { FeedbackRow, OwnerRow, PipelineRow, StageRow, TeamRow, TicketRow, UserRow } from '../hubspot/map.ts';
 import { type Db, sqliteWrite } from './client.ts';
 
 export type CursorWrite = { name: string; value: string };
@@ -214,6 +214,27 @@ export class HubspotRepo {
     await this.db.prisma.syncCursor.deleteMany({ where: { name } });
   }
 
+  /**
+   * Moves a cursor only if it still holds `expected` (undefined: only if it does not exist yet). Returns whether it
+   * moved. Two readers of one stream (a replica that lost its lease and does not know it yet) cannot move it back.
+   */
+  async compareAndSetCursor(name: string, expected: string | undefined, value: string, now: number): Promise<boolean> {
+    const prisma = this.db.prisma;
+    if (expected === undefined) {
+      try {
+        await prisma.syncCursor.create({ data: { name, value, updatedAt: new Date(now) } });
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    const result = await prisma.syncCursor.updateMany({
+      where: { name, value: expected },
+      data: { value, updatedAt: new Date(now) },
+    });
+    return result.count === 1;
+  }
+
   // ------------------------------------------------------------ tickets
 
   /**
@@ -376,6 +397,20 @@ export class HubspotRepo {
        FROM UNNEST($1::text[], $2::text[], $3::text[]) AS u(id, n, e) WHERE f."id" = u.id`,
       [updates.map((u) => u.id), updates.map((u) => u.contactName), updates.map((u) => u.contactEmail)],
     );
+  }
+
+  // ------------------------------------------------------------ users and their availability
+
+  /**
+   * Upserts a page of users with their working hours and out-of-office periods (each user's replaced as a whole)
+   * and moves the cursor, in one transaction. A row older than the stored copy changes nothing.
+   */
+  async upsertUsers(rows: readonly UserRow[], now: number, cursor?: CursorWrite): Promise<{ inserted: string[] }> {
+    return this.inTransaction(now, (tx) => {
+      const result = tx.users(rows);
+      if (cursor) tx.cursor(cursor);
+      return result;
+    });
   }
 
   // ------------------------------------------------------------ owners, pipelines, portal
@@ -604,8 +639,49 @@ export class HubspotRepo {
 type PageWriter = {
   tickets(rows: readonly TicketRow[]): TicketUpsertResult | Promise<TicketUpsertResult>;
   feedback(rows: readonly FeedbackRow[]): { inserted: string[] } | Promise<{ inserted: string[] }>;
+  users(rows: readonly UserRow[]): { inserted: string[] } | Promise<{ inserted: string[] }>;
   cursor(cursor: CursorWrite): void | Promise<void>;
 };
+
+const USER_COLUMNS = [
+  'id',
+  'ownerId',
+  'email',
+  'firstName',
+  'lastName',
+  'availabilityStatus',
+  'timeZone',
+  'jobTitle',
+  'workingHoursRaw',
+  'outOfOfficeRaw',
+  'scheduleReadable',
+  'archived',
+  'modifiedAt',
+  'syncedAt',
+] as const;
+
+function userValues(r: UserRow): Record<(typeof USER_COLUMNS)[number], unknown> {
+  return {
+    id: r.id,
+    ownerId: r.ownerId,
+    email: r.email,
+    firstName: r.firstName,
+    lastName: r.lastName,
+    availabilityStatus: r.availabilityStatus,
+    timeZone: r.timeZone,
+    jobTitle: r.jobTitle,
+    workingHoursRaw: r.workingHoursRaw,
+    outOfOfficeRaw: r.outOfOfficeRaw,
+    scheduleReadable: r.scheduleProblem === null,
+    archived: r.archived,
+    modifiedAt: r.modifiedAt,
+    syncedAt: null,
+  };
+}
+
+const USER_UPDATE_SET = USER_COLUMNS.filter((c) => c !== 'id')
+  .map((c) => `${q(c)} = excluded.${q(c)}`)
+  .join(', ');
 
 const bit = (value: boolean | null) => (value === null ? null : value ? 1 : 0);
 
@@ -725,6 +801,46 @@ class SqlitePageWriter implements PageWriter {
           return value;
         }),
       );
+    }
+    return { inserted };
+  }
+
+  users(rows: readonly UserRow[]): { inserted: string[] } {
+    const previous = this.statement('user-prev', `SELECT "modifiedAt" FROM "HubspotUser" WHERE "id" = ?`);
+    const upsert = this.statement(
+      'user-upsert',
+      `INSERT INTO "HubspotUser" (${USER_COLUMNS.map(q).join(', ')}) VALUES (${USER_COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT ("id") DO UPDATE SET ${USER_UPDATE_SET}`,
+    );
+    const clearHours = this.statement('user-hours-clear', `DELETE FROM "UserWorkingHours" WHERE "userId" = ?`);
+    const addHours = this.statement(
+      'user-hours-add',
+      `INSERT INTO "UserWorkingHours" ("userId", "weekday", "startMinute", "endMinute") VALUES (?, ?, ?, ?)`,
+    );
+    const clearAway = this.statement('user-ooo-clear', `DELETE FROM "UserOutOfOffice" WHERE "userId" = ?`);
+    const addAway = this.statement(
+      'user-ooo-add',
+      `INSERT INTO "UserOutOfOffice" ("userId", "startsAt", "endsAt") VALUES (?, ?, ?)`,
+    );
+    const synced = sqliteTime(this.now);
+    const inserted: string[] = [];
+    for (const row of rows) {
+      const prev = previous.get(row.id) as { modifiedAt: string } | undefined;
+      if (prev && prev.modifiedAt > sqliteTime(row.modifiedAt)!) continue;
+      if (!prev) inserted.push(row.id);
+      const values = userValues(row);
+      upsert.run(
+        USER_COLUMNS.map((c) => {
+          if (c === 'syncedAt') return synced;
+          if (c === 'modifiedAt') return sqliteTime(row.modifiedAt);
+          const v = values[c];
+          return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+        }),
+      );
+      clearHours.run(row.id);
+      for (const slot of row.workingHours) addHours.run(row.id, slot.weekday, slot.startMinute, slot.endMinute);
+      clearAway.run(row.id);
+      for (const period of row.outOfOffice) addAway.run(row.id, sqliteTime(period.startsAt), sqliteTime(period.endsAt));
     }
     return { inserted };
   }
@@ -857,6 +973,66 @@ class PgPageWriter implements PageWriter {
       params,
     );
     return { inserted: unique.filter((r) => !known.has(r.id)).map((r) => r.id) };
+  }
+
+  async users(rows: readonly UserRow[]): Promise<{ inserted: string[] }> {
+    if (rows.length === 0) return { inserted: [] };
+    const unique = [...new Map(rows.map((r) => [r.id, r])).values()];
+    const prev = await this.client.query<{ id: string; modifiedAt: Date }>(
+      `SELECT "id", "modifiedAt" FROM "HubspotUser" WHERE "id" = ANY($1::text[]) FOR UPDATE`,
+      [unique.map((r) => r.id)],
+    );
+    const previous = new Map(prev.rows.map((r) => [r.id, r.modifiedAt.getTime()]));
+    const accepted = unique.filter((r) => (previous.get(r.id) ?? -Infinity) <= r.modifiedAt);
+    if (accepted.length === 0) return { inserted: [] };
+    const kinds: Record<(typeof USER_COLUMNS)[number], ColumnKind> = {
+      id: 'text',
+      ownerId: 'text',
+      email: 'text',
+      firstName: 'text',
+      lastName: 'text',
+      availabilityStatus: 'text',
+      timeZone: 'text',
+      jobTitle: 'text',
+      workingHoursRaw: 'text',
+      outOfOfficeRaw: 'text',
+      scheduleReadable: 'bool',
+      archived: 'bool',
+      modifiedAt: 'time',
+      syncedAt: 'time',
+    };
+    const { params, casts } = pgUnnest(USER_COLUMNS, kinds, accepted.map(userValues), pgTime(this.now));
+    await this.client.query(
+      `INSERT INTO "HubspotUser" (${USER_COLUMNS.map(q).join(', ')})
+       SELECT * FROM UNNEST(${casts.join(', ')})
+       ON CONFLICT ("id") DO UPDATE SET ${USER_UPDATE_SET}`,
+      params,
+    );
+    const ids = accepted.map((r) => r.id);
+    await this.client.query(`DELETE FROM "UserWorkingHours" WHERE "userId" = ANY($1::text[])`, [ids]);
+    await this.client.query(`DELETE FROM "UserOutOfOffice" WHERE "userId" = ANY($1::text[])`, [ids]);
+    const slots = accepted.flatMap((r) => r.workingHours.map((s) => ({ id: r.id, ...s })));
+    if (slots.length > 0) {
+      await this.client.query(
+        `INSERT INTO "UserWorkingHours" ("userId", "weekday", "startMinute", "endMinute")
+         SELECT * FROM UNNEST($1::text[], $2::int[], $3::int[], $4::int[])`,
+        [
+          slots.map((s) => s.id),
+          slots.map((s) => s.weekday),
+          slots.map((s) => s.startMinute),
+          slots.map((s) => s.endMinute),
+        ],
+      );
+    }
+    const away = accepted.flatMap((r) => r.outOfOffice.map((p) => ({ id: r.id, ...p })));
+    if (away.length > 0) {
+      await this.client.query(
+        `INSERT INTO "UserOutOfOffice" ("userId", "startsAt", "endsAt")
+         SELECT * FROM UNNEST($1::text[], $2::timestamp(3)[], $3::timestamp(3)[])`,
+        [away.map((a) => a.id), away.map((a) => pgTime(a.startsAt)), away.map((a) => pgTime(a.endsAt))],
+      );
+    }
+    return { inserted: accepted.filter((r) => !previous.has(r.id)).map((r) => r.id) };
   }
 
   async cursor(cursor: CursorWrite): Promise<void> {

@@ -1,29 +1,94 @@
-// Heed's one door to HubSpot. Every call goes through `request`, which waits for the rate limiter, sends through
-// the official client's `apiRequest`, times out, retries what is worth retrying, counts calls, and parses the
-// answer with zod. The official client's own retry and limiter are switched off on purpose: its settings are
-// process-wide (the last Client constructed wins), it sleeps 10 s × attempt on a ten-secondly 429 regardless of the
-// window, it cannot tell the caller a DAILY limit resets at midnight, and it logs retries with console.error.
-// `apiRequest` with no decorators never retries, so this layer is the only one that does.
-import { Client } from '@hubspot/api-client';
+// Heed's one door to HubSpot. Every call goes through `request`, which waits for the rate limiter, sends over
+// Node's fetch with a per-attempt timeout (AbortSignal.timeout), retries what is worth retrying, counts calls, and
+// parses the answer with zod.
+//
+// Why a small fetch transport instead of @hubspot/api-client 14: the official client's typed methods call the
+// legacy v3/v4 paths (unsupported from 2027-03-30 and September 2027), so Heed could only use its untyped
+// `apiRequest` with hand-written date-versioned paths; what was left of the library was a fetch wrapper with
+// process-wide retry/limiter settings (the last Client constructed wins), console.error logging, and a 10 s ×
+// attempt sleep on every ten-secondly 429. Paths live in ./api-version.ts, shapes in ./schemas.ts, retries here.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors.ts';
+import { API_VERSION } from './api-version.ts';
 import { type Clock, nextMidnight, RollingWindowLimiter, systemClock } from './rate-limiter.ts';
-import { ZRateLimitError } from './schemas.ts';
+import { ZHubspotError, ZRateLimitError } from './schemas.ts';
 
-/** Builds the process's one official client; the composition root calls this once and passes it around. */
-export function createHubspotClient(options: { accessToken: string; baseUrl: string }): Client {
-  // numberOfApiCallRetries 0 and no limiterOptions: the client installs no decorators (see the header comment).
-  return new Client({
-    accessToken: options.accessToken,
-    basePath: options.baseUrl.replace(/\/$/, ''),
-    numberOfApiCallRetries: 0,
-  });
+/** A bearer token, or something that hands out a current one (the journal's client-credentials token expires). */
+export type TokenSource =
+  | string
+  | {
+      token(): Promise<string>;
+      /** Forget the current token (after a 401), so the next `token()` gets a new one. */
+      invalidate(): void;
+    };
+
+export type TransportRequest = {
+  method: 'GET' | 'POST' | 'PATCH';
+  path: string;
+  query?: [string, string][] | undefined;
+  /** JSON body. */
+  body?: unknown;
+  /** application/x-www-form-urlencoded body (OAuth's token endpoint); sent without a bearer token. */
+  form?: Record<string, string> | undefined;
+};
+
+export type TransportResponse = { status: number; headers: Headers; text: string };
+
+/** What HubspotApi sends through: a base URL, a token and fetch. */
+export type HubspotTransport = {
+  send(request: TransportRequest, timeoutMs: number): Promise<TransportResponse | 'timeout'>;
+  /** Forgets a refreshable token after a 401; false when the token is a static one (nothing to refresh). */
+  invalidateToken(): boolean;
+};
+
+/** Builds a transport for one base URL and credential; the composition root builds one per credential. */
+export function createHubspotClient(options: {
+  accessToken: TokenSource;
+  baseUrl: string;
+  fetch?: typeof fetch;
+}): HubspotTransport {
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? fetch;
+  const source = options.accessToken;
+  return {
+    async send(request, timeoutMs) {
+      const url = new URL(`${base}${request.path}`);
+      // Pairs keep repeated keys (properties=a&properties=b) and their order.
+      for (const [key, value] of request.query ?? []) url.searchParams.append(key, value);
+      const headers: Record<string, string> = { accept: 'application/json' };
+      let body: string | undefined;
+      if (request.form) {
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+        body = new URLSearchParams(request.form).toString();
+      } else {
+        headers['authorization'] = `Bearer ${typeof source === 'string' ? source : await source.token()}`;
+        if (request.body !== undefined) {
+          headers['content-type'] = 'application/json';
+          body = JSON.stringify(request.body);
+        }
+      }
+      const signal = AbortSignal.timeout(timeoutMs);
+      try {
+        const response = await doFetch(url, { method: request.method, headers, body, signal });
+        // The body is read under the same deadline: a server that sends headers and then stalls times out too.
+        return { status: response.status, headers: response.headers, text: await response.text() };
+      } catch (error) {
+        if (signal.aborted) return 'timeout';
+        throw error;
+      }
+    },
+    invalidateToken() {
+      if (typeof source === 'string') return false;
+      source.invalidate();
+      return true;
+    },
+  };
 }
 
 export type CallEvent = {
   method: string;
-  /** The path without the query, e.g. /crm/v3/objects/tickets/search. */
+  /** The path without the query, e.g. /crm/objects/2026-09/tickets/search. */
   endpoint: string;
   /** HTTP status, or 'timeout' / 'network' when there was no answer. */
   status: number | 'timeout' | 'network';
@@ -43,21 +108,24 @@ export class HubspotError extends AppError {
   readonly status: number | undefined;
   /** For DAILY limits: when HubSpot will accept requests again. */
   readonly resetAt: Date | undefined;
+  /** HubSpot's own error body, when it sent one (category, message, errors[]), for callers that branch on it. */
+  readonly body: unknown;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { fix?: string; cause?: unknown; status?: number; resetAt?: Date } = {},
+    options: { fix?: string; cause?: unknown; status?: number; resetAt?: Date; body?: unknown } = {},
   ) {
     super(code, message, options);
     this.name = 'HubspotError';
     this.status = options.status;
     this.resetAt = options.resetAt;
+    this.body = options.body;
   }
 }
 
 export type HubspotApiOptions = {
-  client: Client;
+  client: HubspotTransport;
   /** Requests per rolling 10 s (100 Free/Starter, 190 Pro/Enterprise). */
   requestsPer10s: number;
   /** Search requests per second (HubSpot allows about 5; 4 leaves room for other tools on the account). */
@@ -75,18 +143,31 @@ export type HubspotApiOptions = {
   backoffMs?: number;
   /** The portal's time zone, for when a DAILY limit resets (updated once account details are known). */
   timeZone?: string;
+  /** What a 401 should tell the reader to do (the credential differs: service key, app token, client secret). */
+  authFix?: string;
 };
 
 export type RequestSpec = {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH';
   path: string;
   query?: [string, string][];
   body?: unknown;
+  form?: Record<string, string>;
   /** Search requests also go through the (stricter) search limiter. */
   search?: boolean;
+  /**
+   * What a 404 means here. 'retired' (the default): the route itself is gone, i.e. HubSpot retired the API
+   * version this Heed speaks, which must stop the sync loudly rather than look like an empty portal.
+   * 'object': the path names one record (or journal offset) that may not exist; HUBSPOT_NOT_FOUND.
+   */
+  notFound?: 'retired' | 'object';
 };
 
 export type ApiResult<T> = { status: number; data: T };
+
+const UPGRADE_FIX =
+  'upgrade Heed to a release that speaks a HubSpot API version still supported (npm install / pull the latest ' +
+  `release); this one speaks ${API_VERSION}, and HubSpot supports a version for 18 months after its release`;
 
 export class HubspotApi {
   private readonly clock: Clock;
@@ -139,15 +220,19 @@ export class HubspotApi {
   ): Promise<ApiResult<z.output<S>>> {
     let failures = 0;
     let limited = 0;
+    let reauthorized = false;
     const label = `${spec.method} ${spec.path.replace(/\/$/, '')}`;
     for (let attempt = 1; ; attempt++) {
       const releaseGeneral = await this.general.acquire();
       const releaseSearch = spec.search ? await this.searchLimiter.acquire() : undefined;
       const started = this.clock.now();
       this.calls.set(label, (this.calls.get(label) ?? 0) + 1);
-      let response: { status: number; headers: Headers; text: string } | 'timeout' | Error;
+      let response: TransportResponse | 'timeout' | Error;
       try {
-        response = await this.send(spec);
+        response = await this.options.client.send(
+          { method: spec.method, path: spec.path, query: spec.query, body: spec.body, form: spec.form },
+          this.timeoutMs,
+        );
       } catch (error) {
         response = error as Error;
       } finally {
@@ -164,10 +249,10 @@ export class HubspotApi {
         ...(typeof response === 'object' && !(response instanceof Error) ? { headers: response.headers } : {}),
       });
       if (typeof status === 'number' && okStatuses.includes(status)) {
-        const { text } = response as { text: string };
+        const { text } = response as TransportResponse;
         let json: unknown;
         try {
-          json = JSON.parse(text);
+          json = text === '' ? undefined : JSON.parse(text);
         } catch (error) {
           throw new HubspotError('HUBSPOT_BAD_RESPONSE', `HubSpot answered ${label} with a body that is not JSON.`, {
             status,
@@ -184,8 +269,13 @@ export class HubspotApi {
         }
         return { status, data: parsed.data };
       }
+      if (status === 401 && !reauthorized && this.options.client.invalidateToken()) {
+        // A refreshable token (the journal's client-credentials token) may have expired early: get a new one, once.
+        reauthorized = true;
+        continue;
+      }
       if (status === 429) {
-        const { headers, text } = response as { headers: Headers; text: string };
+        const { headers, text } = response as TransportResponse;
         const body = ZRateLimitError.safeParse(safeJson(text));
         const policy = body.success ? (body.data.policyName ?? 'TEN_SECONDLY_ROLLING') : 'TEN_SECONDLY_ROLLING';
         this.options.metrics?.onRateLimited?.(policy);
@@ -237,52 +327,95 @@ export class HubspotApi {
         await this.clock.sleep(wait);
         continue;
       }
-      throw this.clientError(label, status, (response as { text: string }).text);
+      throw this.clientError(
+        label,
+        status,
+        (response as TransportResponse).text,
+        spec.notFound ?? 'retired',
+        spec.method === 'PATCH',
+      );
     }
   }
 
-  private clientError(label: string, status: number, text: string): HubspotError {
-    const body = safeJson(text) as { message?: unknown; category?: unknown } | undefined;
-    const detail = typeof body?.message === 'string' ? ` ${body.message.slice(0, 300)}` : '';
+  private clientError(
+    label: string,
+    status: number,
+    text: string,
+    notFound: 'retired' | 'object',
+    write: boolean,
+  ): HubspotError {
+    const raw = safeJson(text);
+    const parsed = ZHubspotError.safeParse(raw);
+    const body = parsed.success ? parsed.data : undefined;
+    const detail = body ? ` ${body.message.slice(0, 300)}` : '';
     if (status === 401) {
       return new HubspotError('HUBSPOT_AUTH', `HubSpot refused the access token (401) on ${label}.${detail}`, {
         status,
-        fix: 'set HUBSPOT_ACCESS_TOKEN to a current private-app token',
+        body: raw,
+        fix:
+          this.options.authFix ??
+          'set HUBSPOT_ACCESS_TOKEN to a current service key (Development → Keys → Service keys) or app access token',
       });
     }
     if (status === 403) {
-      return new HubspotError('HUBSPOT_AUTH', `HubSpot refused ${label} (403).${detail}`, {
+      const scopes = missingScopes(body);
+      return new HubspotError(
+        'HUBSPOT_AUTH',
+        `HubSpot refused ${label} (403)${scopes.length > 0 ? `: the credential lacks ${scopes.join(', ')}` : ''}.${detail}`,
+        {
+          status,
+          body: raw,
+          fix: `grant the missing scope${scopes.length === 1 ? '' : 's'} to the service key or app (run \`heed doctor\` to list every missing scope with where to add it)`,
+        },
+      );
+    }
+    if (status === 410 || (status === 404 && notFound === 'retired')) {
+      return new HubspotError(
+        'HUBSPOT_API_RETIRED',
+        `HubSpot no longer serves ${label} (${status}): the API version ${label.includes(API_VERSION) ? API_VERSION : 'this path belongs to'} has been retired.${detail}`,
+        { status, body: raw, fix: UPGRADE_FIX },
+      );
+    }
+    if (status === 404) {
+      return new HubspotError('HUBSPOT_NOT_FOUND', `HubSpot has no such record: ${label} answered 404.${detail}`, {
         status,
-        fix: 'grant the private app the scope this call needs (tickets, crm.objects.owners.read, crm.objects.feedback_submissions.read, …)',
+        body: raw,
       });
     }
-    return new HubspotError('HUBSPOT_BAD_RESPONSE', `HubSpot answered ${label} with ${status}.${detail}`, { status });
-  }
-
-  private async send(spec: RequestSpec): Promise<{ status: number; headers: Headers; text: string } | 'timeout'> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.timeoutMs);
+    if (status === 400 && body?.category === 'VALIDATION_ERROR' && write) {
+      return new HubspotError('HUBSPOT_WRITE_REFUSED', validationMessage(label, body), {
+        status,
+        body: raw,
+        fix:
+          'do what HubSpot asks: since API version 2026-09 the account’s own rules apply to API writes (conditionally ' +
+          'required properties, required fields, association permissions; an admin sees them under Settings → ' +
+          'Properties), so fill in what the rule requires on the record in HubSpot, or ask an admin to change the rule',
+      });
+    }
+    return new HubspotError('HUBSPOT_BAD_RESPONSE', `HubSpot answered ${label} with ${status}.${detail}`, {
+      status,
+      body: raw,
     });
-    const call = (async () => {
-      const qs = spec.query && spec.query.length > 0 ? spec.query : undefined;
-      const response = await this.options.client.apiRequest({
-        method: spec.method,
-        path: spec.path,
-        // URLSearchParams accepts pairs, which keeps repeated keys (properties=a&properties=b).
-        ...(qs ? { qs: qs as unknown as Record<string, string> } : {}),
-        ...(spec.body === undefined ? {} : { body: spec.body }),
-      });
-      return { status: response.status, headers: response.headers, text: await response.text() };
-    })();
-    try {
-      return await Promise.race([call, timeout]);
-    } finally {
-      clearTimeout(timer);
-      // A call that lost the race still settles later; its failure must not become an unhandled rejection.
-      call.catch(() => undefined);
-    }
   }
+}
+
+/** Scopes HubSpot names in a 403's context (`missingScopes`, or `requiredGranularScopes` on CRM object paths). */
+export function missingScopes(body: { context?: Record<string, string[]> | undefined } | undefined): string[] {
+  const context = body?.context ?? {};
+  return [...new Set([...(context['missingScopes'] ?? []), ...(context['requiredGranularScopes'] ?? [])])];
+}
+
+/**
+ * A write HubSpot refused, in HubSpot's words: each error detail names the property (`in`) and says what the rule
+ * (or the value) wants (`message`). From 2026-09 these include the account's own validation rules.
+ */
+function validationMessage(
+  label: string,
+  body: { message: string; errors?: { message: string; in?: string | undefined }[] | undefined },
+): string {
+  const details = (body.errors ?? []).map((e) => (e.in ? `${e.in}: ${e.message}` : e.message));
+  const rules = details.length > 0 ? details.join('; ') : body.message;
+  return `HubSpot refused ${label}: ${rules.slice(0, 500)}`;
 }
 
 function safeJson(text: string): unknown {

@@ -1,8 +1,11 @@
-// The HubSpot endpoints Heed calls, one function each, over HubspotApi (limits, retries, validation).
-// Records inside pages are returned raw: callers map them with ./map.ts, which rejects bad records one by one.
-import type { HubspotApi } from './client.ts';
+// The HubSpot endpoints Heed calls, one function each, over HubspotApi (limits, retries, validation). Paths come
+// from ./api-version.ts (one date-versioned family, 2026-09). Records inside pages are returned raw: callers map
+// them with ./map.ts, which rejects bad records one by one.
+import { type CrmObjectType, paths } from './api-version.ts';
+import { type HubspotApi, HubspotError } from './client.ts';
 import {
   type TAccountDetails,
+  type TCrmObject,
   type TListPage,
   type TOwner,
   type TPipeline,
@@ -10,16 +13,17 @@ import {
   ZAccountDetails,
   ZAssociationBatchResponse,
   ZBatchReadResponse,
+  ZCrmObject,
   ZListPage,
   ZOwner,
   ZPipelinesResponse,
   ZSearchPage,
 } from './schemas.ts';
 
-export type CrmObjectType = 'tickets' | 'feedback_submissions' | 'contacts' | 'companies';
+export type { CrmObjectType } from './api-version.ts';
 
 export async function getAccountDetails(api: HubspotApi): Promise<TAccountDetails> {
-  return (await api.request({ method: 'GET', path: '/account-info/v3/details' }, ZAccountDetails, [200])).data;
+  return (await api.request({ method: 'GET', path: paths.accountDetails() }, ZAccountDetails, [200])).data;
 }
 
 /** Every owner (HubSpot pages owners; 500 per page covers almost every portal in one call). */
@@ -32,8 +36,7 @@ export async function listOwners(
   do {
     const query: [string, string][] = [['limit', '500']];
     if (after) query.push(['after', after]);
-    // The official client calls /crm/v3/owners/ with the trailing slash; so do we.
-    const page = (await api.request({ method: 'GET', path: '/crm/v3/owners/', query }, ZListPage, [200])).data;
+    const page = (await api.request({ method: 'GET', path: paths.owners(), query }, ZListPage, [200])).data;
     for (const raw of page.results) {
       const parsed = ZOwner.safeParse(raw);
       if (parsed.success) owners.push(parsed.data);
@@ -45,7 +48,7 @@ export async function listOwners(
 }
 
 export async function getTicketPipelines(api: HubspotApi): Promise<TPipeline[]> {
-  return (await api.request({ method: 'GET', path: '/crm/v3/pipelines/tickets' }, ZPipelinesResponse, [200])).data
+  return (await api.request({ method: 'GET', path: paths.pipelines('tickets') }, ZPipelinesResponse, [200])).data
     .results;
 }
 
@@ -57,7 +60,7 @@ export type ListPageRequest = {
   limit?: number;
 };
 
-/** One page of the list endpoint (GET /crm/v3/objects/{type}); 100 is the most HubSpot gives per page. */
+/** One page of the list endpoint (GET /crm/objects/2026-09/{type}); 100 is the most HubSpot gives per page. */
 export async function listObjectsPage(
   api: HubspotApi,
   type: CrmObjectType,
@@ -65,13 +68,13 @@ export async function listObjectsPage(
 ): Promise<TListPage> {
   const query: [string, string][] = [['limit', String(request.limit ?? 100)]];
   if (request.after) query.push(['after', request.after]);
-  // Comma-joined: one parameter instead of 26 keeps the URL short; HubSpot accepts both forms.
+  // Comma-joined: one parameter instead of 26 keeps the URL short; the spec declares the lists comma-separated.
   query.push(['properties', request.properties.join(',')]);
   if (request.associations && request.associations.length > 0) {
     query.push(['associations', request.associations.join(',')]);
   }
   query.push(['archived', String(request.archived ?? false)]);
-  return (await api.request({ method: 'GET', path: `/crm/v3/objects/${type}`, query }, ZListPage, [200])).data;
+  return (await api.request({ method: 'GET', path: paths.objects(type), query }, ZListPage, [200])).data;
 }
 
 export type SearchFilter = {
@@ -93,20 +96,17 @@ export async function searchObjectsPage(
   type: CrmObjectType,
   request: SearchRequest,
 ): Promise<TSearchPage> {
-  const body: Record<string, unknown> = {
+  // PublicObjectSearchRequest (2026-09) requires `after` (the first page is offset "0") and declares `sorts` as
+  // strings: a property name sorts ascending, a leading "-" descending.
+  const { propertyName, direction } = request.sort;
+  const body = {
     filterGroups: [{ filters: request.filters }],
-    sorts: [request.sort],
+    sorts: [direction === 'DESCENDING' ? `-${propertyName}` : propertyName],
     properties: request.properties,
     limit: request.limit ?? 200,
+    after: request.after ?? '0',
   };
-  if (request.after !== undefined) body['after'] = request.after;
-  return (
-    await api.request(
-      { method: 'POST', path: `/crm/v3/objects/${type}/search`, body, search: true },
-      ZSearchPage,
-      [200],
-    )
-  ).data;
+  return (await api.request({ method: 'POST', path: paths.search(type), body, search: true }, ZSearchPage, [200])).data;
 }
 
 /** Batch read of up to 100 objects. `missing` lists the ids HubSpot could not return (deleted or unknown). */
@@ -121,7 +121,7 @@ export async function batchReadObjects(
   const { data } = await api.request(
     {
       method: 'POST',
-      path: `/crm/v3/objects/${type}/batch/read`,
+      path: paths.batchRead(type),
       body: { inputs: ids.map((id) => ({ id })), properties, propertiesWithHistory: [] },
     },
     ZBatchReadResponse,
@@ -130,7 +130,7 @@ export async function batchReadObjects(
   return { results: data.results, missing };
 }
 
-/** Associations v4 batch read: from-id → associated ids (the one labelled primary first). */
+/** Associations batch read (2026-09): from-id → associated ids (the one labelled primary first). */
 export async function batchReadAssociations(
   api: HubspotApi,
   from: CrmObjectType,
@@ -142,7 +142,7 @@ export async function batchReadAssociations(
   const { data } = await api.request(
     {
       method: 'POST',
-      path: `/crm/v4/associations/${from}/${to}/batch/read`,
+      path: paths.associationsBatchRead(from, to),
       body: { inputs: ids.map((id) => ({ id })) },
     },
     ZAssociationBatchResponse,
@@ -162,4 +162,38 @@ export async function batchReadAssociations(
 function isPrimary(types: readonly { label?: string | null | undefined; typeId: number }[]): boolean {
   // 26 is ticket→company "primary"; labelled associations say so in their label.
   return types.some((t) => t.typeId === 26 || /primary/i.test(t.label ?? ''));
+}
+
+/**
+ * Sets a ticket's owner (PATCH, 2026-09). Used by claims. Since 2026-09 HubSpot applies the account's validation
+ * rules to API writes: a refusal throws HUBSPOT_WRITE_REFUSED with the rule in HubSpot's words; a ticket that
+ * no longer exists throws HUBSPOT_NOT_FOUND.
+ */
+export async function setTicketOwner(api: HubspotApi, ticketId: string, ownerId: string | null): Promise<TCrmObject> {
+  try {
+    return (
+      await api.request(
+        {
+          method: 'PATCH',
+          path: paths.object('tickets', ticketId),
+          body: { properties: { hubspot_owner_id: ownerId ?? '' } },
+          notFound: 'object',
+        },
+        ZCrmObject,
+        [200],
+      )
+    ).data;
+  } catch (error) {
+    if (error instanceof HubspotError && error.code === 'HUBSPOT_WRITE_REFUSED') {
+      throw new HubspotError(
+        'HUBSPOT_WRITE_REFUSED',
+        error.message.replace(
+          `HubSpot refused PATCH ${paths.object('tickets', ticketId)}`,
+          `HubSpot refused to set the owner of ticket ${ticketId}`,
+        ),
+        { status: error.status, body: error.body, ...(error.fix ? { fix: error.fix } : {}) },
+      );
+    }
+    throw error;
+  }
 }

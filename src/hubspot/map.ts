@@ -321,3 +321,143 @@ export function contactName(props: Record<string, string | null>): string | null
   const name = [text(props, 'firstname'), text(props, 'lastname')].filter(Boolean).join(' ');
   return name || text(props, 'email');
 }
+
+// ------------------------------------------------------------------ users and their availability
+
+/** What Heed reads of a HubSpot user (CRM object 0-115); HubSpot's users guide documents these properties. */
+export const USER_PROPERTIES = [
+  'hs_object_id',
+  'hs_createdate',
+  'hs_lastmodifieddate',
+  'hs_email',
+  'hs_given_name',
+  'hs_family_name',
+  'hubspot_owner_id',
+  'hs_availability_status',
+  'hs_standard_time_zone',
+  'hs_working_hours',
+  'hs_out_of_office_hours',
+  'hs_job_title',
+] as const;
+export const ZUserObject = crmObjectWith(USER_PROPERTIES);
+
+/** A weekly slot in the user's own time zone: ISO weekday (1 = Monday … 7 = Sunday), minutes from midnight. */
+export type WorkingSlot = { weekday: number; startMinute: number; endMinute: number };
+export type OutOfOfficePeriod = { startsAt: number; endsAt: number };
+
+export type UserRow = {
+  id: string;
+  ownerId: string | null;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  /** "available" or "away" as HubSpot says it (lower-cased); null when unset. */
+  availabilityStatus: string | null;
+  timeZone: string | null;
+  jobTitle: string | null;
+  workingHoursRaw: string | null;
+  outOfOfficeRaw: string | null;
+  workingHours: WorkingSlot[];
+  outOfOffice: OutOfOfficePeriod[];
+  /** Why the schedule could not be read (the user is still stored, with no slots or periods). */
+  scheduleProblem: string | null;
+  archived: boolean;
+  modifiedAt: number;
+};
+
+const DAY_SETS: Record<string, number[]> = {
+  MONDAY: [1],
+  TUESDAY: [2],
+  WEDNESDAY: [3],
+  THURSDAY: [4],
+  FRIDAY: [5],
+  SATURDAY: [6],
+  SUNDAY: [7],
+  MONDAY_TO_FRIDAY: [1, 2, 3, 4, 5],
+  SATURDAY_SUNDAY: [6, 7],
+  EVERY_DAY: [1, 2, 3, 4, 5, 6, 7],
+};
+
+/**
+ * hs_working_hours: a JSON array of `{days, startMinute, endMinute}` (days MONDAY … SUNDAY, MONDAY_TO_FRIDAY,
+ * SATURDAY_SUNDAY or EVERY_DAY; minutes 0–1440). Throws an Error saying why when the value cannot be read.
+ */
+export function parseWorkingHours(raw: string | null): WorkingSlot[] {
+  if (raw === null || raw.trim() === '') return [];
+  const value = JSON.parse(raw) as unknown;
+  if (!Array.isArray(value)) throw new Error('hs_working_hours is not a list');
+  const slots = new Map<string, WorkingSlot>();
+  for (const item of value) {
+    const { days, startMinute, endMinute } = (item ?? {}) as Record<string, unknown>;
+    const weekdays = typeof days === 'string' ? DAY_SETS[days] : undefined;
+    if (!weekdays) throw new Error(`hs_working_hours has unknown days ${JSON.stringify(days)}`);
+    if (
+      !Number.isInteger(startMinute) ||
+      !Number.isInteger(endMinute) ||
+      (startMinute as number) < 0 ||
+      (endMinute as number) > 1440 ||
+      (startMinute as number) >= (endMinute as number)
+    ) {
+      throw new Error(`hs_working_hours has a slot ${JSON.stringify({ startMinute, endMinute })} outside 0–1440`);
+    }
+    for (const weekday of weekdays) {
+      const slot = { weekday, startMinute: startMinute as number, endMinute: endMinute as number };
+      slots.set(`${weekday}/${slot.startMinute}`, slot);
+    }
+  }
+  return [...slots.values()].sort((a, b) => a.weekday - b.weekday || a.startMinute - b.startMinute);
+}
+
+/** hs_out_of_office_hours: a JSON array of `{startTimestamp, endTimestamp}` in epoch ms. */
+export function parseOutOfOffice(raw: string | null): OutOfOfficePeriod[] {
+  if (raw === null || raw.trim() === '') return [];
+  const value = JSON.parse(raw) as unknown;
+  if (!Array.isArray(value)) throw new Error('hs_out_of_office_hours is not a list');
+  const periods = new Map<number, OutOfOfficePeriod>();
+  for (const item of value) {
+    const { startTimestamp, endTimestamp } = (item ?? {}) as Record<string, unknown>;
+    const start = Number(startTimestamp);
+    const end = Number(endTimestamp);
+    if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start) {
+      throw new Error(`hs_out_of_office_hours has a period ${JSON.stringify({ startTimestamp, endTimestamp })}`);
+    }
+    periods.set(start, { startsAt: start, endsAt: end });
+  }
+  return [...periods.values()].sort((a, b) => a.startsAt - b.startsAt);
+}
+
+export function userRow(object: TCrmObject): UserRow {
+  const p = object.properties;
+  const workingHoursRaw = text(p, 'hs_working_hours');
+  const outOfOfficeRaw = text(p, 'hs_out_of_office_hours');
+  let workingHours: WorkingSlot[] = [];
+  let outOfOffice: OutOfOfficePeriod[] = [];
+  let scheduleProblem: string | null = null;
+  // An unreadable schedule costs the schedule, not the user: availability and time zone still matter.
+  try {
+    workingHours = parseWorkingHours(workingHoursRaw);
+    outOfOffice = parseOutOfOffice(outOfOfficeRaw);
+  } catch (error) {
+    workingHours = [];
+    outOfOffice = [];
+    scheduleProblem = error instanceof SyntaxError ? 'a schedule property is not JSON' : (error as Error).message;
+  }
+  const status = text(p, 'hs_availability_status');
+  return {
+    id: object.id,
+    ownerId: text(p, 'hubspot_owner_id'),
+    email: text(p, 'hs_email'),
+    firstName: text(p, 'hs_given_name'),
+    lastName: text(p, 'hs_family_name'),
+    availabilityStatus: status === null ? null : status.toLowerCase(),
+    timeZone: text(p, 'hs_standard_time_zone'),
+    jobTitle: text(p, 'hs_job_title'),
+    workingHoursRaw,
+    outOfOfficeRaw,
+    workingHours,
+    outOfOffice,
+    scheduleProblem,
+    archived: object.archived,
+    modifiedAt: requiredTime(p, 'hs_lastmodifieddate', object.updatedAt),
+  };
+}

@@ -1,4 +1,6 @@
-// Zod schemas of every HubSpot payload Heed consumes, shaped as /work/shared/specs/hubspot/*.json say.
+// Zod schemas of every HubSpot payload Heed consumes, shaped as the 2026-09 specs in /work/shared/specs/hubspot/2026-09/
+// say (the webhooks journal: its 2026-03 spec). test/hubspot/spec-conformance.test.ts checks each schema's keys
+// against the spec schema it stands for, and every request Heed sends against the spec's request schemas.
 // Parsing happens at the edge (src/hubspot/); the rest of Heed sees mapped rows, never these shapes.
 // Objects are left open (zod's default strips unknown keys) so HubSpot adding a field never breaks a sync.
 import { z } from 'zod';
@@ -115,7 +117,7 @@ export type TPipeline = z.infer<typeof ZPipeline>;
 
 export const ZPipelinesResponse = z.object({ results: z.array(ZPipeline) });
 
-/** GET /account-info/v3/details (not in the spec collection; shape from HubSpot's docs). */
+/** GET /account-info/2026-09/details: PortalInformationResponse (only what Heed reads is required). */
 export const ZAccountDetails = z.object({
   portalId: z.number().int(),
   uiDomain: z.string(),
@@ -128,7 +130,7 @@ export const ZAccountDetails = z.object({
 });
 export type TAccountDetails = z.infer<typeof ZAccountDetails>;
 
-/** Associations v4 batch read: BatchResponsePublicAssociationMultiWithLabel. */
+/** Associations (2026-09) batch read: BatchResponsePublicAssociationMultiWithLabel. */
 export const ZAssociationBatchResponse = z.object({
   status: z.enum(['CANCELED', 'COMPLETE', 'PENDING', 'PROCESSING']),
   results: z.array(
@@ -155,6 +157,25 @@ export const ZAssociationBatchResponse = z.object({
 });
 export type TAssociationBatchResponse = z.infer<typeof ZAssociationBatchResponse>;
 
+/** HubSpot's error body (the spec's `Error`): what a 4xx says, in HubSpot's words. */
+export const ZErrorDetail = z.object({
+  message: z.string(),
+  code: z.string().optional(),
+  in: z.string().optional(),
+  subCategory: z.string().optional(),
+  context: z.record(z.string(), z.array(z.string())).optional(),
+});
+export const ZHubspotError = z.object({
+  category: z.string(),
+  message: z.string(),
+  correlationId: z.string().optional(),
+  subCategory: z.string().optional(),
+  context: z.record(z.string(), z.array(z.string())).optional(),
+  errors: z.array(ZErrorDetail).optional(),
+  links: z.record(z.string(), z.string()).optional(),
+});
+export type THubspotError = z.infer<typeof ZHubspotError>;
+
 export const RATE_LIMIT_POLICIES = ['TEN_SECONDLY_ROLLING', 'SECONDLY', 'DAILY'] as const;
 export type TRateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
 
@@ -176,6 +197,8 @@ export const ZWebhookEvent = z.object({
   appId: z.number().int().optional(),
   occurredAt: z.number().int(),
   subscriptionType: z.string(),
+  /** Developer-platform apps' `object.*` subscriptions name the object type ("0-5" for tickets). */
+  objectTypeId: z.string().optional(),
   attemptNumber: z.number().int(),
   objectId: z.number().int(),
   propertyName: z.string().optional(),
@@ -186,3 +209,87 @@ export type TWebhookEvent = z.infer<typeof ZWebhookEvent>;
 
 // HubSpot batches up to 100 events per request; a little slack so a large retry burst is not refused.
 export const ZWebhookBatch = z.array(z.unknown()).max(1000);
+
+// ------------------------------------------------------------------ OAuth (client credentials, for the journal)
+
+/** POST /oauth/2026-03/token with grant_type=client_credentials. */
+export const ZTokenResponse = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string().optional(),
+  expires_in: z.number().int().positive(),
+  scopes: z.array(z.string()).optional(),
+});
+
+// ------------------------------------------------------------------ webhooks journal (2026-03)
+
+/** JournalFetchResponse: one journal entry's pre-signed file. */
+export const ZJournalFetch = z.object({
+  currentOffset: z.string().min(1),
+  expiresAt: z.string(),
+  url: z.string().min(1),
+});
+export type TJournalFetch = z.infer<typeof ZJournalFetch>;
+
+/** BatchResponseJournalFetchResponse (200) or …WithErrors (207, from batch/read). */
+export const ZJournalBatch = z.object({
+  status: z.enum(['CANCELED', 'COMPLETE', 'PENDING', 'PROCESSING']),
+  results: z.array(ZJournalFetch),
+  startedAt: z.string(),
+  completedAt: z.string(),
+  numErrors: z.number().int().optional(),
+  errors: z.array(ZStandardError).optional(),
+});
+
+export const JOURNAL_ACTIONS = [
+  'CREATE',
+  'UPDATE',
+  'DELETE',
+  'MERGE',
+  'RESTORE',
+  'ASSOCIATION_ADDED',
+  'ASSOCIATION_REMOVED',
+  'SNAPSHOT',
+  'APP_INSTALL',
+  'APP_UNINSTALL',
+  'ADDED_TO_LIST',
+  'REMOVED_FROM_LIST',
+  'GDPR_DELETE',
+] as const;
+
+/** SubscriptionResponse (the fields Heed reads). */
+export const ZJournalSubscription = z.object({
+  id: z.number().int(),
+  appId: z.number().int(),
+  subscriptionType: z.string(),
+  objectTypeId: z.string(),
+  actions: z.array(z.string()),
+  properties: z.array(z.string()).optional(),
+  portalId: z.number().int().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  deletedAt: z.string().optional(),
+});
+export const ZJournalSubscriptions = z.object({ results: z.array(ZJournalSubscription) });
+
+/**
+ * One event inside a journal entry's file. The 2026-03 spec describes the endpoints, not the file; this follows
+ * HubSpot's journal guide (an object with the entry's offset and its `journalEvents`). Only what Heed needs is
+ * required; other event kinds (associations, lists) pass through and are ignored.
+ */
+export const ZJournalEvent = z.object({
+  objectTypeId: z.string(),
+  objectId: z.union([z.number(), z.string()]).transform(String),
+  action: z.string(),
+  occurredAt: z.number().optional(),
+  portalId: z.number().optional(),
+  propertyChanges: z
+    .array(z.object({ propertyName: z.string(), newValue: z.string().nullable().optional() }))
+    .optional(),
+});
+export type TJournalEvent = z.infer<typeof ZJournalEvent>;
+
+export const ZJournalFile = z.object({
+  offset: z.string().optional(),
+  publishedAt: z.string().optional(),
+  journalEvents: z.array(z.unknown()),
+});

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { HubspotRepo } from '../db/hubspot-repo.ts';
+import { OBJECT_TYPE_IDS } from './api-version.ts';
 import type { Clock } from './rate-limiter.ts';
 import { ZWebhookBatch, ZWebhookEvent } from './schemas.ts';
 import { checkSignatureV3, decodeSignedUri } from './webhook-signature.ts';
@@ -139,7 +140,9 @@ export function createHubspotWebhookHandler(
     for (const event of events) {
       if (!fresh.has(String(event.eventId))) continue;
       const [object, action] = event.subscriptionType.split('.');
-      if (object !== 'ticket') {
+      // Legacy subscriptions say "ticket.creation"; developer-platform apps say "object.creation" with objectTypeId.
+      const ticket = object === 'ticket' || (object === 'object' && event.objectTypeId === OBJECT_TYPE_IDS.tickets);
+      if (!ticket) {
         ignored++;
         continue;
       }

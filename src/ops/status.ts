@@ -3,9 +3,11 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { DigestRepo } from '../db/digest-repo.ts';
+import { HubspotRepo } from '../db/hubspot-repo.ts';
 import { OpsRepo, type SyncRunFacts } from '../db/ops-repo.ts';
 import { compileSchedule, dailySchedule } from '../jobs/schedule.ts';
 import { digestDelivery, digestKeyPrefix } from '../services/digest.ts';
+import { describeJournal, JOURNAL_CURSOR } from '../services/sync-journal.ts';
 
 export type TeamStatus = {
   team: string;
@@ -29,6 +31,8 @@ export type StatusFacts = {
   lastSuccessfulSync: SyncRunFacts | undefined;
   /** Tickets named by webhooks and not yet re-fetched. */
   pendingWebhookFetches: number;
+  /** The webhooks journal reader's state in one line, when Heed reads one (a project app's credentials). */
+  journal?: string | undefined;
   outbox: { depth: number; oldestCreatedAt: Date | undefined };
   lastEvaluation: { lastRunAt: Date; lastFullAt: Date | undefined } | undefined;
   teams: TeamStatus[];
@@ -41,7 +45,7 @@ export type StatusDeps = {
 
 export async function collectStatus(deps: StatusDeps, now: Date): Promise<StatusFacts> {
   const repo = new OpsRepo(deps.db);
-  const [lastSync, lastSuccessfulSync, pendingWebhookFetches, outbox, lastEvaluation, flags, digests] =
+  const [lastSync, lastSuccessfulSync, pendingWebhookFetches, outbox, lastEvaluation, flags, digests, journal] =
     await Promise.all([
       repo.lastSyncRun(),
       repo.lastSuccessfulSync(),
@@ -50,6 +54,7 @@ export async function collectStatus(deps: StatusDeps, now: Date): Promise<Status
       repo.lastEvaluation(),
       repo.openFlagCounts(),
       repo.lastDigests(),
+      new HubspotRepo(deps.db).getCursor(JOURNAL_CURSOR),
     ]);
   const teams = new Map<string, TeamStatus>();
   const entry = (team: string): TeamStatus => {
@@ -105,6 +110,7 @@ export async function collectStatus(deps: StatusDeps, now: Date): Promise<Status
     lastSync,
     lastSuccessfulSync,
     pendingWebhookFetches,
+    journal: describeJournal(journal, now.getTime()),
     outbox,
     lastEvaluation,
     teams: [...teams.values()],
@@ -165,6 +171,7 @@ export function renderStatusText(
     row('Last good sync', 'never');
   }
   row('Webhook fetches', `${facts.pendingWebhookFetches} pending`);
+  if (facts.journal) row('Webhooks journal', facts.journal);
   row(
     'Slack outbox',
     facts.outbox.depth === 0

@@ -1,14 +1,17 @@
-// Wires the HubSpot side together for a process: the one official client (its retry settings are process-wide,
-// so there must be exactly one), the rate-limited API, the repository, the sync service, the webhook drainer and
-// the webhook route handler. main.ts (`heed start`) and `heed sync` call this once.
+// Wires the HubSpot side together for a process: the rate-limited API over the service key or app token, the
+// repository, the sync service, the webhook drainer, the webhook route handler and, with a project app's client id
+// and secret, the webhooks journal reader (its own client-credentials token and limiter: the journal's limits are
+// separate from the account's). main.ts (`heed start`) and `heed sync` call this once.
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { HubspotRepo } from '../db/hubspot-repo.ts';
 import { createHubspotClient, HubspotApi, type HubspotMetrics } from '../hubspot/client.ts';
+import { ClientCredentialsToken } from '../hubspot/journal.ts';
 import { type Clock, systemClock } from '../hubspot/rate-limiter.ts';
 import { createHubspotWebhookHandler } from '../hubspot/webhook-handler.ts';
 import type { Logger } from '../logger.ts';
 import { type SyncOptions, SyncService } from './sync.ts';
+import { JournalReader, type JournalReaderDeps } from './sync-journal.ts';
 import { WebhookDrainer } from './sync-webhooks.ts';
 
 export type HubspotSync = {
@@ -18,6 +21,8 @@ export type HubspotSync = {
   drainer: WebhookDrainer;
   /** POST /hubspot/webhooks, for a Bolt customRoute or a node:http server. */
   webhookHandler: ReturnType<typeof createHubspotWebhookHandler>;
+  /** With HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET (a project app): the webhooks journal reader. */
+  journal: JournalReader | undefined;
 };
 
 export function createHubspotSync(deps: {
@@ -29,6 +34,7 @@ export function createHubspotSync(deps: {
   metrics?: HubspotMetrics;
   onProgress?: (event: { stream: string; done: number; total?: number | undefined }) => void;
   options?: SyncOptions;
+  journalOptions?: JournalReaderDeps['options'];
   /** Public base URL HubSpot calls for webhooks (the signed URI); rebuilt from the request when absent. */
   publicUrl?: string;
 }): HubspotSync {
@@ -60,5 +66,42 @@ export function createHubspotSync(deps: {
     onQueued: () => drainer.kick(),
     publicUrl: deps.publicUrl,
   });
-  return { api, repo, service, drainer, webhookHandler };
+  let journal: JournalReader | undefined;
+  if (env.HUBSPOT_CLIENT_ID && env.HUBSPOT_CLIENT_SECRET) {
+    // The token endpoint takes a form and no bearer token, so this transport's token is never sent.
+    const oauth = new HubspotApi({
+      client: createHubspotClient({ accessToken: 'unused', baseUrl: env.HUBSPOT_API_URL }),
+      requestsPer10s: 10,
+      searchPerSecond: 1,
+      clock,
+      logger: deps.logger,
+      authFix: 'check HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET against the project app’s Auth tab',
+    });
+    const token = new ClientCredentialsToken({
+      oauth,
+      clientId: env.HUBSPOT_CLIENT_ID,
+      clientSecret: env.HUBSPOT_CLIENT_SECRET,
+      clock,
+    });
+    const journalApi = new HubspotApi({
+      client: createHubspotClient({ accessToken: token, baseUrl: env.HUBSPOT_API_URL }),
+      // The journal has its own limits (HubSpot's guide: well above the account's); stay far below them.
+      requestsPer10s: 100,
+      searchPerSecond: 1,
+      clock,
+      logger: deps.logger,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      authFix: 'check HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET against the project app’s Auth tab',
+    });
+    journal = new JournalReader({
+      api: journalApi,
+      repo,
+      sync: service,
+      catchUp: () => service.run(),
+      clock,
+      logger: deps.logger,
+      ...(deps.journalOptions ? { options: deps.journalOptions } : {}),
+    });
+  }
+  return { api, repo, service, drainer, webhookHandler, journal };
 }

@@ -1,5 +1,5 @@
 // One sync pass: account details, owners and teams, pipelines, tickets, archived tickets, contact/company names
-// for open tickets, and feedback. Every step is resumable (see ./sync-stream.ts) and the pass is recorded in
+// for open tickets, feedback, and users with their availability. Every step is resumable (see ./sync-stream.ts) and the pass is recorded in
 // SyncRun with its figures. Dependencies come in; nothing here reads the environment or the wall clock directly.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -28,8 +28,12 @@ import {
   type TicketRow,
   teamRows,
   ticketRow,
+  USER_PROPERTIES,
+  type UserRow,
+  userRow,
   ZFeedbackObject,
   ZTicketObject,
+  ZUserObject,
 } from '../hubspot/map.ts';
 import type { Clock } from '../hubspot/rate-limiter.ts';
 import { ZCrmObject } from '../hubspot/schemas.ts';
@@ -65,12 +69,17 @@ export type SyncStats = {
     archived: number;
     feedback: number | 'forbidden';
     feedbackRejected: number;
+    /**
+     * HubSpot users with their availability; 'forbidden' without the crm.objects.users.read scope. Optional: runs
+     * recorded before users were synced have none.
+     */
+    users?: number | 'forbidden';
     owners: number;
     pipelines: number;
     stages: number;
     names: number;
   };
-  pages: { tickets: number; feedback: number };
+  pages: { tickets: number; feedback: number; users?: number };
   restarts: number;
   apiCalls: number;
   apiCallsByEndpoint: Record<string, number>;
@@ -80,6 +89,7 @@ export type SyncStats = {
 
 const TICKETS_CURSOR = 'tickets';
 const FEEDBACK_CURSOR = 'feedback';
+const USERS_CURSOR = 'users';
 const SWEEP_CURSOR = 'tickets.archived-sweep';
 const DAY = 86_400_000;
 /** Names are looked up this many tickets at a time (10 contact batch reads). */
@@ -93,6 +103,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 export class SyncService {
   private feedbackForbiddenLogged = false;
+  private usersForbiddenLogged = false;
   private readonly options: Required<SyncOptions>;
   /** Ticket → company from list payloads, used for names within the pass (not stored: the schema keeps names only). */
   private readonly companyByTicket = new Map<string, string>();
@@ -115,8 +126,28 @@ export class SyncService {
     };
   }
 
-  /** One pass. Throws HUBSPOT_DAILY_LIMIT (with resetAt) when HubSpot's daily limit stops it; the next pass resumes. */
+  private running: Promise<unknown> | undefined;
+
+  /**
+   * One pass. Throws HUBSPOT_DAILY_LIMIT (with resetAt) when HubSpot's daily limit stops it; the next pass resumes.
+   * Passes in one process run one after another (the journal's catch-up may ask while the scheduled pass runs): a
+   * pass keeps per-pass caches on this object.
+   */
   async run(options: { full?: boolean } = {}): Promise<SyncStats> {
+    const previous = this.running;
+    const mine = (async () => {
+      await previous?.catch(() => undefined);
+      return this.runPass(options);
+    })();
+    this.running = mine;
+    try {
+      return await mine;
+    } finally {
+      if (this.running === mine) this.running = undefined;
+    }
+  }
+
+  private async runPass(options: { full?: boolean }): Promise<SyncStats> {
     const { api, repo, clock, logger } = this.deps;
     const full = options.full ?? false;
     const started = clock.now();
@@ -133,12 +164,13 @@ export class SyncService {
         archived: 0,
         feedback: 0,
         feedbackRejected: 0,
+        users: 0,
         owners: 0,
         pipelines: 0,
         stages: 0,
         names: 0,
       },
-      pages: { tickets: 0, feedback: 0 },
+      pages: { tickets: 0, feedback: 0, users: 0 },
       restarts: 0,
       apiCalls: 0,
       apiCallsByEndpoint: {},
@@ -186,6 +218,15 @@ export class SyncService {
         stats.pages.feedback = feedback.pages;
         stats.restarts += feedback.restarts;
       }
+
+      const users = await this.syncUsers(full);
+      if (users === 'forbidden') {
+        stats.records.users = 'forbidden';
+      } else {
+        stats.records.users = users.records;
+        stats.pages.users = users.pages;
+        stats.restarts += users.restarts;
+      }
       const now = finish();
       await repo.finishRun({ id: runId, status: 'ok', stats }, now);
       return stats;
@@ -231,6 +272,36 @@ export class SyncService {
       this.companyCache.clear();
     }
     return { updated, archived };
+  }
+
+  /**
+   * Re-fetches feedback answers named by the webhooks journal (batch read, ≤ 100 per call) with their contact and
+   * ticket. Answers HubSpot no longer returns are left as they are (feedback is never deleted in practice).
+   */
+  async refetchFeedback(ids: readonly string[]): Promise<{ updated: number }> {
+    const { api, repo, clock, logger } = this.deps;
+    let updated = 0;
+    for (const batch of chunks([...new Set(ids)], 100)) {
+      const { results } = await batchReadObjects(api, 'feedback_submissions', batch, FEEDBACK_PROPERTIES);
+      const parsed = mapRecords(results, feedbackRow, ZFeedbackObject);
+      for (const r of parsed.rejected)
+        logger.warn({ id: r.id, reason: r.reason }, 'Skipped a malformed HubSpot feedback answer');
+      await repo.upsertFeedback(parsed.rows, clock.now());
+      // Batch read carries no associations: fetch contact and ticket for every answer (they may have changed).
+      await this.fetchFeedbackAssociations(parsed.rows.map((r) => r.id));
+      updated += parsed.rows.length;
+    }
+    return { updated };
+  }
+
+  /** The portal id (for the journal's installPortalId): stored by the first pass, else asked of HubSpot. */
+  async portalId(): Promise<string> {
+    const stored = await this.deps.repo.getPortal();
+    if (stored) return stored.id;
+    await this.syncAccount();
+    const portal = await this.deps.repo.getPortal();
+    if (!portal) throw new Error('HubSpot account details were not stored');
+    return portal.id;
   }
 
   private async syncAccount(): Promise<void> {
@@ -434,6 +505,54 @@ export class SyncService {
               'crm.objects.feedback_submissions.read scope. Heed carries on without feedback.',
           );
           this.feedbackForbiddenLogged = true;
+        }
+        return 'forbidden';
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * HubSpot users with availability, out-of-office periods, working hours and time zone (for routing). Backfilled
+   * through the list, then kept up to date through search on hs_lastmodifieddate like tickets. Without the
+   * crm.objects.users.read scope (optional) HubSpot answers 403: Heed says so once and carries on without users.
+   */
+  private async syncUsers(full: boolean): Promise<StreamResult | 'forbidden'> {
+    const { repo, clock, logger } = this.deps;
+    try {
+      return await syncStream<UserRow>(
+        this.streamDeps(),
+        {
+          cursorName: USERS_CURSOR,
+          type: 'users',
+          properties: USER_PROPERTIES,
+          listAssociations: [],
+          map: (raws) => {
+            const parsed = mapRecords(raws, userRow, ZUserObject);
+            for (const row of parsed.rows) {
+              if (row.scheduleProblem) {
+                logger.warn(
+                  { userId: row.id, reason: row.scheduleProblem },
+                  'A HubSpot user’s working hours or out-of-office periods could not be read; stored without them',
+                );
+              }
+            }
+            return parsed;
+          },
+          modifiedAt: (row) => row.modifiedAt,
+          write: (rows, cursor) => repo.upsertUsers(rows, clock.now(), cursor),
+        },
+        { full },
+      );
+    } catch (error) {
+      if (error instanceof HubspotError && error.status === 403) {
+        if (!this.usersForbiddenLogged) {
+          logger.warn(
+            { reason: error.message },
+            'HubSpot refused users (403): add the crm.objects.users.read scope for users’ availability, ' +
+              'out-of-office periods and working hours. Heed carries on without them.',
+          );
+          this.usersForbiddenLogged = true;
         }
         return 'forbidden';
       }

@@ -161,8 +161,8 @@ describe('heed demo', () => {
     expect(text).toContain('npm start');
     // Every scope README's table asks for is named, and no other.
     const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-    // The rows of the table whose header reads "| scope |".
-    const table = readme.slice(readme.search(/^\s*\| scope +\|/m)).split(/\n\s*\n/)[0]!;
+    // The rows of the table whose header reads "| HubSpot scope |".
+    const table = readme.slice(readme.search(/^\s*\| HubSpot scope +\|/m)).split(/\n\s*\n/)[0]!;
     const readmeScopes = [...table.matchAll(/^\s*\| `([a-z_.]+)` +\|/gm)].map((m) => m[1]);
     expect(readmeScopes.length).toBeGreaterThan(0);
     expect([...HUBSPOT_SCOPES].sort()).toEqual([...readmeScopes].sort());

@@ -33,29 +33,32 @@ const ACCOUNT = {
 describe('heed doctor', () => {
   it('checks the HubSpot token and each scope Heed reads with, and the Slack token and its scopes', async () => {
     const hubspot = nock('https://api.hubapi.com', { reqheaders: { authorization: 'Bearer pat-na1-11111111-2222' } })
-      .get('/account-info/v3/details')
+      .get('/account-info/2026-09/details')
       .reply(200, ACCOUNT)
-      .get('/crm/v3/objects/tickets')
+      .get('/account-info/2026-09/details')
+      .reply(200, ACCOUNT)
+      .get('/crm/objects/2026-09/tickets')
       .query({ limit: 1 })
       .reply(200, { results: [] })
-      .get('/crm/v3/pipelines/tickets')
-      .reply(200, { results: [] })
-      .get('/crm/v3/owners/')
+      .get('/crm/owners/2026-09')
       .query({ limit: 1 })
       .reply(200, { results: [] })
-      .get('/crm/v3/objects/contacts')
+      .get('/crm/objects/2026-09/contacts')
       .query({ limit: 1 })
       .reply(200, { results: [] })
-      .get('/crm/v3/objects/companies')
+      .get('/crm/objects/2026-09/companies')
       .query({ limit: 1 })
       .reply(403, {
         status: 'error',
         message: "This app hasn't been granted all required scopes to make this call.",
         category: 'MISSING_SCOPES',
       })
-      .get('/crm/v3/objects/feedback_submissions')
+      .get('/crm/objects/2026-09/feedback_submissions')
       .query({ limit: 1 })
-      .reply(403, { status: 'error', message: 'missing scopes', category: 'MISSING_SCOPES' });
+      .reply(403, { status: 'error', message: 'missing scopes', category: 'MISSING_SCOPES' })
+      .get('/crm/objects/2026-09/users')
+      .query({ limit: 1 })
+      .reply(200, { results: [] });
     const slack = nock('https://slack.com', { reqheaders: { authorization: 'Bearer xoxb-1-2-abc' } })
       .post('/api/auth.test')
       .reply(
@@ -98,7 +101,7 @@ describe('heed doctor', () => {
   });
 
   it('reports a rejected HubSpot token and a revoked Slack token with fixes', async () => {
-    nock('https://api.hubapi.com').get('/account-info/v3/details').reply(401, {
+    nock('https://api.hubapi.com').get('/account-info/2026-09/details').reply(401, {
       status: 'error',
       message: 'Authentication credentials not found.',
       category: 'INVALID_AUTHENTICATION',

@@ -13,8 +13,8 @@ import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 import { compareTickets } from './support/compare.ts';
 import { scenarioTally } from './support/results.ts';
 
-const LIST = 'GET /crm/v3/objects/tickets';
-const SEARCH = 'POST /crm/v3/objects/tickets/search';
+const LIST = 'GET /crm/objects/2026-09/tickets';
+const SEARCH = 'POST /crm/objects/2026-09/tickets/search';
 /** The client gives up on an attempt after this long; 'delay' faults hold answers longer. */
 const TIMEOUT_MS = 250;
 const MAX_ATTEMPTS = 6;

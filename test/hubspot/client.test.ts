@@ -38,7 +38,7 @@ describe('HubspotApi against the simulator', () => {
   afterEach(() => sim.close());
 
   it('waits out a ten-secondly 429 (the window, not a guess) and retries', async () => {
-    sim.injectFault({ match: 'GET /crm/v3/objects/tickets', kind: 'rate-limit', policy: 'TEN_SECONDLY_ROLLING' });
+    sim.injectFault({ match: 'GET /crm/objects/2026-09/tickets', kind: 'rate-limit', policy: 'TEN_SECONDLY_ROLLING' });
     const page = await listObjectsPage(api(), 'tickets', { properties: PROPS });
     expect(page.results).toHaveLength(100);
     expect(clock.now() - PORTAL_NOW).toBeGreaterThanOrEqual(10_000);
@@ -72,7 +72,7 @@ describe('HubspotApi against the simulator', () => {
   });
 
   it.each([500, 502, 503, 504])('retries a %i with backoff, then succeeds', async (status) => {
-    sim.injectFault({ match: 'GET /crm/v3/objects/tickets', kind: 'status', status, times: 2 });
+    sim.injectFault({ match: 'GET /crm/objects/2026-09/tickets', kind: 'status', status, times: 2 });
     const page = await listObjectsPage(api(), 'tickets', { properties: PROPS });
     expect(page.results).toHaveLength(100);
     expect(events.map((e) => e.status)).toEqual([status, status, 200]);
@@ -123,7 +123,7 @@ describe('HubspotApi against the simulator', () => {
     expect(client.totalCalls()).toBe(25);
     // 25 calls at 10 per 10 s: the 21st to 25th wait for the third window.
     expect(clock.now() - PORTAL_NOW).toBeGreaterThanOrEqual(20_000);
-    expect(client.callsByEndpoint()).toEqual({ 'GET /crm/v3/objects/tickets': 25 });
+    expect(client.callsByEndpoint()).toEqual({ 'GET /crm/objects/2026-09/tickets': 25 });
   });
 
   it('rejects an envelope that is not HubSpot’s shape with HUBSPOT_BAD_RESPONSE', async () => {
@@ -138,7 +138,7 @@ describe('HubspotApi with nock at the HTTP edge', () => {
     const clock = fakeClock(PORTAL_NOW);
     const bodies: unknown[] = [];
     nock('https://api.hubapi.com')
-      .post('/crm/v3/objects/tickets/search', (body) => {
+      .post('/crm/objects/2026-09/tickets/search', (body) => {
         bodies.push(body);
         return true;
       })
@@ -148,7 +148,7 @@ describe('HubspotApi with nock at the HTTP edge', () => {
         errorType: 'RATE_LIMIT',
         policyName: 'SECONDLY',
       })
-      .post('/crm/v3/objects/tickets/search')
+      .post('/crm/objects/2026-09/tickets/search')
       .reply(200, { total: 0, results: [] });
     const api = new HubspotApi({
       client: createHubspotClient({ accessToken: TOKEN, baseUrl: 'https://api.hubapi.com' }),
@@ -165,9 +165,11 @@ describe('HubspotApi with nock at the HTTP edge', () => {
     expect(page.total).toBe(0);
     expect(bodies[0]).toEqual({
       filterGroups: [{ filters: [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: '1700000000000' }] }],
-      sorts: [{ propertyName: 'hs_lastmodifieddate', direction: 'ASCENDING' }],
+      sorts: ['hs_lastmodifieddate'],
       properties: ['subject'],
       limit: 200,
+      // PublicObjectSearchRequest (2026-09) requires `after`; the first page is offset "0".
+      after: '0',
     });
     expect(nock.isDone()).toBe(true);
   });

@@ -3,11 +3,13 @@ import nock from 'nock';
 import { afterAll, beforeAll } from 'vitest';
 import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
 import { createHubspotClient, HubspotApi, type HubspotApiOptions } from '../../src/hubspot/client.ts';
+import { ClientCredentialsToken } from '../../src/hubspot/journal.ts';
 import type { Clock } from '../../src/hubspot/rate-limiter.ts';
 import { type PortalOptions, SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/hubspot/simulator/server.ts';
 import { createLogger, type Logger, silentLogger } from '../../src/logger.ts';
 import { type SyncOptions, SyncService } from '../../src/services/sync.ts';
+import { JournalReader, type JournalReaderDeps } from '../../src/services/sync-journal.ts';
 import { type OpenTestDb, openTestDb, type TestProvider } from '../support/db.ts';
 
 /**
@@ -38,6 +40,12 @@ export function useLocalNetworkOnly(): void {
 /** The portal's "now" in every test: fixed, so generated data and expectations are stable. */
 export const PORTAL_NOW = Date.parse('2026-11-20T12:00:00.000Z');
 export const TOKEN = 'pat-na1-test-token-0000';
+/** The project app's client credentials in tests (the journal's token is issued for them). */
+export const APP = {
+  clientId: 'heed-test-client-id-0001',
+  clientSecret: 'heed-test-client-secret-0001',
+  appId: 4242001,
+};
 
 /**
  * A clock for the sync side: real time for the network, but `now()` starts at PORTAL_NOW so windows line up
@@ -90,6 +98,8 @@ export type Harness = {
   api: HubspotApi;
   service: SyncService;
   clock: ReturnType<typeof testClock>;
+  /** A webhooks journal reader wired as sync-setup.ts wires it (the simulator has the app's credentials). */
+  journal(options?: Partial<Pick<JournalReaderDeps, 'catchUp' | 'options' | 'logger'>>): JournalReader;
   close(): Promise<void>;
 };
 
@@ -105,7 +115,13 @@ export async function startHarness(
 ): Promise<Harness> {
   const clock = testClock();
   const portal = new SimPortal({ now: PORTAL_NOW, tickets: 300, seed: 11, ...options.portal });
-  const sim = await startSimulator({ portal, accessToken: TOKEN, clock: () => clock.now(), ...options.sim });
+  const sim = await startSimulator({
+    portal,
+    accessToken: TOKEN,
+    app: APP,
+    clock: () => clock.now(),
+    ...options.sim,
+  });
   const db = await openTestDb(provider);
   const repo = new HubspotRepo(db);
   const api = new HubspotApi({
@@ -131,6 +147,38 @@ export async function startHarness(
     api,
     service,
     clock,
+    journal: (journalOptions = {}) => {
+      const oauth = new HubspotApi({
+        client: createHubspotClient({ accessToken: 'unused', baseUrl: sim.url }),
+        requestsPer10s: 100,
+        searchPerSecond: 1,
+        clock,
+        backoffMs: 10,
+      });
+      const token = new ClientCredentialsToken({
+        oauth,
+        clientId: APP.clientId,
+        clientSecret: APP.clientSecret,
+        clock,
+      });
+      const journalApi = new HubspotApi({
+        client: createHubspotClient({ accessToken: token, baseUrl: sim.url }),
+        requestsPer10s: 1000,
+        searchPerSecond: 1,
+        clock,
+        backoffMs: 10,
+        timeoutMs: 2000,
+      });
+      return new JournalReader({
+        api: journalApi,
+        repo,
+        sync: service,
+        catchUp: journalOptions.catchUp ?? (() => service.run()),
+        clock,
+        logger: journalOptions.logger ?? options.logger ?? silentLogger(),
+        ...(journalOptions.options ? { options: journalOptions.options } : {}),
+      });
+    },
     close: async () => {
       await sim.close();
       await db.dispose();

@@ -27,7 +27,7 @@ describe('the HubSpot simulator', () => {
     };
   };
   const search = (body: Record<string, unknown>) =>
-    call('/crm/v3/objects/tickets/search', {
+    call('/crm/objects/2026-09/tickets/search', {
       method: 'POST',
       body: { sorts: [{ propertyName: 'hs_lastmodifieddate', direction: 'ASCENDING' }], limit: 200, ...body },
     });
@@ -69,19 +69,19 @@ describe('the HubSpot simulator', () => {
     const seen: string[] = [];
     let after: string | undefined;
     do {
-      const page = await call(`/crm/v3/objects/tickets?limit=100${after ? `&after=${after}` : ''}`);
+      const page = await call(`/crm/objects/2026-09/tickets?limit=100${after ? `&after=${after}` : ''}`);
       const results = page.body['results'] as { id: string; archived: boolean }[];
       expect(results.length).toBeLessThanOrEqual(100);
       seen.push(...results.map((r) => r.id));
       after = (page.body['paging'] as { next?: { after: string } } | undefined)?.next?.after;
     } while (after);
-    const archived = (await call('/crm/v3/objects/tickets?limit=100&archived=true')).body['results'] as {
+    const archived = (await call('/crm/objects/2026-09/tickets?limit=100&archived=true')).body['results'] as {
       archived: boolean;
     }[];
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.length + archived.length).toBe(730);
     expect(archived.every((r) => r.archived)).toBe(true);
-    expect((await call('/crm/v3/objects/tickets?limit=101')).status).toBe(400);
+    expect((await call('/crm/objects/2026-09/tickets?limit=101')).status).toBe(400);
   });
 
   it('searches with filters, reports the total, and refuses to page past 10,000 like HubSpot', async () => {
@@ -127,7 +127,7 @@ describe('the HubSpot simulator', () => {
       clock: clock.now,
       rateLimit: { perTenSeconds: 3, searchPerSecond: 1, daily: 6 },
     });
-    const first = await call('/crm/v3/pipelines/tickets');
+    const first = await call('/crm/pipelines/2026-09/tickets');
     expect(first.headers.get('x-hubspot-ratelimit-max')).toBe('3');
     expect(first.headers.get('x-hubspot-ratelimit-remaining')).toBe('2');
     expect(first.headers.get('x-hubspot-ratelimit-interval-milliseconds')).toBe('10000');
@@ -140,19 +140,19 @@ describe('the HubSpot simulator', () => {
       policyName: 'SECONDLY',
       message: 'You have reached your secondly limit.',
     });
-    await call('/crm/v3/pipelines/tickets');
-    const tenSecondly = await call('/crm/v3/pipelines/tickets');
+    await call('/crm/pipelines/2026-09/tickets');
+    const tenSecondly = await call('/crm/pipelines/2026-09/tickets');
     expect(tenSecondly.status).toBe(429);
     expect(tenSecondly.body).toMatchObject({
       policyName: 'TEN_SECONDLY_ROLLING',
       message: 'You have reached your ten_secondly_rolling limit.',
     });
     clock.advance(10_001);
-    expect((await call('/crm/v3/pipelines/tickets')).status).toBe(200);
-    expect((await call('/crm/v3/pipelines/tickets')).status).toBe(200);
-    expect((await call('/crm/v3/pipelines/tickets')).status).toBe(200);
+    expect((await call('/crm/pipelines/2026-09/tickets')).status).toBe(200);
+    expect((await call('/crm/pipelines/2026-09/tickets')).status).toBe(200);
+    expect((await call('/crm/pipelines/2026-09/tickets')).status).toBe(200);
     clock.advance(10_001);
-    const daily = await call('/crm/v3/pipelines/tickets');
+    const daily = await call('/crm/pipelines/2026-09/tickets');
     expect(daily.status).toBe(429);
     expect(daily.body).toMatchObject({ policyName: 'DAILY' });
     expect(sim.statuses.get(429)).toBe(3);
@@ -164,14 +164,14 @@ describe('the HubSpot simulator', () => {
       accessToken: TOKEN,
       feedbackForbidden: true,
     });
-    const feedback = await call('/crm/v3/objects/feedback_submissions?limit=10');
+    const feedback = await call('/crm/objects/2026-09/feedback_submissions?limit=10');
     expect(feedback.status).toBe(403);
     expect(feedback.body['category']).toBe('MISSING_SCOPES');
-    expect((await call('/crm/v3/objects/tickets?limit=1')).status).toBe(200);
-    expect((await call('/crm/v3/objects/tickets?limit=1', { token: 'nope' })).status).toBe(401);
+    expect((await call('/crm/objects/2026-09/tickets?limit=1')).status).toBe(200);
+    expect((await call('/crm/objects/2026-09/tickets?limit=1', { token: 'nope' })).status).toBe(401);
     sim.setFeedbackForbidden(false);
-    expect((await call('/crm/v3/objects/feedback_submissions?limit=10')).status).toBe(200);
-    expect(sim.counts.get('GET /crm/v3/objects/feedback_submissions')).toBe(2);
+    expect((await call('/crm/objects/2026-09/feedback_submissions?limit=10')).status).toBe(200);
+    expect(sim.counts.get('GET /crm/objects/2026-09/feedback_submissions')).toBe(2);
   });
 
   it('starts fast with 100,000 tickets in little memory', () => {

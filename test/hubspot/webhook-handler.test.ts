@@ -11,7 +11,7 @@ import { testProviders } from '../support/db.ts';
 import { type Harness, startHarness, useLocalNetworkOnly } from './harness.ts';
 
 const SECRET = 'hubspot-client-secret-1234';
-const BATCH_READ = 'POST /crm/v3/objects/tickets/batch/read';
+const BATCH_READ = 'POST /crm/objects/2026-09/tickets/batch/read';
 
 describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
   useLocalNetworkOnly();

@@ -110,7 +110,7 @@ describe('secrets never reach the logs', () => {
         timeoutMs: 2000,
       });
       const clock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
-      sim.injectFault({ match: 'GET /crm/v3/owners', kind: 'status', status: 503 });
+      sim.injectFault({ match: 'GET /crm/owners/2026-09', kind: 'status', status: 503 });
       sim.injectFault({ match: 'tickets/search', kind: 'rate-limit', policy: 'SECONDLY' });
       const service = new SyncService({ api, repo: new HubspotRepo(db), clock, logger, options: { searchLagMs: 0 } });
       const stats = await service.run();

@@ -167,10 +167,10 @@ describe('heed start, logging at trace with every secret configured', () => {
     });
     expect(hookAnswer.status).toBe(204);
     const fetchDeadline = Date.now() + 10_000;
-    while (!sim.counts.get('POST /crm/v3/objects/tickets/batch/read') && Date.now() < fetchDeadline) {
+    while (!sim.counts.get('POST /crm/objects/2026-09/tickets/batch/read') && Date.now() < fetchDeadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(sim.counts.get('POST /crm/v3/objects/tickets/batch/read')).toBeGreaterThan(0);
+    expect(sim.counts.get('POST /crm/objects/2026-09/tickets/batch/read')).toBeGreaterThan(0);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -151,20 +151,22 @@ describe('HubSpot calls, headroom, 429s and records synced (simulator)', () => {
       api: { metrics: hubspotMetrics(metrics) },
     });
     try {
-      harness.sim.injectFault({ match: 'GET /crm/v3/owners', kind: 'rate-limit', policy: 'TEN_SECONDLY_ROLLING' });
-      harness.sim.injectFault({ match: 'GET /crm/v3/pipelines/tickets', kind: 'status', status: 502 });
+      harness.sim.injectFault({ match: 'GET /crm/owners/2026-09', kind: 'rate-limit', policy: 'TEN_SECONDLY_ROLLING' });
+      harness.sim.injectFault({ match: 'GET /crm/pipelines/2026-09/tickets', kind: 'status', status: 502 });
       const stats = await harness.service.run();
       recordSync(metrics, stats);
       const text = await metrics.registry.metrics();
       const requests = parseProm(text).filter((s) => s.name === 'heed_hubspot_requests_total');
       const total = requests.reduce((sum, s) => sum + s.value, 0);
       expect(total).toBe(harness.sim.totalRequests());
-      expect(sampleValue(text, 'heed_hubspot_requests_total', { endpoint: '/crm/v3/owners', status: '429' })).toBe(1);
+      expect(sampleValue(text, 'heed_hubspot_requests_total', { endpoint: '/crm/owners/2026-09', status: '429' })).toBe(
+        1,
+      );
       expect(
-        sampleValue(text, 'heed_hubspot_requests_total', { endpoint: '/crm/v3/pipelines/tickets', status: '502' }),
+        sampleValue(text, 'heed_hubspot_requests_total', { endpoint: '/crm/pipelines/2026-09/tickets', status: '502' }),
       ).toBe(1);
       expect(
-        sampleValue(text, 'heed_hubspot_requests_total', { endpoint: '/crm/v3/pipelines/tickets', status: '200' }),
+        sampleValue(text, 'heed_hubspot_requests_total', { endpoint: '/crm/pipelines/2026-09/tickets', status: '200' }),
       ).toBe(1);
       expect(sampleValue(text, 'heed_hubspot_rate_limited_total', { policy: 'TEN_SECONDLY_ROLLING' })).toBe(1);
       expect(sampleValue(text, 'heed_hubspot_ratelimit_max', { window: 'ten_secondly' })).toBe(190);

@@ -67,7 +67,7 @@ describe('heed sync', () => {
     expect(summary).toMatch(/Sync \(backfill\) finished in \d+\.\d s\./);
     expect(summary).toMatch(/tickets\s+3\d\d\b/);
     expect(summary).toMatch(/API calls\s+\d+/);
-    expect(summary).toContain('GET /crm/v3/objects/tickets');
+    expect(summary).toContain('GET /crm/objects/2026-09/tickets');
     expect(s.drawn).toEqual([]);
     expect(s.log.lines().some((l) => l['msg'] === 'Sync progress')).toBe(true);
   });
@@ -90,7 +90,7 @@ describe('heed sync', () => {
 
   it('stops on the daily limit with the reset time and a distinct exit status', async () => {
     const s = await setup();
-    sim.injectFault({ match: 'GET /crm/v3/objects/tickets', kind: 'rate-limit', policy: 'DAILY' });
+    sim.injectFault({ match: 'GET /crm/objects/2026-09/tickets', kind: 'rate-limit', policy: 'DAILY' });
     const code = await runSyncCommand(
       { full: false },
       { config: s.config, io: s.io, logger: s.log.logger, clock: s.clock, progress: { isTTY: false, write: () => {} } },

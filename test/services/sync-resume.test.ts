@@ -12,7 +12,7 @@ import { SyncService } from '../../src/services/sync.ts';
 import { PORTAL_NOW, TOKEN, testClock, useLocalNetworkOnly } from '../hubspot/harness.ts';
 import { createTestDatabase, type TestDatabase, testProviders } from '../support/db.ts';
 
-const LIST = 'GET /crm/v3/objects/tickets';
+const LIST = 'GET /crm/objects/2026-09/tickets';
 
 describe.each(testProviders())('a sync killed mid-backfill on %s', (provider) => {
   useLocalNetworkOnly();

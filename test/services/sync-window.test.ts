@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness, useLocalNetworkOnly } from '../hubspot/harness.ts';
 import { testProviders } from '../support/db.ts';
 
-const SEARCH = 'POST /crm/v3/objects/tickets/search';
+const SEARCH = 'POST /crm/objects/2026-09/tickets/search';
 
 describe.each(testProviders())('incremental windows on %s', (provider) => {
   useLocalNetworkOnly();

@@ -25,7 +25,7 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
     const live = liveTicketIds(h);
     const rows = await h.db.prisma.ticket.findMany({ orderBy: { id: 'asc' } });
     expect(rows.map((r) => r.id)).toEqual(live);
-    expect(stats.apiCallsByEndpoint['GET /crm/v3/objects/tickets']).toBe(Math.ceil(450 / 100));
+    expect(stats.apiCallsByEndpoint['GET /crm/objects/2026-09/tickets']).toBe(Math.ceil(450 / 100));
     // Compare one ticket field by field with what HubSpot says.
     const index = h.sim.portal.ticketIndex(live[17]!)!;
     const props = h.sim.portal.ticketProperties(index);
@@ -73,7 +73,9 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
     const all = await h.db.prisma.ticket.findMany({ where: { archived: false } });
     expect(all.filter((t) => !t.isClosed).length).toBeGreaterThan(20);
     const contacts = new Set(all.map((t) => t.contactId));
-    expect(stats.apiCallsByEndpoint['POST /crm/v3/objects/contacts/batch/read']).toBe(Math.ceil(contacts.size / 100));
+    expect(stats.apiCallsByEndpoint['POST /crm/objects/2026-09/contacts/batch/read']).toBe(
+      Math.ceil(contacts.size / 100),
+    );
     for (const t of all) {
       const i = h.sim.portal.ticketIndex(t.id)!;
       const contact = h.sim.portal.contactProperties(h.sim.portal.t.contact[i]!);
@@ -94,8 +96,8 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
     expect(stats.kind).toBe('incremental');
     expect(stats.records.tickets).toBe(450);
     // ⌈450 / 200⌉ search pages for tickets, none of the list endpoint.
-    expect(h.sim.counts.get('POST /crm/v3/objects/tickets/search')).toBe(3);
-    expect(h.sim.counts.get('GET /crm/v3/objects/tickets') ?? 0).toBe(0);
+    expect(h.sim.counts.get('POST /crm/objects/2026-09/tickets/search')).toBe(3);
+    expect(h.sim.counts.get('GET /crm/objects/2026-09/tickets') ?? 0).toBe(0);
     for (const id of changed.slice(0, 50)) {
       const i = h.sim.portal.ticketIndex(id)!;
       const row = await h.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
@@ -118,7 +120,7 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
     h.sim.resetCounts();
     const idle = await h.service.run();
     expect(idle.records.tickets).toBe(0);
-    expect(h.sim.counts.get('POST /crm/v3/objects/tickets/search')).toBe(1);
+    expect(h.sim.counts.get('POST /crm/objects/2026-09/tickets/search')).toBe(1);
   });
 
   it('fetches associations and names for tickets created since the last pass', async () => {
@@ -194,10 +196,14 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
 
   it('rides through ten-secondly and secondly 429s and 5xx answers mid-sync without losing a record', async () => {
     h = await startHarness(provider, { portal: { tickets: 700 }, api: { backoffMs: 1 } });
-    h.sim.injectFault({ match: 'GET /crm/v3/objects/tickets', kind: 'delay', ms: 0, times: 2 });
-    h.sim.injectFault({ match: 'GET /crm/v3/objects/tickets', kind: 'rate-limit', policy: 'TEN_SECONDLY_ROLLING' });
-    h.sim.injectFault({ match: 'GET /crm/v3/objects/tickets', kind: 'status', status: 502, times: 2 });
-    h.sim.injectFault({ match: 'POST /crm/v3/objects/contacts', kind: 'status', status: 503 });
+    h.sim.injectFault({ match: 'GET /crm/objects/2026-09/tickets', kind: 'delay', ms: 0, times: 2 });
+    h.sim.injectFault({
+      match: 'GET /crm/objects/2026-09/tickets',
+      kind: 'rate-limit',
+      policy: 'TEN_SECONDLY_ROLLING',
+    });
+    h.sim.injectFault({ match: 'GET /crm/objects/2026-09/tickets', kind: 'status', status: 502, times: 2 });
+    h.sim.injectFault({ match: 'POST /crm/objects/2026-09/contacts', kind: 'status', status: 503 });
     await h.service.run();
     h.clock.advance(10 * 60_000);
     const changed = h.sim.portal.touchTickets(300, h.clock.now() - 60_000);
@@ -227,7 +233,7 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
     h.sim.resetCounts();
     await h.service.run();
     // 900 changes = 5 pages; 3 were committed, so the resumed window needs 2 more (plus at most one re-read).
-    expect(h.sim.counts.get('POST /crm/v3/objects/tickets/search')).toBeLessThanOrEqual(3);
+    expect(h.sim.counts.get('POST /crm/objects/2026-09/tickets/search')).toBeLessThanOrEqual(3);
     for (const id of changed) {
       const row = await h.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
       expect(row.modifiedAt.getTime()).toBe(h.sim.portal.t.modifiedAt[h.sim.portal.ticketIndex(id)!]);
@@ -237,8 +243,8 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
   it('stops on HubSpot’s DAILY limit, records the run, and resumes where it stopped', async () => {
     h = await startHarness(provider, { portal: { tickets: 600 } });
     let pages = 0;
-    h.sim.injectFault({ match: 'GET /crm/v3/objects/tickets', kind: 'delay', ms: 0, times: 3 });
-    h.sim.injectFault({ match: 'GET /crm/v3/objects/tickets', kind: 'rate-limit', policy: 'DAILY' });
+    h.sim.injectFault({ match: 'GET /crm/objects/2026-09/tickets', kind: 'delay', ms: 0, times: 3 });
+    h.sim.injectFault({ match: 'GET /crm/objects/2026-09/tickets', kind: 'rate-limit', policy: 'DAILY' });
     const error = (await h.service.run().catch((e) => e)) as HubspotError;
     expect(error.code).toBe('HUBSPOT_DAILY_LIMIT');
     expect(error.resetAt).toBeInstanceOf(Date);
@@ -248,7 +254,7 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
     expect(await h.db.prisma.ticket.count()).toBeGreaterThanOrEqual(290);
     h.sim.resetCounts();
     await h.service.run();
-    pages = h.sim.counts.get('GET /crm/v3/objects/tickets') ?? 0;
+    pages = h.sim.counts.get('GET /crm/objects/2026-09/tickets') ?? 0;
     expect(pages).toBe(3);
     expect(await h.db.prisma.ticket.count()).toBe(liveTicketIds(h).length);
   });

@@ -109,6 +109,39 @@ export type SimOwner = {
 
 const NONE = -1;
 
+/** A change in the portal, as HubSpot's webhooks and journal report them. */
+export type SimChange = {
+  objectType: 'tickets' | 'feedback_submissions' | 'users';
+  objectId: string;
+  action: 'CREATE' | 'UPDATE' | 'DELETE';
+  at: number;
+  /** Properties whose value changed (for UPDATE). */
+  properties: { name: string; value: string | null }[];
+};
+
+/** A HubSpot user (CRM object 0-115), with the availability properties HubSpot's users guide documents. */
+export type SimUser = {
+  id: string;
+  /** Index into `owners` (the same person as an owner of records). */
+  owner: number;
+  email: string;
+  firstName: string;
+  lastName: string;
+  availability: 'available' | 'away' | null;
+  timeZone: string | null;
+  /** hs_working_hours and hs_out_of_office_hours exactly as HubSpot stores them: JSON text. */
+  workingHours: string | null;
+  outOfOffice: string | null;
+  jobTitle: string | null;
+  createdAt: number;
+  modifiedAt: number;
+};
+
+/** An admin-configured rule HubSpot enforces on 2026-09 API writes: setting `when` requires `requires` to be set. */
+export type SimValidationRule = { when: string; requires: string };
+
+const TIME_ZONES = ['Europe/Berlin', 'America/New_York', 'Asia/Singapore', 'Europe/London', 'America/Los_Angeles'];
+
 /**
  * Ticket columns. Times are epoch ms (NaN = empty); indexes are -1 when empty.
  * Float64Array for times (epoch ms exceed int32), Int32Array/Uint8Array for the rest.
@@ -197,7 +230,11 @@ export class SimPortal {
     ticket: Int32Array;
     comment: Int8Array;
   };
+  readonly users: SimUser[];
+  /** Rules the simulator enforces on PATCH, as HubSpot does from API version 2026-09. */
+  readonly validationRules: SimValidationRule[] = [];
   private readonly random: Random;
+  private readonly listeners = new Set<(changes: SimChange[]) => void>();
   /** Bumped on every change, so cached sort orders know when to rebuild. */
   version = 0;
 
@@ -252,6 +289,29 @@ export class SimPortal {
       this.feedback.comment[f] = random.chance(0.4) ? choices[random.int(0, choices.length)]! : NONE;
     }
     this.feedbackCount = feedbackTotal;
+    this.users = makeUsers(random, this.owners, now);
+  }
+
+  /** Registers a listener for changes made through the mutation methods below (webhooks and the journal use it). */
+  onChange(listener: (changes: SimChange[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(changes: SimChange[]): void {
+    if (changes.length === 0) return;
+    for (const listener of this.listeners) listener(changes);
+  }
+
+  private ticketChange(i: number, action: SimChange['action'], at: number): SimChange {
+    const props = this.ticketProperties(i);
+    const properties =
+      action === 'UPDATE'
+        ? ['hs_pipeline_stage', 'hs_last_message_received_at', 'hs_last_message_sent_at', 'hubspot_owner_id'].map(
+            (name) => ({ name, value: props[name] ?? null }),
+          )
+        : [];
+    return { objectType: 'tickets', objectId: this.ticketId(i), action, at, properties };
   }
 
   /** Creates one ticket with plausible history up to `now`; returns its index. */
@@ -512,19 +572,28 @@ export class SimPortal {
       if (!this.t.archived[i]) chosen.add(i);
     }
     const ordered = [...chosen];
+    const changes: SimChange[] = [];
     ordered.forEach((i, k) => {
       const when = options.sameTimestamp ? at : at - (ordered.length - 1 - k);
       this.changeTicket(i, when, r);
+      changes.push(this.ticketChange(i, 'UPDATE', when));
     });
     this.version++;
+    this.emit(changes);
     return ordered.map((i) => this.ticketId(i));
   }
 
   /** Changes the given tickets at `at` (tests use it to move records while a sync pages through them). */
   touchTicketIds(ids: readonly string[], at: number): void {
     const r = createRandom(ids.length);
-    for (const id of ids) this.changeTicket(this.mustTicket(id), at, r);
+    const changes: SimChange[] = [];
+    for (const id of ids) {
+      const i = this.mustTicket(id);
+      this.changeTicket(i, at, r);
+      changes.push(this.ticketChange(i, 'UPDATE', at));
+    }
     this.version++;
+    this.emit(changes);
   }
 
   private changeTicket(i: number, at: number, r: Random): void {
@@ -561,6 +630,38 @@ export class SimPortal {
     if (PIPELINES[this.t.pipeline[i]!]!.stages[stageIndex]!.state === 'CLOSED') this.t.closedAt[i] = at;
     else this.t.closedAt[i] = Number.NaN;
     this.version++;
+    this.emit([this.ticketChange(i, 'UPDATE', at)]);
+  }
+
+  /**
+   * Writes ticket properties as a PATCH does (owner, category, priority); throws on any other property. The
+   * server checks HubSpot's validation rules before calling this.
+   */
+  updateTicket(id: string, properties: Record<string, string | null>, at: number): void {
+    const i = this.mustTicket(id);
+    const t = this.t;
+    for (const [name, value] of Object.entries(properties)) {
+      if (name === 'hubspot_owner_id') {
+        t.owner[i] = value ? this.owners.findIndex((o) => o.id === value) : NONE;
+      } else if (name === 'hs_ticket_category') {
+        t.category[i] = value ? CATEGORIES.indexOf(value as (typeof CATEGORIES)[number]) : NONE;
+      } else if (name === 'hs_ticket_priority') {
+        t.priority[i] = value ? PRIORITIES.indexOf(value as (typeof PRIORITIES)[number]) : NONE;
+      } else {
+        throw new Error(`simulator: cannot write ticket property ${name}`);
+      }
+    }
+    t.modifiedAt[i] = at;
+    this.version++;
+    this.emit([
+      {
+        objectType: 'tickets',
+        objectId: id,
+        action: 'UPDATE',
+        at,
+        properties: Object.entries(properties).map(([name, value]) => ({ name, value })),
+      },
+    ]);
   }
 
   /** Archives (deletes) a ticket, as a user deleting it in HubSpot would. */
@@ -569,6 +670,17 @@ export class SimPortal {
     this.t.archived[i] = 1;
     this.t.archivedAt[i] = at;
     this.version++;
+    this.emit([this.ticketChange(i, 'DELETE', at)]);
+  }
+
+  /** Brings an archived ticket back (HubSpot's restore), changed at `at`. */
+  restoreTicket(id: string, at: number): void {
+    const i = this.mustTicket(id);
+    this.t.archived[i] = 0;
+    this.t.archivedAt[i] = Number.NaN;
+    this.t.modifiedAt[i] = at;
+    this.version++;
+    this.emit([{ ...this.ticketChange(i, 'UPDATE', at), action: 'CREATE' }]);
   }
 
   /** Makes a ticket's createdate unparsable on the wire (the API never does this; tests need it). */
@@ -596,7 +708,85 @@ export class SimPortal {
       ids.push(this.ticketId(i));
     }
     this.version++;
+    this.emit(
+      ids.map((id) => {
+        const i = this.mustTicket(id);
+        return this.ticketChange(i, 'CREATE', this.t.createdAt[i]!);
+      }),
+    );
     return ids;
+  }
+
+  /** A new feedback answer (a customer filled in a survey) about `ticketId`; returns its id. */
+  addFeedback(input: { ticketId: string; type: (typeof SURVEY_TYPES)[number]; value: number }, at: number): string {
+    const ticket = this.mustTicket(input.ticketId);
+    const f = this.feedbackCount;
+    const fb = this.feedback;
+    if (f === fb.type.length) {
+      const grow = <A extends Uint8Array | Int8Array | Float64Array | Int32Array>(a: A): A => {
+        const next = new (a.constructor as new (n: number) => A)(Math.max(16, a.length * 2));
+        next.set(a);
+        return next;
+      };
+      fb.type = grow(fb.type);
+      fb.value = grow(fb.value);
+      fb.submittedAt = grow(fb.submittedAt);
+      fb.contact = grow(fb.contact);
+      fb.ticket = grow(fb.ticket);
+      fb.comment = grow(fb.comment);
+    }
+    fb.type[f] = SURVEY_TYPES.indexOf(input.type);
+    fb.value[f] = input.value;
+    fb.submittedAt[f] = at;
+    fb.contact[f] = this.t.contact[ticket]!;
+    fb.ticket[f] = ticket;
+    fb.comment[f] = NONE;
+    this.feedbackCount++;
+    this.version++;
+    const id = this.feedbackId(f);
+    this.emit([{ objectType: 'feedback_submissions', objectId: id, action: 'CREATE', at, properties: [] }]);
+    return id;
+  }
+
+  // ------------------------------------------------------------ users
+
+  userIndex(id: string): number | undefined {
+    const k = this.users.findIndex((u) => u.id === id);
+    return k < 0 ? undefined : k;
+  }
+
+  /** HubSpot's user properties (hs_*), every value a string or null. */
+  userProperties(k: number): Record<string, string | null> {
+    const u = this.users[k]!;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return {
+      hs_object_id: u.id,
+      hs_createdate: iso(u.createdAt),
+      hs_lastmodifieddate: iso(u.modifiedAt),
+      hs_email: u.email,
+      hs_given_name: u.firstName,
+      hs_family_name: u.lastName,
+      hubspot_owner_id: this.owners[u.owner]?.id ?? null,
+      hs_availability_status: u.availability,
+      hs_standard_time_zone: u.timeZone,
+      hs_working_hours: u.workingHours,
+      hs_out_of_office_hours: u.outOfOffice,
+      hs_job_title: u.jobTitle,
+      hs_additional_phone: null,
+    };
+  }
+
+  /** Changes a user's availability properties at `at` (someone sets themselves away, books time off, …). */
+  updateUser(
+    id: string,
+    patch: Partial<Pick<SimUser, 'availability' | 'timeZone' | 'workingHours' | 'outOfOffice' | 'jobTitle'>>,
+    at: number,
+  ): void {
+    const k = this.userIndex(id);
+    if (k === undefined) throw new Error(`simulator: no user ${id}`);
+    Object.assign(this.users[k]!, patch, { modifiedAt: at });
+    this.version++;
+    this.emit([{ objectType: 'users', objectId: id, action: 'UPDATE', at, properties: [] }]);
   }
 
   private mustTicket(id: string): number {
@@ -648,4 +838,54 @@ function makeOwners(random: Random, count: number, createdAt: number): SimOwner[
     archived: false,
   });
   return owners;
+}
+
+function makeUsers(random: Random, owners: readonly SimOwner[], now: number): SimUser[] {
+  const users: SimUser[] = [];
+  owners.forEach((owner, k) => {
+    if (owner.type !== 'PERSON' || !owner.email) return;
+    const zone = TIME_ZONES[k % TIME_ZONES.length]!;
+    // Most work Monday to Friday 9–17; some split shifts, a weekend rota, a few never set their hours.
+    const shape = k % 5;
+    const hours =
+      shape === 4
+        ? null
+        : JSON.stringify(
+            shape === 1
+              ? [
+                  { days: 'MONDAY_TO_FRIDAY', startMinute: 480, endMinute: 720 },
+                  { days: 'MONDAY_TO_FRIDAY', startMinute: 780, endMinute: 1020 },
+                ]
+              : shape === 2
+                ? [
+                    { days: 'SATURDAY_SUNDAY', startMinute: 600, endMinute: 1080 },
+                    { days: 'WEDNESDAY', startMinute: 540, endMinute: 1020 },
+                  ]
+                : [{ days: 'MONDAY_TO_FRIDAY', startMinute: 540, endMinute: 1020 }],
+          );
+    // About a third have time off booked around now.
+    const away = random.chance(0.35)
+      ? JSON.stringify([
+          {
+            startTimestamp: Math.round(now - random.int(1, 5) * DAY),
+            endTimestamp: Math.round(now + random.int(1, 10) * DAY),
+          },
+        ])
+      : '[]';
+    users.push({
+      id: String(207_838_800_000 + k),
+      owner: k,
+      email: owner.email,
+      firstName: owner.firstName,
+      lastName: owner.lastName,
+      availability: random.chance(0.2) ? 'away' : 'available',
+      timeZone: zone,
+      workingHours: hours,
+      outOfOffice: away,
+      jobTitle: k % 3 === 0 ? 'Support lead' : 'Support agent',
+      createdAt: owner.createdAt,
+      modifiedAt: Math.round(owner.updatedAt + k * MINUTE),
+    });
+  });
+  return users;
 }

@@ -1,10 +1,16 @@
 // The HubSpot simulator: a plain node:http server on 127.0.0.1 that speaks the subset of HubSpot's API Heed uses,
-// shaped as the specs in /work/shared/specs/hubspot/ say (strings for every property, forward paging, the search
-// 10,000-result cap, 429 bodies per policy, rate-limit headers). Tests, the offline demo and the benchmarks use it.
+// shaped as the specs in /work/shared/specs/hubspot/2026-09/ say (strings for every property, forward paging, the
+// search 10,000-result cap, 429 bodies per policy, rate-limit headers), on the date-versioned paths (2026-03 and
+// 2026-09) and, unless told HubSpot retired them, on the legacy v3/v4 paths too. With an app's client credentials it
+// also runs the webhooks journal (2026-03) and its OAuth token endpoint, and it can push signed webhooks.
+// Tests, the offline demo and the benchmarks use it.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type PortalOptions, SimPortal } from './portal.ts';
+import { LEGACY_PATH } from '../api-version.ts';
+import { signV3 } from '../webhook-signature.ts';
+import { SimJournal, type SimJournalOptions } from './journal.ts';
+import { type PortalOptions, type SimChange, SimPortal } from './portal.ts';
 
 export type SimRateLimit = {
   /** Requests per rolling 10 s window (HubSpot: 100 Free/Starter, 190 Pro/Enterprise). */
@@ -50,6 +56,33 @@ export type SimulatorOptions = {
   /** The simulator's clock (for rate-limit windows and "now"); defaults to the wall clock. */
   clock?: () => number;
   port?: number;
+  /** Date versions served on the CRM paths (HubSpot serves each for 18 months). */
+  versions?: string[];
+  /**
+   * Answers as HubSpot will once support ends: every legacy v1–v4 path (`legacy`), and/or whole date versions, with
+   * `status` (404 by default, or 410) and HubSpot's error body.
+   */
+  retired?: { legacy?: boolean; versions?: string[]; status?: 404 | 410 };
+  /** The project app: with its client credentials the journal and its token endpoint are on. */
+  app?: { clientId: string; clientSecret: string; appId?: number };
+  journal?: Partial<Pick<SimJournalOptions, 'historyMs' | 'entrySize' | 'publishDelayMs' | 'urlTtlMs' | 'objectTypes'>>;
+  /** Pushes ticket changes as signed (v3) webhook batches to `targetUrl`, `delayMs` after the change. */
+  webhooks?: { targetUrl: string; clientSecret: string; delayMs?: number };
+  /** Keeps every request and its answer in `requests` (for the spec-conformance test). */
+  recordRequests?: boolean;
+  /** Answer users endpoints with 403, like a credential without crm.objects.users.read. */
+  usersForbidden?: boolean;
+  /** The scopes the access token was given (a service key's); unset, every scope is granted. */
+  scopes?: string[];
+};
+
+export type RecordedRequest = {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: unknown;
+  status: number;
+  response: unknown;
 };
 
 export type Simulator = {
@@ -65,6 +98,15 @@ export type Simulator = {
   setFeedbackForbidden(forbidden: boolean): void;
   setRateLimit(limit: SimRateLimit | undefined): void;
   setLatency(ms: number): void;
+  setUsersForbidden(forbidden: boolean): void;
+  /** Retires legacy paths and/or versions from now on (see SimulatorOptions.retired). */
+  setRetired(retired: SimulatorOptions['retired']): void;
+  /** The webhooks journal, when the simulator has an app. */
+  journal: SimJournal | undefined;
+  /** Every request and answer, when `recordRequests` is on. */
+  requests: RecordedRequest[];
+  /** Webhook batches pushed so far, and how many the target refused. */
+  webhookStats: { batches: number; events: number; failed: number };
   close(): Promise<void>;
 };
 
@@ -193,7 +235,97 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       (k) => portal.companyProperties(k),
       ['name', 'domain', 'createdate', 'hs_lastmodifieddate', 'hs_object_id'],
     ),
+    users: {
+      count: () => portal.users.length,
+      id: (k) => portal.users[k]!.id,
+      index: (id) => portal.userIndex(id),
+      createdAt: (k) => portal.users[k]!.createdAt,
+      modifiedAt: (k) => portal.users[k]!.modifiedAt,
+      archived: () => false,
+      archivedAt: () => Number.NaN,
+      properties: (k) => portal.userProperties(k),
+      associations: () => [],
+      defaultProperties: ['hs_createdate', 'hs_lastmodifieddate', 'hs_object_id'],
+    },
   };
+  const served = new Set(options.versions ?? ['2026-03', '2026-09']);
+  let retired = options.retired;
+  let usersForbidden = options.usersForbidden ?? false;
+  const requests: RecordedRequest[] = [];
+  let baseUrl = '';
+  const journal = options.app
+    ? new SimJournal({
+        portalId: portal.portalId,
+        appId: options.app.appId ?? 4_242_001,
+        clock,
+        ...options.journal,
+      })
+    : undefined;
+  /** Client-credentials tokens issued, with their scopes and expiry. */
+  const issuedTokens = new Map<string, { scopes: string[]; expiresAt: number }>();
+  const webhookStats = { batches: 0, events: 0, failed: 0 };
+  let pendingPush: SimChange[] = [];
+  let pushTimer: NodeJS.Timeout | undefined;
+  let eventSequence = 1;
+  const stopListening = portal.onChange((changes) => {
+    journal?.record(changes);
+    if (options.webhooks) {
+      pendingPush.push(...changes.filter((c) => c.objectType === 'tickets'));
+      pushTimer ??= setTimeout(() => void pushWebhooks(), options.webhooks.delayMs ?? 0);
+    }
+  });
+
+  /** HubSpot's delivery: batches of ≤ 100 events, signed v3 with the app's client secret. */
+  async function pushWebhooks(): Promise<void> {
+    pushTimer = undefined;
+    const hooks = options.webhooks!;
+    const changes = pendingPush;
+    pendingPush = [];
+    const events = changes.flatMap((change) => {
+      const base = {
+        subscriptionId: 1,
+        portalId: portal.portalId,
+        appId: options.app?.appId ?? 4_242_001,
+        occurredAt: change.at,
+        objectTypeId: '0-5',
+        attemptNumber: 0,
+        objectId: Number(change.objectId),
+        changeSource: 'CRM_UI',
+      };
+      if (change.action !== 'UPDATE') {
+        const type = change.action === 'CREATE' ? 'object.creation' : 'object.deletion';
+        return [{ eventId: eventSequence++, subscriptionType: type, ...base }];
+      }
+      return change.properties.map((p) => ({
+        eventId: eventSequence++,
+        subscriptionType: 'object.propertyChange',
+        propertyName: p.name,
+        propertyValue: p.value ?? '',
+        ...base,
+      }));
+    });
+    for (let k = 0; k < events.length; k += 100) {
+      const body = JSON.stringify(events.slice(k, k + 100));
+      const timestamp = String(clock());
+      try {
+        const response = await fetch(hooks.targetUrl, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-hubspot-signature-v3': signV3(hooks.clientSecret, 'POST', hooks.targetUrl, body, timestamp),
+            'x-hubspot-request-timestamp': timestamp,
+          },
+          body,
+        });
+        await response.arrayBuffer();
+        webhookStats.batches++;
+        webhookStats.events += Math.min(100, events.length - k);
+        if (response.status >= 300) webhookStats.failed++;
+      } catch {
+        webhookStats.failed++;
+      }
+    }
+  }
   const counts = new Map<string, number>();
   const statuses = new Map<number, number>();
   let faults: (SimFault & { left: number })[] = [];
@@ -338,7 +470,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return body;
   }
 
-  function batchRead(store: Store, body: unknown, archived: boolean) {
+  /**
+   * Legacy v3/v4 batch reads answer 207 when some inputs fail; the date-versioned ones answer 200 with the same
+   * `errors` (their specs declare no 207).
+   */
+  const partialStatus = (version: string) => (/^v\d$/.test(version) ? 207 : 200);
+
+  function batchRead(store: Store, body: unknown, archived: boolean, version: string) {
     const input = body as { inputs?: { id?: unknown }[]; properties?: string[] };
     if (!input || !Array.isArray(input.inputs))
       throw new HttpError(400, errorBody('inputs is required', 'VALIDATION_ERROR'));
@@ -367,7 +505,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           links: {},
         },
       ];
-      return { status: 207, body: out };
+      return { status: partialStatus(version), body: out };
     }
     return { status: 200, body: out };
   }
@@ -476,7 +614,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return out;
   }
 
-  function associationsBatch(fromType: string, toType: string, body: unknown) {
+  function associationsBatch(fromType: string, toType: string, body: unknown, version: string) {
     const store = stores[fromType];
     if (!store) throw new HttpError(404, errorBody(`Unknown object type ${fromType}`, 'OBJECT_NOT_FOUND'));
     const input = body as { inputs?: { id?: unknown }[] };
@@ -518,7 +656,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         errors: [],
         links: {},
       }));
-      return { status: 207, body: out };
+      return { status: partialStatus(version), body: out };
     }
     return { status: 200, body: out };
   }
@@ -586,38 +724,317 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     };
   }
 
-  async function route(method: string, path: string, query: URLSearchParams, body: unknown) {
-    const ok = (b: unknown) => ({ status: 200, body: b });
-    if (method === 'GET' && path === '/account-info/v3/details') return ok(accountDetails());
-    if (method === 'GET' && (path === '/crm/v3/owners' || path === '/crm/v3/owners/')) return ok(owners(query));
-    if (method === 'GET' && path === '/crm/v3/pipelines/tickets') return ok(pipelines());
-    const v4 = /^\/crm\/v4\/associations\/([a-z_]+)\/([a-z_]+)\/batch\/read$/.exec(path);
-    if (method === 'POST' && v4) {
-      if (v4[1] === 'feedback_submissions' && feedbackForbidden) throw forbidden();
-      return associationsBatch(v4[1]!, v4[2]!, body);
+  /**
+   * HubSpot answers a retired version's paths with an error body saying so; the wording is the simulator's (HubSpot
+   * has not published it), the shape is the spec's Error.
+   */
+  function retiredError(path: string, version: string): HttpError {
+    const status = retired?.status ?? 404;
+    return new HttpError(
+      status,
+      errorBody(
+        `API version ${version} is no longer supported (${path}). Migrate to a supported date-based version: ` +
+          'https://developers.hubspot.com/docs/api-reference/legacy/migration-guide',
+        status === 410 ? 'GONE' : 'OBJECT_NOT_FOUND',
+      ),
+    );
+  }
+
+  /** The version a path asks for: a date (2026-09) or a legacy number (v3), and whether that is retired here. */
+  function checkVersion(path: string): void {
+    if (LEGACY_PATH.test(path)) {
+      const legacy = /\/(v[1-4])(?:\/|$)/.exec(path)![1]!;
+      if (retired?.legacy) throw retiredError(path, legacy);
+      return;
     }
-    const objects = /^\/crm\/v3\/objects\/([a-z_]+)(\/batch\/read|\/search)?\/?$/.exec(path);
-    if (objects) {
-      const name = objects[1]!;
-      const store = stores[name];
-      if (!store) throw new HttpError(404, errorBody(`Unknown object type ${name}`, 'OBJECT_NOT_FOUND'));
-      if (name === 'feedback_submissions' && feedbackForbidden) throw forbidden();
-      if (method === 'GET' && !objects[2]) return ok(list(store, query));
-      if (method === 'POST' && objects[2] === '/batch/read')
-        return batchRead(store, body, query.get('archived') === 'true');
-      if (method === 'POST' && objects[2] === '/search') return ok(searchObjects(name, store, body));
+    const dated = /\/(\d{4}-\d{2})(?:-beta)?(?:\/|$)/.exec(path)?.[1];
+    if (dated && retired?.versions?.includes(dated)) throw retiredError(path, dated);
+  }
+
+  function patchObject(version: string, name: string, id: string, body: unknown) {
+    const store = stores[name];
+    if (!store || name !== 'tickets') {
+      throw new HttpError(400, errorBody(`The simulator only writes tickets, not ${name}`, 'VALIDATION_ERROR'));
+    }
+    const input = body as { properties?: Record<string, unknown> } | undefined;
+    const properties = input?.properties;
+    if (!properties || typeof properties !== 'object' || Array.isArray(properties)) {
+      throw new HttpError(400, errorBody('properties is required', 'VALIDATION_ERROR'));
+    }
+    const i = store.index(id);
+    if (i === undefined || store.archived(i)) {
+      throw new HttpError(
+        404,
+        errorBody(`Object not found. objectId are usually numeric. (${id})`, 'OBJECT_NOT_FOUND'),
+      );
+    }
+    const patch: Record<string, string | null> = {};
+    for (const [key, value] of Object.entries(properties)) {
+      if (value !== null && typeof value !== 'string') {
+        throw new HttpError(400, errorBody(`Property values must be strings (${key})`, 'VALIDATION_ERROR'));
+      }
+      patch[key] = value === '' ? null : value;
+    }
+    const owner = patch['hubspot_owner_id'];
+    if (owner && !portal.owners.some((o) => o.id === owner)) {
+      throw new HttpError(400, {
+        ...errorBody('Property values were not valid', 'VALIDATION_ERROR'),
+        errors: [{ message: `${owner} is not a valid owner id`, code: 'INVALID_OWNER_ID', in: 'hubspot_owner_id' }],
+      });
+    }
+    // From 2026-09 HubSpot applies the account's own rules to API writes (its changelog, "CRM API Write
+    // Validation Enforcement"). The error's wording and codes here are the simulator's; its shape is the spec's.
+    if (version >= '2026-09') {
+      const current = store.properties(i);
+      const broken = portal.validationRules.filter(
+        (rule) => patch[rule.when] && !(patch[rule.requires] ?? current[rule.requires]),
+      );
+      if (broken.length > 0) {
+        throw new HttpError(400, {
+          ...errorBody('Property values were not valid', 'VALIDATION_ERROR'),
+          subCategory: 'CONDITIONALLY_REQUIRED_PROPERTY',
+          errors: broken.map((rule) => ({
+            message: `${rule.requires} is required when ${rule.when} is set (a conditional property rule of this account)`,
+            code: 'CONDITIONALLY_REQUIRED_PROPERTY_MISSING',
+            in: rule.requires,
+            context: { requiredWhen: [rule.when] },
+          })),
+        });
+      }
+    }
+    portal.updateTicket(id, patch, clock());
+    const rendered = render(store, i, Object.keys(patch));
+    delete rendered['associations'];
+    return rendered;
+  }
+
+  /** POST /oauth/2026-03/token, grant_type=client_credentials (form-encoded). */
+  function token(raw: string) {
+    const form = new URLSearchParams(raw);
+    const app = options.app;
+    if (!app) throw new HttpError(404, errorBody('No app is set up in this simulator', 'OBJECT_NOT_FOUND'));
+    if (form.get('grant_type') !== 'client_credentials') {
+      throw new HttpError(400, errorBody('The simulator issues client-credentials tokens only', 'VALIDATION_ERROR'));
+    }
+    if (form.get('client_id') !== app.clientId || form.get('client_secret') !== app.clientSecret) {
+      throw new HttpError(401, errorBody('The client id and secret do not match an app', 'INVALID_AUTHENTICATION'));
+    }
+    const scopes = (form.get('scope') ?? '').split(/[ ,]+/).filter(Boolean);
+    const accessToken = `cc-${randomUUID()}`;
+    issuedTokens.set(accessToken, { scopes, expiresAt: clock() + 1800_000 });
+    return { access_token: accessToken, token_type: 'bearer', expires_in: 1800, scopes };
+  }
+
+  /** The journal and its subscriptions take a client-credentials token with the right scope. */
+  function requireJournalToken(req: IncomingMessage, scope: string): void {
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const issued = bearer ? issuedTokens.get(bearer) : undefined;
+    if (!issued || issued.expiresAt < clock()) {
+      throw new HttpError(
+        401,
+        errorBody('The webhooks journal requires a client credentials token of the app.', 'INVALID_AUTHENTICATION'),
+      );
+    }
+    if (!issued.scopes.includes(scope)) {
+      throw new HttpError(403, {
+        ...errorBody(`This token lacks the scope ${scope}.`, 'MISSING_SCOPES'),
+        context: { missingScopes: [scope] },
+      });
+    }
+  }
+
+  function journalBatch(entries: { offset: string }[] | undefined) {
+    const started = iso(clock());
+    const list = (entries ?? []) as Parameters<SimJournal['fetchResponse']>[0][];
+    return {
+      status: 'COMPLETE',
+      results: list.map((e) => journal!.fetchResponse(e, baseUrl)),
+      requestedAt: started,
+      startedAt: started,
+      completedAt: iso(clock()),
+    };
+  }
+
+  function journalRoute(req: IncomingMessage, method: string, path: string, query: URLSearchParams, body: unknown) {
+    if (!journal) throw new HttpError(404, errorBody('No app is set up in this simulator', 'OBJECT_NOT_FOUND'));
+    const portalParam = query.get('installPortalId');
+    if (portalParam !== null && Number(portalParam) !== portal.portalId) {
+      throw new HttpError(400, errorBody(`The app is not installed in portal ${portalParam}`, 'VALIDATION_ERROR'));
+    }
+    const subscriptions = /^\/webhooks-journal\/subscriptions\/2026-03$/.exec(path);
+    if (subscriptions) {
+      if (method === 'GET') {
+        requireJournalToken(req, 'developer.webhooks_journal.subscriptions.read');
+        return { status: 200, body: { results: journal.subscriptions.map(renderSubscription) } };
+      }
+      if (method === 'POST') {
+        requireJournalToken(req, 'developer.webhooks_journal.subscriptions.write');
+        const input = body as {
+          subscriptionType?: string;
+          objectTypeId?: string;
+          actions?: string[];
+          properties?: string[];
+        };
+        if (input?.subscriptionType !== 'OBJECT' || !input.objectTypeId || !Array.isArray(input.actions)) {
+          throw new HttpError(
+            400,
+            errorBody('subscriptionType, objectTypeId and actions are required', 'VALIDATION_ERROR'),
+          );
+        }
+        if (!journal.objectTypes.includes(input.objectTypeId)) {
+          throw new HttpError(
+            400,
+            errorBody(`Object type ${input.objectTypeId} is not supported by the webhooks journal`, 'VALIDATION_ERROR'),
+          );
+        }
+        const subscription = journal.subscribe({
+          objectTypeId: input.objectTypeId,
+          actions: input.actions,
+          properties: Array.isArray(input.properties) ? input.properties : [],
+        });
+        return { status: 200, body: renderSubscription(subscription) };
+      }
+    }
+    const read = /^\/webhooks-journal\/journal-local\/2026-03\/batch\/(earliest|latest)\/(\d+)$/.exec(path);
+    if (method === 'GET' && read) {
+      requireJournalToken(req, 'developer.webhooks_journal.read');
+      const count = Number(read[2]);
+      return {
+        status: 200,
+        body: journalBatch(read[1] === 'earliest' ? journal.earliest(count) : journal.latest(count)),
+      };
+    }
+    const next = /^\/webhooks-journal\/journal-local\/2026-03\/batch\/([^/]+)\/next\/(\d+)$/.exec(path);
+    if (method === 'GET' && next) {
+      requireJournalToken(req, 'developer.webhooks_journal.read');
+      const entries = journal.next(decodeURIComponent(next[1]!), Number(next[2]));
+      if (entries === 'expired') {
+        throw new HttpError(404, errorBody(`Offset ${next[1]} has expired or does not exist`, 'OBJECT_NOT_FOUND'));
+      }
+      return { status: 200, body: journalBatch(entries) };
+    }
+    if (method === 'POST' && path === '/webhooks-journal/journal-local/2026-03/batch/read') {
+      requireJournalToken(req, 'developer.webhooks_journal.read');
+      const inputs = (body as { inputs?: unknown })?.inputs;
+      if (!Array.isArray(inputs)) throw new HttpError(400, errorBody('inputs is required', 'VALIDATION_ERROR'));
+      const found = inputs.map((o) => journal.find(String(o))).filter((e) => e !== undefined);
+      const out: Record<string, unknown> = journalBatch(found);
+      const missing = inputs.filter((o) => !journal.find(String(o)));
+      if (missing.length > 0) {
+        out['numErrors'] = missing.length;
+        out['errors'] = missing.map((o) => ({
+          status: 'error',
+          category: 'OBJECT_NOT_FOUND',
+          message: `Offset ${String(o)} has expired or does not exist`,
+          context: { offset: [String(o)] },
+          errors: [],
+          links: {},
+        }));
+        return { status: 207, body: out };
+      }
+      return { status: 200, body: out };
     }
     throw new HttpError(404, errorBody(`No route for ${method} ${path}`, 'OBJECT_NOT_FOUND'));
   }
 
-  function forbidden(): HttpError {
-    return new HttpError(
-      403,
-      errorBody(
+  function renderSubscription(s: NonNullable<typeof journal>['subscriptions'][number]) {
+    return {
+      id: s.id,
+      appId: s.appId,
+      portalId: s.portalId,
+      subscriptionType: s.subscriptionType,
+      objectTypeId: s.objectTypeId,
+      actions: s.actions,
+      properties: s.properties,
+      objectIds: [],
+      createdAt: iso(s.createdAt),
+      updatedAt: iso(s.updatedAt),
+    };
+  }
+
+  /** What each object type's endpoints need (HubSpot's specs list it per operation). */
+  const READ_SCOPES: Record<string, string> = {
+    tickets: 'tickets',
+    contacts: 'crm.objects.contacts.read',
+    companies: 'crm.objects.companies.read',
+    feedback_submissions: 'crm.objects.feedback_submissions.read',
+    users: 'crm.objects.users.read',
+  };
+  const requireScope = (scope: string | undefined) => {
+    if (scope && options.scopes && !options.scopes.includes(scope)) throw forbidden(scope);
+  };
+
+  async function route(method: string, path: string, query: URLSearchParams, body: unknown) {
+    const ok = (b: unknown) => ({ status: 200, body: b });
+    const V = '(v3|\\d{4}-\\d{2})';
+    const dated = (version: string) => {
+      if (/^\d{4}-\d{2}$/.test(version) && !served.has(version)) {
+        throw new HttpError(404, errorBody(`API version ${version} does not exist`, 'OBJECT_NOT_FOUND'));
+      }
+      return version;
+    };
+    const account = new RegExp(`^/account-info/${V}/details$`).exec(path);
+    if (method === 'GET' && account) {
+      dated(account[1]!);
+      requireScope('oauth');
+      return ok(accountDetails());
+    }
+    const owner = /^\/crm\/(?:v3\/owners|owners\/(\d{4}-\d{2}))\/?$/.exec(path);
+    if (method === 'GET' && owner) {
+      if (owner[1]) dated(owner[1]);
+      requireScope('crm.objects.owners.read');
+      return ok(owners(query));
+    }
+    const pipeline = /^\/crm\/(?:v3\/pipelines|pipelines\/(\d{4}-\d{2}))\/tickets$/.exec(path);
+    if (method === 'GET' && pipeline) {
+      if (pipeline[1]) dated(pipeline[1]);
+      requireScope('tickets');
+      return ok(pipelines());
+    }
+    const assoc = /^\/crm\/(?:v4\/associations|associations\/(\d{4}-\d{2}))\/([a-z_]+)\/([a-z_]+)\/batch\/read$/.exec(
+      path,
+    );
+    if (method === 'POST' && assoc) {
+      if (assoc[1]) dated(assoc[1]);
+      requireScope(READ_SCOPES[assoc[2]!]);
+      requireScope(READ_SCOPES[assoc[3]!]);
+      if (assoc[2] === 'feedback_submissions' && feedbackForbidden)
+        throw forbidden('crm.objects.feedback_submissions.read');
+      return associationsBatch(assoc[2]!, assoc[3]!, body, assoc[1] ?? 'v4');
+    }
+    const objects =
+      /^\/crm\/(?:v3\/objects|objects\/(\d{4}-\d{2}))\/([a-z_]+)(\/batch\/read|\/search|\/[^/]+)?\/?$/.exec(path);
+    if (objects) {
+      const version = objects[1] ? dated(objects[1]) : 'v3';
+      const name = objects[2]!;
+      const store = stores[name];
+      if (!store) throw new HttpError(404, errorBody(`Unknown object type ${name}`, 'OBJECT_NOT_FOUND'));
+      if (name === 'feedback_submissions' && feedbackForbidden)
+        throw forbidden('crm.objects.feedback_submissions.read');
+      if (name === 'users' && usersForbidden) throw forbidden('crm.objects.users.read');
+      requireScope(READ_SCOPES[name]);
+      const rest = objects[3];
+      if (method === 'GET' && !rest) return ok(list(store, query));
+      if (method === 'POST' && rest === '/batch/read') {
+        return batchRead(store, body, query.get('archived') === 'true', version);
+      }
+      if (method === 'POST' && rest === '/search') return ok(searchObjects(name, store, body));
+      if (method === 'PATCH' && rest && rest !== '/batch/read' && rest !== '/search') {
+        return ok(patchObject(version, name, decodeURIComponent(rest.slice(1)), body));
+      }
+    }
+    throw new HttpError(404, errorBody(`No route for ${method} ${path}`, 'OBJECT_NOT_FOUND'));
+  }
+
+  /** HubSpot's 403 names the scopes the call needs in context.requiredGranularScopes. */
+  function forbidden(scope: string): HttpError {
+    return new HttpError(403, {
+      ...errorBody(
         "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
         'MISSING_SCOPES',
       ),
-    );
+      context: { requiredGranularScopes: [scope] },
+    });
   }
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -635,8 +1052,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const key = `${method} ${path.replace(/\/$/, '')}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
     options.onRequest?.(key, counts.get(key)!);
+    let recordedBody: unknown;
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      if (options.recordRequests) {
+        requests.push({ method, path, query: url.searchParams, body: recordedBody, status, response: body });
+      }
       const text = JSON.stringify(body);
       res.writeHead(status, {
         'Content-Type': 'application/json;charset=utf-8',
@@ -662,6 +1083,40 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         }
         await sleep(fault.ms);
       }
+      checkVersion(path);
+      // A journal file behind a pre-signed URL: no Authorization header, the signature is in the URL.
+      const file = /^\/journal-files\/([^/]+)\.json$/.exec(path);
+      if (method === 'GET' && file && journal) {
+        const answer = journal.file(
+          file[1]!,
+          Number(url.searchParams.get('expires')),
+          url.searchParams.get('signature') ?? '',
+        );
+        if (answer === 'forbidden') send(403, { code: 'AccessDenied', message: 'Request has expired' });
+        else if (answer === 'gone') send(404, { code: 'NoSuchKey', message: 'The specified key does not exist.' });
+        else send(200, answer);
+        return;
+      }
+      if (method === 'POST' && /^\/oauth\/2026-03\/token$/.test(path)) {
+        recordedBody = raw.toString('utf8');
+        send(200, token(raw.toString('utf8')));
+        return;
+      }
+      let body: unknown;
+      if (raw.length > 0) {
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          throw new HttpError(400, errorBody('Invalid JSON body', 'VALIDATION_ERROR'));
+        }
+      }
+      recordedBody = body;
+      // The journal has its own limits and its own credential (a client-credentials token).
+      if (path.startsWith('/webhooks-journal/')) {
+        const result = journalRoute(req, method, path, url.searchParams, body);
+        send(result.status, result.body);
+        return;
+      }
       if (options.accessToken && req.headers.authorization !== `Bearer ${options.accessToken}`) {
         throw new HttpError(
           401,
@@ -673,14 +1128,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
       const now = clock();
       admit(key.endsWith('/search'), now);
-      let body: unknown;
-      if (raw.length > 0) {
-        try {
-          body = JSON.parse(raw.toString('utf8'));
-        } catch {
-          throw new HttpError(400, errorBody('Invalid JSON body', 'VALIDATION_ERROR'));
-        }
-      }
       const result = await route(method, path, url.searchParams, body);
       send(result.status, result.body, key.endsWith('/search') ? {} : rateHeaders(now));
     } catch (error) {
@@ -691,8 +1138,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: baseUrl,
+    journal,
+    requests,
+    webhookStats,
     portal,
     counts,
     statuses,
@@ -715,8 +1166,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setLatency: (ms) => {
       latencyMs = ms;
     },
+    setUsersForbidden: (value) => {
+      usersForbidden = value;
+    },
+    setRetired: (value) => {
+      retired = value;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        stopListening();
+        if (pushTimer) clearTimeout(pushTimer);
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
