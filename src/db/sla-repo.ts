@@ -169,8 +169,15 @@ export function incrementalScope(since: Date, lastRunAt: Date, now: Date): Ticke
   return {
     // Flags: changed after the last run began (its own writes carry its `now`, so they do not count), or
     // their snooze ended since.
+    // A changed ticket counts if the full scope would hold it (open, or holding open flags or running clocks),
+    // asked per changed ticket rather than by building the whole scope.
     sql: `
-      SELECT "id" FROM "Ticket" WHERE ("modifiedAt" > ? OR "syncedAt" > ?) AND "id" IN (${EVAL_TICKETS})
+      SELECT t."id" FROM "Ticket" t
+       WHERE (t."modifiedAt" > ? OR t."syncedAt" > ?)
+         AND ((t."archived" = false AND t."isClosed" = false)
+              OR EXISTS (SELECT 1 FROM "Flag" f
+                          WHERE f."ticketId" = t."id" AND f."kind" = 'ticket' AND f."state" IN (${OPEN_TICKET_FLAG}))
+              OR EXISTS (SELECT 1 FROM "ClockState" cs WHERE cs."ticketId" = t."id" AND cs."completedAt" IS NULL))
       UNION SELECT "ticketId" FROM "ClockState" WHERE "nextCheckAt" <= ?
       UNION SELECT "ticketId" FROM "Flag"
         WHERE "kind" = 'ticket' AND "ticketId" IS NOT NULL
@@ -342,10 +349,17 @@ export class SlaRepo {
          LEFT JOIN "Ticket" t ON t."id" = f."ticketId"
          LEFT JOIN "Flag" fl ON fl."key" = 'feedback:' || f."id"
         WHERE (fl."key" IS NULL AND f."archived" = false AND f."submittedAt" >= ? AND f."submittedAt" <= ?
-               AND (${negative}))
+               AND (${negative})
+               -- Answers already followed up (a later agent reply on the ticket, a new ticket from the contact)
+               -- are never flagged: skipping them here spares the follow-up subqueries for most answers.
+               AND (t."lastAgentMessageAt" IS NULL OR t."lastAgentMessageAt" <= f."submittedAt"
+                    OR t."lastAgentMessageAt" > ?)
+               AND NOT EXISTS (SELECT 1 FROM "Ticket" c
+                                WHERE f."contactId" IS NOT NULL AND c."contactId" = f."contactId"
+                                  AND c."createdAt" > f."submittedAt" AND c."createdAt" <= ?))
            OR fl."state" IN ('pending', 'overdue')
            OR (fl."state" = 'handled' AND fl."outcome" IS NULL)`,
-      [query.since, query.until, query.npsAtMost, query.csatAtMost, query.cesAtLeast],
+      [query.since, query.until, query.npsAtMost, query.csatAtMost, query.cesAtLeast, query.until, query.until],
     );
     const FLAG_AT = 15;
     return rows.map((r) => ({

@@ -100,9 +100,6 @@ export function decideEscalation(input: TEscalationInput, now: Date): TEscalatio
   let wanted: EscalationLevel = 0;
   let next: number | undefined;
   let deferredBy: TEscalationDecision['deferredBy'];
-  const earliest = (t: number) => {
-    if (t > at && (next === undefined || t < next)) next = t;
-  };
   if (state === 'at_risk' || state === 'pending') {
     wanted = 1;
   } else if ((state === 'breached' || state === 'overdue') && level < 3) {
@@ -113,8 +110,11 @@ export function decideEscalation(input: TEscalationInput, now: Date): TEscalatio
     if (late && level < 2) {
       const pingAt = overdueExceedsAt(input.dueAt, anchor, window / 2, input.calendar, input.pauses);
       if (pingAt > at) {
+        // Level 3 comes later still (a whole window from the same start, or from a later claim): nothing more
+        // to work out unless a snooze is in the way.
+        if (!input.snoozedUntil) return { level: 1, stepDue: level < 1, deferredBy: undefined, nextAt: pingAt };
         wanted = 1;
-        earliest(pingAt);
+        next = pingAt;
       }
     }
     // A claim restarts the escalation channel's window: from the later of the claim and the ladder's start.
@@ -130,7 +130,7 @@ export function decideEscalation(input: TEscalationInput, now: Date): TEscalatio
     if (escalateAt <= at) {
       wanted = 3;
     } else {
-      earliest(escalateAt);
+      next = next === undefined ? escalateAt : Math.min(next, escalateAt);
       if (claimCounts) {
         const unclaimedAt = overdueExceedsAt(input.dueAt, anchor, window, input.calendar, input.pauses);
         if (unclaimedAt <= at && level < 3) deferredBy = 'claim';
@@ -143,7 +143,10 @@ export function decideEscalation(input: TEscalationInput, now: Date): TEscalatio
     return { level, stepDue: false, deferredBy: 'snooze', nextAt: input.snoozedUntil.getTime() };
   }
   // A snooze ending matters only while a step may still come.
-  if (input.snoozedUntil && level < 3 && wanted > 0) earliest(input.snoozedUntil.getTime());
+  const snoozeEnd = input.snoozedUntil?.getTime();
+  if (snoozeEnd !== undefined && snoozeEnd > at && level < 3 && wanted > 0) {
+    next = next === undefined ? snoozeEnd : Math.min(next, snoozeEnd);
+  }
   const decided = (wanted > level ? wanted : level) as EscalationLevel;
   return { level: decided, stepDue: decided > level, deferredBy, nextAt: decided >= 3 ? undefined : next };
 }
