@@ -43,7 +43,19 @@
 //   level 3 when still breached escalateAfter × target of business time after first sight.
 // A backlog at-risk flag is level 1 too; it climbs like a live one once it breaches while Heed watches.
 // A ticket moving team restarts the ladder the same way from the move (movedAt): level 1 for the new team,
-// a breach older than the move counted from the move; claims made before the move do not count.
+// a breach older than the move counted from the move; claims made before the move do not count. This is the
+// one case where escalationLevel goes down: a nudge's level (the old team's messages) may then be above its
+// flag's; the `moved` event (and movedAt later than the nudge) says so.
+//
+// ── Handled ─────────────────────────────────────────────────────────────────────────────────────────────
+// A handled flag gets no ladder steps and no other change while its clock is late (or paused). When the facts
+// end it — the clock completes, a later cycle starts, the ticket is deleted — it ends like any other flag
+// (`ended` with wasHandled: true; handledBy stays), so its messages can say what finally happened. A handled
+// feedback flag is final. Undoing "handled" puts the flag back into an open state; the engine then clears
+// the outcome at its next run.
+//
+// In evaluate()'s result every written flag is a FlagChange with its events (changes.flags, in order);
+// changes.newAtRisk / newBreach / escalationDue / recovered / resolved / moved are views of it by event.
 import type { BusinessCalendar, TInterval } from './calendar.ts';
 import { DEFAULT_ESCALATE_AFTER, decideEscalation, type TEscalationDecision } from './escalation.ts';
 import type { TFeedbackEvaluation } from './feedback.ts';
