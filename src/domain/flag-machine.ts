@@ -522,17 +522,23 @@ const NO_JUDGEMENTS: readonly TFlagJudgement[] = [];
 /** Every flag of one ticket. */
 export function judgeTicket(input: TTicketJudgementInput, settings: TMachineSettings, now: Date): TTicketJudgement {
   const clocks = input.deleted ? undefined : input.clocks;
+  const { flags } = input;
   const judged: TFlagJudgement[] = [];
-  const keys: string[] = [];
-  for (const clock of clocks ?? []) {
-    const key = ticketFlagKey(input.ticketId, clock.clock, clock.cycle);
-    keys.push(key);
+  // Runs for every clock of every open ticket: stored flags are matched by clock and cycle (parsed from the
+  // key) rather than by building every clock's key, which only a new flag needs.
+  let matched = 0;
+  for (const clock of clocks ?? NO_CLOCKS) {
     let stored: TStoredFlag | undefined;
-    for (const flag of input.flags) if (flag.key === key) stored = flag;
+    for (const flag of flags) {
+      if (flag.clock === clock.clock && keyCycle(flag.key) === clock.cycle) {
+        stored = flag;
+        matched++;
+      }
+    }
     judged.push(
       judgeTicketFlag(
         {
-          key,
+          key: stored ? stored.key : ticketFlagKey(input.ticketId, clock.clock, clock.cycle),
           ticketId: input.ticketId,
           stored,
           clock,
@@ -546,19 +552,40 @@ export function judgeTicket(input: TTicketJudgementInput, settings: TMachineSett
       ),
     );
   }
+  if (matched === flags.length) return { clocks: judged, others: NO_JUDGEMENTS };
   let others: TFlagJudgement[] | undefined;
-  for (const flag of input.flags) {
-    if (keys.includes(flag.key)) continue;
+  for (const flag of flags) {
     if (!(isOpenState(flag.state) || flag.state === 'handled')) continue;
-    let reason: TFlagEndReason = 'unwatched';
-    if (input.deleted) reason = 'deleted';
-    else if (clocks?.some((c) => c.clock === flag.clock)) reason = 'superseded';
+    let current = false;
+    let sameClock = false;
+    for (const clock of clocks ?? NO_CLOCKS) {
+      if (clock.clock !== flag.clock) continue;
+      sameClock = true;
+      if (keyCycle(flag.key) === clock.cycle) current = true;
+    }
+    if (current) continue;
+    const reason: TFlagEndReason = input.deleted ? 'deleted' : sameClock ? 'superseded' : 'unwatched';
     const result = endTicketFlag(flag, reason, input, now);
     if (!result.changed) continue;
     if (others) others.push(result);
     else others = [result];
   }
   return { clocks: judged, others: others ?? NO_JUDGEMENTS };
+}
+
+const NO_CLOCKS: readonly TClockResult[] = [];
+
+/** The cycle at the end of a ticket flag key (`ticket:<id>:<clock>:<cycle>`), without allocating. */
+function keyCycle(key: string): number {
+  let cycle = 0;
+  let unit = 1;
+  for (let i = key.length - 1; i >= 0; i--) {
+    const c = key.charCodeAt(i);
+    if (c < 48 || c > 57) return c === 58 && unit > 1 ? cycle : -1;
+    cycle += (c - 48) * unit;
+    unit *= 10;
+  }
+  return -1;
 }
 
 // ─────────────────────────────────────────────────────────────────────────────── feedback
