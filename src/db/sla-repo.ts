@@ -173,7 +173,7 @@ export function incrementalScope(since: Date, lastRunAt: Date, now: Date): Ticke
     // asked of the changed tickets only rather than by building the whole scope (PostgreSQL, estimating
     // the whole scope, would even compile the query to machine code first: a second per run).
     sql: `
-      WITH "changed" AS (SELECT "id", "archived", "isClosed" FROM "Ticket" WHERE "modifiedAt" > ? OR "syncedAt" > ?)
+      WITH "changed" AS MATERIALIZED (SELECT "id", "archived", "isClosed" FROM "Ticket" WHERE "modifiedAt" > ? OR "syncedAt" > ?)
       SELECT "id" FROM "changed" WHERE "archived" = false AND "isClosed" = false
       UNION SELECT c."id" FROM "changed" c JOIN "Flag" f ON f."ticketId" = c."id"
         WHERE f."kind" = 'ticket' AND f."state" IN (${OPEN_TICKET_FLAG})
