@@ -1,23 +1,37 @@
 // npm run bench:evaluate — evaluates 100,000 tickets of which 20,000 are open, on a fresh SQLite file
-// (or PostgreSQL with HEED_BENCH_PG_URL=postgres://…/db, a database it may fill), and prints figures:
-//   1. the first evaluation (every clock and flag row written),
-//   2. a steady full evaluation one minute later (reads everything, writes only what changed),
-//   3. an evaluation after 100 tickets changed, with the rows it touched.
-// Targets: a full evaluation < 1 s and < 300 MB RSS.
+// (or PostgreSQL with HEED_BENCH_PG_URL=postgres://…/db, a database it may fill and whose user may create
+// databases), and prints figures — wall time, this process's CPU time (user + system, which a busy machine
+// inflates far less than wall time), peak RSS and the longest the event loop was blocked:
+//   1. the first evaluation (every clock and flag row written: every clock already late is backlog),
+//   2. steady full evaluations a minute apart (read everything, write only what changed), several of them,
+//      with the median and the spread,
+//   3. an evaluation after 100 tickets changed, with the rows it touched (incremental),
+//   4. the naive baseline (bench/naive-evaluate.ts: Prisma findMany and an upsert per changed row, the same
+//      judgement) on a copy of the database taken after step 1, at the same instants as the first steady
+//      runs, side by side with Heed's and the ratio.
+// Targets: a steady full evaluation ≤ 500 ms CPU; peak RSS < 300 MB.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { parsePolicy } from '../src/config.ts';
-import { openDatabase, sqliteDate } from '../src/db/client.ts';
+import { type Db, openDatabase, sqliteDate, sqlitePath } from '../src/db/client.ts';
 import { silentLogger } from '../src/logger.ts';
 import { type EvaluationResult, evaluate } from '../src/services/evaluate.ts';
 import { createSlaEngine } from '../src/services/evaluate-engine.ts';
+import { naiveEvaluate } from './naive-evaluate.ts';
 
 const TOTAL = Number(process.env.HEED_BENCH_TICKETS ?? 100_000);
 const OPEN = Number(process.env.HEED_BENCH_OPEN ?? 20_000);
 const CHANGED = 100;
+/** Steady full evaluations measured (a minute apart), and how many of them the naive baseline repeats. */
+const STEADY = Number(process.env.HEED_BENCH_STEADY ?? 5);
+const NAIVE = Math.min(STEADY, Number(process.env.HEED_BENCH_NAIVE ?? 3));
+const CPU_TARGET_MS = 500;
+const RSS_TARGET_MB = 300;
 const MINUTE = 60_000;
 const NOW = new Date('2026-11-25T14:00:00Z'); // a Wednesday afternoon
 
@@ -61,8 +75,6 @@ const policy = parsePolicy(
   },
   'bench policy',
 );
-
-type Db = Awaited<ReturnType<typeof openDatabase>>;
 
 async function seedDatabase(db: Db): Promise<void> {
   const rows: unknown[][] = [];
@@ -257,25 +269,64 @@ function resetPeakRss(): void {
   }
 }
 
-function line(label: string, result: EvaluationResult, ms: number, cpuMs: number, peakMb: number): string {
+interface Measured {
+  readonly ms: number;
+  readonly cpuMs: number;
+  readonly peakMb: number;
+  /** The longest the event loop waited while the run went on (Slack acks need < 3 s). */
+  readonly blockedMs: number;
+}
+
+/** Runs `work`, measuring wall time, this process's CPU time, its peak RSS and the longest event-loop block. */
+async function measured<T>(work: () => Promise<T>): Promise<{ value: T } & Measured> {
+  resetPeakRss();
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  const value = await work();
+  const ms = Math.round(performance.now() - start);
+  const used = process.cpuUsage(cpu);
+  loop.disable();
+  return {
+    value,
+    ms,
+    cpuMs: Math.round((used.user + used.system) / 1000),
+    peakMb: peakRss(),
+    blockedMs: Math.round(loop.max / 1e6),
+  };
+}
+
+function line(label: string, result: EvaluationResult, m: Measured): string {
   const s = result.stats;
   const changes = Object.entries(result.changes)
     .map(([k, v]) => `${k} ${v.length}`)
     .join(', ');
+  const backlog = result.changes.flags.filter((c) => c.origin === 'backlog').length;
   return (
-    `${label.padEnd(38)} ${String(ms).padStart(5)} ms wall, ${String(cpuMs).padStart(5)} ms CPU ` +
+    `${label.padEnd(38)} ${String(m.ms).padStart(5)} ms wall, ${String(m.cpuMs).padStart(5)} ms CPU ` +
     `(read ${s.readMs}, compute ${s.computeMs}, write ${s.writeMs})  ` +
     `${s.mode}: tickets read ${s.tickets}, clocks ${s.clocks}, feedback ${s.feedback}  ` +
     `rows touched: ClockState ${s.clockRowsWritten + s.clockRowsDeleted}, Flag ${s.flagRowsWritten}  ` +
-    `peak RSS ${peakMb} MB\n${''.padEnd(39)}changes: ${changes}`
+    `peak RSS ${m.peakMb} MB, event loop blocked ≤ ${m.blockedMs} ms\n${''.padEnd(39)}changes: ${changes}` +
+    (backlog > 0 ? ` (${backlog} of them backlog)` : '')
   );
 }
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : Math.round((sorted[mid - 1]! + sorted[mid]!) / 2);
+};
+const spread = (values: readonly number[]) =>
+  `median ${median(values)} (${Math.min(...values)}–${Math.max(...values)})`;
+const minutes = (n: number) => new Date(NOW.getTime() + n * MINUTE);
 
 /** Seeds a database, then measures in a fresh process, so the seeding's memory does not count as RSS. */
 async function main(): Promise<void> {
   const pgUrl = process.env.HEED_BENCH_PG_URL;
-  const dir = pgUrl ? undefined : mkdtempSync(join(tmpdir(), 'heed-bench-'));
-  const url = pgUrl ?? `file:${join(dir!, 'bench.db')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'heed-bench-'));
+  const url = pgUrl ?? `file:${join(dir, 'bench.db')}`;
   try {
     const db = await openDatabase(url, { migrate: true });
     const seedStart = performance.now();
@@ -284,45 +335,85 @@ async function main(): Promise<void> {
     console.log(
       `heed bench:evaluate on ${db.provider}: ${TOTAL} tickets (${OPEN} open), seeded in ${Math.round(performance.now() - seedStart)} ms`,
     );
-    execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--measure', url], {
+    execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--measure', url, dir], {
       stdio: 'inherit',
     });
   } finally {
-    if (dir && process.env.HEED_BENCH_KEEP) console.log(`kept ${join(dir, 'bench.db')}`);
-    else if (dir) rmSync(dir, { recursive: true, force: true });
+    if (process.env.HEED_BENCH_KEEP) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function measure(url: string): Promise<void> {
-  const db = await openDatabase(url);
+/**
+ * A copy of the database as it is now, for the naive baseline to start from the same state: the SQLite file
+ * after a checkpoint (VACUUM INTO would grow this process's RSS by its page cache), or a PostgreSQL database
+ * created from this one as a template (which needs it closed).
+ */
+async function snapshot(db: Db, url: string, dir: string): Promise<{ url: string; reopen: () => Promise<Db> }> {
+  if (db.sqlite) {
+    const file = join(dir, 'naive.db');
+    db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    copyFileSync(sqlitePath(url), file);
+    return { url: `file:${file}`, reopen: async () => db };
+  }
+  await db.close();
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const copy = `${name}_naive`;
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${copy}"`);
+    await client.query(`CREATE DATABASE "${copy}" TEMPLATE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  target.pathname = `/${copy}`;
+  return { url: target.toString(), reopen: () => openDatabase(url) };
+}
+
+async function dropSnapshot(url: string): Promise<void> {
+  if (url.startsWith('file:')) return;
+  const target = new URL(url);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${decodeURIComponent(target.pathname.slice(1))}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function measure(url: string, dir: string): Promise<void> {
+  let db = await openDatabase(url);
+  const engine = createSlaEngine(policy);
+  const deps = () => ({ db, config: { policy }, logger: silentLogger(), engine });
+  let peak = rss();
+  let naiveUrl: string | undefined;
   try {
     console.log(`measuring in a fresh process: RSS ${rss()} MB after loading Heed and opening the database`);
-    const engine = createSlaEngine(policy);
-    const deps = { db, config: { policy }, logger: silentLogger(), engine };
-    let peak = rss();
-
     const timed = async (label: string, now: Date, mode: 'auto' | 'full' = 'auto') => {
-      resetPeakRss();
-      const start = performance.now();
-      const cpu = process.cpuUsage();
-      const result = await evaluate(deps, now, { mode });
-      const ms = Math.round(performance.now() - start);
-      const used = process.cpuUsage(cpu);
-      // CPU time of this process too: on a busy machine wall time mostly measures waiting for a core.
-      const cpuMs = Math.round((used.user + used.system) / 1000);
-      const peakMb = peakRss();
-      peak = Math.max(peak, peakMb);
-      console.log(line(label, result, ms, cpuMs, peakMb));
+      const m = await measured(() => evaluate(deps(), now, { mode }));
+      peak = Math.max(peak, m.peakMb);
+      console.log(line(label, m.value, m));
       // Keep the figures only: holding every result's change lists would count against RSS.
-      return { stats: result.stats, ms, cpuMs };
+      return { stats: m.value.stats, ms: m.ms, cpuMs: m.cpuMs, blockedMs: m.blockedMs };
     };
 
     const first = await timed('1. first evaluation (writes all)', NOW);
-    const steady = await timed('2. full evaluation, +1 min', new Date(NOW.getTime() + MINUTE), 'full');
-    const same = await timed('   same instant again', new Date(NOW.getTime() + MINUTE));
+    const copy = await snapshot(db, url, dir);
+    naiveUrl = copy.url;
+    db = await copy.reopen();
+    const steady = [];
+    for (let i = 1; i <= STEADY; i++) steady.push(await timed(`2. full evaluation, +${i} min`, minutes(i), 'full'));
+    const same = await timed('   same instant again', minutes(STEADY));
 
     // 100 open tickets change: half get an agent reply, half a priority bump.
-    const later = new Date(NOW.getTime() + 2 * MINUTE);
+    const later = minutes(STEADY + 1);
     const ids = Array.from({ length: CHANGED }, (_, i) => `t${i * Math.floor(OPEN / CHANGED)}`);
     if (db.sqlite) {
       const reply = db.sqlite.prepare(
@@ -352,24 +443,81 @@ async function measure(url: string): Promise<void> {
       );
     }
     const changed = await timed(`3. after ${CHANGED} tickets changed, +1 min`, later);
+    await db.close();
 
+    // The naive baseline, in its own process on the copy, at the instants of the first steady runs.
+    const naiveOut = execFileSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), '--naive', naiveUrl],
+      { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
+    const naive = naiveOut
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Measured & { minute: number; clockRowsWritten: number; flagRowsWritten: number });
+    for (const n of naive) {
+      const heed = steady[n.minute - 1]!;
+      console.log(
+        `4. naive baseline, +${n.minute} min`.padEnd(39) +
+          `${String(n.ms).padStart(5)} ms wall, ${String(n.cpuMs).padStart(5)} ms CPU, peak RSS ${n.peakMb} MB, ` +
+          `event loop blocked ≤ ${n.blockedMs} ms; rows touched: ClockState ${n.clockRowsWritten}, Flag ${n.flagRowsWritten} ` +
+          `(Heed: ${heed.stats.clockRowsWritten + heed.stats.clockRowsDeleted}, ${heed.stats.flagRowsWritten})`,
+      );
+    }
+
+    const steadyCpu = steady.map((r) => r.cpuMs);
+    const steadyMs = steady.map((r) => r.ms);
+    const heedSame = steady.slice(0, naive.length);
+    const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(1) : '—');
     console.log(
-      `\nfull evaluation: ${steady.ms} ms wall / ${steady.cpuMs} ms CPU steady (${first.ms} ms / ${first.cpuMs} ms CPU for ` +
-        `the first, which writes every row); peak RSS ${peak} MB (load average ${loadavg()[0]!.toFixed(1)} on ` +
-        `${cpus().length} CPUs); targets < 1000 ms and < 300 MB: ${steady.ms < 1000 && peak < 300 ? 'met' : 'NOT met'}`,
+      `\nsteady full evaluation (${STEADY} runs): CPU ${spread(steadyCpu)} ms, wall ${spread(steadyMs)} ms; ` +
+        `first evaluation ${first.ms} ms wall / ${first.cpuMs} ms CPU (writes every row); peak RSS ${peak} MB; ` +
+        `event loop blocked ≤ ${Math.max(...steady.map((r) => r.blockedMs))} ms (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs)`,
+    );
+    if (naive.length > 0) {
+      const naiveCpu = median(naive.map((n) => n.cpuMs));
+      const naiveMs = median(naive.map((n) => n.ms));
+      const heedCpu = median(heedSame.map((r) => r.cpuMs));
+      const heedMs = median(heedSame.map((r) => r.ms));
+      console.log(
+        `naive baseline (Prisma findMany + an upsert per changed row, same instants): CPU ${naiveCpu} ms vs Heed ${heedCpu} ms ` +
+          `(${ratio(naiveCpu, heedCpu)}×), wall ${naiveMs} ms vs ${heedMs} ms (${ratio(naiveMs, heedMs)}×), ` +
+          `peak RSS ${Math.max(...naive.map((n) => n.peakMb))} MB vs ${peak} MB`,
+      );
+    }
+    console.log(
+      `targets: steady full evaluation ≤ ${CPU_TARGET_MS} ms CPU (median), peak RSS < ${RSS_TARGET_MB} MB: ` +
+        `${median(steadyCpu) <= CPU_TARGET_MS && peak < RSS_TARGET_MB ? 'met' : 'NOT met'}`,
     );
     console.log(
       `incremental: ${changed.ms} ms wall / ${changed.cpuMs} ms CPU; read ${changed.stats.tickets} tickets (the ${CHANGED} changed and those ` +
         `whose clocks crossed a threshold since), touched ` +
         `${changed.stats.clockRowsWritten + changed.stats.clockRowsDeleted} ClockState and ` +
-        `${changed.stats.flagRowsWritten} Flag rows; a repeat at the same instant touched ` +
+        `${changed.stats.flagRowsWritten} Flag rows; a repeat at the same instant ${same.ms} ms wall / ${same.cpuMs} ms CPU, touched ` +
         `${same.stats.clockRowsWritten + same.stats.flagRowsWritten} rows`,
     );
+  } finally {
+    if (naiveUrl) await dropSnapshot(naiveUrl).catch(() => undefined);
+  }
+}
+
+/** The naive baseline's runs, one JSON line each (read by measure()). */
+async function naive(url: string): Promise<void> {
+  const db = await openDatabase(url);
+  const engine = createSlaEngine(policy);
+  try {
+    for (let minute = 1; minute <= NAIVE; minute++) {
+      const m = await measured(() => naiveEvaluate(db, engine, minutes(minute)));
+      const { value, ...figures } = m;
+      console.log(JSON.stringify({ minute, ...figures, ...value }));
+    }
   } finally {
     await db.close();
   }
 }
 
 const measureAt = process.argv.indexOf('--measure');
-if (measureAt >= 0) await measure(process.argv[measureAt + 1]!);
+const naiveAt = process.argv.indexOf('--naive');
+if (measureAt >= 0) await measure(process.argv[measureAt + 1]!, process.argv[measureAt + 2]!);
+else if (naiveAt >= 0) await naive(process.argv[naiveAt + 1]!);
 else await main();

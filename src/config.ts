@@ -270,8 +270,18 @@ const ZPolicy = z.strictObject({
       substantiveReplyMinLength: z.number().int().min(0).default(20),
       /** Next response runs from the first unanswered customer message (default) or from the latest one. */
       nextResponseFrom: z.enum(['firstUnanswered', 'latest']).default('firstUnanswered'),
+      /**
+       * A clock that became late at most this many minutes before Heed first saw it counts as seen live (an
+       * individual nudge); one late for longer is backlog (one summary per team). At least two sync intervals.
+       */
+      liveWindowMinutes: z.number().int().min(1).max(1440).default(15),
     })
-    .default({ useHubspotSla: false, substantiveReplyMinLength: 20, nextResponseFrom: 'firstUnanswered' }),
+    .default({
+      useHubspotSla: false,
+      substantiveReplyMinLength: 20,
+      nextResponseFrom: 'firstUnanswered',
+      liveWindowMinutes: 15,
+    }),
   sync: z
     .strictObject({
       intervalMinutes: z.number().int().min(1).max(1440).default(5),

@@ -4,7 +4,16 @@
 // SQL runs on SQLite (the connection Prisma's adapter uses) and PostgreSQL (its pool); writes are a prepared
 // statement in one transaction on SQLite and UNNEST multi-row upserts on PostgreSQL.
 import type pg from 'pg';
-import type { ClockName, ClockStateName, EscalationLevel, FlagKind, FlagState } from '../domain/flag.ts';
+import type {
+  ClockName,
+  ClockStateName,
+  EscalationLevel,
+  FlagKind,
+  FlagOrigin,
+  FlagOutcome,
+  FlagState,
+} from '../domain/flag.ts';
+import type { TEngineFlag, TStoredFlag } from '../domain/flag-machine.ts';
 import type { TStagePeriod, TTicketFacts, TTicketMessage } from '../domain/sla-clocks.ts';
 import { type Db, sqliteDate, sqliteWrite } from './client.ts';
 import { epochMs, type RawRow, rawRows } from './raw-sql.ts';
@@ -39,28 +48,9 @@ export interface StoredClock {
   readonly nextCheckAt: Date | null;
 }
 
-/** The Flag columns the engine owns. The Slack side's columns (claimed/handled/snoozed) are read, never written. */
-export interface EngineFlag {
-  readonly key: string;
-  readonly kind: FlagKind;
-  readonly ticketId: string | null;
-  readonly feedbackId: string | null;
-  readonly clock: ClockName | null;
-  readonly team: string;
-  readonly state: FlagState;
-  readonly escalationLevel: EscalationLevel;
-  readonly raisedAt: Date;
-  readonly dueAt: Date | null;
-  readonly breachedAt: Date | null;
-  readonly resolvedAt: Date | null;
-  readonly updatedAt: Date;
-}
-
-export interface StoredFlag extends EngineFlag {
-  readonly claimedAt: Date | null;
-  readonly handledAt: Date | null;
-  readonly snoozedUntil: Date | null;
-}
+/** The Flag columns the engine owns (flag-machine.ts). The Slack side's (claimed/handled/snoozed) are read only. */
+export type EngineFlag = TEngineFlag;
+export type StoredFlag = TStoredFlag;
 
 export interface FeedbackCandidate {
   readonly id: string;
@@ -91,6 +81,8 @@ export interface FeedbackQuery {
   readonly commentsCount: boolean;
   /** Feedback without a flag is considered only when submitted after this (older answers are history). */
   readonly since: Date;
+  /** …and by this (the evaluation's `now`: an answer dated later has not happened yet). */
+  readonly until: Date;
 }
 
 type Raw = RawRow;
@@ -105,9 +97,13 @@ const str = (value: unknown): string | null => (value === null || value === unde
 const bool = (value: unknown): boolean => value === true || value === 1 || value === '1' || value === 't';
 const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
-const OPEN_TICKET_FLAG = `'at_risk', 'breached'`;
+/** Handled flags too: a handled flag still ends with what happened to its clock (flag-machine.ts). */
+const OPEN_TICKET_FLAG = `'at_risk', 'breached', 'handled'`;
 
-/** Tickets an evaluation looks at: open ones, and closed/archived ones still holding open flags or clocks. */
+/**
+ * Tickets an evaluation looks at: open ones, and closed/archived ones still holding open (or handled) flags or
+ * running clocks.
+ */
 const EVAL_TICKETS = `
   SELECT "id" FROM "Ticket" WHERE "archived" = false AND "isClosed" = false
   UNION SELECT "ticketId" FROM "Flag" WHERE "kind" = 'ticket' AND "state" IN (${OPEN_TICKET_FLAG}) AND "ticketId" IS NOT NULL
@@ -132,6 +128,11 @@ const ENGINE_FLAG_TYPES = {
   dueAt: 'timestamp(3)',
   breachedAt: 'timestamp(3)',
   resolvedAt: 'timestamp(3)',
+  outcome: 'text',
+  origin: 'text',
+  seenAt: 'timestamp(3)',
+  movedFrom: 'text',
+  movedAt: 'timestamp(3)',
   updatedAt: 'timestamp(3)',
 } as const satisfies Record<keyof EngineFlag, string>;
 const ENGINE_FLAG_COLUMNS = columnsOf(ENGINE_FLAG_TYPES);
@@ -142,6 +143,8 @@ const FLAG_DATES = new Set([
   'dueAt',
   'breachedAt',
   'resolvedAt',
+  'seenAt',
+  'movedAt',
   'updatedAt',
   'claimedAt',
   'handledAt',
@@ -166,8 +169,16 @@ export function incrementalScope(since: Date, lastRunAt: Date, now: Date): Ticke
   return {
     // Flags: changed after the last run began (its own writes carry its `now`, so they do not count), or
     // their snooze ended since.
+    // A changed ticket counts if the full scope would hold it (open, or holding open flags or running clocks),
+    // asked of the changed tickets only rather than by building the whole scope (PostgreSQL, estimating
+    // the whole scope, would even compile the query to machine code first: a second per run).
     sql: `
-      SELECT "id" FROM "Ticket" WHERE ("modifiedAt" > ? OR "syncedAt" > ?) AND "id" IN (${EVAL_TICKETS})
+      WITH "changed" AS MATERIALIZED (SELECT "id", "archived", "isClosed" FROM "Ticket" WHERE "modifiedAt" > ? OR "syncedAt" > ?)
+      SELECT "id" FROM "changed" WHERE "archived" = false AND "isClosed" = false
+      UNION SELECT c."id" FROM "changed" c JOIN "Flag" f ON f."ticketId" = c."id"
+        WHERE f."kind" = 'ticket' AND f."state" IN (${OPEN_TICKET_FLAG})
+      UNION SELECT c."id" FROM "changed" c JOIN "ClockState" cs ON cs."ticketId" = c."id"
+        WHERE cs."completedAt" IS NULL
       UNION SELECT "ticketId" FROM "ClockState" WHERE "nextCheckAt" <= ?
       UNION SELECT "ticketId" FROM "Flag"
         WHERE "kind" = 'ticket' AND "ticketId" IS NOT NULL
@@ -324,8 +335,7 @@ export class SlaRepo {
       `(UPPER(f."surveyType") = 'CES' AND f."value" >= ?)`,
       ...(query.commentsCount ? [`(f."content" IS NOT NULL AND TRIM(f."content") <> '')`] : []),
     ].join(' OR ');
-    const rows = await this.#rows(
-      `SELECT f."id", f."surveyType", f."value", f."content", ${this.#ms('f."submittedAt"')}, f."contactId",
+    const columns = `f."id", f."surveyType", f."value", f."content", ${this.#ms('f."submittedAt"')}, f."contactId",
               f."contactName", f."ticketId", f."archived",
               t."hubspotTeamId", t."pipelineId", t."ownerId", ${this.#ms('t."lastAgentMessageAt"')},
               (SELECT ${this.#ms('MIN(m."createdAt")')} FROM "TicketMessage" m
@@ -334,13 +344,31 @@ export class SlaRepo {
               (SELECT ${this.#ms('MIN(c."createdAt")')} FROM "Ticket" c
                 WHERE f."contactId" IS NOT NULL AND c."contactId" = f."contactId"
                   AND c."createdAt" > f."submittedAt"),
-              ${this.#flagSelect('fl')}
+              ${this.#flagSelect('fl')}`;
+    // Two parts, each from its own index: answers of the look-back window without a flag, and flagged ones
+    // still owed a follow-up (or handled without the outcome recorded).
+    const rows = await this.#rows(
+      `SELECT ${columns}
          FROM "FeedbackSubmission" f
          LEFT JOIN "Ticket" t ON t."id" = f."ticketId"
-         LEFT JOIN "Flag" fl ON fl."key" = 'feedback:' || f."id"
-        WHERE (fl."key" IS NULL AND f."archived" = false AND f."submittedAt" >= ? AND (${negative}))
-           OR fl."state" IN ('pending', 'overdue')`,
-      [query.since, query.npsAtMost, query.csatAtMost, query.cesAtLeast],
+         LEFT JOIN "Flag" fl ON fl."feedbackId" = f."id" AND fl."kind" = 'feedback'
+        WHERE f."submittedAt" >= ? AND f."submittedAt" <= ? AND f."archived" = false AND fl."key" IS NULL
+          AND (${negative})
+          -- Answers already followed up (a later agent reply on the ticket, a new ticket from the contact) are
+          -- never flagged: skipping them here spares the follow-up subqueries for most answers.
+          AND (t."lastAgentMessageAt" IS NULL OR t."lastAgentMessageAt" <= f."submittedAt"
+               OR t."lastAgentMessageAt" > ?)
+          AND NOT EXISTS (SELECT 1 FROM "Ticket" c
+                           WHERE f."contactId" IS NOT NULL AND c."contactId" = f."contactId"
+                             AND c."createdAt" > f."submittedAt" AND c."createdAt" <= ?)
+       UNION ALL
+       SELECT ${columns}
+         FROM "Flag" fl
+         JOIN "FeedbackSubmission" f ON f."id" = fl."feedbackId"
+         LEFT JOIN "Ticket" t ON t."id" = f."ticketId"
+        WHERE fl."kind" = 'feedback'
+          AND (fl."state" IN ('pending', 'overdue') OR (fl."state" = 'handled' AND fl."outcome" IS NULL))`,
+      [query.since, query.until, query.npsAtMost, query.csatAtMost, query.cesAtLeast, query.until, query.until],
     );
     const FLAG_AT = 15;
     return rows.map((r) => ({
@@ -440,15 +468,19 @@ export class SlaRepo {
   }
 
   /**
-   * Upserts the engine's columns of Flag rows. A flag someone marked handled in Slack meanwhile is left
-   * alone (the WHERE on the conflict update), so a concurrent "handled" click is never overwritten.
+   * Upserts the engine's columns of Flag rows. The WHERE on the conflict update keeps what people do in Slack
+   * while the evaluation runs: an open state is not written over a flag marked handled meanwhile, nor a
+   * handled one over a flag whose "handled" was undone meanwhile. An ending (resolved) is always written: the
+   * facts ended the flag whatever was clicked (the handler stays recorded in the Slack columns).
    */
   async writeFlags(flags: RowColumns<EngineFlag>): Promise<void> {
     if (flags.size === 0) return;
     const columns = ENGINE_FLAG_COLUMNS;
     const updates = columns.slice(1).map((c) => `"${c}" = excluded."${c}"`);
     const insert = `INSERT INTO "Flag" (${columns.map((c) => `"${c}"`).join(', ')})`;
-    const conflict = `ON CONFLICT ("key") DO UPDATE SET ${updates.join(', ')} WHERE "Flag"."state" <> 'handled'`;
+    const conflict =
+      `ON CONFLICT ("key") DO UPDATE SET ${updates.join(', ')} ` +
+      `WHERE ("Flag"."state" = 'handled') = (excluded."state" = 'handled') OR excluded."state" = 'resolved'`;
     const sqlite = this.#db.sqlite;
     if (sqlite) {
       const upsert = sqlite.prepare(`${insert} VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`);
@@ -693,6 +725,11 @@ class FlagRow implements StoredFlag {
   readonly dueAt: Date | null;
   readonly breachedAt: Date | null;
   readonly resolvedAt: Date | null;
+  readonly outcome: FlagOutcome | null;
+  readonly origin: FlagOrigin;
+  readonly seenAt: Date | null;
+  readonly movedFrom: string | null;
+  readonly movedAt: Date | null;
   readonly updatedAt: Date;
   readonly claimedAt: Date | null;
   readonly handledAt: Date | null;
@@ -712,10 +749,15 @@ class FlagRow implements StoredFlag {
     this.dueAt = date(r[9]);
     this.breachedAt = date(r[10]);
     this.resolvedAt = date(r[11]);
-    this.updatedAt = date(r[12])!;
-    this.claimedAt = date(r[13]);
-    this.handledAt = date(r[14]);
-    this.snoozedUntil = date(r[15]);
+    this.outcome = str(r[12]) as FlagOutcome | null;
+    this.origin = (str(r[13]) ?? 'live') as FlagOrigin;
+    this.seenAt = date(r[14]);
+    this.movedFrom = str(r[15]);
+    this.movedAt = date(r[16]);
+    this.updatedAt = date(r[17])!;
+    this.claimedAt = date(r[18]);
+    this.handledAt = date(r[19]);
+    this.snoozedUntil = date(r[20]);
   }
 }
 

@@ -14,19 +14,65 @@ export type FlagKind = 'ticket' | 'feedback';
 
 /**
  * Flag states.
- * - ticket flags: `at_risk` → `breached` → `resolved` (the clock completed, or the ticket closed/was deleted).
+ * - ticket flags: `at_risk` → `breached` → `resolved` (the clock completed, the ticket closed or was deleted,
+ *   or the clock stopped being late: see FlagOutcome).
  * - feedback flags: `pending` (negative, not followed up, not yet overdue) → `overdue` → `resolved` (followed up).
- * `handled` means a person marked it done from Slack: escalation stops for that cycle.
+ * `handled` means a person marked it done from Slack: escalation stops for that cycle. A handled ticket flag
+ * still ends as `resolved` when its clock completes or the ticket goes (flag-machine.ts), so every message
+ * about it can say what happened in the end.
  */
 export type FlagState = 'at_risk' | 'breached' | 'pending' | 'overdue' | 'resolved' | 'handled';
 export const OPEN_FLAG_STATES: readonly FlagState[] = ['at_risk', 'breached', 'pending', 'overdue'];
+export type OpenFlagState = 'at_risk' | 'breached' | 'pending' | 'overdue';
+
+/**
+ * Why a flag stopped being open (Flag.outcome; null while it is open). Set by the SLA engine, except that
+ * a flag a person marks handled in Slack is `handled` (the engine records it at its next run if the Slack
+ * side did not).
+ * - `answered`: the reply the clock waited for came (first or next response).
+ * - `resolved`: the ticket was closed after an agent had replied (the resolution clock completed).
+ * - `closed_unanswered`: the ticket was closed without the reply this clock waited for (first and resolution
+ *   clocks: without any agent reply at all; next response: without answering the customer's last message).
+ * - `deleted`: the ticket or feedback answer was archived or deleted in HubSpot.
+ * - `recovered`: no longer late without being completed — the clock paused (waiting on the customer), a
+ *   policy or priority change gave it a longer target or no target, or the answer is no longer negative.
+ *   A recovered flag can open again (same key) if the clock becomes late again.
+ * - `followed_up`: negative feedback answered by a ticket reply or a new ticket for the contact.
+ * - `handled`: marked handled from Slack (and nothing above happened since).
+ * A team change is not an outcome: the flag stays open and follows the ticket (Flag.movedFrom/movedAt).
+ */
+export type FlagOutcome =
+  | 'answered'
+  | 'resolved'
+  | 'closed_unanswered'
+  | 'deleted'
+  | 'recovered'
+  | 'followed_up'
+  | 'handled';
+export const FLAG_OUTCOMES: readonly FlagOutcome[] = [
+  'answered',
+  'resolved',
+  'closed_unanswered',
+  'deleted',
+  'recovered',
+  'followed_up',
+  'handled',
+];
+
+/**
+ * Whether the flag's current open state began while Heed was watching (`live`) or before Heed could have
+ * noticed (`backlog`: first start, an outage, a ticket synced late, a policy change that made clocks late).
+ * See flag-machine.ts for the rule and what each means for the escalation ladder.
+ */
+export type FlagOrigin = 'live' | 'backlog';
 
 /**
  * Escalation ladder position. Flag.escalationLevel is the step the SLA engine has decided is due
  * (it already applies snooze/claim deferral and "once per clock cycle"); Nudge.level is the step the
  * Slack side has carried out. The Slack side reconciles the two, so a crash between them loses nothing.
- * 0: none yet; 1: nudge in the team channel; 2: breached — nudge updated, owner pinged in its thread;
- * 3: escalated to the team's escalation channel.
+ * 0: none yet; 1: nudge in the team channel (for a `backlog` flag: a line in the team's backlog summary);
+ * 2: breached — nudge updated, owner pinged in its thread; 3: escalated to the team's escalation channel.
+ * Levels never go down within a cycle, except that a team change restarts the ladder for the new team.
  */
 export type EscalationLevel = 0 | 1 | 2 | 3;
 

@@ -91,6 +91,11 @@ export interface TClockResult {
   /** When it reaches `warnAt` of its target (at_risk from then on). */
   readonly atRiskAt: Date;
   readonly completedAt: Date | null;
+  /**
+   * What completed it: an agent reply (first/next response), or the ticket closing (resolution; a first or
+   * next response clock the ticket closed without its reply). Null while running.
+   */
+  readonly completedBy: TClockCompletion | null;
   readonly targetMinutes: number;
   readonly usedMinutes: number;
   /** Business minutes past due (0 when not overdue). */
@@ -99,6 +104,8 @@ export interface TClockResult {
   /** Paused time (waiting on customer, closed), needed to measure business time on this clock later. */
   readonly pauses: readonly TInterval[];
 }
+
+export type TClockCompletion = 'reply' | 'close';
 
 export interface TDueDisagreement {
   readonly clock: ClockName;
@@ -145,6 +152,7 @@ interface ClockSpan {
   readonly cycle: number;
   readonly start: number;
   readonly completedAt: number | null;
+  readonly completedBy: TClockCompletion | null;
 }
 
 function isCustomer(message: TTicketMessage): boolean {
@@ -226,7 +234,12 @@ export function computeTicketClocks(
       context,
       'firstResponse',
       rule.firstResponse,
-      { cycle: 0, start: created, completedAt: firstReply ?? closeTime },
+      {
+        cycle: 0,
+        start: created,
+        completedAt: firstReply ?? closeTime,
+        completedBy: firstReply !== null ? 'reply' : closeTime !== null ? 'close' : null,
+      },
       NO_PAUSES,
       false,
       ticket.hsFirstResponseDueAt,
@@ -260,6 +273,7 @@ export function computeTicketClocks(
         cycle: countReopenings(periods, options.closedStageIds, closedSpans, at, isClosedNow),
         start: created,
         completedAt: closeTime,
+        completedBy: closeTime !== null ? 'close' : null,
       },
       pauses,
       waitingNow,
@@ -438,15 +452,21 @@ function nextResponseSpan(args: {
     const sameCycle = prevStart === open || (latest && stillWaiting);
     const cycle = previous ? (sameCycle ? previous.cycle : previous.cycle + 1) : 0;
     const completedAt = closeTime !== null ? Math.max(closeTime, open) : null;
-    return { cycle, start: open, completedAt };
+    return { cycle, start: open, completedAt, completedBy: completedAt !== null ? 'close' : null };
   }
   if (previous && prevStart !== null) {
     if (previous.completedAt !== null) {
-      return { cycle: previous.cycle, start: prevStart, completedAt: previous.completedAt.getTime() };
+      // Completed at an earlier run, which judged its flag then; a reply is what usually completes it.
+      return {
+        cycle: previous.cycle,
+        start: prevStart,
+        completedAt: previous.completedAt.getTime(),
+        completedBy: 'reply',
+      };
     }
     // The cycle that was open at the last run has been answered: by the first agent message after its start.
     const answer = agentTimes.find((t) => t > prevStart) ?? lastAgent;
-    return { cycle: previous.cycle, start: prevStart, completedAt: Math.max(answer, prevStart) };
+    return { cycle: previous.cycle, start: prevStart, completedAt: Math.max(answer, prevStart), completedBy: 'reply' };
   }
   // First evaluation: rebuild the last answered cycle from the messages, when Heed has them.
   const lastAnswer = agentTimes[agentTimes.length - 1];
@@ -457,7 +477,7 @@ function nextResponseSpan(args: {
     (m) => m.createdAt.getTime() > since && m.createdAt.getTime() < lastAnswer && isSubstantive(m.text, minLength),
   );
   if (!asked) return undefined;
-  return { cycle: 0, start: asked.createdAt.getTime(), completedAt: lastAnswer };
+  return { cycle: 0, start: asked.createdAt.getTime(), completedAt: lastAnswer, completedBy: 'reply' };
 }
 
 /** One clock at `now`; a disagreement with HubSpot's own due date is added to `disagreements`. */
@@ -518,6 +538,7 @@ function evaluateClock(
     dueAt: new Date(due),
     atRiskAt: new Date(atRiskAt),
     completedAt: completedAt === null ? null : new Date(completedAt),
+    completedBy: completedAt === null ? null : span.completedBy,
     targetMinutes: Math.round(targetMs / MINUTE),
     usedMinutes: Math.floor(used / MINUTE),
     overdueMinutes: Math.floor(Math.max(0, overdue) / MINUTE),
@@ -533,45 +554,4 @@ function evaluateClock(
     });
   }
   return result;
-}
-
-/** Business minutes a clock has been overdue since `since` (e.g. a claim), pauses excluded. */
-export function overdueMinutesSince(
-  clock: Pick<TClockResult, 'dueAt' | 'pauses'>,
-  since: Date,
-  calendar: BusinessCalendar,
-  now: Date,
-): number {
-  const from = Math.max(clock.dueAt.getTime(), since.getTime());
-  return Math.max(0, Math.floor(businessMsBetween(calendar, from, now.getTime(), clock.pauses) / MINUTE));
-}
-
-/**
- * The next instant after `now` at which this clock's state or escalation can change with no new facts:
- * at risk → breached → escalation channel, or a snooze ending. Undefined when only new facts can change it
- * (completed, paused, or at the top of the ladder). Incremental evaluation re-reads a ticket then.
- */
-export function nextThresholdAt(
-  clock: Pick<TClockResult, 'state' | 'atRiskAt' | 'dueAt' | 'targetMinutes' | 'pauses'>,
-  flag: { level: number; escalateAfter: number; claimedAt: Date | null; snoozedUntil: Date | null },
-  calendar: BusinessCalendar,
-  now: Date,
-): Date | undefined {
-  const at = now.getTime();
-  const candidates: number[] = [];
-  if (clock.state === 'running') candidates.push(clock.atRiskAt.getTime());
-  // Breached means strictly past due.
-  if (clock.state === 'running' || clock.state === 'at_risk') candidates.push(clock.dueAt.getTime() + 1);
-  if (clock.state === 'breached' && flag.level < 3) {
-    // Level 3 once overdue by more than escalateAfter × target, in whole business minutes (counted from a claim).
-    const from = Math.max(clock.dueAt.getTime(), flag.claimedAt?.getTime() ?? 0);
-    const minutes = Math.floor(flag.escalateAfter * clock.targetMinutes) + 1;
-    candidates.push(addBusinessMs(calendar, from, minutes * MINUTE, clock.pauses));
-  }
-  // A snooze ending matters only while a step may still be due.
-  if (flag.snoozedUntil && flag.level < 3 && (clock.state === 'at_risk' || clock.state === 'breached')) {
-    candidates.push(flag.snoozedUntil.getTime());
-  }
-  const next = minOf(candidates.filter((t) => t > at));
-  return next === null ? undefined : new Date(next);
 }

@@ -11,6 +11,7 @@ import { type Config, parseEnv, parsePolicy, type TPolicyInput, type TTeam } fro
 import { openDatabase } from '../db/client.ts';
 import { FlagsReadRepo } from '../db/flags-read-repo.ts';
 import { SlackRepo } from '../db/slack-repo.ts';
+import { businessMsBetween } from '../domain/calendar.ts';
 import type { Clock } from '../hubspot/rate-limiter.ts';
 import { SimPortal, TEAMS } from '../hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../hubspot/simulator/server.ts';
@@ -20,6 +21,7 @@ import type { RenderedMessage } from '../slack/render/blocks.ts';
 import { renderQueuePage } from '../slack/render/queue.ts';
 import { postDigest } from './digest.ts';
 import { evaluate } from './evaluate.ts';
+import { createSlaEngine, type SlaEngine } from './evaluate-engine.ts';
 import { type ReconcileSummary, reconcileNudges } from './nudge.ts';
 import { Outbox } from './outbox.ts';
 import { type OutboxClock, scaledClock } from './outbox-clock.ts';
@@ -193,6 +195,20 @@ function addOvernightQueue(portal: SimPortal, now: Date): number {
   return OVERNIGHT_ARRIVALS_HOURS.length;
 }
 
+/** Heed's evaluations before the demo moment: since yesterday 12:00 UTC, every 15 minutes some team worked. */
+function demoWatchInstants(engine: SlaEngine, now: Date): Date[] {
+  const step = 15 * 60_000;
+  const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 1, 12);
+  const instants: Date[] = [];
+  for (let t = start; t < now.getTime(); t += step) {
+    if (engine.teams.some((team) => businessMsBetween(engine.calendarOf(team), t - step, t) > 0)) {
+      instants.push(new Date(t));
+    }
+  }
+  instants.push(now);
+  return instants;
+}
+
 /** A clock that reads `start` at the first call and then moves with real time (network timeouts stay real). */
 function offsetClock(start: Date): Clock {
   const offset = start.getTime() - Date.now();
@@ -278,9 +294,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const syncMs = performance.now() - syncStart;
     step(`Synced ${syncStats.records.tickets} tickets in ${(syncMs / 1000).toFixed(1)} s`);
 
-    // 2. Evaluate every clock and feedback answer at the demo moment.
+    // 2. Evaluate every clock and feedback answer as Heed would have since yesterday's lunchtime, every
+    //    15 minutes of working time up to the demo moment: what became late while it watched is nudged and
+    //    escalated as it happened; what was already late when it started is backlog (flag-machine.ts).
     const evaluateStart = performance.now();
-    await evaluate({ db, config, logger }, now, { mode: 'full' });
+    const engine = createSlaEngine(config.policy);
+    for (const at of demoWatchInstants(engine, now))
+      await evaluate({ db, config, logger, engine }, at, { mode: 'full' });
     const evaluateMs = performance.now() - evaluateStart;
     const openClocks = await db.prisma.clockState.count({
       where: { state: { in: ['running', 'at_risk', 'breached', 'paused'] } },

@@ -6,6 +6,7 @@ import type { TPolicy, TTeam } from '../config.ts';
 import { type BusinessCalendar, createBusinessCalendar } from '../domain/calendar.ts';
 import type { TBusinessDuration } from '../domain/duration.ts';
 import type { TFeedbackThresholds } from '../domain/feedback.ts';
+import type { TMachineSettings } from '../domain/flag-machine.ts';
 import { compileSlaRules, type TSlaRuleSpec, type TSlaSubject } from '../domain/sla-policy.ts';
 
 export interface SlaEngine {
@@ -21,6 +22,8 @@ export interface SlaEngine {
   readonly nextResponseFrom: 'firstUnanswered' | 'latest';
   readonly feedback: TFeedbackThresholds;
   readonly followUpWithin: TBusinessDuration;
+  /** The flag state machine's settings (the live window: see flag-machine.ts). */
+  readonly machine: TMachineSettings;
   calendarOf(team: Pick<TTeam, 'calendar'>): BusinessCalendar;
 }
 
@@ -55,9 +58,18 @@ export function createSlaEngine(policy: Readonly<TPolicy>): SlaEngine {
       commentsCount: policy.feedback.commentsCount,
     },
     followUpWithin: policy.feedback.followUpWithin,
+    machine: { liveWindowMs: liveWindowMinutes(policy) * 60_000 },
     // config.ts guarantees every team's calendar exists; the first one is a safe fallback regardless.
     calendarOf: (team) => calendars.get(team.calendar) ?? first,
   };
+}
+
+/**
+ * The live window: as configured, but never under two sync intervals — a threshold crossed just after a sync
+ * is only known at the next one, and that is still "while Heed watched".
+ */
+export function liveWindowMinutes(policy: Pick<TPolicy, 'engine' | 'sync'>): number {
+  return Math.max(policy.engine.liveWindowMinutes, 2 * policy.sync.intervalMinutes);
 }
 
 function hashPolicy(policy: Readonly<TPolicy>): string {

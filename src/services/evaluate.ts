@@ -1,18 +1,21 @@
-// evaluate(now): Heed's judgement over the database. Reads open tickets (and closed ones still holding open
-// flags or clocks) and pending feedback, computes every clock and follow-up, stores what changed, and returns
-// the changes for the Slack side to act on.
+// evaluate(now): Heed's judgement over the database, as read → judge → write. Reads open tickets (and closed
+// ones still holding open or handled flags, or running clocks) and pending feedback chunk by chunk; judges each
+// ticket and answer with the pure domain (sla-clocks.ts computes the clocks, flag-machine.ts the flags and
+// their events); writes what changed and returns the events for the Slack side to act on.
 //
 // Idempotent: results are a function of the stored facts and `now`, and only rows whose meaning changed are
-// written (a state, a cycle, a due date, an escalation level), so a second run at the same `now` writes
-// nothing and returns no changes. ClockState's usedMinutes/overdueMinutes are therefore as of its
+// written (a state, a cycle, a due date, an escalation level, an outcome), so a second run at the same `now`
+// writes nothing and returns no changes. ClockState's usedMinutes/overdueMinutes are therefore as of its
 // evaluatedAt (the last change); live figures come from a dry run (`heed check`).
 //
-// Escalation levels are written here when a step becomes due, and the step is returned in `escalationDue`;
-// the Slack side brings each Nudge (Nudge.level) up to its flag's level, so a step is not lost if posting
-// fails after this run committed.
+// Escalation levels are written here when a step becomes due, and the step is returned as an `escalated`
+// event (and in `escalationDue`); the Slack side brings each Nudge (Nudge.level) up to its flag's level, so a
+// step is not lost if posting fails after this run committed.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import {
+  type ClockKey,
   clockKeyColumns,
   clockStateColumns,
   type EngineFlag,
@@ -21,33 +24,39 @@ import {
   FULL_SCOPE,
   incrementalScope,
   type PreviousClockRow,
+  type RowColumns,
   SlaRepo,
   type SlaTicketRow,
+  type StoredClock,
   type StoredFlag,
 } from '../db/sla-repo.ts';
-import type { BusinessCalendar } from '../domain/calendar.ts';
-import { DEFAULT_ESCALATE_AFTER, decideEscalation } from '../domain/escalation.ts';
 import { evaluateFeedback } from '../domain/feedback.ts';
 import {
   type ClockName,
   type ClockStateName,
   type EscalationLevel,
+  type FlagOrigin,
+  type FlagOutcome,
   type FlagState,
   feedbackFlagKey,
-  OPEN_FLAG_STATES,
   parseFlagKey,
-  ticketFlagKey,
 } from '../domain/flag.ts';
 import {
+  judgeFeedbackFlag,
+  judgeTicket,
+  type TFlagEvent,
+  type TFlagJudgement,
+  type TTicketJudgement,
+} from '../domain/flag-machine.ts';
+import {
   computeTicketClocks,
-  nextThresholdAt,
-  overdueMinutesSince,
   previousClock,
+  type TClockOptions,
   type TClockResult,
   type TStagePeriod,
-  type TTicketClocks,
   type TTicketMessage,
 } from '../domain/sla-clocks.ts';
+import type { TSlaRuleSpec } from '../domain/sla-policy.ts';
 import { assignTeam } from '../domain/team-assignment.ts';
 import type { Logger } from '../logger.ts';
 import { createSlaEngine, type SlaEngine } from './evaluate-engine.ts';
@@ -79,7 +88,7 @@ export interface EvaluateOptions {
   readonly marginMinutes?: number;
 }
 
-/** One flag that changed, with what the Slack side needs to render and route it. */
+/** One flag that changed, with what the Slack side needs to render and route it, and why (its events). */
 export interface FlagChange {
   readonly key: string;
   readonly kind: 'ticket' | 'feedback';
@@ -96,20 +105,33 @@ export interface FlagChange {
   readonly overdueMinutes: number;
   readonly ownerId: string | null;
   readonly ownerEmail: string | null;
+  /** Why it stopped being open (null while open). */
+  readonly outcome: FlagOutcome | null;
+  readonly origin: FlagOrigin;
+  /** When Heed first saw its current open state. */
+  readonly seenAt: Date | null;
+  /** The team it had before its latest team change. */
+  readonly movedFrom: string | null;
+  /** What happened this run, in order (flag-machine.ts); empty when only bookkeeping changed. */
+  readonly events: readonly TFlagEvent[];
 }
 
 /**
- * Feedback flags use the same lists: a new pending answer is in `newAtRisk`, a newly overdue one in `newBreach`.
- * `escalationDue` holds every flag whose ladder level rose this run (1 nudge, 2 ping in thread, 3 escalation
- * channel); `recovered` flags left at-risk/breached without the clock completing (a pause, a longer target
- * after a policy or priority change); `resolved` ones completed, closed, were deleted or were followed up.
+ * `flags` holds every flag written this run with its events (flag-machine.ts documents them); the other lists
+ * are views of it by event. Feedback flags use the same lists: a new pending answer is in `newAtRisk`, a newly
+ * overdue one in `newBreach`. `escalationDue` holds every flag whose ladder level rose this run (1 nudge,
+ * 2 ping in thread, 3 escalation channel); `recovered` flags left at-risk/breached without the clock completing
+ * (a pause, a longer target after a policy or priority change); `resolved` ones ended any other way (see
+ * FlagChange.outcome); `moved` ones follow their ticket to another team.
  */
 export interface EvaluationChanges {
+  readonly flags: FlagChange[];
   readonly newAtRisk: FlagChange[];
   readonly newBreach: FlagChange[];
   readonly escalationDue: FlagChange[];
   readonly recovered: FlagChange[];
   readonly resolved: FlagChange[];
+  readonly moved: FlagChange[];
 }
 
 /** A clock as it stands at `now`, for `heed check`. */
@@ -176,29 +198,352 @@ const MINUTE_MS = 60_000;
  * Tickets read and judged at a time. On SQLite small: what a chunk reads then dies young and cheap to
  * collect, and a query costs next to nothing. On PostgreSQL each of a chunk's five queries is a round trip
  * and a plan, so chunks are larger there (measured with npm run bench:evaluate: 250 → 1.1 s, 2,500 → 0.7 s).
+ * Between chunks the evaluation yields to the event loop (SQLite reads are synchronous), so Slack requests
+ * are acknowledged within their 3 s while a long evaluation runs.
  */
 const CHUNK_TICKETS = { sqlite: 250, postgresql: 2500 } as const;
 /** Rows written per transaction: a transaction per chunk would rewrite the same index pages many times. */
 const WRITE_BATCH = 5000;
-const isOpenFlag = (state: FlagState | undefined): boolean => state !== undefined && OPEN_FLAG_STATES.includes(state);
 const sameTime = (a: Date | null, b: Date | null): boolean =>
   a === null ? b === null : b !== null && a.getTime() === b.getTime();
 
-/** Whether a flag's engine-owned meaning changed (the columns the Slack side acts on; raisedAt is carried over). */
-function flagChanged(
-  before: StoredFlag | undefined,
-  after: Pick<EngineFlag, 'state' | 'escalationLevel' | 'team' | 'dueAt' | 'breachedAt' | 'resolvedAt'>,
-): boolean {
-  return (
-    !before ||
-    before.state !== after.state ||
-    before.escalationLevel !== after.escalationLevel ||
-    before.team !== after.team ||
-    !sameTime(before.dueAt, after.dueAt) ||
-    !sameTime(before.breachedAt, after.breachedAt) ||
-    !sameTime(before.resolvedAt, after.resolvedAt)
-  );
+export async function evaluate(
+  deps: EvaluateDeps,
+  now: Date,
+  options: EvaluateOptions = {},
+): Promise<EvaluationResult> {
+  const { db, logger } = deps;
+  const engine = deps.engine ?? createSlaEngine(deps.config.policy);
+  const t0 = performance.now();
+  const dryRun = options.dryRun === true;
+  const repo = new SlaRepo(db);
+
+  // ── Read what the whole run needs.
+  const cursor = dryRun ? undefined : await repo.cursor();
+  const mode = options.mode ?? 'auto';
+  const full =
+    dryRun ||
+    mode === 'full' ||
+    !cursor ||
+    (mode === 'auto' &&
+      (cursor.policyHash !== engine.policyHash ||
+        now.getTime() < cursor.lastRunAt.getTime() ||
+        now.getTime() - cursor.lastFullAt.getTime() >= (options.fullEveryMinutes ?? 10) * MINUTE_MS));
+  const since = new Date((cursor?.lastRunAt.getTime() ?? now.getTime()) - (options.marginMinutes ?? 15) * MINUTE_MS);
+  const scopeIds = await new SlaRepo(
+    db,
+    full || !cursor ? FULL_SCOPE : incrementalScope(since, cursor.lastRunAt, now),
+  ).scopeIds();
+  const closedStageIds = await repo.closedStageIds();
+  const judge: TicketJudge = {
+    engine,
+    owners: await repo.ownerEmails(),
+    clockOptions: {
+      waitingStageIds: engine.waitingStageIds,
+      closedStageIds,
+      useHubspotSla: engine.useHubspotSla,
+      substantiveReplyMinLength: engine.substantiveReplyMinLength,
+      nextResponseFrom: engine.nextResponseFrom,
+    },
+    now,
+  };
+  const pausingStages = [...new Set([...engine.waitingStageIds, ...closedStageIds])];
+  const feedbackRows = await repo.feedbackCandidates({
+    npsAtMost: engine.feedback.NPS.atMost,
+    csatAtMost: engine.feedback.CSAT.atMost,
+    cesAtLeast: engine.feedback.CES.atLeast,
+    commentsCount: engine.feedback.commentsCount,
+    since: new Date(now.getTime() - (options.feedbackLookbackDays ?? 30) * DAY_MS),
+    until: now,
+  });
+  const out = new EvaluationWriter(repo, now, dryRun, options.includeClocks ?? dryRun);
+  out.readMs += performance.now() - t0;
+
+  // ── Tickets, in chunks: each read, judged and written before the next, so memory stays bounded however
+  // many tickets are open.
+  const chunkSize = CHUNK_TICKETS[db.provider];
+  for (let offset = 0; offset < scopeIds.length; offset += chunkSize) {
+    if (offset > 0) await nextTurn();
+    const chunkIds = scopeIds.slice(offset, offset + chunkSize);
+    const chunk = repo.forIds(chunkIds);
+    const r0 = performance.now();
+    const [tickets, clocks, flags, messages, periods] = await Promise.all([
+      chunk.tickets(),
+      chunk.clockStates(),
+      chunk.ticketFlags(),
+      chunk.recentMessages(),
+      chunk.stagePeriods(pausingStages),
+    ]);
+    const r1 = performance.now();
+    out.readMs += r1 - r0;
+    out.ticketsRead += tickets.length;
+    const found = new Set<string>();
+    for (const ticket of tickets) {
+      found.add(ticket.id);
+      const verdict = judgeTicketRow(
+        judge,
+        ticket,
+        clocks.get(ticket.id),
+        flags.get(ticket.id),
+        messages.get(ticket.id),
+        periods.get(ticket.id),
+      );
+      out.ticket(verdict, clocks.get(ticket.id));
+    }
+    // Tickets gone from the copy altogether (deleted before Heed saw them archived): their flags end as
+    // deleted and their clocks go.
+    for (const id of chunkIds) {
+      if (found.has(id)) continue;
+      out.ticket(judgeVanishedTicket(judge, id, flags.get(id)), clocks.get(id));
+    }
+    out.computeMs += performance.now() - r1;
+    await out.flushIfFull();
+  }
+
+  // ── Feedback.
+  const orphanFeedback = await repo.orphanFeedbackFlags();
+  const f0 = performance.now();
+  for (const row of feedbackRows) out.feedback(judgeFeedbackRow(judge, row));
+  for (const flag of orphanFeedback) {
+    const judgement = judgeFeedbackFlag(
+      {
+        key: flag.key,
+        feedbackId: flag.feedbackId ?? '',
+        ticketId: flag.ticketId,
+        stored: flag,
+        result: undefined,
+        submittedAt: flag.raisedAt,
+        team: flag.team,
+        calendar: engine.calendarOf(teamNamed(engine, flag.team)),
+      },
+      engine.machine,
+      now,
+    );
+    out.feedback({ judgement, row: undefined, team: flag.team, ownerId: null, ownerEmail: null, overdueMinutes: 0 });
+  }
+  out.computeMs += performance.now() - f0;
+  await out.flush();
+
+  if (!dryRun) {
+    const lastFullAt = full ? now : cursor!.lastFullAt;
+    if (
+      !cursor ||
+      cursor.lastRunAt.getTime() !== now.getTime() ||
+      cursor.lastFullAt.getTime() !== lastFullAt.getTime() ||
+      cursor.policyHash !== engine.policyHash
+    ) {
+      await repo.writeCursor({ lastRunAt: now, lastFullAt, policyHash: engine.policyHash }, now);
+    }
+  }
+  if (out.disagreements > 0) {
+    logger.info(
+      { disagreements: out.disagreements },
+      'HubSpot SLA due dates differ from Heed’s on some clocks (details at debug level)',
+    );
+  }
+  for (const d of out.disagreementSamples) logger.debug(d, 'HubSpot SLA due date differs from Heed’s');
+  const stats = out.stats(full ? 'full' : 'incremental');
+  logger.debug({ ...stats, dryRun }, 'evaluation finished');
+  return { changes: out.changes, clocks: out.live, feedback: out.liveFeedback, stats };
 }
+
+// ─────────────────────────────────────────────────────────────────────────────── judge (no I/O)
+
+/** What judging a ticket needs besides its own rows: the engine, the owners' emails, the clock options, now. */
+interface TicketJudge {
+  readonly engine: SlaEngine;
+  readonly owners: ReadonlyMap<string, string | null>;
+  readonly clockOptions: TClockOptions;
+  readonly now: Date;
+}
+
+/** One ticket judged: its clocks under its rule, and every flag's judgement. */
+interface TicketVerdict {
+  readonly ticketId: string;
+  readonly team: string;
+  readonly ownerId: string | null;
+  readonly ownerEmail: string | null;
+  readonly closed: boolean;
+  /** Undefined when no rule applies (or the ticket is deleted): its clocks are deleted. */
+  readonly rule: TSlaRuleSpec | undefined;
+  readonly clocks: readonly TClockResult[];
+  readonly headline: TClockResult | undefined;
+  readonly flags: TTicketJudgement;
+  readonly disagreements: ReturnType<typeof computeTicketClocks>['disagreements'];
+}
+
+const NO_CLOCKS: readonly TClockResult[] = [];
+const NO_FLAGS: readonly StoredFlag[] = [];
+
+function judgeTicketRow(
+  judge: TicketJudge,
+  ticket: SlaTicketRow,
+  previous: readonly PreviousClockRow[] | undefined,
+  storedFlags: readonly StoredFlag[] | undefined,
+  messages: readonly TTicketMessage[] | undefined,
+  periods: readonly TStagePeriod[] | undefined,
+): TicketVerdict {
+  const { engine, now } = judge;
+  const ownerEmail = ticket.ownerId ? (judge.owners.get(ticket.ownerId) ?? null) : null;
+  const team = assignTeam(engine.teams, {
+    hubspotTeamId: ticket.hubspotTeamId,
+    pipelineId: ticket.pipelineId,
+    ownerId: ticket.ownerId,
+    ownerEmail,
+  });
+  // Deleted in HubSpot, or no rule applies any more: nothing to watch.
+  const rule = ticket.archived
+    ? undefined
+    : engine.ruleFor({
+        priority: ticket.priority,
+        pipelineId: ticket.pipelineId,
+        team: team.name,
+        category: ticket.category,
+        source: ticket.source,
+      });
+  const calendar = engine.calendarOf(team);
+  const result = rule
+    ? computeTicketClocks(
+        { ticket, stagePeriods: periods, messages, previous },
+        rule,
+        calendar,
+        judge.clockOptions,
+        now,
+      )
+    : undefined;
+  const replied = ticket.firstAgentReplyAt !== null || ticket.lastAgentMessageAt !== null;
+  return {
+    ticketId: ticket.id,
+    team: team.name,
+    ownerId: ticket.ownerId,
+    ownerEmail,
+    closed: ticket.isClosed,
+    rule,
+    clocks: result?.clocks ?? NO_CLOCKS,
+    headline: result?.headline,
+    flags: judgeTicket(
+      {
+        ticketId: ticket.id,
+        team: team.name,
+        deleted: ticket.archived,
+        closed: ticket.isClosed,
+        replied,
+        clocks: result?.clocks,
+        flags: storedFlags ?? NO_FLAGS,
+        escalateAfter: rule?.escalateAfter ?? 0,
+        calendar,
+      },
+      engine.machine,
+      now,
+    ),
+    disagreements: result?.disagreements ?? [],
+  };
+}
+
+function judgeVanishedTicket(
+  judge: TicketJudge,
+  ticketId: string,
+  storedFlags: readonly StoredFlag[] | undefined,
+): TicketVerdict {
+  const team = judge.engine.teams[0]!;
+  return {
+    ticketId,
+    team: team.name,
+    ownerId: null,
+    ownerEmail: null,
+    closed: true,
+    rule: undefined,
+    clocks: NO_CLOCKS,
+    headline: undefined,
+    flags: judgeTicket(
+      {
+        ticketId,
+        team: team.name,
+        deleted: true,
+        closed: true,
+        replied: false,
+        clocks: undefined,
+        flags: storedFlags ?? NO_FLAGS,
+        escalateAfter: 0,
+        calendar: judge.engine.calendarOf(team),
+      },
+      judge.engine.machine,
+      judge.now,
+    ),
+    disagreements: [],
+  };
+}
+
+interface FeedbackVerdict {
+  readonly judgement: TFlagJudgement;
+  /** Undefined for a flag whose answer is gone from the copy. */
+  readonly row: FeedbackCandidate | undefined;
+  readonly team: string;
+  readonly ownerId: string | null;
+  readonly ownerEmail: string | null;
+  readonly overdueMinutes: number;
+  readonly live?: { readonly state: 'pending' | 'overdue'; readonly dueAt: Date };
+}
+
+function judgeFeedbackRow(judge: TicketJudge, row: FeedbackCandidate): FeedbackVerdict {
+  const { engine, now } = judge;
+  const stored = row.flag ?? undefined;
+  const ownerEmail = row.ticketOwnerId ? (judge.owners.get(row.ticketOwnerId) ?? null) : null;
+  const team = assignTeam(engine.teams, {
+    hubspotTeamId: row.ticketHubspotTeamId,
+    pipelineId: row.ticketPipelineId,
+    ownerId: row.ticketOwnerId,
+    ownerEmail,
+  });
+  const calendar = engine.calendarOf(team);
+  const result = row.archived
+    ? undefined
+    : evaluateFeedback(
+        row,
+        engine.feedback,
+        engine.followUpWithin,
+        calendar,
+        {
+          ticketReplies: [row.firstReplyAfter, row.ticketLastAgentMessageAt].filter((d): d is Date => d !== null),
+          contactTickets: row.contactTicketAfter ? [row.contactTicketAfter] : [],
+          handledAt: stored?.handledAt ?? null,
+        },
+        now,
+      );
+  const judgement = judgeFeedbackFlag(
+    {
+      key: feedbackFlagKey(row.id),
+      feedbackId: row.id,
+      ticketId: row.ticketId,
+      stored,
+      result,
+      submittedAt: row.submittedAt,
+      team: team.name,
+      calendar,
+    },
+    engine.machine,
+    now,
+  );
+  const open = judgement.flag?.state === 'pending' || judgement.flag?.state === 'overdue';
+  return {
+    judgement,
+    row,
+    team: team.name,
+    ownerId: row.ticketOwnerId,
+    ownerEmail,
+    overdueMinutes: result?.overdueMinutes ?? 0,
+    live:
+      open && result && (result.state === 'pending' || result.state === 'overdue')
+        ? { state: result.state, dueAt: result.dueAt }
+        : undefined,
+  };
+}
+
+function teamNamed(engine: SlaEngine, name: string) {
+  return engine.teams.find((t) => t.name === name) ?? engine.teams[0]!;
+}
+
+// ─────────────────────────────────────────────────────────────────────────────── write
 
 /** Whether a clock's stored row would change (compared before building the row: most runs change nothing). */
 function clockChanged(
@@ -206,7 +551,7 @@ function clockChanged(
   after: TClockResult,
   policy: string,
   team: string,
-  nextCheckAt: Date | null,
+  nextCheckAt: number | undefined,
 ): boolean {
   if (!before) return true;
   return (
@@ -217,264 +562,78 @@ function clockChanged(
     before.targetMinutes !== after.targetMinutes ||
     !sameTime(before.startedAt, after.startedAt) ||
     !sameTime(before.completedAt, after.completedAt) ||
-    !sameTime(before.nextCheckAt, nextCheckAt) ||
+    (before.nextCheckAt?.getTime() ?? undefined) !== nextCheckAt ||
     // A paused clock's due date slides with every run ("due if it resumed now"): not a change worth a write.
     (!(before.state === 'paused' && after.state === 'paused') && !sameTime(before.dueAt, after.dueAt))
   );
 }
 
-export async function evaluate(
-  deps: EvaluateDeps,
-  now: Date,
-  options: EvaluateOptions = {},
-): Promise<EvaluationResult> {
-  const { db, logger } = deps;
-  const policy = deps.config.policy;
-  const engine = deps.engine ?? createSlaEngine(policy);
-  const t0 = performance.now();
-  const policyHash = engine.policyHash;
-  const cursor = options.dryRun ? undefined : await new SlaRepo(db).cursor();
-  const mode = options.mode ?? 'auto';
-  const full =
-    options.dryRun === true ||
-    mode === 'full' ||
-    !cursor ||
-    (mode === 'auto' &&
-      (cursor.policyHash !== policyHash ||
-        now.getTime() < cursor.lastRunAt.getTime() ||
-        now.getTime() - cursor.lastFullAt.getTime() >= (options.fullEveryMinutes ?? 10) * MINUTE_MS));
-  const since = new Date((cursor?.lastRunAt.getTime() ?? now.getTime()) - (options.marginMinutes ?? 15) * MINUTE_MS);
-  const scopeIds = await new SlaRepo(
-    db,
-    full || !cursor ? FULL_SCOPE : incrementalScope(since, cursor.lastRunAt, now),
-  ).scopeIds();
-  const repo = new SlaRepo(db);
-  const includeClocks = options.includeClocks ?? options.dryRun ?? false;
-  let clockCount = 0;
-
-  const closedStageIds = await repo.closedStageIds();
-  const owners = await repo.ownerEmails();
-  const pausingStages = [...new Set([...engine.waitingStageIds, ...closedStageIds])];
-  const clockOptions = {
-    waitingStageIds: engine.waitingStageIds,
-    closedStageIds,
-    useHubspotSla: engine.useHubspotSla,
-    substantiveReplyMinLength: engine.substantiveReplyMinLength,
-    nextResponseFrom: engine.nextResponseFrom,
+/**
+ * Turns verdicts into pending writes (held column by column, see RowColumns, flushed every WRITE_BATCH rows),
+ * the returned changes and the live lists, and counts what it did.
+ */
+class EvaluationWriter {
+  readonly changes: EvaluationChanges = {
+    flags: [],
+    newAtRisk: [],
+    newBreach: [],
+    escalationDue: [],
+    recovered: [],
+    resolved: [],
+    moved: [],
   };
-  const lookback = options.feedbackLookbackDays ?? 30;
-  const feedbackRows = await repo.feedbackCandidates({
-    npsAtMost: engine.feedback.NPS.atMost,
-    csatAtMost: engine.feedback.CSAT.atMost,
-    cesAtLeast: engine.feedback.CES.atLeast,
-    commentsCount: engine.feedback.commentsCount,
-    since: new Date(now.getTime() - lookback * DAY_MS),
-  });
-  const t1 = performance.now();
+  readonly live: LiveClock[] = [];
+  readonly liveFeedback: LiveFeedback[] = [];
+  readonly disagreementSamples: Record<string, unknown>[] = [];
+  readMs = 0;
+  computeMs = 0;
+  writeMs = 0;
+  ticketsRead = 0;
+  clockCount = 0;
+  disagreements = 0;
+  #clockRowsWritten = 0;
+  #clockRowsDeleted = 0;
+  #flagRowsWritten = 0;
+  readonly #clockUpserts: RowColumns<StoredClock> = clockStateColumns();
+  readonly #clockDeletes: RowColumns<ClockKey> = clockKeyColumns();
+  readonly #flagWrites: RowColumns<EngineFlag> = engineFlagColumns();
+  readonly #repo: SlaRepo;
+  readonly #now: Date;
+  readonly #dryRun: boolean;
+  readonly #includeClocks: boolean;
 
-  const changes: EvaluationChanges = { newAtRisk: [], newBreach: [], escalationDue: [], recovered: [], resolved: [] };
-  // Pending writes, column by column (see RowColumns), flushed every WRITE_BATCH rows.
-  const clockUpserts = clockStateColumns();
-  const clockDeletes = clockKeyColumns();
-  const flagWrites = engineFlagColumns();
-  const live: LiveClock[] = [];
-  const liveFeedback: LiveFeedback[] = [];
-  let disagreements = 0;
-
-  // Per-chunk reads (see the loop below); the helpers here read whichever chunk is current.
-  let stored = new Map<string, PreviousClockRow[]>();
-  let flagsByTicket = new Map<string, StoredFlag[]>();
-  let readMs = t1 - t0;
-  let computeMs = 0;
-  let writeMs = 0;
-  let ticketsRead = 0;
-  let clockRowsWritten = 0;
-  let clockRowsDeleted = 0;
-  let flagRowsWritten = 0;
-  const flush = async () => {
-    const w0 = performance.now();
-    if (!options.dryRun) {
-      await repo.writeClockStates(clockUpserts, clockDeletes);
-      await repo.writeFlags(flagWrites);
-      clockRowsWritten += clockUpserts.size;
-      clockRowsDeleted += clockDeletes.size;
-      flagRowsWritten += flagWrites.size;
-    }
-    clockUpserts.clear();
-    clockDeletes.clear();
-    flagWrites.clear();
-    writeMs += performance.now() - w0;
-  };
-
-  const record = (
-    before: StoredFlag | undefined,
-    after: EngineFlag,
-    extra: {
-      cycle: number | null;
-      overdueMinutes: number;
-      ownerId: string | null;
-      ownerEmail: string | null;
-      completed?: boolean;
-    },
-  ) => {
-    if (!flagChanged(before, after)) return;
-    flagWrites.push(after);
-    const change: FlagChange = {
-      key: after.key,
-      kind: after.kind,
-      ticketId: after.ticketId,
-      feedbackId: after.feedbackId,
-      clock: after.clock,
-      cycle: extra.cycle,
-      team: after.team,
-      state: after.state,
-      previousState: before?.state ?? null,
-      level: after.escalationLevel,
-      previousLevel: before?.escalationLevel ?? 0,
-      dueAt: after.dueAt,
-      overdueMinutes: extra.overdueMinutes,
-      ownerId: extra.ownerId,
-      ownerEmail: extra.ownerEmail,
-    };
-    const wasOpen = isOpenFlag(before?.state);
-    if ((after.state === 'at_risk' || after.state === 'pending') && !wasOpen) changes.newAtRisk.push(change);
-    if ((after.state === 'breached' || after.state === 'overdue') && before?.state !== after.state)
-      changes.newBreach.push(change);
-    if (after.escalationLevel > (before?.escalationLevel ?? 0)) changes.escalationDue.push(change);
-    if (after.state === 'resolved' && wasOpen)
-      (extra.completed === false ? changes.recovered : changes.resolved).push(change);
-  };
-
-  const resolveFlag = (
-    flag: StoredFlag,
-    at: Date,
-    completed: boolean,
-    ownerId: string | null,
-    ownerEmail: string | null,
-  ) => {
-    if (!isOpenFlag(flag.state)) return;
-    record(
-      flag,
-      { ...flag, state: 'resolved', resolvedAt: at, updatedAt: now },
-      { cycle: cycleOf(flag.key), overdueMinutes: 0, ownerId, ownerEmail, completed },
-    );
-  };
-
-  // Tickets are evaluated in chunks, each read, judged and written before the next: memory stays bounded
-  // however many tickets are open.
-  const chunkSize = CHUNK_TICKETS[db.provider];
-  for (let offset = 0; offset < scopeIds.length; offset += chunkSize) {
-    const chunkIds = scopeIds.slice(offset, offset + chunkSize);
-    const chunk = repo.forIds(chunkIds);
-    const r0 = performance.now();
-    const [tickets, clocks, ticketFlags, messages, periods] = await Promise.all([
-      chunk.tickets(),
-      chunk.clockStates(),
-      chunk.ticketFlags(),
-      chunk.recentMessages(),
-      chunk.stagePeriods(pausingStages),
-    ]);
-    const r1 = performance.now();
-    readMs += r1 - r0;
-    ticketsRead += tickets.length;
-    stored = clocks;
-    flagsByTicket = ticketFlags;
-    const found = new Set<string>();
-    for (const ticket of tickets) {
-      found.add(ticket.id);
-      evaluateTicket(ticket, messages.get(ticket.id), periods.get(ticket.id));
-    }
-    // Open flags of tickets that no longer exist at all (deleted before Heed saw them archived) are over.
-    for (const id of chunkIds) {
-      if (found.has(id)) continue;
-      for (const flag of flagsByTicket.get(id) ?? []) resolveFlag(flag, now, true, null, null);
-    }
-    computeMs += performance.now() - r1;
-    if (clockUpserts.size + clockDeletes.size + flagWrites.size >= WRITE_BATCH) await flush();
+  constructor(repo: SlaRepo, now: Date, dryRun: boolean, includeClocks: boolean) {
+    this.#repo = repo;
+    this.#now = now;
+    this.#dryRun = dryRun;
+    this.#includeClocks = includeClocks;
   }
 
-  function evaluateTicket(
-    ticket: SlaTicketRow,
-    messages: TTicketMessage[] | undefined,
-    periods: TStagePeriod[] | undefined,
-  ) {
-    const ownerEmail = ticket.ownerId ? (owners.get(ticket.ownerId) ?? null) : null;
-    const ticketFlags = flagsByTicket.get(ticket.id) ?? [];
-    const previous = stored.get(ticket.id) ?? [];
-    const team = assignTeam(engine.teams, {
-      hubspotTeamId: ticket.hubspotTeamId,
-      pipelineId: ticket.pipelineId,
-      ownerId: ticket.ownerId,
-      ownerEmail,
-    });
-    const rule = ticket.archived
-      ? undefined
-      : engine.ruleFor({
-          priority: ticket.priority,
-          pipelineId: ticket.pipelineId,
-          team: team.name,
-          category: ticket.category,
-          source: ticket.source,
-        });
-    if (!rule) {
-      // Deleted in HubSpot, or no rule applies any more: nothing to watch.
-      for (const clock of previous) clockDeletes.push({ ticketId: ticket.id, clock: clock.clock });
-      for (const flag of ticketFlags) resolveFlag(flag, now, true, ticket.ownerId, ownerEmail);
-      return;
+  ticket(verdict: TicketVerdict, previous: readonly PreviousClockRow[] | undefined): void {
+    const { ticketId, rule } = verdict;
+    for (const d of verdict.disagreements) {
+      this.disagreements++;
+      this.disagreementSamples.push({
+        ticketId,
+        clock: d.clock,
+        heedDueAt: d.heedDueAt,
+        hubspotDueAt: d.hubspotDueAt,
+        differenceMinutes: d.differenceMinutes,
+      });
     }
-    const calendar = engine.calendarOf(team);
-    const result: TTicketClocks = computeTicketClocks(
-      {
-        ticket,
-        stagePeriods: periods,
-        messages,
-        previous,
-      },
-      rule,
-      calendar,
-      clockOptions,
-      now,
-    );
-    for (const d of result.disagreements) {
-      disagreements++;
-      logger.debug(
-        {
-          ticketId: ticket.id,
-          clock: d.clock,
-          heedDueAt: d.heedDueAt,
-          hubspotDueAt: d.hubspotDueAt,
-          differenceMinutes: d.differenceMinutes,
-        },
-        'HubSpot SLA due date differs from Heed’s',
-      );
-    }
-
-    // At most three clocks: a small array beats a Set here.
-    const currentKeys: string[] = [];
-    for (const clock of result.clocks) {
-      const key = ticketFlagKey(ticket.id, clock.clock, clock.cycle);
-      currentKeys.push(key);
-      const flag = ticketFlags.find((f) => f.key === key);
-      const level = flagClock(key, clock, flag, team.name, calendar, rule.escalateAfter, ticket, ownerEmail);
-      const next =
-        nextThresholdAt(
-          clock,
-          {
-            level,
-            escalateAfter: rule.escalateAfter,
-            claimedAt: flag?.claimedAt ?? null,
-            snoozedUntil: flag?.snoozedUntil ?? null,
-          },
-          calendar,
-          now,
-        ) ?? null;
-      if (clockChanged(previousClock(previous, clock.clock), clock, rule.name, team.name, next)) {
-        clockUpserts.push({
-          ticketId: ticket.id,
+    const owner = { ownerId: verdict.ownerId, ownerEmail: verdict.ownerEmail };
+    for (let i = 0; i < verdict.clocks.length; i++) {
+      const clock = verdict.clocks[i]!;
+      const judgement = verdict.flags.clocks[i]!;
+      if (judgement.changed) this.#flag(judgement, clock.cycle, clock.overdueMinutes, owner);
+      const next = judgement.nextCheckAt;
+      if (clockChanged(previousClock(previous, clock.clock), clock, rule!.name, verdict.team, next)) {
+        this.#clockUpserts.push({
+          ticketId,
           clock: clock.clock,
           cycle: clock.cycle,
-          policy: rule.name,
-          team: team.name,
+          policy: rule!.name,
+          team: verdict.team,
           state: clock.state,
           startedAt: clock.startedAt,
           dueAt: clock.dueAt,
@@ -482,18 +641,19 @@ export async function evaluate(
           targetMinutes: clock.targetMinutes,
           usedMinutes: clock.usedMinutes,
           overdueMinutes: clock.overdueMinutes,
-          evaluatedAt: now,
-          nextCheckAt: next,
+          evaluatedAt: this.#now,
+          nextCheckAt: next === undefined ? null : new Date(next),
         });
       }
-      if (!ticket.isClosed) clockCount++;
-      if (includeClocks && !ticket.isClosed) {
-        live.push({
-          ticketId: ticket.id,
-          team: team.name,
-          ownerId: ticket.ownerId,
-          ownerEmail,
-          policy: rule.name,
+      if (verdict.closed) continue;
+      this.clockCount++;
+      if (this.#includeClocks) {
+        this.live.push({
+          ticketId,
+          team: verdict.team,
+          ownerId: verdict.ownerId,
+          ownerEmail: verdict.ownerEmail,
+          policy: rule!.name,
           clock: clock.clock,
           cycle: clock.cycle,
           state: clock.state,
@@ -502,223 +662,133 @@ export async function evaluate(
           overdueMinutes: clock.overdueMinutes,
           usedMinutes: clock.usedMinutes,
           targetMinutes: clock.targetMinutes,
-          headline: clock === result.headline,
+          headline: clock === verdict.headline,
         });
       }
     }
-    for (const clock of previous) {
-      if (!result.clocks.some((c) => c.clock === clock.clock))
-        clockDeletes.push({ ticketId: ticket.id, clock: clock.clock });
-    }
-    // Open flags of earlier cycles (or of clocks the rule no longer has) are over.
-    for (const flag of ticketFlags) {
-      if (!currentKeys.includes(flag.key)) resolveFlag(flag, now, true, ticket.ownerId, ownerEmail);
-    }
-  }
-
-  function flagClock(
-    key: string,
-    clock: TClockResult,
-    before: StoredFlag | undefined,
-    team: string,
-    calendar: BusinessCalendar,
-    escalateAfter: number,
-    ticket: SlaTicketRow,
-    ownerEmail: string | null,
-  ): EscalationLevel {
-    // Marked handled from Slack: the ladder stops for this cycle and the flag is the Slack side's.
-    if (before?.state === 'handled') return before.escalationLevel;
-    if (clock.state === 'at_risk' || clock.state === 'breached') {
-      const decision = decideEscalation(
-        {
-          state: clock.state,
-          level: before?.escalationLevel ?? 0,
-          targetMinutes: clock.targetMinutes,
-          overdueMinutes: clock.overdueMinutes,
-          overdueSinceClaimMinutes: before?.claimedAt
-            ? overdueMinutesSince(clock, before.claimedAt, calendar, now)
-            : null,
-          escalateAfter,
-          snoozedUntil: before?.snoozedUntil ?? null,
-        },
-        now,
-      );
-      // The breach happened at the due time, whenever Heed noticed it.
-      const breachedAt = clock.state === 'breached' ? clock.dueAt : null;
-      // Unchanged (the usual case on a run every minute): nothing to build or write.
-      if (
-        !flagChanged(before, {
-          state: clock.state,
-          escalationLevel: decision.level,
-          team,
-          dueAt: clock.dueAt,
-          breachedAt,
-          resolvedAt: null,
-        })
-      ) {
-        return decision.level;
+    for (const clock of previous ?? []) {
+      if (!verdict.clocks.some((c) => c.clock === clock.clock)) {
+        this.#clockDeletes.push({ ticketId, clock: clock.clock });
       }
-      record(
-        before,
-        {
-          key,
-          kind: 'ticket',
-          ticketId: ticket.id,
-          feedbackId: null,
-          clock: clock.clock,
-          team,
-          state: clock.state,
-          escalationLevel: decision.level,
-          raisedAt: before && isOpenFlag(before.state) ? before.raisedAt : now,
-          dueAt: clock.dueAt,
-          breachedAt,
-          resolvedAt: null,
-          updatedAt: now,
-        },
-        { cycle: clock.cycle, overdueMinutes: clock.overdueMinutes, ownerId: ticket.ownerId, ownerEmail },
-      );
-      return decision.level;
     }
-    if (before && isOpenFlag(before.state)) {
-      const completed = clock.completedAt !== null;
-      record(
-        before,
-        {
-          ...before,
-          team,
-          state: 'resolved',
-          dueAt: clock.dueAt,
-          resolvedAt: clock.completedAt ?? now,
-          updatedAt: now,
-        },
-        { cycle: clock.cycle, overdueMinutes: clock.overdueMinutes, ownerId: ticket.ownerId, ownerEmail, completed },
-      );
+    for (const judgement of verdict.flags.others) {
+      this.#flag(judgement, cycleOf(judgement.flag!.key), 0, owner);
     }
-    return before?.escalationLevel ?? 0;
   }
 
-  const orphanFeedback = await repo.orphanFeedbackFlags();
-  const f0 = performance.now();
-  for (const row of feedbackRows) {
-    evaluateOneFeedback(row);
-  }
-  for (const flag of orphanFeedback) resolveFlag(flag, now, true, null, null);
-  computeMs += performance.now() - f0;
-
-  function evaluateOneFeedback(row: FeedbackCandidate) {
-    const before = row.flag ?? undefined;
-    if (before?.state === 'handled') return;
-    const ownerEmail = row.ticketOwnerId ? (owners.get(row.ticketOwnerId) ?? null) : null;
-    const team = assignTeam(engine.teams, {
-      hubspotTeamId: row.ticketHubspotTeamId,
-      pipelineId: row.ticketPipelineId,
-      ownerId: row.ticketOwnerId,
-      ownerEmail,
-    });
-    const key = feedbackFlagKey(row.id);
-    const base = { cycle: null, ownerId: row.ticketOwnerId, ownerEmail };
-    if (row.archived) {
-      if (before) resolveFlag(before, now, true, row.ticketOwnerId, ownerEmail);
-      return;
+  feedback(verdict: FeedbackVerdict): void {
+    const { judgement, row } = verdict;
+    if (judgement.changed) {
+      this.#flag(judgement, null, verdict.overdueMinutes, verdict);
     }
-    const calendar = engine.calendarOf(team);
-    const result = evaluateFeedback(
-      row,
-      engine.feedback,
-      engine.followUpWithin,
-      calendar,
-      {
-        ticketReplies: [row.firstReplyAfter, row.ticketLastAgentMessageAt].filter((d): d is Date => d !== null),
-        contactTickets: row.contactTicketAfter ? [row.contactTicketAfter] : [],
-        handledAt: before?.handledAt ?? null,
-      },
-      now,
-    );
-    if (result.state === 'pending' || result.state === 'overdue') {
-      const decision = decideEscalation(
-        {
-          state: result.state,
-          level: before?.escalationLevel ?? 0,
-          targetMinutes: result.targetMinutes,
-          overdueMinutes: result.overdueMinutes,
-          overdueSinceClaimMinutes: before?.claimedAt
-            ? Math.min(result.overdueMinutes, Math.max(0, (now.getTime() - before.claimedAt.getTime()) / 60_000))
-            : null,
-          escalateAfter: DEFAULT_ESCALATE_AFTER,
-          snoozedUntil: before?.snoozedUntil ?? null,
-        },
-        now,
-      );
-      record(
-        before,
-        {
-          key,
-          kind: 'feedback',
-          ticketId: row.ticketId,
-          feedbackId: row.id,
-          clock: null,
-          team: team.name,
-          state: result.state,
-          escalationLevel: decision.level,
-          raisedAt: before && isOpenFlag(before.state) ? before.raisedAt : now,
-          dueAt: result.dueAt,
-          breachedAt: result.state === 'overdue' ? result.dueAt : null,
-          resolvedAt: null,
-          updatedAt: now,
-        },
-        { ...base, overdueMinutes: result.overdueMinutes },
-      );
-      liveFeedback.push({
+    if (row && verdict.live) {
+      this.liveFeedback.push({
         feedbackId: row.id,
         ticketId: row.ticketId,
-        team: team.name,
-        ownerId: row.ticketOwnerId,
-        ownerEmail,
+        team: verdict.team,
+        ownerId: verdict.ownerId,
+        ownerEmail: verdict.ownerEmail,
         contactName: row.contactName,
         surveyType: row.surveyType,
         value: row.value,
-        state: result.state,
-        dueAt: result.dueAt,
-        overdueMinutes: result.overdueMinutes,
+        state: verdict.live.state,
+        dueAt: verdict.live.dueAt,
+        overdueMinutes: verdict.overdueMinutes,
       });
-    } else if (before && isOpenFlag(before.state)) {
-      record(
-        before,
-        { ...before, team: team.name, state: 'resolved', resolvedAt: result.followUp?.at ?? now, updatedAt: now },
-        { ...base, overdueMinutes: result.overdueMinutes, completed: true },
-      );
     }
   }
-  await flush();
-  if (!options.dryRun) {
-    const lastFullAt = full ? now : cursor!.lastFullAt;
-    if (
-      !cursor ||
-      cursor.lastRunAt.getTime() !== now.getTime() ||
-      cursor.lastFullAt.getTime() !== lastFullAt.getTime() ||
-      cursor.policyHash !== policyHash
-    ) {
-      await repo.writeCursor({ lastRunAt: now, lastFullAt, policyHash }, now);
+
+  #flag(
+    judgement: TFlagJudgement,
+    cycle: number | null,
+    overdueMinutes: number,
+    owner: { readonly ownerId: string | null; readonly ownerEmail: string | null },
+  ): void {
+    const after = judgement.flag!;
+    const before = judgement.previous;
+    this.#flagWrites.push(after);
+    const change: FlagChange = {
+      key: after.key,
+      kind: after.kind,
+      ticketId: after.ticketId,
+      feedbackId: after.feedbackId,
+      clock: after.clock,
+      cycle,
+      team: after.team,
+      state: after.state,
+      previousState: before?.state ?? null,
+      level: after.escalationLevel,
+      previousLevel: before?.escalationLevel ?? 0,
+      dueAt: after.dueAt,
+      overdueMinutes,
+      ownerId: owner.ownerId,
+      ownerEmail: owner.ownerEmail,
+      outcome: after.outcome,
+      origin: after.origin,
+      seenAt: after.seenAt,
+      movedFrom: after.movedFrom,
+      events: judgement.events,
+    };
+    const { changes } = this;
+    changes.flags.push(change);
+    for (const event of judgement.events) {
+      switch (event.type) {
+        case 'raised':
+          (event.state === 'at_risk' || event.state === 'pending' ? changes.newAtRisk : changes.newBreach).push(change);
+          break;
+        case 'breached':
+          changes.newBreach.push(change);
+          break;
+        case 'escalated':
+          changes.escalationDue.push(change);
+          break;
+        case 'moved':
+          changes.moved.push(change);
+          break;
+        case 'ended':
+          (event.outcome === 'recovered' ? changes.recovered : changes.resolved).push(change);
+          break;
+        case 'eased':
+        case 'due_changed':
+          break;
+      }
     }
   }
-  if (disagreements > 0) {
-    logger.info({ disagreements }, 'HubSpot SLA due dates differ from Heed’s on some clocks (details at debug level)');
+
+  async flushIfFull(): Promise<void> {
+    if (this.#clockUpserts.size + this.#clockDeletes.size + this.#flagWrites.size >= WRITE_BATCH) await this.flush();
   }
-  const stats: EvaluationStats = {
-    mode: full ? 'full' : 'incremental',
-    tickets: ticketsRead,
-    clocks: clockCount,
-    feedback: liveFeedback.length,
-    clockRowsWritten,
-    clockRowsDeleted,
-    flagRowsWritten,
-    disagreements,
-    readMs: Math.round(readMs),
-    computeMs: Math.round(computeMs),
-    writeMs: Math.round(writeMs),
-  };
-  logger.debug({ ...stats, dryRun: options.dryRun ?? false }, 'evaluation finished');
-  return { changes, clocks: live, feedback: liveFeedback, stats };
+
+  async flush(): Promise<void> {
+    const w0 = performance.now();
+    if (!this.#dryRun) {
+      await this.#repo.writeClockStates(this.#clockUpserts, this.#clockDeletes);
+      await this.#repo.writeFlags(this.#flagWrites);
+      this.#clockRowsWritten += this.#clockUpserts.size;
+      this.#clockRowsDeleted += this.#clockDeletes.size;
+      this.#flagRowsWritten += this.#flagWrites.size;
+    }
+    this.#clockUpserts.clear();
+    this.#clockDeletes.clear();
+    this.#flagWrites.clear();
+    this.writeMs += performance.now() - w0;
+  }
+
+  stats(mode: 'full' | 'incremental'): EvaluationStats {
+    return {
+      mode,
+      tickets: this.ticketsRead,
+      clocks: this.clockCount,
+      feedback: this.liveFeedback.length,
+      clockRowsWritten: this.#clockRowsWritten,
+      clockRowsDeleted: this.#clockRowsDeleted,
+      flagRowsWritten: this.#flagRowsWritten,
+      disagreements: this.disagreements,
+      readMs: Math.round(this.readMs),
+      computeMs: Math.round(this.computeMs),
+      writeMs: Math.round(this.writeMs),
+    };
+  }
 }
 
 function cycleOf(key: string): number | null {

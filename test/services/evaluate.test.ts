@@ -110,7 +110,15 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
     ]);
 
     const again = await run(at('09:50'));
-    expect(again.changes).toEqual({ newAtRisk: [], newBreach: [], escalationDue: [], recovered: [], resolved: [] });
+    expect(again.changes).toEqual({
+      flags: [],
+      newAtRisk: [],
+      newBreach: [],
+      escalationDue: [],
+      recovered: [],
+      resolved: [],
+      moved: [],
+    });
     expect(again.stats).toMatchObject({ clockRowsWritten: 0, clockRowsDeleted: 0, flagRowsWritten: 0 });
     // Nothing synced, no threshold reached and no flag changed in Slack since: no ticket is read at all.
     expect(again.stats).toMatchObject({ mode: 'incremental', tickets: 0 });

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Ticket_syncedAt_idx" ON "Ticket"("syncedAt");
