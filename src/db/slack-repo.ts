@@ -271,15 +271,6 @@ export class SlackRepo {
     return count === 1;
   }
 
-  /** Puts off a queued row nobody has claimed (a dependent waiting for its parent post). */
-  async defer(id: string, nextAttemptAt: Date, error: string): Promise<boolean> {
-    const { count } = await this.#prisma.outboxMessage.updateMany({
-      where: { id, state: { in: ['pending', 'retry'] } },
-      data: { state: 'retry', nextAttemptAt, lastError: error.slice(0, 1000) },
-    });
-    return count === 1;
-  }
-
   /** Ends a queued row nobody has claimed: superseded by a newer update, or its parent failed for good. */
   async finalize(id: string, state: 'failed' | 'superseded', error: string | null): Promise<boolean> {
     const { count } = await this.#prisma.outboxMessage.updateMany({

@@ -385,12 +385,10 @@ export class Outbox {
     if (DEPENDENT_KINDS.has(row.kind) && row.nudgeId) {
       const parent: NudgeParent = await repo.nudgeParent(row.nudgeId);
       if (parent.status === 'pending') {
-        // The nudge's own post has not gone out yet (another drainer may be sending it right now): wait for it.
-        await repo.defer(
-          row.id,
-          new Date(clock.now().getTime() + this.#o.perChannelIntervalMs),
-          'waiting for the nudge to be posted',
-        );
+        // The nudge's own post has not gone out yet (another drainer may be sending it right now): wait for it,
+        // at the head of this channel — the channel's later rows wait too, so it keeps its order.
+        const until = clock.now().getTime() + this.#o.perChannelIntervalMs;
+        this.#pausedUntil.set(row.channel, Math.max(until, this.#pausedUntil.get(row.channel) ?? 0));
         return 'retried';
       }
       if (parent.status === 'failed') {

@@ -128,6 +128,26 @@ describe.each(testProviders())('outbox with several drainers on %s', (provider) 
     expect(t.errors()).toEqual([]);
   });
 
+  it('a channel keeps its order while its first row waits for a nudge posted in another channel', async () => {
+    for (const i of [1, 2]) await t.repo.enqueue(intent(`busy${i}`, 'CAAA'), START);
+    for (const [flag, channel] of [
+      ['fa', 'CAAA'],
+      ['fb', 'CBBB'],
+    ] as const) {
+      await t.repo.applyNudgeChange(
+        {
+          nudge: { create: { flagKey: flag, channel, state: 'breached', level: 2, renderHash: 'h' } },
+          intents: [intent(`nudge:${flag}:post`, channel), intent(`nudge:${flag}:dm2`, 'U0OWNER', `dm ${flag}`, 'dm')],
+        },
+        START,
+      );
+    }
+    await t.outbox().drainUntilIdle();
+    // fb's nudge went out first (CBBB was free), but fa's DM was queued first, so it is first in the DM channel.
+    expect(t.slack.messagesIn('U0OWNER').map((m) => m.text)).toEqual(['dm fa', 'dm fb']);
+    expect(t.slack.messagesIn('CAAA').map((m) => m.text)).toEqual(['busy1', 'busy2', 'nudge:fa:post']);
+  });
+
   it('dependents fail with the reason their nudge failed for good, each logged and counted', async () => {
     await t.repo.applyNudgeChange(
       {
