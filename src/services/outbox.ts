@@ -100,7 +100,8 @@ export interface DrainResult {
 
 type Failure =
   | { type: 'rate'; retryAfterMs: number }
-  | { type: 'transient'; reason: string }
+  /** `uncertain`: the call may have taken effect (the answer was lost), so a post is looked for before re-posting. */
+  | { type: 'transient'; reason: string; uncertain: boolean }
   | { type: 'not_in_channel'; reason: string }
   | { type: 'credentials'; reason: string; needed?: string | undefined }
   | { type: 'fatal'; reason: string };
@@ -109,6 +110,8 @@ type Outcome = 'sent' | 'retried' | 'failed';
 
 const POSTING_KINDS = new Set(['post', 'reply', 'escalate', 'dm']);
 const DEPENDENT_KINDS = new Set(['update', 'reply', 'escalate', 'dm']);
+/** Slack's own words for these: "It's possible some aspect of the operation succeeded before the error was raised." */
+const UNCERTAIN_PLATFORM_ERRORS = new Set(['internal_error', 'fatal_error']);
 const TRANSIENT_PLATFORM_ERRORS = new Set([
   'internal_error',
   'fatal_error',
@@ -146,23 +149,25 @@ export function classifySlackError(error: unknown): Failure {
     case 'slack_webapi_rate_limited_error':
       return { type: 'rate', retryAfterMs: Math.max(1, e.retryAfter ?? 1) * 1000 };
     case 'slack_webapi_http_error':
+      // 502/503: the request did not get through to Slack; 500/504: it may have, and the answer was lost.
       return (e.statusCode ?? 0) >= 500 || e.statusCode === 408
-        ? { type: 'transient', reason: `HTTP ${e.statusCode}` }
+        ? { type: 'transient', reason: `HTTP ${e.statusCode}`, uncertain: e.statusCode === 500 || e.statusCode === 504 }
         : e.statusCode === 401 || e.statusCode === 403
           ? { type: 'credentials', reason: `HTTP ${e.statusCode}` }
           : { type: 'fatal', reason: `HTTP ${e.statusCode}` };
     case 'slack_webapi_request_error':
-      return { type: 'transient', reason: `request failed: ${e.message ?? 'network error'}` };
+      return { type: 'transient', reason: `request failed: ${e.message ?? 'network error'}`, uncertain: true };
     case 'slack_webapi_platform_error': {
       const code = e.data?.error ?? 'unknown_error';
       if (code === 'not_in_channel' || code === 'channel_not_found') return { type: 'not_in_channel', reason: code };
       if (code === 'ratelimited') return { type: 'rate', retryAfterMs: 1000 };
-      if (TRANSIENT_PLATFORM_ERRORS.has(code)) return { type: 'transient', reason: code };
+      if (TRANSIENT_PLATFORM_ERRORS.has(code))
+        return { type: 'transient', reason: code, uncertain: UNCERTAIN_PLATFORM_ERRORS.has(code) };
       if (CREDENTIAL_ERRORS.has(code)) return { type: 'credentials', reason: code, needed: e.data?.needed };
       return { type: 'fatal', reason: code };
     }
     default:
-      return { type: 'transient', reason: e?.message ?? String(error) };
+      return { type: 'transient', reason: e?.message ?? String(error), uncertain: true };
   }
 }
 
@@ -345,7 +350,11 @@ export class Outbox {
       const row = await repo.firstDue(channel, new Date(now));
       if (row) running.push(this.#send(row));
     }
-    for (const outcome of await Promise.all(running)) if (outcome) result[outcome]++;
+    // Every send of the round settles before the next round: a channel is never written by two sends at once.
+    const settled = await Promise.allSettled(running);
+    for (const outcome of settled) if (outcome.status === 'fulfilled' && outcome.value) result[outcome.value]++;
+    const failure = settled.find((outcome) => outcome.status === 'rejected');
+    if (failure) throw failure.reason;
     if (this.pausedFor) return this.#pausedResult(result);
     // Next sendable moment: the earliest channel to free up among rows already due, or the earliest
     // row that is not due yet — never a busy-wait on a channel that is still pacing.
@@ -532,7 +541,7 @@ export class Outbox {
     this.#o.metrics?.failed(code);
   }
 
-  async #onFailure(row: OutboxMessage, error: unknown): Promise<'retried' | 'failed'> {
+  async #onFailure(row: OutboxMessage, error: unknown): Promise<Outcome> {
     const { repo, clock, logger, holder } = this.#o;
     const failure = classifySlackError(error);
     const now = clock.now();
@@ -567,6 +576,11 @@ export class Outbox {
         return this.#notInChannel(row, failure.reason, attempts);
       case 'transient': {
         await this.#holdChannel(row.channel, now, at(this.#o.perChannelIntervalMs));
+        if (failure.uncertain && POSTING_KINDS.has(row.kind)) {
+          // The post may be in Slack already: look before posting it again.
+          const settled = await this.#settleUncertain(row, failure.reason);
+          if (settled !== 'not_posted') return settled;
+        }
         if (attempts >= this.#o.maxAttempts) {
           const reason = `${failure.reason} (gave up after ${attempts} attempts)`;
           if (await repo.finish(row.id, holder, 'failed', reason)) this.#failedForGood(row, failure.reason, reason);
@@ -588,6 +602,35 @@ export class Outbox {
         return 'failed';
       }
     }
+  }
+
+  /**
+   * After an answer that leaves it open whether the post went out (connection reset, HTTP 500/504, internal_error):
+   * Slack's history says. Found: recorded as sent. Not found: retried as usual. History unreadable too: the row keeps
+   * its claim, expired now, and recovery settles it from Slack's history once Slack answers — never a blind re-post.
+   */
+  async #settleUncertain(row: OutboxMessage, reason: string): Promise<'sent' | 'retried' | 'not_posted'> {
+    const { repo, clock, logger, holder } = this.#o;
+    if (!/^[CGDUW][A-Z0-9]+$/.test(row.channel)) return 'not_posted'; // a #name: history cannot be read by name
+    let found: { ts: string; channel: string } | undefined;
+    try {
+      found = await this.#findPosted(row);
+    } catch (error) {
+      logger.warn(
+        { err: error, key: row.idempotencyKey, reason },
+        'outbox: cannot tell whether a post reached Slack; recovery will check its history',
+      );
+      await repo.extendClaim(row.id, holder, clock.now());
+      // Recovery looks at expired claims at its next pass (it runs every couple of minutes).
+      return 'retried';
+    }
+    if (!found) return 'not_posted';
+    await repo.markSent(row, found, clock.now());
+    logger.info(
+      { key: row.idempotencyKey, ts: found.ts, reason },
+      'outbox: the post reached Slack although the answer was lost',
+    );
+    return 'sent';
   }
 
   /**

@@ -26,12 +26,22 @@ export interface FakeChannel {
   messages: FakeMessage[];
 }
 
-export type FakeFault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 } | { error: string };
+export type FakeFault =
+  | { status: 429; retryAfter: number }
+  | { status: 500 | 502 | 503 | 504 }
+  | { error: string }
+  /**
+   * The answer is lost: the call takes effect (`afterEffect`, e.g. the message is posted) or not, then the
+   * connection is reset or answered with `status` — the caller cannot tell whether it worked.
+   */
+  | { lost: 'reset' | 500 | 504; afterEffect: boolean };
 
 export interface FakeCall {
   method: string;
   args: Record<string, unknown>;
   at: number;
+  /** The bearer token the call carried (tells apart processes given different tokens). */
+  token?: string | undefined;
 }
 
 export interface FakeSlackOptions {
@@ -261,8 +271,19 @@ export class FakeSlackServer {
     const method = path.replace(/^\/api\//, '');
     const processing = this.#processingDelay(method, args);
     if (processing > 0) await this.#wait(processing);
-    this.calls.push({ method, args, at: this.#now() });
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    this.calls.push({ method, args, at: this.#now(), token });
     const fault = this.#faults.get(method)?.shift() ?? this.#standingFault(method, args);
+    if (fault && 'lost' in fault) {
+      if (fault.afterEffect) this.#api(method, args);
+      if (fault.lost === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(fault.lost, { 'content-type': 'text/html' });
+      res.end('<html>upstream error</html>');
+      return;
+    }
     if (fault && 'status' in fault) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (fault.status === 429) headers['retry-after'] = String(fault.retryAfter);

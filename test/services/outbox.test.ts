@@ -53,6 +53,45 @@ describe.each(testProviders())('outbox on %s', (provider) => {
     expect(t.failed).toEqual(['HTTP 500']);
   });
 
+  it('recognises a post whose answer was lost (connection reset after it landed) instead of posting it twice', async () => {
+    t.slack.failNext('chat.postMessage', { lost: 'reset', afterEffect: true });
+    await t.repo.enqueue(intent('k1', 'CAAA'), START);
+    await outbox().drainUntilIdle();
+    const messages = t.slack.messagesIn('CAAA');
+    expect(messages.map((m) => m.text)).toEqual(['k1']);
+    expect(t.slack.callsOf('chat.postMessage')).toHaveLength(1);
+    expect(t.slack.callsOf('conversations.history')).toHaveLength(1);
+    expect(await t.repo.outboxByKey('k1')).toMatchObject({ state: 'sent', resultTs: messages[0]!.ts, attempts: 1 });
+  });
+
+  it('posts again, once, when the lost answer came before the post landed (HTTP 504)', async () => {
+    t.slack.failNext('chat.postMessage', { lost: 504, afterEffect: false });
+    await t.repo.enqueue(intent('k1', 'CAAA'), START);
+    await outbox().drainUntilIdle();
+    expect(t.slack.messagesIn('CAAA').map((m) => m.text)).toEqual(['k1']);
+    expect(t.slack.callsOf('chat.postMessage')).toHaveLength(2);
+    expect(await t.repo.outboxByKey('k1')).toMatchObject({ state: 'sent', attempts: 2 });
+  });
+
+  it('leaves an uncertain post to recovery when Slack’s history cannot be read either, and never posts it twice', async () => {
+    t.slack.failNext('chat.postMessage', { lost: 500, afterEffect: true });
+    t.slack.failNext('conversations.history', { status: 503 });
+    await t.repo.enqueue(intent('k1', 'CAAA'), START);
+    const box = outbox();
+    await box.drainOnce();
+    expect(await t.repo.outboxByKey('k1')).toMatchObject({ state: 'sending' });
+    await box.drainUntilIdle(new Date(START.getTime() + 60_000));
+    expect(t.slack.callsOf('chat.postMessage')).toHaveLength(1);
+    t.clock.advance(3 * 60_000);
+    await box.drainUntilIdle();
+    expect(t.slack.messagesIn('CAAA')).toHaveLength(1);
+    expect(t.slack.callsOf('chat.postMessage')).toHaveLength(1);
+    expect(await t.repo.outboxByKey('k1')).toMatchObject({
+      state: 'sent',
+      resultTs: t.slack.messagesIn('CAAA')[0]!.ts,
+    });
+  });
+
   it('follows a channel given by name (#alpha) to the id Slack answers with, for pacing and crash checks', async () => {
     for (const i of [1, 2, 3]) await t.repo.enqueue(intent(`n${i}`, '#alpha'), START);
     await outbox().drainUntilIdle();
