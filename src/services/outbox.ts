@@ -340,8 +340,10 @@ export class Outbox {
     if (!this.#recovered || clock.now().getTime() - this.#lastRecoveryAt > RECOVERY_INTERVAL_MS) await this.recover();
     const now = clock.now().getTime();
     // Only the channel list and one row per free channel are read: a deep queue costs no more per round.
+    // The channels written longest ago first: with more channels than maxParallel, none waits behind the others.
     const free = (await repo.dueChannels(new Date(now)))
       .filter((channel) => this.#channelFreeAt(channel) <= now)
+      .sort((a, b) => (this.#lastWrite.get(a) ?? 0) - (this.#lastWrite.get(b) ?? 0))
       .slice(0, this.#o.maxParallel);
     const running: Promise<Outcome | undefined>[] = [];
     for (const channel of free) {
