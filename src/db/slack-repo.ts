@@ -203,6 +203,16 @@ export class SlackRepo {
     });
   }
 
+  /** When the earliest claim of a row in `sending` runs out (its holder sends it by then, or recovery settles it). */
+  async nextClaimExpiry(): Promise<Date | undefined> {
+    const row = await this.#prisma.outboxMessage.findFirst({
+      where: { state: 'sending', claimUntil: { not: null } },
+      orderBy: { claimUntil: 'asc' },
+      select: { claimUntil: true },
+    });
+    return row?.claimUntil ?? undefined;
+  }
+
   outboxByKey(idempotencyKey: string): Promise<OutboxMessage | null> {
     return this.#prisma.outboxMessage.findUnique({ where: { idempotencyKey } });
   }

@@ -44,7 +44,6 @@ export interface OutboxMetrics {
 export const HEED_METADATA_EVENT = 'heed_nudge';
 /** The name the outbox reports its health under. */
 export const OUTBOX_HEALTH_NAME = 'slack-outbox';
-const RECOVERY_INTERVAL_MS = 2 * 60_000;
 
 export interface OutboxOptions {
   repo: SlackRepo;
@@ -196,8 +195,6 @@ export class Outbox {
   readonly #joined = new Set<string>();
   /** When the SLACK_NOT_IN_CHANNEL error was last logged, per channel (once per channel, not per row). */
   readonly #notInChannelLogged = new Map<string, number>();
-  #recovered = false;
-  #lastRecoveryAt = 0;
   /** Rows this process is sending right now: never "recovered" from under itself. */
   readonly #inFlight = new Set<string>();
   #pause: PauseState | undefined;
@@ -212,7 +209,7 @@ export class Outbox {
       baseBackoffMs: 1000,
       maxBackoffMs: 5 * 60_000,
       notInChannelRetryMs: 15 * 60_000,
-      claimTtlMs: 60_000,
+      claimTtlMs: 20_000,
       probeIntervalMs: 30_000,
       maxProbeIntervalMs: 3 * 60_000,
       maxParallel: 16,
@@ -228,14 +225,12 @@ export class Outbox {
   /**
    * Settles rows whose claim expired — left in `sending` by a process that died, hung or could not record the
    * result: a post found in Slack (by its metadata key) is recorded as sent; anything else is queued again.
-   * A live process renews its claims, so its rows are never touched. Runs before the first drain, then every
-   * couple of minutes.
+   * A live process renews its claims, so its rows are never touched. Runs at the start of every round.
    */
   async recover(): Promise<{ recognised: number; requeued: number }> {
     const { repo, clock, logger, holder, claimTtlMs } = this.#o;
     let recognised = 0;
     let requeued = 0;
-    this.#lastRecoveryAt = clock.now().getTime();
     // With a refused token Slack's history cannot be read either; the probe comes first.
     if (this.pausedFor) return { recognised, requeued };
     for (const row of await repo.expiredClaims(clock.now())) {
@@ -255,8 +250,8 @@ export class Outbox {
         try {
           found = await this.#findPosted(row);
         } catch (error) {
-          // Cannot tell: keep the claim (it expires after claimTtlMs) rather than risk a duplicate; the next
-          // recovery pass tries again.
+          // Cannot tell: keep the claim (it expires after claimTtlMs) rather than risk a duplicate; recovery
+          // tries again then.
           logger.warn(
             { err: error, outboxId: row.id, key: row.idempotencyKey },
             'outbox: could not check Slack for a post made before a restart',
@@ -276,7 +271,6 @@ export class Outbox {
         requeued++;
       }
     }
-    this.#recovered = true;
     return { recognised, requeued };
   }
 
@@ -335,9 +329,9 @@ export class Outbox {
       await this.#probe();
       if (this.pausedFor) return this.#pausedResult(result);
     }
-    // At start, and every few minutes: a row whose claim expired (a crash elsewhere, or a result that could not
-    // be recorded here) is settled from Slack's history rather than left stuck.
-    if (!this.#recovered || clock.now().getTime() - this.#lastRecoveryAt > RECOVERY_INTERVAL_MS) await this.recover();
+    // Every round (one indexed read when there is nothing to do): a row whose claim expired — a crash elsewhere, or
+    // a result that could not be recorded — is settled from Slack's history rather than left stuck.
+    await this.recover();
     const now = clock.now().getTime();
     // Only the channel list and one row per free channel are read: a deep queue costs no more per round.
     // The channels written longest ago first: with more channels than maxParallel, none waits behind the others.
@@ -368,6 +362,13 @@ export class Outbox {
     }
     const future = await repo.nextOutboxAt(new Date(after));
     if (future) nextAt = Math.min(nextAt ?? future.getTime(), future.getTime());
+    // Rows claimed by others (or left claimed here) are work too: settled when their claim expires, if their
+    // holder has not sent them by then — `heed nudge` after a killed run waits for them rather than leave them.
+    const claimed = await repo.nextClaimExpiry();
+    if (claimed) {
+      const at = Math.max(after, claimed.getTime() + 1);
+      nextAt = Math.min(nextAt ?? at, at);
+    }
     result.nextAt = nextAt === undefined ? undefined : new Date(nextAt);
     return result;
   }
@@ -622,8 +623,8 @@ export class Outbox {
         { err: error, key: row.idempotencyKey, reason },
         'outbox: cannot tell whether a post reached Slack; recovery will check its history',
       );
+      // Expired at once: the next round's recovery looks again (and, failing, waits a claim's lifetime).
       await repo.extendClaim(row.id, holder, clock.now());
-      // Recovery looks at expired claims at its next pass (it runs every couple of minutes).
       return 'retried';
     }
     if (!found) return 'not_posted';

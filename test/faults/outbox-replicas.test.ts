@@ -129,7 +129,12 @@ describe.skipIf(!process.env['HEED_TEST_PG_URL'])('three heed start replicas and
         );
         const otherErrors = new Map<string, number>();
         for (const line of errors.filter((l) => !outboxErrors.includes(l))) {
-          const what = `${String(line.msg)}: ${String((line['err'] as { message?: string } | undefined)?.message ?? '').slice(0, 160)}`;
+          const what = `${String(line.msg)}: ${(
+            String((line['err'] as { message?: string } | undefined)?.message ?? '')
+              .trim()
+              .split('\n')
+              .at(-1) ?? ''
+          ).slice(0, 160)}`;
           otherErrors.set(what, (otherErrors.get(what) ?? 0) + 1);
         }
 

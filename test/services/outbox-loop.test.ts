@@ -1,6 +1,6 @@
-// A deep drain keeps the event loop responsive: with 6,600 messages queued over 300 channels (the size of the
-// backlog that lagged the loop by 3.15 s), a request to a server in the same process is answered well within
-// Slack's 3-second ack deadline while the outbox drains at full speed.
+// A deep drain keeps the event loop responsive: with 6,600 messages queued over 660 channels (the size of the
+// backlog that lagged the loop by 3.15 s; ten per owner DM channel and team channel), a request to a server in the
+// same process is answered well within Slack's 3-second ack deadline while the outbox sends its first 400 posts.
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -14,8 +14,10 @@ import { openTestDb, testProviders } from '../support/db.ts';
 import { webClient } from './outbox-harness.ts';
 
 const QUEUED = 6600;
-const CHANNELS = 300;
-const DRAIN_MS = 4000;
+const CHANNELS = 660;
+/** Posts to wait for (the first round alone could post one to every channel), and the most time they may take. */
+const POSTS = 400;
+const BOUND_MS = 60_000;
 
 function roundTrip(port: number): Promise<number> {
   const started = performance.now();
@@ -72,10 +74,11 @@ describe.each(testProviders())('outbox draining a deep queue on %s', (provider) 
       const draining = outbox.run(stop.signal);
       const acks: number[] = [];
       const started = performance.now();
-      while (performance.now() - started < DRAIN_MS) {
+      while (slack.callsOf('chat.postMessage').length < POSTS && performance.now() - started < BOUND_MS) {
         acks.push(await roundTrip(port));
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      const drainMs = performance.now() - started;
       stop.abort();
       await draining;
       delay.disable();
@@ -84,10 +87,10 @@ describe.each(testProviders())('outbox draining a deep queue on %s', (provider) 
       acks.sort((x, y) => x - y);
       const maxLagMs = delay.max / 1e6;
       process.stdout.write(
-        `outbox deep drain (${provider}): ${sent} sent in ${DRAIN_MS} ms; ack p50 ${acks[Math.floor(acks.length / 2)]!.toFixed(1)} ms, max ${acks.at(-1)!.toFixed(1)} ms; event-loop lag max ${maxLagMs.toFixed(0)} ms\n`,
+        `outbox deep drain (${provider}): ${sent} sent in ${Math.round(drainMs)} ms; ack p50 ${acks[Math.floor(acks.length / 2)]!.toFixed(1)} ms, max ${acks.at(-1)!.toFixed(1)} ms; event-loop lag max ${maxLagMs.toFixed(0)} ms\n`,
       );
-      // It drained (hundreds of posts; the pace allows one per channel per second), and stayed responsive doing it.
-      expect(sent).toBeGreaterThanOrEqual(100);
+      // It drained (hundreds of posts), and stayed responsive doing it.
+      expect(sent).toBeGreaterThanOrEqual(POSTS);
       expect(acks.at(-1)!).toBeLessThan(1000);
       expect(maxLagMs).toBeLessThan(1000);
     } finally {
