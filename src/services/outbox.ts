@@ -136,6 +136,18 @@ export const CREDENTIAL_ERRORS = new Set([
   'team_access_not_granted',
 ]);
 
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Whether the request never reached a server (the error, or one it was caused by, says so). */
+function neverConnected(error: unknown): boolean {
+  let current = error as { code?: unknown; cause?: unknown; original?: unknown } | undefined;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (typeof current.code === 'string' && NOT_CONNECTED.has(current.code)) return true;
+    current = (current.original ?? current.cause) as typeof current;
+  }
+  return false;
+}
+
 export function classifySlackError(error: unknown): Failure {
   const e = error as {
     code?: string;
@@ -155,7 +167,12 @@ export function classifySlackError(error: unknown): Failure {
           ? { type: 'credentials', reason: `HTTP ${e.statusCode}` }
           : { type: 'fatal', reason: `HTTP ${e.statusCode}` };
     case 'slack_webapi_request_error':
-      return { type: 'transient', reason: `request failed: ${e.message ?? 'network error'}`, uncertain: true };
+      // A connection never made cannot have posted; one cut off (reset, timeout) may have.
+      return {
+        type: 'transient',
+        reason: `request failed: ${e.message ?? 'network error'}`,
+        uncertain: !neverConnected(error),
+      };
     case 'slack_webapi_platform_error': {
       const code = e.data?.error ?? 'unknown_error';
       if (code === 'not_in_channel' || code === 'channel_not_found') return { type: 'not_in_channel', reason: code };
@@ -250,13 +267,22 @@ export class Outbox {
         try {
           found = await this.#findPosted(row);
         } catch (error) {
-          // Cannot tell: keep the claim (it expires after claimTtlMs) rather than risk a duplicate; recovery
-          // tries again then.
+          const failure = classifySlackError(error);
+          if (failure.type === 'transient' || failure.type === 'rate' || failure.type === 'credentials') {
+            // Cannot tell now: keep the claim (it expires after claimTtlMs) rather than risk a duplicate; recovery
+            // tries again then.
+            logger.warn(
+              { err: error, outboxId: row.id, key: row.idempotencyKey },
+              'outbox: could not check Slack for a post made before a restart',
+            );
+            continue;
+          }
+          // Slack answered that this history cannot be read (a missing scope, a channel Heed left): it never
+          // will be. Posting again risks one duplicate; never posting would lose the message.
           logger.warn(
-            { err: error, outboxId: row.id, key: row.idempotencyKey },
-            'outbox: could not check Slack for a post made before a restart',
+            { err: error, outboxId: row.id, key: row.idempotencyKey, reason: failure.reason },
+            'outbox: cannot check Slack for a post made before a restart; posting again',
           );
-          continue;
         }
       }
       if (found) {
@@ -619,6 +645,9 @@ export class Outbox {
     try {
       found = await this.#findPosted(row);
     } catch (error) {
+      const failure = classifySlackError(error);
+      // Slack answered that the history cannot be read (a missing scope…): it never will be; retry as usual.
+      if (failure.type === 'fatal' || failure.type === 'not_in_channel') return 'not_posted';
       logger.warn(
         { err: error, key: row.idempotencyKey, reason },
         'outbox: cannot tell whether a post reached Slack; recovery will check its history',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPrng } from '../faults/support/prng.ts';
 import { testProviders } from '../support/db.ts';
-import { intent, START, useOutboxTest } from './outbox-harness.ts';
+import { intent, START, useOutboxTest, webClient } from './outbox-harness.ts';
 
 describe.each(testProviders())('outbox on %s', (provider) => {
   const t = useOutboxTest(provider);
@@ -89,6 +89,16 @@ describe.each(testProviders())('outbox on %s', (provider) => {
       state: 'sent',
       resultTs: t.slack.messagesIn('CAAA')[0]!.ts,
     });
+  });
+
+  it('retries a post whose connection was refused without looking for it (it cannot have landed)', async () => {
+    await t.repo.enqueue(intent('k1', 'CAAA'), START);
+    const unreachable = await t.fakeSlack();
+    await unreachable.stop();
+    await outbox({ slack: webClient(unreachable), maxAttempts: 2 }).drainUntilIdle();
+    const row = await t.repo.outboxByKey('k1');
+    expect(row).toMatchObject({ state: 'failed', attempts: 2 });
+    expect(row!.lastError).toMatch(/^request failed: .*\(gave up after 2 attempts\)$/);
   });
 
   it('follows a channel given by name (#alpha) to the id Slack answers with, for pacing and crash checks', async () => {

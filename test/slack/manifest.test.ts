@@ -38,6 +38,8 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'chat.postMessage': ['chat:write'],
   'chat.update': ['chat:write'],
   'chat.getPermalink': [],
+  // The outbox's probe while a refused token pauses it.
+  'auth.test': [],
   'conversations.join': ['channels:join'],
   // Crash recovery reads a channel's recent history (public, private or DM) for its own posts' metadata.
   'conversations.history': ['channels:history', 'groups:history', 'im:history'],
