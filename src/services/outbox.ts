@@ -120,7 +120,9 @@ const TRANSIENT_PLATFORM_ERRORS = new Set([
 ]);
 /**
  * Errors about the app's token or installation, not the message (docs.slack.dev's common errors): every message
- * would fail the same way, so the outbox pauses instead of failing them one by one.
+ * would fail the same way, so the outbox pauses instead of failing them one by one. Not `no_permission` or
+ * `access_denied`: Slack uses those for one conversation, and pausing everything for one channel would stall
+ * every other.
  */
 export const CREDENTIAL_ERRORS = new Set([
   'invalid_auth',
@@ -130,7 +132,6 @@ export const CREDENTIAL_ERRORS = new Set([
   'token_expired',
   'missing_scope',
   'not_allowed_token_type',
-  'no_permission',
   'ekm_access_denied',
   'org_login_required',
   'team_access_not_granted',
@@ -184,6 +185,21 @@ export function classifySlackError(error: unknown): Failure {
     }
     default:
       return { type: 'transient', reason: e?.message ?? String(error), uncertain: true };
+  }
+}
+
+/** A bounded label for a Slack failure (metrics): Slack's error code, http_<status>, request_error. */
+function errorLabel(error: unknown): string {
+  const e = error as { code?: string; statusCode?: number; data?: { error?: string } } | undefined;
+  switch (e?.code) {
+    case 'slack_webapi_platform_error':
+      return e.data?.error ?? 'unknown_error';
+    case 'slack_webapi_http_error':
+      return `http_${e.statusCode ?? 'unknown'}`;
+    case 'slack_webapi_request_error':
+      return 'request_error';
+    default:
+      return 'unknown';
   }
 }
 
@@ -612,7 +628,7 @@ export class Outbox {
         }
         if (attempts >= this.#o.maxAttempts) {
           const reason = `${failure.reason} (gave up after ${attempts} attempts)`;
-          if (await repo.finish(row.id, holder, 'failed', reason)) this.#failedForGood(row, failure.reason, reason);
+          if (await repo.finish(row.id, holder, 'failed', reason)) this.#failedForGood(row, errorLabel(error), reason);
           return 'failed';
         }
         const backoff = Math.min(this.#o.maxBackoffMs, this.#o.baseBackoffMs * 2 ** (attempts - 1));

@@ -50,7 +50,7 @@ describe.each(testProviders())('outbox on %s', (provider) => {
       lastError: 'HTTP 500 (gave up after 3 attempts)',
     });
     expect(t.errors(/gave up on a Slack message/)).toHaveLength(1);
-    expect(t.failed).toEqual(['HTTP 500']);
+    expect(t.failed).toEqual(['http_500']);
   });
 
   it('recognises a post whose answer was lost (connection reset after it landed) instead of posting it twice', async () => {
