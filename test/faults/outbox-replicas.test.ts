@@ -151,6 +151,8 @@ describe.skipIf(!process.env['HEED_TEST_PG_URL'])('three heed start replicas and
             `drained in ${Math.round(drainedMs / 1000)} s` +
             (otherErrors.size ? `; other errors: ${[...otherErrors].map(([k, v]) => `${v}× ${k}`).join(' | ')}` : ''),
         );
+        if (pace.outOfOrder.length)
+          process.stdout.write(`outbox-replicas: out of order: ${pace.outOfOrder.join('; ')}\n`);
         expect(ledger.lost).toEqual([]);
         expect(ledger.duplicated).toEqual([]);
         expect(ledger.strays).toEqual([]);

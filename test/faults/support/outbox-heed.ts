@@ -122,8 +122,9 @@ export type PaceAndOrder = {
 
 /** Checks Slack's ledger for the pace and, per channel, the order of the outbox rows (ids sort by creation). */
 export async function paceAndOrder(db: Db, slack: FakeSlackServer): Promise<PaceAndOrder> {
-  const rows = await db.prisma.outboxMessage.findMany({ select: { idempotencyKey: true, id: true } });
+  const rows = await db.prisma.outboxMessage.findMany({ select: { idempotencyKey: true, id: true, createdAt: true } });
   const idOf = new Map(rows.map((r) => [r.idempotencyKey, r.id]));
+  const createdOf = new Map(rows.map((r) => [r.idempotencyKey, r.createdAt.toISOString().slice(11, 23)]));
   let minGapMs = Number.POSITIVE_INFINITY;
   let minGapAt = '';
   const outOfOrder: string[] = [];
@@ -144,8 +145,9 @@ export async function paceAndOrder(db: Db, slack: FakeSlackServer): Promise<Pace
     const ids = posts.map((m) => idOf.get(String(m.metadata?.event_payload['key'])) ?? '');
     for (let i = 1; i < ids.length; i++) {
       if (ids[i]! < ids[i - 1]!) {
+        const key = (m: (typeof posts)[number]) => String(m.metadata?.event_payload['key']);
         outOfOrder.push(
-          `${channel.id}: ${String(posts[i]!.metadata?.event_payload['key'])} before ${String(posts[i - 1]!.metadata?.event_payload['key'])}`,
+          `${channel.id}: ${key(posts[i - 1]!)} (queued ${createdOf.get(key(posts[i - 1]!))}) before ${key(posts[i]!)} (queued ${createdOf.get(key(posts[i]!))})`,
         );
         break;
       }
