@@ -193,20 +193,20 @@ export class JobsRepo {
 
 /**
  * Slack's per-channel pace shared by replicas, as job leases named `slack-channel:<channel>` (see the
- * outbox's ChannelLeases): taking one succeeds when it is free, expired or already this replica's.
+ * outbox's ChannelLeases): taking one succeeds when it is free, expired or already this process's; the outbox
+ * takes it before a call, renews it while the call runs and holds it until Slack's answer + the interval.
  */
 export function channelLeasesFrom(
   jobs: Pick<JobsRepo, 'acquireLease' | 'extendLease'>,
   holder: string,
 ): {
   take(channel: string, now: Date, until: Date): Promise<boolean>;
-  hold(channel: string, now: Date, until: Date): Promise<void>;
+  hold(channel: string, now: Date, until: Date): Promise<boolean>;
 } {
   const name = (channel: string) => `slack-channel:${channel}`;
   return {
     take: (channel, now, until) => jobs.acquireLease(name(channel), holder, now, until),
-    hold: async (channel, now, until) => {
-      await jobs.extendLease(name(channel), holder, now, until);
-    },
+    // Only this holder's lease moves: a hold lost to another replica (it expired) is not taken back.
+    hold: (channel, now, until) => jobs.extendLease(name(channel), holder, now, until),
   };
 }

@@ -20,7 +20,10 @@ import type { Db } from './client.ts';
 export type { AuditEntry, ClockState, FeedbackSubmission, Flag, Nudge, OutboxMessage, Owner, SlackActionMark, Ticket };
 
 export type OutboxKind = 'post' | 'update' | 'reply' | 'escalate' | 'dm';
-/** pending → sending → sent; retry (waiting for nextAttemptAt); failed (given up); superseded (a newer update won). */
+/**
+ * pending → sending (claimed by one process until claimUntil) → sent; retry (waiting for nextAttemptAt); failed
+ * (given up, lastError says why); superseded (a newer update won).
+ */
 export type OutboxState = 'pending' | 'sending' | 'sent' | 'retry' | 'failed' | 'superseded';
 
 export interface OutboxIntent {
@@ -32,6 +35,12 @@ export interface OutboxIntent {
   /** Defaults to now: when the message may go out (quiet hours, snoozes). */
   notBefore?: Date | undefined;
 }
+
+/** A dependent's view of its nudge's post (see SlackRepo.nudgeParent). */
+export type NudgeParent =
+  | { status: 'posted'; ts: string; channel: string }
+  | { status: 'pending' }
+  | { status: 'failed'; reason: string };
 
 /** `state` only to and from `handled` (the SLA engine leaves a handled flag alone for its cycle). */
 export type FlagSlackFields = Partial<
@@ -221,6 +230,9 @@ export class SlackRepo {
   }
 
   // ------------------------------------------------------------ outbox
+  // A row is sent only by the holder of its claim (state `sending`, `claimedBy`, `claimUntil`): claiming is one
+  // conditional write, so of any number of drainers exactly one wins; the claim is extended while the Slack call
+  // runs, and only a claim that expired (its holder died or hung) may be settled by someone else.
 
   dueOutbox(now: Date, limit: number): Promise<OutboxMessage[]> {
     return this.#prisma.outboxMessage.findMany({
@@ -261,6 +273,27 @@ export class SlackRepo {
     return this.#prisma.outboxMessage.findMany({ where: { state }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
   }
 
+  /**
+   * Rows in `sending` whose claim has expired (or that predate claims): their holder died, hung, or could not
+   * record the result. A live holder extends its claim, so its rows are never listed here.
+   */
+  expiredClaims(now: Date): Promise<OutboxMessage[]> {
+    return this.#prisma.outboxMessage.findMany({
+      where: { state: 'sending', OR: [{ claimUntil: { lt: now } }, { claimUntil: null }] },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+  }
+
+  /** When the earliest claim of a row in `sending` runs out (its holder sends it by then, or recovery settles it). */
+  async nextClaimExpiry(): Promise<Date | undefined> {
+    const row = await this.#prisma.outboxMessage.findFirst({
+      where: { state: 'sending', claimUntil: { not: null } },
+      orderBy: { claimUntil: 'asc' },
+      select: { claimUntil: true },
+    });
+    return row?.claimUntil ?? undefined;
+  }
+
   outboxByKey(idempotencyKey: string): Promise<OutboxMessage | null> {
     return this.#prisma.outboxMessage.findUnique({ where: { idempotencyKey } });
   }
@@ -269,16 +302,79 @@ export class SlackRepo {
     return this.#prisma.outboxMessage.count({ where: { state: { in: states } } });
   }
 
-  /** Claims a row for sending; false if another worker got there first. */
-  async markSending(id: string): Promise<boolean> {
+  /** Claims a due row for sending (one attempt more); false if another drainer got there first. */
+  async claim(id: string, holder: string, now: Date, until: Date): Promise<boolean> {
     const { count } = await this.#prisma.outboxMessage.updateMany({
-      where: { id, state: { in: ['pending', 'retry'] } },
-      data: { state: 'sending', attempts: { increment: 1 } },
+      where: { id, state: { in: ['pending', 'retry'] }, nextAttemptAt: { lte: now } },
+      data: { state: 'sending', claimedBy: holder, claimUntil: until, attempts: { increment: 1 } },
     });
     return count === 1;
   }
 
-  /** Records a delivered message, and on a nudge's first post its ts and resolved channel id. */
+  /** Takes over a row whose claim expired (recovery); false when its holder renewed it or another took it. */
+  async claimExpired(id: string, holder: string, now: Date, until: Date): Promise<boolean> {
+    const { count } = await this.#prisma.outboxMessage.updateMany({
+      where: { id, state: 'sending', OR: [{ claimUntil: { lt: now } }, { claimUntil: null }] },
+      data: { claimedBy: holder, claimUntil: until },
+    });
+    return count === 1;
+  }
+
+  /** Heartbeat while the Slack call runs; false when the claim is no longer ours. */
+  async extendClaim(id: string, holder: string, until: Date): Promise<boolean> {
+    const { count } = await this.#prisma.outboxMessage.updateMany({
+      where: { id, state: 'sending', claimedBy: holder },
+      data: { claimUntil: until },
+    });
+    return count === 1;
+  }
+
+  /**
+   * Gives a claimed row back to the queue, due at `nextAttemptAt` (unchanged when undefined, so a paused row
+   * keeps its place in its channel's order). `refund` takes back the attempt the claim counted: the message was
+   * not at fault (Slack's pace, a revoked token, a parent still on its way). False when the claim was not ours.
+   */
+  async release(
+    id: string,
+    holder: string,
+    outcome: { nextAttemptAt?: Date | undefined; error: string; refund?: boolean },
+  ): Promise<boolean> {
+    const { count } = await this.#prisma.outboxMessage.updateMany({
+      where: { id, state: 'sending', claimedBy: holder },
+      data: {
+        state: 'retry',
+        claimedBy: null,
+        claimUntil: null,
+        lastError: outcome.error.slice(0, 1000),
+        ...(outcome.nextAttemptAt ? { nextAttemptAt: outcome.nextAttemptAt } : {}),
+        ...(outcome.refund ? { attempts: { decrement: 1 } } : {}),
+      },
+    });
+    return count === 1;
+  }
+
+  /** Ends a claimed row for good (failed, with its reason). False when the claim was not ours. */
+  async finish(id: string, holder: string, state: 'failed', error: string): Promise<boolean> {
+    const { count } = await this.#prisma.outboxMessage.updateMany({
+      where: { id, state: 'sending', claimedBy: holder },
+      data: { state, claimedBy: null, claimUntil: null, lastError: error.slice(0, 1000) },
+    });
+    return count === 1;
+  }
+
+  /** Ends a queued row nobody has claimed: superseded by a newer update, or its parent failed for good. */
+  async finalize(id: string, state: 'failed' | 'superseded', error: string | null): Promise<boolean> {
+    const { count } = await this.#prisma.outboxMessage.updateMany({
+      where: { id, state: { in: ['pending', 'retry'] } },
+      data: { state, lastError: error?.slice(0, 1000) ?? null },
+    });
+    return count === 1;
+  }
+
+  /**
+   * Records a delivered message, and on a nudge's first post its ts and resolved channel id. Unconditional on the
+   * claim: the message is in Slack whoever holds the row now, and recording it keeps anyone from posting it again.
+   */
   async markSent(
     row: Pick<OutboxMessage, 'id' | 'kind' | 'nudgeId' | 'channel'>,
     result: { ts?: string | undefined; channel?: string | undefined },
@@ -287,7 +383,14 @@ export class SlackRepo {
     await this.#prisma.$transaction(async (tx) => {
       await tx.outboxMessage.update({
         where: { id: row.id },
-        data: { state: 'sent', resultTs: result.ts ?? null, sentAt: now, lastError: null },
+        data: {
+          state: 'sent',
+          resultTs: result.ts ?? null,
+          sentAt: now,
+          lastError: null,
+          claimedBy: null,
+          claimUntil: null,
+        },
       });
       if (row.kind === 'post' && row.nudgeId && result.ts) {
         await tx.nudge.update({
@@ -303,25 +406,6 @@ export class SlackRepo {
           data: { channel: result.channel },
         });
       }
-    });
-  }
-
-  async markRetry(id: string, nextAttemptAt: Date, error: string, refundAttempt = false): Promise<void> {
-    await this.#prisma.outboxMessage.update({
-      where: { id },
-      data: {
-        state: 'retry',
-        nextAttemptAt,
-        lastError: error.slice(0, 1000),
-        ...(refundAttempt ? { attempts: { decrement: 1 } } : {}),
-      },
-    });
-  }
-
-  async markFinal(id: string, state: 'failed' | 'superseded', error: string | null): Promise<void> {
-    await this.#prisma.outboxMessage.update({
-      where: { id },
-      data: { state, lastError: error?.slice(0, 1000) ?? null },
     });
   }
 
@@ -341,13 +425,27 @@ export class SlackRepo {
     return newer !== null;
   }
 
-  /** Whether the nudge's first post is still on its way (so updates and replies should wait for its ts). */
-  async nudgePostPending(nudgeId: string): Promise<boolean> {
-    const post = await this.#prisma.outboxMessage.findFirst({
-      where: { nudgeId, kind: 'post', state: { in: ['pending', 'retry', 'sending'] } },
-      select: { id: true },
-    });
-    return post !== null;
+  /**
+   * Where a nudge's own post stands, for the rows that depend on it (updates, thread pings, DMs, escalations).
+   * ONE statement reads the nudge's ts and its post row's state together: two reads let another drainer finish
+   * the post in between, and a dependent would see "no ts" and "nothing pending" and fail for good.
+   */
+  async nudgeParent(nudgeId: string): Promise<NudgeParent> {
+    const rows = await this.#prisma.$queryRaw<
+      { ts: string | null; channel: string; state: string | null; lastError: string | null }[]
+    >`SELECT n."ts" AS "ts", n."channel" AS "channel", p."state" AS "state", p."lastError" AS "lastError"
+        FROM "Nudge" n LEFT JOIN "OutboxMessage" p ON p."nudgeId" = n."id" AND p."kind" = 'post'
+       WHERE n."id" = ${nudgeId}`;
+    const [row] = rows;
+    if (!row) return { status: 'failed', reason: 'the nudge this refers to no longer exists' };
+    if (row.ts) return { status: 'posted', ts: row.ts, channel: row.channel };
+    if (row.state === 'pending' || row.state === 'retry' || row.state === 'sending') return { status: 'pending' };
+    if (row.state === 'failed')
+      return {
+        status: 'failed',
+        reason: `the nudge this refers to could not be posted (${row.lastError ?? 'unknown'})`,
+      };
+    return { status: 'failed', reason: 'the nudge this refers to was never posted' };
   }
 
   // ------------------------------------------------------------ flags seen from Slack

@@ -10,7 +10,7 @@ import { createSlackWebClient } from '../slack/app.ts';
 import type { SlackServices } from '../slack/listeners/services.ts';
 import { digestForSlack } from './digest.ts';
 import type { NudgeDeps } from './nudge.ts';
-import { Outbox, type SlackApi } from './outbox.ts';
+import { Outbox, type OutboxOptions, type SlackApi } from './outbox.ts';
 import { type OutboxClock, systemClock } from './outbox-clock.ts';
 import type { ActionDeps } from './slack-actions.ts';
 import { EphemeralNotes } from './slack-notes.ts';
@@ -34,8 +34,13 @@ export function createSlackSide(deps: {
   instrument?: (slack: SlackApi) => SlackApi;
   /** Wraps the repository the listeners deduplicate deliveries with (metrics). */
   instrumentRepo?: (repo: SlackRepo) => SlackRepo;
-  /** Names this process in the per-channel pacing leases every replica shares, e.g. `${hostname()}:${pid}`. */
+  /**
+   * Names this process in the outbox's row claims and the per-channel pacing leases every replica shares,
+   * e.g. `${hostname()}:${pid}`.
+   */
   holder: string;
+  /** Where the outbox reports a pause (readiness), its figures (metrics), and how often it probes a refused token. */
+  outbox?: Pick<OutboxOptions, 'health' | 'metrics' | 'probeIntervalMs' | 'maxProbeIntervalMs'>;
 }): SlackSide {
   const { config, db, logger } = deps;
   const { env, policy } = config;
@@ -50,7 +55,9 @@ export function createSlackSide(deps: {
     slack: deps.instrument ? deps.instrument(web) : web,
     clock,
     logger,
+    holder: deps.holder,
     channelLeases: channelLeasesFrom(new JobsRepo(db), deps.holder),
+    ...deps.outbox,
   });
   const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger };
   const actions: ActionDeps = {

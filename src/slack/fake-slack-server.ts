@@ -1,7 +1,8 @@
 // A recording stand-in for Slack's Web API on 127.0.0.1, for tests, the bench and the offline demo
 // (which shows what each channel "would receive"). It keeps channels, members and messages like Slack
 // does (ts, threads, metadata, chat.update in place) and can be told to fail: 429 with Retry-After, 5xx,
-// or any platform error, so the outbox's retry paths run against real HTTP.
+// or any platform error, once (failNext) or for a while (failWhile, revokeToken), and to answer slowly
+// (answerDelayMs), so the outbox's retry, pause and pacing paths run against real HTTP.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -25,12 +26,22 @@ export interface FakeChannel {
   messages: FakeMessage[];
 }
 
-export type FakeFault = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 } | { error: string };
+export type FakeFault =
+  | { status: 429; retryAfter: number }
+  | { status: 500 | 502 | 503 | 504 }
+  | { error: string }
+  /**
+   * The answer is lost: the call takes effect (`afterEffect`, e.g. the message is posted) or not, then the
+   * connection is reset or answered with `status` — the caller cannot tell whether it worked.
+   */
+  | { lost: 'reset' | 500 | 504; afterEffect: boolean };
 
 export interface FakeCall {
   method: string;
   args: Record<string, unknown>;
   at: number;
+  /** The bearer token the call carried (tells apart processes given different tokens). */
+  token?: string | undefined;
 }
 
 export interface FakeSlackOptions {
@@ -41,9 +52,26 @@ export interface FakeSlackOptions {
   botUserId?: string;
   /**
    * Holds every Web API answer this long after the call took effect (the fault suite kills `heed nudge` while
-   * answers are on their way: posted in Slack, not yet recorded by Heed).
+   * answers are on their way: posted in Slack, not yet recorded by Heed); a function picks it per call (Slack
+   * answering in 0.4–1 s).
    */
-  answerDelayMs?: number;
+  answerDelayMs?: number | ((method: string, args: Record<string, unknown>) => number);
+  /**
+   * Holds every call this long before it takes effect (Slack busy before it posts): with answerDelayMs, a slow
+   * call whose post lands late in the call, which is what a pacing lease has to cover.
+   */
+  processingDelayMs?: number | ((method: string, args: Record<string, unknown>) => number);
+  /**
+   * How a held answer waits (default: real time). Tests on a manual clock pass the clock's sleep, so a slow
+   * answer moves the clock the outbox and the pace check read.
+   */
+  wait?: (ms: number) => Promise<void>;
+}
+
+/** Which calls a standing fault applies to: a method ('*' or omitted: every method) and/or a channel. */
+export interface FakeFaultMatch {
+  method?: string | string[];
+  channel?: string;
 }
 
 function parseForm(body: string): Record<string, unknown> {
@@ -76,7 +104,11 @@ export class FakeSlackServer {
   readonly #now: () => number;
   readonly #enforce: boolean;
   readonly #botUserId: string;
-  readonly #answerDelayMs: number;
+  readonly #answerDelay: (method: string, args: Record<string, unknown>) => number;
+  readonly #processingDelay: (method: string, args: Record<string, unknown>) => number;
+  readonly #wait: (ms: number) => Promise<void>;
+  readonly #standing = new Set<{ match: FakeFaultMatch; fault: FakeFault }>();
+  #revoked: (() => void) | undefined;
   #server: Server | undefined;
   #lastTs = 0;
   #url = '';
@@ -85,7 +117,11 @@ export class FakeSlackServer {
     this.#now = options.now ?? Date.now;
     this.#enforce = options.enforcePostRate ?? false;
     this.#botUserId = options.botUserId ?? 'UHEEDBOT';
-    this.#answerDelayMs = options.answerDelayMs ?? 0;
+    const delay = options.answerDelayMs ?? 0;
+    this.#answerDelay = typeof delay === 'function' ? delay : () => delay;
+    const processing = options.processingDelayMs ?? 0;
+    this.#processingDelay = typeof processing === 'function' ? processing : () => processing;
+    this.#wait = options.wait ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /** Base URL; the Web API lives under `${url}/api/`, response_urls under `${url}/response/…`. */
@@ -148,6 +184,46 @@ export class FakeSlackServer {
     this.#faults.set(method, queue);
   }
 
+  /**
+   * Every call matching `match` fails with `fault` until the returned function is called (a channel refusing
+   * posts, Slack down for a while).
+   */
+  failWhile(match: FakeFaultMatch, fault: FakeFault): () => void {
+    const entry = { match, fault };
+    this.#standing.add(entry);
+    return () => {
+      this.#standing.delete(entry);
+    };
+  }
+
+  /**
+   * The bot token stops working (revoked, expired, the app uninstalled): every Web API call, auth.test included,
+   * answers `error` as Slack does (HTTP 200, ok: false) until restoreToken().
+   */
+  revokeToken(error = 'invalid_auth'): void {
+    this.#revoked?.();
+    this.#revoked = this.failWhile({}, { error });
+  }
+
+  restoreToken(): void {
+    this.#revoked?.();
+    this.#revoked = undefined;
+  }
+
+  get tokenRevoked(): boolean {
+    return this.#revoked !== undefined;
+  }
+
+  #standingFault(method: string, args: Record<string, unknown>): FakeFault | undefined {
+    for (const { match, fault } of this.#standing) {
+      const methods = match.method === undefined || match.method === '*' ? undefined : [match.method].flat();
+      if (methods && !methods.includes(method)) continue;
+      if (match.channel !== undefined && args['channel'] !== match.channel) continue;
+      return fault;
+    }
+    return undefined;
+  }
+
   /** Top-level messages of a channel (by id or #name), oldest first. */
   messagesIn(channel: string): FakeMessage[] {
     return (this.#channel(channel)?.messages ?? []).filter((m) => !m.thread_ts);
@@ -193,8 +269,21 @@ export class FakeSlackServer {
       return;
     }
     const method = path.replace(/^\/api\//, '');
-    this.calls.push({ method, args, at: this.#now() });
-    const fault = this.#faults.get(method)?.shift();
+    const processing = this.#processingDelay(method, args);
+    if (processing > 0) await this.#wait(processing);
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    this.calls.push({ method, args, at: this.#now(), token });
+    const fault = this.#faults.get(method)?.shift() ?? this.#standingFault(method, args);
+    if (fault && 'lost' in fault) {
+      if (fault.afterEffect) this.#api(method, args);
+      if (fault.lost === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(fault.lost, { 'content-type': 'text/html' });
+      res.end('<html>upstream error</html>');
+      return;
+    }
     if (fault && 'status' in fault) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (fault.status === 429) headers['retry-after'] = String(fault.retryAfter);
@@ -203,7 +292,8 @@ export class FakeSlackServer {
       return;
     }
     const body = fault ? { ok: false, error: fault.error } : this.#api(method, args);
-    if (this.#answerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#answerDelayMs));
+    const delay = this.#answerDelay(method, args);
+    if (delay > 0) await this.#wait(delay);
     if ((body as { status?: number }).status === 429) {
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
       res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));

@@ -188,14 +188,19 @@ describe('secrets never reach the logs', () => {
     });
     await repo.enqueue(intent('ok'), clock.now());
     await outbox.drainUntilIdle();
+    // A refused token pauses the outbox (one error) until a probe passes; a refused message is given up on.
     slack.failNext('chat.postMessage', { error: 'invalid_auth' });
+    await repo.enqueue(intent('paused'), clock.now());
+    await outbox.drainUntilIdle();
+    slack.failNext('chat.postMessage', { error: 'msg_too_long' });
     await repo.enqueue(intent('refused'), clock.now());
     await outbox.drainUntilIdle();
     await slack.stop();
     await repo.enqueue(intent('unreachable'), clock.now());
     await outbox.drainUntilIdle();
-    expect(raw.join('')).toContain('outbox: Slack refused the message');
-    expect(raw.join('')).toContain('outbox: giving up after repeated Slack errors');
+    expect(raw.join('')).toContain("Slack refused Heed's token (invalid_auth)");
+    expect(raw.join('')).toContain('Slack refused the message (msg_too_long)');
+    expect(raw.join('')).toContain('outbox: gave up on a Slack message: request failed');
   });
 
   it('Slack: Bolt receiving a signed command and a forged one', async () => {

@@ -41,6 +41,8 @@ const METHOD_SCOPES: Record<string, string[]> = {
   'chat.getPermalink': [],
   // A note only the person whose reaction was refused sees.
   'chat.postEphemeral': ['chat:write'],
+  // The outbox's probe while a refused token pauses it.
+  'auth.test': [],
   'conversations.join': ['channels:join'],
   // Crash recovery reads a channel's recent history (public, private or DM) for its own posts' metadata.
   'conversations.history': ['channels:history', 'groups:history', 'im:history'],
