@@ -1,4 +1,4 @@
-// Zod schemas of every HubSpot payload Heed consumes, shaped as /work/shared/specs/hubspot/*.json say.
+// Zod schemas of every HubSpot payload Heed consumes, shaped as ../shared/specs/hubspot/*.json say.
 // Parsing happens at the edge (src/hubspot/); the rest of Heed sees mapped rows, never these shapes.
 // Objects are left open (zod's default strips unknown keys) so HubSpot adding a field never breaks a sync.
 import { z } from 'zod';

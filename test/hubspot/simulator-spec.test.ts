@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZAccountDetails } from '../../src/hubspot/schemas.ts';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
+import { sharedAvailable, sharedPath, skipWithoutShared } from '../support/shared.ts';
 import { PORTAL_NOW, useLocalNetworkOnly } from './harness.ts';
 
-const SPECS = '/work/shared/specs/hubspot';
+const SPECS = sharedPath('specs', 'hubspot');
 
 type Json = Record<string, unknown>;
 
@@ -34,6 +35,7 @@ function loadSpec(ajv: Ajv, file: string): void {
 }
 
 function validator(ajv: Ajv, file: string, schema: string) {
+  skipWithoutShared();
   const validate = ajv.getSchema(`${file}#/components/schemas/${schema}`);
   if (!validate) throw new Error(`no schema ${schema} in ${file}`);
   return (data: unknown) => {
@@ -63,7 +65,8 @@ describe('simulator responses validate against the HubSpot OpenAPI specs', () =>
     'associations.json',
     'objects.json',
   ]) {
-    loadSpec(ajv, file);
+    // Without ../shared the checks that need a spec skip (validator() says so); the rest still run.
+    if (sharedAvailable) loadSpec(ajv, file);
   }
 
   beforeAll(async () => {

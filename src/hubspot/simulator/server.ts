@@ -1,5 +1,5 @@
 // The HubSpot simulator: a plain node:http server on 127.0.0.1 that speaks the subset of HubSpot's API Heed uses,
-// shaped as the specs in /work/shared/specs/hubspot/ say (strings for every property, forward paging, the search
+// shaped as the specs in ../shared/specs/hubspot/ say (strings for every property, forward paging, the search
 // 10,000-result cap, 429 bodies per policy, rate-limit headers). Tests, the offline demo and the benchmarks use it.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
