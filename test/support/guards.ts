@@ -15,12 +15,8 @@ type GuardState = {
 // the runner were to load this module twice.
 const KEY = Symbol.for('heed.test.guards');
 const holder = globalThis as unknown as Record<symbol, GuardState | undefined>;
-export const guardState: GuardState = (holder[KEY] ??= {
-  consoleErrors: [],
-  rejections: [],
-  expectedConsole: [],
-  expectedRejections: [],
-});
+holder[KEY] ??= { consoleErrors: [], rejections: [], expectedConsole: [], expectedRejections: [] };
+export const guardState: GuardState = holder[KEY];
 
 /** This test writes a line matching `pattern` to console.error on purpose (and fails if it doesn't). */
 export function expectConsoleError(pattern: RegExp): void {
