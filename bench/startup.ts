@@ -181,28 +181,37 @@ async function startOnce(variant: Variant, databaseUrl: string, cwd: string): Pr
   }
 }
 
-async function measure(variant: Variant) {
-  process.stdout.write(`${variant.label}: heed --help ×${RUNS + 1}`);
-  helpOnce(variant); // warm-up: file-system cache (and tsx's transform cache for the baseline)
-  const help: Sample[] = [];
-  for (let i = 0; i < RUNS; i += 1) help.push(helpOnce(variant));
-  process.stdout.write(`, heed start ×${RUNS + 1}`);
-  const dir = mkdtempSync(join(tmpdir(), 'heed-bench-startup-'));
+type Result = { help: Sample[]; start: StartSample[] };
+
+/**
+ * Runs the variants in turn (A B A B …) rather than one after the other, so that a change in the machine's load
+ * (other processes on a shared machine) falls on both alike.
+ */
+async function measure(variants: Variant[]): Promise<Result[]> {
+  const results: Result[] = variants.map(() => ({ help: [], start: [] }));
+  process.stdout.write(`heed --help: ${RUNS + 1} rounds`);
+  for (const variant of variants) helpOnce(variant); // warm-up: file-system cache, tsx's and Node's compile caches
+  for (let i = 0; i < RUNS; i += 1) {
+    for (const [v, variant] of variants.entries()) results[v]!.help.push(helpOnce(variant));
+  }
+  process.stdout.write(`; heed start: ${RUNS + 1} rounds`);
+  const dirs = variants.map(() => mkdtempSync(join(tmpdir(), 'heed-bench-startup-')));
   try {
-    const databaseUrl = `file:${join(dir, 'heed.db')}`;
-    await startOnce(variant, databaseUrl, dir); // warm-up, and it migrates the new database
-    const start: StartSample[] = [];
-    for (let i = 0; i < RUNS; i += 1) start.push(await startOnce(variant, databaseUrl, dir));
+    const urls = dirs.map((dir) => `file:${join(dir, 'heed.db')}`);
+    // Warm-up, which also migrates each variant's new database: the measured starts find it up to date.
+    for (const [v, variant] of variants.entries()) await startOnce(variant, urls[v]!, dirs[v]!);
+    for (let i = 0; i < RUNS; i += 1) {
+      for (const [v, variant] of variants.entries())
+        results[v]!.start.push(await startOnce(variant, urls[v]!, dirs[v]!));
+    }
     process.stdout.write(' — done\n');
-    return { help, start };
+    return results;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 
 // ------------------------------------------------------------------ report
-
-type Result = Awaited<ReturnType<typeof measure>>;
 
 function cell(values: number[], unit: string): string {
   const digits = unit === 'MB' ? 1 : 0;
@@ -262,9 +271,10 @@ async function main(): Promise<void> {
     };
   }
   console.log(`heed startup benchmark — ${RUNS} runs of each after one warm-up, ${cpus().length} CPUs`);
-  const before = baseline ? { variant: baseline, result: await measure(baseline) } : undefined;
-  const result = { variant: after, result: await measure(after) };
-  report(result, before);
+  const variants = baseline ? [baseline, after] : [after];
+  const results = await measure(variants);
+  const before = baseline ? { variant: baseline, result: results[0]! } : undefined;
+  report({ variant: after, result: results[results.length - 1]! }, before);
 }
 
 await main();
