@@ -93,8 +93,14 @@ heed_node24_ensure() {
 }
 
 heed_node24_activate() {
-  local root
+  local root globalconfig
   root=$(heed_node24_ensure) || return 1
+  # npm stays the machine's whichever node runs it, so it should keep reading the machine's global npmrc (a cafile,
+  # a registry): npm looks for that file beside the node that runs it, which is about to change.
+  if [ -z "${npm_config_globalconfig:-}" ]; then
+    globalconfig=$(npm config get globalconfig 2>/dev/null) || globalconfig=
+    if [ -f "$globalconfig" ]; then export npm_config_globalconfig="$globalconfig"; fi
+  fi
   case ":$PATH:" in
     ":$root/bin:"*) ;;
     *) export PATH="$root/bin:$PATH" ;;
