@@ -1,4 +1,4 @@
-// `npm run bench:sync` (tsx bench/sync.ts): the HubSpot sync's figures against the simulator.
+// `npm run bench:sync` (node bench/sync.ts): the HubSpot sync's figures against the simulator.
 //
 //  1. Backfill of BENCH_TICKETS (default 100,000) tickets through a simulator enforcing 190 requests / 10 s
 //     (and search 5/s), in real time — no accelerated clock. The simulator runs in a child process so the peak
@@ -92,7 +92,6 @@ async function main(): Promise<void> {
   const now = Date.now();
   console.log(`HubSpot sync benchmark — ${n(TICKETS)} tickets, limit ${LIMIT} requests / 10 s, real time\n`);
   const child = fork(new URL(import.meta.url).pathname, ['--simulator-child', String(now)], {
-    execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<{ url: string; baselineUrl: string; startMs: number; rssMb: number }>((resolve) =>

@@ -192,8 +192,11 @@ function feedbackUpdateSet(): string {
 
 export class HubspotRepo {
   private readonly sqliteStatements = new Map<string, BetterSqlite3.Statement>();
+  private readonly db: Db;
 
-  constructor(private readonly db: Db) {}
+  constructor(db: Db) {
+    this.db = db;
+  }
 
   get provider(): 'sqlite' | 'postgresql' {
     return this.db.provider;
@@ -720,10 +723,13 @@ function sqliteTicketValues(r: TicketRow, synced: string | null): unknown[] {
 }
 
 class SqlitePageWriter implements PageWriter {
-  constructor(
-    private readonly now: number,
-    private readonly statement: (key: string, sql: string) => BetterSqlite3.Statement,
-  ) {}
+  private readonly now: number;
+  private readonly statement: (key: string, sql: string) => BetterSqlite3.Statement;
+
+  constructor(now: number, statement: (key: string, sql: string) => BetterSqlite3.Statement) {
+    this.now = now;
+    this.statement = statement;
+  }
 
   tickets(rows: readonly TicketRow[]): TicketUpsertResult {
     // One lookup per page (ids passed as a JSON array) instead of one per row.
@@ -883,10 +889,13 @@ function pgUnnest<C extends string>(
 }
 
 class PgPageWriter implements PageWriter {
-  constructor(
-    private readonly client: pg.PoolClient,
-    private readonly now: number,
-  ) {}
+  private readonly client: pg.PoolClient;
+  private readonly now: number;
+
+  constructor(client: pg.PoolClient, now: number) {
+    this.client = client;
+    this.now = now;
+  }
 
   async flush(): Promise<void> {}
 

@@ -179,8 +179,10 @@ export class HubspotApi {
   private readonly maxRateLimitRetries: number;
   private readonly backoffMs: number;
   timeZone: string;
+  private readonly options: HubspotApiOptions;
 
-  constructor(private readonly options: HubspotApiOptions) {
+  constructor(options: HubspotApiOptions) {
+    this.options = options;
     this.clock = options.clock ?? systemClock;
     this.general = new RollingWindowLimiter(options.requestsPer10s, 10_000, this.clock);
     // The search limit is per second; spread it as one window of ceil(n) per 1000/n·ceil(n) ms so fractional rates work.

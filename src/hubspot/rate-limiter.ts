@@ -18,6 +18,10 @@ export class RollingWindowLimiter {
   /** One slot per request in the window: `end` is when its answer came back (Infinity while in flight). */
   private slots: { end: number }[] = [];
   private pausedUntil = 0;
+  readonly max: number;
+  readonly windowMs: number;
+  private readonly clock: Clock;
+  private readonly marginMs: number;
 
   /**
    * @param max requests admitted per window
@@ -28,12 +32,11 @@ export class RollingWindowLimiter {
    * receives it, which is somewhere between the two, and a busy event loop (a synchronous database write) can hold
    * a request back after the limiter let it go. Dating by the answer is always on the safe side.
    */
-  constructor(
-    readonly max: number,
-    readonly windowMs: number,
-    private readonly clock: Clock,
-    private readonly marginMs = 25,
-  ) {
+  constructor(max: number, windowMs: number, clock: Clock, marginMs = 25) {
+    this.max = max;
+    this.windowMs = windowMs;
+    this.clock = clock;
+    this.marginMs = marginMs;
     if (!(max >= 1)) throw new RangeError('RollingWindowLimiter: max must be at least 1');
   }
 

@@ -1,4 +1,4 @@
-// Zod schemas of every HubSpot payload Heed consumes, shaped as the 2026-09 specs in /work/shared/specs/hubspot/2026-09/
+// Zod schemas of every HubSpot payload Heed consumes, shaped as the 2026-09 specs in ../shared/specs/hubspot/2026-09/
 // say (the webhooks journal: its 2026-03 spec). test/hubspot/spec-conformance.test.ts checks each schema's keys
 // against the spec schema it stands for, and every request Heed sends against the spec's request schemas.
 // Parsing happens at the edge (src/hubspot/); the rest of Heed sees mapped rows, never these shapes.

@@ -22,7 +22,11 @@ export class WebhookDrainer {
   private again = false;
   private stopped = false;
 
-  constructor(private readonly deps: WebhookDrainerDeps) {}
+  private readonly deps: WebhookDrainerDeps;
+
+  constructor(deps: WebhookDrainerDeps) {
+    this.deps = deps;
+  }
 
   /** Something was queued: drain soon. */
   kick(delayMs = this.deps.debounceMs ?? 500): void {

@@ -114,7 +114,10 @@ export class SyncService {
   >();
   private readonly companyCache = new Map<string, string | null>();
 
-  constructor(private readonly deps: SyncDeps) {
+  private readonly deps: SyncDeps;
+
+  constructor(deps: SyncDeps) {
+    this.deps = deps;
     this.options = {
       searchLagMs: 30_000,
       backfillOverlapMs: 60_000,

@@ -64,7 +64,7 @@ describe('heed demo', () => {
     expect(finished).not.toBeNull();
     expect(Number(finished![1])).toBeLessThan(60);
     expect(run.ms).toBeLessThan(90_000);
-    // The throw-away database went into TMPDIR and is gone (tsx keeps its own cache there).
+    // The throw-away database went into TMPDIR and is gone.
     expect(readdirSync(tmp).filter((name) => name.startsWith('heed-demo-'))).toEqual([]);
   });
 

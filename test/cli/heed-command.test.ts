@@ -35,6 +35,8 @@ describe('heed', () => {
     const cwd = workdir();
     const overview = await runHeed(['--help'], {}, cwd);
     expect(overview.code).toBe(0);
+    // Node runs the TypeScript sources itself: no ExperimentalWarning or other noise on stderr.
+    expect(overview.stderr).toBe('');
     for (const name of ['start', 'migrate', 'doctor', 'demo', 'config-schema'])
       expect(overview.stdout).toContain(`  ${name}`);
     const help = await runHeed(['migrate', '--help'], {}, cwd);

@@ -6,14 +6,17 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TICKET_PROPERTIES } from '../../src/hubspot/map.ts';
 import { HEED_SCOPES, optionalScopes, requiredScopes } from '../../src/hubspot/scopes.ts';
+import { sharedPath, skipWithoutShared } from '../support/shared.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const read = (path: string) => JSON.parse(readFileSync(`${ROOT}${path}`, 'utf8')) as Record<string, unknown>;
-const SPECS = '/work/shared/specs/hubspot/2026-09';
-const spec = (file: string) =>
-  JSON.parse(readFileSync(`${SPECS}/${file}`, 'utf8')) as {
+const SPECS = sharedPath('specs', 'hubspot', '2026-09');
+const spec = (file: string) => {
+  skipWithoutShared();
+  return JSON.parse(readFileSync(`${SPECS}/${file}`, 'utf8')) as {
     paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>;
   };
+};
 
 type App = {
   uid: string;

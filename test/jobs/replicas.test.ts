@@ -40,7 +40,7 @@ describe.skipIf(!testProviders().includes('postgresql'))('three replicas on one 
   });
 
   function startReplica(holder: string, teams: unknown): ChildProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx/esm', FIXTURE], {
+    const child = spawn(process.execPath, [FIXTURE], {
       cwd: join(import.meta.dirname, '..', '..'),
       env: {
         ...process.env,

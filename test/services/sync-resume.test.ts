@@ -38,7 +38,7 @@ describe.each(testProviders())('a sync killed mid-backfill on %s', (provider) =>
       },
     });
     database = await createTestDatabase(provider);
-    child = spawn(process.execPath, ['--import', 'tsx', 'test/hubspot/sync-child.ts'], {
+    child = spawn(process.execPath, ['test/hubspot/sync-child.ts'], {
       env: { ...process.env, SIM_URL: sim.url, DB_URL: database.url, PORTAL_NOW: String(PORTAL_NOW) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

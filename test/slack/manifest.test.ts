@@ -11,8 +11,9 @@ import {
   HANDLED_EVENTS,
   RENDERED_ACTION_IDS,
 } from '../../src/slack/listeners/register.ts';
+import { sharedPath, skipWithoutShared } from '../support/shared.ts';
 
-const SPECS = '/work/shared/specs/slack';
+const SPECS = sharedPath('specs', 'slack');
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 const manifest = readJson(join(import.meta.dirname, '../../manifest.json')) as {
   features: {
@@ -27,6 +28,7 @@ const manifest = readJson(join(import.meta.dirname, '../../manifest.json')) as {
 };
 
 function validator() {
+  skipWithoutShared();
   const ajv = new Ajv({ strict: false, allErrors: true });
   const base = 'https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas';
   ajv.addSchema(readJson(`${SPECS}/manifest.schema.1.0.0.json`), `${base}/manifest.schema.1.0.0.json`);

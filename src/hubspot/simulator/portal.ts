@@ -170,7 +170,10 @@ class TicketColumns {
   /** Set by tests to make a record malformed on the wire. */
   corrupt: Uint8Array;
 
-  constructor(readonly capacity: number) {
+  readonly capacity: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
     const f = () => new Float64Array(capacity).fill(Number.NaN);
     this.createdAt = f();
     this.modifiedAt = f();

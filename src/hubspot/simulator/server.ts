@@ -1,5 +1,5 @@
 // The HubSpot simulator: a plain node:http server on 127.0.0.1 that speaks the subset of HubSpot's API Heed uses,
-// shaped as the specs in /work/shared/specs/hubspot/2026-09/ say (strings for every property, forward paging, the
+// shaped as the specs in ../shared/specs/hubspot/2026-09/ say (strings for every property, forward paging, the
 // search 10,000-result cap, 429 bodies per policy, rate-limit headers), on the date-versioned paths (2026-03 and
 // 2026-09) and, unless told HubSpot retired them, on the legacy v3/v4 paths too. With an app's client credentials it
 // also runs the webhooks journal (2026-03) and its OAuth token endpoint, and it can push signed webhooks.
@@ -201,11 +201,13 @@ function simpleStore(
 }
 
 class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-  ) {
+  readonly status: number;
+  readonly body: unknown;
+
+  constructor(status: number, body: unknown) {
     super(`HTTP ${status}`);
+    this.status = status;
+    this.body = body;
   }
 }
 

@@ -1,14 +1,24 @@
 // Validates what Heed sends against the shared (unofficial, strict) Block Kit subset schema and the
-// limits Slack enforces beyond it (cumulative block text).
+// limits Slack enforces beyond it (cumulative block text). The schema lives in ../shared (test/support/shared.ts):
+// without it, a test that checks Block Kit skips at that check, naming the folder.
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { sharedPath, skipWithoutShared } from '../../support/shared.ts';
 
-const schema = JSON.parse(readFileSync('/work/shared/specs/slack/blockkit-subset.schema.json', 'utf8')) as object;
-const limits = JSON.parse(readFileSync('/work/shared/specs/slack/block-kit-limits.json', 'utf8')) as {
-  message_text: { cumulative_block_text_soft_limit_chars: { value: number } };
-};
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validate = ajv.compile(schema);
+let loaded: { validate: ValidateFunction; cap: number } | undefined;
+
+function load(): { validate: ValidateFunction; cap: number } {
+  if (loaded) return loaded;
+  skipWithoutShared();
+  const read = (name: string) => JSON.parse(readFileSync(sharedPath('specs', 'slack', name), 'utf8')) as unknown;
+  const schema = read('blockkit-subset.schema.json') as object;
+  const limits = read('block-kit-limits.json') as {
+    message_text: { cumulative_block_text_soft_limit_chars: { value: number } };
+  };
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  loaded = { validate: ajv.compile(schema), cap: limits.message_text.cumulative_block_text_soft_limit_chars.value };
+  return loaded;
+}
 
 function textLength(node: unknown): number {
   if (Array.isArray(node)) return node.reduce((n: number, child) => n + textLength(child), 0);
@@ -24,12 +34,12 @@ function textLength(node: unknown): number {
 
 /** Empty when the payload is fine; otherwise readable problems. */
 export function blockKitProblems(payload: unknown): string[] {
+  const { validate, cap } = load();
   const problems: string[] = [];
   if (!validate(payload)) {
     problems.push(...(validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`));
   }
   const blocks = (payload as { blocks?: unknown }).blocks;
-  const cap = limits.message_text.cumulative_block_text_soft_limit_chars.value;
   if (textLength(blocks) > cap) problems.push(`block text ${textLength(blocks)} chars > ${cap}`);
   return problems;
 }
