@@ -26,15 +26,17 @@ export class ClientCredentialsToken implements Exclude<TokenSource, string> {
   private current: { token: string; expiresAt: number } | undefined;
   private pending: Promise<string> | undefined;
 
-  constructor(
-    private readonly deps: {
-      oauth: HubspotApi;
-      clientId: string;
-      clientSecret: string;
-      clock: Pick<Clock, 'now'>;
-      scopes?: readonly string[];
-    },
-  ) {}
+  private readonly deps: {
+    oauth: HubspotApi;
+    clientId: string;
+    clientSecret: string;
+    clock: Pick<Clock, 'now'>;
+    scopes?: readonly string[];
+  };
+
+  constructor(deps: ClientCredentialsToken['deps']) {
+    this.deps = deps;
+  }
 
   async token(): Promise<string> {
     const now = this.deps.clock.now();

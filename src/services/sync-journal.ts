@@ -98,7 +98,10 @@ export class JournalReader {
   private readonly batchSize: number;
   private readonly pollMs: number;
 
-  constructor(private readonly deps: JournalReaderDeps) {
+  private readonly deps: JournalReaderDeps;
+
+  constructor(deps: JournalReaderDeps) {
+    this.deps = deps;
     this.batchSize = deps.options?.batchSize ?? 100;
     this.pollMs = deps.options?.pollMs ?? 2000;
   }

@@ -50,7 +50,10 @@ export class SimJournal {
   private readonly secret = 'sim-journal-url-signing';
   readonly historyMs: number;
 
-  constructor(private readonly options: SimJournalOptions) {
+  private readonly options: SimJournalOptions;
+
+  constructor(options: SimJournalOptions) {
+    this.options = options;
     this.historyMs = options.historyMs ?? 3 * 86_400_000;
   }
 
