@@ -69,7 +69,8 @@ async function main(): Promise<void> {
 
     // ---------------------------------------------------------------- seed
     let t0 = performance.now();
-    const sqlite = db.sqlite!;
+    if (db.provider !== 'sqlite') throw new Error('bench:commands seeds a SQLite database');
+    const { sqlite } = db;
     await sqliteWrite(sqlite, () => {
       sqlite
         .prepare(

@@ -422,7 +422,8 @@ async function freshness(dir: string): Promise<void> {
       const waiting = pending.get(consumer.name)!;
       if (waiting.size === 0) continue;
       const ids = [...waiting.keys()];
-      const sqlite = consumer.db.sqlite!;
+      if (consumer.db.provider !== 'sqlite') continue;
+      const { sqlite } = consumer.db;
       const rows = sqlite
         .prepare(`SELECT "id", "modifiedAt" FROM "Ticket" WHERE "id" IN (SELECT value FROM json_each(?))`)
         .all(JSON.stringify(ids)) as { id: string; modifiedAt: string }[];

@@ -7,6 +7,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import type { FeedbackRow, OwnerRow, PipelineRow, StageRow, TeamRow, TicketRow, UserRow } from '../hubspot/map.ts';
 import { type Db, sqliteWrite } from './client.ts';
+import { cachedStatement } from './raw-sql.ts';
 
 export type CursorWrite = { name: string; value: string };
 
@@ -191,7 +192,6 @@ function feedbackUpdateSet(): string {
 }
 
 export class HubspotRepo {
-  private readonly sqliteStatements = new Map<string, BetterSqlite3.Statement>();
   private readonly db: Db;
 
   constructor(db: Db) {
@@ -256,9 +256,9 @@ export class HubspotRepo {
   async archiveTickets(ids: readonly string[], now: number): Promise<number> {
     if (ids.length === 0) return 0;
     if (this.db.provider === 'sqlite') {
-      const sqlite = this.db.sqlite!;
-      const stmt = this.sqlite(
-        'archive',
+      const sqlite = this.db.sqlite;
+      const stmt = cachedStatement(
+        this.db.sqlite,
         `UPDATE "Ticket" SET "archived" = 1, "syncedAt" = ? WHERE "id" = ? AND "archived" = 0`,
       );
       return sqliteWrite(sqlite, () => {
@@ -267,7 +267,7 @@ export class HubspotRepo {
         return changed;
       });
     }
-    const result = await this.db.pg!.query(
+    const result = await this.db.pg.query(
       `UPDATE "Ticket" SET "archived" = true, "syncedAt" = $2::timestamp(3) WHERE "id" = ANY($1::text[]) AND NOT "archived"`,
       [ids, pgTime(now)],
     );
@@ -278,13 +278,13 @@ export class HubspotRepo {
   async setTicketContacts(updates: readonly { ticketId: string; contactId: string }[]): Promise<void> {
     if (updates.length === 0) return;
     if (this.db.provider === 'sqlite') {
-      const stmt = this.sqlite('contacts', `UPDATE "Ticket" SET "contactId" = ? WHERE "id" = ?`);
-      await sqliteWrite(this.db.sqlite!, () => {
+      const stmt = cachedStatement(this.db.sqlite, `UPDATE "Ticket" SET "contactId" = ? WHERE "id" = ?`);
+      await sqliteWrite(this.db.sqlite, () => {
         for (const u of updates) stmt.run(u.contactId, u.ticketId);
       });
       return;
     }
-    await this.db.pg!.query(
+    await this.db.pg.query(
       `UPDATE "Ticket" AS t SET "contactId" = u.c FROM UNNEST($1::text[], $2::text[]) AS u(id, c) WHERE t."id" = u.id`,
       [updates.map((u) => u.ticketId), updates.map((u) => u.contactId)],
     );
@@ -315,16 +315,16 @@ export class HubspotRepo {
   ): Promise<void> {
     if (updates.length === 0) return;
     if (this.db.provider === 'sqlite') {
-      const stmt = this.sqlite(
-        'names',
+      const stmt = cachedStatement(
+        this.db.sqlite,
         `UPDATE "Ticket" SET "contactName" = ?, "contactEmail" = ?, "companyName" = ? WHERE "id" = ?`,
       );
-      await sqliteWrite(this.db.sqlite!, () => {
+      await sqliteWrite(this.db.sqlite, () => {
         for (const u of updates) stmt.run(u.contactName, u.contactEmail, u.companyName, u.ticketId);
       });
       return;
     }
-    await this.db.pg!.query(
+    await this.db.pg.query(
       `UPDATE "Ticket" AS t SET "contactName" = u.n, "contactEmail" = u.e, "companyName" = u.c
        FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS u(id, n, e, c) WHERE t."id" = u.id`,
       [
@@ -356,16 +356,16 @@ export class HubspotRepo {
   ): Promise<void> {
     if (updates.length === 0) return;
     if (this.db.provider === 'sqlite') {
-      const stmt = this.sqlite(
-        'fb-assoc',
+      const stmt = cachedStatement(
+        this.db.sqlite,
         `UPDATE "FeedbackSubmission" SET "contactId" = COALESCE(?, "contactId"), "ticketId" = COALESCE(?, "ticketId") WHERE "id" = ?`,
       );
-      await sqliteWrite(this.db.sqlite!, () => {
+      await sqliteWrite(this.db.sqlite, () => {
         for (const u of updates) stmt.run(u.contactId, u.ticketId, u.id);
       });
       return;
     }
-    await this.db.pg!.query(
+    await this.db.pg.query(
       `UPDATE "FeedbackSubmission" AS f SET "contactId" = COALESCE(u.c, f."contactId"), "ticketId" = COALESCE(u.t, f."ticketId")
        FROM UNNEST($1::text[], $2::text[], $3::text[]) AS u(id, c, t) WHERE f."id" = u.id`,
       [updates.map((u) => u.id), updates.map((u) => u.contactId), updates.map((u) => u.ticketId)],
@@ -386,16 +386,16 @@ export class HubspotRepo {
   ): Promise<void> {
     if (updates.length === 0) return;
     if (this.db.provider === 'sqlite') {
-      const stmt = this.sqlite(
-        'fb-names',
+      const stmt = cachedStatement(
+        this.db.sqlite,
         `UPDATE "FeedbackSubmission" SET "contactName" = ?, "contactEmail" = ? WHERE "id" = ?`,
       );
-      await sqliteWrite(this.db.sqlite!, () => {
+      await sqliteWrite(this.db.sqlite, () => {
         for (const u of updates) stmt.run(u.contactName, u.contactEmail, u.id);
       });
       return;
     }
-    await this.db.pg!.query(
+    await this.db.pg.query(
       `UPDATE "FeedbackSubmission" AS f SET "contactName" = u.n, "contactEmail" = u.e
        FROM UNNEST($1::text[], $2::text[], $3::text[]) AS u(id, n, e) WHERE f."id" = u.id`,
       [updates.map((u) => u.id), updates.map((u) => u.contactName), updates.map((u) => u.contactEmail)],
@@ -525,16 +525,16 @@ export class HubspotRepo {
     const fresh = new Set<string>();
     if (ids.length === 0) return fresh;
     if (this.db.provider === 'sqlite') {
-      const stmt = this.sqlite(
-        'claim',
+      const stmt = cachedStatement(
+        this.db.sqlite,
         `INSERT INTO "ProcessedEvent" ("source", "id", "receivedAt") VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
       );
-      await sqliteWrite(this.db.sqlite!, () => {
+      await sqliteWrite(this.db.sqlite, () => {
         for (const id of ids) if (stmt.run(source, id, sqliteTime(now)).changes > 0) fresh.add(id);
       });
       return fresh;
     }
-    const result = await this.db.pg!.query<{ id: string }>(
+    const result = await this.db.pg.query<{ id: string }>(
       `INSERT INTO "ProcessedEvent" ("source", "id", "receivedAt")
        SELECT $1, id, $3::timestamp(3) FROM UNNEST($2::text[]) AS id ON CONFLICT DO NOTHING RETURNING "id"`,
       [source, [...new Set(ids)], pgTime(now)],
@@ -556,17 +556,17 @@ export class HubspotRepo {
     if (items.length === 0) return;
     // A deletion wins over a change queued earlier for the same object.
     if (this.db.provider === 'sqlite') {
-      const stmt = this.sqlite(
-        'pending',
+      const stmt = cachedStatement(
+        this.db.sqlite,
         `INSERT INTO "PendingFetch" ("objectType", "objectId", "deleted", "queuedAt") VALUES (?, ?, ?, ?)
          ON CONFLICT ("objectType", "objectId") DO UPDATE SET "deleted" = ("PendingFetch"."deleted" OR excluded."deleted")`,
       );
-      await sqliteWrite(this.db.sqlite!, () => {
+      await sqliteWrite(this.db.sqlite, () => {
         for (const i of items) stmt.run(i.objectType, i.objectId, i.deleted ? 1 : 0, sqliteTime(now));
       });
       return;
     }
-    await this.db.pg!.query(
+    await this.db.pg.query(
       `INSERT INTO "PendingFetch" ("objectType", "objectId", "deleted", "queuedAt")
        SELECT t, o, d, $4::timestamp(3) FROM UNNEST($1::text[], $2::text[], $3::boolean[]) AS u(t, o, d)
        ON CONFLICT ("objectType", "objectId") DO UPDATE SET "deleted" = ("PendingFetch"."deleted" OR excluded."deleted")`,
@@ -602,23 +602,15 @@ export class HubspotRepo {
 
   // ------------------------------------------------------------ internals
 
-  private sqlite(key: string, sql: string): BetterSqlite3.Statement {
-    let stmt = this.sqliteStatements.get(key);
-    if (!stmt) {
-      stmt = this.db.sqlite!.prepare(sql);
-      this.sqliteStatements.set(key, stmt);
-    }
-    return stmt;
-  }
-
   /** Runs the writes of one page in one transaction on either database. */
   private async inTransaction<T>(now: number, block: (tx: PageWriter) => T | Promise<T>): Promise<T> {
-    if (this.db.provider === 'sqlite') {
-      const writer = new SqlitePageWriter(now, (key, sql) => this.sqlite(key, sql));
+    const db = this.db;
+    if (db.provider === 'sqlite') {
+      const writer = new SqlitePageWriter(now, (_key, sql) => cachedStatement(db.sqlite, sql));
       // better-sqlite3 transactions are synchronous: the block must not await, and SqlitePageWriter never does.
-      return sqliteWrite(this.db.sqlite!, () => block(writer) as T);
+      return sqliteWrite(db.sqlite, () => block(writer) as T);
     }
-    const client = await this.db.pg!.connect();
+    const client = await db.pg.connect();
     try {
       await client.query('BEGIN');
       const writer = new PgPageWriter(client, now);

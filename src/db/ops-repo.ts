@@ -138,8 +138,9 @@ export class OpsRepo {
    */
   async pruneBatch(target: PruneTarget, cutoffs: { cutoff: Date; dedupeCutoff: Date }, limit: number): Promise<number> {
     const { table, where } = PRUNE_SQL[target];
-    if (this.#db.sqlite) {
-      const sqlite = this.#db.sqlite;
+    const db = this.#db;
+    if (db.provider === 'sqlite') {
+      const { sqlite } = db;
       const values: Param[] = [];
       const p: Placeholder = (value) => {
         values.push(value instanceof Date ? sqliteDate(value) : value);
@@ -150,8 +151,6 @@ export class OpsRepo {
       const sql = `DELETE FROM "${table}" WHERE rowid IN (SELECT rowid FROM "${table}" WHERE ${condition} LIMIT ${p(limit)})`;
       return sqliteWrite(sqlite, () => Number(sqlite.prepare(sql).run(...values).changes));
     }
-    const pool = this.#db.pg;
-    if (!pool) throw new Error('OpsRepo: the database has neither a SQLite connection nor a PostgreSQL pool');
     const values: Param[] = [];
     const p: Placeholder = (value) => {
       values.push(value instanceof Date ? value.toISOString() : value);
@@ -160,7 +159,7 @@ export class OpsRepo {
     const condition = where(p, cutoffs);
     // ctid = ANY(ARRAY(…)) plans as a TID scan: each batch touches only the rows it deletes.
     const sql = `DELETE FROM "${table}" WHERE ctid = ANY(ARRAY(SELECT ctid FROM "${table}" WHERE ${condition} LIMIT ${p(limit)}))`;
-    const result = await pool.query(sql, values);
+    const result = await db.pg.query(sql, values);
     return result.rowCount ?? 0;
   }
 }
