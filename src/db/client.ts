@@ -12,6 +12,7 @@ import { AppError } from '../errors.ts';
 import { PrismaClient as PostgresPrismaClient } from '../generated/postgresql/client.ts';
 import { PrismaClient } from '../generated/sqlite/client.ts';
 import { applyMigrations, type MigrationReport, pendingMigrations } from './migrate.ts';
+import { cachedStatement } from './raw-sql.ts';
 
 export type { PrismaClient };
 
@@ -108,7 +109,7 @@ async function openSqlite(url: string, options: OpenDatabaseOptions): Promise<Db
     migrate: () => applyMigrations(target),
     pendingMigrations: () => pendingMigrations(target),
     ping: async () => {
-      sqlite.prepare('SELECT 1').get();
+      cachedStatement(sqlite, 'SELECT 1').get();
     },
     close: async () => {
       await prisma.$disconnect();
@@ -177,11 +178,4 @@ export async function pgTransaction<T>(pool: pg.Pool, block: (client: pg.PoolCli
   } finally {
     client.release();
   }
-}
-
-/** DateTime as Prisma's SQLite adapter stores it (ISO text ending `+00:00`); raw SQL must write the same. */
-export function sqliteDate(date: Date): string;
-export function sqliteDate(date: Date | null | undefined): string | null;
-export function sqliteDate(date: Date | null | undefined): string | null {
-  return date ? date.toISOString().replace('Z', '+00:00') : null;
 }

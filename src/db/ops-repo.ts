@@ -1,7 +1,9 @@
 // The database side of operations: what /metrics, /readyz and `heed status` read, and the batched deletes of
 // retention. Reads go through Prisma (small aggregates); deletes are raw SQL because Prisma's deleteMany has no
 // LIMIT, and one unbounded DELETE of months of rows would hold SQLite's write lock for seconds.
-import { type Db, sqliteDate, sqliteWrite } from './client.ts';
+import { type Db, sqliteWrite } from './client.ts';
+import { cachedStatement } from './raw-sql.ts';
+import { sqliteDate } from './sqlite-date.ts';
 
 /** Flag states that still need someone (the SLA engine's OPEN_FLAG_STATES). */
 const OPEN_STATES = ['at_risk', 'breached', 'pending', 'overdue'] as const;
@@ -149,7 +151,7 @@ export class OpsRepo {
       const condition = where(p, cutoffs);
       // rowid: every Prisma table is an ordinary rowid table, whatever its primary key.
       const sql = `DELETE FROM "${table}" WHERE rowid IN (SELECT rowid FROM "${table}" WHERE ${condition} LIMIT ${p(limit)})`;
-      return sqliteWrite(sqlite, () => Number(sqlite.prepare(sql).run(...values).changes));
+      return sqliteWrite(sqlite, () => Number(cachedStatement(sqlite, sql).run(...values).changes));
     }
     const values: Param[] = [];
     const p: Placeholder = (value) => {

@@ -3,7 +3,8 @@
 // `?` placeholders everywhere, rows as arrays in SELECT order, DateTime columns read as epoch milliseconds.
 import type BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { type DbDriver, sqliteDate } from './client.ts';
+import type { DbDriver } from './client.ts';
+import { sqliteDate } from './sqlite-date.ts';
 
 export type RawRow = unknown[];
 

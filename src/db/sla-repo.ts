@@ -14,8 +14,9 @@ import type {
 } from '../domain/flag.ts';
 import type { TEngineFlag, TStoredFlag } from '../domain/flag-machine.ts';
 import type { TStagePeriod, TTicketFacts, TTicketMessage } from '../domain/sla-clocks.ts';
-import { type DbDriver, pgTransaction, sqliteDate, sqliteWrite } from './client.ts';
+import { type DbDriver, pgTransaction, sqliteWrite } from './client.ts';
 import { cachedStatement, epochMs, type RawRow, rawRows } from './raw-sql.ts';
+import { sqliteDate } from './sqlite-date.ts';
 
 export interface SlaTicketRow extends TTicketFacts {
   readonly pipelineId: string | null;

@@ -4,7 +4,7 @@
 // on a plain node:http server: it reads the raw body itself, which the signature needs byte for byte.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { HubspotRepo } from '../db/hubspot-repo.ts';
+import type { WebhookQueueRepo } from '../db/webhook-queue-repo.ts';
 import { OBJECT_TYPE_IDS } from './api-version.ts';
 import type { Clock } from './rate-limiter.ts';
 import { ZWebhookBatch, ZWebhookEvent } from './schemas.ts';
@@ -16,7 +16,7 @@ const MAX_BODY_BYTES = 1_000_000;
 export type WebhookHandlerDeps = {
   /** HUBSPOT_CLIENT_SECRET; without it the route answers 404 (webhooks are off). */
   clientSecret: string | undefined;
-  repo: Pick<HubspotRepo, 'claimEvents' | 'enqueuePending' | 'releaseEvents'>;
+  queue: Pick<WebhookQueueRepo, 'claim' | 'enqueue' | 'release'>;
   clock: Pick<Clock, 'now'>;
   logger: Logger;
   /** Called after events were queued (the drainer debounces and fetches). */
@@ -126,7 +126,7 @@ export function createHubspotWebhookHandler(
     const now = deps.clock.now();
     let fresh: Set<string>;
     try {
-      fresh = await deps.repo.claimEvents(
+      fresh = await deps.queue.claim(
         'hubspot',
         events.map((e) => String(e.eventId)),
         now,
@@ -152,10 +152,10 @@ export function createHubspotWebhookHandler(
       queue.set(objectId, { objectType: 'ticket', objectId, deleted: deleted || (seen?.deleted ?? false) });
     }
     try {
-      await deps.repo.enqueuePending([...queue.values()], now);
+      await deps.queue.enqueue([...queue.values()], now);
     } catch (error) {
       // Un-claim so HubSpot's retry of this delivery is not mistaken for a duplicate.
-      await deps.repo.releaseEvents('hubspot', [...fresh]).catch(() => undefined);
+      await deps.queue.release('hubspot', [...fresh]).catch(() => undefined);
       deps.logger.error({ err: error }, 'Could not queue HubSpot webhook events; HubSpot will retry');
       send(res, 500, { error: 'internal' });
       return outcome(500);

@@ -10,7 +10,8 @@
 // polling pass, whose own cursor never depended on the journal), and reads on from the journal's newest entry.
 // Polling stays on regardless: it is the safety net, and the only path for a Service Key.
 import type { Logger } from 'pino';
-import type { HubspotRepo } from '../db/hubspot-repo.ts';
+import type { SyncCursorRepo } from '../db/sync-cursor-repo.ts';
+import type { TicketRepo } from '../db/ticket-repo.ts';
 import { OBJECT_TYPE_IDS } from '../hubspot/api-version.ts';
 import type { HubspotApi } from '../hubspot/client.ts';
 import {
@@ -72,7 +73,7 @@ export type JournalReadResult = {
 export type JournalReaderDeps = {
   /** Sends with the project app's client-credentials token. */
   api: HubspotApi;
-  repo: Pick<HubspotRepo, 'getCursor' | 'compareAndSetCursor' | 'archiveTickets'>;
+  repos: { cursors: Pick<SyncCursorRepo, 'get' | 'compareAndSet'>; tickets: Pick<TicketRepo, 'archive'> };
   sync: Pick<SyncService, 'refetchTickets' | 'refetchFeedback' | 'portalId'>;
   /** Catches up through the incremental search (a sync pass) when the journal cannot be resumed. */
   catchUp: () => Promise<unknown>;
@@ -108,7 +109,7 @@ export class JournalReader {
 
   /** Reads and applies entries until the journal has nothing newer. */
   async readOnce(): Promise<JournalReadResult> {
-    const { repo, clock, logger } = this.deps;
+    const { repos, clock, logger } = this.deps;
     const result: JournalReadResult = {
       entries: 0,
       ticketsFetched: 0,
@@ -120,14 +121,14 @@ export class JournalReader {
     };
     const portalId = await this.deps.sync.portalId();
     await this.ensureSubscriptions(portalId);
-    let raw = await repo.getCursor(JOURNAL_CURSOR);
+    let raw = await repos.cursors.get(JOURNAL_CURSOR);
     let state = parseJournalState(raw);
     if (!state) {
       // Start at the newest entry: what happened before is the backfill's and the search's business.
       const latest = await journalLatestOffset(this.deps.api, portalId);
       state = { offset: latest, mode: 'journal', entries: 0, covered: this.covered };
       const next = JSON.stringify(state);
-      if (!(await repo.compareAndSetCursor(JOURNAL_CURSOR, raw, next, clock.now()))) {
+      if (!(await repos.cursors.compareAndSet(JOURNAL_CURSOR, raw, next, clock.now()))) {
         result.lostRace = true;
         return result;
       }
@@ -157,7 +158,7 @@ export class JournalReader {
         covered: this.covered,
       };
       const nextRaw = JSON.stringify(next);
-      if (!(await repo.compareAndSetCursor(JOURNAL_CURSOR, raw, nextRaw, clock.now()))) {
+      if (!(await repos.cursors.compareAndSet(JOURNAL_CURSOR, raw, nextRaw, clock.now()))) {
         logger.info('Another Heed moved the journal position meanwhile; this reader stops');
         result.lostRace = true;
         return result;
@@ -210,7 +211,7 @@ export class JournalReader {
     state: JournalState,
     result: JournalReadResult,
   ): Promise<{ raw: string; state: JournalState } | undefined> {
-    const { repo, clock, logger } = this.deps;
+    const { repos, clock, logger } = this.deps;
     const reason =
       `the journal no longer has the entry after offset ${state.offset} (HubSpot keeps 3 days of history; ` +
       `the last entry was applied ${state.appliedAt ? new Date(state.appliedAt).toISOString() : 'never'})`;
@@ -225,14 +226,14 @@ export class JournalReader {
     const at = clock.now();
     const fallback: JournalState = { ...state, offset: latest, mode: 'fallback', fallback: { at, reason } };
     const fallbackRaw = JSON.stringify(fallback);
-    if (!(await repo.compareAndSetCursor(JOURNAL_CURSOR, raw, fallbackRaw, at))) {
+    if (!(await repos.cursors.compareAndSet(JOURNAL_CURSOR, raw, fallbackRaw, at))) {
       result.lostRace = true;
       return undefined;
     }
     await this.deps.catchUp();
     const resumed: JournalState = { ...fallback, mode: 'journal', fallback: { at, reason, caughtUpAt: clock.now() } };
     const resumedRaw = JSON.stringify(resumed);
-    if (!(await repo.compareAndSetCursor(JOURNAL_CURSOR, fallbackRaw, resumedRaw, clock.now()))) {
+    if (!(await repos.cursors.compareAndSet(JOURNAL_CURSOR, fallbackRaw, resumedRaw, clock.now()))) {
       result.lostRace = true;
       return undefined;
     }
@@ -262,7 +263,7 @@ export class JournalReader {
       }
     }
     if (deleted.length > 0) {
-      result.ticketsArchived += await this.deps.repo.archiveTickets(deleted, this.deps.clock.now());
+      result.ticketsArchived += await this.deps.repos.tickets.archive(deleted, this.deps.clock.now());
     }
     if (tickets.length > 0) {
       const fetched = await this.deps.sync.refetchTickets(tickets);

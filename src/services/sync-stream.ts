@@ -10,7 +10,7 @@
 // Every page commits together with the cursor that points past it (see HubspotRepo), so a sync killed at any
 // moment resumes from its last committed page without loss and without starting over.
 import type { Logger } from 'pino';
-import type { CursorWrite } from '../db/hubspot-repo.ts';
+import type { CursorWrite } from '../db/page-writer.ts';
 import type { HubspotApi } from '../hubspot/client.ts';
 import { type CrmObjectType, listObjectsPage, type SearchFilter, searchObjectsPage } from '../hubspot/crm.ts';
 import type { Parsed } from '../hubspot/map.ts';

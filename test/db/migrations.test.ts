@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, sqliteDate } from '../../src/db/client.ts';
+import { openDatabase } from '../../src/db/client.ts';
 import { MIGRATIONS_ROOT, readMigrations } from '../../src/db/migrate.ts';
 import { introspectPostgres, introspectSqlite, schemaDifferences } from '../../src/db/schema-drift.ts';
 import { parseSchemaFile } from '../../src/db/schema-file.ts';
+import { sqliteDate } from '../../src/db/sqlite-date.ts';
 import { createTestDatabase, type TestDatabase, testProviders } from '../support/db.ts';
 
 const schemaText = readFileSync(join(MIGRATIONS_ROOT, '..', 'schema.prisma'), 'utf8');

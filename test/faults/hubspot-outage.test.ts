@@ -2,7 +2,7 @@
 // nothing is skipped — the database ends equal to the portal, for a backfill and for an incremental pass.
 // In-process (the client's waits run on a sped-up clock), on every test database provider.
 import { afterEach, describe, expect, it } from 'vitest';
-import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import { hubspotRepos } from '../../src/db/hubspot-repos.ts';
 import { createHubspotClient, HubspotApi, HubspotError } from '../../src/hubspot/client.ts';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type SimFault, type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
@@ -92,7 +92,7 @@ describe.each(testProviders())('HubSpot outages then recovery on %s', (provider)
         maxAttempts: MAX_ATTEMPTS,
         backoffMs: 200,
       }),
-      repo: new HubspotRepo(db),
+      repos: hubspotRepos(db),
       clock,
       logger: silentLogger(),
       // Small search pages so the incremental pass has pages to interrupt.

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import { hubspotRepos } from '../../src/db/hubspot-repos.ts';
 import { createHubspotClient, HubspotApi } from '../../src/hubspot/client.ts';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
@@ -80,7 +80,7 @@ describe.each(testProviders())('Slack down for two minutes on %s', (provider) =>
           searchPerSecond: 5,
           clock: syncClock,
         }),
-        repo: new HubspotRepo(db),
+        repos: hubspotRepos(db),
         clock: syncClock,
         logger,
       }).run();

@@ -1,7 +1,7 @@
 // Test harness: a simulator, a fresh migrated database and a SyncService wired together as main.ts would.
 import nock from 'nock';
 import { afterAll, beforeAll } from 'vitest';
-import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import { type HubspotRepos, hubspotRepos } from '../../src/db/hubspot-repos.ts';
 import { createHubspotClient, HubspotApi, type HubspotApiOptions } from '../../src/hubspot/client.ts';
 import { ClientCredentialsToken } from '../../src/hubspot/journal.ts';
 import type { Clock } from '../../src/hubspot/rate-limiter.ts';
@@ -94,7 +94,7 @@ export function capturingLogger(): { logger: Logger; lines: () => Record<string,
 export type Harness = {
   sim: Simulator;
   db: OpenTestDb;
-  repo: HubspotRepo;
+  repos: HubspotRepos;
   api: HubspotApi;
   service: SyncService;
   clock: ReturnType<typeof testClock>;
@@ -123,7 +123,7 @@ export async function startHarness(
     ...options.sim,
   });
   const db = await openTestDb(provider);
-  const repo = new HubspotRepo(db);
+  const repos = hubspotRepos(db);
   const api = new HubspotApi({
     client: createHubspotClient({ accessToken: TOKEN, baseUrl: sim.url }),
     requestsPer10s: 1000,
@@ -135,7 +135,7 @@ export async function startHarness(
   });
   const service = new SyncService({
     api,
-    repo,
+    repos,
     clock,
     logger: options.logger ?? silentLogger(),
     options: { searchLagMs: 0, ...options.sync },
@@ -143,7 +143,7 @@ export async function startHarness(
   return {
     sim,
     db,
-    repo,
+    repos,
     api,
     service,
     clock,
@@ -171,7 +171,7 @@ export async function startHarness(
       });
       return new JournalReader({
         api: journalApi,
-        repo,
+        repos,
         sync: service,
         catchUp: journalOptions.catchUp ?? (() => service.run()),
         clock,

@@ -1,7 +1,7 @@
 // Runs one sync pass in its own process, so a test can kill it with SIGKILL at any moment (test/services/sync-resume).
 // Env: SIM_URL, DB_URL, PORTAL_NOW (epoch ms the clock starts at).
 import { openDatabase } from '../../src/db/client.ts';
-import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import { hubspotRepos } from '../../src/db/hubspot-repos.ts';
 import { createHubspotClient, HubspotApi } from '../../src/hubspot/client.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { SyncService } from '../../src/services/sync.ts';
@@ -20,7 +20,7 @@ const api = new HubspotApi({
 });
 const service = new SyncService({
   api,
-  repo: new HubspotRepo(db),
+  repos: hubspotRepos(db),
   clock,
   logger: silentLogger(),
   options: { searchLagMs: 0 },

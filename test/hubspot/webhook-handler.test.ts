@@ -32,7 +32,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
     await h.service.run();
     h.sim.setLatency(options.latencyMs ?? 0);
     drainer = new WebhookDrainer({
-      repo: h.repo,
+      repos: h.repos,
       sync: h.service,
       logger: silentLogger(),
       now: h.clock.now,
@@ -40,7 +40,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
     });
     const handler = createHubspotWebhookHandler({
       clientSecret: 'secret' in options ? options.secret : SECRET,
-      repo: h.repo,
+      queue: h.repos.webhooks,
       clock: h.clock,
       logger: silentLogger(),
       onQueued: () => drainer.kick(),
@@ -99,7 +99,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
     h.sim.resetCounts();
     const result = await deliver(JSON.stringify(events(ids)));
     expect(result.status).toBe(204);
-    await until(async () => (await h.repo.countPending('ticket')) === 0);
+    await until(async () => (await h.repos.webhooks.count('ticket')) === 0);
     expect(h.sim.counts.get(BATCH_READ)).toBe(2);
     for (const id of ids.slice(0, 20)) {
       const row = await h.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
@@ -114,7 +114,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
     const result = await deliver(JSON.stringify(events(ids)));
     expect(result.status).toBe(204);
     expect(result.ms).toBeLessThan(1000);
-    await until(async () => (await h.repo.countPending('ticket')) === 0);
+    await until(async () => (await h.repos.webhooks.count('ticket')) === 0);
   });
 
   it('refuses a wrong signature and a stale timestamp with 401, queuing nothing', async () => {
@@ -126,7 +126,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
     const staleTs = String(h.clock.now() - 6 * 60_000);
     const stale = await deliver(body, { timestamp: staleTs, signature: signV3(SECRET, 'POST', url, body, staleTs) });
     expect([wrong.status, stale.status]).toEqual([401, 401]);
-    expect(await h.repo.countPending('ticket')).toBe(0);
+    expect(await h.repos.webhooks.count('ticket')).toBe(0);
     expect(await h.db.prisma.processedEvent.count()).toBe(0);
   });
 
@@ -135,7 +135,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
     const ids = h.sim.portal.touchTickets(2, h.clock.now() - 500, { seed: 8 });
     const body = JSON.stringify(events(ids));
     await deliver(body);
-    await until(async () => (await h.repo.countPending('ticket')) === 0);
+    await until(async () => (await h.repos.webhooks.count('ticket')) === 0);
     h.sim.resetCounts();
     const replay = await deliver(body);
     expect(replay.status).toBe(204);
@@ -143,7 +143,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
       JSON.stringify([...events(ids), ...events([h.sim.portal.ticketId(5)], 'ticket.propertyChange', 5000)]),
     );
     expect(mixed.status).toBe(204);
-    await until(async () => (await h.repo.countPending('ticket')) === 0);
+    await until(async () => (await h.repos.webhooks.count('ticket')) === 0);
     expect(outcomes.slice(1)).toMatchObject([
       { status: 204, accepted: 0, duplicates: 2 },
       { status: 204, accepted: 1, duplicates: 2 },

@@ -7,8 +7,9 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseEnv } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/client.ts';
-import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import { hubspotRepos } from '../../src/db/hubspot-repos.ts';
 import { SlackRepo } from '../../src/db/slack-repo.ts';
+import { WebhookQueueRepo } from '../../src/db/webhook-queue-repo.ts';
 import { startRouteServer } from '../../src/http/routes.ts';
 import { createHubspotClient, HubspotApi } from '../../src/hubspot/client.ts';
 import { getAccountDetails } from '../../src/hubspot/crm.ts';
@@ -112,7 +113,7 @@ describe('secrets never reach the logs', () => {
       const clock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
       sim.injectFault({ match: 'GET /crm/owners/2026-09', kind: 'status', status: 503 });
       sim.injectFault({ match: 'tickets/search', kind: 'rate-limit', policy: 'SECONDLY' });
-      const service = new SyncService({ api, repo: new HubspotRepo(db), clock, logger, options: { searchLagMs: 0 } });
+      const service = new SyncService({ api, repos: hubspotRepos(db), clock, logger, options: { searchLagMs: 0 } });
       const stats = await service.run();
       logger.info({ stats }, 'sync finished');
       const refused = new HubspotApi({
@@ -132,7 +133,7 @@ describe('secrets never reach the logs', () => {
   it('HubSpot webhooks: signed, unsigned and forged deliveries', async () => {
     const handler = createHubspotWebhookHandler({
       clientSecret: SECRETS.HUBSPOT_CLIENT_SECRET,
-      repo: new HubspotRepo(db),
+      queue: new WebhookQueueRepo(db),
       clock: { now: () => Date.now() },
       logger,
     });

@@ -3,7 +3,6 @@
 // after an outage within the journal's 3 days; beyond them falls back to the incremental search and says so (log
 // and `heed status`), then reads the journal again.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HubspotRepo } from '../../src/db/hubspot-repo.ts';
 import { OBJECT_TYPE_IDS } from '../../src/hubspot/api-version.ts';
 import { TICKET_PROPERTIES } from '../../src/hubspot/map.ts';
 import { collectStatus, renderStatusText } from '../../src/ops/status.ts';
@@ -72,7 +71,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     h.clock.advance(1000);
     h.sim.portal.touchTickets(30, h.clock.now());
     await h.journal().readOnce();
-    const before = parseJournalState(await h.repo.getCursor(JOURNAL_CURSOR))!;
+    const before = parseJournalState(await h.repos.cursors.get(JOURNAL_CURSOR))!;
     expect(before.entries).toBe(1);
     // A new process: a new reader, the same database.
     h.clock.advance(1000);
@@ -94,13 +93,13 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     h.sim.portal.moveTicket(ids[0]!, 3, h.clock.now());
     // The first reader dies after applying, before its cursor write.
     const crashing = h.journal();
-    const repo = h.repo as HubspotRepo & { compareAndSetCursor: HubspotRepo['compareAndSetCursor'] };
-    const original = repo.compareAndSetCursor.bind(repo);
-    repo.compareAndSetCursor = async () => {
+    const cursors = h.repos.cursors;
+    const original = cursors.compareAndSet.bind(cursors);
+    cursors.compareAndSet = async () => {
       throw new Error('killed before the cursor write');
     };
     await expect(crashing.readOnce()).rejects.toThrow('killed');
-    repo.compareAndSetCursor = original;
+    cursors.compareAndSet = original;
     const periodsAfterCrash = await h.db.prisma.ticketStagePeriod.count();
     const again = await h.journal().readOnce();
     expect(again.entries).toBe(2);
@@ -154,7 +153,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     expect(String(warning?.['msg'])).toContain(
       'Catching up through the incremental search, then reading the journal from its newest entry.',
     );
-    const state = parseJournalState(await h.repo.getCursor(JOURNAL_CURSOR))!;
+    const state = parseJournalState(await h.repos.cursors.get(JOURNAL_CURSOR))!;
     expect(state.mode).toBe('journal');
     expect(state.fallback?.caughtUpAt).toBeGreaterThanOrEqual(state.fallback!.at);
     const status = renderStatusText(
@@ -221,24 +220,26 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     h = await startHarness(provider);
     await h.service.run();
     await h.journal().readOnce();
-    const stale = await h.repo.getCursor(JOURNAL_CURSOR);
+    const stale = await h.repos.cursors.get(JOURNAL_CURSOR);
     h.clock.advance(1000);
     h.sim.portal.touchTickets(5, h.clock.now());
     await h.journal().readOnce();
-    const current = await h.repo.getCursor(JOURNAL_CURSOR);
+    const current = await h.repos.cursors.get(JOURNAL_CURSOR);
     expect(current).not.toBe(stale);
     // A replica that lost its lease and still believes the old position.
-    const staleRepo = Object.assign(Object.create(h.repo) as HubspotRepo, {
-      getCursor: async (name: string) => (name === JOURNAL_CURSOR ? stale : h!.repo.getCursor(name)),
-    });
+    const cursors = h.repos.cursors;
+    const staleCursors = {
+      get: async (name: string) => (name === JOURNAL_CURSOR ? stale : cursors.get(name)),
+      compareAndSet: cursors.compareAndSet.bind(cursors),
+    };
     const { JournalReader } = await import('../../src/services/sync-journal.ts');
     const laggard = new JournalReader({
       ...(h.journal() as unknown as { deps: ConstructorParameters<typeof JournalReader>[0] }).deps,
-      repo: staleRepo,
+      repos: { ...h.repos, cursors: staleCursors },
     });
     const result = await laggard.readOnce();
     expect(result.lostRace).toBe(true);
-    expect(await h.repo.getCursor(JOURNAL_CURSOR)).toBe(current);
+    expect(await h.repos.cursors.get(JOURNAL_CURSOR)).toBe(current);
   });
 
   it('runs as a scheduled job: reads, polls, and stops at the end of its window or when aborted', async () => {
@@ -250,7 +251,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     const started = Date.now();
     await job.run({ signal: new AbortController().signal } as never);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(parseJournalState(await h.repo.getCursor(JOURNAL_CURSOR))).toMatchObject({ mode: 'journal', entries: 0 });
+    expect(parseJournalState(await h.repos.cursors.get(JOURNAL_CURSOR))).toMatchObject({ mode: 'journal', entries: 0 });
     const aborted = new AbortController();
     aborted.abort();
     await job.run({ signal: aborted.signal } as never);

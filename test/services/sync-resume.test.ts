@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
-import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import { hubspotRepos } from '../../src/db/hubspot-repos.ts';
 import { createHubspotClient, HubspotApi } from '../../src/hubspot/client.ts';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
@@ -59,7 +59,7 @@ describe.each(testProviders())('a sync killed mid-backfill on %s', (provider) =>
     // Resume in this process, on the same database.
     const db = await openDatabase(database.url, { migrate: true });
     try {
-      const repo = new HubspotRepo(db);
+      const repos = hubspotRepos(db);
       const committed = await db.prisma.ticket.count();
       // Killed part-way: some pages committed (the kill comes after page killAt − 2 was requested), not all.
       expect(committed).toBeGreaterThanOrEqual((killAt - 3) * 100);
@@ -73,7 +73,7 @@ describe.each(testProviders())('a sync killed mid-backfill on %s', (provider) =>
           searchPerSecond: 5,
           clock,
         }),
-        repo,
+        repos,
         clock,
         logger: silentLogger(),
         options: { searchLagMs: 0 },

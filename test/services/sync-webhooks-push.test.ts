@@ -38,7 +38,7 @@ describe.each(testProviders())('HubSpot pushing object.* webhooks to Heed on %s'
     await h.service.run();
     const harness = h;
     drainer = new WebhookDrainer({
-      repo: harness.repo,
+      repos: harness.repos,
       sync: harness.service,
       logger: silentLogger(),
       now: harness.clock.now,
@@ -46,7 +46,7 @@ describe.each(testProviders())('HubSpot pushing object.* webhooks to Heed on %s'
     });
     handle = createHubspotWebhookHandler({
       clientSecret: SECRET,
-      repo: harness.repo,
+      queue: harness.repos.webhooks,
       clock: harness.clock,
       logger: silentLogger(),
       onQueued: () => drainer!.kick(),
