@@ -3,7 +3,7 @@
 // /unanswered to p99 < 100 ms over 100k tickets).
 
 import type BetterSqlite3 from 'better-sqlite3';
-import type { ClockName, FlagState } from '../domain/flag.ts';
+import { type ClockName, type FlagState, OPEN_FLAG_STATES } from '../domain/flag.ts';
 import type { ClockState, FeedbackSubmission, Flag, Owner, PrismaClient, Ticket } from '../generated/sqlite/client.ts';
 import type { Db, DbDriver } from './client.ts';
 import { cachedStatement } from './raw-sql.ts';
@@ -393,7 +393,7 @@ export class FlagsReadRepo {
 
   openFlagsOfTicket(ticketId: string): Promise<Flag[]> {
     return this.#prisma.flag.findMany({
-      where: { ticketId, state: { in: ['at_risk', 'breached', 'pending', 'overdue'] } },
+      where: { ticketId, state: { in: [...OPEN_FLAG_STATES] } },
       orderBy: { key: 'asc' },
     });
   }
