@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scaledClock } from '../src/clock.ts';
 import { parsePolicy } from '../src/config.ts';
 import { openDatabase, sqliteWrite } from '../src/db/client.ts';
 import { FlagsReadRepo } from '../src/db/flags-read-repo.ts';
@@ -17,7 +18,6 @@ import { ticketFlagKey } from '../src/domain/flag.ts';
 import { silentLogger } from '../src/logger.ts';
 import { reconcileNudges } from '../src/services/nudge.ts';
 import { Outbox } from '../src/services/outbox.ts';
-import { scaledClock } from '../src/services/outbox-clock.ts';
 import { SharedStatePermissions } from '../src/services/slack-permissions.ts';
 import { slackTeams } from '../src/services/slack-teams.ts';
 import { SlackUserDirectory } from '../src/services/slack-users.ts';

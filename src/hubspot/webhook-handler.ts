@@ -4,9 +4,9 @@
 // on a plain node:http server: it reads the raw body itself, which the signature needs byte for byte.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
 import type { WebhookQueueRepo } from '../db/webhook-queue-repo.ts';
 import { OBJECT_TYPE_IDS } from './api-version.ts';
-import type { Clock } from './rate-limiter.ts';
 import { ZWebhookBatch, ZWebhookEvent } from './schemas.ts';
 import { checkSignatureV3, decodeSignedUri } from './webhook-signature.ts';
 
@@ -96,7 +96,7 @@ export function createHubspotWebhookHandler(
       rawBody: raw,
       signature: header(req, 'x-hubspot-signature-v3'),
       timestamp: header(req, 'x-hubspot-request-timestamp'),
-      now: deps.clock.now(),
+      now: deps.clock.now().getTime(),
     });
     if (!check.ok) {
       deps.logger.warn({ reason: check.reason }, 'Refused a HubSpot webhook request: bad signature');
@@ -123,7 +123,7 @@ export function createHubspotWebhookHandler(
       }
       return [parsed.data];
     });
-    const now = deps.clock.now();
+    const now = deps.clock.now().getTime();
     let fresh: Set<string>;
     try {
       fresh = await deps.queue.claim(

@@ -2,12 +2,13 @@
 // repository, the sync service, the webhook drainer, the webhook route handler and, with a project app's client id
 // and secret, the webhooks journal reader (its own client-credentials token and limiter: the journal's limits are
 // separate from the account's). main.ts (`heed start`) and `heed sync` call this once.
+import { type Clock, systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { type HubspotRepos, hubspotRepos } from '../db/hubspot-repos.ts';
 import { createHubspotClient, HubspotApi, type HubspotMetrics } from '../hubspot/client.ts';
 import { ClientCredentialsToken } from '../hubspot/journal.ts';
-import { type Clock, systemClock } from '../hubspot/rate-limiter.ts';
+
 import { createHubspotWebhookHandler } from '../hubspot/webhook-handler.ts';
 import type { Logger } from '../logger.ts';
 import { type SyncOptions, SyncService } from './sync.ts';
@@ -57,7 +58,7 @@ export function createHubspotSync(deps: {
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
     ...(deps.options ? { options: deps.options } : {}),
   });
-  const drainer = new WebhookDrainer({ repos, sync: service, logger: deps.logger, now: () => clock.now() });
+  const drainer = new WebhookDrainer({ repos, sync: service, logger: deps.logger, clock });
   const webhookHandler = createHubspotWebhookHandler({
     clientSecret: env.HUBSPOT_CLIENT_SECRET,
     queue: repos.webhooks,

@@ -3,6 +3,7 @@
 // SyncRun with its figures. Dependencies come in; nothing here reads the environment or the wall clock directly.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
 import type { HubspotRepos } from '../db/hubspot-repos.ts';
 import { type HubspotApi, HubspotError } from '../hubspot/client.ts';
 import {
@@ -35,7 +36,6 @@ import {
   ZTicketObject,
   ZUserObject,
 } from '../hubspot/map.ts';
-import type { Clock } from '../hubspot/rate-limiter.ts';
 import { ZCrmObject } from '../hubspot/schemas.ts';
 import { type StreamDeps, type StreamResult, syncStream } from './sync-stream.ts';
 
@@ -55,7 +55,7 @@ export type SyncOptions = {
 export type SyncDeps = {
   api: HubspotApi;
   repos: HubspotRepos;
-  clock: Clock;
+  clock: Pick<Clock, 'now' | 'sleep'>;
   logger: Logger;
   onProgress?: (event: { stream: string; done: number; total?: number | undefined }) => void;
   options?: SyncOptions;
@@ -153,7 +153,7 @@ export class SyncService {
   private async runPass(options: { full?: boolean }): Promise<SyncStats> {
     const { api, repos, clock, logger } = this.deps;
     const full = options.full ?? false;
-    const started = clock.now();
+    const started = clock.now().getTime();
     const callsBefore = api.callsByEndpoint();
     const runId = randomUUID();
     const hadCursor = (await repos.cursors.get(TICKETS_CURSOR)) !== undefined;
@@ -181,7 +181,7 @@ export class SyncService {
       ticketsPerSecond: 0,
     };
     const finish = () => {
-      const now = clock.now();
+      const now = clock.now().getTime();
       stats.durationMs = now - started;
       const after = api.callsByEndpoint();
       stats.apiCallsByEndpoint = Object.fromEntries(
@@ -197,10 +197,10 @@ export class SyncService {
       await this.syncAccount();
       const owners = await listOwners(api);
       for (const r of owners.rejected) logger.warn({ id: r.id, reason: r.reason }, 'Skipped a malformed HubSpot owner');
-      await repos.owners.replace(owners.owners.map(ownerRow), teamRows(owners.owners), clock.now());
+      await repos.owners.replace(owners.owners.map(ownerRow), teamRows(owners.owners), clock.now().getTime());
       stats.records.owners = owners.owners.length;
       const pipelines = pipelineRows(await getTicketPipelines(api));
-      await repos.pipelines.replace(pipelines.pipelines, pipelines.stages, clock.now());
+      await repos.pipelines.replace(pipelines.pipelines, pipelines.stages, clock.now().getTime());
       stats.records.pipelines = pipelines.pipelines.length;
       stats.records.stages = pipelines.stages.length;
 
@@ -261,10 +261,10 @@ export class SyncService {
       const parsed = mapRecords(results, (o) => ticketRow(o, lookup), ZTicketObject);
       for (const r of parsed.rejected)
         logger.warn({ id: r.id, reason: r.reason }, 'Skipped a malformed HubSpot ticket');
-      const result = await repos.tickets.upsertPage(parsed.rows, clock.now());
+      const result = await repos.tickets.upsertPage(parsed.rows, clock.now().getTime());
       updated += parsed.rows.length - result.stale;
       await this.fetchTicketAssociations(result.inserted);
-      archived += await repos.tickets.archive(missing, clock.now());
+      archived += await repos.tickets.archive(missing, clock.now().getTime());
     }
     // One chunk (open tickets first): a webhook drain must stay quick; the scheduled pass names the rest.
     try {
@@ -289,7 +289,7 @@ export class SyncService {
       const parsed = mapRecords(results, feedbackRow, ZFeedbackObject);
       for (const r of parsed.rejected)
         logger.warn({ id: r.id, reason: r.reason }, 'Skipped a malformed HubSpot feedback answer');
-      await repos.feedback.upsertPage(parsed.rows, clock.now());
+      await repos.feedback.upsertPage(parsed.rows, clock.now().getTime());
       // Batch read carries no associations: fetch contact and ticket for every answer (they may have changed).
       await this.fetchFeedbackAssociations(parsed.rows.map((r) => r.id));
       updated += parsed.rows.length;
@@ -313,7 +313,7 @@ export class SyncService {
     if (details.timeZone) api.timeZone = details.timeZone;
     await repos.portal.upsert(
       { id: String(details.portalId), uiDomain: details.uiDomain, timeZone: details.timeZone ?? null },
-      clock.now(),
+      clock.now().getTime(),
     );
   }
 
@@ -348,7 +348,7 @@ export class SyncService {
         listAssociations: ['contacts', 'companies'],
         map: (raws) => mapRecords(raws, (o) => ticketRow(o, lookup), ZTicketObject),
         modifiedAt: (row) => row.modifiedAt,
-        write: (rows, cursor) => repos.tickets.upsertPage(rows, clock.now(), cursor),
+        write: (rows, cursor) => repos.tickets.upsertPage(rows, clock.now().getTime(), cursor),
         afterPage: async (rows, inserted, source) => {
           if (source === 'list') {
             // Remember open tickets' own companies for the names step; closed tickets (most of a backfill) take
@@ -382,7 +382,7 @@ export class SyncService {
    */
   private async sweepArchived(full: boolean, backfilled: boolean): Promise<number> {
     const { api, repos, clock } = this.deps;
-    const now = clock.now();
+    const now = clock.now().getTime();
     const cursor = await repos.cursors.get(SWEEP_CURSOR);
     const last = Number(cursor ?? 0);
     // The first backfill has nothing archived to find (the list without archived=true never returned them).
@@ -399,10 +399,10 @@ export class SyncService {
         const parsed = ZCrmObject.safeParse(raw);
         return parsed.success ? [parsed.data.id] : [];
       });
-      changed += await repos.tickets.archive(ids, clock.now());
+      changed += await repos.tickets.archive(ids, clock.now().getTime());
       after = page.paging?.next?.after;
     } while (after);
-    await repos.cursors.set({ name: SWEEP_CURSOR, value: String(now) }, clock.now());
+    await repos.cursors.set({ name: SWEEP_CURSOR, value: String(now) }, clock.now().getTime());
     return changed;
   }
 
@@ -489,7 +489,7 @@ export class SyncService {
           listAssociations: ['contacts', 'tickets'],
           map: (raws) => mapRecords(raws, feedbackRow, ZFeedbackObject),
           modifiedAt: (row) => row.modifiedAt,
-          write: (rows, cursor) => repos.feedback.upsertPage(rows, clock.now(), cursor),
+          write: (rows, cursor) => repos.feedback.upsertPage(rows, clock.now().getTime(), cursor),
           afterPage: async (_rows, inserted, source) => {
             if (source === 'search') await this.fetchFeedbackAssociations(inserted);
           },
@@ -543,7 +543,7 @@ export class SyncService {
             return parsed;
           },
           modifiedAt: (row) => row.modifiedAt,
-          write: (rows, cursor) => repos.users.upsertPage(rows, clock.now(), cursor),
+          write: (rows, cursor) => repos.users.upsertPage(rows, clock.now().getTime(), cursor),
         },
         { full },
       );
@@ -576,7 +576,7 @@ export class SyncService {
 
   private async resolveFeedbackNames(): Promise<void> {
     const { repos, clock } = this.deps;
-    const since = clock.now() - this.options.feedbackNamesDays * DAY;
+    const since = clock.now().getTime() - this.options.feedbackNamesDays * DAY;
     const needing = await repos.feedback.needingNames(since, this.options.namesPerPass);
     if (needing.length === 0) return;
     const contacts = await this.readContacts(needing.map((f) => f.contactId));

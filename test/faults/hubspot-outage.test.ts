@@ -139,7 +139,7 @@ describe.each(testProviders())('HubSpot outages then recovery on %s', (provider)
       // HubSpot changes; the incremental pass's search fails for a stretch from its third page. Changes are stamped
       // 30.5 s before Heed's now (its windows end 30 s back, where HubSpot's search index has caught up).
       s.clock.advance(120_000);
-      const base = s.clock.now() - 30_500;
+      const base = s.clock.now().getTime() - 30_500;
       s.portal.touchTickets(200, base, { seed: 3 });
       s.portal.createTickets(40, base - 300);
       s.outageOn(SEARCH, outage.fault);

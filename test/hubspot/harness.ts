@@ -1,10 +1,10 @@
 // Test harness: a simulator, a fresh migrated database and a SyncService wired together as main.ts would.
 import nock from 'nock';
 import { afterAll, beforeAll } from 'vitest';
+import { type Clock, type ManualClock, manualClock } from '../../src/clock.ts';
 import { type HubspotRepos, hubspotRepos } from '../../src/db/hubspot-repos.ts';
 import { createHubspotClient, HubspotApi, type HubspotApiOptions } from '../../src/hubspot/client.ts';
 import { ClientCredentialsToken } from '../../src/hubspot/journal.ts';
-import type { Clock } from '../../src/hubspot/rate-limiter.ts';
 import { type PortalOptions, SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/hubspot/simulator/server.ts';
 import { createLogger, type Logger, silentLogger } from '../../src/logger.ts';
@@ -54,12 +54,16 @@ export const APP = {
 export function testClock(speedup = 1000): Clock & { advance(ms: number): void } {
   let offset = PORTAL_NOW - Date.now();
   return {
-    now: () => Date.now() + offset,
+    now: () => new Date(Date.now() + offset),
     sleep: async (ms) => {
       // Sleeping advances the clock by the full amount while taking only a fraction of it in real time.
       const real = Math.ceil(ms / speedup);
       await new Promise((r) => setTimeout(r, real));
       offset += ms - real;
+    },
+    every: (ms, tick) => {
+      const timer = setInterval(() => void tick(), Math.max(1, Math.ceil(ms / speedup)));
+      return () => clearInterval(timer);
     },
     advance: (ms) => {
       offset += ms;
@@ -68,17 +72,8 @@ export function testClock(speedup = 1000): Clock & { advance(ms: number): void }
 }
 
 /** Time moves only when someone sleeps: waits are measured exactly, in no real time. */
-export function fakeClock(start = 0): Clock & { advance(ms: number): void } {
-  let t = start;
-  return {
-    now: () => t,
-    sleep: async (ms) => {
-      t += Math.max(0, ms);
-    },
-    advance: (ms) => {
-      t += ms;
-    },
-  };
+export function fakeClock(start = 0): ManualClock {
+  return manualClock(new Date(start));
 }
 
 /** A logger whose JSON lines are kept for assertions. */
@@ -119,7 +114,7 @@ export async function startHarness(
     portal,
     accessToken: TOKEN,
     app: APP,
-    clock: () => clock.now(),
+    clock: () => clock.now().getTime(),
     ...options.sim,
   });
   const db = await openTestDb(provider);

@@ -9,7 +9,7 @@ describe('RollingWindowLimiter', () => {
     const admitted: number[] = [];
     for (let i = 0; i < 12; i++) {
       const release = await limiter.acquire();
-      admitted.push(clock.now());
+      admitted.push(clock.now().getTime());
       release();
     }
     expect(admitted.slice(0, 5)).toEqual([0, 0, 0, 0, 0]);
@@ -25,14 +25,14 @@ describe('RollingWindowLimiter', () => {
     const limiter = new RollingWindowLimiter(100, 10_000, clock);
     limiter.pauseUntil(11_000);
     await limiter.acquire();
-    expect(clock.now()).toBe(11_000);
+    expect(clock.now().getTime()).toBe(11_000);
   });
 
   it('handles fractional rates through the window length (search at 4/s)', async () => {
     const clock = fakeClock();
     const limiter = new RollingWindowLimiter(4, 1000, clock, 0);
     for (let i = 0; i < 9; i++) (await limiter.acquire())();
-    expect(clock.now()).toBe(2000);
+    expect(clock.now().getTime()).toBe(2000);
   });
 
   it('dates a slot by its answer: a slow request holds its place in the window until it returns', async () => {
@@ -44,7 +44,7 @@ describe('RollingWindowLimiter', () => {
     slow();
     (await limiter.acquire())();
     // The next request waits for the *answer* (at 3 s) to leave the window, not the send (at 0).
-    expect(clock.now()).toBe(13_000);
+    expect(clock.now().getTime()).toBe(13_000);
   });
 });
 

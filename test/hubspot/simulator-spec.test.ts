@@ -295,7 +295,7 @@ describe('every request Heed sends is an operation of the specs, with a valid bo
       await h.service.run();
       const reader = h.journal();
       await reader.readOnce();
-      const now = h.clock.now();
+      const now = h.clock.now().getTime();
       h.sim.portal.touchTickets(30, now - 1000);
       h.sim.portal.createTickets(3, now - 500);
       h.sim.portal.addFeedback({ ticketId: h.sim.portal.ticketId(4), type: 'NPS', value: 3 }, now - 400);

@@ -124,7 +124,7 @@ describe('the HubSpot simulator', () => {
     sim = await startSimulator({
       portal: new SimPortal({ now: PORTAL_NOW, tickets: 50, seed: 1 }),
       accessToken: TOKEN,
-      clock: clock.now,
+      clock: () => clock.now().getTime(),
       rateLimit: { perTenSeconds: 3, searchPerSecond: 1, daily: 6 },
     });
     const first = await call('/crm/pipelines/2026-09/tickets');

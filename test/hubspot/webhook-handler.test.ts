@@ -35,7 +35,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
       repos: h.repos,
       sync: h.service,
       logger: silentLogger(),
-      now: h.clock.now,
+      clock: h.clock,
       debounceMs: 20,
     });
     const handler = createHubspotWebhookHandler({
@@ -59,7 +59,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
       subscriptionId: 77,
       portalId: h.sim.portal.portalId,
       appId: 123,
-      occurredAt: h.clock.now() - 1000,
+      occurredAt: h.clock.now().getTime() - 1000,
       subscriptionType: type,
       attemptNumber: 0,
       objectId: Number(id),
@@ -70,7 +70,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
   }
 
   async function deliver(body: string, headers: { signature?: string; timestamp?: string } = {}) {
-    const timestamp = headers.timestamp ?? String(h.clock.now());
+    const timestamp = headers.timestamp ?? String(h.clock.now().getTime());
     const signature = headers.signature ?? signV3(SECRET, 'POST', url, body, timestamp);
     const started = Date.now();
     const response = await fetch(url, {
@@ -95,7 +95,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
 
   it('accepts a signed delivery, answers at once, and re-fetches the tickets in batches of ≤ 100', async () => {
     await start();
-    const ids = h.sim.portal.touchTickets(150, h.clock.now() - 500, { seed: 3 });
+    const ids = h.sim.portal.touchTickets(150, h.clock.now().getTime() - 500, { seed: 3 });
     h.sim.resetCounts();
     const result = await deliver(JSON.stringify(events(ids)));
     expect(result.status).toBe(204);
@@ -110,7 +110,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
 
   it('answers well within HubSpot’s 5 s even when HubSpot itself is slow (answer first, fetch after)', async () => {
     await start({ latencyMs: 1500 });
-    const ids = h.sim.portal.touchTickets(3, h.clock.now() - 500, { seed: 4 });
+    const ids = h.sim.portal.touchTickets(3, h.clock.now().getTime() - 500, { seed: 4 });
     const result = await deliver(JSON.stringify(events(ids)));
     expect(result.status).toBe(204);
     expect(result.ms).toBeLessThan(1000);
@@ -121,9 +121,9 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
     await start();
     const body = JSON.stringify(events([h.sim.portal.ticketId(1)]));
     const wrong = await deliver(body, {
-      signature: signV3('not-the-secret', 'POST', url, body, String(h.clock.now())),
+      signature: signV3('not-the-secret', 'POST', url, body, String(h.clock.now().getTime())),
     });
-    const staleTs = String(h.clock.now() - 6 * 60_000);
+    const staleTs = String(h.clock.now().getTime() - 6 * 60_000);
     const stale = await deliver(body, { timestamp: staleTs, signature: signV3(SECRET, 'POST', url, body, staleTs) });
     expect([wrong.status, stale.status]).toEqual([401, 401]);
     expect(await h.repos.webhooks.count('ticket')).toBe(0);
@@ -132,7 +132,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
 
   it('ignores a replayed delivery (same eventIds) and a retried event inside a new batch', async () => {
     await start();
-    const ids = h.sim.portal.touchTickets(2, h.clock.now() - 500, { seed: 8 });
+    const ids = h.sim.portal.touchTickets(2, h.clock.now().getTime() - 500, { seed: 8 });
     const body = JSON.stringify(events(ids));
     await deliver(body);
     await until(async () => (await h.repos.webhooks.count('ticket')) === 0);
@@ -155,7 +155,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
   it('archives a deleted ticket without calling HubSpot', async () => {
     await start();
     const open = await h.db.prisma.ticket.findFirstOrThrow({ where: { archived: false, isClosed: false } });
-    h.sim.portal.archiveTicket(open.id, h.clock.now());
+    h.sim.portal.archiveTicket(open.id, h.clock.now().getTime());
     h.sim.resetCounts();
     await deliver(JSON.stringify(events([open.id], 'ticket.deletion')));
     await until(async () => (await h.db.prisma.ticket.findUniqueOrThrow({ where: { id: open.id } })).archived);
@@ -165,7 +165,7 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
   it('archives a ticket the batch read no longer returns (deleted before we fetched it)', async () => {
     await start();
     const open = await h.db.prisma.ticket.findFirstOrThrow({ where: { archived: false } });
-    h.sim.portal.archiveTicket(open.id, h.clock.now());
+    h.sim.portal.archiveTicket(open.id, h.clock.now().getTime());
     await deliver(JSON.stringify(events([open.id])));
     await until(async () => (await h.db.prisma.ticket.findUniqueOrThrow({ where: { id: open.id } })).archived);
   });

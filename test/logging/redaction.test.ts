@@ -5,6 +5,7 @@ import { createHmac } from 'node:crypto';
 import { type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock, systemClock } from '../../src/clock.ts';
 import { loadConfig, parseEnv } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { hubspotRepos } from '../../src/db/hubspot-repos.ts';
@@ -22,7 +23,6 @@ import { createScheduler } from '../../src/jobs/scheduler.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { withRequestId } from '../../src/ops/request-id.ts';
 import { HEED_METADATA_EVENT, Outbox } from '../../src/services/outbox.ts';
-import { manualClock } from '../../src/services/outbox-clock.ts';
 import { SyncService } from '../../src/services/sync.ts';
 import { createSlackApp, createSlackWebClient } from '../../src/slack/app.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
@@ -110,7 +110,7 @@ describe('secrets never reach the logs', () => {
         backoffMs: 1,
         timeoutMs: 2000,
       });
-      const clock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
+      const clock = systemClock;
       sim.injectFault({ match: 'GET /crm/owners/2026-09', kind: 'status', status: 503 });
       sim.injectFault({ match: 'tickets/search', kind: 'rate-limit', policy: 'SECONDLY' });
       const service = new SyncService({ api, repos: hubspotRepos(db), clock, logger, options: { searchLagMs: 0 } });
@@ -134,7 +134,7 @@ describe('secrets never reach the logs', () => {
     const handler = createHubspotWebhookHandler({
       clientSecret: SECRETS.HUBSPOT_CLIENT_SECRET,
       queue: new WebhookQueueRepo(db),
-      clock: { now: () => Date.now() },
+      clock: systemClock,
       logger,
     });
     const { server, port } = await startRouteServer(

@@ -24,7 +24,7 @@ describe('heed sync', () => {
     sim = await startSimulator({
       portal: new SimPortal({ now: PORTAL_NOW, tickets: 350, seed: 2 }),
       accessToken: TOKEN,
-      clock: () => clock.now(),
+      clock: () => clock.now().getTime(),
     });
     dir = mkdtempSync(join(tmpdir(), 'heed-sync-cli-'));
     const config = loadConfig({

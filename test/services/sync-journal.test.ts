@@ -40,7 +40,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     expect(tickets.properties).toEqual([...TICKET_PROPERTIES]);
 
     h.clock.advance(1000);
-    const now = h.clock.now();
+    const now = h.clock.now().getTime();
     const changed = h.sim.portal.touchTickets(120, now - 10);
     const created = h.sim.portal.createTickets(5, now - 5);
     const deleted = h.sim.portal.ticketId(changed.length > 0 ? 250 : 0);
@@ -69,13 +69,13 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     await h.service.run();
     await h.journal().readOnce();
     h.clock.advance(1000);
-    h.sim.portal.touchTickets(30, h.clock.now());
+    h.sim.portal.touchTickets(30, h.clock.now().getTime());
     await h.journal().readOnce();
     const before = parseJournalState(await h.repos.cursors.get(JOURNAL_CURSOR))!;
     expect(before.entries).toBe(1);
     // A new process: a new reader, the same database.
     h.clock.advance(1000);
-    const later = h.sim.portal.touchTickets(12, h.clock.now(), { seed: 99 });
+    const later = h.sim.portal.touchTickets(12, h.clock.now().getTime(), { seed: 99 });
     h.sim.resetCounts();
     const result = await h.journal().readOnce();
     expect(result.entries).toBe(1);
@@ -89,8 +89,8 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     await h.service.run();
     await h.journal().readOnce();
     h.clock.advance(1000);
-    const ids = h.sim.portal.touchTickets(40, h.clock.now());
-    h.sim.portal.moveTicket(ids[0]!, 3, h.clock.now());
+    const ids = h.sim.portal.touchTickets(40, h.clock.now().getTime());
+    h.sim.portal.moveTicket(ids[0]!, 3, h.clock.now().getTime());
     // The first reader dies after applying, before its cursor write.
     const crashing = h.journal();
     const cursors = h.repos.cursors;
@@ -114,8 +114,8 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     // Heed is down for two days while agents work.
     for (let hour = 0; hour < 48; hour++) {
       h.clock.advance(3_600_000);
-      h.sim.portal.touchTickets(7, h.clock.now(), { seed: hour + 1 });
-      if (hour % 12 === 0) h.sim.portal.createTickets(2, h.clock.now());
+      h.sim.portal.touchTickets(7, h.clock.now().getTime(), { seed: hour + 1 });
+      if (hour % 12 === 0) h.sim.portal.createTickets(2, h.clock.now().getTime());
     }
     const result = await h.journal({ options: { batchSize: 10 } }).readOnce();
     expect(result.fellBack).toBe(false);
@@ -130,13 +130,13 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     const reader = h.journal();
     await reader.readOnce();
     h.clock.advance(1000);
-    h.sim.portal.touchTickets(20, h.clock.now());
+    h.sim.portal.touchTickets(20, h.clock.now().getTime());
     await reader.readOnce();
     // Down for 4 days: what happened in the first of them is gone from the journal.
     h.clock.advance(DAY / 2);
-    const early = h.sim.portal.touchTickets(25, h.clock.now(), { seed: 5 });
+    const early = h.sim.portal.touchTickets(25, h.clock.now().getTime(), { seed: 5 });
     h.clock.advance(3.5 * DAY);
-    const late = h.sim.portal.touchTickets(15, h.clock.now(), { seed: 6 });
+    const late = h.sim.portal.touchTickets(15, h.clock.now().getTime(), { seed: 6 });
     h.sim.resetCounts();
     const result = await h.journal().readOnce();
     expect(result.fellBack).toBe(true);
@@ -157,7 +157,10 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     expect(state.mode).toBe('journal');
     expect(state.fallback?.caughtUpAt).toBeGreaterThanOrEqual(state.fallback!.at);
     const status = renderStatusText(
-      await collectStatus({ db: h.db, config: { policy: { teams: [], calendars: {} } } }, new Date(h.clock.now())),
+      await collectStatus(
+        { db: h.db, config: { policy: { teams: [], calendars: {} } } },
+        new Date(h.clock.now().getTime()),
+      ),
     );
     expect(status).toMatch(
       /Webhooks journal: reading; 1 entry applied, last \d+ h ago; fell back to the search just now \(the journal no longer has the entry after offset /,
@@ -165,7 +168,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     expect(status).toContain(', caught up just now');
     // And on it goes through the journal.
     h.clock.advance(1000);
-    const after = h.sim.portal.touchTickets(9, h.clock.now(), { seed: 7 });
+    const after = h.sim.portal.touchTickets(9, h.clock.now().getTime(), { seed: 7 });
     h.sim.resetCounts();
     const next = await h.journal().readOnce();
     expect(next).toMatchObject({ entries: 1, fellBack: false, ticketsFetched: after.length });
@@ -182,8 +185,8 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     const reader = h.journal();
     await reader.readOnce();
     h.clock.advance(1000);
-    h.sim.portal.touchTickets(3, h.clock.now());
-    h.sim.portal.addFeedback({ ticketId: h.sim.portal.ticketId(1), type: 'NPS', value: 2 }, h.clock.now());
+    h.sim.portal.touchTickets(3, h.clock.now().getTime());
+    h.sim.portal.addFeedback({ ticketId: h.sim.portal.ticketId(1), type: 'NPS', value: 2 }, h.clock.now().getTime());
     const result = await reader.readOnce();
     expect(result).toMatchObject({ entries: 1, ticketsFetched: 3, feedbackFetched: 0 });
     const refusals = log.lines().filter((l) => String(l['msg']).includes('does not offer feedback'));
@@ -209,7 +212,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     });
     await reader.readOnce();
     h.clock.advance(1000);
-    const ids = h.sim.portal.touchTickets(4, h.clock.now());
+    const ids = h.sim.portal.touchTickets(4, h.clock.now().getTime());
     const result = await reader.readOnce();
     expect(result.ticketsFetched).toBe(ids.length);
     expect(h.sim.counts.get('POST /webhooks-journal/journal-local/2026-03/batch/read')).toBe(1);
@@ -222,7 +225,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     await h.journal().readOnce();
     const stale = await h.repos.cursors.get(JOURNAL_CURSOR);
     h.clock.advance(1000);
-    h.sim.portal.touchTickets(5, h.clock.now());
+    h.sim.portal.touchTickets(5, h.clock.now().getTime());
     await h.journal().readOnce();
     const current = await h.repos.cursors.get(JOURNAL_CURSOR);
     expect(current).not.toBe(stale);
@@ -264,7 +267,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     await reader.readOnce();
     expect(h.sim.counts.get('POST /oauth/2026-03/token')).toBe(1);
     h.clock.advance(31 * 60_000);
-    h.sim.portal.touchTickets(2, h.clock.now());
+    h.sim.portal.touchTickets(2, h.clock.now().getTime());
     expect((await reader.readOnce()).ticketsFetched).toBe(2);
     expect(h.sim.counts.get('POST /oauth/2026-03/token')).toBe(2);
   });

@@ -41,7 +41,7 @@ describe.each(testProviders())('HubSpot pushing object.* webhooks to Heed on %s'
       repos: harness.repos,
       sync: harness.service,
       logger: silentLogger(),
-      now: harness.clock.now,
+      clock: harness.clock,
       debounceMs: 20,
     });
     handle = createHubspotWebhookHandler({
@@ -53,7 +53,7 @@ describe.each(testProviders())('HubSpot pushing object.* webhooks to Heed on %s'
     });
     h.clock.advance(1000);
     h.sim.resetCounts();
-    const now = h.clock.now();
+    const now = h.clock.now().getTime();
     const changed = h.sim.portal.touchTickets(60, now);
     const created = h.sim.portal.createTickets(3, now);
     h.sim.portal.archiveTicket(h.sim.portal.ticketId(11), now);
