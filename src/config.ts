@@ -5,9 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { isZeroDuration, parseDuration } from './domain/duration.ts';
-import { parseIcsHolidays } from './domain/ics-holidays.ts';
 import { parseClockTime, type TWeekday, WEEKDAYS, WORKDAYS } from './domain/week.ts';
 import { AppError } from './errors.ts';
+import { parseIcsHolidays } from './ics-holidays.ts';
 
 // ---------------------------------------------------------------- environment
 
@@ -451,14 +451,28 @@ function readHolidayFiles(
       });
       continue;
     }
-    // Yearly rules are expanded from last year to ten years ahead: a restart picks up the years after.
+    // Recurring events are expanded from last year to ten years ahead: a restart picks up the years after. Timed
+    // events count on the days they touch in the calendar's own zone (a zone the schema rejects reads as UTC
+    // here; that problem is reported on its own).
     const year = (options.now ?? new Date()).getUTCFullYear();
-    const { dates, unexpanded } = parseIcsHolidays(text, { fromYear: year - 1, toYear: year + 10 });
+    const timezone = isRecord(calendar) && typeof calendar['timezone'] === 'string' ? calendar['timezone'] : 'UTC';
+    const { dates, unexpanded, error } = parseIcsHolidays(text, {
+      timeZone: isTimeZone(timezone) ? timezone : 'UTC',
+      fromYear: year - 1,
+      toYear: year + 10,
+    });
+    if (error !== undefined) {
+      problems.push({
+        path: where,
+        message: `is not an iCalendar file (${path}: ${error}); export the holidays as .ics (RFC 5545)`,
+      });
+      continue;
+    }
     if (unexpanded.length > 0) {
       options.notices?.push(
-        `calendars.${name}.holidaysFile: ${unexpanded.length} recurring event(s) use a rule Heed cannot expand ` +
+        `calendars.${name}.holidaysFile: ${unexpanded.length} recurring event(s) have a rule that cannot be expanded ` +
           `(${unexpanded.slice(0, 3).join(', ')}${unexpanded.length > 3 ? ', …' : ''}); only their first date counts. ` +
-          'Yearly rules (FREQ=YEARLY with BYMONTH, BYMONTHDAY or BYDAY like 4TH) are expanded; list other dates one event each.',
+          'Check their RRULE, or list the dates one event each.',
       );
     }
     if (dates.length === 0) {

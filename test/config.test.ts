@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseEnv, policyJsonSchema, requireEnv } from '../src/config.ts';
-import { parseIcsHolidays } from '../src/domain/ics-holidays.ts';
 import { AppError } from '../src/errors.ts';
+import { parseIcsHolidays } from '../src/ics-holidays.ts';
 
 const FULL = readFileSync(join(import.meta.dirname, 'fixtures', 'config', 'full.json'), 'utf8');
 
@@ -246,7 +246,7 @@ describe('policy file', () => {
     expect(config.policy.calendars.default!.holidays).toEqual(['2026-12-24', '2026-12-25', '2026-12-26', '2027-01-01']);
   });
 
-  it('expands yearly holidays from the iCalendar file, from last year to ten years ahead, and names the rest', () => {
+  it('expands recurring holidays from the iCalendar file, from last year to ten years ahead, and names the rest', () => {
     const policy = full();
     policy.calendars.default.holidaysFile = 'holidays.ics';
     const ics = [
@@ -258,8 +258,13 @@ describe('policy file', () => {
       'END:VEVENT',
       'BEGIN:VEVENT',
       'DTSTART;VALUE=DATE:20260105',
-      'RRULE:FREQ=WEEKLY',
+      'RRULE:FREQ=WEEKLY;COUNT=3',
       'SUMMARY:Team offsite',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'DTSTART;VALUE=DATE:20260101',
+      'RRULE:FREQ=YEARLY;BYWEEKNO=1',
+      'SUMMARY:First week',
       'END:VEVENT',
       'END:VCALENDAR',
     ].join('\r\n');
@@ -269,10 +274,12 @@ describe('policy file', () => {
     expect(holidays).toContain(`${year - 1}-12-25`);
     expect(holidays).toContain(`${year + 10}-12-25`);
     expect(holidays).not.toContain(`${year - 2}-12-25`);
-    expect(holidays).toContain('2026-01-05');
+    expect(holidays).toEqual(expect.arrayContaining(['2026-01-05', '2026-01-12', '2026-01-19']));
+    expect(holidays).not.toContain('2026-01-26');
     expect(config.notices.join('\n')).toMatch(
-      /calendars\.default\.holidaysFile: 1 recurring event\(s\) use a rule Heed cannot expand \(Team offsite\)/,
+      /calendars\.default\.holidaysFile: 1 recurring event\(s\) have a rule that cannot be expanded \(First week\); only their first date counts/,
     );
+    expect(holidays).toContain('2026-01-01');
   });
 
   it('prints a JSON Schema that an editor can use', () => {
@@ -307,7 +314,11 @@ describe('durations and iCalendar', () => {
 
   it('reads folded lines and date-time starts', () => {
     expect(
-      parseIcsHolidays('BEGIN:VEVENT\r\nDTSTART:20260501T000000Z\r\nSUMMARY:May\r\n Day\r\nEND:VEVENT').dates,
+      parseIcsHolidays('BEGIN:VEVENT\r\nDTSTART:20260501T000000Z\r\nSUMMARY:May\r\n Day\r\nEND:VEVENT', {
+        timeZone: 'UTC',
+        fromYear: 2026,
+        toYear: 2026,
+      }).dates,
     ).toEqual(['2026-05-01']);
   });
 });
