@@ -10,9 +10,10 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { type Clock, systemClock } from '../clock.ts';
+import { createTimeZone, startOfNextDay } from '../domain/time-zone.ts';
 import { AppError, type ErrorCode } from '../errors.ts';
 import { API_VERSION } from './api-version.ts';
-import { nextMidnight, RollingWindowLimiter } from './rate-limiter.ts';
+import { RollingWindowLimiter } from './rate-limiter.ts';
 import { ZHubspotError, ZRateLimitError } from './schemas.ts';
 
 /** A bearer token, or something that hands out a current one (the journal's client-credentials token expires). */
@@ -283,7 +284,8 @@ export class HubspotApi {
         const policy = body.success ? (body.data.policyName ?? 'TEN_SECONDLY_ROLLING') : 'TEN_SECONDLY_ROLLING';
         this.options.metrics?.onRateLimited?.(policy);
         if (policy === 'DAILY') {
-          const resetAt = nextMidnight(this.clock.now().getTime(), this.timeZone);
+          // HubSpot resets the daily limit when the portal's next day begins.
+          const resetAt = new Date(startOfNextDay(createTimeZone(this.timeZone), this.clock.now().getTime()));
           throw new HubspotError(
             'HUBSPOT_DAILY_LIMIT',
             `HubSpot's daily API limit is used up; it resets at ${resetAt.toISOString()} (midnight ${this.timeZone}).`,

@@ -63,39 +63,3 @@ export class RollingWindowLimiter {
     this.pausedUntil = Math.max(this.pausedUntil, until);
   }
 }
-
-/** The next midnight in `timeZone` after `now` (HubSpot's daily limit resets then). */
-export function nextMidnight(now: number, timeZone: string): Date {
-  const parts = (ms: number) => {
-    const values = Object.fromEntries(
-      new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      })
-        .formatToParts(ms)
-        .filter((p) => p.type !== 'literal')
-        .map((p) => [p.type, Number(p.value)]),
-    ) as Record<string, number>;
-    return values;
-  };
-  const p = parts(now);
-  // The zone's offset now, then midnight of the next local day expressed in UTC; re-check the offset there
-  // because a DST change can fall between now and midnight.
-  const offset = (ms: number) => {
-    const q = parts(ms);
-    return (
-      Date.UTC(q['year']!, q['month']! - 1, q['day']!, q['hour']!, q['minute']!, q['second']!) -
-      Math.floor(ms / 1000) * 1000
-    );
-  };
-  const localMidnight = Date.UTC(p['year']!, p['month']! - 1, p['day']! + 1, 0, 0, 0);
-  let guess = localMidnight - offset(now);
-  guess = localMidnight - offset(guess);
-  return new Date(guess);
-}
