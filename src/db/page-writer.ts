@@ -1,7 +1,7 @@
 // One page of a sync stream and the cursor that points past it, written in one transaction: a sync killed at any
 // moment resumes from the last committed page, losing and duplicating nothing. Bulk writes are raw SQL (a
 // prepared statement per row in one transaction on SQLite, INSERT … SELECT FROM UNNEST on PostgreSQL): Prisma's
-// per-row writes run ~50× slower (docs/prisma-offline). The two dialects live apart (page-writer-sqlite.ts,
+// per-row writes run ~50× slower (../shared/docs/prisma-offline.md). The two dialects live apart (page-writer-sqlite.ts,
 // page-writer-pg.ts) and share their columns (hubspot-columns.ts) and their ticket rule (ticket-change.ts).
 import type { FeedbackRow, TicketRow, UserRow } from '../hubspot/map.ts';
 import { type DbDriver, pgTransaction, sqliteWrite } from './client.ts';

@@ -1,6 +1,6 @@
 // What the SLA engine reads (tickets, stage history, messages, feedback, its own previous results) and writes
 // (ClockState and Flag rows). Raw SQL on purpose: an evaluation reads 20,000 open tickets and writes whatever
-// changed within a second, which Prisma's per-row runtime cannot do (see docs/prisma-offline.md). The same
+// changed within a second, which Prisma's per-row runtime cannot do (see ../shared/docs/prisma-offline.md). The same
 // SQL runs on SQLite (the connection Prisma's adapter uses) and PostgreSQL (its pool); writes are a prepared
 // statement in one transaction on SQLite and UNNEST multi-row upserts on PostgreSQL.
 import type {

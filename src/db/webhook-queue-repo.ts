@@ -1,10 +1,24 @@
 // HubSpot webhook bookkeeping: the event ids already received (ProcessedEvent, so a re-delivery is recognised)
 // and the objects waiting to be re-fetched (PendingFetch, drained by src/services/sync-webhooks.ts).
-import { type Db, sqliteWrite } from './client.ts';
+import { type Db, pgTransaction, sqliteWrite } from './client.ts';
 import { cachedStatement } from './raw-sql.ts';
 import { sqliteDate } from './sqlite-date.ts';
 
 export type PendingFetchItem = { objectType: string; objectId: string; deleted: boolean };
+
+/** One event of a webhook delivery: its id, and the object it asks Heed to re-fetch (none for what Heed ignores). */
+export type WebhookEvent = { id: string; fetch: PendingFetchItem | undefined };
+
+/** The objects the new events name, one entry per object, a deletion winning over a change. */
+function queueOf(events: readonly WebhookEvent[], fresh: ReadonlySet<string>): PendingFetchItem[] {
+  const queue = new Map<string, PendingFetchItem>();
+  for (const { id, fetch } of events) {
+    if (!fetch || !fresh.has(id)) continue;
+    const key = `${fetch.objectType}/${fetch.objectId}`;
+    queue.set(key, { ...fetch, deleted: fetch.deleted || (queue.get(key)?.deleted ?? false) });
+  }
+  return [...queue.values()];
+}
 
 export class WebhookQueueRepo {
   readonly #db: Db;
@@ -13,62 +27,54 @@ export class WebhookQueueRepo {
     this.#db = db;
   }
 
-  /** Records event ids; returns those not seen before (the rest are duplicates HubSpot re-delivered). */
-  async claim(source: string, ids: readonly string[], now: number): Promise<Set<string>> {
-    const fresh = new Set<string>();
-    if (ids.length === 0) return fresh;
+  /**
+   * Records a delivery's events and queues the objects its new events name, in one transaction, and returns the ids
+   * of the events not seen before (the rest are re-deliveries). Both or neither: a delivery that fails half way
+   * leaves no trace, so HubSpot's retry of it is processed, not dropped as a duplicate. Of several events about one
+   * object, a deletion wins, also over a change queued earlier.
+   */
+  async accept(source: string, events: readonly WebhookEvent[], now: number): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
     const db = this.#db;
     if (db.provider === 'sqlite') {
-      const stmt = cachedStatement(
+      const claim = cachedStatement(
         db.sqlite,
         `INSERT INTO "ProcessedEvent" ("source", "id", "receivedAt") VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
       );
-      await sqliteWrite(db.sqlite, () => {
-        for (const id of ids) if (stmt.run(source, id, sqliteDate(now)).changes > 0) fresh.add(id);
-      });
-      return fresh;
-    }
-    const result = await db.pg.query<{ id: string }>(
-      `INSERT INTO "ProcessedEvent" ("source", "id", "receivedAt")
-       SELECT $1, id, $3::timestamp(3) FROM UNNEST($2::text[]) AS id ON CONFLICT DO NOTHING RETURNING "id"`,
-      [source, [...new Set(ids)], new Date(now).toISOString()],
-    );
-    for (const row of result.rows) fresh.add(row.id);
-    return fresh;
-  }
-
-  /** Forgets event ids (when queuing their work failed, so HubSpot's retry is processed). */
-  async release(source: string, ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.#db.prisma.processedEvent.deleteMany({ where: { source, id: { in: [...ids] } } });
-  }
-
-  /** Queues objects for a re-fetch. A deletion wins over a change queued earlier for the same object. */
-  async enqueue(items: readonly PendingFetchItem[], now: number): Promise<void> {
-    if (items.length === 0) return;
-    const db = this.#db;
-    if (db.provider === 'sqlite') {
-      const stmt = cachedStatement(
+      const enqueue = cachedStatement(
         db.sqlite,
         `INSERT INTO "PendingFetch" ("objectType", "objectId", "deleted", "queuedAt") VALUES (?, ?, ?, ?)
          ON CONFLICT ("objectType", "objectId") DO UPDATE SET "deleted" = ("PendingFetch"."deleted" OR excluded."deleted")`,
       );
-      await sqliteWrite(db.sqlite, () => {
-        for (const i of items) stmt.run(i.objectType, i.objectId, i.deleted ? 1 : 0, sqliteDate(now));
+      const at = sqliteDate(now);
+      return sqliteWrite(db.sqlite, () => {
+        const fresh = new Set<string>();
+        for (const event of events) if (claim.run(source, event.id, at).changes > 0) fresh.add(event.id);
+        for (const item of queueOf(events, fresh)) {
+          enqueue.run(item.objectType, item.objectId, item.deleted ? 1 : 0, at);
+        }
+        return fresh;
       });
-      return;
     }
-    await db.pg.query(
-      `INSERT INTO "PendingFetch" ("objectType", "objectId", "deleted", "queuedAt")
-       SELECT t, o, d, $4::timestamp(3) FROM UNNEST($1::text[], $2::text[], $3::boolean[]) AS u(t, o, d)
-       ON CONFLICT ("objectType", "objectId") DO UPDATE SET "deleted" = ("PendingFetch"."deleted" OR excluded."deleted")`,
-      [
-        items.map((i) => i.objectType),
-        items.map((i) => i.objectId),
-        items.map((i) => i.deleted),
-        new Date(now).toISOString(),
-      ],
-    );
+    const at = new Date(now).toISOString();
+    return pgTransaction(db.pg, async (client) => {
+      const claimed = await client.query<{ id: string }>(
+        `INSERT INTO "ProcessedEvent" ("source", "id", "receivedAt")
+         SELECT $1, id, $3::timestamp(3) FROM UNNEST($2::text[]) AS id ON CONFLICT DO NOTHING RETURNING "id"`,
+        [source, [...new Set(events.map((e) => e.id))], at],
+      );
+      const fresh = new Set(claimed.rows.map((row) => row.id));
+      const items = queueOf(events, fresh);
+      if (items.length > 0) {
+        await client.query(
+          `INSERT INTO "PendingFetch" ("objectType", "objectId", "deleted", "queuedAt")
+           SELECT t, o, d, $4::timestamp(3) FROM UNNEST($1::text[], $2::text[], $3::boolean[]) AS u(t, o, d)
+           ON CONFLICT ("objectType", "objectId") DO UPDATE SET "deleted" = ("PendingFetch"."deleted" OR excluded."deleted")`,
+          [items.map((i) => i.objectType), items.map((i) => i.objectId), items.map((i) => i.deleted), at],
+        );
+      }
+      return fresh;
+    });
   }
 
   /** The oldest queued objects of a type. */

@@ -56,15 +56,6 @@ export type FlagOutcome =
   | 'recovered'
   | 'followed_up'
   | 'handled';
-export const FLAG_OUTCOMES: readonly FlagOutcome[] = [
-  'answered',
-  'resolved',
-  'closed_unanswered',
-  'deleted',
-  'recovered',
-  'followed_up',
-  'handled',
-];
 
 /**
  * Whether the flag's current open state began while Heed was watching (`live`) or before Heed could have

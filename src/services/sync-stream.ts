@@ -7,7 +7,7 @@
 //   timestamp is pinned and paged by hs_object_id. If the search's `total` drops while paging (records modified
 //   meanwhile leave the window and shift the offsets), the window restarts from the last timestamp too, so no
 //   record is skipped.
-// Every page commits together with the cursor that points past it (see HubspotRepo), so a sync killed at any
+// Every page commits together with the cursor that points past it (see db/page-writer.ts), so a sync killed at any
 // moment resumes from its last committed page without loss and without starting over.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';

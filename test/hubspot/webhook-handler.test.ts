@@ -7,7 +7,7 @@ import { createHubspotWebhookHandler, WEBHOOK_PATH, type WebhookOutcome } from '
 import { signV3 } from '../../src/hubspot/webhook-signature.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { WebhookDrainer } from '../../src/services/sync-webhooks.ts';
-import { testProviders } from '../support/db.ts';
+import { type OpenTestDb, testProviders } from '../support/db.ts';
 import { type Harness, startHarness, useLocalNetworkOnly } from './harness.ts';
 
 const SECRET = 'hubspot-client-secret-1234';
@@ -152,6 +152,35 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
     expect(h.sim.counts.get(BATCH_READ)).toBe(1);
   });
 
+  it('processes HubSpot’s retry of a delivery that failed between claiming its events and queuing their tickets', async () => {
+    await start();
+    const ids = h.sim.portal.touchTickets(3, h.clock.now().getTime() - 500, { seed: 21 });
+    const body = JSON.stringify(events(ids, 'ticket.propertyChange', 7000));
+    // The fault, injected in the database itself: queuing the tickets fails after the events were claimed, and so
+    // would un-claiming them (the compensation two transactions needed, which failed quietly).
+    await injectFaults(h.db, 'add');
+    const failed = await deliver(body);
+    expect(failed.status).toBe(500);
+    expect(await h.db.prisma.processedEvent.count()).toBe(0);
+    expect(await h.repos.webhooks.count('ticket')).toBe(0);
+    await injectFaults(h.db, 'drop');
+    h.sim.resetCounts();
+    // HubSpot retries the same delivery: it is processed, not dropped as a duplicate.
+    const retried = await deliver(body);
+    expect(retried.status).toBe(204);
+    await until(async () => (await h.repos.webhooks.count('ticket')) === 0);
+    expect(outcomes).toMatchObject([
+      { status: 500, accepted: 0 },
+      { status: 204, accepted: 3, duplicates: 0 },
+    ]);
+    expect(h.sim.counts.get(BATCH_READ)).toBe(1);
+    for (const id of ids) {
+      const row = await h.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
+      expect(row.modifiedAt.getTime()).toBe(h.sim.portal.t.modifiedAt[h.sim.portal.ticketIndex(id)!]);
+    }
+    expect(await h.db.prisma.processedEvent.count()).toBe(3);
+  });
+
   it('archives a deleted ticket without calling HubSpot', async () => {
     await start();
     const open = await h.db.prisma.ticket.findFirstOrThrow({ where: { archived: false, isClosed: false } });
@@ -176,3 +205,31 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
     expect(result.status).toBe(404);
   });
 });
+
+/** Triggers that make queuing a re-fetch and forgetting an event fail, on either database. */
+async function injectFaults(db: OpenTestDb, action: 'add' | 'drop'): Promise<void> {
+  if (db.provider === 'sqlite') {
+    const statements =
+      action === 'add'
+        ? [
+            `CREATE TRIGGER "fault_queue" BEFORE INSERT ON "PendingFetch" BEGIN SELECT RAISE(ABORT, 'injected: queue down'); END`,
+            `CREATE TRIGGER "fault_release" BEFORE DELETE ON "ProcessedEvent" BEGIN SELECT RAISE(ABORT, 'injected: release failed'); END`,
+          ]
+        : ['DROP TRIGGER "fault_queue"', 'DROP TRIGGER "fault_release"'];
+    for (const sql of statements) db.sqlite.exec(sql);
+    return;
+  }
+  const statements =
+    action === 'add'
+      ? [
+          `CREATE FUNCTION heed_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected: %', TG_TABLE_NAME; END $$`,
+          `CREATE TRIGGER "fault_queue" BEFORE INSERT ON "PendingFetch" FOR EACH ROW EXECUTE FUNCTION heed_fault()`,
+          `CREATE TRIGGER "fault_release" BEFORE DELETE ON "ProcessedEvent" FOR EACH ROW EXECUTE FUNCTION heed_fault()`,
+        ]
+      : [
+          'DROP TRIGGER "fault_queue" ON "PendingFetch"',
+          'DROP TRIGGER "fault_release" ON "ProcessedEvent"',
+          'DROP FUNCTION heed_fault()',
+        ];
+  for (const sql of statements) await db.pg.query(sql);
+}

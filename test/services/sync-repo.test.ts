@@ -126,7 +126,7 @@ describe.each(testProviders())('HubSpot copy bulk writes on %s', (provider) => {
     ]);
   });
 
-  it('archives, names and dedupes events', async () => {
+  it('archives and names tickets', async () => {
     db = await openTestDb(provider);
     const repos = hubspotRepos(db);
     await repos.tickets.upsertPage([row(), row({ id: '9002' })], T);
@@ -137,8 +137,39 @@ describe.each(testProviders())('HubSpot copy bulk writes on %s', (provider) => {
       { ticketId: '9001', contactName: 'Ada Okafor', contactEmail: 'ada@example.com', companyName: 'Acme' },
     ]);
     expect(await repos.tickets.needingNames(10)).toEqual([]);
-    expect([...(await repos.webhooks.claim('hubspot', ['1', '2'], T))].sort()).toEqual(['1', '2']);
-    expect([...(await repos.webhooks.claim('hubspot', ['2', '3'], T))]).toEqual(['3']);
+  });
+
+  it('accepts webhook events once, queuing only what the new ones name, a deletion winning', async () => {
+    db = await openTestDb(provider);
+    const repos = hubspotRepos(db);
+    const ticket = (objectId: string, deleted = false) => ({ objectType: 'ticket', objectId, deleted });
+    const first = await repos.webhooks.accept(
+      'hubspot',
+      [
+        { id: '1', fetch: ticket('9001') },
+        { id: '2', fetch: ticket('9002') },
+        { id: '4', fetch: undefined },
+      ],
+      T,
+    );
+    expect([...first].sort()).toEqual(['1', '2', '4']);
+    // A re-delivery of 2 (its change is not queued again) with two new events about one ticket.
+    const second = await repos.webhooks.accept(
+      'hubspot',
+      [
+        { id: '2', fetch: ticket('9003') },
+        { id: '3', fetch: ticket('9001', true) },
+        { id: '5', fetch: ticket('9001') },
+      ],
+      T + 1000,
+    );
+    expect([...second].sort()).toEqual(['3', '5']);
+    const queued = await repos.webhooks.peek('ticket', 10);
+    expect(queued.map((q) => [q.objectId, q.deleted]).sort()).toEqual([
+      ['9001', true],
+      ['9002', false],
+    ]);
+    expect(await repos.webhooks.count('ticket')).toBe(2);
   });
 
   it('upserts feedback and reports which answers are new', async () => {
