@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { webApi } from '@slack/bolt';
 import { type Clock, scaledClock } from '../clock.ts';
-import { type Config, parseEnv, parsePolicy, type TPolicyInput, type TTeam } from '../config.ts';
+import { type Config, DEFAULT_POLICY, parseEnv, parsePolicy, type TPolicyInput, type TTeam } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { FlagsReadRepo } from '../db/flags-read-repo.ts';
 import { SlackRepo } from '../db/slack-repo.ts';
@@ -94,16 +94,8 @@ export function demoPolicy(): TPolicyInput {
         calendar: 'helsinki',
       },
     ],
-    sla: [
-      {
-        name: 'urgent',
-        when: { priority: ['URGENT', 'HIGH'] },
-        firstResponse: '1h',
-        nextResponse: '2h',
-        resolution: '8h',
-      },
-      { name: 'standard', firstResponse: '4h', nextResponse: '8h', resolution: '3d' },
-    ],
+    // The SLAs Heed starts with when there is no policy file: urgent/high 1h/2h/8h, the rest 4h/8h/3d.
+    sla: DEFAULT_POLICY.sla,
     // Only low scores: "any comment counts" would also ask for a follow-up of every "Great help, thank you!".
     feedback: {
       NPS: { atMost: 6 },

@@ -8,7 +8,7 @@ import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type SimFault, type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { SyncService } from '../../src/services/sync.ts';
-import { PORTAL_NOW, TOKEN, testClock, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { PORTAL_NOW, TOKEN, testClock } from '../hubspot/harness.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 import { compareTickets } from './support/compare.ts';
 import { scenarioTally } from './support/results.ts';
@@ -54,7 +54,6 @@ const OUTAGES: Outage[] = [
 ];
 
 describe.each(testProviders())('HubSpot outages then recovery on %s', (provider) => {
-  useLocalNetworkOnly();
   const tally = scenarioTally(`HubSpot 5xx/429/timeouts, recovery (${provider})`);
   let sim: Simulator | undefined;
   let db: OpenTestDb | undefined;

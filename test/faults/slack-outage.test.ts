@@ -19,7 +19,7 @@ import { reconcileNudges } from '../../src/services/nudge.ts';
 import { createSlackSide } from '../../src/services/slack-setup.ts';
 import { SyncService } from '../../src/services/sync.ts';
 import { type FakeFault, FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
-import { PORTAL_NOW, TOKEN, testClock, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { PORTAL_NOW, TOKEN, testClock } from '../hubspot/harness.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 import { scenarioTally } from './support/results.ts';
 import { checkLedger } from './support/slack-ledger.ts';
@@ -33,7 +33,6 @@ const OUTAGES: { name: string; fault: FakeFault }[] = [
 ];
 
 describe.each(testProviders())('Slack down for two minutes on %s', (provider) => {
-  useLocalNetworkOnly();
   const tally = scenarioTally(`Slack 503/429 for 2 min, recovery (${provider})`);
   let sim: Simulator | undefined;
   let slack: FakeSlackServer | undefined;

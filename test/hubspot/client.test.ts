@@ -4,12 +4,11 @@ import { type CallEvent, createHubspotClient, HubspotApi, HubspotError } from '.
 import { listObjectsPage, searchObjectsPage } from '../../src/hubspot/crm.ts';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
-import { fakeClock, PORTAL_NOW, TOKEN, useLocalNetworkOnly } from './harness.ts';
+import { fakeClock, PORTAL_NOW, TOKEN } from './harness.ts';
 
 const PROPS = ['subject'];
 
 describe('HubspotApi against the simulator', () => {
-  useLocalNetworkOnly();
   let sim: Simulator;
   let clock: ReturnType<typeof fakeClock>;
   let events: CallEvent[];

@@ -1,6 +1,4 @@
 // Test harness: a simulator, a fresh migrated database and a SyncService wired together as main.ts would.
-import nock from 'nock';
-import { afterAll, beforeAll } from 'vitest';
 import { type Clock, type ManualClock, manualClock } from '../../src/clock.ts';
 import { type HubspotRepos, hubspotRepos } from '../../src/db/hubspot-repos.ts';
 import { createHubspotClient, HubspotApi, type HubspotApiOptions } from '../../src/hubspot/client.ts';
@@ -11,31 +9,6 @@ import { createLogger, type Logger, silentLogger } from '../../src/logger.ts';
 import { type SyncOptions, SyncService } from '../../src/services/sync.ts';
 import { JournalReader, type JournalReaderDeps } from '../../src/services/sync-journal.ts';
 import { type OpenTestDb, openTestDb, type TestProvider } from '../support/db.ts';
-
-/**
- * nock 15.0.0's fetch interceptor cannot pass a request with a body through to a real server on Node 20
- * (undici's Request.clone() throws "unusable" after nock has read the body), so files that talk to the local
- * simulator switch nock off and install their own guard: only 127.0.0.1/localhost may be reached.
- */
-export function useLocalNetworkOnly(): void {
-  let original: typeof fetch | undefined;
-  beforeAll(() => {
-    nock.restore();
-    const pure = globalThis.fetch;
-    original = pure;
-    globalThis.fetch = (input, init) => {
-      const url = new URL(input instanceof Request ? input.url : String(input));
-      if (!/^(127\.0\.0\.1|localhost)$/.test(url.hostname)) {
-        return Promise.reject(new Error(`Network access refused in tests: ${url.host}`));
-      }
-      return pure(input, init);
-    };
-  });
-  afterAll(() => {
-    if (original) globalThis.fetch = original;
-    nock.activate();
-  });
-}
 
 /** The portal's "now" in every test: fixed, so generated data and expectations are stable. */
 export const PORTAL_NOW = Date.parse('2026-11-20T12:00:00.000Z');

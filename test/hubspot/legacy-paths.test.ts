@@ -9,10 +9,9 @@ import { HubspotError } from '../../src/hubspot/client.ts';
 import { setTicketOwner } from '../../src/hubspot/crm.ts';
 import { ZHubspotError } from '../../src/hubspot/schemas.ts';
 import { testProviders } from '../support/db.ts';
-import { type Harness, startHarness, TOKEN, useLocalNetworkOnly } from './harness.ts';
+import { type Harness, startHarness, TOKEN } from './harness.ts';
 
 describe.each(testProviders())('legacy HubSpot paths retired, on %s', (provider) => {
-  useLocalNetworkOnly();
   let h: Harness | undefined;
   afterEach(async () => {
     await h?.close();

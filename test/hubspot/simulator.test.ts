@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { SEARCH_RESULT_CAP, type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
-import { fakeClock, PORTAL_NOW, TOKEN, useLocalNetworkOnly } from './harness.ts';
+import { fakeClock, PORTAL_NOW, TOKEN } from './harness.ts';
 
 describe('the HubSpot simulator', () => {
-  useLocalNetworkOnly();
   let sim: Simulator;
   let running: Simulator | undefined;
   afterEach(async () => {

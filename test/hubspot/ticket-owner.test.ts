@@ -4,10 +4,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HubspotError } from '../../src/hubspot/client.ts';
 import { setTicketOwner } from '../../src/hubspot/crm.ts';
-import { type Harness, startHarness, useLocalNetworkOnly } from './harness.ts';
+import { type Harness, startHarness } from './harness.ts';
 
 describe('setTicketOwner (PATCH /crm/objects/2026-09/tickets/{id})', () => {
-  useLocalNetworkOnly();
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness('sqlite');

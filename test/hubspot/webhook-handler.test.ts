@@ -8,13 +8,12 @@ import { signV3 } from '../../src/hubspot/webhook-signature.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { WebhookDrainer } from '../../src/services/sync-webhooks.ts';
 import { type OpenTestDb, testProviders } from '../support/db.ts';
-import { type Harness, startHarness, useLocalNetworkOnly } from './harness.ts';
+import { type Harness, startHarness } from './harness.ts';
 
 const SECRET = 'hubspot-client-secret-1234';
 const BATCH_READ = 'POST /crm/objects/2026-09/tickets/batch/read';
 
 describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
-  useLocalNetworkOnly();
   let h: Harness;
   let server: Server | undefined;
   let drainer: WebhookDrainer;

@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
+import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock, systemClock } from '../../src/clock.ts';
 import { loadConfig, parseEnv } from '../../src/config.ts';
@@ -27,7 +28,6 @@ import { SyncService } from '../../src/services/sync.ts';
 import { createSlackApp, createSlackWebClient } from '../../src/slack/app.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
 import type { SlackServices } from '../../src/slack/listeners/services.ts';
-import { useLocalNetworkOnly } from '../hubspot/harness.ts';
 import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 
@@ -335,3 +335,29 @@ describe('secrets never reach the logs', () => {
     expect(lines.some((line) => line['requestId'] === 'req-42' && line['path'] === '/probe')).toBe(true);
   });
 });
+
+/**
+ * Switches nock off for this file and installs its own guard (only 127.0.0.1/localhost may be reached). Every
+ * other file talks to its local servers through nock 15.0.6 on Node 24; here the outbox's "unreachable API" case
+ * (a post to a fake Slack that was stopped) does not end under nock's interceptor — it runs into the test's
+ * timeout — while it ends at once without it.
+ */
+function useLocalNetworkOnly(): void {
+  let original: typeof fetch | undefined;
+  beforeAll(() => {
+    nock.restore();
+    const pure = globalThis.fetch;
+    original = pure;
+    globalThis.fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if (!/^(127\.0\.0\.1|localhost)$/.test(url.hostname)) {
+        return Promise.reject(new Error(`Network access refused in tests: ${url.host}`));
+      }
+      return pure(input, init);
+    };
+  });
+  afterAll(() => {
+    if (original) globalThis.fetch = original;
+    nock.activate();
+  });
+}

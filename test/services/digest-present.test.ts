@@ -17,7 +17,7 @@ import { silentLogger } from '../../src/logger.ts';
 import { collectStatus, renderStatusText } from '../../src/ops/status.ts';
 import { evaluate } from '../../src/services/evaluate.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
-import { PORTAL_NOW, TOKEN, testClock, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { PORTAL_NOW, TOKEN, testClock } from '../hubspot/harness.ts';
 import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { createTestDatabase, type TestDatabase, testProviders } from '../support/db.ts';
 
@@ -58,7 +58,6 @@ async function checkCounts(url: string, config: ReturnType<typeof loadConfig>, t
 }
 
 describe.each(testProviders())('the digest right after heed sync, on %s', (provider) => {
-  useLocalNetworkOnly();
   let sim: Simulator;
   let slack: FakeSlackServer;
   let database: TestDatabase;

@@ -8,13 +8,12 @@ import { TICKET_PROPERTIES } from '../../src/hubspot/map.ts';
 import { collectStatus, renderStatusText } from '../../src/ops/status.ts';
 import { JOURNAL_CURSOR, parseJournalState } from '../../src/services/sync-journal.ts';
 import { compareTickets } from '../faults/support/compare.ts';
-import { capturingLogger, type Harness, startHarness, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { capturingLogger, type Harness, startHarness } from '../hubspot/harness.ts';
 import { testProviders } from '../support/db.ts';
 
 const DAY = 86_400_000;
 
 describe.each(testProviders())('the webhooks journal on %s', (provider) => {
-  useLocalNetworkOnly();
   let h: Harness | undefined;
   afterEach(async () => {
     await h?.close();

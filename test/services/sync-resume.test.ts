@@ -9,13 +9,12 @@ import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { SyncService } from '../../src/services/sync.ts';
-import { PORTAL_NOW, TOKEN, testClock, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { PORTAL_NOW, TOKEN, testClock } from '../hubspot/harness.ts';
 import { createTestDatabase, type TestDatabase, testProviders } from '../support/db.ts';
 
 const LIST = 'GET /crm/objects/2026-09/tickets';
 
 describe.each(testProviders())('a sync killed mid-backfill on %s', (provider) => {
-  useLocalNetworkOnly();
   let sim: Simulator | undefined;
   let database: TestDatabase | undefined;
   afterEach(async () => {

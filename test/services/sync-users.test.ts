@@ -3,11 +3,10 @@
 // the user; without the optional scope Heed says so once and carries on.
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseOutOfOffice, parseWorkingHours } from '../../src/hubspot/map.ts';
-import { capturingLogger, type Harness, startHarness, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { capturingLogger, type Harness, startHarness } from '../hubspot/harness.ts';
 import { testProviders } from '../support/db.ts';
 
 describe.each(testProviders())('users and their availability on %s', (provider) => {
-  useLocalNetworkOnly();
   let h: Harness | undefined;
   afterEach(async () => {
     await h?.close();

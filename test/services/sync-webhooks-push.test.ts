@@ -8,13 +8,12 @@ import { createHubspotWebhookHandler, type WebhookOutcome } from '../../src/hubs
 import { silentLogger } from '../../src/logger.ts';
 import { WebhookDrainer } from '../../src/services/sync-webhooks.ts';
 import { compareTickets } from '../faults/support/compare.ts';
-import { type Harness, startHarness, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { type Harness, startHarness } from '../hubspot/harness.ts';
 import { testProviders } from '../support/db.ts';
 
 const SECRET = 'push-client-secret-0000';
 
 describe.each(testProviders())('HubSpot pushing object.* webhooks to Heed on %s', (provider) => {
-  useLocalNetworkOnly();
   let h: Harness | undefined;
   let server: Server | undefined;
   let drainer: WebhookDrainer | undefined;

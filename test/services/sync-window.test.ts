@@ -1,13 +1,12 @@
 // Incremental sync past HubSpot's 10,000-result search cap: the window restarts from the last timestamp seen,
 // and when more than 10,000 records share one timestamp it is pinned and walked by hs_object_id.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { type Harness, startHarness } from '../hubspot/harness.ts';
 import { testProviders } from '../support/db.ts';
 
 const SEARCH = 'POST /crm/objects/2026-09/tickets/search';
 
 describe.each(testProviders())('incremental windows on %s', (provider) => {
-  useLocalNetworkOnly();
   let h: Harness;
   afterEach(() => h?.close());
 

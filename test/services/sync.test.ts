@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HubspotError } from '../../src/hubspot/client.ts';
-import { capturingLogger, type Harness, startHarness, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { capturingLogger, type Harness, startHarness } from '../hubspot/harness.ts';
 import { testProviders } from '../support/db.ts';
 
 const MINUTE = 60_000;
 
 describe.each(testProviders())('SyncService on %s', (provider) => {
-  useLocalNetworkOnly();
   let h: Harness;
   afterEach(() => h?.close());
 
