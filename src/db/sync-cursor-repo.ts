@@ -33,8 +33,10 @@ export class SyncCursorRepo {
       try {
         await prisma.syncCursor.create({ data: { name, value, updatedAt: new Date(now) } });
         return true;
-      } catch {
-        return false;
+      } catch (error) {
+        // Another reader created it first (a unique violation); anything else (the database down) is an error.
+        if ((error as { code?: unknown }).code === 'P2002') return false;
+        throw error;
       }
     }
     const result = await prisma.syncCursor.updateMany({

@@ -198,3 +198,26 @@ describe.each(testProviders())('HubSpot copy bulk writes on %s', (provider) => {
     expect(stored).toMatchObject({ value: 3, contactId: '500002', ticketId: '9001', submittedAt: new Date(T) });
   });
 });
+
+describe.each(testProviders())('SyncCursorRepo.compareAndSet on %s', (provider) => {
+  let db: OpenTestDb;
+  afterEach(() => db?.dispose());
+
+  it('moves a cursor only from the value it expects, and creates it only once', async () => {
+    db = await openTestDb(provider);
+    const { cursors } = hubspotRepos(db);
+    expect(await cursors.compareAndSet('journal', undefined, 'a', T)).toBe(true);
+    expect(await cursors.compareAndSet('journal', undefined, 'b', T)).toBe(false);
+    expect(await cursors.compareAndSet('journal', 'x', 'b', T)).toBe(false);
+    expect(await cursors.compareAndSet('journal', 'a', 'b', T)).toBe(true);
+    expect(await cursors.get('journal')).toBe('b');
+  });
+
+  it('reports a database failure instead of taking it for a lost race', async () => {
+    db = await openTestDb(provider);
+    const { cursors } = hubspotRepos(db);
+    // A failure other than "another reader created it first": the table is gone.
+    await db.prisma.$executeRawUnsafe('DROP TABLE "SyncCursor"');
+    await expect(cursors.compareAndSet('journal', undefined, 'a', T)).rejects.toThrow(/SyncCursor/);
+  });
+});
