@@ -7,16 +7,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scaledClock } from '../src/clock.ts';
 import { parsePolicy } from '../src/config.ts';
-import { openDatabase, sqliteDate, sqliteWrite } from '../src/db/client.ts';
+import { openDatabase, sqliteWrite } from '../src/db/client.ts';
 import { FlagsReadRepo } from '../src/db/flags-read-repo.ts';
 import { channelLeasesFrom, JobsRepo } from '../src/db/jobs-repo.ts';
 import { SlackRepo } from '../src/db/slack-repo.ts';
+import { sqliteDate } from '../src/db/sqlite-date.ts';
 import { ticketFlagKey } from '../src/domain/flag.ts';
 import { silentLogger } from '../src/logger.ts';
 import { reconcileNudges } from '../src/services/nudge.ts';
 import { Outbox } from '../src/services/outbox.ts';
-import { scaledClock } from '../src/services/outbox-clock.ts';
 import { SharedStatePermissions } from '../src/services/slack-permissions.ts';
 import { slackTeams } from '../src/services/slack-teams.ts';
 import { SlackUserDirectory } from '../src/services/slack-users.ts';
@@ -69,7 +70,8 @@ async function main(): Promise<void> {
 
     // ---------------------------------------------------------------- seed
     let t0 = performance.now();
-    const sqlite = db.sqlite!;
+    if (db.provider !== 'sqlite') throw new Error('bench:commands seeds a SQLite database');
+    const { sqlite } = db;
     await sqliteWrite(sqlite, () => {
       sqlite
         .prepare(

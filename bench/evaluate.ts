@@ -18,7 +18,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { parsePolicy } from '../src/config.ts';
-import { type Db, openDatabase, sqliteDate, sqlitePath } from '../src/db/client.ts';
+import { type Db, openDatabase, sqlitePath } from '../src/db/client.ts';
+import { sqliteDate } from '../src/db/sqlite-date.ts';
 import { silentLogger } from '../src/logger.ts';
 import { type EvaluationResult, evaluate } from '../src/services/evaluate.ts';
 import { createSlaEngine } from '../src/services/evaluate-engine.ts';
@@ -128,8 +129,8 @@ async function seedDatabase(db: Db): Promise<void> {
       ]);
     }
   }
-  const sqlite = db.sqlite;
-  if (sqlite) {
+  if (db.provider === 'sqlite') {
+    const { sqlite } = db;
     const insert = sqlite.prepare(
       `INSERT INTO "Ticket" ("id","subject","pipelineId","stageId","priority","ownerId","hubspotTeamId","category","source",
         "createdAt","modifiedAt","closedAt","firstAgentReplyAt","lastCustomerMessageAt","lastAgentMessageAt","stageEnteredAt",
@@ -174,7 +175,7 @@ async function seedDatabase(db: Db): Promise<void> {
     })();
     return;
   }
-  const pool = db.pg!;
+  const pool = db.pg;
   const columns = `"id","subject","pipelineId","stageId","priority","ownerId","hubspotTeamId","category","source",
     "createdAt","modifiedAt","closedAt","firstAgentReplyAt","lastCustomerMessageAt","lastAgentMessageAt","stageEnteredAt","isClosed","contactId","syncedAt"`;
   const types = [
@@ -350,7 +351,7 @@ async function main(): Promise<void> {
  * created from this one as a template (which needs it closed).
  */
 async function snapshot(db: Db, url: string, dir: string): Promise<{ url: string; reopen: () => Promise<Db> }> {
-  if (db.sqlite) {
+  if (db.provider === 'sqlite') {
     const file = join(dir, 'naive.db');
     db.sqlite.pragma('wal_checkpoint(TRUNCATE)');
     copyFileSync(sqlitePath(url), file);
@@ -415,7 +416,7 @@ async function measure(url: string, dir: string): Promise<void> {
     // 100 open tickets change: half get an agent reply, half a priority bump.
     const later = minutes(STEADY + 1);
     const ids = Array.from({ length: CHANGED }, (_, i) => `t${i * Math.floor(OPEN / CHANGED)}`);
-    if (db.sqlite) {
+    if (db.provider === 'sqlite') {
       const reply = db.sqlite.prepare(
         `UPDATE "Ticket" SET "firstAgentReplyAt" = COALESCE("firstAgentReplyAt", ?), "lastAgentMessageAt" = ?, "modifiedAt" = ?, "syncedAt" = ? WHERE "id" = ?`,
       );
@@ -432,12 +433,12 @@ async function measure(url: string, dir: string): Promise<void> {
     } else {
       const at = later.toISOString();
       const half = (r: number) => ids.filter((_, i) => i % 2 === r);
-      await db.pg!.query(
+      await db.pg.query(
         `UPDATE "Ticket" SET "firstAgentReplyAt" = COALESCE("firstAgentReplyAt", $1::timestamp(3)), "lastAgentMessageAt" = $1::timestamp(3),
            "modifiedAt" = $1::timestamp(3), "syncedAt" = $1::timestamp(3) WHERE "id" = ANY($2::text[])`,
         [at, half(0)],
       );
-      await db.pg!.query(
+      await db.pg.query(
         `UPDATE "Ticket" SET "priority" = 'URGENT', "modifiedAt" = $1::timestamp(3), "syncedAt" = $1::timestamp(3) WHERE "id" = ANY($2::text[])`,
         [at, half(1)],
       );

@@ -3,7 +3,7 @@
 // computed, and an `upsert` per changed row. What it measures is the I/O design, not the rules.
 import type { Db } from '../src/db/client.ts';
 import { evaluateFeedback } from '../src/domain/feedback.ts';
-import { type ClockName, feedbackFlagKey, OPEN_FLAG_STATES } from '../src/domain/flag.ts';
+import { type ClockName, feedbackFlagKey, isOpenState } from '../src/domain/flag.ts';
 import { judgeFeedbackFlag, judgeTicket, type TFlagJudgement, type TStoredFlag } from '../src/domain/flag-machine.ts';
 import { computeTicketClocks, type TStagePeriod, type TTicketMessage } from '../src/domain/sla-clocks.ts';
 import { assignTeam } from '../src/domain/team-assignment.ts';
@@ -35,7 +35,7 @@ export async function naiveEvaluate(db: Db, engine: SlaEngine, now: Date): Promi
   const pausing = [...new Set([...engine.waitingStageIds, ...closedStageIds])];
   const allFlags = (await prisma.flag.findMany({ where: { kind: 'ticket' } })) as unknown as TStoredFlag[];
   const openFlagTickets = new Set(
-    allFlags.filter((f) => OPEN_FLAG_STATES.includes(f.state) || f.state === 'handled').map((f) => f.ticketId!),
+    allFlags.filter((f) => isOpenState(f.state) || f.state === 'handled').map((f) => f.ticketId!),
   );
   const open = await prisma.ticket.findMany({ where: { archived: false, isClosed: false } });
   const openIds = new Set(open.map((t) => t.id));
@@ -158,7 +158,7 @@ export async function naiveEvaluate(db: Db, engine: SlaEngine, now: Date): Promi
     })
   ).filter((a) => {
     const flag = feedbackFlags.get(a.id);
-    return !flag || OPEN_FLAG_STATES.includes(flag.state);
+    return !flag || isOpenState(flag.state);
   });
   const byId = new Map(tickets.map((t) => [t.id, t]));
   const linked = answers.map((a) => a.ticketId).filter((id): id is string => id !== null && !byId.has(id));

@@ -18,13 +18,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
-import { HubspotRepo } from '../src/db/hubspot-repo.ts';
+import { hubspotRepos } from '../src/db/hubspot-repos.ts';
 import { paths } from '../src/hubspot/api-version.ts';
 import { createHubspotClient, HubspotApi } from '../src/hubspot/client.ts';
 import { mapRecords, TICKET_PROPERTIES, ticketRow, ZTicketObject } from '../src/hubspot/map.ts';
-import { systemClock } from '../src/hubspot/rate-limiter.ts';
 import { SimPortal } from '../src/hubspot/simulator/portal.ts';
 import { startSimulator } from '../src/hubspot/simulator/server.ts';
 import { silentLogger } from '../src/logger.ts';
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     let ticketsSeen = 0;
     const service = new SyncService({
       api,
-      repo: new HubspotRepo(db),
+      repos: hubspotRepos(db),
       clock: systemClock,
       logger: silentLogger(),
       options: { searchLagMs: SEARCH_LAG_MS },
@@ -271,7 +271,7 @@ async function main(): Promise<void> {
     });
     const ours = new SyncService({
       api: oursApi,
-      repo: new HubspotRepo(oursDb),
+      repos: hubspotRepos(oursDb),
       clock: systemClock,
       logger: silentLogger(),
     });
@@ -422,7 +422,8 @@ async function freshness(dir: string): Promise<void> {
       const waiting = pending.get(consumer.name)!;
       if (waiting.size === 0) continue;
       const ids = [...waiting.keys()];
-      const sqlite = consumer.db.sqlite!;
+      if (consumer.db.provider !== 'sqlite') continue;
+      const { sqlite } = consumer.db;
       const rows = sqlite
         .prepare(`SELECT "id", "modifiedAt" FROM "Ticket" WHERE "id" IN (SELECT value FROM json_each(?))`)
         .all(JSON.stringify(ids)) as { id: string; modifiedAt: string }[];
@@ -499,8 +500,8 @@ async function freshness(dir: string): Promise<void> {
  * endpoint's. The pages are built outside the timed sections, as the network would hand them over.
  */
 async function ingest(db: Awaited<ReturnType<typeof openDatabase>>, portal: SimPortal) {
-  const repo = new HubspotRepo(db);
-  const states = await repo.stageStates();
+  const repos = hubspotRepos(db);
+  const states = await repos.pipelines.stageStates();
   const lookup = (p: string | null, s: string | null) => states.get(`${p}/${s}`);
   let mapNs = 0n;
   let dbNs = 0n;
@@ -524,7 +525,7 @@ async function ingest(db: Awaited<ReturnType<typeof openDatabase>>, portal: SimP
       const t0 = process.hrtime.bigint();
       const parsed = mapRecords(page, (o) => ticketRow(o, lookup), ZTicketObject);
       const t1 = process.hrtime.bigint();
-      await repo.upsertTickets(parsed.rows, Date.now());
+      await repos.tickets.upsertPage(parsed.rows, Date.now());
       dbNs += process.hrtime.bigint() - t1;
       mapNs += t1 - t0;
       ingested += parsed.rows.length;

@@ -4,8 +4,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseIcsHolidays } from './domain/ics-holidays.ts';
+import { isZeroDuration, parseDuration } from './domain/duration.ts';
+import { parseClockTime, type TWeekday, WEEKDAYS, WORKDAYS } from './domain/week.ts';
 import { AppError } from './errors.ts';
+import { parseIcsHolidays } from './ics-holidays.ts';
 
 // ---------------------------------------------------------------- environment
 
@@ -92,32 +94,21 @@ export function requireEnv<K extends keyof TEnv>(env: TEnv, name: K, purpose: st
 
 // ---------------------------------------------------------------- policy file
 
-export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type TWeekday = (typeof WEEKDAYS)[number];
-
-const ZClockTime = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a time "HH:MM" (00:00–24:00)');
+const ZClockTime = z
+  .string()
+  .refine((time) => parseClockTime(time) !== undefined, 'must be a time "HH:MM" (00:00–24:00)');
 const ZSlot = z
   .tuple([ZClockTime, ZClockTime])
-  .refine(([from, to]) => from !== to, 'a slot must not start and end at the same time');
+  .refine(
+    ([from, to]) => parseClockTime(from) !== parseClockTime(to),
+    'a slot must not start and end at the same time',
+  );
 const ZDate = z.iso.date('must be a date "YYYY-MM-DD"');
 
-/** Business-time durations: minutes, hours and business days, e.g. "90m", "4h", "1h30m", "3d". */
-export const DURATION_PATTERN = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$/;
-export type TDuration = { readonly days: number; readonly minutes: number; readonly text: string };
-
-export function parseDuration(text: string): TDuration | undefined {
-  const match = DURATION_PATTERN.exec(text.trim());
-  if (!match || text.trim() === '') return undefined;
-  const [, d, h, m] = match;
-  const days = Number(d ?? 0);
-  const minutes = Number(h ?? 0) * 60 + Number(m ?? 0);
-  if (days === 0 && minutes === 0) return undefined;
-  return { days, minutes, text: text.trim() };
-}
-
+/** Business-time durations (the domain's grammar): minutes, hours and business days, e.g. "90m", "4h", "1h30m", "3d". */
 const ZDuration = z.string().transform((text, ctx) => {
   const duration = parseDuration(text);
-  if (!duration) {
+  if (!duration || isZeroDuration(duration)) {
     ctx.addIssue({
       code: 'custom',
       message: `"${text}" is not a duration: use minutes, hours or business days like "90m", "4h", "1h30m", "3d"`,
@@ -135,8 +126,6 @@ function isTimeZone(zone: string): boolean {
     return false;
   }
 }
-
-const toMinutes = (time: string) => Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));
 
 const ZHours = z.strictObject(
   Object.fromEntries(WEEKDAYS.map((day) => [day, z.array(ZSlot).optional()])) as Record<
@@ -158,8 +147,11 @@ const ZCalendar = z
     const week: { day: TWeekday; index: number; from: number; to: number }[] = [];
     WEEKDAYS.forEach((day, dayIndex) => {
       for (const [index, [from, to]] of (calendar.hours[day] ?? []).entries()) {
-        const start = dayIndex * 1440 + toMinutes(from);
-        const end = dayIndex * 1440 + toMinutes(to) + (toMinutes(to) <= toMinutes(from) ? 1440 : 0);
+        const [fromMinute, toMinute] = [parseClockTime(from), parseClockTime(to)];
+        // A time that is not one is reported by ZClockTime; the overlap check needs both ends.
+        if (fromMinute === undefined || toMinute === undefined) continue;
+        const start = dayIndex * 1440 + fromMinute;
+        const end = dayIndex * 1440 + toMinute + (toMinute <= fromMinute ? 1440 : 0);
         week.push({ day, index, from: start, to: end });
       }
     });
@@ -205,9 +197,9 @@ const ZTeam = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true),
       time: ZClockTime.default('09:00'),
-      days: z.array(z.enum(WEEKDAYS)).default(['mon', 'tue', 'wed', 'thu', 'fri']),
+      days: z.array(z.enum(WEEKDAYS)).default([...WORKDAYS]),
     })
-    .default({ enabled: true, time: '09:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] }),
+    .default({ enabled: true, time: '09:00', days: [...WORKDAYS] }),
   weeklyReport: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -249,7 +241,7 @@ const ZFeedback = z.strictObject({
   NPS: z.strictObject({ atMost: z.number().min(0).max(10) }).default({ atMost: 6 }),
   CSAT: z.strictObject({ atMost: z.number().min(0).max(5) }).default({ atMost: 2 }),
   CES: z.strictObject({ atLeast: z.number().min(1).max(7) }).default({ atLeast: 5 }),
-  followUpWithin: ZDuration.default(parseDuration('1d')!),
+  followUpWithin: ZDuration.default({ days: 1, minutes: 0 }),
   /** Any answer with a comment needs a follow-up too: criticism is worth more than praise. */
   commentsCount: z.boolean().default(true),
 });
@@ -370,7 +362,7 @@ export const DEFAULT_POLICY: TPolicyInput = {
   calendars: {
     default: {
       timezone: 'UTC',
-      hours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => [day, [['09:00', '17:00']]])),
+      hours: Object.fromEntries(WORKDAYS.map((day) => [day, [['09:00', '17:00']]])),
     },
   },
   teams: [{ name: 'support', channel: '#support', calendar: 'default' }],
@@ -459,14 +451,28 @@ function readHolidayFiles(
       });
       continue;
     }
-    // Yearly rules are expanded from last year to ten years ahead: a restart picks up the years after.
+    // Recurring events are expanded from last year to ten years ahead: a restart picks up the years after. Timed
+    // events count on the days they touch in the calendar's own zone (a zone the schema rejects reads as UTC
+    // here; that problem is reported on its own).
     const year = (options.now ?? new Date()).getUTCFullYear();
-    const { dates, unexpanded } = parseIcsHolidays(text, { fromYear: year - 1, toYear: year + 10 });
+    const timezone = isRecord(calendar) && typeof calendar['timezone'] === 'string' ? calendar['timezone'] : 'UTC';
+    const { dates, unexpanded, error } = parseIcsHolidays(text, {
+      timeZone: isTimeZone(timezone) ? timezone : 'UTC',
+      fromYear: year - 1,
+      toYear: year + 10,
+    });
+    if (error !== undefined) {
+      problems.push({
+        path: where,
+        message: `is not an iCalendar file (${path}: ${error}); export the holidays as .ics (RFC 5545)`,
+      });
+      continue;
+    }
     if (unexpanded.length > 0) {
       options.notices?.push(
-        `calendars.${name}.holidaysFile: ${unexpanded.length} recurring event(s) use a rule Heed cannot expand ` +
+        `calendars.${name}.holidaysFile: ${unexpanded.length} recurring event(s) have a rule that cannot be expanded ` +
           `(${unexpanded.slice(0, 3).join(', ')}${unexpanded.length > 3 ? ', …' : ''}); only their first date counts. ` +
-          'Yearly rules (FREQ=YEARLY with BYMONTH, BYMONTHDAY or BYDAY like 4TH) are expanded; list other dates one event each.',
+          'Check their RRULE, or list the dates one event each.',
       );
     }
     if (dates.length === 0) {

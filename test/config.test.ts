@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseDuration, parseEnv, policyJsonSchema, requireEnv } from '../src/config.ts';
-import { parseIcsHolidays } from '../src/domain/ics-holidays.ts';
+import { loadConfig, parseEnv, policyJsonSchema, requireEnv } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
+import { parseIcsHolidays } from '../src/ics-holidays.ts';
 
 const FULL = readFileSync(join(import.meta.dirname, 'fixtures', 'config', 'full.json'), 'utf8');
 
@@ -103,9 +103,9 @@ describe('policy file', () => {
       owners: [],
     });
     expect(config.policy.sla[0]).toMatchObject({ name: 'urgent', warnAt: 0.75, escalateAfter: 0.5 });
-    expect(config.policy.sla[0]!.firstResponse).toEqual({ days: 0, minutes: 60, text: '1h' });
-    expect(config.policy.sla[1]!.resolution).toEqual({ days: 3, minutes: 0, text: '3d' });
-    expect(config.policy.feedback.followUpWithin).toEqual({ days: 1, minutes: 0, text: '1d' });
+    expect(config.policy.sla[0]!.firstResponse).toEqual({ days: 0, minutes: 60 });
+    expect(config.policy.sla[1]!.resolution).toEqual({ days: 3, minutes: 0 });
+    expect(config.policy.feedback.followUpWithin).toEqual({ days: 1, minutes: 0 });
     expect(config.policy.sync).toEqual({ intervalMinutes: 5, requestsPer10s: 100, searchPerSecond: 4 });
     expect(Object.isFrozen(config.policy.teams[0])).toBe(true);
   });
@@ -246,7 +246,7 @@ describe('policy file', () => {
     expect(config.policy.calendars.default!.holidays).toEqual(['2026-12-24', '2026-12-25', '2026-12-26', '2027-01-01']);
   });
 
-  it('expands yearly holidays from the iCalendar file, from last year to ten years ahead, and names the rest', () => {
+  it('expands recurring holidays from the iCalendar file, from last year to ten years ahead, and names the rest', () => {
     const policy = full();
     policy.calendars.default.holidaysFile = 'holidays.ics';
     const ics = [
@@ -258,8 +258,13 @@ describe('policy file', () => {
       'END:VEVENT',
       'BEGIN:VEVENT',
       'DTSTART;VALUE=DATE:20260105',
-      'RRULE:FREQ=WEEKLY',
+      'RRULE:FREQ=WEEKLY;COUNT=3',
       'SUMMARY:Team offsite',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'DTSTART;VALUE=DATE:20260101',
+      'RRULE:FREQ=YEARLY;BYWEEKNO=1',
+      'SUMMARY:First week',
       'END:VEVENT',
       'END:VCALENDAR',
     ].join('\r\n');
@@ -269,10 +274,12 @@ describe('policy file', () => {
     expect(holidays).toContain(`${year - 1}-12-25`);
     expect(holidays).toContain(`${year + 10}-12-25`);
     expect(holidays).not.toContain(`${year - 2}-12-25`);
-    expect(holidays).toContain('2026-01-05');
+    expect(holidays).toEqual(expect.arrayContaining(['2026-01-05', '2026-01-12', '2026-01-19']));
+    expect(holidays).not.toContain('2026-01-26');
     expect(config.notices.join('\n')).toMatch(
-      /calendars\.default\.holidaysFile: 1 recurring event\(s\) use a rule Heed cannot expand \(Team offsite\)/,
+      /calendars\.default\.holidaysFile: 1 recurring event\(s\) have a rule that cannot be expanded \(First week\); only their first date counts/,
     );
+    expect(holidays).toContain('2026-01-01');
   });
 
   it('prints a JSON Schema that an editor can use', () => {
@@ -285,23 +292,33 @@ describe('policy file', () => {
 });
 
 describe('durations and iCalendar', () => {
+  // The grammar itself is the domain's (test/domain/duration.test.ts); the policy file adds that zero is no target.
   it.each([
     ['90m', { days: 0, minutes: 90 }],
-    ['4h', { days: 0, minutes: 240 }],
-    ['1h30m', { days: 0, minutes: 90 }],
-    ['3d', { days: 3, minutes: 0 }],
     ['1d4h', { days: 1, minutes: 240 }],
-  ])('parses %s', (text, expected) => {
-    expect(parseDuration(text)).toMatchObject(expected);
+    ['1d 4h', { days: 1, minutes: 240 }],
+    ['2H', { days: 0, minutes: 120 }],
+  ])('reads the SLA target %j', (text, expected) => {
+    const policy = full();
+    policy.sla[0].firstResponse = text;
+    expect(loadPolicy(policy).policy.sla[0]!.firstResponse).toEqual(expected);
   });
 
-  it.each(['', '0m', '4', 'h', '1.5h', '4 h', '-1h', '1w'])('rejects %j', (text) => {
-    expect(parseDuration(text)).toBeUndefined();
+  it.each(['', '0m', '0d0h', '4', '1.5h', '-1h', '1w', '3 days'])('rejects the SLA target %j', (text) => {
+    const policy = full();
+    policy.sla[0].firstResponse = text;
+    expect(errorOf(() => loadPolicy(policy)).message).toMatch(
+      new RegExp(`sla\\[0\\]\\.firstResponse: "${text}" is not a duration`),
+    );
   });
 
   it('reads folded lines and date-time starts', () => {
     expect(
-      parseIcsHolidays('BEGIN:VEVENT\r\nDTSTART:20260501T000000Z\r\nSUMMARY:May\r\n Day\r\nEND:VEVENT').dates,
+      parseIcsHolidays('BEGIN:VEVENT\r\nDTSTART:20260501T000000Z\r\nSUMMARY:May\r\n Day\r\nEND:VEVENT', {
+        timeZone: 'UTC',
+        fromYear: 2026,
+        toYear: 2026,
+      }).dates,
     ).toEqual(['2026-05-01']);
   });
 });

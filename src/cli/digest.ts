@@ -5,6 +5,7 @@
 // day, it updates the posted digest in place.
 import { webApi } from '@slack/bolt';
 import { pino } from 'pino';
+import { type Clock, systemClock } from '../clock.ts';
 import { type Config, loadConfig, requireEnv, type TTeam } from '../config.ts';
 import { type Db, openDatabase } from '../db/client.ts';
 import { DigestRepo } from '../db/digest-repo.ts';
@@ -21,7 +22,6 @@ import {
   settleDigestRun,
 } from '../services/digest.ts';
 import { Outbox, type SlackApi } from '../services/outbox.ts';
-import { type OutboxClock, systemClock } from '../services/outbox-clock.ts';
 import { SlackUserDirectory } from '../services/slack-users.ts';
 import { renderDigest } from '../slack/render/digest.ts';
 import { renderDigestText } from '../slack/render/digest-text.ts';
@@ -41,7 +41,7 @@ export interface DigestCommandDeps {
   logger: Logger;
   /** Slack Web API; a WebClient on SLACK_API_URL with the bot token by default. */
   slack?: SlackApi;
-  clock?: OutboxClock;
+  clock?: Clock;
   /** How long to wait for Slack to take the posts before leaving them to the running Heed. */
   waitMs?: number;
 }

@@ -2,10 +2,10 @@
 // at the end (records by type, API calls, time, rate). A sync stopped by HubSpot's daily limit says when it
 // resets; the next pass resumes where this one stopped.
 import { pino } from 'pino';
+import type { Clock } from '../clock.ts';
 import { type Config, loadConfig, requireEnv } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { HubspotError } from '../hubspot/client.ts';
-import type { Clock } from '../hubspot/rate-limiter.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import type { SyncStats } from '../services/sync.ts';
 import { createHubspotSync } from '../services/sync-setup.ts';
@@ -29,7 +29,7 @@ export async function runSyncCommand(options: SyncCommandOptions, deps: SyncComm
   const { config, io, logger } = deps;
   const accessToken = requireEnv(config.env, 'HUBSPOT_ACCESS_TOKEN', 'to read tickets from HubSpot');
   const progress = deps.progress ?? process.stderr;
-  const reporter = progressReporter(progress, logger, () => (deps.clock ?? { now: Date.now }).now());
+  const reporter = progressReporter(progress, logger, () => deps.clock?.now().getTime() ?? Date.now());
   const db = await openDatabase(config.env.DATABASE_URL, { migrate: true });
   try {
     const sync = createHubspotSync({

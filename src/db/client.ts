@@ -11,25 +11,40 @@ import { databaseProvider } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { PrismaClient as PostgresPrismaClient } from '../generated/postgresql/client.ts';
 import { PrismaClient } from '../generated/sqlite/client.ts';
-import { applyMigrations, type MigrationReport, type MigrationTarget, pendingMigrations } from './migrate.ts';
+import { applyMigrations, type MigrationReport, pendingMigrations } from './migrate.ts';
+import { cachedStatement } from './raw-sql.ts';
 
 export type { PrismaClient };
 
-export type Db = {
-  readonly provider: 'sqlite' | 'postgresql';
+/** SQLite's raw driver. */
+export type SqliteDriver = {
+  readonly provider: 'sqlite';
+  /**
+   * The very connection Prisma's adapter uses (one connection, so raw writes and Prisma never wait on each
+   * other's locks). It returns integers as BigInt unless a statement calls `.safeIntegers(false)`.
+   * Run raw writes with `sqliteWrite`, which waits while a Prisma transaction is open on the connection.
+   */
+  readonly sqlite: BetterSqlite3.Database;
+};
+
+/** PostgreSQL's raw driver: the pool Prisma's adapter uses. */
+export type PostgresDriver = {
+  readonly provider: 'postgresql';
+  readonly pg: pg.Pool;
+};
+
+/**
+ * The raw driver, discriminated by provider: code that writes SQL of its own narrows on `provider` and then
+ * has the one driver that provider has (no optional fields, no assertions).
+ */
+export type DbDriver = SqliteDriver | PostgresDriver;
+
+export type Db = DbDriver & {
   /**
    * The Prisma client. Typed as the SQLite client: both generated clients have the same model API
    * (only `$transaction` isolation levels differ), so code is written once against this type.
    */
   readonly prisma: PrismaClient;
-  /**
-   * SQLite only: the very connection Prisma's adapter uses (one connection, so raw writes and Prisma never
-   * wait on each other's locks). It returns integers as BigInt unless a statement calls `.safeIntegers(false)`.
-   * Run raw writes with `sqliteWrite`, which waits while a Prisma transaction is open on the connection.
-   */
-  readonly sqlite: BetterSqlite3.Database | undefined;
-  /** PostgreSQL only: the pool Prisma's adapter uses. */
-  readonly pg: pg.Pool | undefined;
   migrate(): Promise<MigrationReport>;
   pendingMigrations(): Promise<string[]>;
   /** Cheap round trip, for /healthz and /readyz. */
@@ -87,16 +102,14 @@ async function openSqlite(url: string, options: OpenDatabaseOptions): Promise<Db
   if (path !== ':memory:') sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   sqlite.pragma('synchronous = NORMAL');
-  const target: MigrationTarget = { provider: 'sqlite', sqlite };
+  const target: SqliteDriver = { provider: 'sqlite', sqlite };
   return {
-    provider: 'sqlite',
+    ...target,
     prisma,
-    sqlite,
-    pg: undefined,
     migrate: () => applyMigrations(target),
     pendingMigrations: () => pendingMigrations(target),
     ping: async () => {
-      sqlite.prepare('SELECT 1').get();
+      cachedStatement(sqlite, 'SELECT 1').get();
     },
     close: async () => {
       await prisma.$disconnect();
@@ -125,12 +138,10 @@ async function openPostgres(url: string): Promise<Db> {
     });
   }
   const prisma = new PostgresPrismaClient({ adapter: new PrismaPg(pool) }) as unknown as PrismaClient;
-  const target: MigrationTarget = { provider: 'postgresql', pg: pool };
+  const target: PostgresDriver = { provider: 'postgresql', pg: pool };
   return {
-    provider: 'postgresql',
+    ...target,
     prisma,
-    sqlite: undefined,
-    pg: pool,
     migrate: () => applyMigrations(target),
     pendingMigrations: () => pendingMigrations(target),
     ping: async () => {
@@ -153,9 +164,18 @@ export async function sqliteWrite<T>(sqlite: BetterSqlite3.Database, block: () =
   return sqlite.transaction(block).immediate();
 }
 
-/** DateTime as Prisma's SQLite adapter stores it (ISO text ending `+00:00`); raw SQL must write the same. */
-export function sqliteDate(date: Date): string;
-export function sqliteDate(date: Date | null | undefined): string | null;
-export function sqliteDate(date: Date | null | undefined): string | null {
-  return date ? date.toISOString().replace('Z', '+00:00') : null;
+/** Runs `block` in one transaction on a client of the pool: committed when it returns, rolled back when it throws. */
+export async function pgTransaction<T>(pool: pg.Pool, block: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await block(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }

@@ -11,7 +11,7 @@ import type {
   PrismaClient,
   Ticket,
 } from '../generated/sqlite/client.ts';
-import type { Db } from './client.ts';
+import type { Db, DbDriver } from './client.ts';
 import { epochMs, rawRows } from './raw-sql.ts';
 
 export type { ClockState, DigestRun, FeedbackSubmission, Flag, OutboxMessage, Owner, Ticket };
@@ -72,9 +72,9 @@ export type DigestRunStatus = 'pending' | 'queued' | 'sent' | 'failed' | 'withhe
 
 export class DigestRepo {
   readonly #prisma: PrismaClient;
-  readonly #db: Pick<Db, 'sqlite' | 'pg'>;
+  readonly #db: DbDriver;
 
-  constructor(db: Pick<Db, 'prisma' | 'sqlite' | 'pg'>) {
+  constructor(db: Pick<Db, 'prisma'> & DbDriver) {
     this.#prisma = db.prisma;
     this.#db = db;
   }

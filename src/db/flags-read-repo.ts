@@ -2,10 +2,10 @@
 // writes in slack-repo.ts: these must answer within Slack's 3 s from the local copy (the bench holds
 // /unanswered to p99 < 100 ms over 100k tickets).
 
-import type { Statement } from 'better-sqlite3';
-import type { ClockName, FlagState } from '../domain/flag.ts';
+import type BetterSqlite3 from 'better-sqlite3';
+import { type ClockName, type FlagState, OPEN_FLAG_STATES } from '../domain/flag.ts';
 import type { ClockState, FeedbackSubmission, Flag, Owner, PrismaClient, Ticket } from '../generated/sqlite/client.ts';
-import type { Db } from './client.ts';
+import type { Db, DbDriver } from './client.ts';
 import { cachedStatement } from './raw-sql.ts';
 
 export interface FlagFilter {
@@ -85,16 +85,12 @@ export interface FlagContext {
 
 export class FlagsReadRepo {
   readonly #prisma: PrismaClient;
-  readonly #sqlite: Db['sqlite'];
+  /** SQLite's connection, for the raw fast paths; undefined on PostgreSQL (and for Prisma-only comparisons). */
+  readonly #sqlite: BetterSqlite3.Database | undefined;
 
-  constructor(db: Pick<Db, 'prisma'> & Partial<Pick<Db, 'sqlite'>>) {
+  constructor(db: Pick<Db, 'prisma'> & Partial<DbDriver>) {
     this.#prisma = db.prisma;
-    this.#sqlite = db.sqlite;
-  }
-
-  /** Prepared once per connection (raw-sql.ts): planning a nine-part query costs more than running it. */
-  #prepare(sql: string): Statement {
-    return cachedStatement(this.#sqlite!, sql).raw(false);
+    this.#sqlite = db.provider === 'sqlite' ? db.sqlite : undefined;
   }
 
   #where(filter: FlagFilter, ticketIds: string[] | undefined) {
@@ -145,7 +141,7 @@ export class FlagsReadRepo {
     offset: number,
     limit: number,
   ): Promise<{ page: WaitingEntry[]; total: number }> {
-    if (this.#sqlite) return this.#listWaitingSqlite(filter, offset, limit);
+    if (this.#sqlite) return this.#listWaitingSqlite(this.#sqlite, filter, offset, limit);
     const ticketIds = filter.ownerIds ? await this.openTicketIdsOfOwners(filter.ownerIds) : undefined;
     if (ticketIds && ticketIds.length === 0) return { page: [], total: 0 };
     const scope = {
@@ -189,6 +185,7 @@ export class FlagsReadRepo {
    * order as the Prisma path (the test runs both).
    */
   #listWaitingSqlite(
+    sqlite: BetterSqlite3.Database,
     filter: { team?: string | undefined; ownerIds?: string[] | undefined },
     offset: number,
     limit: number,
@@ -204,7 +201,8 @@ export class FlagsReadRepo {
     if (filter.ownerIds) {
       // The owners' open tickets once, rather than a subquery in each of the nine statements below.
       const ids = (
-        this.#prepare(
+        prepare(
+          sqlite,
           `SELECT id FROM "Ticket" WHERE ownerId IN (${filter.ownerIds.map(() => '?').join(',')}) AND isClosed = 0 AND archived = 0`,
         ).all(...filter.ownerIds) as { id: string }[]
       ).map((r) => r.id);
@@ -227,15 +225,17 @@ export class FlagsReadRepo {
       `SELECT * FROM (SELECT * FROM "ClockState" WHERE clock IN ('firstResponse', 'nextResponse') AND state IN ('running', 'at_risk', 'breached') AND dueAt IS NULL${scope} ORDER BY ticketId LIMIT ?)`,
     );
     args.push(...scopeArgs, take);
-    const clockRows = this.#prepare(runs.join(' UNION ALL '))
+    const clockRows = prepare(sqlite, runs.join(' UNION ALL '))
       .safeIntegers(false)
       .all(...args) as Record<string, unknown>[];
-    const feedbackRows = this.#prepare(
+    const feedbackRows = prepare(
+      sqlite,
       `SELECT * FROM "Flag" WHERE kind = 'feedback' AND state = 'overdue'${scope} ORDER BY dueAt IS NULL, dueAt, key LIMIT ?`,
     )
       .safeIntegers(false)
       .all(...scopeArgs, take) as Record<string, unknown>[];
-    const counts = this.#prepare(
+    const counts = prepare(
+      sqlite,
       `SELECT (SELECT COUNT(*) FROM "ClockState" WHERE clock IN ('firstResponse', 'nextResponse') AND state IN ('running', 'at_risk', 'breached')${scope}) AS clocks, ` +
         `(SELECT COUNT(*) FROM "Flag" WHERE kind = 'feedback' AND state = 'overdue'${scope}) AS feedback`,
     )
@@ -314,7 +314,7 @@ export class FlagsReadRepo {
   }
 
   async contextFor(flags: Pick<Flag, 'ticketId' | 'feedbackId' | 'clock'>[]): Promise<FlagContext> {
-    if (this.#sqlite) return this.#contextSqlite(flags);
+    if (this.#sqlite) return this.#contextSqlite(this.#sqlite, flags);
     const feedbackIds = [...new Set(flags.map((f) => f.feedbackId).filter((id): id is string => !!id))];
     const feedbackRows = feedbackIds.length
       ? await this.#prisma.feedbackSubmission.findMany({ where: { id: { in: feedbackIds } } })
@@ -343,11 +343,14 @@ export class FlagsReadRepo {
   }
 
   /** contextFor on SQLite: the same rows as Prisma returns, read in one synchronous batch (see listWaiting). */
-  #contextSqlite(flags: Pick<Flag, 'ticketId' | 'feedbackId' | 'clock'>[]): FlagContext {
+  #contextSqlite(
+    sqlite: BetterSqlite3.Database,
+    flags: Pick<Flag, 'ticketId' | 'feedbackId' | 'clock'>[],
+  ): FlagContext {
     const byIds = <T>(table: string, column: string, ids: string[]): T[] =>
       ids.length
         ? (
-            this.#prepare(`SELECT * FROM "${table}" WHERE "${column}" IN (${ids.map(() => '?').join(',')})`)
+            prepare(sqlite, `SELECT * FROM "${table}" WHERE "${column}" IN (${ids.map(() => '?').join(',')})`)
               .safeIntegers(false)
               .all(...ids) as Record<string, unknown>[]
           ).map((row) => fromSqliteRow<T>(row))
@@ -365,7 +368,7 @@ export class FlagsReadRepo {
     const owners = byIds<Owner>('Owner', 'id', [
       ...new Set(tickets.map((t) => t.ownerId).filter((id): id is string => !!id)),
     ]);
-    const portal = this.#prepare('SELECT id, uiDomain FROM "Portal" LIMIT 1').get() as
+    const portal = prepare(sqlite, 'SELECT id, uiDomain FROM "Portal" LIMIT 1').get() as
       | { id: string; uiDomain: string }
       | undefined;
     return {
@@ -378,8 +381,9 @@ export class FlagsReadRepo {
   }
 
   flagsByKeys(keys: string[]): Promise<Flag[]> {
-    if (this.#sqlite && keys.length) {
-      const rows = this.#prepare(`SELECT * FROM "Flag" WHERE key IN (${keys.map(() => '?').join(',')})`)
+    const sqlite = this.#sqlite;
+    if (sqlite && keys.length) {
+      const rows = prepare(sqlite, `SELECT * FROM "Flag" WHERE key IN (${keys.map(() => '?').join(',')})`)
         .safeIntegers(false)
         .all(...keys) as Record<string, unknown>[];
       return Promise.resolve(rows.map((row) => fromSqliteRow<Flag>(row)));
@@ -389,7 +393,7 @@ export class FlagsReadRepo {
 
   openFlagsOfTicket(ticketId: string): Promise<Flag[]> {
     return this.#prisma.flag.findMany({
-      where: { ticketId, state: { in: ['at_risk', 'breached', 'pending', 'overdue'] } },
+      where: { ticketId, state: { in: [...OPEN_FLAG_STATES] } },
       orderBy: { key: 'asc' },
     });
   }
@@ -406,8 +410,10 @@ export class FlagsReadRepo {
   async ownersByEmails(emails: string[]): Promise<Owner[]> {
     if (emails.length === 0) return [];
     const variants = [...new Set(emails.flatMap((e) => [e, e.toLowerCase()]))];
-    if (this.#sqlite) {
-      const rows = this.#prepare(
+    const sqlite = this.#sqlite;
+    if (sqlite) {
+      const rows = prepare(
+        sqlite,
         `SELECT * FROM "Owner" WHERE archived = 0 AND email IN (${variants.map(() => '?').join(',')})`,
       )
         .safeIntegers(false)
@@ -449,4 +455,9 @@ export class FlagsReadRepo {
     });
     return rows.map((r) => ({ team: r.team, state: r.state, count: r._count._all }));
   }
+}
+
+/** Prepared once per connection (raw-sql.ts): planning a nine-part query costs more than running it. */
+function prepare(sqlite: BetterSqlite3.Database, sql: string): BetterSqlite3.Statement {
+  return cachedStatement(sqlite, sql).raw(false);
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
+import type { DbDriver } from './client.ts';
 import type { Provider } from './schema-file.ts';
 
 export const MIGRATIONS_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'prisma', 'migrations');
@@ -19,10 +20,6 @@ export const PRISMA_ADVISORY_LOCK = 72707369;
 export type MigrationFile = { name: string; sql: string; checksum: string };
 
 export type MigrationReport = { applied: string[]; alreadyApplied: number; warnings: string[] };
-
-export type MigrationTarget =
-  | { provider: 'sqlite'; sqlite: BetterSqlite3.Database }
-  | { provider: 'postgresql'; pg: pg.Pool };
 
 export function migrationsDir(provider: Provider, root = MIGRATIONS_ROOT): string {
   return join(root, provider);
@@ -177,17 +174,14 @@ async function migratePostgres(pool: pg.Pool, files: MigrationFile[]): Promise<M
 }
 
 export async function applyMigrations(
-  target: MigrationTarget,
+  target: DbDriver,
   files = readMigrations(target.provider),
 ): Promise<MigrationReport> {
   return target.provider === 'sqlite' ? migrateSqlite(target.sqlite, files) : migratePostgres(target.pg, files);
 }
 
 /** Names of committed migrations the database has not applied (for readiness and `heed doctor`). */
-export async function pendingMigrations(
-  target: MigrationTarget,
-  files = readMigrations(target.provider),
-): Promise<string[]> {
+export async function pendingMigrations(target: DbDriver, files = readMigrations(target.provider)): Promise<string[]> {
   const query =
     'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL';
   let names: string[];

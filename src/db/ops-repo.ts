@@ -1,12 +1,11 @@
 // The database side of operations: what /metrics, /readyz and `heed status` read, and the batched deletes of
 // retention. Reads go through Prisma (small aggregates); deletes are raw SQL because Prisma's deleteMany has no
 // LIMIT, and one unbounded DELETE of months of rows would hold SQLite's write lock for seconds.
-import { type Db, sqliteDate, sqliteWrite } from './client.ts';
+import { FINISHED_FLAG_STATES, OPEN_FLAG_STATES } from '../domain/flag.ts';
+import { type Db, sqliteWrite } from './client.ts';
+import { cachedStatement } from './raw-sql.ts';
+import { sqliteDate } from './sqlite-date.ts';
 
-/** Flag states that still need someone (the SLA engine's OPEN_FLAG_STATES). */
-const OPEN_STATES = ['at_risk', 'breached', 'pending', 'overdue'] as const;
-/** Flag states that are over: the clock completed, the ticket closed, or a person marked it done. */
-const FINISHED_STATES = ['resolved', 'handled'] as const;
 /** Outbox rows still on their way to Slack. */
 const QUEUED_OUTBOX_STATES = ['pending', 'retry', 'sending'] as const;
 const FINISHED_OUTBOX_STATES = ['sent', 'failed', 'superseded'] as const;
@@ -76,7 +75,7 @@ export class OpsRepo {
   async openFlagCounts(): Promise<OpenFlagCount[]> {
     const rows = await this.#db.prisma.flag.groupBy({
       by: ['team', 'state'],
-      where: { state: { in: [...OPEN_STATES] } },
+      where: { state: { in: [...OPEN_FLAG_STATES] } },
       _count: { _all: true },
     });
     return rows
@@ -138,8 +137,9 @@ export class OpsRepo {
    */
   async pruneBatch(target: PruneTarget, cutoffs: { cutoff: Date; dedupeCutoff: Date }, limit: number): Promise<number> {
     const { table, where } = PRUNE_SQL[target];
-    if (this.#db.sqlite) {
-      const sqlite = this.#db.sqlite;
+    const db = this.#db;
+    if (db.provider === 'sqlite') {
+      const { sqlite } = db;
       const values: Param[] = [];
       const p: Placeholder = (value) => {
         values.push(value instanceof Date ? sqliteDate(value) : value);
@@ -148,10 +148,8 @@ export class OpsRepo {
       const condition = where(p, cutoffs);
       // rowid: every Prisma table is an ordinary rowid table, whatever its primary key.
       const sql = `DELETE FROM "${table}" WHERE rowid IN (SELECT rowid FROM "${table}" WHERE ${condition} LIMIT ${p(limit)})`;
-      return sqliteWrite(sqlite, () => Number(sqlite.prepare(sql).run(...values).changes));
+      return sqliteWrite(sqlite, () => Number(cachedStatement(sqlite, sql).run(...values).changes));
     }
-    const pool = this.#db.pg;
-    if (!pool) throw new Error('OpsRepo: the database has neither a SQLite connection nor a PostgreSQL pool');
     const values: Param[] = [];
     const p: Placeholder = (value) => {
       values.push(value instanceof Date ? value.toISOString() : value);
@@ -160,7 +158,7 @@ export class OpsRepo {
     const condition = where(p, cutoffs);
     // ctid = ANY(ARRAY(…)) plans as a TID scan: each batch touches only the rows it deletes.
     const sql = `DELETE FROM "${table}" WHERE ctid = ANY(ARRAY(SELECT ctid FROM "${table}" WHERE ${condition} LIMIT ${p(limit)}))`;
-    const result = await pool.query(sql, values);
+    const result = await db.pg.query(sql, values);
     return result.rowCount ?? 0;
   }
 }
@@ -180,7 +178,7 @@ const PRUNE_SQL: Record<
   flags: {
     table: 'Flag',
     where: (p, { cutoff }) =>
-      `"state" IN (${list(p, FINISHED_STATES)}) AND "updatedAt" < ${p(cutoff)} AND ("kind" = ${p('feedback')} OR NOT EXISTS (
+      `"state" IN (${list(p, FINISHED_FLAG_STATES)}) AND "updatedAt" < ${p(cutoff)} AND ("kind" = ${p('feedback')} OR NOT EXISTS (
         SELECT 1 FROM "Ticket" t WHERE t."id" = "Flag"."ticketId" AND t."isClosed" = false AND t."archived" = false))`,
   },
   // A nudge goes once its flag is over (or already pruned) and nothing is still queued for it.
@@ -188,7 +186,7 @@ const PRUNE_SQL: Record<
     table: 'Nudge',
     where: (p, { cutoff }) =>
       `"updatedAt" < ${p(cutoff)}
-       AND NOT EXISTS (SELECT 1 FROM "Flag" f WHERE f."key" = "Nudge"."flagKey" AND f."state" NOT IN (${list(p, FINISHED_STATES)}))
+       AND NOT EXISTS (SELECT 1 FROM "Flag" f WHERE f."key" = "Nudge"."flagKey" AND f."state" NOT IN (${list(p, FINISHED_FLAG_STATES)}))
        AND NOT EXISTS (SELECT 1 FROM "OutboxMessage" o WHERE o."nudgeId" = "Nudge"."id" AND o."state" IN (${list(p, QUEUED_OUTBOX_STATES)}))`,
   },
   // Sent, failed and superseded messages. Those of a nudge that still exists stay with it: their idempotency

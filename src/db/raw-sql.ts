@@ -3,7 +3,8 @@
 // `?` placeholders everywhere, rows as arrays in SELECT order, DateTime columns read as epoch milliseconds.
 import type BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { type Db, sqliteDate } from './client.ts';
+import type { DbDriver } from './client.ts';
+import { sqliteDate } from './sqlite-date.ts';
 
 export type RawRow = unknown[];
 
@@ -41,19 +42,13 @@ const PG_TYPES = {
 } as pg.CustomTypesConfig;
 
 /** Rows as arrays in SELECT order; Date and boolean parameters in each provider's stored form. */
-export async function rawRows(
-  db: Pick<Db, 'sqlite' | 'pg'>,
-  sql: string,
-  params: readonly unknown[] = [],
-): Promise<RawRow[]> {
-  const { sqlite } = db;
-  if (sqlite) {
+export async function rawRows(db: DbDriver, sql: string, params: readonly unknown[] = []): Promise<RawRow[]> {
+  if (db.provider === 'sqlite') {
     const values = params.map((p) => (p instanceof Date ? sqliteDate(p) : typeof p === 'boolean' ? Number(p) : p));
-    return cachedStatement(sqlite, sql)
+    return cachedStatement(db.sqlite, sql)
       .raw(true)
       .all(...values) as RawRow[];
   }
-  if (!db.pg) throw new Error('rawRows needs the database’s SQLite connection or PostgreSQL pool');
   let index = 0;
   const result = await db.pg.query({
     text: sql.replace(/\?/g, () => `$${++index}`),
@@ -69,8 +64,8 @@ export async function rawRows(
  * A DateTime expression as epoch milliseconds. Turning 100,000 ISO strings into JS strings and then Dates
  * costs more than the whole query; numbers cost next to nothing.
  */
-export function epochMs(db: Pick<Db, 'sqlite'>, expression: string): string {
-  return db.sqlite
+export function epochMs(db: Pick<DbDriver, 'provider'>, expression: string): string {
+  return db.provider === 'sqlite'
     ? `CAST(ROUND(unixepoch(${expression}, 'subsec') * 1000) AS INTEGER)`
     : `(EXTRACT(EPOCH FROM ${expression}) * 1000)::float8`;
 }

@@ -1,9 +1,8 @@
 // What the SLA engine reads (tickets, stage history, messages, feedback, its own previous results) and writes
 // (ClockState and Flag rows). Raw SQL on purpose: an evaluation reads 20,000 open tickets and writes whatever
-// changed within a second, which Prisma's per-row runtime cannot do (see docs/prisma-offline.md). The same
+// changed within a second, which Prisma's per-row runtime cannot do (see ../shared/docs/prisma-offline.md). The same
 // SQL runs on SQLite (the connection Prisma's adapter uses) and PostgreSQL (its pool); writes are a prepared
 // statement in one transaction on SQLite and UNNEST multi-row upserts on PostgreSQL.
-import type pg from 'pg';
 import type {
   ClockName,
   ClockStateName,
@@ -15,8 +14,9 @@ import type {
 } from '../domain/flag.ts';
 import type { TEngineFlag, TStoredFlag } from '../domain/flag-machine.ts';
 import type { TStagePeriod, TTicketFacts, TTicketMessage } from '../domain/sla-clocks.ts';
-import { type Db, sqliteDate, sqliteWrite } from './client.ts';
-import { epochMs, type RawRow, rawRows } from './raw-sql.ts';
+import { type DbDriver, pgTransaction, sqliteWrite } from './client.ts';
+import { cachedStatement, epochMs, type RawRow, rawRows } from './raw-sql.ts';
+import { sqliteDate } from './sqlite-date.ts';
 
 export interface SlaTicketRow extends TTicketFacts {
   readonly pipelineId: string | null;
@@ -196,10 +196,10 @@ export interface EvaluationCursor {
 const CURSOR_NAME = 'evaluate';
 
 export class SlaRepo {
-  readonly #db: Pick<Db, 'provider' | 'sqlite' | 'pg'>;
+  readonly #db: DbDriver;
   readonly #scope: TicketScope;
 
-  constructor(db: Pick<Db, 'provider' | 'sqlite' | 'pg'>, scope: TicketScope = FULL_SCOPE) {
+  constructor(db: DbDriver, scope: TicketScope = FULL_SCOPE) {
     this.#db = db;
     this.#scope = scope;
   }
@@ -215,9 +215,10 @@ export class SlaRepo {
 
   /** The same repository scoped to these ticket ids (one chunk of an evaluation). */
   forIds(ids: readonly string[]): SlaRepo {
-    const scope: TicketScope = this.#db.sqlite
-      ? { sql: 'SELECT "value" FROM json_each(?)', params: [JSON.stringify(ids)] }
-      : { sql: 'SELECT unnest(?::text[])', params: [ids] };
+    const scope: TicketScope =
+      this.#db.provider === 'sqlite'
+        ? { sql: 'SELECT "value" FROM json_each(?)', params: [JSON.stringify(ids)] }
+        : { sql: 'SELECT unnest(?::text[])', params: [ids] };
     return new SlaRepo(this.#db, scope);
   }
 
@@ -415,15 +416,11 @@ export class SlaRepo {
     });
     const sql = `INSERT INTO "SyncCursor" ("name", "value", "updatedAt") VALUES (?, ?, ?)
       ON CONFLICT ("name") DO UPDATE SET "value" = excluded."value", "updatedAt" = excluded."updatedAt"`;
-    if (this.#db.sqlite) {
-      const sqlite = this.#db.sqlite;
-      await sqliteWrite(sqlite, () => sqlite.prepare(sql).run(CURSOR_NAME, value, sqliteDate(now)));
+    const db = this.#db;
+    if (db.provider === 'sqlite') {
+      await sqliteWrite(db.sqlite, () => cachedStatement(db.sqlite, sql).run(CURSOR_NAME, value, sqliteDate(now)));
     } else {
-      await this.#db.pg!.query(sql.replace('?, ?, ?', '$1, $2, $3::timestamp(3)'), [
-        CURSOR_NAME,
-        value,
-        now.toISOString(),
-      ]);
+      await db.pg.query(sql.replace('?, ?, ?', '$1, $2, $3::timestamp(3)'), [CURSOR_NAME, value, now.toISOString()]);
     }
   }
 
@@ -444,17 +441,20 @@ export class SlaRepo {
     const updates = columns.slice(2).map((c) => `"${c}" = excluded."${c}"`);
     const upsertSql = `INSERT INTO "ClockState" (${columns.map((c) => `"${c}"`).join(', ')})`;
     const conflict = `ON CONFLICT ("ticketId", "clock") DO UPDATE SET ${updates.join(', ')}`;
-    const sqlite = this.#db.sqlite;
-    if (sqlite) {
-      const upsert = sqlite.prepare(`${upsertSql} VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`);
-      const remove = sqlite.prepare(`DELETE FROM "ClockState" WHERE "ticketId" = ? AND "clock" = ?`);
-      await sqliteWrite(sqlite, () => {
+    const db = this.#db;
+    if (db.provider === 'sqlite') {
+      const upsert = cachedStatement(
+        db.sqlite,
+        `${upsertSql} VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`,
+      );
+      const remove = cachedStatement(db.sqlite, `DELETE FROM "ClockState" WHERE "ticketId" = ? AND "clock" = ?`);
+      await sqliteWrite(db.sqlite, () => {
         upserts.forEachRow(sqliteDate, (args) => upsert.run(args));
         deletes.forEachRow(sqliteDate, (args) => remove.run(args));
       });
       return;
     }
-    await this.#pgTransaction(async (client) => {
+    await pgTransaction(db.pg, async (client) => {
       for (const chunk of upserts.pgChunks(CHUNK)) {
         await client.query(`${upsertSql} SELECT * FROM UNNEST(${unnestCasts(CLOCK_STATE_TYPES)}) ${conflict}`, chunk);
       }
@@ -481,31 +481,17 @@ export class SlaRepo {
     const conflict =
       `ON CONFLICT ("key") DO UPDATE SET ${updates.join(', ')} ` +
       `WHERE ("Flag"."state" = 'handled') = (excluded."state" = 'handled') OR excluded."state" = 'resolved'`;
-    const sqlite = this.#db.sqlite;
-    if (sqlite) {
-      const upsert = sqlite.prepare(`${insert} VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`);
-      await sqliteWrite(sqlite, () => flags.forEachRow(sqliteDate, (args) => upsert.run(args)));
+    const db = this.#db;
+    if (db.provider === 'sqlite') {
+      const upsert = cachedStatement(db.sqlite, `${insert} VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`);
+      await sqliteWrite(db.sqlite, () => flags.forEachRow(sqliteDate, (args) => upsert.run(args)));
       return;
     }
-    await this.#pgTransaction(async (client) => {
+    await pgTransaction(db.pg, async (client) => {
       for (const chunk of flags.pgChunks(CHUNK)) {
         await client.query(`${insert} SELECT * FROM UNNEST(${unnestCasts(ENGINE_FLAG_TYPES)}) ${conflict}`, chunk);
       }
     });
-  }
-
-  async #pgTransaction(block: (client: pg.PoolClient) => Promise<void>): Promise<void> {
-    const client = await this.#db.pg!.connect();
-    try {
-      await client.query('BEGIN');
-      await block(client);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
   }
 }
 

@@ -15,13 +15,11 @@
 import { AppError } from '../errors.ts';
 import type { TBusinessDuration } from './duration.ts';
 import { createTimeZone, dayFromIsoDate, type TimeZone, weekdayOfDay } from './time-zone.ts';
-
-export type TWeekdayKey = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
-const WEEKDAY_KEYS: readonly TWeekdayKey[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+import { clockTimeMinutes, type TWeekday, WEEKDAYS } from './week.ts';
 
 export interface TCalendarSpec {
   readonly timezone: string;
-  readonly hours: Partial<Record<TWeekdayKey, ReadonlyArray<readonly [string, string]>>>;
+  readonly hours: Partial<Record<TWeekday, ReadonlyArray<readonly [string, string]>>>;
   readonly holidays?: readonly string[];
 }
 
@@ -42,26 +40,15 @@ const NO_INTERVALS: readonly TInterval[] = [];
 /** More consecutive days without working time than this means the calendar cannot satisfy a target. */
 const MAX_IDLE_DAYS = 400;
 
-function parseClock(text: string): number {
-  const match = /^(\d{1,2}):(\d{2})$/.exec(text.trim());
-  const minutes = match ? Number(match[1]) * 60 + Number(match[2]) : Number.NaN;
-  if (!match || minutes > 1440 || Number(match[2]) > 59) {
-    throw new AppError('CONFIG_INVALID', `"${text}" is not a time of day.`, {
-      fix: 'write times as "HH:MM", 00:00–24:00',
-    });
-  }
-  return minutes;
-}
-
 export function createBusinessCalendar(spec: TCalendarSpec): BusinessCalendar {
   const zone = createTimeZone(spec.timezone);
   const holidays = new Set((spec.holidays ?? []).map(dayFromIsoDate));
   // Slots per weekday (0 = Monday) as [from, to] minutes after local midnight; `to` may exceed 1440.
-  const week = WEEKDAY_KEYS.map((key) =>
+  const week = WEEKDAYS.map((key) =>
     (spec.hours[key] ?? [])
       .map(([from, to]) => {
-        const start = parseClock(from);
-        const end = parseClock(to);
+        const start = clockTimeMinutes(from);
+        const end = clockTimeMinutes(to);
         return [start, end <= start ? end + 1440 : end] as const;
       })
       .sort((a, b) => a[0] - b[0]),

@@ -1,7 +1,7 @@
 // The digest model: everything a team's daily digest (or Monday's weekly report) says, computed from plain
 // rows for the team's "yesterday" in its calendar's time zone. Pure — `now` and the calendar are arguments —
 // so the same rows always give the same digest, and rendering (Block Kit, terminal) is a separate step.
-import { type BusinessCalendar, businessTimeBetween, type TWeekdayKey } from './calendar.ts';
+import { type BusinessCalendar, businessTimeBetween } from './calendar.ts';
 import {
   clockOutcomes,
   firstResponseMinutes,
@@ -23,6 +23,7 @@ import { formatBusinessMinutes } from './duration.ts';
 import type { TFeedbackThresholds } from './feedback.ts';
 import type { ClockName } from './flag.ts';
 import { isoDateFromDay, weekdayOfDay } from './time-zone.ts';
+import { type TWeekday, WEEKDAYS } from './week.ts';
 
 export type TDigestKind = 'daily' | 'weekly';
 
@@ -220,10 +221,9 @@ const HEADLINES: readonly {
  * How many days a daily digest covers: back to the previous digest day, so Monday's digest (Mon–Fri
  * schedule) reports Friday to Sunday instead of only Sunday. At most 7.
  */
-export function digestPeriodDays(todayWeekday: number, digestDays: readonly TWeekdayKey[]): number {
-  const keys: readonly TWeekdayKey[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+export function digestPeriodDays(todayWeekday: number, digestDays: readonly TWeekday[]): number {
   for (let back = 1; back <= 7; back++) {
-    if (digestDays.includes(keys[(((todayWeekday - back) % 7) + 7) % 7]!)) return back;
+    if (digestDays.includes(WEEKDAYS[(((todayWeekday - back) % 7) + 7) % 7]!)) return back;
   }
   return 1;
 }

@@ -1,4 +1,4 @@
-// Business durations as policies write them: "90m", "4h", "1h30m", "3d", "1d4h".
+// Durations as people write them ("90m", "4h", "1h30m", "3d", "1d4h"), and business time for people to read.
 //
 // What a business day `d` means: N working days later at the same position in the working day
 // (Zammad/Zendesk style), not N × some average day length. A ticket that arrives at 10:00 with a "1d"
@@ -6,30 +6,39 @@
 // day after a holiday; measured against a fixed minute count it would drift to odd hours on short days,
 // which nobody on a support team expects. The day part is resolved to a number of business minutes when a
 // clock starts (see addBusinessTime), so pauses then extend the clock minute for minute.
-import { AppError } from '../errors.ts';
 import type { BusinessCalendar } from './calendar.ts';
 
-export interface TBusinessDuration {
-  /** Working days (same position in the working day, N working days later). */
+/**
+ * A duration as written: whole days, then minutes (hours folded in). What a day is belongs to the caller: a
+ * working day in an SLA target (see above), 24 hours in a snooze or a mute.
+ */
+export interface TDuration {
   readonly days: number;
-  /** Business minutes, added after the days. */
   readonly minutes: number;
 }
 
-const PATTERN = /^(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?$/i;
+/** A policy target: working days (same position in the working day, N working days later), then business minutes. */
+export type TBusinessDuration = TDuration;
 
-/** Parses "90m" | "4h" | "3d" | "1h30m" | "1d 4h"; throws CONFIG_INVALID otherwise (zero is not a target). */
-export function parseBusinessDuration(text: string): TBusinessDuration {
-  const trimmed = text.trim();
-  const match = PATTERN.exec(trimmed);
-  const days = Number(match?.[1] ?? 0);
-  const minutes = Number(match?.[2] ?? 0) * 60 + Number(match?.[3] ?? 0);
-  if (!match || trimmed === '' || (days === 0 && minutes === 0)) {
-    throw new AppError('CONFIG_INVALID', `"${text}" is not a business duration.`, {
-      fix: 'write minutes, hours or business days, e.g. "90m", "4h", "1h30m", "3d"',
-    });
-  }
-  return { days, minutes };
+/**
+ * The one grammar of durations, for policy files and slash commands alike: days, hours and minutes in that
+ * order, each part optional but at least one present, whole numbers, any letter case, spaces allowed between and
+ * around the parts ("90m", "4h", "1h30m", "3d", "1d 4h", "2H", "4 h"). Whether zero is allowed is the caller's
+ * to say (no SLA target, snooze or mute is).
+ */
+const PATTERN = /^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$/i;
+
+/** Days and minutes, or undefined when `text` is not a duration. */
+export function parseDuration(text: string): TDuration | undefined {
+  const match = PATTERN.exec(text);
+  if (!match || (match[1] ?? match[2] ?? match[3]) === undefined) return undefined;
+  const days = Number(match[1] ?? 0);
+  const minutes = Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
+  return Number.isSafeInteger(days) && Number.isSafeInteger(minutes) ? { days, minutes } : undefined;
+}
+
+export function isZeroDuration(duration: TDuration): boolean {
+  return duration.days === 0 && duration.minutes === 0;
 }
 
 /** Exact hours and minutes up to here; beyond, nobody reads "1937h 7m" as "most of a year". */

@@ -66,6 +66,7 @@ import {
   type FlagOrigin,
   type FlagOutcome,
   type FlagState,
+  isOpenState,
   type OpenFlagState,
   ticketFlagKey,
 } from './flag.ts';
@@ -147,10 +148,6 @@ export interface TFlagJudgement {
 
 const NO_EVENTS: readonly TFlagEvent[] = [];
 const NO_PAUSES: readonly TInterval[] = [];
-
-export function isOpenState(state: FlagState | undefined): state is OpenFlagState {
-  return state === 'at_risk' || state === 'breached' || state === 'pending' || state === 'overdue';
-}
 
 const SEVERITY: Record<OpenFlagState, number> = { at_risk: 1, pending: 1, breached: 2, overdue: 2 };
 

@@ -22,8 +22,15 @@ export type FlagKind = 'ticket' | 'feedback';
  * about it can say what happened in the end.
  */
 export type FlagState = 'at_risk' | 'breached' | 'pending' | 'overdue' | 'resolved' | 'handled';
-export const OPEN_FLAG_STATES: readonly FlagState[] = ['at_risk', 'breached', 'pending', 'overdue'];
-export type OpenFlagState = 'at_risk' | 'breached' | 'pending' | 'overdue';
+/** The states in which a flag still needs someone: the one list (the SLA engine, Slack, metrics, status). */
+export const OPEN_FLAG_STATES = ['at_risk', 'breached', 'pending', 'overdue'] as const satisfies readonly FlagState[];
+export type OpenFlagState = (typeof OPEN_FLAG_STATES)[number];
+/** The states of a flag that is over: the clock completed, the ticket closed, or a person marked it done. */
+export const FINISHED_FLAG_STATES = ['resolved', 'handled'] as const satisfies readonly FlagState[];
+
+export function isOpenState(state: string | undefined): state is OpenFlagState {
+  return (OPEN_FLAG_STATES as readonly (string | undefined)[]).includes(state);
+}
 
 /**
  * Why a flag stopped being open (Flag.outcome; null while it is open). Set by the SLA engine, except that
@@ -49,15 +56,6 @@ export type FlagOutcome =
   | 'recovered'
   | 'followed_up'
   | 'handled';
-export const FLAG_OUTCOMES: readonly FlagOutcome[] = [
-  'answered',
-  'resolved',
-  'closed_unanswered',
-  'deleted',
-  'recovered',
-  'followed_up',
-  'handled',
-];
 
 /**
  * Whether the flag's current open state began while Heed was watching (`live`) or before Heed could have

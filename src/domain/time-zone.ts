@@ -109,6 +109,14 @@ export function createTimeZone(name: string): TimeZone {
   };
 }
 
+/**
+ * The first instant of the local day after the one `ms` falls on: its midnight, or, where a DST change skips
+ * midnight (America/Santiago each September: 24:00 becomes 01:00), the moment of the change, when that day begins.
+ */
+export function startOfNextDay(zone: TimeZone, ms: number): number {
+  return zone.toInstant(zone.localDay(ms) + 1, 0);
+}
+
 /** "YYYY-MM-DD" → local epoch day. */
 export function dayFromIsoDate(date: string): number {
   const ms = Date.parse(`${date}T00:00:00Z`);

@@ -9,9 +9,11 @@
 // attempt sleep on every ten-secondly 429. Paths live in ./api-version.ts, shapes in ./schemas.ts, retries here.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { type Clock, systemClock } from '../clock.ts';
+import { createTimeZone, startOfNextDay } from '../domain/time-zone.ts';
 import { AppError, type ErrorCode } from '../errors.ts';
 import { API_VERSION } from './api-version.ts';
-import { type Clock, nextMidnight, RollingWindowLimiter, systemClock } from './rate-limiter.ts';
+import { RollingWindowLimiter } from './rate-limiter.ts';
 import { ZHubspotError, ZRateLimitError } from './schemas.ts';
 
 /** A bearer token, or something that hands out a current one (the journal's client-credentials token expires). */
@@ -130,7 +132,7 @@ export type HubspotApiOptions = {
   requestsPer10s: number;
   /** Search requests per second (HubSpot allows about 5; 4 leaves room for other tools on the account). */
   searchPerSecond: number;
-  clock?: Clock;
+  clock?: Pick<Clock, 'now' | 'sleep'>;
   logger?: Logger;
   metrics?: HubspotMetrics;
   /** Per attempt. */
@@ -170,7 +172,7 @@ const UPGRADE_FIX =
   `release); this one speaks ${API_VERSION}, and HubSpot supports a version for 18 months after its release`;
 
 export class HubspotApi {
-  private readonly clock: Clock;
+  private readonly clock: Pick<Clock, 'now' | 'sleep'>;
   private readonly general: RollingWindowLimiter;
   private readonly searchLimiter: RollingWindowLimiter;
   private readonly calls = new Map<string, number>();
@@ -227,7 +229,7 @@ export class HubspotApi {
     for (let attempt = 1; ; attempt++) {
       const releaseGeneral = await this.general.acquire();
       const releaseSearch = spec.search ? await this.searchLimiter.acquire() : undefined;
-      const started = this.clock.now();
+      const started = this.clock.now().getTime();
       this.calls.set(label, (this.calls.get(label) ?? 0) + 1);
       let response: TransportResponse | 'timeout' | Error;
       try {
@@ -246,7 +248,7 @@ export class HubspotApi {
         method: spec.method,
         endpoint: spec.path,
         status,
-        durationMs: this.clock.now() - started,
+        durationMs: this.clock.now().getTime() - started,
         attempt,
         ...(typeof response === 'object' && !(response instanceof Error) ? { headers: response.headers } : {}),
       });
@@ -282,7 +284,8 @@ export class HubspotApi {
         const policy = body.success ? (body.data.policyName ?? 'TEN_SECONDLY_ROLLING') : 'TEN_SECONDLY_ROLLING';
         this.options.metrics?.onRateLimited?.(policy);
         if (policy === 'DAILY') {
-          const resetAt = nextMidnight(this.clock.now(), this.timeZone);
+          // HubSpot resets the daily limit when the portal's next day begins.
+          const resetAt = new Date(startOfNextDay(createTimeZone(this.timeZone), this.clock.now().getTime()));
           throw new HubspotError(
             'HUBSPOT_DAILY_LIMIT',
             `HubSpot's daily API limit is used up; it resets at ${resetAt.toISOString()} (midnight ${this.timeZone}).`,
@@ -299,7 +302,7 @@ export class HubspotApi {
             fix: 'lower sync.requestsPer10s in the policy file; another app may share this account’s limit',
           });
         }
-        const now = this.clock.now();
+        const now = this.clock.now().getTime();
         if (policy === 'SECONDLY') {
           this.searchLimiter.pauseUntil(now + 1000);
         } else {

@@ -3,9 +3,10 @@
 // processed. History is kept 3 days. Access takes a client-credentials token of the project app (its client id and
 // secret), not the app's static token; subscriptions are managed through the API only (HubSpot's docs: they are
 // install-specific and cannot be declared in the project's files).
+
+import type { Clock } from '../clock.ts';
 import { OBJECT_TYPE_IDS, paths } from './api-version.ts';
 import { type HubspotApi, HubspotError, type TokenSource } from './client.ts';
-import type { Clock } from './rate-limiter.ts';
 import {
   type TJournalEvent,
   type TJournalFetch,
@@ -39,7 +40,7 @@ export class ClientCredentialsToken implements Exclude<TokenSource, string> {
   }
 
   async token(): Promise<string> {
-    const now = this.deps.clock.now();
+    const now = this.deps.clock.now().getTime();
     if (this.current && this.current.expiresAt - 60_000 > now) return this.current.token;
     this.pending ??= this.fetch().finally(() => {
       this.pending = undefined;
@@ -66,7 +67,7 @@ export class ClientCredentialsToken implements Exclude<TokenSource, string> {
       ZTokenResponse,
       [200],
     );
-    this.current = { token: data.access_token, expiresAt: this.deps.clock.now() + data.expires_in * 1000 };
+    this.current = { token: data.access_token, expiresAt: this.deps.clock.now().getTime() + data.expires_in * 1000 };
     return data.access_token;
   }
 }

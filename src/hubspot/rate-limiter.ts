@@ -3,16 +3,7 @@
 // oldest has left the window. A token bucket refilling at N/10 s would also be within the limit, but it would
 // give up the initial burst HubSpot allows; the rolling window uses the whole allowance and nothing more.
 
-/** Time as an argument: the wall clock in production, a fake one in tests. */
-export type Clock = {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-};
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
-};
+import type { Clock } from '../clock.ts';
 
 export class RollingWindowLimiter {
   /** One slot per request in the window: `end` is when its answer came back (Infinity while in flight). */
@@ -20,7 +11,7 @@ export class RollingWindowLimiter {
   private pausedUntil = 0;
   readonly max: number;
   readonly windowMs: number;
-  private readonly clock: Clock;
+  private readonly clock: Pick<Clock, 'now' | 'sleep'>;
   private readonly marginMs: number;
 
   /**
@@ -32,7 +23,7 @@ export class RollingWindowLimiter {
    * receives it, which is somewhere between the two, and a busy event loop (a synchronous database write) can hold
    * a request back after the limiter let it go. Dating by the answer is always on the safe side.
    */
-  constructor(max: number, windowMs: number, clock: Clock, marginMs = 25) {
+  constructor(max: number, windowMs: number, clock: Pick<Clock, 'now' | 'sleep'>, marginMs = 25) {
     this.max = max;
     this.windowMs = windowMs;
     this.clock = clock;
@@ -46,7 +37,7 @@ export class RollingWindowLimiter {
    */
   async acquire(): Promise<() => void> {
     for (;;) {
-      const now = this.clock.now();
+      const now = this.clock.now().getTime();
       if (now < this.pausedUntil) {
         await this.clock.sleep(this.pausedUntil - now);
         continue;
@@ -57,7 +48,7 @@ export class RollingWindowLimiter {
         const slot = { end: Number.POSITIVE_INFINITY };
         this.slots.push(slot);
         return () => {
-          slot.end = this.clock.now();
+          slot.end = this.clock.now().getTime();
         };
       }
       let oldest = Number.POSITIVE_INFINITY;
@@ -71,40 +62,4 @@ export class RollingWindowLimiter {
   pauseUntil(until: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, until);
   }
-}
-
-/** The next midnight in `timeZone` after `now` (HubSpot's daily limit resets then). */
-export function nextMidnight(now: number, timeZone: string): Date {
-  const parts = (ms: number) => {
-    const values = Object.fromEntries(
-      new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      })
-        .formatToParts(ms)
-        .filter((p) => p.type !== 'literal')
-        .map((p) => [p.type, Number(p.value)]),
-    ) as Record<string, number>;
-    return values;
-  };
-  const p = parts(now);
-  // The zone's offset now, then midnight of the next local day expressed in UTC; re-check the offset there
-  // because a DST change can fall between now and midnight.
-  const offset = (ms: number) => {
-    const q = parts(ms);
-    return (
-      Date.UTC(q['year']!, q['month']! - 1, q['day']!, q['hour']!, q['minute']!, q['second']!) -
-      Math.floor(ms / 1000) * 1000
-    );
-  };
-  const localMidnight = Date.UTC(p['year']!, p['month']! - 1, p['day']! + 1, 0, 0, 0);
-  let guess = localMidnight - offset(now);
-  guess = localMidnight - offset(guess);
-  return new Date(guess);
 }

@@ -4,9 +4,9 @@
 // on a plain node:http server: it reads the raw body itself, which the signature needs byte for byte.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { HubspotRepo } from '../db/hubspot-repo.ts';
+import type { Clock } from '../clock.ts';
+import type { WebhookQueueRepo } from '../db/webhook-queue-repo.ts';
 import { OBJECT_TYPE_IDS } from './api-version.ts';
-import type { Clock } from './rate-limiter.ts';
 import { ZWebhookBatch, ZWebhookEvent } from './schemas.ts';
 import { checkSignatureV3, decodeSignedUri } from './webhook-signature.ts';
 
@@ -16,7 +16,7 @@ const MAX_BODY_BYTES = 1_000_000;
 export type WebhookHandlerDeps = {
   /** HUBSPOT_CLIENT_SECRET; without it the route answers 404 (webhooks are off). */
   clientSecret: string | undefined;
-  repo: Pick<HubspotRepo, 'claimEvents' | 'enqueuePending' | 'releaseEvents'>;
+  queue: Pick<WebhookQueueRepo, 'accept'>;
   clock: Pick<Clock, 'now'>;
   logger: Logger;
   /** Called after events were queued (the drainer debounces and fetches). */
@@ -96,7 +96,7 @@ export function createHubspotWebhookHandler(
       rawBody: raw,
       signature: header(req, 'x-hubspot-signature-v3'),
       timestamp: header(req, 'x-hubspot-request-timestamp'),
-      now: deps.clock.now(),
+      now: deps.clock.now().getTime(),
     });
     if (!check.ok) {
       deps.logger.warn({ reason: check.reason }, 'Refused a HubSpot webhook request: bad signature');
@@ -123,45 +123,29 @@ export function createHubspotWebhookHandler(
       }
       return [parsed.data];
     });
-    const now = deps.clock.now();
+    const deliveries = events.map((event) => {
+      const [object, action] = event.subscriptionType.split('.');
+      // Legacy subscriptions say "ticket.creation"; developer-platform apps say "object.creation" with objectTypeId.
+      const ticket = object === 'ticket' || (object === 'object' && event.objectTypeId === OBJECT_TYPE_IDS.tickets);
+      const deleted = action === 'deletion' || action === 'privacyDeletion';
+      return {
+        id: String(event.eventId),
+        fetch: ticket ? { objectType: 'ticket', objectId: String(event.objectId), deleted } : undefined,
+      };
+    });
     let fresh: Set<string>;
     try {
-      fresh = await deps.repo.claimEvents(
-        'hubspot',
-        events.map((e) => String(e.eventId)),
-        now,
-      );
+      // Claimed and queued in one transaction: a failure leaves nothing claimed, so HubSpot's retry is processed.
+      fresh = await deps.queue.accept('hubspot', deliveries, deps.clock.now().getTime());
     } catch (error) {
       deps.logger.error({ err: error }, 'Could not record HubSpot webhook events; HubSpot will retry');
       send(res, 500, { error: 'internal' });
       return outcome(500);
     }
-    const queue = new Map<string, { objectType: string; objectId: string; deleted: boolean }>();
-    for (const event of events) {
-      if (!fresh.has(String(event.eventId))) continue;
-      const [object, action] = event.subscriptionType.split('.');
-      // Legacy subscriptions say "ticket.creation"; developer-platform apps say "object.creation" with objectTypeId.
-      const ticket = object === 'ticket' || (object === 'object' && event.objectTypeId === OBJECT_TYPE_IDS.tickets);
-      if (!ticket) {
-        ignored++;
-        continue;
-      }
-      const objectId = String(event.objectId);
-      const deleted = action === 'deletion' || action === 'privacyDeletion';
-      const seen = queue.get(objectId);
-      queue.set(objectId, { objectType: 'ticket', objectId, deleted: deleted || (seen?.deleted ?? false) });
-    }
-    try {
-      await deps.repo.enqueuePending([...queue.values()], now);
-    } catch (error) {
-      // Un-claim so HubSpot's retry of this delivery is not mistaken for a duplicate.
-      await deps.repo.releaseEvents('hubspot', [...fresh]).catch(() => undefined);
-      deps.logger.error({ err: error }, 'Could not queue HubSpot webhook events; HubSpot will retry');
-      send(res, 500, { error: 'internal' });
-      return outcome(500);
-    }
+    const queued = deliveries.filter((d) => fresh.has(d.id) && d.fetch).length;
+    ignored += deliveries.filter((d) => fresh.has(d.id) && !d.fetch).length;
     send(res, 204);
-    if (queue.size > 0) deps.onQueued?.();
+    if (queued > 0) deps.onQueued?.();
     return outcome(204, fresh.size, events.length - fresh.size, ignored);
   };
 }

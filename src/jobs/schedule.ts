@@ -14,10 +14,8 @@
 //   the change), a time inside a repeated hour fires at its first occurrence only. Keys are the local date.
 import cron from 'node-cron';
 import { createTimeZone, isoDateFromDay, type TimeZone, weekdayOfDay } from '../domain/time-zone.ts';
+import { clockTimeMinutes, type TWeekday, WEEKDAYS } from '../domain/week.ts';
 import { AppError } from '../errors.ts';
-
-export type TWeekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
-const WEEKDAYS: readonly TWeekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
 export type TSchedule =
   | { readonly kind: 'cron'; readonly expression: string; readonly timezone: string }
@@ -162,17 +160,8 @@ function compileEvery(schedule: Extract<TSchedule, { kind: 'every' }>): Compiled
   };
 }
 
-export function parseClockTime(text: string): number {
-  const match = /^(\d{2}):(\d{2})$/.exec(text);
-  const minutes = match ? Number(match[1]) * 60 + Number(match[2]) : Number.NaN;
-  if (!match || Number(match[2]) > 59 || minutes > 1440) {
-    throw invalid(`"${text}" is not a time of day.`, 'write times as "HH:MM", 00:00–24:00');
-  }
-  return minutes;
-}
-
 function compileDaily(schedule: Extract<TSchedule, { kind: 'daily' }>): CompiledSchedule {
-  const minuteOfDay = parseClockTime(schedule.time);
+  const minuteOfDay = clockTimeMinutes(schedule.time);
   const zone = zoneOf(schedule.timezone);
   const unknown = schedule.days.filter((day) => !WEEKDAYS.includes(day));
   if (unknown.length > 0 || schedule.days.length === 0) {

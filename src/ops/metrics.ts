@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db/client.ts';
 import { OpsRepo } from '../db/ops-repo.ts';
+import { OPEN_FLAG_STATES } from '../domain/flag.ts';
 import type { Route } from '../http/routes.ts';
 import type { Logger } from '../logger.ts';
 import { withRequestId } from './request-id.ts';
@@ -24,8 +25,6 @@ export type MetricsDeps = {
   /** Node.js process metrics (CPU, memory, event loop); on by default. */
   processMetrics?: boolean;
 };
-
-const OPEN_STATES = ['at_risk', 'breached', 'pending', 'overdue'] as const;
 
 type DbSnapshot = {
   flags: { team: string; state: string; count: number }[];
@@ -221,7 +220,7 @@ function registerDatabaseGauges(
       this.reset();
       const data = await snapshot();
       if (!data) return;
-      for (const team of teams) for (const state of OPEN_STATES) this.set({ team, state }, 0);
+      for (const team of teams) for (const state of OPEN_FLAG_STATES) this.set({ team, state }, 0);
       for (const row of data.flags) this.set({ team: row.team, state: row.state }, row.count);
     },
   });

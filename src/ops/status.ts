@@ -3,8 +3,8 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { DigestRepo } from '../db/digest-repo.ts';
-import { HubspotRepo } from '../db/hubspot-repo.ts';
 import { OpsRepo, type SyncRunFacts } from '../db/ops-repo.ts';
+import { SyncCursorRepo } from '../db/sync-cursor-repo.ts';
 import { compileSchedule, dailySchedule } from '../jobs/schedule.ts';
 import { digestDelivery, digestKeyPrefix } from '../services/digest.ts';
 import { describeJournal, JOURNAL_CURSOR } from '../services/sync-journal.ts';
@@ -54,7 +54,7 @@ export async function collectStatus(deps: StatusDeps, now: Date): Promise<Status
       repo.lastEvaluation(),
       repo.openFlagCounts(),
       repo.lastDigests(),
-      new HubspotRepo(deps.db).getCursor(JOURNAL_CURSOR),
+      new SyncCursorRepo(deps.db).get(JOURNAL_CURSOR),
     ]);
   const teams = new Map<string, TeamStatus>();
   const entry = (team: string): TeamStatus => {

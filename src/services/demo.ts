@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { webApi } from '@slack/bolt';
-import { type Config, parseEnv, parsePolicy, type TPolicyInput, type TTeam } from '../config.ts';
+import { type Clock, scaledClock } from '../clock.ts';
+import { type Config, DEFAULT_POLICY, parseEnv, parsePolicy, type TPolicyInput, type TTeam } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { FlagsReadRepo } from '../db/flags-read-repo.ts';
 import { SlackRepo } from '../db/slack-repo.ts';
 import { businessMsBetween } from '../domain/calendar.ts';
-import type { Clock } from '../hubspot/rate-limiter.ts';
 import { SimPortal, TEAMS } from '../hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../hubspot/simulator/server.ts';
 import type { Logger } from '../logger.ts';
@@ -24,7 +24,6 @@ import { evaluate } from './evaluate.ts';
 import { createSlaEngine, type SlaEngine } from './evaluate-engine.ts';
 import { type ReconcileSummary, reconcileNudges } from './nudge.ts';
 import { Outbox } from './outbox.ts';
-import { type OutboxClock, scaledClock } from './outbox-clock.ts';
 import { unansweredPage } from './slack-queries.ts';
 import { slackTeams } from './slack-teams.ts';
 import { SlackUserDirectory } from './slack-users.ts';
@@ -95,16 +94,8 @@ export function demoPolicy(): TPolicyInput {
         calendar: 'helsinki',
       },
     ],
-    sla: [
-      {
-        name: 'urgent',
-        when: { priority: ['URGENT', 'HIGH'] },
-        firstResponse: '1h',
-        nextResponse: '2h',
-        resolution: '8h',
-      },
-      { name: 'standard', firstResponse: '4h', nextResponse: '8h', resolution: '3d' },
-    ],
+    // The SLAs Heed starts with when there is no policy file: urgent/high 1h/2h/8h, the rest 4h/8h/3d.
+    sla: DEFAULT_POLICY.sla,
     // Only low scores: "any comment counts" would also ask for a follow-up of every "Great help, thank you!".
     feedback: {
       NPS: { atMost: 6 },
@@ -209,15 +200,6 @@ function demoWatchInstants(engine: SlaEngine, now: Date): Date[] {
   return instants;
 }
 
-/** A clock that reads `start` at the first call and then moves with real time (network timeouts stay real). */
-function offsetClock(start: Date): Clock {
-  const offset = start.getTime() - Date.now();
-  return {
-    now: () => Date.now() + offset,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
-  };
-}
-
 const DEMO_HUBSPOT_TOKEN = 'pat-demo-offline-only';
 const DEMO_SLACK_TOKEN = 'xoxb-demo-offline-only';
 
@@ -244,8 +226,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const portalShape = { ...DEMO_PORTAL, ...options.portal };
   const logger = options.logger;
 
-  const outboxClock: OutboxClock = scaledClock(now, DEMO_OUTBOX_SPEEDUP);
-  const syncClock = offsetClock(now);
+  const outboxClock: Clock = scaledClock(now, DEMO_OUTBOX_SPEEDUP);
+  // Reads `now` at first and then moves with real time (network timeouts stay real).
+  const syncClock = scaledClock(now, 1);
   let sim: Simulator | undefined;
   let slackServer: FakeSlackServer | undefined;
   let db: Awaited<ReturnType<typeof openDatabase>> | undefined;
@@ -260,7 +243,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       timeZone: 'Europe/London',
     });
     const overnight = addOvernightQueue(portal, now);
-    sim = await startSimulator({ portal, accessToken: DEMO_HUBSPOT_TOKEN, clock: () => syncClock.now() });
+    sim = await startSimulator({ portal, accessToken: DEMO_HUBSPOT_TOKEN, clock: () => syncClock.now().getTime() });
     slackServer = await new FakeSlackServer({ now: () => outboxClock.now().getTime() }).start();
     for (const channel of DEMO_CHANNELS) slackServer.addChannel({ id: channel.id, name: channel.name });
     // Every HubSpot agent has a Slack account under the same email, as in most workspaces: nudges mention them.

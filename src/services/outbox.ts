@@ -14,11 +14,11 @@
 //   when the post failed for good, with that reason.
 
 import { randomUUID } from 'node:crypto';
+import type { Clock as OutboxClock } from '../clock.ts';
 import type { NudgeParent, OutboxMessage, SlackRepo } from '../db/slack-repo.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { NUDGE_PERMALINK_PLACEHOLDER } from '../slack/render/nudge.ts';
-import type { OutboxClock } from './outbox-clock.ts';
 
 /** The slice of @slack/web-api's WebClient the outbox needs (WebClient satisfies it). */
 export interface SlackApi {

@@ -8,7 +8,7 @@
 import type { Flag, FlagActionPlan, FlagSlackFields, SlackActionMark, SlackRepo } from '../db/slack-repo.ts';
 import { actionGroup, comesAfter, type FlagActionName } from '../domain/action-order.ts';
 import { isWorkingTime, nextWorkingStart } from '../domain/calendar.ts';
-import { type FlagState, OPEN_FLAG_STATES } from '../domain/flag.ts';
+import { type FlagState, isOpenState } from '../domain/flag.ts';
 import { decidePermission, type ListMembership } from '../domain/permissions.ts';
 import type { Logger } from '../logger.ts';
 import { fromNote } from '../slack/render/mrkdwn.ts';
@@ -112,7 +112,7 @@ function changeFor(req: ActionRequest, flag: Flag, team: SlackTeam | undefined):
       return flag.claimedBy ? { claimedBy: null, claimedAt: null } : undefined;
     case 'handle':
       // Only an open flag can be handled; a resolved one is done already, a handled one stays with who did it.
-      return !flag.handledBy && OPEN_FLAG_STATES.includes(flag.state as FlagState)
+      return !flag.handledBy && isOpenState(flag.state)
         ? { handledBy: req.actor, handledAt: req.at, state: 'handled' }
         : undefined;
     case 'unhandle':

@@ -1,5 +1,7 @@
 // Wires the Slack side for a process: the Web API client, the outbox every write goes through, the nudge
 // reconciler's dependencies and the listeners' services. main.ts (`heed start`) and `heed nudge` call this once.
+
+import { type Clock, systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { FlagsReadRepo } from '../db/flags-read-repo.ts';
@@ -11,7 +13,6 @@ import type { SlackServices } from '../slack/listeners/services.ts';
 import { digestForSlack } from './digest.ts';
 import type { NudgeDeps } from './nudge.ts';
 import { Outbox, type OutboxOptions, type SlackApi } from './outbox.ts';
-import { type OutboxClock, systemClock } from './outbox-clock.ts';
 import type { ActionDeps } from './slack-actions.ts';
 import { EphemeralNotes } from './slack-notes.ts';
 import { SharedStatePermissions } from './slack-permissions.ts';
@@ -29,7 +30,7 @@ export function createSlackSide(deps: {
   config: Config;
   db: Db;
   logger: Logger;
-  clock?: OutboxClock;
+  clock?: Clock;
   /** Wraps the Web API client the outbox writes through (metrics). */
   instrument?: (slack: SlackApi) => SlackApi;
   /** Wraps the repository the listeners deduplicate deliveries with (metrics). */

@@ -10,7 +10,9 @@
 // polling pass, whose own cursor never depended on the journal), and reads on from the journal's newest entry.
 // Polling stays on regardless: it is the safety net, and the only path for a Service Key.
 import type { Logger } from 'pino';
-import type { HubspotRepo } from '../db/hubspot-repo.ts';
+import type { Clock } from '../clock.ts';
+import type { SyncCursorRepo } from '../db/sync-cursor-repo.ts';
+import type { TicketRepo } from '../db/ticket-repo.ts';
 import { OBJECT_TYPE_IDS } from '../hubspot/api-version.ts';
 import type { HubspotApi } from '../hubspot/client.ts';
 import {
@@ -23,7 +25,6 @@ import {
   journalRead,
 } from '../hubspot/journal.ts';
 import { TICKET_PROPERTIES } from '../hubspot/map.ts';
-import type { Clock } from '../hubspot/rate-limiter.ts';
 import type { TJournalEvent, TJournalFetch } from '../hubspot/schemas.ts';
 import { everySchedule } from '../jobs/schedule.ts';
 import type { Job } from '../jobs/scheduler.ts';
@@ -72,11 +73,11 @@ export type JournalReadResult = {
 export type JournalReaderDeps = {
   /** Sends with the project app's client-credentials token. */
   api: HubspotApi;
-  repo: Pick<HubspotRepo, 'getCursor' | 'compareAndSetCursor' | 'archiveTickets'>;
+  repos: { cursors: Pick<SyncCursorRepo, 'get' | 'compareAndSet'>; tickets: Pick<TicketRepo, 'archive'> };
   sync: Pick<SyncService, 'refetchTickets' | 'refetchFeedback' | 'portalId'>;
   /** Catches up through the incremental search (a sync pass) when the journal cannot be resumed. */
   catchUp: () => Promise<unknown>;
-  clock: Clock;
+  clock: Pick<Clock, 'now' | 'sleep'>;
   logger: Logger;
   options?: {
     /** Entries asked for per call (HubSpot's batch endpoints take a count). */
@@ -108,7 +109,7 @@ export class JournalReader {
 
   /** Reads and applies entries until the journal has nothing newer. */
   async readOnce(): Promise<JournalReadResult> {
-    const { repo, clock, logger } = this.deps;
+    const { repos, clock, logger } = this.deps;
     const result: JournalReadResult = {
       entries: 0,
       ticketsFetched: 0,
@@ -120,14 +121,14 @@ export class JournalReader {
     };
     const portalId = await this.deps.sync.portalId();
     await this.ensureSubscriptions(portalId);
-    let raw = await repo.getCursor(JOURNAL_CURSOR);
+    let raw = await repos.cursors.get(JOURNAL_CURSOR);
     let state = parseJournalState(raw);
     if (!state) {
       // Start at the newest entry: what happened before is the backfill's and the search's business.
       const latest = await journalLatestOffset(this.deps.api, portalId);
       state = { offset: latest, mode: 'journal', entries: 0, covered: this.covered };
       const next = JSON.stringify(state);
-      if (!(await repo.compareAndSetCursor(JOURNAL_CURSOR, raw, next, clock.now()))) {
+      if (!(await repos.cursors.compareAndSet(JOURNAL_CURSOR, raw, next, clock.now().getTime()))) {
         result.lostRace = true;
         return result;
       }
@@ -153,11 +154,11 @@ export class JournalReader {
         offset: entries.at(-1)!.currentOffset,
         mode: 'journal',
         entries: state.entries + entries.length,
-        appliedAt: clock.now(),
+        appliedAt: clock.now().getTime(),
         covered: this.covered,
       };
       const nextRaw = JSON.stringify(next);
-      if (!(await repo.compareAndSetCursor(JOURNAL_CURSOR, raw, nextRaw, clock.now()))) {
+      if (!(await repos.cursors.compareAndSet(JOURNAL_CURSOR, raw, nextRaw, clock.now().getTime()))) {
         logger.info('Another Heed moved the journal position meanwhile; this reader stops');
         result.lostRace = true;
         return result;
@@ -171,11 +172,11 @@ export class JournalReader {
 
   /** Reads, then polls every `pollMs`, until `signal` aborts or `forMs` has passed. */
   async run(signal: AbortSignal, forMs = Number.POSITIVE_INFINITY): Promise<void> {
-    const until = this.deps.clock.now() + forMs;
-    while (!signal.aborted && this.deps.clock.now() < until) {
+    const until = this.deps.clock.now().getTime() + forMs;
+    while (!signal.aborted && this.deps.clock.now().getTime() < until) {
       const result = await this.readOnce();
       if (result.lostRace) return;
-      const wait = Math.min(this.pollMs, until - this.deps.clock.now());
+      const wait = Math.min(this.pollMs, until - this.deps.clock.now().getTime());
       if (wait <= 0 || signal.aborted) return;
       await sleep(wait, signal);
     }
@@ -210,7 +211,7 @@ export class JournalReader {
     state: JournalState,
     result: JournalReadResult,
   ): Promise<{ raw: string; state: JournalState } | undefined> {
-    const { repo, clock, logger } = this.deps;
+    const { repos, clock, logger } = this.deps;
     const reason =
       `the journal no longer has the entry after offset ${state.offset} (HubSpot keeps 3 days of history; ` +
       `the last entry was applied ${state.appliedAt ? new Date(state.appliedAt).toISOString() : 'never'})`;
@@ -222,17 +223,21 @@ export class JournalReader {
     // The newest offset is taken before the search runs: events after it come from the journal, events before it
     // (back to the search's own cursor, which never depended on the journal) from the search.
     const latest = await journalLatestOffset(this.deps.api, portalId);
-    const at = clock.now();
+    const at = clock.now().getTime();
     const fallback: JournalState = { ...state, offset: latest, mode: 'fallback', fallback: { at, reason } };
     const fallbackRaw = JSON.stringify(fallback);
-    if (!(await repo.compareAndSetCursor(JOURNAL_CURSOR, raw, fallbackRaw, at))) {
+    if (!(await repos.cursors.compareAndSet(JOURNAL_CURSOR, raw, fallbackRaw, at))) {
       result.lostRace = true;
       return undefined;
     }
     await this.deps.catchUp();
-    const resumed: JournalState = { ...fallback, mode: 'journal', fallback: { at, reason, caughtUpAt: clock.now() } };
+    const resumed: JournalState = {
+      ...fallback,
+      mode: 'journal',
+      fallback: { at, reason, caughtUpAt: clock.now().getTime() },
+    };
     const resumedRaw = JSON.stringify(resumed);
-    if (!(await repo.compareAndSetCursor(JOURNAL_CURSOR, fallbackRaw, resumedRaw, clock.now()))) {
+    if (!(await repos.cursors.compareAndSet(JOURNAL_CURSOR, fallbackRaw, resumedRaw, clock.now().getTime()))) {
       result.lostRace = true;
       return undefined;
     }
@@ -262,7 +267,7 @@ export class JournalReader {
       }
     }
     if (deleted.length > 0) {
-      result.ticketsArchived += await this.deps.repo.archiveTickets(deleted, this.deps.clock.now());
+      result.ticketsArchived += await this.deps.repos.tickets.archive(deleted, this.deps.clock.now().getTime());
     }
     if (tickets.length > 0) {
       const fetched = await this.deps.sync.refetchTickets(tickets);

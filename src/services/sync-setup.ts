@@ -2,12 +2,13 @@
 // repository, the sync service, the webhook drainer, the webhook route handler and, with a project app's client id
 // and secret, the webhooks journal reader (its own client-credentials token and limiter: the journal's limits are
 // separate from the account's). main.ts (`heed start`) and `heed sync` call this once.
+import { type Clock, systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
-import { HubspotRepo } from '../db/hubspot-repo.ts';
+import { type HubspotRepos, hubspotRepos } from '../db/hubspot-repos.ts';
 import { createHubspotClient, HubspotApi, type HubspotMetrics } from '../hubspot/client.ts';
 import { ClientCredentialsToken } from '../hubspot/journal.ts';
-import { type Clock, systemClock } from '../hubspot/rate-limiter.ts';
+
 import { createHubspotWebhookHandler } from '../hubspot/webhook-handler.ts';
 import type { Logger } from '../logger.ts';
 import { type SyncOptions, SyncService } from './sync.ts';
@@ -16,7 +17,7 @@ import { WebhookDrainer } from './sync-webhooks.ts';
 
 export type HubspotSync = {
   api: HubspotApi;
-  repo: HubspotRepo;
+  repos: HubspotRepos;
   service: SyncService;
   drainer: WebhookDrainer;
   /** POST /hubspot/webhooks, for a Bolt customRoute or a node:http server. */
@@ -48,19 +49,19 @@ export function createHubspotSync(deps: {
     logger: deps.logger,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
-  const repo = new HubspotRepo(deps.db);
+  const repos = hubspotRepos(deps.db);
   const service = new SyncService({
     api,
-    repo,
+    repos,
     clock,
     logger: deps.logger,
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
     ...(deps.options ? { options: deps.options } : {}),
   });
-  const drainer = new WebhookDrainer({ repo, sync: service, logger: deps.logger, now: () => clock.now() });
+  const drainer = new WebhookDrainer({ repos, sync: service, logger: deps.logger, clock });
   const webhookHandler = createHubspotWebhookHandler({
     clientSecret: env.HUBSPOT_CLIENT_SECRET,
-    repo,
+    queue: repos.webhooks,
     clock,
     logger: deps.logger,
     onQueued: () => drainer.kick(),
@@ -95,7 +96,7 @@ export function createHubspotSync(deps: {
     });
     journal = new JournalReader({
       api: journalApi,
-      repo,
+      repos,
       sync: service,
       catchUp: () => service.run(),
       clock,
@@ -103,5 +104,5 @@ export function createHubspotSync(deps: {
       ...(deps.journalOptions ? { options: deps.journalOptions } : {}),
     });
   }
-  return { api, repo, service, drainer, webhookHandler, journal };
+  return { api, repos, service, drainer, webhookHandler, journal };
 }

@@ -7,14 +7,14 @@
 //   timestamp is pinned and paged by hs_object_id. If the search's `total` drops while paging (records modified
 //   meanwhile leave the window and shift the offsets), the window restarts from the last timestamp too, so no
 //   record is skipped.
-// Every page commits together with the cursor that points past it (see HubspotRepo), so a sync killed at any
+// Every page commits together with the cursor that points past it (see db/page-writer.ts), so a sync killed at any
 // moment resumes from its last committed page without loss and without starting over.
 import type { Logger } from 'pino';
-import type { CursorWrite } from '../db/hubspot-repo.ts';
+import type { Clock } from '../clock.ts';
+import type { CursorWrite } from '../db/page-writer.ts';
 import type { HubspotApi } from '../hubspot/client.ts';
 import { type CrmObjectType, listObjectsPage, type SearchFilter, searchObjectsPage } from '../hubspot/crm.ts';
 import type { Parsed } from '../hubspot/map.ts';
-import type { Clock } from '../hubspot/rate-limiter.ts';
 import type { TListPage, TSearchPage } from '../hubspot/schemas.ts';
 
 /** HubSpot's search refuses to page past this many results. */
@@ -51,7 +51,7 @@ export type StreamResult = {
 
 export type StreamDeps = {
   api: HubspotApi;
-  clock: Clock;
+  clock: Pick<Clock, 'now'>;
   logger: Logger;
   getCursor(name: string): Promise<string | undefined>;
   onProgress?: (event: { stream: string; done: number; total?: number | undefined }) => void;
@@ -82,7 +82,7 @@ export async function syncStream<Row>(
   let cursor = parseCursor(await deps.getCursor(spec.cursorName));
   // --full starts a backfill, unless one is already under way (then it resumes: a killed --full is not redone).
   if (!cursor || (options.full && cursor.phase !== 'backfill')) {
-    cursor = { phase: 'backfill', startedAt: deps.clock.now() };
+    cursor = { phase: 'backfill', startedAt: deps.clock.now().getTime() };
   }
   const result: StreamResult = {
     records: 0,
@@ -148,7 +148,7 @@ async function incremental<Row>(
   result: StreamResult,
 ): Promise<void> {
   if (start.phase !== 'incremental') return;
-  const upper = deps.clock.now() - deps.searchLagMs;
+  const upper = deps.clock.now().getTime() - deps.searchLagMs;
   let since = start.since;
   let pinnedId = start.pinnedId;
   if (since > upper) return;

@@ -2,14 +2,16 @@
 // tickets in batches of ≤ 100 (one batch read each). Debounced, so a burst of events becomes one call, and run
 // one drain at a time. The queue is in the database, so events survive a restart; polling remains the safety net.
 import type { Logger } from 'pino';
-import type { HubspotRepo } from '../db/hubspot-repo.ts';
+import type { Clock } from '../clock.ts';
+import type { TicketRepo } from '../db/ticket-repo.ts';
+import type { WebhookQueueRepo } from '../db/webhook-queue-repo.ts';
 import type { SyncService } from './sync.ts';
 
 export type WebhookDrainerDeps = {
-  repo: Pick<HubspotRepo, 'peekPending' | 'removePending' | 'archiveTickets'>;
+  repos: { webhooks: Pick<WebhookQueueRepo, 'peek' | 'remove'>; tickets: Pick<TicketRepo, 'archive'> };
   sync: Pick<SyncService, 'refetchTickets'>;
   logger: Logger;
-  now: () => number;
+  clock: Pick<Clock, 'now'>;
   /** Wait this long after the first event of a burst before fetching. */
   debounceMs?: number;
   /** After a failed drain, try again this long later. */
@@ -64,17 +66,17 @@ export class WebhookDrainer {
     let fetched = 0;
     let archived = 0;
     for (;;) {
-      const entries = await this.deps.repo.peekPending('ticket', 100);
+      const entries = await this.deps.repos.webhooks.peek('ticket', 100);
       if (entries.length === 0) return { fetched, archived };
       const deleted = entries.filter((e) => e.deleted).map((e) => e.objectId);
       const changed = entries.filter((e) => !e.deleted).map((e) => e.objectId);
-      archived += await this.deps.repo.archiveTickets(deleted, this.deps.now());
+      archived += await this.deps.repos.tickets.archive(deleted, this.deps.clock.now().getTime());
       if (changed.length > 0) {
         const result = await this.deps.sync.refetchTickets(changed);
         fetched += result.updated;
         archived += result.archived;
       }
-      await this.deps.repo.removePending('ticket', entries);
+      await this.deps.repos.webhooks.remove('ticket', entries);
       if (this.stopped) return { fetched, archived };
     }
   }

@@ -3,7 +3,8 @@
 // SyncRun with its figures. Dependencies come in; nothing here reads the environment or the wall clock directly.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { HubspotRepo } from '../db/hubspot-repo.ts';
+import type { Clock } from '../clock.ts';
+import type { HubspotRepos } from '../db/hubspot-repos.ts';
 import { type HubspotApi, HubspotError } from '../hubspot/client.ts';
 import {
   batchReadAssociations,
@@ -35,7 +36,6 @@ import {
   ZTicketObject,
   ZUserObject,
 } from '../hubspot/map.ts';
-import type { Clock } from '../hubspot/rate-limiter.ts';
 import { ZCrmObject } from '../hubspot/schemas.ts';
 import { type StreamDeps, type StreamResult, syncStream } from './sync-stream.ts';
 
@@ -54,8 +54,8 @@ export type SyncOptions = {
 
 export type SyncDeps = {
   api: HubspotApi;
-  repo: HubspotRepo;
-  clock: Clock;
+  repos: HubspotRepos;
+  clock: Pick<Clock, 'now' | 'sleep'>;
   logger: Logger;
   onProgress?: (event: { stream: string; done: number; total?: number | undefined }) => void;
   options?: SyncOptions;
@@ -151,14 +151,14 @@ export class SyncService {
   }
 
   private async runPass(options: { full?: boolean }): Promise<SyncStats> {
-    const { api, repo, clock, logger } = this.deps;
+    const { api, repos, clock, logger } = this.deps;
     const full = options.full ?? false;
-    const started = clock.now();
+    const started = clock.now().getTime();
     const callsBefore = api.callsByEndpoint();
     const runId = randomUUID();
-    const hadCursor = (await repo.getCursor(TICKETS_CURSOR)) !== undefined;
+    const hadCursor = (await repos.cursors.get(TICKETS_CURSOR)) !== undefined;
     const kind: SyncStats['kind'] = full ? 'full' : hadCursor ? 'incremental' : 'backfill';
-    await repo.startRun({ id: runId, kind }, started);
+    await repos.runs.start({ id: runId, kind }, started);
     const stats: SyncStats = {
       kind,
       records: {
@@ -181,7 +181,7 @@ export class SyncService {
       ticketsPerSecond: 0,
     };
     const finish = () => {
-      const now = clock.now();
+      const now = clock.now().getTime();
       stats.durationMs = now - started;
       const after = api.callsByEndpoint();
       stats.apiCallsByEndpoint = Object.fromEntries(
@@ -197,10 +197,10 @@ export class SyncService {
       await this.syncAccount();
       const owners = await listOwners(api);
       for (const r of owners.rejected) logger.warn({ id: r.id, reason: r.reason }, 'Skipped a malformed HubSpot owner');
-      await repo.replaceOwners(owners.owners.map(ownerRow), teamRows(owners.owners), clock.now());
+      await repos.owners.replace(owners.owners.map(ownerRow), teamRows(owners.owners), clock.now().getTime());
       stats.records.owners = owners.owners.length;
       const pipelines = pipelineRows(await getTicketPipelines(api));
-      await repo.replacePipelines(pipelines.pipelines, pipelines.stages, clock.now());
+      await repos.pipelines.replace(pipelines.pipelines, pipelines.stages, clock.now().getTime());
       stats.records.pipelines = pipelines.pipelines.length;
       stats.records.stages = pipelines.stages.length;
 
@@ -231,13 +231,13 @@ export class SyncService {
         stats.restarts += users.restarts;
       }
       const now = finish();
-      await repo.finishRun({ id: runId, status: 'ok', stats }, now);
+      await repos.runs.finish({ id: runId, status: 'ok', stats }, now);
       return stats;
     } catch (error) {
       const now = finish();
       const daily = error instanceof HubspotError && error.code === 'HUBSPOT_DAILY_LIMIT';
-      await repo
-        .finishRun({ id: runId, status: daily ? 'daily-limit' : 'failed', stats, error: (error as Error).message }, now)
+      await repos.runs
+        .finish({ id: runId, status: daily ? 'daily-limit' : 'failed', stats, error: (error as Error).message }, now)
         .catch((e: unknown) => logger.error({ err: e }, 'Could not record the failed sync run'));
       throw error;
     } finally {
@@ -252,7 +252,7 @@ export class SyncService {
    * Returns how many were updated and archived.
    */
   async refetchTickets(ids: readonly string[]): Promise<{ updated: number; archived: number }> {
-    const { api, repo, clock, logger } = this.deps;
+    const { api, repos, clock, logger } = this.deps;
     const lookup = await this.stageLookup();
     let updated = 0;
     let archived = 0;
@@ -261,10 +261,10 @@ export class SyncService {
       const parsed = mapRecords(results, (o) => ticketRow(o, lookup), ZTicketObject);
       for (const r of parsed.rejected)
         logger.warn({ id: r.id, reason: r.reason }, 'Skipped a malformed HubSpot ticket');
-      const result = await repo.upsertTickets(parsed.rows, clock.now());
+      const result = await repos.tickets.upsertPage(parsed.rows, clock.now().getTime());
       updated += parsed.rows.length - result.stale;
       await this.fetchTicketAssociations(result.inserted);
-      archived += await repo.archiveTickets(missing, clock.now());
+      archived += await repos.tickets.archive(missing, clock.now().getTime());
     }
     // One chunk (open tickets first): a webhook drain must stay quick; the scheduled pass names the rest.
     try {
@@ -282,14 +282,14 @@ export class SyncService {
    * ticket. Answers HubSpot no longer returns are left as they are (feedback is never deleted in practice).
    */
   async refetchFeedback(ids: readonly string[]): Promise<{ updated: number }> {
-    const { api, repo, clock, logger } = this.deps;
+    const { api, repos, clock, logger } = this.deps;
     let updated = 0;
     for (const batch of chunks([...new Set(ids)], 100)) {
       const { results } = await batchReadObjects(api, 'feedback_submissions', batch, FEEDBACK_PROPERTIES);
       const parsed = mapRecords(results, feedbackRow, ZFeedbackObject);
       for (const r of parsed.rejected)
         logger.warn({ id: r.id, reason: r.reason }, 'Skipped a malformed HubSpot feedback answer');
-      await repo.upsertFeedback(parsed.rows, clock.now());
+      await repos.feedback.upsertPage(parsed.rows, clock.now().getTime());
       // Batch read carries no associations: fetch contact and ticket for every answer (they may have changed).
       await this.fetchFeedbackAssociations(parsed.rows.map((r) => r.id));
       updated += parsed.rows.length;
@@ -299,36 +299,36 @@ export class SyncService {
 
   /** The portal id (for the journal's installPortalId): stored by the first pass, else asked of HubSpot. */
   async portalId(): Promise<string> {
-    const stored = await this.deps.repo.getPortal();
+    const stored = await this.deps.repos.portal.get();
     if (stored) return stored.id;
     await this.syncAccount();
-    const portal = await this.deps.repo.getPortal();
+    const portal = await this.deps.repos.portal.get();
     if (!portal) throw new Error('HubSpot account details were not stored');
     return portal.id;
   }
 
   private async syncAccount(): Promise<void> {
-    const { api, repo, clock } = this.deps;
+    const { api, repos, clock } = this.deps;
     const details = await getAccountDetails(api);
     if (details.timeZone) api.timeZone = details.timeZone;
-    await repo.upsertPortal(
+    await repos.portal.upsert(
       { id: String(details.portalId), uiDomain: details.uiDomain, timeZone: details.timeZone ?? null },
-      clock.now(),
+      clock.now().getTime(),
     );
   }
 
   private async stageLookup(): Promise<StageLookup> {
-    const states = await this.deps.repo.stageStates();
+    const states = await this.deps.repos.pipelines.stageStates();
     return (pipelineId, stageId) => states.get(`${pipelineId}/${stageId}`);
   }
 
   private streamDeps(): StreamDeps {
-    const { api, clock, logger, repo, onProgress } = this.deps;
+    const { api, clock, logger, repos, onProgress } = this.deps;
     return {
       api,
       clock,
       logger,
-      getCursor: (name) => repo.getCursor(name),
+      getCursor: (name) => repos.cursors.get(name),
       onProgress,
       searchLagMs: this.options.searchLagMs,
       backfillOverlapMs: this.options.backfillOverlapMs,
@@ -337,7 +337,7 @@ export class SyncService {
   }
 
   private async syncTickets(full: boolean): Promise<StreamResult> {
-    const { repo, clock } = this.deps;
+    const { repos, clock } = this.deps;
     const lookup = await this.stageLookup();
     return syncStream<TicketRow>(
       this.streamDeps(),
@@ -348,7 +348,7 @@ export class SyncService {
         listAssociations: ['contacts', 'companies'],
         map: (raws) => mapRecords(raws, (o) => ticketRow(o, lookup), ZTicketObject),
         modifiedAt: (row) => row.modifiedAt,
-        write: (rows, cursor) => repo.upsertTickets(rows, clock.now(), cursor),
+        write: (rows, cursor) => repos.tickets.upsertPage(rows, clock.now().getTime(), cursor),
         afterPage: async (rows, inserted, source) => {
           if (source === 'list') {
             // Remember open tickets' own companies for the names step; closed tickets (most of a backfill) take
@@ -365,11 +365,11 @@ export class SyncService {
 
   /** Tickets first seen through search or batch read carry no associations: fetch contact and company (v4). */
   private async fetchTicketAssociations(ids: readonly string[]): Promise<void> {
-    const { api, repo } = this.deps;
+    const { api, repos } = this.deps;
     for (const batch of chunks(ids, 100)) {
       const contacts = await batchReadAssociations(api, 'tickets', 'contacts', batch);
       const companies = await batchReadAssociations(api, 'tickets', 'companies', batch);
-      await repo.setTicketContacts(
+      await repos.tickets.setContacts(
         [...contacts].flatMap(([ticketId, to]) => (to[0] ? [{ ticketId, contactId: to[0] }] : [])),
       );
       for (const [ticketId, to] of companies) if (to[0]) this.companyByTicket.set(ticketId, to[0]);
@@ -381,13 +381,13 @@ export class SyncService {
    * `archived=true` is the safety net, run on --full and at most once per `archivedSweepMs`.
    */
   private async sweepArchived(full: boolean, backfilled: boolean): Promise<number> {
-    const { api, repo, clock } = this.deps;
-    const now = clock.now();
-    const cursor = await repo.getCursor(SWEEP_CURSOR);
+    const { api, repos, clock } = this.deps;
+    const now = clock.now().getTime();
+    const cursor = await repos.cursors.get(SWEEP_CURSOR);
     const last = Number(cursor ?? 0);
     // The first backfill has nothing archived to find (the list without archived=true never returned them).
     if (backfilled && !full && cursor === undefined) {
-      await repo.setCursor({ name: SWEEP_CURSOR, value: String(now) }, now);
+      await repos.cursors.set({ name: SWEEP_CURSOR, value: String(now) }, now);
       return 0;
     }
     if (!full && now - last < this.options.archivedSweepMs) return 0;
@@ -399,10 +399,10 @@ export class SyncService {
         const parsed = ZCrmObject.safeParse(raw);
         return parsed.success ? [parsed.data.id] : [];
       });
-      changed += await repo.archiveTickets(ids, clock.now());
+      changed += await repos.tickets.archive(ids, clock.now().getTime());
       after = page.paging?.next?.after;
     } while (after);
-    await repo.setCursor({ name: SWEEP_CURSOR, value: String(now) }, clock.now());
+    await repos.cursors.set({ name: SWEEP_CURSOR, value: String(now) }, clock.now().getTime());
     return changed;
   }
 
@@ -423,8 +423,8 @@ export class SyncService {
   }
 
   private async resolveTicketNamesChunk(limit: number): Promise<number> {
-    const { api, repo } = this.deps;
-    const needing = await repo.ticketsNeedingNames(limit);
+    const { api, repos } = this.deps;
+    const needing = await repos.tickets.needingNames(limit);
     if (needing.length === 0) return 0;
     const contacts = await this.readContacts(needing.map((t) => t.contactId));
     const companyIds = new Set<string>();
@@ -442,7 +442,7 @@ export class SyncService {
       for (const c of parsed.rows) this.companyCache.set(c.id, c.name);
     }
     const companies = this.companyCache;
-    await repo.setTicketNames(
+    await repos.tickets.setNames(
       needing.map((t) => {
         const contact = contacts.get(t.contactId);
         const company = companyFor(t.id, t.contactId);
@@ -478,7 +478,7 @@ export class SyncService {
   }
 
   private async syncFeedback(full: boolean): Promise<StreamResult | 'forbidden'> {
-    const { repo, clock, logger } = this.deps;
+    const { repos, clock, logger } = this.deps;
     try {
       const result = await syncStream<FeedbackRow>(
         this.streamDeps(),
@@ -489,7 +489,7 @@ export class SyncService {
           listAssociations: ['contacts', 'tickets'],
           map: (raws) => mapRecords(raws, feedbackRow, ZFeedbackObject),
           modifiedAt: (row) => row.modifiedAt,
-          write: (rows, cursor) => repo.upsertFeedback(rows, clock.now(), cursor),
+          write: (rows, cursor) => repos.feedback.upsertPage(rows, clock.now().getTime(), cursor),
           afterPage: async (_rows, inserted, source) => {
             if (source === 'search') await this.fetchFeedbackAssociations(inserted);
           },
@@ -521,7 +521,7 @@ export class SyncService {
    * crm.objects.users.read scope (optional) HubSpot answers 403: Heed says so once and carries on without users.
    */
   private async syncUsers(full: boolean): Promise<StreamResult | 'forbidden'> {
-    const { repo, clock, logger } = this.deps;
+    const { repos, clock, logger } = this.deps;
     try {
       return await syncStream<UserRow>(
         this.streamDeps(),
@@ -543,7 +543,7 @@ export class SyncService {
             return parsed;
           },
           modifiedAt: (row) => row.modifiedAt,
-          write: (rows, cursor) => repo.upsertUsers(rows, clock.now(), cursor),
+          write: (rows, cursor) => repos.users.upsertPage(rows, clock.now().getTime(), cursor),
         },
         { full },
       );
@@ -564,23 +564,23 @@ export class SyncService {
   }
 
   private async fetchFeedbackAssociations(ids: readonly string[]): Promise<void> {
-    const { api, repo } = this.deps;
+    const { api, repos } = this.deps;
     for (const batch of chunks(ids, 100)) {
       const contacts = await batchReadAssociations(api, 'feedback_submissions', 'contacts', batch);
       const tickets = await batchReadAssociations(api, 'feedback_submissions', 'tickets', batch);
-      await repo.setFeedbackAssociations(
+      await repos.feedback.setAssociations(
         batch.map((id) => ({ id, contactId: contacts.get(id)?.[0] ?? null, ticketId: tickets.get(id)?.[0] ?? null })),
       );
     }
   }
 
   private async resolveFeedbackNames(): Promise<void> {
-    const { repo, clock } = this.deps;
-    const since = clock.now() - this.options.feedbackNamesDays * DAY;
-    const needing = await repo.feedbackNeedingNames(since, this.options.namesPerPass);
+    const { repos, clock } = this.deps;
+    const since = clock.now().getTime() - this.options.feedbackNamesDays * DAY;
+    const needing = await repos.feedback.needingNames(since, this.options.namesPerPass);
     if (needing.length === 0) return;
     const contacts = await this.readContacts(needing.map((f) => f.contactId));
-    await repo.setFeedbackNames(
+    await repos.feedback.setNames(
       needing.map((f) => ({
         id: f.id,
         contactName: contacts.get(f.contactId)?.name ?? '',

@@ -2,6 +2,8 @@
 // never an error trace. Commands are declared with should_escape=true, so mentions arrive as
 // `<@U123|name>` and links as `<https://…>`.
 
+import { isZeroDuration, parseDuration } from '../domain/duration.ts';
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 export type Scope =
@@ -68,12 +70,12 @@ export function parseDigestArgs(
 
 export const MAX_DURATION_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** `90m`, `2h`, `1h30m`, `1d`; at most 7 days. */
-export function parseDuration(text: string): Parsed<number> {
-  const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$/i.exec(text.trim());
-  if (!m || text.trim() === '') return fail(`"${text}" is not a duration — try 30m, 2h, 1h30m or 1d.`);
-  const ms = ((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 60_000;
-  if (ms <= 0) return fail('The duration must be more than zero.');
+/** A snooze or mute: `90m`, `2h`, `1h30m`, `1d` (the domain's grammar; a day here is 24 hours); at most 7 days. */
+export function parseWaitDuration(text: string): Parsed<number> {
+  const duration = parseDuration(text);
+  if (!duration) return fail(`"${text}" is not a duration — try 30m, 2h, 1h30m or 1d.`);
+  if (isZeroDuration(duration)) return fail('The duration must be more than zero.');
+  const ms = (duration.days * 1440 + duration.minutes) * 60_000;
   if (ms > MAX_DURATION_MS) return fail('The longest duration is 7d.');
   return ok(ms);
 }
@@ -107,7 +109,7 @@ export function parseHeed(text: string): Parsed<HeedCommand> {
       return rest.length === 0 ? ok({ name: 'unmute' }) : fail('`unmute` takes no arguments.');
     case 'mute': {
       if (rest.length !== 1) return fail('`mute` needs a duration, e.g. `/heed mute 2h`.');
-      const d = parseDuration(rest[0]!);
+      const d = parseWaitDuration(rest[0]!);
       return d.ok ? ok({ name: 'mute', durationMs: d.value }) : d;
     }
     case 'whois': {
@@ -119,7 +121,7 @@ export function parseHeed(text: string): Parsed<HeedCommand> {
       if (rest.length !== 2) return fail('`snooze` needs a ticket and a duration, e.g. `/heed snooze 1234 2h`.');
       const t = parseTicketRef(rest[0]!);
       if (!t.ok) return t;
-      const d = parseDuration(rest[1]!);
+      const d = parseWaitDuration(rest[1]!);
       return d.ok ? ok({ name: 'snooze', ticketId: t.value, durationMs: d.value }) : d;
     }
     default:

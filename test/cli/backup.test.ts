@@ -10,12 +10,14 @@ describe('heed backup', () => {
   it('copies a live SQLite database consistently while it is being written', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'heed-backup-'));
     const db = await openDatabase(`file:${join(dir, 'heed.db')}`, { migrate: true });
+    if (db.provider !== 'sqlite') throw new Error('a file: URL opens SQLite');
+    const { sqlite } = db;
     try {
-      const insert = db.sqlite!.prepare(
+      const insert = sqlite.prepare(
         'INSERT INTO "AuditEntry" (id, at, actor, action, target, source) VALUES (?, ?, ?, ?, ?, ?)',
       );
       const writeBatch = (from: number) =>
-        db.sqlite!.transaction(() => {
+        sqlite.transaction(() => {
           for (let i = from; i < from + 500; i++)
             insert.run(`a${i}`, '2026-11-23T09:00:00.000+00:00', 'U1', 'handled', `ticket:${i}`, 'reaction');
         })();

@@ -109,12 +109,12 @@ describe.each(testProviders())('heed on %s', (provider) => {
         readFileSync(join(import.meta.dirname, '..', '..', 'prisma', 'schema.prisma'), 'utf8'),
       );
       const tables =
-        provider === 'sqlite'
-          ? (db.sqlite!.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[]).map(
+        db.provider === 'sqlite'
+          ? (db.sqlite.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[]).map(
               (r) => r.name,
             )
           : (
-              await db.pg!.query<{ table_name: string }>(
+              await db.pg.query<{ table_name: string }>(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema='public'",
               )
             ).rows.map((r) => r.table_name);

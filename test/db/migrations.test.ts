@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, sqliteDate } from '../../src/db/client.ts';
+import { openDatabase } from '../../src/db/client.ts';
 import { MIGRATIONS_ROOT, readMigrations } from '../../src/db/migrate.ts';
 import { introspectPostgres, introspectSqlite, schemaDifferences } from '../../src/db/schema-drift.ts';
 import { parseSchemaFile } from '../../src/db/schema-file.ts';
+import { sqliteDate } from '../../src/db/sqlite-date.ts';
 import { createTestDatabase, type TestDatabase, testProviders } from '../support/db.ts';
 
 const schemaText = readFileSync(join(MIGRATIONS_ROOT, '..', 'schema.prisma'), 'utf8');
@@ -68,7 +69,7 @@ describe.each(testProviders())('migrations on %s', (provider) => {
     const { url } = await fresh();
     const db = await openDatabase(url, { migrate: true });
     try {
-      const actual = provider === 'sqlite' ? introspectSqlite(db.sqlite!) : await introspectPostgres(db.pg!);
+      const actual = db.provider === 'sqlite' ? introspectSqlite(db.sqlite) : await introspectPostgres(db.pg);
       expect(schemaDifferences(provider, models, actual)).toEqual([]);
       // The check itself must be able to fail: a column the migrations do not create is reported.
       const drifted = parseSchemaFile(schemaText.replace('model Portal {', 'model Portal {\n  extra String?'));
@@ -86,14 +87,12 @@ describe.each(testProviders())('migrations on %s', (provider) => {
     try {
       const at = new Date('2026-03-29T01:30:00.000Z');
       await db.prisma.portal.create({ data: { id: '1', uiDomain: 'app.hubspot.com', updatedAt: at } });
-      if (provider === 'sqlite') {
-        db.sqlite!.prepare('INSERT INTO "Portal" (id, "uiDomain", "updatedAt") VALUES (?, ?, ?)').run(
-          '2',
-          'x',
-          sqliteDate(new Date(at.getTime() + 1000)),
-        );
+      if (db.provider === 'sqlite') {
+        db.sqlite
+          .prepare('INSERT INTO "Portal" (id, "uiDomain", "updatedAt") VALUES (?, ?, ?)')
+          .run('2', 'x', sqliteDate(new Date(at.getTime() + 1000)));
       } else {
-        await db.pg!.query('INSERT INTO "Portal" (id, "uiDomain", "updatedAt") VALUES ($1, $2, $3::timestamptz)', [
+        await db.pg.query('INSERT INTO "Portal" (id, "uiDomain", "updatedAt") VALUES ($1, $2, $3::timestamptz)', [
           '2',
           'x',
           new Date(at.getTime() + 1000).toISOString(),

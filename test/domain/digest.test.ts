@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBusinessCalendar, type TWeekdayKey } from '../../src/domain/calendar.ts';
+import { createBusinessCalendar } from '../../src/domain/calendar.ts';
 import { computeDigest, declineSignals, digestPeriodDays, type TDigestInput } from '../../src/domain/digest.ts';
 import {
   clockOutcome,
@@ -13,6 +13,7 @@ import {
   type TWindowStats,
   windowStats,
 } from '../../src/domain/digest-stats.ts';
+import type { TWeekday } from '../../src/domain/week.ts';
 
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri'] as const;
 const utc = createBusinessCalendar({
@@ -188,7 +189,7 @@ describe('digest statistics', () => {
 });
 
 describe('digest periods', () => {
-  it.each<[string, number, TWeekdayKey[], number]>([
+  it.each<[string, number, TWeekday[], number]>([
     ['Tuesday, Mon–Fri digests: yesterday', 1, ['mon', 'tue', 'wed', 'thu', 'fri'], 1],
     ['Monday, Mon–Fri digests: Friday to Sunday', 0, ['mon', 'tue', 'wed', 'thu', 'fri'], 3],
     ['Monday, daily digests: yesterday', 0, ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], 1],

@@ -4,26 +4,51 @@ import {
   formatBusinessMinutes,
   formatBusinessWait,
   formatOverdueBy,
-  parseBusinessDuration,
+  isZeroDuration,
+  parseDuration,
   typicalWorkdayMinutes,
 } from '../../src/domain/duration.ts';
 
-describe('parseBusinessDuration', () => {
-  it.each([
-    ['90m', { days: 0, minutes: 90 }],
-    ['4h', { days: 0, minutes: 240 }],
-    ['3d', { days: 3, minutes: 0 }],
-    ['1h30m', { days: 0, minutes: 90 }],
-    ['1d4h', { days: 1, minutes: 240 }],
-    [' 1d 4h ', { days: 1, minutes: 240 }],
-    ['2H', { days: 0, minutes: 120 }],
-  ])('%s', (text, expected) => {
-    expect(parseBusinessDuration(text)).toEqual(expected);
+// One grammar for every duration Heed reads. Before it, three parsers: the policy file's (config.ts: "1d4h", no
+// spaces, lower case), the domain's (spaces and any case) and the slash commands' (any case, no spaces). Every
+// form any of them accepted is accepted here, with the same value; the first column says who accepted it.
+describe('parseDuration', () => {
+  it.each<[string, string, { days: number; minutes: number }]>([
+    ['policy, domain, commands', '90m', { days: 0, minutes: 90 }],
+    ['policy, domain, commands', '30m', { days: 0, minutes: 30 }],
+    ['policy, domain, commands', '4h', { days: 0, minutes: 240 }],
+    ['policy, domain, commands', '3d', { days: 3, minutes: 0 }],
+    ['policy, domain, commands', '7d', { days: 7, minutes: 0 }],
+    ['policy, domain, commands', '1h30m', { days: 0, minutes: 90 }],
+    ['policy, domain, commands', '1d4h', { days: 1, minutes: 240 }],
+    ['policy, domain, commands', '1d4h30m', { days: 1, minutes: 270 }],
+    ['policy, domain, commands', '1d30m', { days: 1, minutes: 30 }],
+    ['policy, domain, commands', '0d4h', { days: 0, minutes: 240 }],
+    ['policy, domain, commands', '120m', { days: 0, minutes: 120 }],
+    ['policy, domain, commands (trimmed)', ' 4h ', { days: 0, minutes: 240 }],
+    ['domain, commands', '2H', { days: 0, minutes: 120 }],
+    ['domain, commands', '1D4H30M', { days: 1, minutes: 270 }],
+    ['domain', '1d 4h', { days: 1, minutes: 240 }],
+    ['domain', ' 1d 4h ', { days: 1, minutes: 240 }],
+    ['domain', '1h 30m', { days: 0, minutes: 90 }],
+    ['domain', '4 h', { days: 0, minutes: 240 }],
+    ['domain', '1 d 4 h 30 m', { days: 1, minutes: 270 }],
+  ])('%s: %j', (_who, text, expected) => {
+    expect(parseDuration(text)).toEqual(expected);
   });
 
-  it.each(['', '0m', '0d0h', '1.5h', 'h', '4 hours', '-1h', '1m1h'])('rejects %j', (text) => {
-    expect(() => parseBusinessDuration(text)).toThrow(/not a business duration/);
+  it('reads zero as a duration of nothing: each caller says whether it may be zero', () => {
+    expect(parseDuration('0m')).toEqual({ days: 0, minutes: 0 });
+    expect(isZeroDuration(parseDuration('0d0h')!)).toBe(true);
+    expect(isZeroDuration(parseDuration('1m')!)).toBe(false);
   });
+
+  it.each(['', ' ', 'h', 'd4h', '1.5h', '4 hours', '-1h', '+1h', '1m1h', '4h1d', '1w', '4', 'soon', '1d,4h'])(
+    'rejects %j',
+    (text) => {
+      expect(parseDuration(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('formatBusinessMinutes', () => {

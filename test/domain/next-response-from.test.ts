@@ -2,7 +2,7 @@
 // agent reply — the first unanswered message (default) or the latest one (restarting the clock, same cycle).
 import { describe, expect, it } from 'vitest';
 import { createBusinessCalendar } from '../../src/domain/calendar.ts';
-import { parseBusinessDuration } from '../../src/domain/duration.ts';
+import { parseDuration } from '../../src/domain/duration.ts';
 import { computeTicketClocks, type TClockOptions, type TTicketFacts } from '../../src/domain/sla-clocks.ts';
 
 const nineToFive = [['09:00', '17:00']] as const;
@@ -13,9 +13,9 @@ const calendar = createBusinessCalendar({
 });
 const RULE = {
   name: 'standard',
-  firstResponse: parseBusinessDuration('4h'),
-  nextResponse: parseBusinessDuration('2h'),
-  resolution: parseBusinessDuration('3d'),
+  firstResponse: parseDuration('4h')!,
+  nextResponse: parseDuration('2h')!,
+  resolution: parseDuration('3d')!,
   warnAt: 0.75,
 };
 const at = (time: string) => new Date(`2026-11-23T${time}:00Z`); // a Monday

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createBusinessCalendar } from '../../src/domain/calendar.ts';
-import { parseBusinessDuration } from '../../src/domain/duration.ts';
+import { parseDuration } from '../../src/domain/duration.ts';
 import type { ClockName } from '../../src/domain/flag.ts';
 import {
   computeTicketClocks,
@@ -21,9 +21,9 @@ const calendar = createBusinessCalendar({
 
 const rule = (name: string, first: string, next: string, resolution: string): TClockRule => ({
   name,
-  firstResponse: parseBusinessDuration(first),
-  nextResponse: parseBusinessDuration(next),
-  resolution: parseBusinessDuration(resolution),
+  firstResponse: parseDuration(first)!,
+  nextResponse: parseDuration(next)!,
+  resolution: parseDuration(resolution)!,
   warnAt: 0.75,
 });
 const STANDARD = rule('standard', '4h', '8h', '3d');

@@ -13,7 +13,6 @@ import { type Simulator, startSimulator } from '../../src/hubspot/simulator/serv
 import { silentLogger } from '../../src/logger.ts';
 import { type RunningHeed, startHeed } from '../../src/main.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
-import { useLocalNetworkOnly } from '../hubspot/harness.ts';
 import { compareTickets } from './support/compare.ts';
 import { scenarioTally } from './support/results.ts';
 import { FAULT_CHANNELS, FAULT_POLICY } from './support/workspace.ts';
@@ -53,7 +52,6 @@ async function waitFor<T>(
 }
 
 describe('PostgreSQL stopped under a running Heed, then started again', () => {
-  useLocalNetworkOnly();
   const tally = scenarioTally('database (PostgreSQL) outage ×3');
   let heed: RunningHeed | undefined;
   let sim: Simulator;

@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/client.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { useLocalNetworkOnly } from '../hubspot/harness.ts';
 import { eventBody, sendSigned, sign, slashCommandBody } from '../slack/support/slack-requests.ts';
 import { testProviders } from '../support/db.ts';
 import { scenarioTally } from './support/results.ts';
@@ -34,7 +33,6 @@ async function snapshot(db: Db): Promise<Record<string, string>> {
 }
 
 describe.each(testProviders())('forged, stale and replayed requests on %s', (provider) => {
-  useLocalNetworkOnly();
   const tally = scenarioTally(`forged/stale/replayed requests (${provider})`);
   let target: HeedTarget;
   beforeAll(async () => {

@@ -5,7 +5,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.ts';
-import { useLocalNetworkOnly } from '../hubspot/harness.ts';
 import { sendSigned, slashCommandBody } from '../slack/support/slack-requests.ts';
 import { testProviders } from '../support/db.ts';
 import { faultSeed } from './support/prng.ts';
@@ -112,7 +111,6 @@ async function pool<T>(items: readonly T[], work: (item: T, index: number) => Pr
 }
 
 describe.runIf(testProviders().includes('sqlite'))('fuzzed commands and webhooks against a running Heed', () => {
-  useLocalNetworkOnly();
   let target: HeedTarget;
   const rejections: unknown[] = [];
   const onRejection = (reason: unknown) => rejections.push(reason);

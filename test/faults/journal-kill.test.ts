@@ -65,7 +65,7 @@ function envFor(w: Workspace, slot: Slot): NodeJS.ProcessEnv {
 }
 
 function runReader(w: Workspace, slot: Slot) {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+  const child = spawn(process.execPath, [CHILD], {
     cwd: process.cwd(),
     env: envFor(w, slot),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
-import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import { hubspotRepos } from '../../src/db/hubspot-repos.ts';
 import { createHubspotClient, HubspotApi } from '../../src/hubspot/client.ts';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
@@ -15,11 +16,10 @@ import { silentLogger } from '../../src/logger.ts';
 import { postDigest } from '../../src/services/digest.ts';
 import { evaluate } from '../../src/services/evaluate.ts';
 import { reconcileNudges } from '../../src/services/nudge.ts';
-import { manualClock } from '../../src/services/outbox-clock.ts';
 import { createSlackSide } from '../../src/services/slack-setup.ts';
 import { SyncService } from '../../src/services/sync.ts';
 import { type FakeFault, FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
-import { PORTAL_NOW, TOKEN, testClock, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { PORTAL_NOW, TOKEN, testClock } from '../hubspot/harness.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 import { scenarioTally } from './support/results.ts';
 import { checkLedger } from './support/slack-ledger.ts';
@@ -33,7 +33,6 @@ const OUTAGES: { name: string; fault: FakeFault }[] = [
 ];
 
 describe.each(testProviders())('Slack down for two minutes on %s', (provider) => {
-  useLocalNetworkOnly();
   const tally = scenarioTally(`Slack 503/429 for 2 min, recovery (${provider})`);
   let sim: Simulator | undefined;
   let slack: FakeSlackServer | undefined;
@@ -80,7 +79,7 @@ describe.each(testProviders())('Slack down for two minutes on %s', (provider) =>
           searchPerSecond: 5,
           clock: syncClock,
         }),
-        repo: new HubspotRepo(db),
+        repos: hubspotRepos(db),
         clock: syncClock,
         logger,
       }).run();

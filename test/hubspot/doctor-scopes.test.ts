@@ -9,7 +9,7 @@ import { type CheckResult, formatChecks, runDoctor } from '../../src/cli/doctor.
 import { HEED_SCOPES } from '../../src/hubspot/scopes.ts';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
-import { APP, PORTAL_NOW, useLocalNetworkOnly } from './harness.ts';
+import { APP, PORTAL_NOW } from './harness.ts';
 
 const SERVICE_KEY = 'sk-na1-service-key-test-0000-1111';
 const manifest = JSON.stringify({ oauth_config: { scopes: { bot: [] } } });
@@ -29,7 +29,6 @@ const hubspotChecks = (results: CheckResult[]) =>
   Object.fromEntries(results.filter((r) => r.name.startsWith('HubSpot')).map((r) => [r.name, r]));
 
 describe('heed doctor: the HubSpot credential’s scopes', () => {
-  useLocalNetworkOnly();
   let sim: Simulator;
   afterEach(() => sim.close());
 

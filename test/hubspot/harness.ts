@@ -1,41 +1,14 @@
 // Test harness: a simulator, a fresh migrated database and a SyncService wired together as main.ts would.
-import nock from 'nock';
-import { afterAll, beforeAll } from 'vitest';
-import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import { type Clock, type ManualClock, manualClock } from '../../src/clock.ts';
+import { type HubspotRepos, hubspotRepos } from '../../src/db/hubspot-repos.ts';
 import { createHubspotClient, HubspotApi, type HubspotApiOptions } from '../../src/hubspot/client.ts';
 import { ClientCredentialsToken } from '../../src/hubspot/journal.ts';
-import type { Clock } from '../../src/hubspot/rate-limiter.ts';
 import { type PortalOptions, SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/hubspot/simulator/server.ts';
 import { createLogger, type Logger, silentLogger } from '../../src/logger.ts';
 import { type SyncOptions, SyncService } from '../../src/services/sync.ts';
 import { JournalReader, type JournalReaderDeps } from '../../src/services/sync-journal.ts';
 import { type OpenTestDb, openTestDb, type TestProvider } from '../support/db.ts';
-
-/**
- * nock 15.0.0's fetch interceptor cannot pass a request with a body through to a real server on Node 20
- * (undici's Request.clone() throws "unusable" after nock has read the body), so files that talk to the local
- * simulator switch nock off and install their own guard: only 127.0.0.1/localhost may be reached.
- */
-export function useLocalNetworkOnly(): void {
-  let original: typeof fetch | undefined;
-  beforeAll(() => {
-    nock.restore();
-    const pure = globalThis.fetch;
-    original = pure;
-    globalThis.fetch = (input, init) => {
-      const url = new URL(input instanceof Request ? input.url : String(input));
-      if (!/^(127\.0\.0\.1|localhost)$/.test(url.hostname)) {
-        return Promise.reject(new Error(`Network access refused in tests: ${url.host}`));
-      }
-      return pure(input, init);
-    };
-  });
-  afterAll(() => {
-    if (original) globalThis.fetch = original;
-    nock.activate();
-  });
-}
 
 /** The portal's "now" in every test: fixed, so generated data and expectations are stable. */
 export const PORTAL_NOW = Date.parse('2026-11-20T12:00:00.000Z');
@@ -54,12 +27,16 @@ export const APP = {
 export function testClock(speedup = 1000): Clock & { advance(ms: number): void } {
   let offset = PORTAL_NOW - Date.now();
   return {
-    now: () => Date.now() + offset,
+    now: () => new Date(Date.now() + offset),
     sleep: async (ms) => {
       // Sleeping advances the clock by the full amount while taking only a fraction of it in real time.
       const real = Math.ceil(ms / speedup);
       await new Promise((r) => setTimeout(r, real));
       offset += ms - real;
+    },
+    every: (ms, tick) => {
+      const timer = setInterval(() => void tick(), Math.max(1, Math.ceil(ms / speedup)));
+      return () => clearInterval(timer);
     },
     advance: (ms) => {
       offset += ms;
@@ -68,17 +45,8 @@ export function testClock(speedup = 1000): Clock & { advance(ms: number): void }
 }
 
 /** Time moves only when someone sleeps: waits are measured exactly, in no real time. */
-export function fakeClock(start = 0): Clock & { advance(ms: number): void } {
-  let t = start;
-  return {
-    now: () => t,
-    sleep: async (ms) => {
-      t += Math.max(0, ms);
-    },
-    advance: (ms) => {
-      t += ms;
-    },
-  };
+export function fakeClock(start = 0): ManualClock {
+  return manualClock(new Date(start));
 }
 
 /** A logger whose JSON lines are kept for assertions. */
@@ -94,7 +62,7 @@ export function capturingLogger(): { logger: Logger; lines: () => Record<string,
 export type Harness = {
   sim: Simulator;
   db: OpenTestDb;
-  repo: HubspotRepo;
+  repos: HubspotRepos;
   api: HubspotApi;
   service: SyncService;
   clock: ReturnType<typeof testClock>;
@@ -119,11 +87,11 @@ export async function startHarness(
     portal,
     accessToken: TOKEN,
     app: APP,
-    clock: () => clock.now(),
+    clock: () => clock.now().getTime(),
     ...options.sim,
   });
   const db = await openTestDb(provider);
-  const repo = new HubspotRepo(db);
+  const repos = hubspotRepos(db);
   const api = new HubspotApi({
     client: createHubspotClient({ accessToken: TOKEN, baseUrl: sim.url }),
     requestsPer10s: 1000,
@@ -135,7 +103,7 @@ export async function startHarness(
   });
   const service = new SyncService({
     api,
-    repo,
+    repos,
     clock,
     logger: options.logger ?? silentLogger(),
     options: { searchLagMs: 0, ...options.sync },
@@ -143,7 +111,7 @@ export async function startHarness(
   return {
     sim,
     db,
-    repo,
+    repos,
     api,
     service,
     clock,
@@ -171,7 +139,7 @@ export async function startHarness(
       });
       return new JournalReader({
         api: journalApi,
-        repo,
+        repos,
         sync: service,
         catchUp: journalOptions.catchUp ?? (() => service.run()),
         clock,

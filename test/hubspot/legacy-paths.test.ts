@@ -9,10 +9,9 @@ import { HubspotError } from '../../src/hubspot/client.ts';
 import { setTicketOwner } from '../../src/hubspot/crm.ts';
 import { ZHubspotError } from '../../src/hubspot/schemas.ts';
 import { testProviders } from '../support/db.ts';
-import { type Harness, startHarness, TOKEN, useLocalNetworkOnly } from './harness.ts';
+import { type Harness, startHarness, TOKEN } from './harness.ts';
 
 describe.each(testProviders())('legacy HubSpot paths retired, on %s', (provider) => {
-  useLocalNetworkOnly();
   let h: Harness | undefined;
   afterEach(async () => {
     await h?.close();
@@ -39,7 +38,7 @@ describe.each(testProviders())('legacy HubSpot paths retired, on %s', (provider)
       await reader.readOnce();
       // Changes happen after the last pass's search window (which ends at its "now").
       h.clock.advance(1000);
-      const now = h.clock.now();
+      const now = h.clock.now().getTime();
       h.sim.portal.touchTickets(40, now - 100);
       h.sim.portal.createTickets(4, now - 50);
       h.sim.portal.archiveTicket(h.sim.portal.ticketId(7), now - 40);
@@ -93,7 +92,7 @@ describe.each(testProviders())('legacy HubSpot paths retired, on %s', (provider)
   it('a retired search path mid-sync is an error too, not an incremental pass that found nothing', async () => {
     h = await startHarness(provider);
     await h.service.run();
-    h.sim.portal.touchTickets(10, h.clock.now() - 1000);
+    h.sim.portal.touchTickets(10, h.clock.now().getTime() - 1000);
     h.sim.injectFault({
       match: `POST ${paths.search('tickets')}`,
       kind: 'status',

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { SEARCH_RESULT_CAP, type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
-import { fakeClock, PORTAL_NOW, TOKEN, useLocalNetworkOnly } from './harness.ts';
+import { fakeClock, PORTAL_NOW, TOKEN } from './harness.ts';
 
 describe('the HubSpot simulator', () => {
-  useLocalNetworkOnly();
   let sim: Simulator;
   let running: Simulator | undefined;
   afterEach(async () => {
@@ -124,7 +123,7 @@ describe('the HubSpot simulator', () => {
     sim = await startSimulator({
       portal: new SimPortal({ now: PORTAL_NOW, tickets: 50, seed: 1 }),
       accessToken: TOKEN,
-      clock: clock.now,
+      clock: () => clock.now().getTime(),
       rateLimit: { perTenSeconds: 3, searchPerSecond: 1, daily: 6 },
     });
     const first = await call('/crm/pipelines/2026-09/tickets');

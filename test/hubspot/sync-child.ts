@@ -1,16 +1,13 @@
 // Runs one sync pass in its own process, so a test can kill it with SIGKILL at any moment (test/services/sync-resume).
 // Env: SIM_URL, DB_URL, PORTAL_NOW (epoch ms the clock starts at).
+import { scaledClock } from '../../src/clock.ts';
 import { openDatabase } from '../../src/db/client.ts';
-import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import { hubspotRepos } from '../../src/db/hubspot-repos.ts';
 import { createHubspotClient, HubspotApi } from '../../src/hubspot/client.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { SyncService } from '../../src/services/sync.ts';
 
-const offset = Number(process.env['PORTAL_NOW']) - Date.now();
-const clock = {
-  now: () => Date.now() + offset,
-  sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
-};
+const clock = scaledClock(new Date(Number(process.env['PORTAL_NOW'])), 1);
 const db = await openDatabase(process.env['DB_URL']!, { migrate: true });
 const api = new HubspotApi({
   client: createHubspotClient({ accessToken: 'pat-na1-test-token-0000', baseUrl: process.env['SIM_URL']! }),
@@ -20,7 +17,7 @@ const api = new HubspotApi({
 });
 const service = new SyncService({
   api,
-  repo: new HubspotRepo(db),
+  repos: hubspotRepos(db),
   clock,
   logger: silentLogger(),
   options: { searchLagMs: 0 },

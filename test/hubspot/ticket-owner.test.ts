@@ -4,10 +4,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HubspotError } from '../../src/hubspot/client.ts';
 import { setTicketOwner } from '../../src/hubspot/crm.ts';
-import { type Harness, startHarness, useLocalNetworkOnly } from './harness.ts';
+import { type Harness, startHarness } from './harness.ts';
 
 describe('setTicketOwner (PATCH /crm/objects/2026-09/tickets/{id})', () => {
-  useLocalNetworkOnly();
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness('sqlite');
@@ -64,7 +63,7 @@ describe('setTicketOwner (PATCH /crm/objects/2026-09/tickets/{id})', () => {
     await expect(setTicketOwner(h.api, ticketId, h.sim.portal.owners[2]!.id)).rejects.toMatchObject({
       code: 'HUBSPOT_WRITE_REFUSED',
     });
-    h.sim.portal.updateTicket(ticketId, { hs_ticket_category: 'BILLING_ISSUE' }, h.clock.now());
+    h.sim.portal.updateTicket(ticketId, { hs_ticket_category: 'BILLING_ISSUE' }, h.clock.now().getTime());
     const answer = await setTicketOwner(h.api, ticketId, h.sim.portal.owners[2]!.id);
     expect(answer.properties['hubspot_owner_id']).toBe(h.sim.portal.owners[2]!.id);
   });
@@ -81,7 +80,7 @@ describe('setTicketOwner (PATCH /crm/objects/2026-09/tickets/{id})', () => {
 
   it('a ticket deleted in HubSpot is HUBSPOT_NOT_FOUND, not a retired API', async () => {
     const ticketId = h.sim.portal.ticketId(2);
-    h.sim.portal.archiveTicket(ticketId, h.clock.now());
+    h.sim.portal.archiveTicket(ticketId, h.clock.now().getTime());
     const error = (await setTicketOwner(h.api, ticketId, h.sim.portal.owners[0]!.id).catch(
       (e: unknown) => e,
     )) as HubspotError;

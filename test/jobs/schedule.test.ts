@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type TWeekday, WEEKDAYS } from '../../src/domain/week.ts';
 import { isAppError } from '../../src/errors.ts';
 import {
   compileSchedule,
@@ -8,10 +9,9 @@ import {
   everySchedule,
   missedOccurrences,
   type TSchedule,
-  type TWeekday,
 } from '../../src/jobs/schedule.ts';
 
-const ALL_DAYS: TWeekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const ALL_DAYS = WEEKDAYS;
 const iso = (d: Date) => d.toISOString();
 const between = (schedule: TSchedule, from: string, to: string) =>
   compileSchedule(schedule)

@@ -4,11 +4,14 @@
 import { createHmac } from 'node:crypto';
 import { type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
+import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock, systemClock } from '../../src/clock.ts';
 import { loadConfig, parseEnv } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/client.ts';
-import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import { hubspotRepos } from '../../src/db/hubspot-repos.ts';
 import { SlackRepo } from '../../src/db/slack-repo.ts';
+import { WebhookQueueRepo } from '../../src/db/webhook-queue-repo.ts';
 import { startRouteServer } from '../../src/http/routes.ts';
 import { createHubspotClient, HubspotApi } from '../../src/hubspot/client.ts';
 import { getAccountDetails } from '../../src/hubspot/crm.ts';
@@ -21,12 +24,10 @@ import { createScheduler } from '../../src/jobs/scheduler.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { withRequestId } from '../../src/ops/request-id.ts';
 import { HEED_METADATA_EVENT, Outbox } from '../../src/services/outbox.ts';
-import { manualClock } from '../../src/services/outbox-clock.ts';
 import { SyncService } from '../../src/services/sync.ts';
 import { createSlackApp, createSlackWebClient } from '../../src/slack/app.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
 import type { SlackServices } from '../../src/slack/listeners/services.ts';
-import { useLocalNetworkOnly } from '../hubspot/harness.ts';
 import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 
@@ -109,10 +110,10 @@ describe('secrets never reach the logs', () => {
         backoffMs: 1,
         timeoutMs: 2000,
       });
-      const clock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
+      const clock = systemClock;
       sim.injectFault({ match: 'GET /crm/owners/2026-09', kind: 'status', status: 503 });
       sim.injectFault({ match: 'tickets/search', kind: 'rate-limit', policy: 'SECONDLY' });
-      const service = new SyncService({ api, repo: new HubspotRepo(db), clock, logger, options: { searchLagMs: 0 } });
+      const service = new SyncService({ api, repos: hubspotRepos(db), clock, logger, options: { searchLagMs: 0 } });
       const stats = await service.run();
       logger.info({ stats }, 'sync finished');
       const refused = new HubspotApi({
@@ -132,8 +133,8 @@ describe('secrets never reach the logs', () => {
   it('HubSpot webhooks: signed, unsigned and forged deliveries', async () => {
     const handler = createHubspotWebhookHandler({
       clientSecret: SECRETS.HUBSPOT_CLIENT_SECRET,
-      repo: new HubspotRepo(db),
-      clock: { now: () => Date.now() },
+      queue: new WebhookQueueRepo(db),
+      clock: systemClock,
       logger,
     });
     const { server, port } = await startRouteServer(
@@ -334,3 +335,29 @@ describe('secrets never reach the logs', () => {
     expect(lines.some((line) => line['requestId'] === 'req-42' && line['path'] === '/probe')).toBe(true);
   });
 });
+
+/**
+ * Switches nock off for this file and installs its own guard (only 127.0.0.1/localhost may be reached). Every
+ * other file talks to its local servers through nock 15.0.6 on Node 24; here the outbox's "unreachable API" case
+ * (a post to a fake Slack that was stopped) does not end under nock's interceptor — it runs into the test's
+ * timeout — while it ends at once without it.
+ */
+function useLocalNetworkOnly(): void {
+  let original: typeof fetch | undefined;
+  beforeAll(() => {
+    nock.restore();
+    const pure = globalThis.fetch;
+    original = pure;
+    globalThis.fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if (!/^(127\.0\.0\.1|localhost)$/.test(url.hostname)) {
+        return Promise.reject(new Error(`Network access refused in tests: ${url.host}`));
+      }
+      return pure(input, init);
+    };
+  });
+  afterAll(() => {
+    if (original) globalThis.fetch = original;
+    nock.activate();
+  });
+}

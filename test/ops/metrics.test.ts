@@ -19,7 +19,7 @@ import {
 } from '../../src/ops/metric-adapters.ts';
 import { createMetrics, type Metrics, metricsRoute } from '../../src/ops/metrics.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
-import { startHarness, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { startHarness } from '../hubspot/harness.ts';
 import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 import { httpGet, parseProm, sampleValue } from './prom-text.ts';
@@ -141,8 +141,6 @@ describe.each(testProviders())('database gauges on %s', (provider) => {
 });
 
 describe('HubSpot calls, headroom, 429s and records synced (simulator)', () => {
-  useLocalNetworkOnly();
-
   it('counts every call by endpoint and status, and reads headroom from HubSpot’s headers', async () => {
     const metrics = createMetrics({ processMetrics: false });
     const harness = await startHarness(testProviders()[0]!, {

@@ -4,6 +4,7 @@
 // fake server behind the real outbox, drained while the handler waits, as the server's outbox loop would.
 import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
 import { SlackRepo } from '../../src/db/slack-repo.ts';
 import { silentLogger } from '../../src/logger.ts';
@@ -11,7 +12,6 @@ import { collectStatus } from '../../src/ops/status.ts';
 import { digestForSlack } from '../../src/services/digest.ts';
 import { type DigestJobContext, digestJobHandlers } from '../../src/services/digest-jobs.ts';
 import { Outbox } from '../../src/services/outbox.ts';
-import { manualClock } from '../../src/services/outbox-clock.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
 import { messageProblems } from '../fixtures/digest/block-kit.ts';
 import { berlin, NOW, POLICY, seedDigestDataset } from '../fixtures/digest/dataset.ts';

@@ -2,13 +2,13 @@
 // every part arrives, valid, in order, once.
 import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
 import { SlackRepo } from '../../src/db/slack-repo.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { postDigest, settleDigestRun } from '../../src/services/digest.ts';
 import { digestJobHandlers } from '../../src/services/digest-jobs.ts';
 import { Outbox } from '../../src/services/outbox.ts';
-import { manualClock } from '../../src/services/outbox-clock.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
 import { messageProblems } from '../fixtures/digest/block-kit.ts';
 import { berlin, NOW, POLICY, seedDigestDataset } from '../fixtures/digest/dataset.ts';

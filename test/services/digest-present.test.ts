@@ -8,6 +8,7 @@ import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runDigestCommand } from '../../src/cli/digest.ts';
 import { runSyncCommand } from '../../src/cli/sync.ts';
+import { manualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
@@ -15,9 +16,8 @@ import { type Simulator, startSimulator } from '../../src/hubspot/simulator/serv
 import { silentLogger } from '../../src/logger.ts';
 import { collectStatus, renderStatusText } from '../../src/ops/status.ts';
 import { evaluate } from '../../src/services/evaluate.ts';
-import { manualClock } from '../../src/services/outbox-clock.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
-import { PORTAL_NOW, TOKEN, testClock, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { PORTAL_NOW, TOKEN, testClock } from '../hubspot/harness.ts';
 import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { createTestDatabase, type TestDatabase, testProviders } from '../support/db.ts';
 
@@ -58,7 +58,6 @@ async function checkCounts(url: string, config: ReturnType<typeof loadConfig>, t
 }
 
 describe.each(testProviders())('the digest right after heed sync, on %s', (provider) => {
-  useLocalNetworkOnly();
   let sim: Simulator;
   let slack: FakeSlackServer;
   let database: TestDatabase;
@@ -84,7 +83,7 @@ describe.each(testProviders())('the digest right after heed sync, on %s', (provi
   async function syncedPortal() {
     const clock = testClock();
     const portal = new SimPortal({ now: PORTAL_NOW, tickets: 240, days: 10, seed: 12, feedbackPerTicket: 0.3 });
-    sim = await startSimulator({ portal, accessToken: TOKEN, clock: () => clock.now() });
+    sim = await startSimulator({ portal, accessToken: TOKEN, clock: () => clock.now().getTime() });
     for (const owner of portal.owners) if (owner.email) slack.addUser(owner.email, `U${owner.id}`);
     const config = loadConfig({
       env: {

@@ -3,10 +3,10 @@
 // outbox reports.
 import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach } from 'vitest';
+import { type ManualClock, manualClock } from '../../src/clock.ts';
 import { channelLeasesFrom, JobsRepo } from '../../src/db/jobs-repo.ts';
 import { type OutboxIntent, type OutboxKind, SlackRepo } from '../../src/db/slack-repo.ts';
 import { HEED_METADATA_EVENT, Outbox, type OutboxOptions } from '../../src/services/outbox.ts';
-import { type ManualClock, manualClock } from '../../src/services/outbox-clock.ts';
 import { type FakeSlackOptions, FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
 import { captureLogger } from '../slack/support/capture-logger.ts';
 import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';

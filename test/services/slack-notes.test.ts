@@ -1,7 +1,7 @@
 // Ephemeral notes against the fake Slack Web API over HTTP: one per person and item for a while, a per-minute
 // budget, a 429 honoured, and never an exception into the listener that asked.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { manualClock } from '../../src/services/outbox-clock.ts';
+import { manualClock } from '../../src/clock.ts';
 import { EphemeralNotes } from '../../src/services/slack-notes.ts';
 import { createSlackWebClient } from '../../src/slack/app.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';

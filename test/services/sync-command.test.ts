@@ -8,10 +8,9 @@ import { EXIT_DAILY_LIMIT, runSyncCommand } from '../../src/cli/sync.ts';
 import { loadConfig } from '../../src/config.ts';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
-import { capturingLogger, PORTAL_NOW, TOKEN, testClock, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { capturingLogger, PORTAL_NOW, TOKEN, testClock } from '../hubspot/harness.ts';
 
 describe('heed sync', () => {
-  useLocalNetworkOnly();
   let sim: Simulator;
   let dir: string;
   afterEach(async () => {
@@ -24,7 +23,7 @@ describe('heed sync', () => {
     sim = await startSimulator({
       portal: new SimPortal({ now: PORTAL_NOW, tickets: 350, seed: 2 }),
       accessToken: TOKEN,
-      clock: () => clock.now(),
+      clock: () => clock.now().getTime(),
     });
     dir = mkdtempSync(join(tmpdir(), 'heed-sync-cli-'));
     const config = loadConfig({

@@ -3,19 +3,17 @@
 // after an outage within the journal's 3 days; beyond them falls back to the incremental search and says so (log
 // and `heed status`), then reads the journal again.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HubspotRepo } from '../../src/db/hubspot-repo.ts';
 import { OBJECT_TYPE_IDS } from '../../src/hubspot/api-version.ts';
 import { TICKET_PROPERTIES } from '../../src/hubspot/map.ts';
 import { collectStatus, renderStatusText } from '../../src/ops/status.ts';
 import { JOURNAL_CURSOR, parseJournalState } from '../../src/services/sync-journal.ts';
 import { compareTickets } from '../faults/support/compare.ts';
-import { capturingLogger, type Harness, startHarness, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { capturingLogger, type Harness, startHarness } from '../hubspot/harness.ts';
 import { testProviders } from '../support/db.ts';
 
 const DAY = 86_400_000;
 
 describe.each(testProviders())('the webhooks journal on %s', (provider) => {
-  useLocalNetworkOnly();
   let h: Harness | undefined;
   afterEach(async () => {
     await h?.close();
@@ -41,7 +39,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     expect(tickets.properties).toEqual([...TICKET_PROPERTIES]);
 
     h.clock.advance(1000);
-    const now = h.clock.now();
+    const now = h.clock.now().getTime();
     const changed = h.sim.portal.touchTickets(120, now - 10);
     const created = h.sim.portal.createTickets(5, now - 5);
     const deleted = h.sim.portal.ticketId(changed.length > 0 ? 250 : 0);
@@ -70,13 +68,13 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     await h.service.run();
     await h.journal().readOnce();
     h.clock.advance(1000);
-    h.sim.portal.touchTickets(30, h.clock.now());
+    h.sim.portal.touchTickets(30, h.clock.now().getTime());
     await h.journal().readOnce();
-    const before = parseJournalState(await h.repo.getCursor(JOURNAL_CURSOR))!;
+    const before = parseJournalState(await h.repos.cursors.get(JOURNAL_CURSOR))!;
     expect(before.entries).toBe(1);
     // A new process: a new reader, the same database.
     h.clock.advance(1000);
-    const later = h.sim.portal.touchTickets(12, h.clock.now(), { seed: 99 });
+    const later = h.sim.portal.touchTickets(12, h.clock.now().getTime(), { seed: 99 });
     h.sim.resetCounts();
     const result = await h.journal().readOnce();
     expect(result.entries).toBe(1);
@@ -90,17 +88,17 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     await h.service.run();
     await h.journal().readOnce();
     h.clock.advance(1000);
-    const ids = h.sim.portal.touchTickets(40, h.clock.now());
-    h.sim.portal.moveTicket(ids[0]!, 3, h.clock.now());
+    const ids = h.sim.portal.touchTickets(40, h.clock.now().getTime());
+    h.sim.portal.moveTicket(ids[0]!, 3, h.clock.now().getTime());
     // The first reader dies after applying, before its cursor write.
     const crashing = h.journal();
-    const repo = h.repo as HubspotRepo & { compareAndSetCursor: HubspotRepo['compareAndSetCursor'] };
-    const original = repo.compareAndSetCursor.bind(repo);
-    repo.compareAndSetCursor = async () => {
+    const cursors = h.repos.cursors;
+    const original = cursors.compareAndSet.bind(cursors);
+    cursors.compareAndSet = async () => {
       throw new Error('killed before the cursor write');
     };
     await expect(crashing.readOnce()).rejects.toThrow('killed');
-    repo.compareAndSetCursor = original;
+    cursors.compareAndSet = original;
     const periodsAfterCrash = await h.db.prisma.ticketStagePeriod.count();
     const again = await h.journal().readOnce();
     expect(again.entries).toBe(2);
@@ -115,8 +113,8 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     // Heed is down for two days while agents work.
     for (let hour = 0; hour < 48; hour++) {
       h.clock.advance(3_600_000);
-      h.sim.portal.touchTickets(7, h.clock.now(), { seed: hour + 1 });
-      if (hour % 12 === 0) h.sim.portal.createTickets(2, h.clock.now());
+      h.sim.portal.touchTickets(7, h.clock.now().getTime(), { seed: hour + 1 });
+      if (hour % 12 === 0) h.sim.portal.createTickets(2, h.clock.now().getTime());
     }
     const result = await h.journal({ options: { batchSize: 10 } }).readOnce();
     expect(result.fellBack).toBe(false);
@@ -131,13 +129,13 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     const reader = h.journal();
     await reader.readOnce();
     h.clock.advance(1000);
-    h.sim.portal.touchTickets(20, h.clock.now());
+    h.sim.portal.touchTickets(20, h.clock.now().getTime());
     await reader.readOnce();
     // Down for 4 days: what happened in the first of them is gone from the journal.
     h.clock.advance(DAY / 2);
-    const early = h.sim.portal.touchTickets(25, h.clock.now(), { seed: 5 });
+    const early = h.sim.portal.touchTickets(25, h.clock.now().getTime(), { seed: 5 });
     h.clock.advance(3.5 * DAY);
-    const late = h.sim.portal.touchTickets(15, h.clock.now(), { seed: 6 });
+    const late = h.sim.portal.touchTickets(15, h.clock.now().getTime(), { seed: 6 });
     h.sim.resetCounts();
     const result = await h.journal().readOnce();
     expect(result.fellBack).toBe(true);
@@ -154,11 +152,14 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     expect(String(warning?.['msg'])).toContain(
       'Catching up through the incremental search, then reading the journal from its newest entry.',
     );
-    const state = parseJournalState(await h.repo.getCursor(JOURNAL_CURSOR))!;
+    const state = parseJournalState(await h.repos.cursors.get(JOURNAL_CURSOR))!;
     expect(state.mode).toBe('journal');
     expect(state.fallback?.caughtUpAt).toBeGreaterThanOrEqual(state.fallback!.at);
     const status = renderStatusText(
-      await collectStatus({ db: h.db, config: { policy: { teams: [], calendars: {} } } }, new Date(h.clock.now())),
+      await collectStatus(
+        { db: h.db, config: { policy: { teams: [], calendars: {} } } },
+        new Date(h.clock.now().getTime()),
+      ),
     );
     expect(status).toMatch(
       /Webhooks journal: reading; 1 entry applied, last \d+ h ago; fell back to the search just now \(the journal no longer has the entry after offset /,
@@ -166,7 +167,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     expect(status).toContain(', caught up just now');
     // And on it goes through the journal.
     h.clock.advance(1000);
-    const after = h.sim.portal.touchTickets(9, h.clock.now(), { seed: 7 });
+    const after = h.sim.portal.touchTickets(9, h.clock.now().getTime(), { seed: 7 });
     h.sim.resetCounts();
     const next = await h.journal().readOnce();
     expect(next).toMatchObject({ entries: 1, fellBack: false, ticketsFetched: after.length });
@@ -183,8 +184,8 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     const reader = h.journal();
     await reader.readOnce();
     h.clock.advance(1000);
-    h.sim.portal.touchTickets(3, h.clock.now());
-    h.sim.portal.addFeedback({ ticketId: h.sim.portal.ticketId(1), type: 'NPS', value: 2 }, h.clock.now());
+    h.sim.portal.touchTickets(3, h.clock.now().getTime());
+    h.sim.portal.addFeedback({ ticketId: h.sim.portal.ticketId(1), type: 'NPS', value: 2 }, h.clock.now().getTime());
     const result = await reader.readOnce();
     expect(result).toMatchObject({ entries: 1, ticketsFetched: 3, feedbackFetched: 0 });
     const refusals = log.lines().filter((l) => String(l['msg']).includes('does not offer feedback'));
@@ -210,7 +211,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     });
     await reader.readOnce();
     h.clock.advance(1000);
-    const ids = h.sim.portal.touchTickets(4, h.clock.now());
+    const ids = h.sim.portal.touchTickets(4, h.clock.now().getTime());
     const result = await reader.readOnce();
     expect(result.ticketsFetched).toBe(ids.length);
     expect(h.sim.counts.get('POST /webhooks-journal/journal-local/2026-03/batch/read')).toBe(1);
@@ -221,24 +222,26 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     h = await startHarness(provider);
     await h.service.run();
     await h.journal().readOnce();
-    const stale = await h.repo.getCursor(JOURNAL_CURSOR);
+    const stale = await h.repos.cursors.get(JOURNAL_CURSOR);
     h.clock.advance(1000);
-    h.sim.portal.touchTickets(5, h.clock.now());
+    h.sim.portal.touchTickets(5, h.clock.now().getTime());
     await h.journal().readOnce();
-    const current = await h.repo.getCursor(JOURNAL_CURSOR);
+    const current = await h.repos.cursors.get(JOURNAL_CURSOR);
     expect(current).not.toBe(stale);
     // A replica that lost its lease and still believes the old position.
-    const staleRepo = Object.assign(Object.create(h.repo) as HubspotRepo, {
-      getCursor: async (name: string) => (name === JOURNAL_CURSOR ? stale : h!.repo.getCursor(name)),
-    });
+    const cursors = h.repos.cursors;
+    const staleCursors = {
+      get: async (name: string) => (name === JOURNAL_CURSOR ? stale : cursors.get(name)),
+      compareAndSet: cursors.compareAndSet.bind(cursors),
+    };
     const { JournalReader } = await import('../../src/services/sync-journal.ts');
     const laggard = new JournalReader({
       ...(h.journal() as unknown as { deps: ConstructorParameters<typeof JournalReader>[0] }).deps,
-      repo: staleRepo,
+      repos: { ...h.repos, cursors: staleCursors },
     });
     const result = await laggard.readOnce();
     expect(result.lostRace).toBe(true);
-    expect(await h.repo.getCursor(JOURNAL_CURSOR)).toBe(current);
+    expect(await h.repos.cursors.get(JOURNAL_CURSOR)).toBe(current);
   });
 
   it('runs as a scheduled job: reads, polls, and stops at the end of its window or when aborted', async () => {
@@ -250,7 +253,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     const started = Date.now();
     await job.run({ signal: new AbortController().signal } as never);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(parseJournalState(await h.repo.getCursor(JOURNAL_CURSOR))).toMatchObject({ mode: 'journal', entries: 0 });
+    expect(parseJournalState(await h.repos.cursors.get(JOURNAL_CURSOR))).toMatchObject({ mode: 'journal', entries: 0 });
     const aborted = new AbortController();
     aborted.abort();
     await job.run({ signal: aborted.signal } as never);
@@ -263,7 +266,7 @@ describe.each(testProviders())('the webhooks journal on %s', (provider) => {
     await reader.readOnce();
     expect(h.sim.counts.get('POST /oauth/2026-03/token')).toBe(1);
     h.clock.advance(31 * 60_000);
-    h.sim.portal.touchTickets(2, h.clock.now());
+    h.sim.portal.touchTickets(2, h.clock.now().getTime());
     expect((await reader.readOnce()).ticketsFetched).toBe(2);
     expect(h.sim.counts.get('POST /oauth/2026-03/token')).toBe(2);
   });

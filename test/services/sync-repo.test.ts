@@ -2,7 +2,8 @@
 // write exactly what Prisma reads back), and the hand-rolled date formatter against toISOString.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HubspotRepo, sqliteTime } from '../../src/db/hubspot-repo.ts';
+import { hubspotRepos } from '../../src/db/hubspot-repos.ts';
+import { sqliteDate } from '../../src/db/sqlite-date.ts';
 import type { FeedbackRow, TicketRow } from '../../src/hubspot/map.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 
@@ -39,27 +40,27 @@ const row = (overrides: Partial<TicketRow> = {}): TicketRow => ({
   ...overrides,
 });
 
-describe('sqliteTime', () => {
+describe('sqliteDate', () => {
   it('formats exactly like Prisma’s adapter (toISOString with +00:00) for any instant', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 253402300799999 }), (ms) => {
-        expect(sqliteTime(ms)).toBe(new Date(ms).toISOString().replace('Z', '+00:00'));
+        expect(sqliteDate(ms)).toBe(new Date(ms).toISOString().replace('Z', '+00:00'));
       }),
       { numRuns: 20_000 },
     );
-    expect(sqliteTime(Date.parse('2024-02-29T23:59:59.999Z'))).toBe('2024-02-29T23:59:59.999+00:00');
-    expect(sqliteTime(null)).toBeNull();
+    expect(sqliteDate(Date.parse('2024-02-29T23:59:59.999Z'))).toBe('2024-02-29T23:59:59.999+00:00');
+    expect(sqliteDate(null)).toBeNull();
   });
 });
 
-describe.each(testProviders())('HubspotRepo bulk writes on %s', (provider) => {
+describe.each(testProviders())('HubSpot copy bulk writes on %s', (provider) => {
   let db: OpenTestDb;
   afterEach(() => db?.dispose());
 
   it('writes every ticket column where Prisma reads it, and range filters see the rows', async () => {
     db = await openTestDb(provider);
-    const repo = new HubspotRepo(db);
-    const result = await repo.upsertTickets([row()], T + 200_000, { name: 'tickets', value: '{"x":1}' });
+    const repos = hubspotRepos(db);
+    const result = await repos.tickets.upsertPage([row()], T + 200_000, { name: 'tickets', value: '{"x":1}' });
     expect(result).toEqual({ inserted: ['9001'], stageChanges: 0, stale: 0 });
     const t = await db.prisma.ticket.findUniqueOrThrow({ where: { id: '9001' } });
     const d = (ms: number) => new Date(ms);
@@ -96,7 +97,7 @@ describe.each(testProviders())('HubspotRepo bulk writes on %s', (provider) => {
       archived: false,
       syncedAt: d(T + 200_000),
     });
-    expect(await repo.getCursor('tickets')).toBe('{"x":1}');
+    expect(await repos.cursors.get('tickets')).toBe('{"x":1}');
     // Date range filters through Prisma find rows written by raw SQL.
     expect(await db.prisma.ticket.count({ where: { modifiedAt: { gte: d(T), lte: d(T + 10_000) } } })).toBe(1);
     expect(await db.prisma.ticket.count({ where: { modifiedAt: { gt: d(T + 10_000) } } })).toBe(0);
@@ -104,13 +105,13 @@ describe.each(testProviders())('HubspotRepo bulk writes on %s', (provider) => {
 
   it('keeps the newer copy, keeps a known contact, and opens/closes stage periods', async () => {
     db = await openTestDb(provider);
-    const repo = new HubspotRepo(db);
-    await repo.upsertTickets([row({ stageEnteredAt: null })], T);
+    const repos = hubspotRepos(db);
+    await repos.tickets.upsertPage([row({ stageEnteredAt: null })], T);
     // An older version (a late page) changes nothing.
-    const stale = await repo.upsertTickets([row({ modifiedAt: T, stageId: '3', subject: 'old' })], T);
+    const stale = await repos.tickets.upsertPage([row({ modifiedAt: T, stageId: '3', subject: 'old' })], T);
     expect(stale.stale).toBe(1);
     // A newer version from search: no associations (contactId null), a new stage.
-    const moved = await repo.upsertTickets(
+    const moved = await repos.tickets.upsertPage(
       [row({ modifiedAt: T + 500_000, stageId: '2', stageEnteredAt: T + 400_000, contactId: null })],
       T,
     );
@@ -125,24 +126,55 @@ describe.each(testProviders())('HubspotRepo bulk writes on %s', (provider) => {
     ]);
   });
 
-  it('archives, names and dedupes events', async () => {
+  it('archives and names tickets', async () => {
     db = await openTestDb(provider);
-    const repo = new HubspotRepo(db);
-    await repo.upsertTickets([row(), row({ id: '9002' })], T);
-    expect(await repo.archiveTickets(['9002', '404'], T)).toBe(1);
-    expect(await repo.archiveTickets(['9002'], T)).toBe(0);
-    expect(await repo.ticketsNeedingNames(10)).toEqual([{ id: '9001', contactId: '500001' }]);
-    await repo.setTicketNames([
+    const repos = hubspotRepos(db);
+    await repos.tickets.upsertPage([row(), row({ id: '9002' })], T);
+    expect(await repos.tickets.archive(['9002', '404'], T)).toBe(1);
+    expect(await repos.tickets.archive(['9002'], T)).toBe(0);
+    expect(await repos.tickets.needingNames(10)).toEqual([{ id: '9001', contactId: '500001' }]);
+    await repos.tickets.setNames([
       { ticketId: '9001', contactName: 'Ada Okafor', contactEmail: 'ada@example.com', companyName: 'Acme' },
     ]);
-    expect(await repo.ticketsNeedingNames(10)).toEqual([]);
-    expect([...(await repo.claimEvents('hubspot', ['1', '2'], T))].sort()).toEqual(['1', '2']);
-    expect([...(await repo.claimEvents('hubspot', ['2', '3'], T))]).toEqual(['3']);
+    expect(await repos.tickets.needingNames(10)).toEqual([]);
+  });
+
+  it('accepts webhook events once, queuing only what the new ones name, a deletion winning', async () => {
+    db = await openTestDb(provider);
+    const repos = hubspotRepos(db);
+    const ticket = (objectId: string, deleted = false) => ({ objectType: 'ticket', objectId, deleted });
+    const first = await repos.webhooks.accept(
+      'hubspot',
+      [
+        { id: '1', fetch: ticket('9001') },
+        { id: '2', fetch: ticket('9002') },
+        { id: '4', fetch: undefined },
+      ],
+      T,
+    );
+    expect([...first].sort()).toEqual(['1', '2', '4']);
+    // A re-delivery of 2 (its change is not queued again) with two new events about one ticket.
+    const second = await repos.webhooks.accept(
+      'hubspot',
+      [
+        { id: '2', fetch: ticket('9003') },
+        { id: '3', fetch: ticket('9001', true) },
+        { id: '5', fetch: ticket('9001') },
+      ],
+      T + 1000,
+    );
+    expect([...second].sort()).toEqual(['3', '5']);
+    const queued = await repos.webhooks.peek('ticket', 10);
+    expect(queued.map((q) => [q.objectId, q.deleted]).sort()).toEqual([
+      ['9001', true],
+      ['9002', false],
+    ]);
+    expect(await repos.webhooks.count('ticket')).toBe(2);
   });
 
   it('upserts feedback and reports which answers are new', async () => {
     db = await openTestDb(provider);
-    const repo = new HubspotRepo(db);
+    const repos = hubspotRepos(db);
     const fb: FeedbackRow = {
       id: '70000001',
       surveyType: 'NPS',
@@ -159,10 +191,33 @@ describe.each(testProviders())('HubspotRepo bulk writes on %s', (provider) => {
       modifiedAt: T,
       archived: false,
     };
-    expect(await repo.upsertFeedback([fb], T)).toEqual({ inserted: ['70000001'] });
-    await repo.setFeedbackAssociations([{ id: '70000001', contactId: '500002', ticketId: '9001' }]);
-    expect(await repo.upsertFeedback([{ ...fb, modifiedAt: T + 1 }], T)).toEqual({ inserted: [] });
+    expect(await repos.feedback.upsertPage([fb], T)).toEqual({ inserted: ['70000001'] });
+    await repos.feedback.setAssociations([{ id: '70000001', contactId: '500002', ticketId: '9001' }]);
+    expect(await repos.feedback.upsertPage([{ ...fb, modifiedAt: T + 1 }], T)).toEqual({ inserted: [] });
     const stored = await db.prisma.feedbackSubmission.findUniqueOrThrow({ where: { id: '70000001' } });
     expect(stored).toMatchObject({ value: 3, contactId: '500002', ticketId: '9001', submittedAt: new Date(T) });
+  });
+});
+
+describe.each(testProviders())('SyncCursorRepo.compareAndSet on %s', (provider) => {
+  let db: OpenTestDb;
+  afterEach(() => db?.dispose());
+
+  it('moves a cursor only from the value it expects, and creates it only once', async () => {
+    db = await openTestDb(provider);
+    const { cursors } = hubspotRepos(db);
+    expect(await cursors.compareAndSet('journal', undefined, 'a', T)).toBe(true);
+    expect(await cursors.compareAndSet('journal', undefined, 'b', T)).toBe(false);
+    expect(await cursors.compareAndSet('journal', 'x', 'b', T)).toBe(false);
+    expect(await cursors.compareAndSet('journal', 'a', 'b', T)).toBe(true);
+    expect(await cursors.get('journal')).toBe('b');
+  });
+
+  it('reports a database failure instead of taking it for a lost race', async () => {
+    db = await openTestDb(provider);
+    const { cursors } = hubspotRepos(db);
+    // A failure other than "another reader created it first": the table is gone.
+    await db.prisma.$executeRawUnsafe('DROP TABLE "SyncCursor"');
+    await expect(cursors.compareAndSet('journal', undefined, 'a', T)).rejects.toThrow(/SyncCursor/);
   });
 });

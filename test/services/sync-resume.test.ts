@@ -3,19 +3,18 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
-import { HubspotRepo } from '../../src/db/hubspot-repo.ts';
+import { hubspotRepos } from '../../src/db/hubspot-repos.ts';
 import { createHubspotClient, HubspotApi } from '../../src/hubspot/client.ts';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { SyncService } from '../../src/services/sync.ts';
-import { PORTAL_NOW, TOKEN, testClock, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { PORTAL_NOW, TOKEN, testClock } from '../hubspot/harness.ts';
 import { createTestDatabase, type TestDatabase, testProviders } from '../support/db.ts';
 
 const LIST = 'GET /crm/objects/2026-09/tickets';
 
 describe.each(testProviders())('a sync killed mid-backfill on %s', (provider) => {
-  useLocalNetworkOnly();
   let sim: Simulator | undefined;
   let database: TestDatabase | undefined;
   afterEach(async () => {
@@ -59,7 +58,7 @@ describe.each(testProviders())('a sync killed mid-backfill on %s', (provider) =>
     // Resume in this process, on the same database.
     const db = await openDatabase(database.url, { migrate: true });
     try {
-      const repo = new HubspotRepo(db);
+      const repos = hubspotRepos(db);
       const committed = await db.prisma.ticket.count();
       // Killed part-way: some pages committed (the kill comes after page killAt − 2 was requested), not all.
       expect(committed).toBeGreaterThanOrEqual((killAt - 3) * 100);
@@ -73,7 +72,7 @@ describe.each(testProviders())('a sync killed mid-backfill on %s', (provider) =>
           searchPerSecond: 5,
           clock,
         }),
-        repo,
+        repos,
         clock,
         logger: silentLogger(),
         options: { searchLagMs: 0 },

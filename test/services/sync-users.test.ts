@@ -3,11 +3,10 @@
 // the user; without the optional scope Heed says so once and carries on.
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseOutOfOffice, parseWorkingHours } from '../../src/hubspot/map.ts';
-import { capturingLogger, type Harness, startHarness, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { capturingLogger, type Harness, startHarness } from '../hubspot/harness.ts';
 import { testProviders } from '../support/db.ts';
 
 describe.each(testProviders())('users and their availability on %s', (provider) => {
-  useLocalNetworkOnly();
   let h: Harness | undefined;
   afterEach(async () => {
     await h?.close();
@@ -55,7 +54,7 @@ describe.each(testProviders())('users and their availability on %s', (provider) 
     h = await startHarness(provider);
     await h.service.run();
     h.clock.advance(1000);
-    const now = h.clock.now();
+    const now = h.clock.now().getTime();
     const [a, b] = h.sim.portal.users;
     h.sim.portal.updateUser(a!.id, { availability: 'away' }, now);
     const vacation = { startTimestamp: now + 86_400_000, endTimestamp: now + 5 * 86_400_000 };
@@ -92,7 +91,7 @@ describe.each(testProviders())('users and their availability on %s', (provider) 
     h.sim.portal.updateUser(
       broken.id,
       { workingHours: '[{"days":"FUNDAY","startMinute":1,"endMinute":2}]' },
-      h.clock.now(),
+      h.clock.now().getTime(),
     );
     await h.service.run();
     expect(await h.db.prisma.hubspotUser.count()).toBe(h.sim.portal.users.length);

@@ -8,13 +8,12 @@ import { createHubspotWebhookHandler, type WebhookOutcome } from '../../src/hubs
 import { silentLogger } from '../../src/logger.ts';
 import { WebhookDrainer } from '../../src/services/sync-webhooks.ts';
 import { compareTickets } from '../faults/support/compare.ts';
-import { type Harness, startHarness, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { type Harness, startHarness } from '../hubspot/harness.ts';
 import { testProviders } from '../support/db.ts';
 
 const SECRET = 'push-client-secret-0000';
 
 describe.each(testProviders())('HubSpot pushing object.* webhooks to Heed on %s', (provider) => {
-  useLocalNetworkOnly();
   let h: Harness | undefined;
   let server: Server | undefined;
   let drainer: WebhookDrainer | undefined;
@@ -38,22 +37,22 @@ describe.each(testProviders())('HubSpot pushing object.* webhooks to Heed on %s'
     await h.service.run();
     const harness = h;
     drainer = new WebhookDrainer({
-      repo: harness.repo,
+      repos: harness.repos,
       sync: harness.service,
       logger: silentLogger(),
-      now: harness.clock.now,
+      clock: harness.clock,
       debounceMs: 20,
     });
     handle = createHubspotWebhookHandler({
       clientSecret: SECRET,
-      repo: harness.repo,
+      queue: harness.repos.webhooks,
       clock: harness.clock,
       logger: silentLogger(),
       onQueued: () => drainer!.kick(),
     });
     h.clock.advance(1000);
     h.sim.resetCounts();
-    const now = h.clock.now();
+    const now = h.clock.now().getTime();
     const changed = h.sim.portal.touchTickets(60, now);
     const created = h.sim.portal.createTickets(3, now);
     h.sim.portal.archiveTicket(h.sim.portal.ticketId(11), now);

@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HubspotError } from '../../src/hubspot/client.ts';
-import { capturingLogger, type Harness, startHarness, useLocalNetworkOnly } from '../hubspot/harness.ts';
+import { capturingLogger, type Harness, startHarness } from '../hubspot/harness.ts';
 import { testProviders } from '../support/db.ts';
 
 const MINUTE = 60_000;
 
 describe.each(testProviders())('SyncService on %s', (provider) => {
-  useLocalNetworkOnly();
   let h: Harness;
   afterEach(() => h?.close());
 
@@ -90,7 +89,7 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
     h = await startHarness(provider, { portal: { tickets: 1500 } });
     await h.service.run();
     h.clock.advance(10 * MINUTE);
-    const changed = h.sim.portal.touchTickets(450, h.clock.now() - MINUTE);
+    const changed = h.sim.portal.touchTickets(450, h.clock.now().getTime() - MINUTE);
     h.sim.resetCounts();
     const stats = await h.service.run();
     expect(stats.kind).toBe('incremental');
@@ -127,7 +126,7 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
     h = await startHarness(provider, { portal: { tickets: 200 } });
     await h.service.run();
     h.clock.advance(5 * MINUTE);
-    const created = h.sim.portal.createTickets(3, h.clock.now() - MINUTE);
+    const created = h.sim.portal.createTickets(3, h.clock.now().getTime() - MINUTE);
     await h.service.run();
     for (const id of created) {
       const row = await h.db.prisma.ticket.findUniqueOrThrow({ where: { id } });
@@ -141,8 +140,8 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
   it('archives tickets deleted in HubSpot (archived=true sweep on --full)', async () => {
     h = await startHarness(provider, { portal: { tickets: 300 } });
     await h.service.run();
-    const [gone] = h.sim.portal.touchTickets(1, h.clock.now() - MINUTE, { seed: 99 });
-    h.sim.portal.archiveTicket(gone!, h.clock.now());
+    const [gone] = h.sim.portal.touchTickets(1, h.clock.now().getTime() - MINUTE, { seed: 99 });
+    h.sim.portal.archiveTicket(gone!, h.clock.now().getTime());
     h.clock.advance(MINUTE);
     // An incremental pass within the sweep interval does not list archived tickets...
     await h.service.run();
@@ -206,7 +205,7 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
     h.sim.injectFault({ match: 'POST /crm/objects/2026-09/contacts', kind: 'status', status: 503 });
     await h.service.run();
     h.clock.advance(10 * 60_000);
-    const changed = h.sim.portal.touchTickets(300, h.clock.now() - 60_000);
+    const changed = h.sim.portal.touchTickets(300, h.clock.now().getTime() - 60_000);
     h.sim.injectFault({ match: '/search', kind: 'rate-limit', policy: 'SECONDLY', times: 2 });
     h.sim.injectFault({ match: '/search', kind: 'status', status: 500 });
     const stats = await h.service.run();
@@ -223,7 +222,7 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
     h = await startHarness(provider, { portal: { tickets: 1500 }, api: { maxAttempts: 1 } });
     await h.service.run();
     h.clock.advance(10 * 60_000);
-    const changed = h.sim.portal.touchTickets(900, h.clock.now() - 60_000);
+    const changed = h.sim.portal.touchTickets(900, h.clock.now().getTime() - 60_000);
     // Pages 1–3 succeed, then HubSpot is down long enough for the pass to give up.
     h.sim.injectFault({ match: '/tickets/search', kind: 'delay', ms: 0, times: 3 });
     h.sim.injectFault({ match: '/tickets/search', kind: 'status', status: 503, times: 1 });

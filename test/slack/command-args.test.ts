@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   parseDigestArgs,
-  parseDuration,
   parseHeed,
   parseScope,
   parseTeamOnly,
   parseTicketRef,
+  parseWaitDuration,
 } from '../../src/slack/command-args.ts';
 
 const TEAMS = ['support', 'billing'];
@@ -40,11 +40,17 @@ describe('slash command arguments', () => {
     ['1d', 86_400_000],
     ['7d', 7 * 86_400_000],
   ])('duration %s = %d ms', (text, ms) => {
-    expect(parseDuration(text)).toEqual({ ok: true, value: ms });
+    expect(parseWaitDuration(text)).toEqual({ ok: true, value: ms });
   });
 
-  it.each([['0m'], ['8d'], ['soon'], [''], ['2 h'], ['-1h']])('duration %j is refused', (text) => {
-    expect(parseDuration(text).ok).toBe(false);
+  it.each([
+    ['0m', 'more than zero'],
+    ['8d', 'longest duration is 7d'],
+    ['soon', 'not a duration'],
+    ['', 'not a duration'],
+    ['-1h', 'not a duration'],
+  ])('duration %j is refused: %s', (text, reason) => {
+    expect(parseWaitDuration(text)).toEqual({ ok: false, problem: expect.stringContaining(reason) });
   });
 
   it.each([

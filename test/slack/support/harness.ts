@@ -1,11 +1,12 @@
 // Runs the real Heed Slack app on a free port against a fake Slack Web API and a fresh database.
+
+import { manualClock } from '../../../src/clock.ts';
 import { parsePolicy } from '../../../src/config.ts';
 import { openDatabase } from '../../../src/db/client.ts';
 import { FlagsReadRepo } from '../../../src/db/flags-read-repo.ts';
 import { SlackRepo } from '../../../src/db/slack-repo.ts';
 import type { NudgeDeps } from '../../../src/services/nudge.ts';
 import { Outbox } from '../../../src/services/outbox.ts';
-import { manualClock } from '../../../src/services/outbox-clock.ts';
 import type { ActionDeps } from '../../../src/services/slack-actions.ts';
 import { EphemeralNotes } from '../../../src/services/slack-notes.ts';
 import { SharedStatePermissions } from '../../../src/services/slack-permissions.ts';

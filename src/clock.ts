@@ -1,7 +1,8 @@
-// Time for the outbox and the nudge worker, injected so rate-limit and backoff tests run in
-// milliseconds and the bench can run Slack's 1 msg/s/channel pace at a declared speed-up.
+// Time as a dependency: the one clock type Heed injects everywhere (the HubSpot client and its rate limiter, the
+// sync, the journal, the webhook route, the outbox and the nudge worker), so rate-limit and backoff tests run in
+// milliseconds on a manual clock and the bench can run Slack's 1 msg/s/channel pace at a declared speed-up.
 
-export interface OutboxClock {
+export interface Clock {
   now(): Date;
   sleep(ms: number): Promise<void>;
   /**
@@ -18,7 +19,7 @@ function realEvery(ms: number, tick: () => Promise<void> | void): () => void {
   return () => clearInterval(timer);
 }
 
-export const systemClock: OutboxClock = {
+export const systemClock: Clock = {
   now: () => new Date(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
   every: realEvery,
@@ -28,7 +29,7 @@ export const systemClock: OutboxClock = {
  * A clock running `factor` times faster than real time from `start`: sleeping 1,000 ms takes
  * 1,000/factor real ms. Rate limits keep their meaning in the clock's own time.
  */
-export function scaledClock(start: Date, factor: number): OutboxClock {
+export function scaledClock(start: Date, factor: number): Clock {
   const realStart = performance.now();
   return {
     now: () => new Date(start.getTime() + (performance.now() - realStart) * factor),
@@ -37,7 +38,7 @@ export function scaledClock(start: Date, factor: number): OutboxClock {
   };
 }
 
-export type ManualClock = OutboxClock & { advance(ms: number): void; set(at: Date): void };
+export type ManualClock = Clock & { advance(ms: number): void; set(at: Date): void };
 
 /**
  * A clock that only moves when told to: sleeping advances it instantly (tests). Ticks registered with `every` run
