@@ -1,13 +1,31 @@
-// Builds Heed's Bolt app: HTTP mode (commands, events and interactivity on /slack/events, plus the
-// custom routes such as /healthz and /hubspot/webhooks on the same port), or Socket Mode when an
-// app-level token is configured. Listeners are registered in listeners/register.ts.
+// Builds Heed's Bolt app: HTTP mode (commands, events and interactivity on /slack/events) or Socket Mode when an
+// app-level token is configured. Bolt does transport only: Heed's own HTTP server (src/http/server.ts) dispatches
+// every route, `/slack/events` included, under one error boundary, and this module hands Bolt only requests it can
+// survive (a body read in full within its limit, a payload that is an object). Listeners are registered in
+// listeners/register.ts.
+//
+// Bolt is never left to call `auth.test` by itself: given a token, it calls it in its constructor and keeps the
+// promise for the first event, so a Slack outage at start-up became an unhandled rejection that stopped the
+// process. Heed calls it in `connect()`, which the composition root retries with backoff while Slack is down;
+// until it answers, events are still processed with the token alone.
 
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { App, type Logger as BoltLogger, type CustomRoute, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQueryString } from 'node:querystring';
+import {
+  App,
+  type Logger as BoltLogger,
+  type CustomRoute,
+  HTTPReceiver,
+  isValidSlackRequest,
+  LogLevel,
+  webApi,
+} from '@slack/bolt';
 import type { TEnv } from '../config.ts';
 import { AppError } from '../errors.ts';
+import { type BodyBudget, createBodyBudget, readBody, SLACK_MAX_BODY_BYTES } from '../http/body.ts';
+import type { Route } from '../http/routes.ts';
+import { type EdgeEvents, startHttpServer } from '../http/server.ts';
 import type { Logger } from '../logger.ts';
 import { registerListeners } from './listeners/register.ts';
 import type { SlackServices } from './listeners/services.ts';
@@ -16,8 +34,9 @@ export interface SlackAppOptions {
   env: Pick<TEnv, 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN' | 'SLACK_API_URL' | 'PORT'>;
   services: SlackServices;
   logger: Logger;
+  /** Routes served beside `/slack/events` by `start()` (tests; `heed start` builds its own server). */
   customRoutes?: CustomRoute[];
-  /** Given, Bolt skips its auth.test at start-up (tests, demo). */
+  /** Given (tests, demo, bench), `connect()` needs no auth.test. */
   botId?: string;
   botUserId?: string;
   /** Tests: answer HTTP only after listeners ran. Not for production (Slack's 3 s budget). */
@@ -26,11 +45,29 @@ export interface SlackAppOptions {
   clientOptions?: Omit<webApi.WebClientOptions, 'slackApiUrl'>;
   /** Runs each incoming Slack request's listeners under an id every log line carries (src/ops/request-context.ts). */
   requestContext?: { run<T>(requestId: string, fn: () => T): T };
+  /** Bytes of request bodies held at once across requests (defaults to a budget of its own). */
+  bodyBudget?: BodyBudget;
+  /** Counts refused requests. */
+  events?: EdgeEvents;
 }
+
+/** Who Heed is in the workspace, from auth.test (or given). */
+export type SlackIdentity = { botId: string | undefined; botUserId: string | undefined; team?: string | undefined };
 
 export interface SlackApp {
   app: App;
+  /** A Web API client with the bot token (auth.test; the outbox has its own client). */
   client: webApi.WebClient;
+  /** HTTP mode: POST /slack/events for Heed's server. Undefined in Socket Mode. */
+  eventsRoute: Route | undefined;
+  /**
+   * Checks the token with auth.test (unless the identity was given) and, in Socket Mode, opens the connection.
+   * Throws what Slack or the network said; the caller retries with backoff.
+   */
+  connect(): Promise<SlackIdentity>;
+  /** The identity auth.test returned, once it has. */
+  identity(): SlackIdentity | undefined;
+  /** Serves `/slack/events` (HTTP mode) and the custom routes on `port`, under Heed's server (tests, bench). */
   start(port?: number): Promise<{ port: number | undefined }>;
   stop(): Promise<void>;
 }
@@ -98,36 +135,46 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     rejectRateLimitedCalls: true,
     ...options.clientOptions,
   };
+  const log = boltLogger(logger);
+  const botToken = env.SLACK_BOT_TOKEN;
+  let identity: SlackIdentity | undefined =
+    options.botId && options.botUserId ? { botId: options.botId, botUserId: options.botUserId } : undefined;
+  // Bolt's own copy of the options: it sets its logger on the object it is given.
   const common = {
-    token: env.SLACK_BOT_TOKEN,
-    logger: boltLogger(logger),
-    clientOptions,
-    ...(options.botId ? { botId: options.botId } : {}),
-    ...(options.botUserId ? { botUserId: options.botUserId } : {}),
+    logger: log,
+    clientOptions: { ...clientOptions },
+    // Heed's identity as far as known: Bolt's `ignoreSelf` uses it to drop events Heed caused itself.
+    authorize: async () => ({
+      botToken,
+      ...(identity?.botId ? { botId: identity.botId } : {}),
+      ...(identity?.botUserId ? { botUserId: identity.botUserId } : {}),
+    }),
     extendedErrorHandler: true,
   };
   const customRoutes = options.customRoutes ?? [];
-  const app = socketMode
-    ? new App({
-        ...common,
-        customRoutes,
-        socketMode: true,
-        appToken: env.SLACK_APP_TOKEN,
-        installerOptions: { port: env.PORT },
+  let receiver: HTTPReceiver | undefined;
+  let app: App;
+  if (socketMode) {
+    app = new App({ ...common, socketMode: true, appToken: env.SLACK_APP_TOKEN });
+  } else {
+    receiver = new HTTPReceiver({
+      signingSecret: env.SLACK_SIGNING_SECRET!,
+      processBeforeResponse: options.processBeforeResponse ?? false,
+      logger: log,
+      bodyLimit: SLACK_MAX_BODY_BYTES,
+    });
+    app = new App({ ...common, receiver });
+  }
+  const authClient = new webApi.WebClient(botToken, { ...clientOptions, logger: log });
+  const eventsRoute = receiver
+    ? slackEventsRoute({
+        receiver,
+        signingSecret: env.SLACK_SIGNING_SECRET!,
+        logger,
+        budget: options.bodyBudget ?? createBodyBudget(),
+        ...(options.events ? { events: options.events } : {}),
       })
-    : new App({
-        ...common,
-        receiver: rejectingFutureRequests(
-          new HTTPReceiver({
-            signingSecret: env.SLACK_SIGNING_SECRET!,
-            port: env.PORT,
-            processBeforeResponse: options.processBeforeResponse ?? false,
-            customRoutes,
-            logger: common.logger,
-          }),
-          logger,
-        ),
-      });
+    : undefined;
   const requestContext = options.requestContext;
   if (requestContext) {
     // Slack's own id for the delivery where it gives one (events), else the interaction's trigger id.
@@ -144,22 +191,41 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     logger.error({ err: error, type: body?.type }, 'slack: unhandled listener error');
   });
   registerListeners(app, options.services);
-  let started = false;
+  let socketStarted = false;
+  let server: Awaited<ReturnType<typeof startHttpServer>> | undefined;
   return {
     app,
-    client: app.client,
+    client: authClient,
+    eventsRoute,
+    identity: () => identity,
+    async connect() {
+      if (!identity) {
+        const result = await authClient.auth.test();
+        identity = { botId: result.bot_id, botUserId: result.user_id, team: result.team };
+      }
+      if (socketMode && !socketStarted) {
+        // The Socket Mode client retries what it considers recoverable by itself; what it gives up on comes back
+        // here, and the caller tries again later.
+        await app.start();
+        socketStarted = true;
+      }
+      return identity;
+    },
     async start(port?: number) {
-      const server = (await app.start(port ?? env.PORT)) as unknown;
-      started = true;
-      const address =
-        server && typeof (server as Server).address === 'function'
-          ? ((server as Server).address() as AddressInfo | null)
-          : null;
-      return { port: address?.port };
+      const routes: Route[] = [...customRoutes, ...(eventsRoute ? [eventsRoute] : [])];
+      server = await startHttpServer({
+        routes,
+        port: port ?? env.PORT,
+        logger,
+        ...(options.events ? { events: options.events } : {}),
+      });
+      return { port: server.port };
     },
     async stop() {
-      if (started) await app.stop();
-      started = false;
+      await server?.close();
+      server = undefined;
+      if (socketStarted) await app.stop();
+      socketStarted = false;
     },
   };
 }
@@ -167,26 +233,117 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
 /** How far a Slack request's timestamp may be from now, either way (Slack's guidance: five minutes). */
 const MAX_REQUEST_SKEW_SECONDS = 300;
 
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 /**
- * Bolt rejects Slack requests timestamped more than five minutes ago but accepts any later timestamp, so a
- * correctly signed request dated in the future could be replayed until then. Requests carrying a Slack
- * timestamp more than five minutes ahead are refused before Bolt sees them (401, as for a bad signature).
+ * What Bolt's receiver will parse the body into, by Bolt's own rules (a form body's `payload` field is JSON;
+ * any other form body is its fields; anything else is JSON): 'object', 'not_an_object' (JSON `null`, a number, a
+ * string, an array — on which Bolt's receiver throws outside any handler), or 'unparsable' (Bolt answers that).
  */
-function rejectingFutureRequests(receiver: HTTPReceiver, logger: Logger): HTTPReceiver {
-  const handle = receiver.requestListener;
-  receiver.requestListener = (req, res) => {
-    const header = req.headers['x-slack-request-timestamp'];
-    const timestamp = Number(Array.isArray(header) ? header[0] : header);
-    if (
-      header !== undefined &&
-      Number.isFinite(timestamp) &&
-      timestamp - Date.now() / 1000 > MAX_REQUEST_SKEW_SECONDS
-    ) {
-      logger.warn({ path: req.url }, 'slack: refused a request timestamped more than five minutes ahead');
-      res.writeHead(401).end();
-      return;
+export function slackPayloadShape(contentType: string | undefined, body: Buffer): 'object' | 'not_an_object' | 'unparsable' {
+  let parsed: unknown;
+  try {
+    const text = body.toString();
+    if (contentType === 'application/x-www-form-urlencoded') {
+      const fields = parseQueryString(text);
+      parsed = typeof fields['payload'] === 'string' ? JSON.parse(fields['payload']) : fields;
+    } else {
+      parsed = JSON.parse(text);
     }
-    handle(req, res);
+  } catch {
+    return 'unparsable';
+  }
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? 'object' : 'not_an_object';
+}
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+/**
+ * POST /slack/events for Heed's server, in front of Bolt's HTTPReceiver (which keeps the signature check and the
+ * dispatch to listeners). Refused here, before Bolt sees them:
+ * - a timestamp more than five minutes ahead (Bolt accepts any later timestamp, so a correctly signed request dated
+ *   in the future could be replayed until then): 401, as for a bad signature;
+ * - a body over SLACK_MAX_BODY_BYTES: 413; more bodies at once than the budget holds: 503; a body cut off by the
+ *   client: dropped (nobody is left to answer);
+ * - a correctly signed payload that is not an object: 400 (unsigned: 401, so nothing is revealed to a forger).
+ * The body is read once: Bolt takes it from `req.rawBody` instead of reading the stream again.
+ */
+function slackEventsRoute(deps: {
+  receiver: HTTPReceiver;
+  signingSecret: string;
+  logger: Logger;
+  budget: BodyBudget;
+  events?: EdgeEvents;
+}): Route {
+  const { receiver, logger } = deps;
+  return {
+    path: '/slack/events',
+    method: 'POST',
+    maxBodyBytes: SLACK_MAX_BODY_BYTES,
+    handler: async (req, res) => {
+      const timestampHeader = header(req, 'x-slack-request-timestamp');
+      const timestamp = Number(timestampHeader);
+      if (
+        timestampHeader !== undefined &&
+        Number.isFinite(timestamp) &&
+        timestamp - Date.now() / 1000 > MAX_REQUEST_SKEW_SECONDS
+      ) {
+        logger.warn({ path: req.url }, 'slack: refused a request timestamped more than five minutes ahead');
+        res.setHeader('connection', 'close');
+        send(res, 401);
+        return;
+      }
+      const body = await readBody(req, { limit: SLACK_MAX_BODY_BYTES, budget: deps.budget, holdUntil: res });
+      if (body.kind === 'aborted') {
+        deps.events?.refused('aborted');
+        logger.info({ reason: body.reason }, 'slack: request abandoned by the client before its body arrived');
+        return;
+      }
+      if (body.kind === 'too_large' || body.kind === 'busy') {
+        deps.events?.refused(body.kind);
+        logger.warn(
+          { limit: SLACK_MAX_BODY_BYTES },
+          body.kind === 'busy'
+            ? 'slack: too many request bodies in memory at once; answered 503 (Slack retries events)'
+            : 'slack: refused a request body over the limit (413)',
+        );
+        res.setHeader('connection', 'close');
+        if (body.kind === 'busy') res.setHeader('retry-after', '1');
+        send(res, body.kind === 'busy' ? 503 : 413);
+        return;
+      }
+      const contentType = header(req, 'content-type');
+      if (slackPayloadShape(contentType, body.bytes) === 'not_an_object') {
+        const signed = isValidSlackRequest({
+          signingSecret: deps.signingSecret,
+          body: body.bytes.toString(),
+          headers: {
+            'x-slack-signature': header(req, 'x-slack-signature') ?? '',
+            'x-slack-request-timestamp': Number(header(req, 'x-slack-request-timestamp')),
+          },
+        });
+        if (!signed) {
+          logger.warn('slack: refused a request with an invalid signature');
+          send(res, 401);
+          return;
+        }
+        deps.events?.refused('not_an_object');
+        logger.warn({ contentType }, 'slack: refused a signed payload that is not an object (400)');
+        send(res, 400, { error: 'invalid_payload', message: 'the payload must be a JSON object' });
+        return;
+      }
+      (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body.bytes;
+      receiver.requestListener(req, res);
+    },
   };
-  return receiver;
 }
