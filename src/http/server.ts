@@ -13,7 +13,10 @@ import type { Route } from './routes.ts';
 // Not routes.ts's sendJson: routes.ts imports this module, and a type-only import keeps the two free of a cycle.
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -45,7 +48,7 @@ export function isClientGone(error: unknown, req?: IncomingMessage): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && CLIENT_GONE_CODES.has(code)) return true;
   if ((error as Error | undefined)?.message === 'aborted') return true;
-  return req !== undefined && req.destroyed && !req.complete;
+  return req?.destroyed === true && !req.complete;
 }
 
 /** The request's id, as the request context set it on the response (src/ops/request-context.ts). */
@@ -58,7 +61,11 @@ function requestIdOf(res: ServerResponse): string | undefined {
  * Runs `route`'s handler under the boundary. Never throws, never rejects. A route with `maxBodyBytes` refuses a
  * body declared longer (413) before its handler runs.
  */
-export function guardRoute(route: Route, logger: Logger, events?: EdgeEvents): (req: IncomingMessage, res: ServerResponse) => void {
+export function guardRoute(
+  route: Route,
+  logger: Logger,
+  events?: EdgeEvents,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const context = () => ({ method: req.method, path, requestId: requestIdOf(res) });

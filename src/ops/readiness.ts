@@ -54,10 +54,18 @@ export type Readiness =
       dependencies?: DependencyReason[];
     };
 
-function dependencyReasons(problems: readonly CurrentProblem[]): { reasons: string[]; dependencies: DependencyReason[] } {
+function dependencyReasons(problems: readonly CurrentProblem[]): {
+  reasons: string[];
+  dependencies: DependencyReason[];
+} {
   return {
     reasons: problems.map((p) => `${p.name}: ${p.message} (${p.code}, since ${p.since.toISOString()})`),
-    dependencies: problems.map((p) => ({ name: p.name, code: p.code, message: p.message, since: p.since.toISOString() })),
+    dependencies: problems.map((p) => ({
+      name: p.name,
+      code: p.code,
+      message: p.message,
+      since: p.since.toISOString(),
+    })),
   };
 }
 

@@ -9,6 +9,7 @@ import { type Clock, systemClock } from '../hubspot/rate-limiter.ts';
 import { createHubspotWebhookHandler } from '../hubspot/webhook-handler.ts';
 import type { Logger } from '../logger.ts';
 import { type SyncOptions, SyncService } from './sync.ts';
+import type { SyncGate } from './sync-gate.ts';
 import { WebhookDrainer } from './sync-webhooks.ts';
 
 export type HubspotSync = {
@@ -31,6 +32,8 @@ export function createHubspotSync(deps: {
   options?: SyncOptions;
   /** Public base URL HubSpot calls for webhooks (the signed URI); rebuilt from the request when absent. */
   publicUrl?: string;
+  /** `heed start`: pause on a rejected token, wait out an outage (./sync-gate.ts). */
+  gate?: SyncGate;
 }): HubspotSync {
   const clock = deps.clock ?? systemClock;
   const { env, policy } = deps.config;
@@ -50,8 +53,15 @@ export function createHubspotSync(deps: {
     logger: deps.logger,
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
     ...(deps.options ? { options: deps.options } : {}),
+    ...(deps.gate ? { gate: deps.gate } : {}),
   });
-  const drainer = new WebhookDrainer({ repo, sync: service, logger: deps.logger, now: () => clock.now() });
+  const drainer = new WebhookDrainer({
+    repo,
+    sync: service,
+    logger: deps.logger,
+    now: () => clock.now(),
+    ...(deps.gate ? { gate: deps.gate } : {}),
+  });
   const webhookHandler = createHubspotWebhookHandler({
     clientSecret: env.HUBSPOT_CLIENT_SECRET,
     repo,

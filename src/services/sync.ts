@@ -33,6 +33,7 @@ import {
 } from '../hubspot/map.ts';
 import type { Clock } from '../hubspot/rate-limiter.ts';
 import { ZCrmObject } from '../hubspot/schemas.ts';
+import type { SyncGate } from './sync-gate.ts';
 import { type StreamDeps, type StreamResult, syncStream } from './sync-stream.ts';
 
 export type SyncOptions = {
@@ -55,10 +56,17 @@ export type SyncDeps = {
   logger: Logger;
   onProgress?: (event: { stream: string; done: number; total?: number | undefined }) => void;
   options?: SyncOptions;
+  /**
+   * The long-running process's gate (./sync-gate.ts): a pass it does not admit is skipped (HubSpot refused the
+   * token, or does not answer), and each outcome is reported to it. `heed sync` runs without one.
+   */
+  gate?: Pick<SyncGate, 'admit' | 'succeeded' | 'failed'>;
 };
 
 export type SyncStats = {
   kind: 'backfill' | 'incremental' | 'full';
+  /** Set when the gate did not admit the pass: nothing was called or written. */
+  skipped?: 'paused';
   records: {
     tickets: number;
     ticketsRejected: number;
@@ -84,6 +92,29 @@ const SWEEP_CURSOR = 'tickets.archived-sweep';
 const DAY = 86_400_000;
 /** Names are looked up this many tickets at a time (10 contact batch reads). */
 const NAMES_CHUNK = 1000;
+
+function emptyStats(kind: SyncStats['kind']): SyncStats {
+  return {
+    kind,
+    records: {
+      tickets: 0,
+      ticketsRejected: 0,
+      archived: 0,
+      feedback: 0,
+      feedbackRejected: 0,
+      owners: 0,
+      pipelines: 0,
+      stages: 0,
+      names: 0,
+    },
+    pages: { tickets: 0, feedback: 0 },
+    restarts: 0,
+    apiCalls: 0,
+    apiCallsByEndpoint: {},
+    durationMs: 0,
+    ticketsPerSecond: 0,
+  };
+}
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -124,27 +155,13 @@ export class SyncService {
     const runId = randomUUID();
     const hadCursor = (await repo.getCursor(TICKETS_CURSOR)) !== undefined;
     const kind: SyncStats['kind'] = full ? 'full' : hadCursor ? 'incremental' : 'backfill';
+    const gate = this.deps.gate;
+    if (gate && !(await gate.admit())) {
+      // Not recorded as a SyncRun: readiness keeps counting the age of the last pass that really ran.
+      return { ...emptyStats(kind), skipped: 'paused', durationMs: clock.now() - started };
+    }
     await repo.startRun({ id: runId, kind }, started);
-    const stats: SyncStats = {
-      kind,
-      records: {
-        tickets: 0,
-        ticketsRejected: 0,
-        archived: 0,
-        feedback: 0,
-        feedbackRejected: 0,
-        owners: 0,
-        pipelines: 0,
-        stages: 0,
-        names: 0,
-      },
-      pages: { tickets: 0, feedback: 0 },
-      restarts: 0,
-      apiCalls: 0,
-      apiCallsByEndpoint: {},
-      durationMs: 0,
-      ticketsPerSecond: 0,
-    };
+    const stats = emptyStats(kind);
     const finish = () => {
       const now = clock.now();
       stats.durationMs = now - started;
@@ -188,8 +205,10 @@ export class SyncService {
       }
       const now = finish();
       await repo.finishRun({ id: runId, status: 'ok', stats }, now);
+      gate?.succeeded();
       return stats;
     } catch (error) {
+      gate?.failed(error);
       const now = finish();
       const daily = error instanceof HubspotError && error.code === 'HUBSPOT_DAILY_LIMIT';
       await repo
@@ -208,6 +227,17 @@ export class SyncService {
    * Returns how many were updated and archived.
    */
   async refetchTickets(ids: readonly string[]): Promise<{ updated: number; archived: number }> {
+    try {
+      const result = await this.refetch(ids);
+      this.deps.gate?.succeeded();
+      return result;
+    } catch (error) {
+      this.deps.gate?.failed(error);
+      throw error;
+    }
+  }
+
+  private async refetch(ids: readonly string[]): Promise<{ updated: number; archived: number }> {
     const { api, repo, clock, logger } = this.deps;
     const lookup = await this.stageLookup();
     let updated = 0;

@@ -243,7 +243,10 @@ function header(req: IncomingMessage, name: string): string | undefined {
  * any other form body is its fields; anything else is JSON): 'object', 'not_an_object' (JSON `null`, a number, a
  * string, an array — on which Bolt's receiver throws outside any handler), or 'unparsable' (Bolt answers that).
  */
-export function slackPayloadShape(contentType: string | undefined, body: Buffer): 'object' | 'not_an_object' | 'unparsable' {
+export function slackPayloadShape(
+  contentType: string | undefined,
+  body: Buffer,
+): 'object' | 'not_an_object' | 'unparsable' {
   let parsed: unknown;
   try {
     const text = body.toString();
@@ -346,4 +349,38 @@ function slackEventsRoute(deps: {
       receiver.requestListener(req, res);
     },
   };
+}
+
+/** Slack's answers that mean the token itself is refused (nothing works until it is replaced or reinstated). */
+const TOKEN_ERRORS = new Set(['invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'account_inactive']);
+
+/** What a failed `connect()` says in /readyz and the log: Slack's own error code, or how the call failed. */
+export function describeSlackFailure(error: unknown): { code: string; message: string } {
+  const e = error as {
+    code?: string;
+    data?: { error?: string };
+    statusCode?: number;
+    retryAfter?: number;
+    original?: Error;
+    message?: string;
+  };
+  if (e?.code === webApi.ErrorCode.PlatformError && e.data?.error) {
+    const code = e.data.error;
+    return TOKEN_ERRORS.has(code)
+      ? {
+          code,
+          message: `Slack refused the bot token (${code}); nothing is sent until it accepts it. To fix: reinstall the app and set SLACK_BOT_TOKEN to its Bot User OAuth Token, then restart Heed`,
+        }
+      : { code, message: `Slack answered auth.test with ${code}` };
+  }
+  if (e?.code === webApi.ErrorCode.HTTPError) {
+    return { code: `http_${e.statusCode}`, message: `Slack answered HTTP ${e.statusCode}; retrying` };
+  }
+  if (e?.code === webApi.ErrorCode.RateLimitedError) {
+    return { code: 'ratelimited', message: `Slack is rate limiting auth.test (retry after ${e.retryAfter} s)` };
+  }
+  if (e?.code === webApi.ErrorCode.RequestError) {
+    return { code: 'unreachable', message: `cannot reach Slack: ${e.original?.message ?? e.message}` };
+  }
+  return { code: 'error', message: e?.message ?? String(error) };
 }
