@@ -14,7 +14,6 @@ import { HUBSPOT_MAX_BODY_BYTES } from './http/body.ts';
 import { healthRoute, type Route } from './http/routes.ts';
 import { type EdgeEvents, type RunningServer, startHttpServer } from './http/server.ts';
 import { HubspotError } from './hubspot/client.ts';
-import { getAccountDetails } from './hubspot/crm.ts';
 import { type HeedJobHandlers, heedJobs } from './jobs/heed-jobs.ts';
 import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
 import type { Logger } from './logger.ts';
@@ -108,7 +107,7 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   let hubspot: HubspotSync | undefined;
   let hubspotWatch: DependencyWatch | undefined;
   const gate = new SyncGate({
-    probe: () => getAccountDetails(hubspot!.api),
+    probe: () => hubspot!.probe(),
     logger: hubspotLogger,
     health,
     onPausedChange: (paused) => metrics.syncPaused.set(paused ? 1 : 0),
@@ -134,7 +133,7 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     check: async () => {
       tokenRejected = undefined;
       try {
-        await getAccountDetails(hubspotSide.api);
+        await hubspotSide.probe();
       } catch (error) {
         if (!isTokenRejected(error)) throw error;
         tokenRejected = error;

@@ -110,7 +110,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     methods: Array.isArray(route.method) ? route.method : [route.method],
     handle: guardRoute(route, logger, options.events),
   }));
-  const server = createServer((req, res) => {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // Node checks for requests past their timeout on this interval (30 s by default, which would double the limit).
+  const connectionsCheckingInterval = Math.max(50, Math.min(5000, Math.round(requestTimeout / 4)));
+  const server = createServer({ requestTimeout, connectionsCheckingInterval }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const candidates = guarded.filter((g) => g.route.path === path);
     if (candidates.length === 0) return sendJson(res, 404, { error: 'not_found' });
@@ -118,8 +121,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (!match) return sendJson(res, 405, { error: 'method_not_allowed' });
     match.handle(req, res);
   });
-  server.requestTimeout = options.requestTimeoutMs ?? 30_000;
-  server.headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, server.requestTimeout);
+  server.headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout);
   // No 'clientError' listener: Node then answers a malformed request line or header itself (400, 431, 408)
   // and closes the socket; it never throws.
   await new Promise<void>((resolveListen, rejectListen) => {

@@ -89,6 +89,8 @@ export function watchDependency(options: DependencyWatchOptions): DependencyWatc
       }
       if (stopping.signal.aborted) return;
       up = true;
+      // Done checking before anyone hears of it: a failure reported from here on starts a new loop.
+      loop = undefined;
       health.report(name, undefined);
       const wasFirst = first;
       first = false;
@@ -104,9 +106,10 @@ export function watchDependency(options: DependencyWatchOptions): DependencyWatc
 
   const begin = (waitFirst: boolean) => {
     if (loop || stopping.signal.aborted) return;
-    loop = run(waitFirst).finally(() => {
-      loop = undefined;
+    const current = run(waitFirst).finally(() => {
+      if (loop === current) loop = undefined;
     });
+    loop = current;
   };
 
   return {

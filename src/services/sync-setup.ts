@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { HubspotRepo } from '../db/hubspot-repo.ts';
 import { createHubspotClient, HubspotApi, type HubspotMetrics } from '../hubspot/client.ts';
+import { getAccountDetails } from '../hubspot/crm.ts';
 import { type Clock, systemClock } from '../hubspot/rate-limiter.ts';
 import { createHubspotWebhookHandler } from '../hubspot/webhook-handler.ts';
 import type { Logger } from '../logger.ts';
@@ -19,6 +20,12 @@ export type HubspotSync = {
   drainer: WebhookDrainer;
   /** POST /hubspot/webhooks, for a Bolt customRoute or a node:http server. */
   webhookHandler: ReturnType<typeof createHubspotWebhookHandler>;
+  /**
+   * One attempt at the cheapest call that needs a valid token (account details), without the client's retries:
+   * whoever probes (a dependency watch, the sync gate) does its own backoff, and must learn of an outage in one
+   * request rather than after a minute of retries.
+   */
+  probe(): Promise<void>;
 };
 
 export function createHubspotSync(deps: {
@@ -37,12 +44,24 @@ export function createHubspotSync(deps: {
 }): HubspotSync {
   const clock = deps.clock ?? systemClock;
   const { env, policy } = deps.config;
+  const client = createHubspotClient({ accessToken: deps.accessToken, baseUrl: env.HUBSPOT_API_URL });
   const api = new HubspotApi({
-    client: createHubspotClient({ accessToken: deps.accessToken, baseUrl: env.HUBSPOT_API_URL }),
+    client,
     requestsPer10s: policy.sync.requestsPer10s,
     searchPerSecond: policy.sync.searchPerSecond,
     clock,
     logger: deps.logger,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  });
+  // Same official client (its settings are process-wide); a small limiter of its own (probes back off anyway).
+  const probeApi = new HubspotApi({
+    client,
+    requestsPer10s: 10,
+    searchPerSecond: 1,
+    clock,
+    maxAttempts: 1,
+    maxRateLimitRetries: 0,
+    timeoutMs: 10_000,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   const repo = new HubspotRepo(deps.db);
@@ -70,5 +89,14 @@ export function createHubspotSync(deps: {
     onQueued: () => drainer.kick(),
     publicUrl: deps.publicUrl,
   });
-  return { api, repo, service, drainer, webhookHandler };
+  return {
+    api,
+    repo,
+    service,
+    drainer,
+    webhookHandler,
+    probe: async () => {
+      await getAccountDetails(probeApi);
+    },
+  };
 }

@@ -117,7 +117,9 @@ describe('heed', () => {
       /✗ Policy file: Policy file \.\/heed\.config\.json is invalid:\n\s+sla\[0\]\.firstResponse: "4 hours" is not a duration/,
     );
     expect(result.stdout).toMatch(/✓ Environment/);
-    expect(result.stdout).toMatch(/1 check\(s\) failed/);
+    // The policy file, and the three tokens `heed start` needs (none is set here).
+    expect(result.stdout).toMatch(/✗ HubSpot token: HUBSPOT_ACCESS_TOKEN is not set/);
+    expect(result.stdout).toMatch(/4 check\(s\) failed/);
   });
 
   it('stops at start-up with one message naming a malformed variable', async () => {

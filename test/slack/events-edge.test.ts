@@ -1,0 +1,172 @@
+// /slack/events as an attacker and a flaky network would use it, against the real Bolt app: payloads that are not
+// objects (Bolt's receiver threw on them outside any handler and the process died), hostile objects, bodies over the
+// limit, bodies cut off mid-way. Every request is answered or dropped, and the app keeps answering real commands.
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slackPayloadShape } from '../../src/slack/app.ts';
+import { testProviders } from '../support/db.ts';
+import { type Harness, startHarness } from './support/harness.ts';
+import { sendSigned, sign, TEST_SIGNING_SECRET } from './support/slack-requests.ts';
+
+const JSON_TYPE = 'application/json';
+const FORM = 'application/x-www-form-urlencoded';
+
+/** Raw bytes to the app; what came back ('' when the connection closed without an answer). */
+function raw(port: number, head: string, body: Buffer | string, options: { closeAfterWrite?: boolean } = {}) {
+  return new Promise<string>((resolveRaw) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk));
+    socket.on('error', () => resolveRaw(answer));
+    socket.on('close', () => resolveRaw(answer));
+    socket.write(head);
+    socket.write(body, () => {
+      if (options.closeAfterWrite) socket.destroy();
+    });
+  });
+}
+
+function signedHead(path: string, body: string, extra = ''): string {
+  const ts = Math.floor(Date.now() / 1000);
+  return (
+    `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
+    `x-slack-request-timestamp: ${ts}\r\nx-slack-signature: ${sign(TEST_SIGNING_SECRET, ts, body)}\r\n${extra}`
+  );
+}
+
+describe('slackPayloadShape (Bolt’s parsing rules)', () => {
+  it.each([
+    [JSON_TYPE, 'null', 'not_an_object'],
+    [JSON_TYPE, '42', 'not_an_object'],
+    [JSON_TYPE, '"text"', 'not_an_object'],
+    [JSON_TYPE, '[{"type":"event_callback"}]', 'not_an_object'],
+    [JSON_TYPE, 'true', 'not_an_object'],
+    [JSON_TYPE, '{"type":"event_callback"}', 'object'],
+    [JSON_TYPE, '{"type":', 'unparsable'],
+    [FORM, 'payload=null', 'not_an_object'],
+    [FORM, 'payload=%5B%5D', 'not_an_object'],
+    [FORM, 'payload=7', 'not_an_object'],
+    [FORM, 'payload=%7B%7D', 'object'],
+    [FORM, 'payload=%7Bbroken', 'unparsable'],
+    [FORM, 'command=%2Fheed&text=help', 'object'],
+    [FORM, 'payload=a&payload=b', 'object'],
+  ])('%s %s → %s', (type, body, shape) => {
+    expect(slackPayloadShape(type, Buffer.from(body))).toBe(shape);
+  });
+});
+
+describe.each(testProviders())('/slack/events under hostile input on %s', (provider) => {
+  let h: Harness;
+  let port: number;
+  beforeAll(async () => {
+    h = await startHarness(provider);
+    port = Number(new URL(h.baseUrl).port);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const stillAnswers = async () => {
+    const answer = await h.command('/heed', 'help');
+    expect(answer.status).toBe(200);
+    expect(JSON.stringify(answer.json)).toMatch(/snooze/);
+  };
+
+  it('answers 400 to a signed payload that is not an object, 401 when it is not signed', async () => {
+    const bodies: [string, string][] = [
+      ['null', JSON_TYPE],
+      ['42', JSON_TYPE],
+      ['"ssl_check"', JSON_TYPE],
+      ['[]', JSON_TYPE],
+      ['[null]', JSON_TYPE],
+      ['false', JSON_TYPE],
+      ['payload=null', FORM],
+      ['payload=0', FORM],
+      ['payload=%5B%5D', FORM],
+      ['payload=%22x%22', FORM],
+    ];
+    const statuses: string[] = [];
+    for (const [body, type] of bodies) {
+      const signed = await sendSigned(h.baseUrl, body, type);
+      const forged = await sendSigned(h.baseUrl, body, type, { secret: 'not-the-secret' });
+      statuses.push(`${body} ${signed.status} ${forged.status}`);
+      if (signed.status === 400)
+        expect(signed.json).toEqual({ error: 'invalid_payload', message: 'the payload must be a JSON object' });
+    }
+    expect(statuses).toEqual(bodies.map(([body]) => `${body} 400 401`));
+    await stillAnswers();
+  });
+
+  it('answers (or refuses) hostile objects without dying: every request gets a status', async () => {
+    const objects = [
+      {},
+      { type: null },
+      { type: 'event_callback' },
+      { type: 'event_callback', event: null },
+      { type: 'event_callback', event: { type: 'reaction_added', item: null, user: null } },
+      { type: 'event_callback', event: { type: 'reaction_added', item: { channel: 5, ts: [] }, reaction: {} } },
+      { type: 'event_callback', event: { type: 'app_home_opened', user: { id: 'U1' } }, authorizations: null },
+      { type: 'url_verification' },
+      { type: 'block_actions', actions: null },
+      { type: 'block_actions', user: null, actions: [null] },
+      { type: 'block_actions', actions: [{ action_id: 'nudge_handled', value: '{"__proto__":1}' }] },
+      { type: 'view_submission', view: null },
+      { command: 5, text: null },
+      { command: '/heed', text: { nested: true }, user_id: [] },
+      { command: '/unanswered', text: '<@U1|x> '.repeat(2000), user_id: 'U1', channel_id: 'C1' },
+      { ssl_check: 1 },
+      { __proto__: { polluted: true }, constructor: { prototype: { polluted: true } } },
+    ];
+    // Concurrently: a payload no listener acknowledges is answered by Bolt after its 3 s timeout (404).
+    const statuses = await Promise.all(
+      objects.flatMap((object) => [
+        sendSigned(h.baseUrl, JSON.stringify(object), JSON_TYPE).then((r) => r.status),
+        sendSigned(h.baseUrl, new URLSearchParams({ payload: JSON.stringify(object) }).toString(), FORM).then(
+          (r) => r.status,
+        ),
+      ]),
+    );
+    expect(statuses).toHaveLength(objects.length * 2);
+    for (const status of statuses) expect([200, 400, 401, 404, 500]).toContain(status);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    await stillAnswers();
+  });
+
+  it('refuses a body over 4 MiB (413), declared or streamed, and drops one cut off mid-way', async () => {
+    const big = `{"type":"event_callback","pad":"${'x'.repeat(4 * 1024 * 1024)}"}`;
+    const declared = await raw(port, `${signedHead('/slack/events', big)}content-length: ${big.length}\r\n\r\n`, '');
+    expect(declared).toMatch(/^HTTP\/1\.1 413/);
+    // Chunked: no length up front; refused once 4 MiB have arrived.
+    const chunk = Buffer.alloc(256 * 1024, 'x');
+    const streamed = await new Promise<string>((resolveStream) => {
+      const socket = connect(port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (c) => (answer += c));
+      socket.on('error', () => resolveStream(answer));
+      socket.on('close', () => resolveStream(answer));
+      socket.write(`${signedHead('/slack/events', 'x')}transfer-encoding: chunked\r\n\r\n`);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 6 * 1024 * 1024 && !socket.destroyed) {
+          sent += chunk.length;
+          socket.write(`${chunk.length.toString(16)}\r\n`);
+          socket.write(chunk);
+          if (!socket.write('\r\n')) return socket.once('drain', pump);
+        }
+        if (!socket.destroyed) socket.write('0\r\n\r\n');
+      };
+      pump();
+    });
+    expect(streamed).toMatch(/^HTTP\/1\.1 413/);
+    // Cut off: the client promised 2,000 bytes and left after 30.
+    const cut = '{"type":"event_callback","event":{"type":"reac';
+    expect(
+      await raw(port, `${signedHead('/slack/events', cut)}content-length: 2000\r\n\r\n`, cut, {
+        closeAfterWrite: true,
+      }),
+    ).toBe('');
+    await stillAnswers();
+    const lines = h.log.lines().map((l) => l['msg']);
+    expect(lines).toContain('slack: request abandoned by the client before its body arrived');
+  });
+});
