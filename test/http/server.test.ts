@@ -113,7 +113,15 @@ describe('the HTTP server', () => {
 
   it('refuses a body declared over the route limit (413) before the handler reads it', async () => {
     let handled = 0;
-    const base = await serve([{ ...echo, handler: async (req, res) => (handled++, echo.handler(req, res)) }]);
+    const base = await serve([
+      {
+        ...echo,
+        handler: async (req, res) => {
+          handled++;
+          await echo.handler(req, res);
+        },
+      },
+    ]);
     const answer = await fetch(`${base}/echo`, { method: 'POST', body: 'x'.repeat(1001) });
     expect(answer.status).toBe(413);
     expect(await answer.json()).toEqual({ error: 'payload_too_large', limit: 1000 });

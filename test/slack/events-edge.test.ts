@@ -98,7 +98,7 @@ describe.each(testProviders())('/slack/events under hostile input on %s', (provi
   });
 
   it('answers (or refuses) hostile objects without dying: every request gets a status', async () => {
-    const objects = [
+    const objects: unknown[] = [
       {},
       { type: null },
       { type: 'event_callback' },
@@ -146,12 +146,15 @@ describe.each(testProviders())('/slack/events under hostile input on %s', (provi
       socket.on('close', () => resolveStream(answer));
       socket.write(`${signedHead('/slack/events', 'x')}transfer-encoding: chunked\r\n\r\n`);
       let sent = 0;
-      const pump = () => {
+      const pump = (): void => {
         while (sent < 6 * 1024 * 1024 && !socket.destroyed) {
           sent += chunk.length;
           socket.write(`${chunk.length.toString(16)}\r\n`);
           socket.write(chunk);
-          if (!socket.write('\r\n')) return socket.once('drain', pump);
+          if (!socket.write('\r\n')) {
+            socket.once('drain', pump);
+            return;
+          }
         }
         if (!socket.destroyed) socket.write('0\r\n\r\n');
       };
