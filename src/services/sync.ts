@@ -33,7 +33,7 @@ import {
 } from '../hubspot/map.ts';
 import type { Clock } from '../hubspot/rate-limiter.ts';
 import { ZCrmObject } from '../hubspot/schemas.ts';
-import type { SyncGate } from './sync-gate.ts';
+import { isTokenRejected, type SyncGate } from './sync-gate.ts';
 import { type StreamDeps, type StreamResult, syncStream } from './sync-stream.ts';
 
 export type SyncOptions = {
@@ -214,6 +214,8 @@ export class SyncService {
       await repo
         .finishRun({ id: runId, status: daily ? 'daily-limit' : 'failed', stats, error: (error as Error).message }, now)
         .catch((e: unknown) => logger.error({ err: e }, 'Could not record the failed sync run'));
+      // The gate logged the one clear error and paused sync; the pass is not a job failure on top of it.
+      if (gate && isTokenRejected(error)) return { ...stats, skipped: 'paused' };
       throw error;
     } finally {
       this.companyByTicket.clear();
