@@ -123,27 +123,31 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     gate,
   });
   const hubspotSide = hubspot;
-  let tokenRejected: HubspotError | undefined;
   hubspotWatch = watchDependency({
     name: HUBSPOT_DEPENDENCY,
-    health,
+    // While sync is paused on a rejected token, HubSpot answering is not HubSpot working: the gate's reason stays.
+    health: {
+      report: (name, problem) => {
+        if (!problem && gate.state === 'auth-paused') return;
+        health.report(name, problem);
+      },
+    },
     logger: hubspotLogger,
     pending: { code: 'starting', message: 'checking that HubSpot answers' },
-    // A 401 is an answer: HubSpot is up and the gate pauses sync on it instead of this watch retrying.
+    // A 401 is an answer: HubSpot is up, and the gate pauses sync on it instead of this watch retrying.
     check: async () => {
-      tokenRejected = undefined;
       try {
         await hubspotSide.probe();
       } catch (error) {
         if (!isTokenRejected(error)) throw error;
-        tokenRejected = error;
+        gate.failed(error);
       }
     },
     describe: describeHubspotFailure,
     initialDelayMs: options.retry?.initialDelayMs ?? 2000,
     maxDelayMs: options.retry?.maxDelayMs ?? 60_000,
     onUp: () => {
-      if (tokenRejected) return gate.failed(tokenRejected);
+      if (gate.state === 'auth-paused') return;
       gate.reopen();
       runSyncNow();
     },
