@@ -12,7 +12,7 @@ import { captureLogger } from './slack/support/capture-logger.ts';
 import { nodeHttpFetch } from './slack/support/node-http-fetch.ts';
 import { sendSigned, slashCommandBody, TEST_SIGNING_SECRET } from './slack/support/slack-requests.ts';
 import { createTestDatabase, type TestDatabase, testProviders } from './support/db.ts';
-import { type OutageProxy, startOutageProxy } from './support/outage-proxy.ts';
+import { type OutageProxy, type ProxyMode, startOutageProxy } from './support/outage-proxy.ts';
 
 // Local servers only, through the real global fetch both vendor clients use (see test/main.test.ts).
 beforeAll(() => nock.restore());
@@ -67,11 +67,7 @@ describe.each(testProviders())('Heed with a vendor down on %s', (provider) => {
     await database?.drop();
   });
 
-  async function start(options: {
-    slack: 'up' | 'refuse' | { status: number };
-    hubspot: 'up' | 'refuse';
-    schedules?: boolean;
-  }) {
+  async function start(options: { slack: ProxyMode; hubspot: ProxyMode; schedules?: boolean }) {
     database = await createTestDatabase(provider);
     simulator = await startSimulator({
       accessToken: HUBSPOT_TOKEN,
@@ -292,5 +288,18 @@ describe.each(testProviders())('Heed with a vendor down on %s', (provider) => {
     );
     await until('ready', async () => ((await readyz(base)).status === 200 ? true : undefined));
     expect(log.lines().some((l) => l['msg'] === 'HubSpot accepts the access token again: sync resumes')).toBe(true);
+  });
+
+  it('HubSpot refusing the token at boot: paused at once, and neither the watch nor a pass clears the reason', async () => {
+    const { base } = await start({ slack: 'up', hubspot: { status: 401, body: HUBSPOT_401 } });
+    await until('hubspot paused', () => problemCode('hubspot') === 'HUBSPOT_AUTH');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(problemCode('hubspot')).toBe('HUBSPOT_AUTH');
+    expect(await heed!.scheduler.runNow('sync')).toMatchObject({ outcome: 'succeeded' });
+    expect(problemCode('hubspot')).toBe('HUBSPOT_AUTH');
+    expect((await readyz(base)).status).toBe(503);
+    // Boot probe plus one probe for the pass; nothing retried in a loop.
+    expect(hubspotProxy.seen.byMode.get('401')).toBe(2);
+    expect(loggedCodes('hubspot')).toEqual(['starting', 'HUBSPOT_AUTH']);
   });
 });
