@@ -34,7 +34,7 @@ import {
 import type { Clock } from '../hubspot/rate-limiter.ts';
 import { ZCrmObject } from '../hubspot/schemas.ts';
 import { isTokenRejected, type SyncGate } from './sync-gate.ts';
-import { type StreamDeps, type StreamResult, syncStream } from './sync-stream.ts';
+import { type StreamDeps, type StreamResult, syncStream, yieldToEventLoop } from './sync-stream.ts';
 
 export type SyncOptions = {
   /** Search lags writes by seconds; windows end this long before now. */
@@ -47,6 +47,11 @@ export type SyncOptions = {
   namesPerPass?: number;
   /** Feedback older than this does not get contact names (nobody follows it up any more). */
   feedbackNamesDays?: number;
+  /**
+   * Give the event loop a turn between pages and batches (default true), so Slack's requests are answered while a
+   * sync runs. Off only to measure what it buys (`npm run bench:commands`).
+   */
+  yieldBetweenBatches?: boolean;
 };
 
 export type SyncDeps = {
@@ -142,8 +147,14 @@ export class SyncService {
       archivedSweepMs: 60 * 60_000,
       namesPerPass: 1_000_000,
       feedbackNamesDays: 30,
+      yieldBetweenBatches: true,
       ...deps.options,
     };
+  }
+
+  /** Between two batches of writes (see `yieldToEventLoop`). */
+  private async breathe(): Promise<void> {
+    if (this.options.yieldBetweenBatches) await yieldToEventLoop();
   }
 
   /** One pass. Throws HUBSPOT_DAILY_LIMIT (with resetAt) when HubSpot's daily limit stops it; the next pass resumes. */
@@ -253,6 +264,7 @@ export class SyncService {
       updated += parsed.rows.length - result.stale;
       await this.fetchTicketAssociations(result.inserted);
       archived += await repo.archiveTickets(missing, clock.now());
+      await this.breathe();
     }
     // One chunk (open tickets first): a webhook drain must stay quick; the scheduled pass names the rest.
     try {
@@ -291,6 +303,7 @@ export class SyncService {
       searchLagMs: this.options.searchLagMs,
       backfillOverlapMs: this.options.backfillOverlapMs,
       searchPageSize: this.options.searchPageSize,
+      yieldBetweenPages: this.options.yieldBetweenBatches,
     };
   }
 
@@ -331,6 +344,7 @@ export class SyncService {
         [...contacts].flatMap(([ticketId, to]) => (to[0] ? [{ ticketId, contactId: to[0] }] : [])),
       );
       for (const [ticketId, to] of companies) if (to[0]) this.companyByTicket.set(ticketId, to[0]);
+      await this.breathe();
     }
   }
 
@@ -359,6 +373,7 @@ export class SyncService {
       });
       changed += await repo.archiveTickets(ids, clock.now());
       after = page.paging?.next?.after;
+      await this.breathe();
     } while (after);
     await repo.setCursor({ name: SWEEP_CURSOR, value: String(now) }, clock.now());
     return changed;
@@ -375,6 +390,7 @@ export class SyncService {
     while (done < this.options.namesPerPass) {
       const named = await this.resolveTicketNamesChunk(Math.min(NAMES_CHUNK, this.options.namesPerPass - done));
       done += named;
+      await this.breathe();
       if (named < NAMES_CHUNK) break;
     }
     return done;
@@ -398,6 +414,7 @@ export class SyncService {
       const parsed = mapRecords(results, (o) => ({ id: o.id, name: o.properties['name'] ?? null }));
       for (const id of batch) this.companyCache.set(id, null);
       for (const c of parsed.rows) this.companyCache.set(c.id, c.name);
+      await this.breathe();
     }
     const companies = this.companyCache;
     await repo.setTicketNames(
@@ -431,6 +448,7 @@ export class SyncService {
         companyId: o.properties['associatedcompanyid'] || null,
       }));
       for (const c of parsed.rows) out.set(c.id, c);
+      await this.breathe();
     }
     return out;
   }
@@ -481,6 +499,7 @@ export class SyncService {
       await repo.setFeedbackAssociations(
         batch.map((id) => ({ id, contactId: contacts.get(id)?.[0] ?? null, ticketId: tickets.get(id)?.[0] ?? null })),
       );
+      await this.breathe();
     }
   }
 
