@@ -49,6 +49,11 @@ export interface SlackAppOptions {
   bodyBudget?: BodyBudget;
   /** Counts refused requests. */
   events?: EdgeEvents;
+  /**
+   * A slash command not answered within this long is acknowledged empty, and its answer, when the listener has it,
+   * goes to the command's response_url instead (Slack shows "operation_timeout" after 3 s). Default 2,500 ms.
+   */
+  commandAckDeadlineMs?: number;
 }
 
 /** Who Heed is in the workspace, from auth.test (or given). */
@@ -162,6 +167,12 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       processBeforeResponse: options.processBeforeResponse ?? false,
       logger: log,
       bodyLimit: SLACK_MAX_BODY_BYTES,
+      // A command Heed already acknowledged at its deadline (below) is not "unacknowledged": its answer is on the way.
+      unhandledRequestHandler: ({ response }) => {
+        if (response.headersSent) return;
+        logger.error('slack: a request was not acknowledged within 3 seconds (answered 404)');
+        response.writeHead(404).end();
+      },
     });
     app = new App({ ...common, receiver });
   }
@@ -172,6 +183,10 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
         signingSecret: env.SLACK_SIGNING_SECRET!,
         logger,
         budget: options.bodyBudget ?? createBodyBudget(),
+        ackDeadlineMs: options.commandAckDeadlineMs ?? COMMAND_ACK_DEADLINE_MS,
+        fetch:
+          (options.clientOptions?.fetch as typeof fetch | undefined) ??
+          ((input, init) => globalThis.fetch(input, init)),
         ...(options.events ? { events: options.events } : {}),
       })
     : undefined;
@@ -233,6 +248,9 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
 /** How far a Slack request's timestamp may be from now, either way (Slack's guidance: five minutes). */
 const MAX_REQUEST_SKEW_SECONDS = 300;
 
+/** Slack gives up on a slash command after 3 s; this leaves time for the answer to travel. */
+export const COMMAND_ACK_DEADLINE_MS = 2500;
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -286,6 +304,8 @@ function slackEventsRoute(deps: {
   signingSecret: string;
   logger: Logger;
   budget: BodyBudget;
+  ackDeadlineMs: number;
+  fetch: typeof fetch;
   events?: EdgeEvents;
 }): Route {
   const { receiver, logger } = deps;
@@ -346,8 +366,96 @@ function slackEventsRoute(deps: {
         return;
       }
       (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body.bytes;
+      const command = contentType === 'application/x-www-form-urlencoded' ? slashCommandOf(body.bytes) : undefined;
+      if (command) {
+        const signed = () =>
+          isValidSlackRequest({
+            signingSecret: deps.signingSecret,
+            body: body.bytes.toString(),
+            headers: {
+              'x-slack-signature': header(req, 'x-slack-signature') ?? '',
+              'x-slack-request-timestamp': Number(header(req, 'x-slack-request-timestamp')),
+            },
+          });
+        answerByDeadline(res, { ...command, deadlineMs: deps.ackDeadlineMs, signed, fetch: deps.fetch, logger });
+      }
       receiver.requestListener(req, res);
     },
+  };
+}
+
+/** A slash command's name and response_url, from its form body (undefined for anything else). */
+function slashCommandOf(body: Buffer): { command: string; responseUrl: string } | undefined {
+  const fields = parseQueryString(body.toString());
+  const command = fields['command'];
+  const responseUrl = fields['response_url'];
+  if (typeof command !== 'string' || typeof responseUrl !== 'string') return undefined;
+  return /^https?:\/\//.test(responseUrl) ? { command, responseUrl } : undefined;
+}
+
+/**
+ * Slack shows "operation_timeout" when a slash command is not acknowledged within 3 s, and Heed's commands answer
+ * in their acknowledgement. Under load (a burst of commands beside a sync and a deep outbox) the answer can come
+ * later than that, so: when the deadline passes with nothing sent, the command is acknowledged empty, and the answer
+ * Bolt writes afterwards is posted to the command's response_url (which Slack accepts for 30 minutes) instead. The
+ * listeners do not know: this is transport, like the acknowledgement itself.
+ */
+function answerByDeadline(
+  res: ServerResponse,
+  o: {
+    command: string;
+    responseUrl: string;
+    deadlineMs: number;
+    signed: () => boolean;
+    fetch: typeof fetch;
+    logger: Logger;
+  },
+): void {
+  const timer = setTimeout(() => {
+    // Answered in time, refused (401), or the client left: nothing to do. Forward only what Slack really sent.
+    if (res.headersSent || res.writableEnded || res.destroyed || !o.signed()) return;
+    res.writeHead(200, { 'content-length': 0 }).end();
+    o.logger.info(
+      { command: o.command, deadlineMs: o.deadlineMs },
+      'slack: command acknowledged at the deadline; its answer goes to the response_url',
+    );
+    // Whatever Bolt writes from now on is the answer: capture it instead of writing to a finished response.
+    const chunks: string[] = [];
+    const capture = res as unknown as {
+      writeHead: (...args: unknown[]) => unknown;
+      end: (...args: unknown[]) => unknown;
+    };
+    capture.writeHead = () => res;
+    capture.end = (chunk?: unknown) => {
+      if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) chunks.push(chunk.toString());
+      const text = chunks.join('');
+      if (text.trim() !== '') void forward(text);
+      return res;
+    };
+  }, o.deadlineMs);
+  res.once('close', () => clearTimeout(timer));
+  res.once('finish', () => clearTimeout(timer));
+
+  const forward = async (text: string) => {
+    let message: Record<string, unknown>;
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      message = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : { text };
+    } catch {
+      message = { text };
+    }
+    try {
+      const answer = await o.fetch(o.responseUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ response_type: 'ephemeral', ...message }),
+      });
+      if (!answer.ok) {
+        o.logger.warn({ command: o.command, status: answer.status }, 'slack: the response_url refused a late answer');
+      }
+    } catch (error) {
+      o.logger.warn({ err: error, command: o.command }, 'slack: could not post a late answer to the response_url');
+    }
   };
 }
 

@@ -3,9 +3,11 @@
 // limit, bodies cut off mid-way. Every request is answered or dropped, and the app keeps answering real commands.
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slackPayloadShape } from '../../src/slack/app.ts';
+import { silentLogger } from '../../src/logger.ts';
+import { createSlackApp, slackPayloadShape } from '../../src/slack/app.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, startHarness } from './support/harness.ts';
+import { nodeHttpFetch } from './support/node-http-fetch.ts';
 import { sendSigned, sign, TEST_SIGNING_SECRET } from './support/slack-requests.ts';
 
 const JSON_TYPE = 'application/json';
@@ -171,5 +173,78 @@ describe.each(testProviders())('/slack/events under hostile input on %s', (provi
     await stillAnswers();
     const lines = h.log.lines().map((l) => l['msg']);
     expect(lines).toContain('slack: request abandoned by the client before its body arrived');
+  });
+});
+
+describe('a slash command whose answer misses the deadline', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness('sqlite');
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('is acknowledged empty at the deadline, and its answer goes to the response_url', async () => {
+    // The same services, each read 300 ms slow (a busy database), and a 50 ms deadline.
+    const slowReads = new Proxy(h.services.queries.reads, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        return typeof value === 'function'
+          ? async (...args: unknown[]) => {
+              await new Promise((r) => setTimeout(r, 300));
+              return value.apply(target, args);
+            }
+          : value;
+      },
+    });
+    const app = createSlackApp({
+      env: {
+        SLACK_BOT_TOKEN: 'xoxb-deadline',
+        SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        SLACK_APP_TOKEN: undefined,
+        SLACK_API_URL: h.slack.apiUrl,
+        PORT: 0,
+      },
+      services: { ...h.services, queries: { ...h.services.queries, reads: slowReads } },
+      logger: silentLogger(),
+      botId: 'BHEED',
+      botUserId: 'UHEEDBOT',
+      clientOptions: { fetch: nodeHttpFetch },
+      commandAckDeadlineMs: 50,
+    });
+    const { port } = await app.start(0);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const body = (id: string) =>
+        new URLSearchParams({
+          command: '/unanswered',
+          text: 'support',
+          user_id: 'UALICE',
+          channel_id: 'COTHER',
+          team_id: 'T0HEED',
+          response_url: h.slack.responseUrl(id),
+          trigger_id: '1.2.3',
+        }).toString();
+      const started = Date.now();
+      const answer = await sendSigned(base, body('late-1'), FORM);
+      expect(answer.status).toBe(200);
+      expect(answer.text).toBe('');
+      expect(Date.now() - started).toBeLessThan(250);
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && !h.slack.responses.some((r) => r.path === '/response/late-1')) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const late = h.slack.responses.find((r) => r.path === '/response/late-1');
+      expect(late?.body).toMatchObject({ response_type: 'ephemeral' });
+      expect(JSON.stringify(late?.body.blocks)).toMatch(/support/);
+      // A forged command is refused, and nothing is posted for it.
+      const forged = await sendSigned(base, body('late-forged'), FORM, { secret: 'not-the-secret' });
+      expect(forged.status).toBe(401);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(h.slack.responses.some((r) => r.path === '/response/late-forged')).toBe(false);
+    } finally {
+      await app.stop();
+    }
   });
 });
