@@ -24,6 +24,7 @@ import {
 import type { TEnv } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { type BodyBudget, createBodyBudget, readBody, SLACK_MAX_BODY_BYTES } from '../http/body.ts';
+import { createLoopPressure, type LoopPressure } from '../http/loop-pressure.ts';
 import type { Route } from '../http/routes.ts';
 import { type EdgeEvents, startHttpServer } from '../http/server.ts';
 import type { Logger } from '../logger.ts';
@@ -54,6 +55,11 @@ export interface SlackAppOptions {
    * goes to the command's response_url instead (Slack shows "operation_timeout" after 3 s). Default 2,500 ms.
    */
   commandAckDeadlineMs?: number;
+  /**
+   * When the event loop is this busy, slash commands are acknowledged first and answered through their response_url
+   * (default: the loop's utilization over the last 250 ms ≥ 0.9). Not with `processBeforeResponse` (tests).
+   */
+  loopPressure?: Pick<LoopPressure, 'busy'>;
 }
 
 /** Who Heed is in the workspace, from auth.test (or given). */
@@ -177,6 +183,9 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     app = new App({ ...common, receiver });
   }
   const authClient = new webApi.WebClient(botToken, { ...clientOptions, logger: log });
+  const ownPressure =
+    receiver && !options.loopPressure && !options.processBeforeResponse ? createLoopPressure() : undefined;
+  const pressure = options.processBeforeResponse ? undefined : (options.loopPressure ?? ownPressure);
   const eventsRoute = receiver
     ? slackEventsRoute({
         receiver,
@@ -184,6 +193,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
         logger,
         budget: options.bodyBudget ?? createBodyBudget(),
         ackDeadlineMs: options.commandAckDeadlineMs ?? COMMAND_ACK_DEADLINE_MS,
+        ...(pressure ? { pressure } : {}),
         fetch:
           (options.clientOptions?.fetch as typeof fetch | undefined) ??
           ((input, init) => globalThis.fetch(input, init)),
@@ -237,6 +247,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       return { port: server.port };
     },
     async stop() {
+      ownPressure?.stop();
       await server?.close();
       server = undefined;
       if (socketStarted) await app.stop();
@@ -306,6 +317,7 @@ function slackEventsRoute(deps: {
   budget: BodyBudget;
   ackDeadlineMs: number;
   fetch: typeof fetch;
+  pressure?: Pick<LoopPressure, 'busy'>;
   events?: EdgeEvents;
 }): Route {
   const { receiver, logger } = deps;
@@ -377,7 +389,22 @@ function slackEventsRoute(deps: {
               'x-slack-request-timestamp': Number(header(req, 'x-slack-request-timestamp')),
             },
           });
-        answerByDeadline(res, { ...command, deadlineMs: deps.ackDeadlineMs, signed, fetch: deps.fetch, logger });
+        const late = { ...command, signed, fetch: deps.fetch, logger };
+        if (deps.pressure?.busy() && signed()) {
+          // Under load, requests wait behind each other before anyone reads them: acknowledge now, and let Bolt
+          // run after the loop has read (and acknowledged) the other waiting requests.
+          acknowledgeNow(res, late, 'slack: busy, command acknowledged first; its answer goes to the response_url');
+          setImmediate(() => {
+            // Outside the route's boundary now: this callback is its own.
+            try {
+              receiver.requestListener(req, res);
+            } catch (error) {
+              logger.error({ err: error, command: command.command }, 'slack: a command acknowledged first failed');
+            }
+          });
+          return;
+        }
+        answerByDeadline(res, { ...late, deadlineMs: deps.ackDeadlineMs });
       }
       receiver.requestListener(req, res);
     },
@@ -400,63 +427,65 @@ function slashCommandOf(body: Buffer): { command: string; responseUrl: string } 
  * Bolt writes afterwards is posted to the command's response_url (which Slack accepts for 30 minutes) instead. The
  * listeners do not know: this is transport, like the acknowledgement itself.
  */
-function answerByDeadline(
-  res: ServerResponse,
-  o: {
-    command: string;
-    responseUrl: string;
-    deadlineMs: number;
-    signed: () => boolean;
-    fetch: typeof fetch;
-    logger: Logger;
-  },
-): void {
+type LateAnswer = {
+  command: string;
+  responseUrl: string;
+  signed: () => boolean;
+  fetch: typeof fetch;
+  logger: Logger;
+};
+
+function answerByDeadline(res: ServerResponse, o: LateAnswer & { deadlineMs: number }): void {
   const timer = setTimeout(() => {
     // Answered in time, refused (401), or the client left: nothing to do. Forward only what Slack really sent.
     if (res.headersSent || res.writableEnded || res.destroyed || !o.signed()) return;
-    res.writeHead(200, { 'content-length': 0 }).end();
-    o.logger.info(
-      { command: o.command, deadlineMs: o.deadlineMs },
-      'slack: command acknowledged at the deadline; its answer goes to the response_url',
-    );
-    // Whatever Bolt writes from now on is the answer: capture it instead of writing to a finished response.
-    const chunks: string[] = [];
-    const capture = res as unknown as {
-      writeHead: (...args: unknown[]) => unknown;
-      end: (...args: unknown[]) => unknown;
-    };
-    capture.writeHead = () => res;
-    capture.end = (chunk?: unknown) => {
-      if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) chunks.push(chunk.toString());
-      const text = chunks.join('');
-      if (text.trim() !== '') void forward(text);
-      return res;
-    };
+    acknowledgeNow(res, o, 'slack: command acknowledged at the deadline; its answer goes to the response_url');
   }, o.deadlineMs);
   res.once('close', () => clearTimeout(timer));
   res.once('finish', () => clearTimeout(timer));
+}
 
-  const forward = async (text: string) => {
-    let message: Record<string, unknown>;
-    try {
-      const parsed = JSON.parse(text) as unknown;
-      message = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : { text };
-    } catch {
-      message = { text };
-    }
-    try {
-      const answer = await o.fetch(o.responseUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ response_type: 'ephemeral', ...message }),
-      });
-      if (!answer.ok) {
-        o.logger.warn({ command: o.command, status: answer.status }, 'slack: the response_url refused a late answer');
-      }
-    } catch (error) {
-      o.logger.warn({ err: error, command: o.command }, 'slack: could not post a late answer to the response_url');
-    }
+/**
+ * Acknowledges a slash command with an empty 200 now; whatever Bolt writes to the response afterwards is the
+ * answer, posted to the command's response_url instead of written to a finished response.
+ */
+function acknowledgeNow(res: ServerResponse, o: LateAnswer, message: string): void {
+  res.writeHead(200, { 'content-length': 0 }).end();
+  o.logger.debug({ command: o.command }, message);
+  const chunks: string[] = [];
+  const capture = res as unknown as {
+    writeHead: (...args: unknown[]) => unknown;
+    end: (...args: unknown[]) => unknown;
   };
+  capture.writeHead = () => res;
+  capture.end = (chunk?: unknown) => {
+    if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) chunks.push(chunk.toString());
+    const text = chunks.join('');
+    if (text.trim() !== '') void postLateAnswer(text, o);
+    return res;
+  };
+}
+
+async function postLateAnswer(text: string, o: LateAnswer): Promise<void> {
+  let message: Record<string, unknown>;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    message = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : { text };
+  } catch {
+    message = { text };
+  }
+  try {
+    const answer = await o.fetch(o.responseUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', ...message }),
+    });
+    if (!answer.ok) {
+      o.logger.warn({ command: o.command, status: answer.status }, 'slack: the response_url refused a late answer');
+    }
+  } catch (error) {
+    o.logger.warn({ err: error, command: o.command }, 'slack: could not post a late answer to the response_url');
+  }
 }
 
 /** Slack's answers that mean the token itself is refused (nothing works until it is replaced or reinstated). */

@@ -247,4 +247,53 @@ describe('a slash command whose answer misses the deadline', () => {
       await app.stop();
     }
   });
+
+  it('under load, is acknowledged first and answered through the response_url, in order of arrival', async () => {
+    const app = createSlackApp({
+      env: {
+        SLACK_BOT_TOKEN: 'xoxb-busy',
+        SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        SLACK_APP_TOKEN: undefined,
+        SLACK_API_URL: h.slack.apiUrl,
+        PORT: 0,
+      },
+      services: h.services,
+      logger: silentLogger(),
+      botId: 'BHEED',
+      botUserId: 'UHEEDBOT',
+      clientOptions: { fetch: nodeHttpFetch },
+      loopPressure: { busy: () => true },
+    });
+    const { port } = await app.start(0);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const body = (id: string, text = 'support') =>
+        new URLSearchParams({
+          command: '/unanswered',
+          text,
+          user_id: 'UALICE',
+          channel_id: 'COTHER',
+          team_id: 'T0HEED',
+          response_url: h.slack.responseUrl(id),
+          trigger_id: '1.2.3',
+        }).toString();
+      const acks = await Promise.all(Array.from({ length: 20 }, (_, k) => sendSigned(base, body(`busy-${k}`), FORM)));
+      expect(acks.map((a) => [a.status, a.text])).toEqual(acks.map(() => [200, '']));
+      const deadline = Date.now() + 10_000;
+      const seen = () => h.slack.responses.filter((r) => r.path.startsWith('/response/busy-'));
+      while (Date.now() < deadline && seen().length < 20) await new Promise((r) => setTimeout(r, 20));
+      expect(seen()).toHaveLength(20);
+      for (const r of seen()) expect(JSON.stringify(r.body.blocks)).toMatch(/support/);
+      // A bad argument's usage text comes the same way; a forged command is refused and nothing is posted.
+      expect((await sendSigned(base, body('busy-usage', 'nonsense words'), FORM)).status).toBe(200);
+      const forged = await sendSigned(base, body('busy-forged'), FORM, { secret: 'not-the-secret' });
+      expect(forged.status).toBe(401);
+      while (Date.now() < deadline && !h.slack.responses.some((r) => r.path === '/response/busy-usage'))
+        await new Promise((r) => setTimeout(r, 20));
+      expect(h.slack.responses.find((r) => r.path === '/response/busy-usage')).toBeDefined();
+      expect(h.slack.responses.some((r) => r.path === '/response/busy-forged')).toBe(false);
+    } finally {
+      await app.stop();
+    }
+  });
 });
