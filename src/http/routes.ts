@@ -11,6 +11,8 @@ export type Route = {
   handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
   /** A body declared longer than this is refused (413) before the handler runs; the handler enforces it too. */
   maxBodyBytes?: number;
+  /** Called once with the server that serves the route (the Slack route counts its open connections). */
+  observe?: (server: Server) => void;
 };
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

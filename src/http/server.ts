@@ -122,6 +122,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     match.handle(req, res);
   });
   server.headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout);
+  for (const route of options.routes) route.observe?.(server);
   // No 'clientError' listener: Node then answers a malformed request line or header itself (400, 431, 408)
   // and closes the socket; it never throws.
   await new Promise<void>((resolveListen, rejectListen) => {

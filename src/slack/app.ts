@@ -56,8 +56,9 @@ export interface SlackAppOptions {
    */
   commandAckDeadlineMs?: number;
   /**
-   * When the event loop is this busy, slash commands are acknowledged first and answered through their response_url
-   * (default: the loop's utilization over the last 250 ms ≥ 0.9). Not with `processBeforeResponse` (tests).
+   * Overrides when slash commands are acknowledged first and answered through their response_url (default: the
+   * event loop busy ≥ 90 % of the last 250 ms while ≥ 16 connections are open, i.e. a burst is queueing). Never
+   * with `processBeforeResponse` (tests).
    */
   loopPressure?: Pick<LoopPressure, 'busy'>;
 }
@@ -185,7 +186,11 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   const authClient = new webApi.WebClient(botToken, { ...clientOptions, logger: log });
   const ownPressure =
     receiver && !options.loopPressure && !options.processBeforeResponse ? createLoopPressure() : undefined;
-  const pressure = options.processBeforeResponse ? undefined : (options.loopPressure ?? ownPressure);
+  const connections = { open: 0 };
+  const pressure = options.processBeforeResponse
+    ? undefined
+    : (options.loopPressure ??
+      (ownPressure && { busy: () => ownPressure.busy() && connections.open >= QUEUEING_CONNECTIONS }));
   const eventsRoute = receiver
     ? slackEventsRoute({
         receiver,
@@ -194,6 +199,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
         budget: options.bodyBudget ?? createBodyBudget(),
         ackDeadlineMs: options.commandAckDeadlineMs ?? COMMAND_ACK_DEADLINE_MS,
         ...(pressure ? { pressure } : {}),
+        connections,
         fetch:
           (options.clientOptions?.fetch as typeof fetch | undefined) ??
           ((input, init) => globalThis.fetch(input, init)),
@@ -262,6 +268,9 @@ const MAX_REQUEST_SKEW_SECONDS = 300;
 /** Slack gives up on a slash command after 3 s; this leaves time for the answer to travel. */
 export const COMMAND_ACK_DEADLINE_MS = 2500;
 
+/** Open connections from which a busy loop counts as a queue of waiting requests. */
+const QUEUEING_CONNECTIONS = 16;
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -318,6 +327,8 @@ function slackEventsRoute(deps: {
   ackDeadlineMs: number;
   fetch: typeof fetch;
   pressure?: Pick<LoopPressure, 'busy'>;
+  /** Open connections to the server this route is served by (counted here). */
+  connections: { open: number };
   events?: EdgeEvents;
 }): Route {
   const { receiver, logger } = deps;
@@ -325,6 +336,15 @@ function slackEventsRoute(deps: {
     path: '/slack/events',
     method: 'POST',
     maxBodyBytes: SLACK_MAX_BODY_BYTES,
+    // Requests that arrived but wait their turn are invisible to a handler; their connections are not.
+    observe: (server) => {
+      server.on('connection', (socket) => {
+        deps.connections.open++;
+        socket.once('close', () => {
+          deps.connections.open--;
+        });
+      });
+    },
     handler: async (req, res) => {
       const timestampHeader = header(req, 'x-slack-request-timestamp');
       const timestamp = Number(timestampHeader);
