@@ -332,6 +332,18 @@ function slackEventsRoute(deps: {
   events?: EdgeEvents;
 }): Route {
   const { receiver, logger } = deps;
+  // Commands acknowledged first, answered in arrival order, one per turn of the loop.
+  const later: (() => void)[] = [];
+  const answerNext = () => {
+    const next = later.shift();
+    // Outside the route's boundary now: this callback is its own.
+    try {
+      next?.();
+    } catch (error) {
+      logger.error({ err: error }, 'slack: a command acknowledged first failed');
+    }
+    if (later.length > 0) setImmediate(answerNext);
+  };
   return {
     path: '/slack/events',
     method: 'POST',
@@ -411,17 +423,11 @@ function slackEventsRoute(deps: {
           });
         const late = { ...command, signed, fetch: deps.fetch, logger };
         if (deps.pressure?.busy() && signed()) {
-          // Under load, requests wait behind each other before anyone reads them: acknowledge now, and let Bolt
-          // run after the loop has read (and acknowledged) the other waiting requests.
+          // Under load, requests wait behind each other before anyone reads them: acknowledge now, and answer one
+          // command per turn of the event loop, so the loop keeps reading (and acknowledging) the waiting ones.
           acknowledgeNow(res, late, 'slack: busy, command acknowledged first; its answer goes to the response_url');
-          setImmediate(() => {
-            // Outside the route's boundary now: this callback is its own.
-            try {
-              receiver.requestListener(req, res);
-            } catch (error) {
-              logger.error({ err: error, command: command.command }, 'slack: a command acknowledged first failed');
-            }
-          });
+          later.push(() => receiver.requestListener(req, res));
+          if (later.length === 1) setImmediate(answerNext);
           return;
         }
         answerByDeadline(res, { ...late, deadlineMs: deps.ackDeadlineMs });
