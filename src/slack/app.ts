@@ -186,11 +186,16 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   const authClient = new webApi.WebClient(botToken, { ...clientOptions, logger: log });
   const ownPressure =
     receiver && !options.loopPressure && !options.processBeforeResponse ? createLoopPressure() : undefined;
-  const connections = { open: 0 };
+  const connections = createConnectionCounter();
   const pressure = options.processBeforeResponse
     ? undefined
     : (options.loopPressure ??
-      (ownPressure && { busy: () => ownPressure.busy() && connections.open >= QUEUEING_CONNECTIONS }));
+      (ownPressure && {
+        // A burst of new connections is the first sign of a queue: their requests are not read yet.
+        busy: () =>
+          connections.openedWithin(1000) >= QUEUEING_CONNECTIONS ||
+          (ownPressure.busy() && connections.open >= QUEUEING_CONNECTIONS),
+      }));
   const eventsRoute = receiver
     ? slackEventsRoute({
         receiver,
@@ -268,8 +273,38 @@ const MAX_REQUEST_SKEW_SECONDS = 300;
 /** Slack gives up on a slash command after 3 s; this leaves time for the answer to travel. */
 export const COMMAND_ACK_DEADLINE_MS = 2500;
 
-/** Open connections from which a busy loop counts as a queue of waiting requests. */
+/** New connections within a second (or open ones while the loop is busy) that count as a queue of requests. */
 const QUEUEING_CONNECTIONS = 16;
+
+type ConnectionCounter = {
+  opened(socket: { once(event: 'close', listener: () => void): unknown }): void;
+  readonly open: number;
+  /** Connections opened in the last `ms`. */
+  openedWithin(ms: number): number;
+};
+
+function createConnectionCounter(): ConnectionCounter {
+  let open = 0;
+  // Times of the last connections opened, newest last; only the last QUEUEING_CONNECTIONS matter.
+  const recent: number[] = [];
+  return {
+    opened(socket) {
+      open++;
+      socket.once('close', () => {
+        open--;
+      });
+      recent.push(performance.now());
+      if (recent.length > QUEUEING_CONNECTIONS) recent.shift();
+    },
+    get open() {
+      return open;
+    },
+    openedWithin(ms) {
+      const since = performance.now() - ms;
+      return recent.filter((t) => t >= since).length;
+    },
+  };
+}
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
@@ -327,8 +362,8 @@ function slackEventsRoute(deps: {
   ackDeadlineMs: number;
   fetch: typeof fetch;
   pressure?: Pick<LoopPressure, 'busy'>;
-  /** Open connections to the server this route is served by (counted here). */
-  connections: { open: number };
+  /** Connections to the server this route is served by (counted here). */
+  connections: ConnectionCounter;
   events?: EdgeEvents;
 }): Route {
   const { receiver, logger } = deps;
@@ -350,12 +385,7 @@ function slackEventsRoute(deps: {
     maxBodyBytes: SLACK_MAX_BODY_BYTES,
     // Requests that arrived but wait their turn are invisible to a handler; their connections are not.
     observe: (server) => {
-      server.on('connection', (socket) => {
-        deps.connections.open++;
-        socket.once('close', () => {
-          deps.connections.open--;
-        });
-      });
+      server.on('connection', (socket) => deps.connections.opened(socket));
     },
     handler: async (req, res) => {
       const timestampHeader = header(req, 'x-slack-request-timestamp');

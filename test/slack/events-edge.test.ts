@@ -296,4 +296,53 @@ describe('a slash command whose answer misses the deadline', () => {
       await app.stop();
     }
   });
+
+  it('detects a burst by its new connections: the commands are acknowledged at once and every answer arrives once', async () => {
+    const app = createSlackApp({
+      env: {
+        SLACK_BOT_TOKEN: 'xoxb-burst',
+        SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        SLACK_APP_TOKEN: undefined,
+        SLACK_API_URL: h.slack.apiUrl,
+        PORT: 0,
+      },
+      services: h.services,
+      logger: silentLogger(),
+      botId: 'BHEED',
+      botUserId: 'UHEEDBOT',
+      clientOptions: { fetch: nodeHttpFetch },
+    });
+    const { port } = await app.start(0);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const body = (id: string) =>
+        new URLSearchParams({
+          command: '/unanswered',
+          text: 'support',
+          user_id: 'UALICE',
+          channel_id: 'COTHER',
+          team_id: 'T0HEED',
+          response_url: h.slack.responseUrl(id),
+          trigger_id: '1.2.3',
+        }).toString();
+      const acks = await Promise.all(Array.from({ length: 40 }, (_, k) => sendSigned(base, body(`burst-${k}`), FORM)));
+      expect(acks.every((a) => a.status === 200)).toBe(true);
+      const inAck = acks.flatMap((a, k) => (a.text !== '' ? [k] : []));
+      const deferred = acks.flatMap((a, k) => (a.text === '' ? [k] : []));
+      expect(deferred.length).toBeGreaterThan(0);
+      const deadline = Date.now() + 10_000;
+      const viaUrl = () => h.slack.responses.filter((r) => r.path.startsWith('/response/burst-'));
+      while (Date.now() < deadline && viaUrl().length < deferred.length) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200));
+      // Each answer once: in its ack, or at its response_url — never both, never neither.
+      expect(
+        viaUrl()
+          .map((r) => Number(r.path.split('-').at(-1)))
+          .sort((a, b) => a - b),
+      ).toEqual(deferred);
+      expect(inAck.length + viaUrl().length).toBe(40);
+    } finally {
+      await app.stop();
+    }
+  });
 });
