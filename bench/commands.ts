@@ -400,6 +400,8 @@ async function slackClientChild(): Promise<void> {
   });
   await new Promise<void>((resolveListen) => sink.listen(0, '127.0.0.1', resolveListen));
   process.on('message', async (message: BurstAsk) => {
+    // Each burst's answers only (the rounds reuse the same paths).
+    arrived.clear();
     const sent = new Map<string, number>();
     const results = await Promise.all(
       message.bodies.map(async ({ path, body }): Promise<BurstResult> => {
