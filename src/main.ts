@@ -276,7 +276,7 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     describe: describeSlackFailure,
     initialDelayMs: options.retry?.initialDelayMs ?? 1000,
     // Seconds, not minutes: Heed is ready again within seconds of Slack's return.
-    maxDelayMs: options.retry?.maxDelayMs ?? 10_000,
+    maxDelayMs: options.retry?.maxDelayMs ?? 5000,
     onUp: ({ first }) => {
       if (!first) slackLogger.info('Slack answers: the outbox starts');
       startOutbox();
