@@ -56,9 +56,9 @@ export interface SlackAppOptions {
    */
   commandAckDeadlineMs?: number;
   /**
-   * Overrides when slash commands are acknowledged first and answered through their response_url (default: the
-   * event loop busy ≥ 90 % of the last 250 ms while ≥ 16 connections are open, i.e. a burst is queueing). Never
-   * with `processBeforeResponse` (tests).
+   * Overrides when slash commands are acknowledged first and answered through their response_url (default: 32 or
+   * more connections open, as many of them opened within the last second or the event loop busy ≥ 90 % of the
+   * last 250 ms: a burst is queueing). Never with `processBeforeResponse` (tests).
    */
   loopPressure?: Pick<LoopPressure, 'busy'>;
 }
@@ -191,10 +191,12 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     ? undefined
     : (options.loopPressure ??
       (ownPressure && {
-        // A burst of new connections is the first sign of a queue: their requests are not read yet.
+        // Many connections open at once, most of them new, is the first sign of a queue: their requests are not
+        // read yet (a load balancer's idle keep-alive pool is many open but not new ones). Or a loop busy for a
+        // while with many open.
         busy: () =>
-          connections.openedWithin(1000) >= QUEUEING_CONNECTIONS ||
-          (ownPressure.busy() && connections.open >= QUEUEING_CONNECTIONS),
+          connections.open >= QUEUEING_CONNECTIONS &&
+          (connections.openedWithin(1000) >= QUEUEING_CONNECTIONS || ownPressure.busy()),
       }));
   const eventsRoute = receiver
     ? slackEventsRoute({
@@ -273,8 +275,12 @@ const MAX_REQUEST_SKEW_SECONDS = 300;
 /** Slack gives up on a slash command after 3 s; this leaves time for the answer to travel. */
 export const COMMAND_ACK_DEADLINE_MS = 2500;
 
-/** New connections within a second (or open ones while the loop is busy) that count as a queue of requests. */
-const QUEUEING_CONNECTIONS = 16;
+/**
+ * Connections open at once (and as many opened within the last second, or a busy loop) that count as a queue of
+ * requests. Well above what one client keeps open (Slack delivers one request per connection; tools send a
+ * dozen at a time) and far below a burst.
+ */
+const QUEUEING_CONNECTIONS = 32;
 
 type ConnectionCounter = {
   opened(socket: { once(event: 'close', listener: () => void): unknown }): void;
