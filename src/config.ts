@@ -92,6 +92,51 @@ export function requireEnv<K extends keyof TEnv>(env: TEnv, name: K, purpose: st
   return value as NonNullable<TEnv[K]>;
 }
 
+/** A variable `heed start` needs, with why and how to set it. */
+export type MissingEnv = { name: keyof TEnv; why: string; fix: string };
+
+/**
+ * What the server (`heed start`) needs beyond a valid environment: the Slack bot token, how Slack's requests are
+ * checked (the signing secret in HTTP mode, or the app-level token for Socket Mode), and the HubSpot token.
+ * `heed demo` needs none of them; `heed doctor` reports each as a failed check.
+ */
+export function missingServerEnv(env: TEnv): MissingEnv[] {
+  const missing: MissingEnv[] = [];
+  if (!env.SLACK_BOT_TOKEN) {
+    missing.push({ name: 'SLACK_BOT_TOKEN', why: 'to post and read in Slack', fix: ENV_FIXES.SLACK_BOT_TOKEN });
+  }
+  if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
+    missing.push({
+      name: 'SLACK_SIGNING_SECRET',
+      why: "to verify Slack's requests to /slack/events (or set SLACK_APP_TOKEN for Socket Mode)",
+      fix: `${ENV_FIXES.SLACK_SIGNING_SECRET}, or ${ENV_FIXES.SLACK_APP_TOKEN.split(', or')[0]} for Socket Mode`,
+    });
+  }
+  if (!env.HUBSPOT_ACCESS_TOKEN) {
+    missing.push({
+      name: 'HUBSPOT_ACCESS_TOKEN',
+      why: 'to sync tickets and feedback from HubSpot',
+      fix: ENV_FIXES.HUBSPOT_ACCESS_TOKEN,
+    });
+  }
+  return missing;
+}
+
+/** Throws one ENV_MISSING naming every variable `heed start` needs and lacks, each with its fix. */
+export function requireServerEnv(env: TEnv): void {
+  const missing = missingServerEnv(env);
+  if (missing.length === 0) return;
+  const lines = missing.map(
+    (m) => `  ${m.name} — needed ${m.why}.
+    To fix: ${m.fix}`,
+  );
+  throw new AppError(
+    'ENV_MISSING',
+    `${missing.length === 1 ? 'A variable' : `${missing.length} variables`} Heed needs to run ${missing.length === 1 ? 'is' : 'are'} not set:\n${lines.join('\n')}`,
+    { fix: 'set them in the environment (.env.example lists every variable), or try `heed demo`, which needs none' },
+  );
+}
+
 // ---------------------------------------------------------------- policy file
 
 const ZClockTime = z
