@@ -42,7 +42,8 @@ describe.each(testProviders())('nudge reconciler on %s', (provider) => {
     await h.outbox.drainUntilIdle();
     const [nudge] = h.slack.messagesIn('CSUPPORT');
     expect(nudge).toBeDefined();
-    expect(nudge!.metadata).toEqual({ event_type: 'heed_nudge', event_payload: { key: `nudge:${key}:post` } });
+    const stored = await h.repo.nudgeByFlagKey(key);
+    expect(nudge!.metadata).toEqual({ event_type: 'heed_nudge', event_payload: { key: `nudge:${stored!.id}:post` } });
     const json = JSON.stringify(nudge!.blocks);
     expect(json).toContain('<@UCAROL>');
     expect(json).toContain('Printer &lt;on&gt; fire &amp; smoke');
@@ -90,9 +91,12 @@ describe.each(testProviders())('nudge reconciler on %s', (provider) => {
       `https://fake.slack.test/archives/CSUPPORT/p${nudge!.ts.replace('.', '')}`,
     );
 
-    // Answered: shown as done, buttons removed.
-    await h.db.prisma.flag.update({ where: { key }, data: { state: 'resolved', resolvedAt: h.clock.now() } });
-    expect(await reconcileNudges(h.nudgeDeps, h.clock.now())).toMatchObject({ updated: 1, replies: 0, escalations: 0 });
+    // Answered: shown as done, buttons removed — on the nudge, its thread ping, the DM and the escalation.
+    await h.db.prisma.flag.update({
+      where: { key },
+      data: { state: 'resolved', outcome: 'answered', resolvedAt: h.clock.now() },
+    });
+    expect(await reconcileNudges(h.nudgeDeps, h.clock.now())).toMatchObject({ updated: 4, replies: 0, escalations: 0 });
     await h.outbox.drainUntilIdle();
     expect(JSON.stringify(nudge!.blocks)).toContain('Answered');
     expect(nudge!.blocks.some((b) => (b as { type: string }).type === 'actions')).toBe(false);
