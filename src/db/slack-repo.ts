@@ -151,6 +151,11 @@ export interface NudgeChange {
     | { update: { id: string } & NudgeFields };
   intents: OutboxIntent[];
   budgets?: BudgetPlan | undefined;
+  /**
+   * The nudge as the plan was made from it: when another process has taken a step since (its level, its own
+   * post, whom it pinged), nothing is written — that process's plan stands.
+   */
+  expect?: Pick<Nudge, 'level' | 'postId' | 'pingedUser'> | undefined;
 }
 
 export interface ApplyResult {
@@ -309,6 +314,17 @@ export class SlackRepo {
     } else {
       const { id, ...data } = change.nudge.update;
       nudgeId = id;
+      const seen = change.expect;
+      if (seen) {
+        const current = await tx.nudge.findUnique({ where: { id } });
+        if (
+          !current ||
+          current.level !== seen.level ||
+          current.postId !== seen.postId ||
+          current.pingedUser !== seen.pingedUser
+        )
+          return { nudgeId: id, enqueued: [], applied: false, rollups: [] };
+      }
       nudge = await tx.nudge.update({ where: { id }, data: { ...data, updatedAt: now } });
     }
     const intents = [...change.intents];
@@ -375,7 +391,11 @@ export class SlackRepo {
     if (request.kind === 'backlog') {
       // A wave: tickets found late within the gap of the last ones join its summary.
       rollup = await tx.rollup.findFirst({
-        where: { kind: 'backlog', scope: request.scope, lastAddedAt: { gt: new Date(now.getTime() - plan.backlogGapMs) } },
+        where: {
+          kind: 'backlog',
+          scope: request.scope,
+          lastAddedAt: { gt: new Date(now.getTime() - plan.backlogGapMs) },
+        },
         orderBy: { createdAt: 'desc' },
       });
       if (!rollup) {
@@ -515,7 +535,10 @@ export class SlackRepo {
   async rollupsOfFlag(flagKey: string): Promise<Rollup[]> {
     const entries = await this.#prisma.rollupEntry.findMany({ where: { flagKey }, select: { rollupId: true } });
     return entries.length
-      ? this.#prisma.rollup.findMany({ where: { id: { in: entries.map((e) => e.rollupId) } }, orderBy: { createdAt: 'asc' } })
+      ? this.#prisma.rollup.findMany({
+          where: { id: { in: entries.map((e) => e.rollupId) } },
+          orderBy: { createdAt: 'asc' },
+        })
       : [];
   }
 
@@ -785,7 +808,15 @@ export class SlackRepo {
   async parentOf(parentId: string): Promise<ParentMessage> {
     const row = await this.#prisma.outboxMessage.findUnique({
       where: { id: parentId },
-      select: { state: true, resultTs: true, resultChannel: true, channel: true, lastError: true, kind: true, nudgeId: true },
+      select: {
+        state: true,
+        resultTs: true,
+        resultChannel: true,
+        channel: true,
+        lastError: true,
+        kind: true,
+        nudgeId: true,
+      },
     });
     const what = row?.kind === 'post' && row.nudgeId ? 'the nudge' : 'the message';
     if (!row) return { status: 'failed', reason: 'the message this refers to no longer exists' };

@@ -219,7 +219,14 @@ async function reconcileOne(
     }
     const id = randomUUID();
     const counts = emptySummary();
-    const plan = await stepsPlan(deps, { flag, view, team, nudge: { id, postId: null, pingedUser: null } }, 1, wanted, now, counts);
+    const plan = await stepsPlan(
+      deps,
+      { flag, view, team, nudge: { id, postId: null, pingedUser: null } },
+      1,
+      wanted,
+      now,
+      counts,
+    );
     const result = await deps.repo.applyNudgeChange(
       {
         nudge: {
@@ -257,7 +264,8 @@ async function reconcileOne(
     });
     summary.updated++;
   }
-  if (nudge.renderHash !== hash || nudge.state !== nudgeState) Object.assign(fields, { renderHash: hash, state: nudgeState });
+  if (nudge.renderHash !== hash || nudge.state !== nudgeState)
+    Object.assign(fields, { renderHash: hash, state: nudgeState });
   if (nudge.companionHash !== companions) {
     // A nudge from before companions were tracked: its thread ping, DM and escalation are only rewritten once
     // there is news (the ticket ended), not all at once on upgrade.
@@ -271,7 +279,7 @@ async function reconcileOne(
   let plan: BudgetPlan | undefined;
   const counts = emptySummary();
   const reping =
-    !done && wanted >= 2 && nudge.level >= 2 && nudge.pingedUser !== null && !!view.owner?.slackUserId
+    !done && wanted >= 2 && nudge.level >= 2 && nudge.pingedUser !== null && view.owner?.slackUserId
       ? view.owner.slackUserId !== nudge.pingedUser
       : false;
   if (!done && (wanted > nudge.level || reping)) {
@@ -287,10 +295,14 @@ async function reconcileOne(
   if (intents.length === 0 && !plan && Object.keys(fields).length === 0) {
     // Checked against its flag and ticket: nothing visible changed.
     const synced = flag.ticketId ? ctx.tickets.get(flag.ticketId)?.syncedAt : undefined;
-    if (flag.updatedAt > nudge.updatedAt || (synced && synced > nudge.updatedAt)) await deps.repo.touchNudge(nudge.id, now);
+    if (flag.updatedAt > nudge.updatedAt || (synced && synced > nudge.updatedAt))
+      await deps.repo.touchNudge(nudge.id, now);
     return;
   }
-  const result = await deps.repo.applyNudgeChange({ nudge: { update: { id: nudge.id, ...fields } }, intents, budgets: plan }, now);
+  const result = await deps.repo.applyNudgeChange(
+    { nudge: { update: { id: nudge.id, ...fields } }, intents, budgets: plan, expect: plan ? nudge : undefined },
+    now,
+  );
   if (result.applied) add(summary, counts);
 }
 
@@ -299,7 +311,11 @@ function add(into: ReconcileSummary, counts: ReconcileSummary): void {
 }
 
 /** Re-renders a nudge's thread ping, DM and escalation for the ticket's current state. */
-function companionUpdates(rows: OutboxMessage[], nudge: Pick<Nudge, 'id' | 'team' | 'pingedUser'>, view: View): OutboxIntent[] {
+function companionUpdates(
+  rows: OutboxMessage[],
+  nudge: Pick<Nudge, 'id' | 'team' | 'pingedUser'>,
+  view: View,
+): OutboxIntent[] {
   return rows.map((row) => {
     const recipient = recipientOf(row, nudge);
     const linked = row.parentId !== null;
@@ -321,7 +337,10 @@ function companionUpdates(rows: OutboxMessage[], nudge: Pick<Nudge, 'id' | 'team
 }
 
 /** Who a thread ping or DM was for: a DM's user; a ping's from its key (`…:reply2:<user>`). */
-function recipientOf(row: Pick<OutboxMessage, 'kind' | 'channel' | 'idempotencyKey'>, nudge: Pick<Nudge, 'pingedUser'>): string | undefined {
+function recipientOf(
+  row: Pick<OutboxMessage, 'kind' | 'channel' | 'idempotencyKey'>,
+  nudge: Pick<Nudge, 'pingedUser'>,
+): string | undefined {
   if (row.kind === 'dm') return row.channel;
   if (row.kind !== 'reply') return undefined;
   const user = /:reply2:([UW][A-Z0-9]+)$/.exec(row.idempotencyKey)?.[1];
@@ -490,7 +509,10 @@ async function stepsPlan(
       function escalate(): void {
         const channel = team.escalationChannel;
         if (!channel) {
-          deps.logger.debug({ team: team.name, flagKey: flag.key }, 'nudge: level 3 due but the team has no escalationChannel');
+          deps.logger.debug(
+            { team: team.name, flagKey: flag.key },
+            'nudge: level 3 due but the team has no escalationChannel',
+          );
           return;
         }
         const scope = channelScope(channel);
@@ -603,10 +625,7 @@ async function reconcileRollup(deps: NudgeDeps, rollup: Rollup, now: Date, summa
       kind === 'backlog'
         ? undefined
         : {
-            limit:
-              kind === 'person'
-                ? settings.perPerson
-                : channelLimit(deps, rollup.scope.slice('channel:'.length)),
+            limit: kind === 'person' ? settings.perPerson : channelLimit(deps, rollup.scope.slice('channel:'.length)),
             windowMinutes: settings.windowMinutes,
             setting:
               kind === 'person'

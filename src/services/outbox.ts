@@ -138,6 +138,9 @@ export const CREDENTIAL_ERRORS = new Set([
   'team_access_not_granted',
 ]);
 
+/** A link to the nudge's permalink placeholder, `<url|label>`: its label is kept when there is nothing to link. */
+const PLACEHOLDER_LINK = new RegExp(`<${NUDGE_PERMALINK_PLACEHOLDER.replaceAll('.', '\\.')}\\|([^>]*)>`, 'g');
+
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Whether the request never reached a server (the error, or one it was caused by, says so). */
@@ -462,10 +465,18 @@ export class Outbox {
         delete args['metadata'];
       } else if (row.kind === 'reply') {
         Object.assign(args, { channel: parent.channel, thread_ts: parent.ts });
-      } else {
-        const link = await this.#permalink(parent.channel, parent.ts);
-        args['blocks'] = JSON.parse(JSON.stringify(args['blocks'] ?? []).replaceAll(NUDGE_PERMALINK_PLACEHOLDER, link));
       }
+    }
+    if (row.nudgeId && row.payload.includes(NUDGE_PERMALINK_PLACEHOLDER)) {
+      // A DM or escalation (or its update) links back to its nudge: by then posted, since they waited for it.
+      const nudge = await repo.nudgeById(row.nudgeId);
+      const blocks = JSON.stringify(args['blocks'] ?? []);
+      args['blocks'] = JSON.parse(
+        nudge?.ts
+          ? blocks.replaceAll(NUDGE_PERMALINK_PLACEHOLDER, await this.#permalink(nudge.channel, nudge.ts))
+          : // No nudge to link to: the label stays, without the link.
+            blocks.replace(PLACEHOLDER_LINK, '$1'),
+      );
     }
     const leases = this.#o.channelLeases;
     const now = clock.now();

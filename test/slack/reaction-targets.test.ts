@@ -203,7 +203,12 @@ describe.each(testProviders())('matching a message to its flag from what the out
     ['a DM’s ts in someone else’s IM', 'DBOB', '100.000005', null],
     ['a message about no flag', 'CSUPPORT', '100.000006', null],
     ['a ts Heed never sent', 'CSUPPORT', '100.000007', null],
-    ['a nudge sent before the answered channel was recorded (by the nudge’s own channel)', 'CSUPPORT', '100.000008', 'nudge'],
+    [
+      'a nudge sent before the answered channel was recorded (by the nudge’s own channel)',
+      'CSUPPORT',
+      '100.000008',
+      'nudge',
+    ],
   ])('%s', async (_what, channel, ts, expected) => {
     await h.db.prisma.nudge.create({
       data: {
@@ -235,7 +240,8 @@ describe.each(testProviders())('matching a message to its flag from what the out
     await sentRow('r-digest', 'post', 'CSUPPORT', { ts: '100.000006', channel: 'CSUPPORT' }, null);
     const found = await h.repo.flagForMessage({ channel, ts });
     expect(found?.kind ?? null).toBe(expected);
-    if (expected) expect(found?.flagKey).toBe(ts === '100.000008' ? 'ticket:0:firstResponse:0' : 'ticket:1:firstResponse:0');
+    if (expected)
+      expect(found?.flagKey).toBe(ts === '100.000008' ? 'ticket:0:firstResponse:0' : 'ticket:1:firstResponse:0');
     if (expected === 'reply') expect(found?.threadTs).toBe('100.000001');
   });
 });

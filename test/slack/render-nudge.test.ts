@@ -98,7 +98,12 @@ describe('nudge renderers', () => {
   it.each([
     ['at risk', base, true, 'At risk — first response'],
     ['breached', { ...base, state: 'breached' as const, overdueBusinessMinutes: 95 }, true, 'overdue by 1h 35m'],
-    ['answered', { ...base, state: 'resolved' as const, outcome: 'answered' as const }, false, 'Answered — first response'],
+    [
+      'answered',
+      { ...base, state: 'resolved' as const, outcome: 'answered' as const },
+      false,
+      'Answered — first response',
+    ],
     [
       'answered after being handled',
       { ...base, state: 'resolved' as const, handledBy: 'UBOB' },

@@ -81,7 +81,6 @@ export function clockLabel(clock: ClockName | undefined): string {
   return clock ? CLOCK_LABEL[clock] : 'follow-up';
 }
 
-
 /** No longer waiting on anyone: it ended, or someone marked it handled. */
 export function isDone(view: Pick<NudgeView, 'state' | 'handledBy'>): boolean {
   return view.state === 'resolved' || view.state === 'handled' || view.handledBy !== undefined;
@@ -225,7 +224,6 @@ function quoted(view: NudgeView): Mrkdwn {
   return md`"${safe(view.subject || '(no subject)', 150)}" (${safe(view.customer || 'Unknown customer', 120)})`;
 }
 
-
 export function renderNudge(view: NudgeView): RenderedMessage {
   const { icon, label, short } = statusOf(view);
   const final = isFinal(view);
@@ -368,8 +366,9 @@ export function renderOwnerDm(view: NudgeView, recipient?: string, linked = true
   const subject = md`"${safe(view.subject || '(no subject)', 150)}"`;
   const back = backLink(view, linked, 'Open the nudge');
   if (isFinal(view)) {
+    const next = view.movedTo ? md`Heed follows it there now.` : md`Nothing more to do.`;
     return message(md`${statusOf(view).label}: ${subject}`, [
-      section(md`${statusLine(view)}: ${titleLine(view)}. Nothing more to do.\n${back}`),
+      section(md`${statusLine(view)}: ${titleLine(view)}. ${next}\n${back}`),
     ]);
   }
   if (reassignedAway(view, recipient)) {
