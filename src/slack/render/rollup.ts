@@ -98,31 +98,42 @@ export function renderRollupLine(line: RollupLine): Mrkdwn {
   return md`${icon} ${team}*${link(view.hubspotUrl, view.subject || '(no subject)', 70)}* — ${safe(view.customer || 'Unknown customer', 40)} · ${what} · ${late} · ${personLabel(view.owner)}`;
 }
 
+/** "35 more tickets", "1 more ticket and 2 more negative feedback answers". */
+function moreText(tickets: number, feedback: number): string {
+  const parts = [];
+  if (tickets > 0 || feedback === 0) parts.push(`${tickets} more ${tickets === 1 ? 'ticket' : 'tickets'}`);
+  if (feedback > 0) parts.push(`${feedback} more negative feedback ${feedback === 1 ? 'answer' : 'answers'}`);
+  return parts.join(' and ');
+}
+
 function headline(model: RollupModel): { icon: Mrkdwn; title: Mrkdwn; plain: Mrkdwn } {
-  const items = safe(itemsText(model.tickets, model.feedback));
-  const team = model.team ? safe(model.team, 60) : md``;
-  const were = model.tickets + model.feedback === 1 ? md`was` : md`were`;
+  const team = model.kind === 'backlog' || model.kind === 'channel' ? md`${safe(model.team ?? '', 60)}: ` : md``;
+  const one = model.tickets + model.feedback === 1;
+  let icon = md`:bell:`;
+  let title: Mrkdwn;
   switch (model.kind) {
     case 'backlog': {
-      const title =
+      const items = safe(itemsText(model.tickets, model.feedback));
+      const were = one ? md`was` : md`were`;
+      icon = md`:inbox_tray:`;
+      title =
         model.wave <= 1
           ? md`${items} ${were} already late when Heed started watching`
           : md`${items} ${were} found already late`;
-      return { icon: md`:inbox_tray:`, title, plain: md`${team}: ${title}` };
+      break;
     }
-    case 'channel': {
-      const title = md`…and ${items} more need attention`;
-      return { icon: md`:bell:`, title, plain: md`${team}: ${title}` };
-    }
-    case 'person': {
-      const title = md`…and ${items} more of yours need you`;
-      return { icon: md`:bell:`, title, plain: title };
-    }
-    case 'escalation': {
-      const title = md`…and ${safe(plural(model.tickets + model.feedback, 'more escalation', 'more escalations'))}`;
-      return { icon: md`:rotating_light:`, title, plain: title };
-    }
+    case 'channel':
+      title = md`…and ${safe(moreText(model.tickets, model.feedback))} ${one ? md`needs` : md`need`} attention`;
+      break;
+    case 'person':
+      title = md`…and ${safe(moreText(model.tickets, model.feedback).replace(/ more /g, ' more of your '))} ${one ? md`needs` : md`need`} you`;
+      break;
+    case 'escalation':
+      icon = md`:rotating_light:`;
+      title = md`…and ${safe(plural(model.tickets + model.feedback, 'more escalation', 'more escalations'))}`;
+      break;
   }
+  return { icon, title, plain: md`${team}${title}` };
 }
 
 function why(model: RollupModel): Mrkdwn {
@@ -131,7 +142,7 @@ function why(model: RollupModel): Mrkdwn {
       model.wave <= 1
         ? md`They were late before Heed could have noticed`
         : md`Heed did not see them become late (an outage, a late sync or a policy change)`;
-    return md`${when}, so they are listed here rather than one message each. One still waiting gets its own nudge when its owner is pinged.`;
+    return md`${when}, so they are listed here rather than one message each. Any still waiting gets its own nudge when its owner is pinged.`;
   }
   const budget = model.budget;
   const limit = budget
