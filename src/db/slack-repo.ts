@@ -348,6 +348,13 @@ export class SlackRepo {
       if (await this.#enqueue(tx, { ...intent, nudgeId: intent.nudgeId ?? nudgeId, parentId }, now, id)) {
         enqueued.push(intent.idempotencyKey);
         if (own) postId = id;
+      } else if (own) {
+        // Queued already (another reconciler): its row is the post the rest waits for.
+        const known = await tx.outboxMessage.findUnique({
+          where: { idempotencyKey: intent.idempotencyKey },
+          select: { id: true },
+        });
+        postId = known?.id ?? postId;
       }
     }
     for (const request of rollups) await this.#addToRollup(tx, request, plan!, budget!, now);
@@ -550,32 +557,44 @@ export class SlackRepo {
     rollup: Pick<Rollup, 'id' | 'postId' | 'channel' | 'kind' | 'scope'>,
     render: { payload: Record<string, unknown>; renderHash: string; settled: boolean },
     now: Date,
+  ): Promise<'posted' | 'updated' | 'raced'> {
+    try {
+      return await this.#saveRollupRender(rollup, render, now);
+    } catch (error) {
+      // Another reconciler queued the same post at the same moment: its message stands.
+      if (isUniqueViolation(error)) return 'raced';
+      throw error;
+    }
+  }
+
+  #saveRollupRender(
+    rollup: Pick<Rollup, 'id' | 'postId' | 'channel' | 'kind' | 'scope'>,
+    render: { payload: Record<string, unknown>; renderHash: string; settled: boolean },
+    now: Date,
   ): Promise<'posted' | 'updated'> {
     return this.#prisma.$transaction(async (tx) => {
       const current = await tx.rollup.findUnique({ where: { id: rollup.id } });
       if (!current) return 'updated';
       if (!current.postId) {
-        const id = orderedId(now);
         const key = `rollup:${rollup.id}:post`;
-        const known = await tx.outboxMessage.findUnique({ where: { idempotencyKey: key }, select: { id: true } });
-        if (!known) {
-          await this.#enqueue(
-            tx,
-            {
-              idempotencyKey: key,
-              kind: rollup.channel.match(/^[UW]/) ? 'dm' : 'post',
-              channel: rollup.channel,
-              payload: render.payload,
-              budgetScope: rollupBudgetScope(current),
-            },
-            now,
-            id,
-          );
-        }
+        const queued = await this.#enqueue(
+          tx,
+          {
+            idempotencyKey: key,
+            kind: /^[UW]/.test(rollup.channel) ? 'dm' : 'post',
+            channel: rollup.channel,
+            payload: render.payload,
+            budgetScope: rollupBudgetScope(current),
+          },
+          now,
+        );
+        // Queued here, or by another reconciler a moment ago: either way the row with its key is the message.
+        const post = await tx.outboxMessage.findUnique({ where: { idempotencyKey: key }, select: { id: true } });
         await tx.rollup.update({
           where: { id: rollup.id },
-          data: { postId: known?.id ?? id, renderHash: render.renderHash, settled: render.settled, updatedAt: now },
+          data: { postId: post!.id, renderHash: render.renderHash, settled: render.settled, updatedAt: now },
         });
+        if (!queued) return 'updated';
         return 'posted';
       }
       await this.#enqueue(

@@ -644,7 +644,7 @@ async function reconcileRollup(deps: NudgeDeps, rollup: Rollup, now: Date, summa
     now,
   );
   if (saved === 'posted') summary.summaries++;
-  else summary.updated++;
+  else if (saved === 'updated') summary.updated++;
 }
 
 function flagTeam(flags: Flag[], key: string): string | undefined {

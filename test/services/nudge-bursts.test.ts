@@ -253,4 +253,35 @@ describe.each(testProviders())('a backlog meets the burst budgets, on %s', (prov
       'Heed did not see them become late (an outage, a late sync or a policy change), so they are listed here rather than one message each.',
     );
   });
+
+  it('two reconcilers at once (`heed nudge` beside `heed start`): each message once, within budget, nothing logged as failed', async () => {
+    const replica = await startHarness(provider, { policy: POLICY, replicaOf: h });
+    try {
+      const both = async (when: string) => {
+        h.clock.set(at(when));
+        replica.clock.set(at(when));
+        await evaluate({ db: h.db, config: { policy }, logger: silentLogger() }, at(when), { mode: 'full' });
+        await Promise.all([
+          reconcileNudges(h.nudgeDeps, at(when)),
+          reconcileNudges(replica.nudgeDeps, at(when)),
+          reconcileNudges(h.nudgeDeps, at(when)),
+        ]);
+        await Promise.all([h.outbox.drainUntilIdle(), replica.outbox.drainUntilIdle()]);
+      };
+      await both(START);
+      expect(counts()).toEqual({ support: 4, summaries: 1, nudges: 3, pings: 0, leads: 0, carol: 0, bob: 0 });
+      await both('02T10:16');
+      await both('02T10:31');
+      expect(counts()).toMatchObject({ support: 10, leads: 4, carol: 4, bob: 4 });
+      expect(await h.db.prisma.nudge.count({ where: { activeKey: { not: null } } })).toBe(43);
+      const keys = (await h.db.prisma.outboxMessage.findMany({ where: { kind: { not: 'update' } } })).map(
+        (r) => r.idempotencyKey,
+      );
+      expect(new Set(keys).size).toBe(keys.length);
+      const problems = [...h.log.lines(), ...replica.log.lines()].filter((l) => Number(l['level']) >= 50);
+      expect(problems.map((l) => JSON.stringify(l))).toEqual([]);
+    } finally {
+      await replica.close();
+    }
+  });
 });

@@ -133,6 +133,26 @@ describe.each(testProviders())('nudge reconciler on %s', (provider) => {
     expect(await h.db.prisma.nudge.count()).toBe(1);
   });
 
+  it('a nudge created by two processes at once: one wins, the other is told "already exists" (no error)', async () => {
+    // Without a budget the creates are not serialized by a lock: the database's unique index decides.
+    const create = (id: string) =>
+      h.repo.applyNudgeChange(
+        {
+          nudge: {
+            create: { id, flagKey: 'ticket:9:firstResponse:0', channel: 'CSUPPORT', state: 'at_risk', level: 1, renderHash: 'h' },
+          },
+          intents: [{ idempotencyKey: `nudge:${id}:post`, kind: 'post', channel: 'CSUPPORT', payload: { text: id } }],
+        },
+        MONDAY_10,
+      );
+    const results = await Promise.all(['n1', 'n2', 'n3', 'n4'].map(create));
+    expect(results.filter((r) => r.applied)).toHaveLength(1);
+    const winner = results.find((r) => r.applied)!.nudgeId;
+    for (const r of results) expect(r.nudgeId).toBe(winner);
+    expect(await h.db.prisma.nudge.count()).toBe(1);
+    expect(await h.db.prisma.outboxMessage.count()).toBe(1);
+  });
+
   it('holds nudges outside working hours, except for urgent tickets', async () => {
     const saturday = new Date('2026-03-07T11:00:00.000Z');
     h.clock.set(saturday);
