@@ -33,17 +33,23 @@ import type {
   SlackRepo,
 } from '../db/slack-repo.ts';
 import { isWorkingTime } from '../domain/calendar.ts';
-import { type FlagOutcome, OPEN_FLAG_STATES } from '../domain/flag.ts';
+import { type ClockName, type FlagOutcome, OPEN_FLAG_STATES } from '../domain/flag.ts';
 import type { Logger } from '../logger.ts';
 import {
+  clockLabel,
   isDone,
-  type NudgeView,
   renderEscalationPost,
   renderEscalationReply,
   renderNudge,
   renderOwnerDm,
 } from '../slack/render/nudge.ts';
-import { type EndedKind, ROLLUP_LINES, type RollupKind, renderRollup } from '../slack/render/rollup.ts';
+import {
+  type EndedKind,
+  ROLLUP_LINES,
+  type RollupKind,
+  type RollupLine,
+  renderRollup,
+} from '../slack/render/rollup.ts';
 import { HEED_METADATA_EVENT } from './outbox.ts';
 import type { ResolvedScope } from './slack-queries.ts';
 import type { SlackTeam } from './slack-teams.ts';
@@ -579,7 +585,25 @@ async function reconcileRollup(deps: NudgeDeps, rollup: Rollup, now: Date, summa
   const entries = await deps.repo.rollupEntries(rollup.id);
   if (entries.length === 0) return;
   const flags = await deps.repo.flagsByKeys(entries.map((e) => e.flagKey));
-  const waiting = flags.filter((f) => endedKind(f, rollup) === undefined).sort(worstFirst);
+  // One item per ticket (its most urgent late clock leads, its other late clocks are named) or feedback answer.
+  const groups = new Map<string, Flag[]>();
+  for (const flag of flags) {
+    const id = flag.kind === 'ticket' && flag.ticketId ? `t:${flag.ticketId}` : `f:${flag.key}`;
+    const group = groups.get(id);
+    if (group) group.push(flag);
+    else groups.set(id, [flag]);
+  }
+  const waiting: Flag[][] = [];
+  const ended: Partial<Record<EndedKind, number>> = {};
+  for (const group of groups.values()) {
+    const open = group.filter((f) => endedKind(f, rollup) === undefined).sort(worstFirst);
+    if (open.length > 0) waiting.push(open);
+    else {
+      const kind = endedOf(group.map((f) => endedKind(f, rollup)!));
+      ended[kind] = (ended[kind] ?? 0) + 1;
+    }
+  }
+  waiting.sort((a, b) => worstFirst(a[0]!, b[0]!));
   // What it shows, without the waiting figures that change every minute: edited when a ticket's state, team,
   // claim or hand-off changes, or a ticket joins it — not on every run.
   const signature = createHash('sha256')
@@ -598,19 +622,20 @@ async function reconcileRollup(deps: NudgeDeps, rollup: Rollup, now: Date, summa
     if (settled !== rollup.settled) await deps.repo.touchRollup(rollup.id, settled, now);
     return;
   }
-  const shown = waiting.slice(0, ROLLUP_LINES);
-  const ctx = await deps.reads.contextFor(shown);
-  const views: NudgeView[] = [];
-  for (const flag of shown) views.push(await buildNudgeView(flag, ctx, now, deps));
-  const ended: Partial<Record<EndedKind, number>> = {};
-  for (const flag of flags) {
-    const kind = endedKind(flag, rollup);
-    if (kind) ended[kind] = (ended[kind] ?? 0) + 1;
-  }
   const kind = rollupKind(rollup);
+  const shown = waiting.slice(0, ROLLUP_LINES);
+  const ctx = await deps.reads.contextFor(shown.map((group) => group[0]!));
+  const lines: RollupLine[] = [];
+  for (const [head, ...others] of shown) {
+    lines.push({
+      view: await buildNudgeView(head!, ctx, now, deps),
+      team: kind === 'escalation' ? head!.team : undefined,
+      alsoLate: others.map((f) => clockLabel((f.clock ?? undefined) as ClockName | undefined)),
+    });
+  }
   const settings = settingsOf(deps);
-  const tickets = new Set(flags.filter((f) => f.kind === 'ticket').map((f) => f.ticketId)).size;
-  const feedback = flags.filter((f) => f.kind === 'feedback').length;
+  const tickets = [...groups.keys()].filter((id) => id.startsWith('t:')).length;
+  const feedback = groups.size - tickets;
   const seeAll = seeAllOf(kind, rollup);
   const rendered = renderRollup({
     kind,
@@ -620,7 +645,7 @@ async function reconcileRollup(deps: NudgeDeps, rollup: Rollup, now: Date, summa
     feedback,
     waiting: waiting.length,
     ended,
-    lines: views.map((view) => ({ view, team: kind === 'escalation' ? flagTeam(flags, view.flagKey) : undefined })),
+    lines,
     budget:
       kind === 'backlog'
         ? undefined
@@ -647,8 +672,19 @@ async function reconcileRollup(deps: NudgeDeps, rollup: Rollup, now: Date, summa
   else if (saved === 'updated') summary.updated++;
 }
 
-function flagTeam(flags: Flag[], key: string): string | undefined {
-  return flags.find((f) => f.key === key)?.team;
+/** How a ticket all of whose listed clocks ended is counted: the most telling of its outcomes. */
+function endedOf(kinds: EndedKind[]): EndedKind {
+  const order: EndedKind[] = [
+    'moved',
+    'deleted',
+    'closed_unanswered',
+    'resolved',
+    'answered',
+    'followed_up',
+    'handled',
+    'recovered',
+  ];
+  return order.find((kind) => kinds.includes(kind)) ?? kinds[0]!;
 }
 
 /** The list a rollup's "Show all" answers with, and the command its text names. */

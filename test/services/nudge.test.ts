@@ -139,7 +139,14 @@ describe.each(testProviders())('nudge reconciler on %s', (provider) => {
       h.repo.applyNudgeChange(
         {
           nudge: {
-            create: { id, flagKey: 'ticket:9:firstResponse:0', channel: 'CSUPPORT', state: 'at_risk', level: 1, renderHash: 'h' },
+            create: {
+              id,
+              flagKey: 'ticket:9:firstResponse:0',
+              channel: 'CSUPPORT',
+              state: 'at_risk',
+              level: 1,
+              renderHash: 'h',
+            },
           },
           intents: [{ idempotencyKey: `nudge:${id}:post`, kind: 'post', channel: 'CSUPPORT', payload: { text: id } }],
         },

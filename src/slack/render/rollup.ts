@@ -31,6 +31,8 @@ export interface RollupLine {
   view: NudgeView;
   /** The team, for an escalation channel several teams share. */
   team?: string | undefined;
+  /** The ticket's other late clocks, named after the one that leads ("next response + resolution"). */
+  alsoLate?: readonly string[] | undefined;
 }
 
 export interface RollupModel {
@@ -86,7 +88,8 @@ function endedText(ended: RollupModel['ended']): Mrkdwn | undefined {
 export function renderRollupLine(line: RollupLine): Mrkdwn {
   const { view } = line;
   const { icon } = statusOf(view);
-  const what = view.kind === 'feedback' ? md`feedback follow-up` : safe(clockLabel(view.clock));
+  const others = line.alsoLate?.length ? md` + ${safe(line.alsoLate.join(', '))}` : md``;
+  const what = view.kind === 'feedback' ? md`feedback follow-up` : md`${safe(clockLabel(view.clock))}${others}`;
   const late =
     view.state === 'breached' || view.state === 'overdue'
       ? md`*${overdueText(view.overdueBusinessMinutes, view.dueAt, view.workdayMinutes)}*`
