@@ -33,7 +33,10 @@ describe.each(testProviders())('the nudge lifecycle migration on a used database
             ...values.map((v) => (v instanceof Date ? sqliteDate(v) : v)),
           );
         } else {
-          await db.pg!.query(sql, values.map((v) => (v instanceof Date ? v.toISOString() : v)));
+          await db.pg!.query(
+            sql,
+            values.map((v) => (v instanceof Date ? v.toISOString() : v)),
+          );
         }
       };
       const flag = (key: string, team: string, movedFrom: string | null, movedAt: Date | null) =>
@@ -48,7 +51,14 @@ describe.each(testProviders())('the nudge lifecycle migration on a used database
            VALUES ($1, $2, $3, $4, 'breached', 3, $5, $6)`,
           [id, flagKey, channel, ts, T0, T0],
         );
-      const row = (id: string, kind: string, channel: string, state: string, resultTs: string | null, nudgeId: string) =>
+      const row = (
+        id: string,
+        kind: string,
+        channel: string,
+        state: string,
+        resultTs: string | null,
+        nudgeId: string,
+      ) =>
         run(
           `INSERT INTO "OutboxMessage" ("id", "idempotencyKey", "kind", "channel", "payload", "state", "attempts", "nextAttemptAt", "resultTs", "nudgeId", "createdAt")
            VALUES ($1, $2, $3, $4, '{}', $5, 0, $6, $7, $8, $9)`,
