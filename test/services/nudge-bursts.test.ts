@@ -3,7 +3,7 @@
 // person at each step of the ladder: one summary per team instead of 40 nudges, the backlog's later steps within
 // the burst budgets with the excess in one "and N more" message per channel or person (updated in place, never
 // repeated), the leads channel capped — and a later wave (after an outage) summed up in a summary of its own.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parsePolicy, type TPolicy, type TPolicyInput } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { evaluate } from '../../src/services/evaluate.ts';
@@ -152,6 +152,21 @@ describe.each(testProviders())('a backlog meets the burst budgets, on %s', (prov
     expect(lines[1]).toMatch(/<@UBOB>$/);
     expect(text).toContain('…and 30 more: `/unanswered support` lists every one.');
     expect(text).toContain('{"s":{"kind":"team","team":"support"}}');
+
+    // "Show all waiting": the clicker alone gets the team's whole list; the summary stays as it is.
+    const clicked = await h.action({
+      user: 'UALICE',
+      channel: 'CSUPPORT',
+      messageTs: summary.ts,
+      actionId: 'rollup_show_all',
+      value: '{"s":{"kind":"team","team":"support"}}',
+    });
+    expect(clicked.status).toBe(200);
+    const answer = await vi.waitUntil(() => h.slack.responses.at(-1));
+    expect(answer.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(JSON.stringify(answer.body['blocks'])).toContain('Waiting for our reply — support');
+    expect(JSON.stringify(answer.body['blocks'])).toMatch(/Showing 1–20 of 43, most urgent first/);
+    expect(summary.updates).toBe(0);
 
     // Nothing changes: nothing is posted or edited.
     expect(await tick('02T10:01')).toMatchObject({ posted: 0, updated: 0, summaries: 0 });

@@ -169,7 +169,11 @@ export function renderRollup(model: RollupModel): RenderedMessage {
   } else {
     const status = md`*${model.waiting} still waiting*${ended ? md` · since: ${ended}` : md``}`;
     const lines = model.lines.map(renderRollupLine);
-    blocks.push(section(joinMd([status, ...lines], '\n'), 'rollup_lines'));
+    // Five lines a section: ten long ones (escaped subjects, links, dates) could pass a section's 3,000 characters.
+    for (let i = 0; i < Math.max(1, lines.length); i += 5) {
+      const part = lines.slice(i, i + 5);
+      blocks.push(section(joinMd(i === 0 ? [status, ...part] : part, '\n'), `rollup_lines_${i / 5}`));
+    }
     const more = model.waiting - model.lines.length;
     const seeAll = md`\`${safe(model.seeAll.command, 80)}\``;
     blocks.push(
