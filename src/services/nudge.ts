@@ -258,6 +258,8 @@ async function reconcileOne(
 
   const intents: OutboxIntent[] = [];
   const fields: NudgeFields = {};
+  // Counted once written: another reconciler may have got there first.
+  const counts = emptySummary();
   if (nudge.postId && (nudge.renderHash !== hash || nudge.state !== nudgeState)) {
     // chat.update replaces the whole message; each revision gets its own key (the hash alone could repeat,
     // e.g. handled → reopened → handled) and older queued revisions of the same message are superseded.
@@ -268,7 +270,7 @@ async function reconcileOne(
       payload: { ...renderNudge(view) },
       parentId: nudge.postId,
     });
-    summary.updated++;
+    counts.updated++;
   }
   if (nudge.renderHash !== hash || nudge.state !== nudgeState)
     Object.assign(fields, { renderHash: hash, state: nudgeState });
@@ -278,12 +280,11 @@ async function reconcileOne(
     if (nudge.companionHash !== null || done) {
       const updates = companionUpdates(await deps.repo.companionsOf(nudge.id), nudge, view);
       intents.push(...updates);
-      summary.updated += updates.length;
+      counts.updated += updates.length;
     }
     fields.companionHash = companions;
   }
   let plan: BudgetPlan | undefined;
-  const counts = emptySummary();
   const reping =
     !done && wanted >= 2 && nudge.level >= 2 && nudge.pingedUser !== null && view.owner?.slackUserId
       ? view.owner.slackUserId !== nudge.pingedUser
@@ -462,7 +463,7 @@ async function stepsPlan(
         if (at === 2 || (reping && at === from)) ping(at);
         if (at === 3) escalate();
       }
-      Object.assign(counts, step);
+      add(counts, step);
       return { intents, rollups, nudge: fields };
 
       function ping(at: number): void {
