@@ -291,6 +291,68 @@ const ZFeedback = z.strictObject({
   commentsCount: z.boolean().default(true),
 });
 
+/**
+ * Burst budgets: however many clocks become late at once (a first start, an outage, a policy change, a backlog
+ * stepping up the ladder together), a channel or a person gets at most this many messages from Heed in any
+ * `windowMinutes`; the rest roll into one "and N more" message, updated in place.
+ */
+const ZNudges = z
+  .strictObject({
+    /** The sliding window the budgets below count in. */
+    windowMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(1440)
+      .default(15)
+      .describe('Minutes of the sliding window the burst budgets count in.'),
+    /** Top-level messages in a team channel per window (nudges, the backlog summary, the "and N more" message). */
+    perChannel: z
+      .number()
+      .int()
+      .min(2, 'must be at least 2: one message of its own and the "and N more"')
+      .max(500)
+      .default(10)
+      .describe(
+        'Top-level messages Heed posts in a team channel per window (nudges, the backlog summary, the "and N more" message); the rest go into the "and N more" message.',
+      ),
+    /** Top-level messages in an escalation (leads) channel per window, its "and N more" message included. */
+    perEscalationChannel: z
+      .number()
+      .int()
+      .min(2, 'must be at least 2: one message of its own and the "and N more"')
+      .max(500)
+      .default(5)
+      .describe('Messages Heed posts in an escalation (leads) channel per window, its "and N more" message included.'),
+    /** Owner pings per person per window (a thread mention and its DM are one), the "and N more" DM included. */
+    perPerson: z
+      .number()
+      .int()
+      .min(2, 'must be at least 2: one message of its own and the "and N more"')
+      .max(500)
+      .default(5)
+      .describe(
+        'Owner pings per person per window (a thread mention and its DM count as one), the "and N more" DM included.',
+      ),
+    /**
+     * Tickets found already late within this long of the previous ones join the team's same backlog summary
+     * (updated in place); after a longer quiet spell, a new wave (an outage) gets a new summary.
+     */
+    backlogWaveGapMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(1440)
+      .default(60)
+      .describe(
+        "Tickets found already late within this many minutes of the last ones join the team's backlog summary; later ones start a new summary.",
+      ),
+  })
+  .describe('Burst budgets and backlog summaries: how much Heed posts at once.');
+
+export type TNudgeSettings = z.output<typeof ZNudges>;
+export const DEFAULT_NUDGE_SETTINGS: TNudgeSettings = Object.freeze(ZNudges.parse({}));
+
 const ZPolicy = z.strictObject({
   $schema: z.string().optional(),
   calendars: z.record(z.string().min(1), ZCalendar),
@@ -319,6 +381,7 @@ const ZPolicy = z.strictObject({
       nextResponseFrom: 'firstUnanswered',
       liveWindowMinutes: 15,
     }),
+  nudges: ZNudges.default(ZNudges.parse({})),
   sync: z
     .strictObject({
       intervalMinutes: z.number().int().min(1).max(1440).default(5),
