@@ -12,7 +12,11 @@ export type DependencyProblem = { code: string; message: string };
 
 /** Everything a reporter needs. */
 export interface HealthReporter {
-  report(name: string, problem: DependencyProblem | undefined): void;
+  /**
+   * `alreadyLogged`: the reporter wrote its own error line for this problem (with its fix), so the change is not
+   * logged a second time here.
+   */
+  report(name: string, problem: DependencyProblem | undefined, options?: { alreadyLogged?: boolean }): void;
 }
 
 export type CurrentProblem = { name: string; code: string; message: string; since: Date };
@@ -47,8 +51,9 @@ export function createDependencyHealth(
 ): DependencyHealth {
   const entries = new Map<string, { up: boolean; since: Date; problem?: DependencyProblem }>();
   return {
-    report(name, problem) {
+    report(name, problem, reportOptions) {
       const previous = entries.get(name);
+      const logger = reportOptions?.alreadyLogged ? undefined : options.logger;
       const now = clock();
       if (!problem) {
         if (previous?.up) return;
@@ -68,12 +73,12 @@ export function createDependencyHealth(
         const changed = previous.problem?.code !== clean.code;
         entries.set(name, { up: false, since: previous.since, problem: clean });
         if (changed) {
-          options.logger?.warn({ dependency: name, code: clean.code }, `${name}: ${clean.message}`);
+          logger?.warn({ dependency: name, code: clean.code }, `${name}: ${clean.message}`);
         }
         return;
       }
       entries.set(name, { up: false, since: now, problem: clean });
-      options.logger?.warn({ dependency: name, code: clean.code }, `${name}: ${clean.message}`);
+      logger?.warn({ dependency: name, code: clean.code }, `${name}: ${clean.message}`);
     },
     problems() {
       return [...entries].flatMap(([name, entry]) =>

@@ -813,7 +813,11 @@ export class Outbox {
     );
     logger.error({ code: problem.code, reason, fix: problem.fix, queued }, problem.describe());
     this.#o.metrics?.paused(reason, true);
-    this.#o.health?.report(OUTBOX_HEALTH_NAME, { code: problem.code, message: problem.message });
+    this.#o.health?.report(
+      OUTBOX_HEALTH_NAME,
+      { code: problem.code, message: problem.message },
+      { alreadyLogged: true },
+    );
   }
 
   /** auth.test: does Slack accept the token again? A pass lets the next send confirm it (`resuming`). */

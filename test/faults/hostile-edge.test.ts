@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
@@ -84,6 +85,11 @@ function slackHeaders(body: string, type = 'application/json'): string {
   const signature = `v0=${createHmac('sha256', SLACK_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
   return `content-type: ${type}\r\nx-slack-request-timestamp: ${ts}\r\nx-slack-signature: ${signature}\r\n`;
 }
+
+// Raw sockets, cut off and trickled on purpose: nock's interception (test/support/setup.ts) would buffer and close
+// them on its own terms, so heed start would never see what a real client sends. Nothing here leaves the machine.
+beforeAll(() => nock.restore());
+afterAll(() => nock.activate());
 
 describe.each(testProviders())('aborted bodies and hostile payloads against heed start on %s', (provider) => {
   const tally = scenarioTally(`aborted bodies, hostile payloads vs heed start (${provider})`);

@@ -46,6 +46,21 @@ describe('dependency health', () => {
     ]);
   });
 
+  it('logs nothing more for a problem its reporter already logged as an error, but says when it answers again', () => {
+    let now = new Date('2026-11-23T12:00:00.000Z');
+    const log = captureLogger();
+    const health = createDependencyHealth(() => now, { logger: log.logger });
+    health.report(
+      'slack-outbox',
+      { code: 'SLACK_AUTH', message: "Slack refused Heed's token" },
+      { alreadyLogged: true },
+    );
+    expect(health.problems().map((p) => p.code)).toEqual(['SLACK_AUTH']);
+    now = new Date('2026-11-23T12:02:00.000Z');
+    health.report('slack-outbox', undefined);
+    expect(log.lines().map((l) => l['msg'])).toEqual(['slack-outbox: answers again']);
+  });
+
   it('masks secrets and bounds the length of what it will show on /readyz', () => {
     const health = createDependencyHealth(() => new Date(0));
     health.report('slack', { code: 'x', message: `token xoxb-1234-5678-abcdefgh rejected ${'y'.repeat(2000)}` });
