@@ -22,7 +22,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 /** What the edge refused, for a counter (`heed_http_requests_refused_total{reason}`). */
 export type EdgeEvents = { refused(reason: RefusalReason): void };
-export type RefusalReason = 'aborted' | 'too_large' | 'busy' | 'not_an_object' | 'handler_error';
+export type RefusalReason = 'aborted' | 'too_large' | 'busy' | 'not_an_object' | 'malformed' | 'handler_error';
 
 export type HttpServerOptions = {
   routes: readonly Route[];

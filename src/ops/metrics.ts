@@ -128,7 +128,7 @@ export function createMetrics(deps: MetricsDeps = {}) {
   // ---------------------------------------------------------------- the process and its HTTP edge
   const httpRefused = new Counter({
     name: 'heed_http_requests_refused_total',
-    help: 'Incoming requests Heed did not process, by reason (aborted, too_large, busy, not_an_object, handler_error)',
+    help: 'Incoming requests Heed did not process, by reason (aborted, too_large, busy, not_an_object, malformed, handler_error)',
     labelNames: ['reason'] as const,
     registers,
   });

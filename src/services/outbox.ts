@@ -32,7 +32,12 @@ export interface SlackApi {
  * a problem while paused, `undefined` once Slack accepts messages again.
  */
 export interface OutboxHealth {
-  report(name: string, problem: { code: string; message: string } | undefined): void;
+  /** `alreadyLogged`: the outbox wrote its own error line (with the fix); the registry need not log it again. */
+  report(
+    name: string,
+    problem: { code: string; message: string } | undefined,
+    options?: { alreadyLogged?: boolean },
+  ): void;
 }
 
 /** Figures the outbox reports (src/ops/outbox-metrics.ts implements them for /metrics). */

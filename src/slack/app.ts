@@ -320,12 +320,13 @@ function header(req: IncomingMessage, name: string): string | undefined {
 /**
  * What Bolt's receiver will parse the body into, by Bolt's own rules (a form body's `payload` field is JSON;
  * any other form body is its fields; anything else is JSON): 'object', 'not_an_object' (JSON `null`, a number, a
- * string, an array — on which Bolt's receiver throws outside any handler), or 'unparsable' (Bolt answers that).
+ * string, an array — on which Bolt's receiver throws outside any handler), 'malformed' (an object whose fields Bolt
+ * reads have types Slack never sends: Bolt's dispatch throws on them), or 'unparsable' (Bolt answers that).
  */
 export function slackPayloadShape(
   contentType: string | undefined,
   body: Buffer,
-): 'object' | 'not_an_object' | 'unparsable' {
+): 'object' | 'not_an_object' | 'malformed' | 'unparsable' {
   let parsed: unknown;
   try {
     const text = body.toString();
@@ -338,7 +339,35 @@ export function slackPayloadShape(
   } catch {
     return 'unparsable';
   }
-  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? 'object' : 'not_an_object';
+  if (!isPlainObject(parsed)) return 'not_an_object';
+  return malformedField(parsed) ? 'malformed' : 'object';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * The fields Bolt and Heed's listeners read without checking, when present with a type Slack never sends: an
+ * event that is not an object, actions that are not a list of objects, a user or view that is not an object, a
+ * command or its text that is not a string. Absent fields are left to Bolt (it answers what it does not route).
+ */
+function malformedField(payload: Record<string, unknown>): string | undefined {
+  const objectFields = ['event', 'user', 'view', 'team', 'channel', 'container', 'message'] as const;
+  for (const field of objectFields) {
+    // `team`, `channel` and `user` are ids (strings) in events and commands, objects in interactions.
+    if (field in payload && payload[field] !== undefined && !isPlainObject(payload[field])) {
+      if (typeof payload[field] === 'string' && (field === 'team' || field === 'channel' || field === 'user')) continue;
+      return field;
+    }
+  }
+  if ('actions' in payload && !(Array.isArray(payload['actions']) && payload['actions'].every(isPlainObject))) {
+    return 'actions';
+  }
+  for (const field of ['command', 'text', 'type'] as const) {
+    if (field in payload && typeof payload[field] !== 'string') return field;
+  }
+  return undefined;
 }
 
 function send(res: ServerResponse, status: number, body?: unknown): void {
@@ -357,7 +386,8 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
  *   in the future could be replayed until then): 401, as for a bad signature;
  * - a body over SLACK_MAX_BODY_BYTES: 413; more bodies at once than the budget holds: 503; a body cut off by the
  *   client: dropped (nobody is left to answer);
- * - a correctly signed payload that is not an object: 400 (unsigned: 401, so nothing is revealed to a forger).
+ * - a correctly signed payload that is not an object, or whose fields have types Slack never sends: 400 (unsigned:
+ *   401, so nothing is revealed to a forger).
  * The body is read once: Bolt takes it from `req.rawBody` instead of reading the stream again.
  */
 function slackEventsRoute(deps: {
@@ -426,7 +456,8 @@ function slackEventsRoute(deps: {
         return;
       }
       const contentType = header(req, 'content-type');
-      if (slackPayloadShape(contentType, body.bytes) === 'not_an_object') {
+      const shape = slackPayloadShape(contentType, body.bytes);
+      if (shape === 'not_an_object' || shape === 'malformed') {
         const signed = isValidSlackRequest({
           signingSecret: deps.signingSecret,
           body: body.bytes.toString(),
@@ -440,9 +471,20 @@ function slackEventsRoute(deps: {
           send(res, 401);
           return;
         }
-        deps.events?.refused('not_an_object');
-        logger.warn({ contentType }, 'slack: refused a signed payload that is not an object (400)');
-        send(res, 400, { error: 'invalid_payload', message: 'the payload must be a JSON object' });
+        deps.events?.refused(shape);
+        logger.warn(
+          { contentType },
+          shape === 'malformed'
+            ? 'slack: refused a signed payload with fields of types Slack never sends (400)'
+            : 'slack: refused a signed payload that is not an object (400)',
+        );
+        send(
+          res,
+          400,
+          shape === 'malformed'
+            ? { error: 'invalid_payload', message: 'a field of the payload has a type Slack never sends' }
+            : { error: 'invalid_payload', message: 'the payload must be a JSON object' },
+        );
         return;
       }
       (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body.bytes;

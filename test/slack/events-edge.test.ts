@@ -60,6 +60,19 @@ describe('slackPayloadShape (Bolt’s parsing rules)', () => {
     [FORM, 'payload=%7Bbroken', 'unparsable'],
     [FORM, 'command=%2Fheed&text=help', 'object'],
     [FORM, 'payload=a&payload=b', 'object'],
+    [JSON_TYPE, '{"type":"event_callback","event":null}', 'malformed'],
+    [JSON_TYPE, '{"type":"block_actions","actions":[null],"user":null}', 'malformed'],
+    [JSON_TYPE, '{"type":"block_actions","actions":"x","user":{"id":"U1"}}', 'malformed'],
+    [JSON_TYPE, '{"command":{"x":1},"text":null}', 'malformed'],
+    [JSON_TYPE, '{"type":7}', 'malformed'],
+    [FORM, `payload=${encodeURIComponent('{"type":"view_submission","view":"x"}')}`, 'malformed'],
+    [
+      FORM,
+      `payload=${encodeURIComponent('{"type":"block_actions","user":{"id":"U1"},"team":{"id":"T1"},"channel":{"id":"C1"},"actions":[{"action_id":"a"}]}')}`,
+      'object',
+    ],
+    [JSON_TYPE, '{"type":"event_callback","team_id":"T1","event":{"type":"reaction_added","user":"U1"}}', 'object'],
+    [FORM, 'command=%2Fheed&text=&user_id=U1&team_id=T1&channel_id=C1', 'object'],
   ])('%s %s → %s', (type, body, shape) => {
     expect(slackPayloadShape(type, Buffer.from(body))).toBe(shape);
   });
