@@ -55,6 +55,13 @@ export interface OutboxIntent {
   budgetScope?: string | undefined;
   /** Defaults to now: when the message may go out (quiet hours, snoozes). */
   notBefore?: Date | undefined;
+  /**
+   * An update whose message has not gone out yet (queued, waiting for Slack) changes that message instead of
+   * following it: `fold` (the default) rewrites the queued message, so it goes out saying what is true now, never
+   * first saying what no longer is; `withdraw` takes it back — a ping or DM about a ticket that ended, moved or
+   * changed owner before anyone was notified is not sent at all.
+   */
+  whenUnsent?: 'fold' | 'withdraw' | undefined;
 }
 
 /** A dependent's view of the message it waits for (see SlackRepo.parentOf). */
@@ -374,7 +381,12 @@ export class SlackRepo {
       select: { kind: true, scope: true, channel: true },
     });
     for (const scope of Object.keys(plan.limits)) {
-      const rows = await tx.outboxMessage.count({ where: { budgetScope: scope, createdAt: { gt: since } } });
+      // What Slack received in the window, and what is still waiting to go out (however long ago it was queued):
+      // during an outage or a credential pause the queue does not grow past the budget, so the recovery is no
+      // storm either.
+      const rows = await tx.outboxMessage.count({
+        where: { budgetScope: scope, OR: [{ state: { in: QUEUED } }, { sentAt: { gt: since } }] },
+      });
       used.set(scope, rows + unposted.filter((r) => rollupBudgetScope(r) === scope).length);
     }
     return {
@@ -459,12 +471,21 @@ export class SlackRepo {
   }
 
   /** Retires a flag's current nudge (its ticket moved team); false when another process did first. */
-  async retireNudge(id: string, movedTo: string, now: Date): Promise<boolean> {
-    const { count } = await this.#prisma.nudge.updateMany({
-      where: { id, activeKey: { not: null } },
-      data: { activeKey: null, retiredAt: now, movedTo, updatedAt: now },
+  /**
+   * Retires a nudge whose ticket moved team and queues the edits that say where it went, in one transaction: a
+   * crash between the two would leave its messages saying "Breached" for good (retired nudges are not revisited).
+   * False when another reconciler retired it first (nothing is queued then).
+   */
+  async retireNudge(id: string, movedTo: string, intents: OutboxIntent[], now: Date): Promise<boolean> {
+    return this.#prisma.$transaction(async (tx) => {
+      const { count } = await tx.nudge.updateMany({
+        where: { id, activeKey: { not: null } },
+        data: { activeKey: null, retiredAt: now, movedTo, updatedAt: now },
+      });
+      if (count !== 1) return false;
+      for (const intent of intents) await this.#enqueue(tx, intent, now);
+      return true;
     });
-    return count === 1;
   }
 
   /**
@@ -490,6 +511,7 @@ export class SlackRepo {
       select: { id: true },
     });
     if (existing) return false;
+    if (intent.kind === 'update' && intent.parentId && (await this.#changeUnsent(tx, intent))) return true;
     await tx.outboxMessage.create({
       data: {
         id,
@@ -506,6 +528,44 @@ export class SlackRepo {
       },
     });
     return true;
+  }
+
+  /**
+   * An update of a message that is still queued (pending or retry: no drainer holds it) changes that row, in this
+   * transaction and only while it stays unclaimed (the state is part of the write), so a drainer sends either
+   * the old row followed by the update, or the changed row alone. True when the row was changed.
+   */
+  async #changeUnsent(tx: Tx, intent: OutboxIntent): Promise<boolean> {
+    const unsent: OutboxState[] = ['pending', 'retry'];
+    const parent = await tx.outboxMessage.findFirst({
+      where: { id: intent.parentId!, state: { in: unsent }, kind: { not: 'update' } },
+      select: { payload: true },
+    });
+    if (!parent) return false;
+    if (intent.whenUnsent === 'withdraw') {
+      const { count } = await tx.outboxMessage.updateMany({
+        where: { id: intent.parentId!, state: { in: unsent } },
+        data: {
+          state: 'superseded',
+          lastError: 'withdrawn before it was sent: the ticket ended, moved or changed owner',
+          claimedBy: null,
+          claimUntil: null,
+        },
+      });
+      return count === 1;
+    }
+    // The queued message keeps what only a post has (its metadata, thread, unfurl settings); its words are the
+    // update's.
+    const queued = JSON.parse(parent.payload) as Record<string, unknown>;
+    const { text, blocks, attachments } = intent.payload as Record<string, unknown>;
+    const payload: Record<string, unknown> = { ...queued, text };
+    if (blocks !== undefined) payload['blocks'] = blocks;
+    if (attachments !== undefined) payload['attachments'] = attachments;
+    const { count } = await tx.outboxMessage.updateMany({
+      where: { id: intent.parentId!, state: { in: unsent } },
+      data: { payload: JSON.stringify(payload) },
+    });
+    return count === 1;
   }
 
   /** Enqueue outside a nudge change (digest posts, DMs). False when the key was already known. */

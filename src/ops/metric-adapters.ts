@@ -115,8 +115,9 @@ export function slackErrorCode(error: unknown): string {
 function nudgeAction(args: Record<string, unknown> | undefined): string | undefined {
   const key = (args?.['metadata'] as { event_payload?: { key?: unknown } } | undefined)?.event_payload?.key;
   if (typeof key !== 'string' || !key.startsWith('nudge:')) return undefined;
-  const step = key.slice(key.lastIndexOf(':') + 1);
-  return { post: 'posted', reply2: 'replied', dm2: 'dm', escalate3: 'escalated' }[step];
+  // The step is followed by the person pinged (and a repeat's instant) for pings and DMs: `…:dm2:U123:1700…`.
+  const step = /:(post|reply2|dm2|escalate3)(?::|$)/.exec(key)?.[1];
+  return step ? { post: 'posted', reply2: 'replied', dm2: 'dm', escalate3: 'escalated' }[step] : undefined;
 }
 
 /**

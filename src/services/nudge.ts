@@ -38,6 +38,7 @@ import type { Logger } from '../logger.ts';
 import {
   clockLabel,
   isDone,
+  isFinal,
   renderEscalationPost,
   renderEscalationReply,
   renderNudge,
@@ -326,6 +327,12 @@ function companionUpdates(
   return rows.map((row) => {
     const recipient = recipientOf(row, nudge);
     const linked = row.parentId !== null;
+    // A ping or DM not sent yet about a ticket that ended, moved, or is someone else's now notifies nobody: it is
+    // withdrawn (an escalation stays: the leads' channel keeps its record, saying how the ticket ended).
+    const stale =
+      isFinal(view) ||
+      (recipient !== undefined && view.owner?.slackUserId !== undefined && recipient !== view.owner.slackUserId);
+    const whenUnsent = row.kind !== 'escalate' && stale ? ('withdraw' as const) : ('fold' as const);
     const rendered =
       row.kind === 'reply'
         ? renderEscalationReply(view, recipient)
@@ -339,6 +346,7 @@ function companionUpdates(
       payload: { ...rendered },
       parentId: row.id,
       nudgeId: nudge.id,
+      whenUnsent,
     };
   });
 }
@@ -350,14 +358,12 @@ function recipientOf(
 ): string | undefined {
   if (row.kind === 'dm') return row.channel;
   if (row.kind !== 'reply') return undefined;
-  const user = /:reply2:([UW][A-Z0-9]+)$/.exec(row.idempotencyKey)?.[1];
+  const user = /:reply2:([UW][A-Z0-9]+)(?::\d+)?$/.exec(row.idempotencyKey)?.[1];
   return user ?? nudge.pingedUser ?? undefined;
 }
 
 /** Retires a nudge whose ticket moved team and rewrites its messages to say where it went. */
 async function retire(deps: NudgeDeps, nudge: Nudge, view: View, to: SlackTeam, now: Date, summary: ReconcileSummary) {
-  if (!(await deps.repo.retireNudge(nudge.id, to.name, now))) return;
-  summary.moved++;
   const moved: View = { ...view, movedTo: { team: to.name, channel: to.channel } };
   const intents: OutboxIntent[] = [];
   if (nudge.postId) {
@@ -371,8 +377,10 @@ async function retire(deps: NudgeDeps, nudge: Nudge, view: View, to: SlackTeam, 
     });
   }
   intents.push(...companionUpdates(await deps.repo.companionsOf(nudge.id), nudge, moved));
+  // One transaction: retired together with the edits that say where it went, or not at all.
+  if (!(await deps.repo.retireNudge(nudge.id, to.name, intents, now))) return;
+  summary.moved++;
   summary.updated += intents.length;
-  await deps.repo.enqueueAll(intents, now);
 }
 
 interface StepSubject {
@@ -488,8 +496,10 @@ async function stepsPlan(
           if (dmAllowed) overflow('person', scope, ownerId, at);
           return;
         }
+        // A ping after a reassignment is news even for someone pinged before (Carol → Bob → Carol): its own key.
+        const again = reping && at === from ? `:${now.getTime()}` : '';
         if (posted) {
-          const key = `nudge:${nudge.id}:reply2:${ownerId}`;
+          const key = `nudge:${nudge.id}:reply2:${ownerId}${again}`;
           intents.push({
             idempotencyKey: key,
             kind: 'reply',
@@ -500,7 +510,7 @@ async function stepsPlan(
           step.replies++;
         }
         if (dmAllowed) {
-          const key = `nudge:${nudge.id}:dm2:${ownerId}`;
+          const key = `nudge:${nudge.id}:dm2:${ownerId}${again}`;
           intents.push({
             idempotencyKey: key,
             kind: 'dm',

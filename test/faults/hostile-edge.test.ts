@@ -316,7 +316,12 @@ describe.each(testProviders())('aborted bodies and hostile payloads against heed
       expect(statuses.get(400)).toBeGreaterThanOrEqual(7);
       // Hostile but signed objects are refused at the edge (400), not failed inside Bolt (500 and an error line).
       expect(statuses.get(500) ?? 0).toBe(0);
-      expect(heed!.lines().filter((l) => Number(l['level']) >= 50).map((l) => l['msg'])).toEqual([]);
+      expect(
+        heed!
+          .lines()
+          .filter((l) => Number(l['level']) >= 50)
+          .map((l) => l['msg']),
+      ).toEqual([]);
     } finally {
       if (!counted) tally.failed();
     }

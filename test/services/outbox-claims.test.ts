@@ -24,8 +24,26 @@ const NUDGE_INTENTS = [
   intent('nudge:f1:reply2', 'CAAA', 'thread ping', 'reply'),
   intent('nudge:f1:dm2', 'U0OWNER', 'owner DM <https://heed.invalid/nudge-permalink|open>', 'dm'),
   intent('nudge:f1:escalate3', 'CBBB', 'escalation <https://heed.invalid/nudge-permalink|open>', 'escalate'),
-  { ...intent('nudge:f1:update', 'CAAA', 'the nudge, updated', 'update') },
 ];
+
+/**
+ * The nudge's update, queued once its post is no longer waiting in the queue (claimed by a drainer, or failed):
+ * an update of a message still queued rewrites that message instead (SlackRepo, whenUnsent).
+ */
+async function queueUpdate(t: ReturnType<typeof useOutboxTest>): Promise<void> {
+  const post = await t.db.prisma.outboxMessage.findUniqueOrThrow({ where: { idempotencyKey: 'nudge:f1:post' } });
+  expect(post.state).not.toBe('pending');
+  await t.repo.enqueueAll(
+    [
+      {
+        ...intent('nudge:f1:update', 'CAAA', 'the nudge, updated', 'update'),
+        parentId: post.id,
+        nudgeId: post.nudgeId!,
+      },
+    ],
+    START,
+  );
+}
 
 describe.each(testProviders())('outbox with several drainers on %s', (provider) => {
   const t = useOutboxTest(provider);
@@ -103,6 +121,7 @@ describe.each(testProviders())('outbox with several drainers on %s', (provider) 
     const b = t.replica('replica-b', slow);
     const posting = a.drainOnce();
     await held.arrived;
+    await queueUpdate(t);
     // B sees the dependents due while A's post is on its way: they wait rather than fail.
     for (let round = 0; round < 5; round++) {
       const result = await b.drainOnce();
@@ -157,6 +176,8 @@ describe.each(testProviders())('outbox with several drainers on %s', (provider) 
       START,
     );
     t.slack.failNext('chat.postMessage', { error: 'is_archived' });
+    await t.outbox().drainUntilIdle();
+    await queueUpdate(t);
     await t.outbox().drainUntilIdle();
     const rows = await t.db.prisma.outboxMessage.findMany({ orderBy: { id: 'asc' } });
     const reason = 'the nudge this refers to could not be posted (is_archived)';

@@ -13,6 +13,8 @@ export type Ledger = {
   duplicated: string[];
   /** Heed posts in Slack that no intent asked for. */
   strays: string[];
+  /** Pings and DMs taken back before they were sent (the ticket ended or changed owner first): never in Slack. */
+  withdrawn: number;
   intents: number;
   posts: number;
 };
@@ -35,13 +37,15 @@ export async function checkLedger(db: Db, slack: FakeSlackServer): Promise<Ledge
     select: { idempotencyKey: true, state: true },
   });
   const counts = postsByKey(slack);
+  // Withdrawn on purpose (SlackRepo whenUnsent): a loss only if it reached Slack after all.
+  const withdrawn = rows.filter((r) => r.state === 'superseded' && !counts.has(r.idempotencyKey));
   const lost = rows
-    .filter((r) => r.state !== 'sent' || counts.get(r.idempotencyKey) !== 1)
+    .filter((r) => !withdrawn.includes(r) && (r.state !== 'sent' || counts.get(r.idempotencyKey) !== 1))
     .map((r) => r.idempotencyKey);
   const duplicated = [...counts].filter(([, n]) => n > 1).map(([key]) => key);
   const keys = new Set(rows.map((r) => r.idempotencyKey));
   const strays = [...counts.keys()].filter((key) => !keys.has(key));
   let posts = 0;
   for (const n of counts.values()) posts += n;
-  return { lost, duplicated, strays, intents: rows.length, posts };
+  return { lost, duplicated, strays, withdrawn: withdrawn.length, intents: rows.length, posts };
 }
