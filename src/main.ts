@@ -33,15 +33,15 @@ import { outboxMetrics } from './ops/outbox-metrics.ts';
 import { readinessRoute } from './ops/readiness.ts';
 import type { RequestContext } from './ops/request-context.ts';
 import { retentionJob } from './ops/retention-job.ts';
-import { digestJobHandlers } from './services/digest-jobs.ts';
 import { evaluate } from './services/evaluate.ts';
 import { createSlaEngine } from './services/evaluate-engine.ts';
-import { reconcileNudges } from './services/nudge.ts';
-import { createSlackSide, type SlackSide } from './services/slack-setup.ts';
 import { describeHubspotFailure, HUBSPOT_DEPENDENCY, isTokenRejected, SyncGate } from './services/sync-gate.ts';
 import { journalJob } from './services/sync-journal.ts';
 import { createHubspotSync, type HubspotSync } from './services/sync-setup.ts';
 import { createSlackApp, describeSlackFailure, type SlackApp } from './slack/app.ts';
+import { digestJobHandlers } from './slack/digest-jobs.ts';
+import { reconcileNudges } from './slack/reconcile-nudges.ts';
+import { createSlackSide, type SlackSide } from './slack/setup.ts';
 
 export type RunningHeed = {
   port: number;
@@ -196,7 +196,7 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   }
   const port = server.port;
 
-  // The digests (src/services/digest-jobs.ts): composed from an evaluation of the present, and not before the
+  // The digests (src/slack/digest-jobs.ts): composed from an evaluation of the present, and not before the
   // first HubSpot sync since this start has finished. Without Slack there is nowhere to post them.
   const digests = side
     ? digestJobHandlers({

@@ -23,11 +23,11 @@ import { cronSchedule } from '../../src/jobs/schedule.ts';
 import { createScheduler } from '../../src/jobs/scheduler.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { withRequestId } from '../../src/ops/request-id.ts';
-import { HEED_METADATA_EVENT, Outbox } from '../../src/services/outbox.ts';
 import { SyncService } from '../../src/services/sync.ts';
 import { createSlackApp, createSlackWebClient } from '../../src/slack/app.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
 import type { SlackServices } from '../../src/slack/listeners/services.ts';
+import { HEED_METADATA_EVENT, Outbox } from '../../src/slack/outbox.ts';
 import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 

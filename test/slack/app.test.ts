@@ -1,6 +1,6 @@
 // Drives the real running Bolt app over HTTP with signed requests; Slack's Web API is the local fake.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reconcileNudges } from '../../src/services/nudge.ts';
+import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { testProviders } from '../support/db.ts';
 import { blockKitProblems } from './support/block-kit.ts';
 import { type Harness, MONDAY_10, startHarness } from './support/harness.ts';

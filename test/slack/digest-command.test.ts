@@ -3,7 +3,7 @@
 import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/config.ts';
-import { digestForSlack, postDigest } from '../../src/services/digest.ts';
+import { digestForSlack, postDigest } from '../../src/slack/digest-post.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, MONDAY_10, startHarness, TEST_POLICY } from './support/harness.ts';
 import { nodeHttpFetch } from './support/node-http-fetch.ts';

@@ -2,9 +2,9 @@
 // lookup slash commands use, which must never eat Slack's 3 s.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SlackRepo } from '../../src/db/slack-repo.ts';
-import { SlackUserDirectory } from '../../src/services/slack-users.ts';
 import { createSlackWebClient } from '../../src/slack/app.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
+import { SlackUserDirectory } from '../../src/slack/users.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 import { captureLogger } from './support/capture-logger.ts';
 import { nodeHttpFetch } from './support/node-http-fetch.ts';

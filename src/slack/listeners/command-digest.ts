@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
-import type { SlackDigestPost } from '../../services/digest.ts';
-import { mayPostDigest } from '../../services/slack-actions.ts';
+import { mayPostDigest } from '../actions.ts';
 import { parseDigestArgs } from '../command-args.ts';
+import type { SlackDigestPost } from '../digest-post.ts';
 import type { RenderedMessage } from '../render/blocks.ts';
 import { renderDigestNotReady } from '../render/digest.ts';
 import { channelLink, fromNote, md, safe } from '../render/mrkdwn.ts';

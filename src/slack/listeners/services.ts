@@ -1,11 +1,11 @@
 // What listeners are given: every dependency passed in, nothing imported as a singleton.
 import type { SlackRepo } from '../../db/slack-repo.ts';
 import type { Logger } from '../../logger.ts';
-import type { SlackDigestPost } from '../../services/digest.ts';
-import type { ActionDeps } from '../../services/slack-actions.ts';
-import type { QueryDeps } from '../../services/slack-queries.ts';
-import type { SlackTeam } from '../../services/slack-teams.ts';
+import type { ActionDeps } from '../actions.ts';
+import type { SlackDigestPost } from '../digest-post.ts';
+import type { QueryDeps } from '../queries.ts';
 import type { RenderedMessage } from '../render/blocks.ts';
+import type { SlackTeam } from '../teams.ts';
 
 export interface SlackServices {
   clock: { now(): Date };

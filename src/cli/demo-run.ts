@@ -16,13 +16,13 @@ import { businessMsBetween } from '../domain/calendar.ts';
 import { SimPortal, TEAMS } from '../hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../hubspot/simulator/server.ts';
 import type { Logger } from '../logger.ts';
+import { evaluate } from '../services/evaluate.ts';
+import { createSlaEngine, type SlaEngine } from '../services/evaluate-engine.ts';
+import { postDigest } from '../slack/digest-post.ts';
 import { type FakeMessage, FakeSlackServer } from '../slack/fake-slack-server.ts';
+import { type ReconcileSummary, reconcileNudges } from '../slack/reconcile-nudges.ts';
 import type { RenderedMessage } from '../slack/render/blocks.ts';
 import { renderQueuePage } from '../slack/render/queue.ts';
-import { postDigest } from './digest.ts';
-import { evaluate } from './evaluate.ts';
-import { createSlaEngine, type SlaEngine } from './evaluate-engine.ts';
-import { type ReconcileSummary, reconcileNudges } from './nudge.ts';
 
 const emptyReconcileSummary = (): ReconcileSummary => ({
   posted: 0,
@@ -41,12 +41,12 @@ function addSummary(into: ReconcileSummary, more: ReconcileSummary): void {
   for (const key of Object.keys(into) as (keyof ReconcileSummary)[]) into[key] += more[key];
 }
 
-import { Outbox } from './outbox.ts';
-import { unansweredPage } from './slack-queries.ts';
-import { slackTeams } from './slack-teams.ts';
-import { SlackUserDirectory } from './slack-users.ts';
-import type { SyncStats } from './sync.ts';
-import { createHubspotSync } from './sync-setup.ts';
+import type { SyncStats } from '../services/sync.ts';
+import { createHubspotSync } from '../services/sync-setup.ts';
+import { Outbox } from '../slack/outbox.ts';
+import { unansweredPage } from '../slack/queries.ts';
+import { slackTeams } from '../slack/teams.ts';
+import { SlackUserDirectory } from '../slack/users.ts';
 
 /**
  * The demo's "now": Tuesday 17 November 2026, 09:45 UTC — a working-day morning in all three demo calendars

@@ -9,14 +9,14 @@ import type { Config } from '../../src/config.ts';
 import { SlackRepo } from '../../src/db/slack-repo.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { collectStatus } from '../../src/ops/status.ts';
-import { digestForSlack } from '../../src/services/digest.ts';
-import { type DigestJobContext, digestJobHandlers } from '../../src/services/digest-jobs.ts';
-import { Outbox } from '../../src/services/outbox.ts';
+import { type DigestJobContext, digestJobHandlers } from '../../src/slack/digest-jobs.ts';
+import { digestForSlack } from '../../src/slack/digest-post.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
+import { Outbox } from '../../src/slack/outbox.ts';
 import { messageProblems } from '../fixtures/digest/block-kit.ts';
 import { berlin, NOW, POLICY, seedDigestDataset } from '../fixtures/digest/dataset.ts';
-import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
+import { nodeHttpFetch } from './support/node-http-fetch.ts';
 
 const config = { policy: POLICY } as Pick<Config, 'policy'>;
 const MINUTE = 60_000;

@@ -20,7 +20,7 @@ import type { Clock as OutboxClock } from '../clock.ts';
 import type { OutboxMessage, ParentMessage, SlackRepo } from '../db/slack-repo.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { NUDGE_PERMALINK_PLACEHOLDER } from '../slack/render/nudge.ts';
+import { NUDGE_PERMALINK_PLACEHOLDER } from './render/nudge.ts';
 
 /** The slice of @slack/web-api's WebClient the outbox needs (WebClient satisfies it). */
 export interface SlackApi {

@@ -6,14 +6,14 @@ import { manualClock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
 import { SlackRepo } from '../../src/db/slack-repo.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { postDigest, settleDigestRun } from '../../src/services/digest.ts';
-import { digestJobHandlers } from '../../src/services/digest-jobs.ts';
-import { Outbox } from '../../src/services/outbox.ts';
+import { digestJobHandlers } from '../../src/slack/digest-jobs.ts';
+import { postDigest, settleDigestRun } from '../../src/slack/digest-post.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
+import { Outbox } from '../../src/slack/outbox.ts';
 import { messageProblems } from '../fixtures/digest/block-kit.ts';
 import { berlin, NOW, POLICY, seedDigestDataset } from '../fixtures/digest/dataset.ts';
-import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
+import { nodeHttpFetch } from './support/node-http-fetch.ts';
 
 const config = { policy: POLICY } as Pick<Config, 'policy'>;
 
