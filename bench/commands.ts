@@ -34,6 +34,7 @@ import { startSimulator } from '../src/hubspot/simulator/server.ts';
 import { silentLogger } from '../src/logger.ts';
 import { SyncService } from '../src/services/sync.ts';
 import { createSlackApp, createSlackWebClient } from '../src/slack/app.ts';
+import { digestForSlack } from '../src/slack/digest-post.ts';
 import { FakeSlackServer } from '../src/slack/fake-slack-server.ts';
 import { HEED_METADATA_EVENT, Outbox } from '../src/slack/outbox.ts';
 import { SharedStatePermissions } from '../src/slack/permissions.ts';
@@ -194,6 +195,7 @@ async function main(): Promise<void> {
         teams,
         repo,
         queries: { reads, repo, users, teams, status: { db, config: { policy } } },
+        ...digestForSlack({ db, config: { policy }, outbox: repo, slack: web, users, logger }),
         actions: {
           repo,
           teams,
@@ -532,6 +534,7 @@ async function burstRun(
         teams,
         repo,
         queries: { reads, repo, users, teams, status: { db, config: { policy } } },
+        ...digestForSlack({ db, config: { policy }, outbox: repo, slack: web, users, logger }),
         actions: {
           repo,
           teams,

@@ -364,11 +364,13 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
       expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['snooze', 'mute', 'unmute']));
     });
 
-    it('/digest says the digest is not wired rather than inventing one', async () => {
+    it('/digest previews the team’s digest through the response_url; an unknown team gets the usage', async () => {
       // Acknowledged at once; the answer comes through the response_url (the digest can take seconds).
       const res = await h.command('/digest', 'support');
       expect(res.status).toBe(200);
-      expect(JSON.stringify(h.slack.responses.at(-1)?.body)).toContain('not available');
+      expect(res.text).toBe('');
+      expect(String(h.slack.responses.at(-1)?.body['text'])).toMatch(/^All clear for support: /);
+      expect(h.slack.messagesIn('CSUPPORT')).toHaveLength(0);
       await h.command('/digest', 'nowhere post');
       expect(h.slack.responses.at(-1)?.body['text']).toContain('Usage');
     });

@@ -14,7 +14,7 @@ const answer = (h: Harness) => JSON.stringify(h.slack.responses.at(-1)?.body);
 describe.each(testProviders())('/digest on %s', (provider) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await startHarness(provider, { withDigest: true });
+    h = await startHarness(provider);
     const wired = digestForSlack({
       db: h.db,
       config: { policy: parsePolicy(TEST_POLICY, 'test') },
@@ -118,7 +118,7 @@ describe.each(testProviders())('/digest on %s', (provider) => {
 
 describe('shared state limited to a user group', () => {
   it('lets members of the team’s user group post its digest and snooze others’ tickets, and nobody else', async () => {
-    const h = await startHarness('sqlite', { withDigest: true });
+    const h = await startHarness('sqlite');
     try {
       const policy = parsePolicy(
         { ...TEST_POLICY, teams: [{ ...TEST_POLICY.teams[0]!, allowedUserGroup: 'S0LEADS' }, TEST_POLICY.teams[1]!] },

@@ -341,7 +341,7 @@ describe.each(testProviders())('hostile text end to end on %s', (provider) => {
   }
 
   beforeAll(async () => {
-    h = await startHarness(provider, { withDigest: true });
+    h = await startHarness(provider, { cannedDigests: true });
     const prisma = h.db.prisma;
     await seedPortal(prisma);
     await seedOwner(prisma, 'o-carol', 'carol@example.com', 'Carol');

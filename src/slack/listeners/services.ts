@@ -15,14 +15,11 @@ export interface SlackServices {
   queries: QueryDeps;
   /** What people do to Heed's messages and state (reactions, buttons, /heed snooze, /digest post), and who may. */
   actions: ActionDeps;
-  /**
-   * Today's digest for a team, rendered (one or more messages). Supplied by the digest feature; until it
-   * is wired, /digest says so instead of inventing one.
-   */
-  digestPreview?: ((team: string, now: Date) => Promise<RenderedMessage[]>) | undefined;
+  /** Today's digest for a team, rendered (one or more messages): what `/digest` shows (digestForSlack). */
+  digestPreview(team: string, now: Date): Promise<RenderedMessage[]>;
   /**
    * Posts today's digest through the outbox, once per team and day (the scheduled digest then finds it
    * already sent); once it is in Slack, updates it in place with the present's numbers instead.
    */
-  digestPost?: ((team: string, now: Date) => Promise<SlackDigestPost>) | undefined;
+  digestPost(team: string, now: Date): Promise<SlackDigestPost>;
 }

@@ -7,6 +7,7 @@ import { FlagsReadRepo } from '../../../src/db/flags-read-repo.ts';
 import { SlackRepo } from '../../../src/db/slack-repo.ts';
 import type { ActionDeps } from '../../../src/slack/actions.ts';
 import { createSlackApp, createSlackWebClient, type SlackApp } from '../../../src/slack/app.ts';
+import { digestForSlack } from '../../../src/slack/digest-post.ts';
 import { FakeSlackServer } from '../../../src/slack/fake-slack-server.ts';
 import type { SlackServices } from '../../../src/slack/listeners/services.ts';
 import { EphemeralNotes } from '../../../src/slack/notes.ts';
@@ -77,7 +78,8 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
-  withDigest?: boolean;
+  /** `/digest` previews what the test puts in `digests` instead of composing one from the database. */
+  cannedDigests?: boolean;
   /** A policy other than TEST_POLICY. */
   policy?: unknown;
   /**
@@ -134,6 +136,8 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     notes,
   };
   const digests = new Map<string, RenderedMessage[]>();
+  // As production wires it (src/slack/setup.ts), without the wait for a first HubSpot sync.
+  const digest = digestForSlack({ db, config: { policy }, outbox: repo, slack: web, users, logger: log.logger });
   const services: SlackServices = {
     clock,
     logger: log.logger,
@@ -141,7 +145,8 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     repo,
     queries: { reads, repo, users, teams, status: { db, config: { policy } } },
     actions,
-    digestPreview: options.withDigest ? async (team) => digests.get(team) ?? [] : undefined,
+    digestPreview: options.cannedDigests ? async (team) => digests.get(team) ?? [] : digest.digestPreview,
+    digestPost: digest.digestPost,
   };
   const app = createSlackApp({
     env,
