@@ -13,6 +13,7 @@ import { openDatabase } from '../db/client.ts';
 import { FlagsReadRepo } from '../db/flags-read-repo.ts';
 import { SlackRepo } from '../db/slack-repo.ts';
 import { businessMsBetween } from '../domain/calendar.ts';
+import { WORKDAYS } from '../domain/week.ts';
 import { SimPortal, TEAMS } from '../hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../hubspot/simulator/server.ts';
 import type { Logger } from '../logger.ts';
@@ -69,8 +70,7 @@ export const DEMO_CHANNELS = [
 ] as const;
 
 const teamId = (name: (typeof TEAMS)[number]['name']) => TEAMS.find((t) => t.name === name)!.id;
-const weekdays = (...slots: [string, string][]) =>
-  Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => [day, slots]));
+const weekdays = (...slots: [string, string][]) => Object.fromEntries(WORKDAYS.map((day) => [day, slots]));
 
 /**
  * The demo policy: the simulator's three HubSpot teams become three Heed teams with their own channels and

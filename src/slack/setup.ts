@@ -17,7 +17,7 @@ import { Outbox, type OutboxOptions, type SlackApi } from './outbox.ts';
 import { SharedStatePermissions } from './permissions.ts';
 import type { NudgeDeps } from './reconcile-nudges.ts';
 import { slackTeams } from './teams.ts';
-import { SlackUserDirectory } from './users.ts';
+import { SlackUserDirectory, USERS_INFO_TIMEOUT_MS } from './users.ts';
 
 export type SlackSide = {
   repo: SlackRepo;
@@ -50,7 +50,13 @@ export function createSlackSide(deps: {
   const repo = deps.instrumentRepo ? deps.instrumentRepo(new SlackRepo(db)) : new SlackRepo(db);
   const reads = new FlagsReadRepo(db);
   const web = createSlackWebClient(env, logger);
-  const users = new SlackUserDirectory({ repo, slack: web, people: policy.people, logger });
+  const users = new SlackUserDirectory({
+    repo,
+    slack: web,
+    interactiveSlack: createSlackWebClient(env, logger, { timeout: USERS_INFO_TIMEOUT_MS }),
+    people: policy.people,
+    logger,
+  });
   const outbox = new Outbox({
     repo,
     slack: deps.instrument ? deps.instrument(web) : web,

@@ -16,7 +16,7 @@ import { SharedStatePermissions } from '../../../src/slack/permissions.ts';
 import type { NudgeDeps } from '../../../src/slack/reconcile-nudges.ts';
 import type { RenderedMessage } from '../../../src/slack/render/blocks.ts';
 import { slackTeams } from '../../../src/slack/teams.ts';
-import { SlackUserDirectory } from '../../../src/slack/users.ts';
+import { SlackUserDirectory, USERS_INFO_TIMEOUT_MS } from '../../../src/slack/users.ts';
 import { type OpenTestDb, openTestDb, type TestProvider } from '../../support/db.ts';
 import { blockKitProblems } from './block-kit.ts';
 import { captureLogger } from './capture-logger.ts';
@@ -123,7 +123,13 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
   const web = createSlackWebClient(env, log.logger, { fetch: nodeHttpFetch });
   const repo = new SlackRepo(db);
   const reads = new FlagsReadRepo(db);
-  const users = new SlackUserDirectory({ repo, slack: web, people: policy.people, logger: log.logger });
+  const users = new SlackUserDirectory({
+    repo,
+    slack: web,
+    interactiveSlack: createSlackWebClient(env, log.logger, { fetch: nodeHttpFetch, timeout: USERS_INFO_TIMEOUT_MS }),
+    people: policy.people,
+    logger: log.logger,
+  });
   const outbox = new Outbox({ repo, slack: web, clock, logger: log.logger });
   const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger: log.logger, settings: policy.nudges };
   const notes = new EphemeralNotes({ slack: web, logger: log.logger, now: () => clock.now() });
