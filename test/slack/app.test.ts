@@ -4,7 +4,6 @@ import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { testProviders } from '../support/db.ts';
 import { blockKitProblems } from './support/block-kit.ts';
 import { type Harness, MONDAY_10, startHarness } from './support/harness.ts';
-import { nodeHttpFetch } from './support/node-http-fetch.ts';
 import { seedOwner, seedPortal, seedTicketFlag } from './support/seed.ts';
 import { eventBody, sendSigned, sign, TEST_SIGNING_SECRET } from './support/slack-requests.ts';
 
@@ -85,7 +84,7 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
         signature: sign(TEST_SIGNING_SECRET, near, body),
       });
       expect(fine.status).toBe(200);
-      const health = await nodeHttpFetch(`${h.baseUrl}/healthz`);
+      const health = await fetch(`${h.baseUrl}/healthz`);
       expect(health.status).toBe(200);
     });
 

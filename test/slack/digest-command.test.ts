@@ -6,7 +6,6 @@ import { parsePolicy } from '../../src/config.ts';
 import { digestForSlack, postDigest } from '../../src/slack/digest-post.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, MONDAY_10, startHarness, TEST_POLICY } from './support/harness.ts';
-import { nodeHttpFetch } from './support/node-http-fetch.ts';
 
 /** `/digest` is acknowledged at once and answered through its response_url: the last answer Slack got. */
 const answer = (h: Harness) => JSON.stringify(h.slack.responses.at(-1)?.body);
@@ -22,7 +21,6 @@ describe.each(testProviders())('/digest on %s', (provider) => {
       slack: new webApi.WebClient('xoxb-test-token', {
         slackApiUrl: h.slack.apiUrl,
         retryConfig: { retries: 0 },
-        fetch: nodeHttpFetch,
       }),
     });
     h.services.digestPreview = wired.digestPreview;

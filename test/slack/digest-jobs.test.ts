@@ -16,7 +16,6 @@ import { Outbox } from '../../src/slack/outbox.ts';
 import { messageProblems } from '../fixtures/digest/block-kit.ts';
 import { berlin, NOW, POLICY, seedDigestDataset } from '../fixtures/digest/dataset.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
-import { nodeHttpFetch } from './support/node-http-fetch.ts';
 
 const config = { policy: POLICY } as Pick<Config, 'policy'>;
 const MINUTE = 60_000;
@@ -41,7 +40,6 @@ describe.each(testProviders())('the scheduled digest on %s', (provider) => {
       slackApiUrl: slack.apiUrl,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
-      fetch: nodeHttpFetch,
     });
     outbox = new Outbox({ repo, slack: web, clock, logger: silentLogger() });
     logged = [];

@@ -13,7 +13,6 @@ import { Outbox } from '../../src/slack/outbox.ts';
 import { messageProblems } from '../fixtures/digest/block-kit.ts';
 import { berlin, NOW, POLICY, seedDigestDataset } from '../fixtures/digest/dataset.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
-import { nodeHttpFetch } from './support/node-http-fetch.ts';
 
 const config = { policy: POLICY } as Pick<Config, 'policy'>;
 
@@ -118,7 +117,6 @@ describe.each(testProviders())('posting a split digest on %s', (provider) => {
         slackApiUrl: slack.apiUrl,
         retryConfig: { retries: 0 },
         rejectRateLimitedCalls: true,
-        fetch: nodeHttpFetch,
       }),
       clock,
       logger: silentLogger(),
@@ -154,7 +152,6 @@ describe.each(testProviders())('posting a split digest on %s', (provider) => {
       slackApiUrl: slack.apiUrl,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
-      fetch: nodeHttpFetch,
     });
     const outbox = new Outbox({ repo, slack: web, clock: manualClock(NOW), logger: silentLogger() });
     const first = await postDigest({ db, config, outbox: repo }, 'support', NOW);

@@ -10,7 +10,6 @@ import { type FakeSlackOptions, FakeSlackServer } from '../../src/slack/fake-sla
 import { HEED_METADATA_EVENT, Outbox, type OutboxOptions } from '../../src/slack/outbox.ts';
 import { type OpenTestDb, openTestDb, type TestProvider } from '../support/db.ts';
 import { captureLogger } from './support/capture-logger.ts';
-import { nodeHttpFetch } from './support/node-http-fetch.ts';
 
 export const START = new Date('2026-03-02T10:00:00.000Z');
 
@@ -32,7 +31,6 @@ export function webClient(slack: FakeSlackServer): webApi.WebClient {
     slackApiUrl: slack.apiUrl,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
-    fetch: nodeHttpFetch,
   });
 }
 

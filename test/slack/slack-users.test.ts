@@ -9,7 +9,6 @@ import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
 import { SlackUserDirectory, USERS_INFO_TIMEOUT_MS } from '../../src/slack/users.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 import { captureLogger } from './support/capture-logger.ts';
-import { nodeHttpFetch } from './support/node-http-fetch.ts';
 
 const NOW = new Date('2026-03-02T10:00:00.000Z');
 const DAY = 86_400_000;
@@ -20,7 +19,6 @@ describe.each(testProviders())('Slack user directory on %s', (provider) => {
 
   const client = (server: FakeSlackServer, options: { timeout?: number } = {}) =>
     createSlackWebClient({ SLACK_BOT_TOKEN: 'xoxb-t', SLACK_API_URL: server.apiUrl }, captureLogger().logger, {
-      fetch: nodeHttpFetch,
       ...options,
     });
   const directory = (server = slack) =>
@@ -97,7 +95,6 @@ describe.each(testProviders())('Slack user directory on %s', (provider) => {
     const apiUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/api/`;
     try {
       const quick = createSlackWebClient({ SLACK_BOT_TOKEN: 'xoxb-t', SLACK_API_URL: apiUrl }, captureLogger().logger, {
-        fetch: nodeHttpFetch,
         timeout: USERS_INFO_TIMEOUT_MS,
       });
       const started = performance.now();

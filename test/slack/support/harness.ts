@@ -20,7 +20,6 @@ import { SlackUserDirectory, USERS_INFO_TIMEOUT_MS } from '../../../src/slack/us
 import { type OpenTestDb, openTestDb, type TestProvider } from '../../support/db.ts';
 import { blockKitProblems } from './block-kit.ts';
 import { captureLogger } from './capture-logger.ts';
-import { nodeHttpFetch } from './node-http-fetch.ts';
 import {
   blockActionBody,
   eventBody,
@@ -120,13 +119,13 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     SLACK_API_URL: slack.apiUrl,
     PORT: 0,
   };
-  const web = createSlackWebClient(env, log.logger, { fetch: nodeHttpFetch });
+  const web = createSlackWebClient(env, log.logger);
   const repo = new SlackRepo(db);
   const reads = new FlagsReadRepo(db);
   const users = new SlackUserDirectory({
     repo,
     slack: web,
-    interactiveSlack: createSlackWebClient(env, log.logger, { fetch: nodeHttpFetch, timeout: USERS_INFO_TIMEOUT_MS }),
+    interactiveSlack: createSlackWebClient(env, log.logger, { timeout: USERS_INFO_TIMEOUT_MS }),
     people: policy.people,
     logger: log.logger,
   });
@@ -161,7 +160,6 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     botId: 'BHEED',
     botUserId: 'UHEEDBOT',
     processBeforeResponse: true,
-    clientOptions: { fetch: nodeHttpFetch },
     customRoutes: [{ path: '/healthz', method: 'GET', handler: (_req, res) => res.end('ok') }],
   });
   const { port } = await app.start(0);
