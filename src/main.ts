@@ -1,11 +1,14 @@
-// Composition root: config → database → clients → listeners → schedules → server. Nothing else wires
-// dependencies together; everything below receives what it needs as arguments.
+// Composition root: config → database → clients → listeners → schedules → server. It wires and does not decide:
+// what a job does, how the outbox runs and when a sync waits are in the modules their tests drive (sync-job.ts,
+// digest-jobs.ts, outbox-loop.ts); each vendor side is assembled by its own setup (sync-setup.ts, slack/setup.ts).
+// Everything receives what it needs as arguments, time included (one clock, StartOptions.clock).
 //
 // Start-up degrades instead of dying when a vendor is down: the HTTP server (probes, webhooks, Slack's requests)
 // comes up first and does not wait for Slack or HubSpot. Each vendor has a dependency watch that retries with
 // backoff and reports to the dependency registry, which /readyz and /metrics read. Slack's side (the outbox)
 // starts the moment auth.test answers; HubSpot's side (a sync now, then the schedule) the moment HubSpot answers,
-// and neither waits for the other. A configuration error (a missing token) still stops start-up with one message.
+// and neither waits for the other. A configuration error (a missing token) still stops start-up with one message,
+// and a start-up that fails half way stops what it had started (lock, database, server) before it throws.
 import { hostname } from 'node:os';
 import { type Clock, systemClock } from './clock.ts';
 import { type Config, databaseProvider, requireServerEnv } from './config.ts';

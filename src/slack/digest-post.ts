@@ -8,8 +8,7 @@ import { DigestRepo, type DigestRun, type DigestRunStatus, type OutboxMessage } 
 import type { TDigestKind, TDigestModel } from '../domain/digest.ts';
 import { isoDateFromDay } from '../domain/time-zone.ts';
 import { type BuildDigestOptions, buildDigest, type DigestDeps, findTeam, teamCalendar } from '../services/digest.ts';
-import type { SlackApi } from './outbox.ts';
-import { HEED_METADATA_EVENT } from './outbox.ts';
+import { HEED_METADATA_EVENT, type SlackApi } from './outbox.ts';
 import type { RenderedMessage } from './render/blocks.ts';
 import { renderDigest, renderDigestNotReady, renderDigestPartRetired } from './render/digest.ts';
 import type { TLate } from './render/digest-format.ts';
