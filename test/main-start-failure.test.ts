@@ -112,7 +112,8 @@ describe.each(testProviders())('a start that fails half way on %s', (provider) =
     await sql(database, 'DROP TABLE "Portal"');
     heed = await startHeed({ config, logger: silentLogger(), port: 0, schedules: false });
     expect(await heed.db.prisma.portal.count()).toBe(0);
-    expect(lockIsFree(database)).toBe(false);
+    // PostgreSQL has no instance lock: replicas share the database.
+    if (provider === 'sqlite') expect(lockIsFree(database)).toBe(false);
     await heed.stop();
     heed = undefined;
     expect(lockIsFree(database)).toBe(true);
