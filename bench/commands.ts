@@ -32,14 +32,15 @@ import { createHubspotClient, HubspotApi } from '../src/hubspot/client.ts';
 import { SimPortal } from '../src/hubspot/simulator/portal.ts';
 import { startSimulator } from '../src/hubspot/simulator/server.ts';
 import { silentLogger } from '../src/logger.ts';
-import { reconcileNudges } from '../src/services/nudge.ts';
-import { HEED_METADATA_EVENT, Outbox } from '../src/services/outbox.ts';
-import { SharedStatePermissions } from '../src/services/slack-permissions.ts';
-import { slackTeams } from '../src/services/slack-teams.ts';
-import { SlackUserDirectory } from '../src/services/slack-users.ts';
 import { SyncService } from '../src/services/sync.ts';
 import { createSlackApp, createSlackWebClient } from '../src/slack/app.ts';
+import { digestForSlack } from '../src/slack/digest-post.ts';
 import { FakeSlackServer } from '../src/slack/fake-slack-server.ts';
+import { HEED_METADATA_EVENT, Outbox } from '../src/slack/outbox.ts';
+import { SharedStatePermissions } from '../src/slack/permissions.ts';
+import { reconcileNudges } from '../src/slack/reconcile-nudges.ts';
+import { slackTeams } from '../src/slack/teams.ts';
+import { SlackUserDirectory } from '../src/slack/users.ts';
 import { sign, slashCommandBody } from '../test/slack/support/slack-requests.ts';
 
 const TICKETS = 100_000;
@@ -194,6 +195,7 @@ async function main(): Promise<void> {
         teams,
         repo,
         queries: { reads, repo, users, teams, status: { db, config: { policy } } },
+        ...digestForSlack({ db, config: { policy }, outbox: repo, slack: web, users, logger }),
         actions: {
           repo,
           teams,
@@ -532,6 +534,7 @@ async function burstRun(
         teams,
         repo,
         queries: { reads, repo, users, teams, status: { db, config: { policy } } },
+        ...digestForSlack({ db, config: { policy }, outbox: repo, slack: web, users, logger }),
         actions: {
           repo,
           teams,

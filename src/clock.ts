@@ -1,6 +1,8 @@
-// Time as a dependency: the one clock type Heed injects everywhere (the HubSpot client and its rate limiter, the
-// sync, the journal, the webhook route, the outbox and the nudge worker), so rate-limit and backoff tests run in
-// milliseconds on a manual clock and the bench can run Slack's 1 msg/s/channel pace at a declared speed-up.
+// Time as a dependency: the one clock type Heed injects everywhere. `heed start` takes one (StartOptions.clock)
+// and hands it to the HubSpot client and its rate limiter, the sync, the journal, the webhook route, the outbox,
+// the Slack listeners, the scheduler and the digests, so rate-limit and backoff tests run in milliseconds on a
+// manual clock, a test can move a whole process to another day, and the bench can run Slack's 1 msg/s/channel
+// pace at a declared speed-up.
 
 export interface Clock {
   now(): Date;

@@ -1,19 +1,22 @@
-// Composition root: config → database → clients → listeners → schedules → server. Nothing else wires
-// dependencies together; everything below receives what it needs as arguments.
+// Composition root: config → database → clients → listeners → schedules → server. It wires and does not decide:
+// what a job does, how the outbox runs and when a sync waits are in the modules their tests drive (sync-job.ts,
+// digest-jobs.ts, outbox-loop.ts); each vendor side is assembled by its own setup (sync-setup.ts, slack/setup.ts).
+// Everything receives what it needs as arguments, time included (one clock, StartOptions.clock).
 //
 // Start-up degrades instead of dying when a vendor is down: the HTTP server (probes, webhooks, Slack's requests)
 // comes up first and does not wait for Slack or HubSpot. Each vendor has a dependency watch that retries with
 // backoff and reports to the dependency registry, which /readyz and /metrics read. Slack's side (the outbox)
 // starts the moment auth.test answers; HubSpot's side (a sync now, then the schedule) the moment HubSpot answers,
-// and neither waits for the other. A configuration error (a missing token) still stops start-up with one message.
+// and neither waits for the other. A configuration error (a missing token) still stops start-up with one message,
+// and a start-up that fails half way stops what it had started (lock, database, server) before it throws.
 import { hostname } from 'node:os';
+import { type Clock, systemClock } from './clock.ts';
 import { type Config, databaseProvider, requireServerEnv } from './config.ts';
 import { type Db, openDatabase, sqlitePath } from './db/client.ts';
 import { acquireSqliteInstanceLock } from './db/instance-lock.ts';
 import { HUBSPOT_MAX_BODY_BYTES } from './http/body.ts';
 import { healthRoute, type Route } from './http/routes.ts';
-import { type EdgeEvents, type RunningServer, startHttpServer } from './http/server.ts';
-import { HubspotError } from './hubspot/client.ts';
+import { type EdgeEvents, startHttpServer } from './http/server.ts';
 import { type HeedJobHandlers, heedJobs } from './jobs/heed-jobs.ts';
 import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
 import type { Logger } from './logger.ts';
@@ -33,15 +36,17 @@ import { outboxMetrics } from './ops/outbox-metrics.ts';
 import { readinessRoute } from './ops/readiness.ts';
 import type { RequestContext } from './ops/request-context.ts';
 import { retentionJob } from './ops/retention-job.ts';
-import { digestJobHandlers } from './services/digest-jobs.ts';
 import { evaluate } from './services/evaluate.ts';
 import { createSlaEngine } from './services/evaluate-engine.ts';
-import { reconcileNudges } from './services/nudge.ts';
-import { createSlackSide, type SlackSide } from './services/slack-setup.ts';
 import { describeHubspotFailure, HUBSPOT_DEPENDENCY, isTokenRejected, SyncGate } from './services/sync-gate.ts';
+import { syncJob } from './services/sync-job.ts';
 import { journalJob } from './services/sync-journal.ts';
 import { createHubspotSync, type HubspotSync } from './services/sync-setup.ts';
-import { createSlackApp, describeSlackFailure, type SlackApp } from './slack/app.ts';
+import { createSlackApp, describeSlackFailure } from './slack/app.ts';
+import { digestJobHandlers } from './slack/digest-jobs.ts';
+import { outboxLoop } from './slack/outbox-loop.ts';
+import { reconcileNudges } from './slack/reconcile-nudges.ts';
+import { createSlackSide } from './slack/setup.ts';
 
 export type RunningHeed = {
   port: number;
@@ -67,6 +72,11 @@ export type StartOptions = {
   requestContext?: RequestContext;
   /** How the dependency watches back off (tests shorten it). */
   retry?: { initialDelayMs?: number; maxDelayMs?: number };
+  /**
+   * The one clock of this process: jobs' `now`, HubSpot's client and its daily-limit reset, the outbox's pacing,
+   * readiness and metrics (tests move it). The dependency watches' backoff stays on the wall clock.
+   */
+  clock?: Clock;
 };
 
 export const SLACK_DEPENDENCY = 'slack';
@@ -82,20 +92,58 @@ function hubspotWebhookRoute(hubspot: HubspotSync, metrics: ReturnType<typeof cr
   };
 }
 
+/**
+ * What start-up has started, stopped in the reverse order: by `stop()`, or at once when start-up fails half way,
+ * so a failed start leaves no instance lock held, no database open and no port bound, and the next start works.
+ * A step that fails to stop is logged and the rest still stop.
+ */
+function stopStack(logger: Logger) {
+  const steps: { what: string; stop: () => unknown }[] = [];
+  return {
+    push(what: string, stop: () => unknown): void {
+      steps.push({ what, stop });
+    },
+    async unwind(): Promise<unknown[]> {
+      const errors: unknown[] = [];
+      for (let step = steps.pop(); step; step = steps.pop()) {
+        try {
+          await step.stop();
+        } catch (error) {
+          errors.push(error);
+          logger.error({ err: error }, `stopping ${step.what} failed`);
+        }
+      }
+      return errors;
+    },
+  };
+}
+
 export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   const { config, logger } = options;
-  const { env, policy } = config;
+  const { env } = config;
   // A configuration error, unlike an outage, stops start-up: one message naming every missing variable.
   requireServerEnv(env);
   for (const notice of config.notices) logger.warn(notice);
 
   const url = env.DATABASE_URL;
   const instanceLock = databaseProvider(url) === 'sqlite' ? acquireSqliteInstanceLock(sqlitePath(url)) : undefined;
-  const db = await openDatabase(url, { migrate: true }).catch((error: unknown) => {
-    instanceLock?.release();
+  const started = stopStack(logger);
+  if (instanceLock) started.push('the instance lock', () => instanceLock.release());
+  try {
+    return await startParts(options, started);
+  } catch (error) {
+    await started.unwind();
     throw error;
-  });
-  const now = () => new Date();
+  }
+}
+
+async function startParts(options: StartOptions, started: ReturnType<typeof stopStack>): Promise<RunningHeed> {
+  const { config, logger } = options;
+  const { env, policy } = config;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
+  const db = await openDatabase(env.DATABASE_URL, { migrate: true });
+  started.push('the database', () => db.close());
   const health = createDependencyHealth(now, { logger: logger.child({ component: 'dependencies' }) });
   const metrics = createMetrics({ db, teams: policy.teams.map((t) => t.name), clock: now, logger, health });
   const edgeEvents: EdgeEvents = { refused: (reason) => metrics.httpRefused.inc({ reason }) };
@@ -106,25 +154,28 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   // HubSpot: the one client of this process, the sync service behind its gate, the webhook endpoint, and the watch
   // that waits out an outage.
   const hubspotLogger = logger.child({ component: 'hubspot' });
-  let hubspot: HubspotSync | undefined;
   let hubspotWatch: DependencyWatch | undefined;
+  // Assigned just below: the gate probes through the client it guards.
+  let probeHubspot: () => Promise<void> = () => Promise.resolve();
   const gate = new SyncGate({
-    probe: () => hubspot!.probe(),
+    probe: () => probeHubspot(),
     logger: hubspotLogger,
     health,
     onPausedChange: (paused) => metrics.syncPaused.set(paused ? 1 : 0),
     onUnavailable: (error) => hubspotWatch?.failed(error),
-    onReopened: () => hubspot?.drainer.kick(0),
+    onReopened: () => hubspot.drainer.kick(0),
   });
-  hubspot = createHubspotSync({
+  const hubspot = createHubspotSync({
     config,
     accessToken: env.HUBSPOT_ACCESS_TOKEN!,
     db,
+    clock,
     logger: hubspotLogger,
     metrics: hubspotMetrics(metrics),
     gate,
   });
-  const hubspotSide = hubspot;
+  probeHubspot = () => hubspot.probe();
+  started.push('the webhook drainer', () => hubspot.drainer.stop());
   hubspotWatch = watchDependency({
     name: HUBSPOT_DEPENDENCY,
     // While sync is paused on a rejected token, HubSpot answering is not HubSpot working: the gate's reason stays.
@@ -139,7 +190,7 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     // A 401 is an answer: HubSpot is up, and the gate pauses sync on it instead of this watch retrying.
     check: async () => {
       try {
-        await hubspotSide.probe();
+        await hubspot.probe();
       } catch (error) {
         if (!isTokenRejected(error)) throw error;
         gate.failed(error);
@@ -160,9 +211,10 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   // Names this process in job leases and runs, and in the Slack channel pacing leases replicas share.
   const holder = `${hostname()}:${process.pid}`;
   const slackLogger = logger.child({ component: 'slack' });
-  const side: SlackSide | undefined = createSlackSide({
+  const side = createSlackSide({
     config,
     db,
+    clock,
     holder,
     logger: slackLogger,
     instrument: (web) => instrumentSlackApi(web, metrics),
@@ -170,13 +222,14 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     // A refused token pauses the outbox: its reason shows in /readyz and heed_outbox_paused, nothing is dropped.
     outbox: { health, metrics: outboxMetrics(metrics) },
   });
-  const slack: SlackApp | undefined = createSlackApp({
+  const slack = createSlackApp({
     env: { ...env, PORT: options.port ?? env.PORT },
     logger: slackLogger,
     ...(options.requestContext ? { requestContext: options.requestContext } : {}),
     services: side.services,
     events: edgeEvents,
   });
+  started.push('the Slack app', () => slack.stop());
 
   const routes: Route[] = [
     healthRoute({ db, logger }),
@@ -186,64 +239,54 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     ...(slack.eventsRoute ? [slack.eventsRoute] : []),
   ];
   const httpRoutes = options.requestContext ? options.requestContext.wrap(routes, logger) : routes;
-  let server: RunningServer;
-  try {
-    server = await startHttpServer({ routes: httpRoutes, port: options.port ?? env.PORT, logger, events: edgeEvents });
-  } catch (error) {
-    await db.close();
-    instanceLock?.release();
-    throw error;
-  }
-  const port = server.port;
+  const server = await startHttpServer({
+    routes: httpRoutes,
+    port: options.port ?? env.PORT,
+    logger,
+    events: edgeEvents,
+  });
+  started.push('the HTTP server', () => server.close());
 
-  // The digests (src/services/digest-jobs.ts): composed from an evaluation of the present, and not before the
-  // first HubSpot sync since this start has finished. Without Slack there is nowhere to post them.
-  const digests = side
-    ? digestJobHandlers({
-        db,
-        config,
-        logger: logger.child({ component: 'digest' }),
-        engine,
-        outbox: side.repo,
-        users: side.nudgeDeps.users,
-        readiness: { startedAt: now(), requireSync: hubspot !== undefined },
-      })
-    : undefined;
-  // What each scheduled job does; when (and that it runs once across replicas) is the scheduler's business.
-  let dailyLimitResetsAt: Date | undefined;
+  // The outbox drains continuously once Slack answers (src/slack/outbox-loop.ts); stopped after the scheduler, so
+  // the jobs' last messages are queued before it goes.
+  const outbox = outboxLoop(side.outbox, slackLogger);
+  started.push('the outbox', () => outbox.stop());
+
+  // What each scheduled job does, each in the module its tests drive: the sync (waiting out HubSpot's daily
+  // limit, src/services/sync-job.ts), the evaluation and nudges, the digests (src/slack/digest-jobs.ts: not before
+  // the first HubSpot sync since this start). When they run (and that each runs once across replicas) is the
+  // scheduler's business.
+  const digests = digestJobHandlers({
+    db,
+    config,
+    logger: logger.child({ component: 'digest' }),
+    engine,
+    outbox: side.repo,
+    users: side.nudgeDeps.users,
+    clock: now,
+    readiness: { startedAt: now(), requireSync: true },
+  });
   const handlers: HeedJobHandlers = {
-    sync: async (ctx) => {
-      if (!hubspot) return;
-      if (dailyLimitResetsAt && ctx.now < dailyLimitResetsAt) {
-        ctx.logger.info({ resetsAt: dailyLimitResetsAt.toISOString() }, 'sync skipped: HubSpot daily limit used up');
-        return;
-      }
-      try {
-        recordSync(metrics, await hubspot.service.run());
-        dailyLimitResetsAt = undefined;
-      } catch (error) {
-        // Everything synced so far is saved; the next pass after the reset resumes from the stored cursor.
-        if (error instanceof HubspotError && error.code === 'HUBSPOT_DAILY_LIMIT') dailyLimitResetsAt = error.resetAt;
-        throw error;
-      }
-    },
+    sync: syncJob({ run: () => hubspot.service.run(), onStats: (stats) => recordSync(metrics, stats) }),
     evaluate: async (ctx) => {
       const result = await evaluate({ db, config, logger: ctx.logger, engine }, ctx.now);
       recordEvaluation(metrics, result.stats);
-      if (side) await reconcileNudges({ ...side.nudgeDeps, logger: ctx.logger }, ctx.now);
+      await reconcileNudges({ ...side.nudgeDeps, logger: ctx.logger }, ctx.now);
     },
-    digest: async (team, ctx) => digests?.digest(team, ctx),
-    weeklyReport: async (team, ctx) => digests?.weeklyReport(team, ctx),
+    digest: (team, ctx) => digests.digest(team, ctx),
+    weeklyReport: (team, ctx) => digests.weeklyReport(team, ctx),
   };
   const scheduler = createScheduler({
     db,
     logger: logger.child({ component: 'jobs' }),
     holder,
+    clock: now,
     metrics: schedulerMetrics(metrics),
   });
+  started.push('the scheduler', () => scheduler.stop());
   for (const job of heedJobs(policy, handlers, { db })) scheduler.add(job);
   // A project app's client id and secret: changes arrive through the webhooks journal within seconds.
-  if (hubspot?.journal) scheduler.add(journalJob(hubspot.journal));
+  if (hubspot.journal) scheduler.add(journalJob(hubspot.journal));
   scheduler.add(retentionJob({ db, config }));
   if (schedulesOn) {
     runSyncNow = () => {
@@ -255,19 +298,6 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     };
   }
 
-  // The outbox drains continuously once Slack answers (a crash between "posted" and "recorded" is recovered first,
-  // which reads Slack's history, so it waits for Slack too).
-  const outboxStop = new AbortController();
-  let outboxLoop: Promise<void> | undefined;
-  const startOutbox = () => {
-    if (outboxLoop || !side || outboxStop.signal.aborted) return;
-    const box = side.outbox;
-    outboxLoop = (async () => {
-      await box.recover().catch((error: unknown) => logger.error({ err: error }, 'outbox: recovery failed'));
-      await box.run(outboxStop.signal);
-    })().catch((error: unknown) => logger.error({ err: error }, 'outbox: the drain loop stopped'));
-  };
-  const slackApp = slack;
   let slackUp: () => void = () => undefined;
   const slackStarted = new Promise<void>((resolveUp) => {
     slackUp = resolveUp;
@@ -277,30 +307,30 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     health,
     logger: slackLogger,
     pending: { code: 'starting', message: 'checking the bot token with auth.test' },
-    check: () => slackApp.connect(),
+    check: () => slack.connect(),
     describe: describeSlackFailure,
     initialDelayMs: options.retry?.initialDelayMs ?? 1000,
     // Seconds, not minutes: Heed is ready again within seconds of Slack's return.
     maxDelayMs: options.retry?.maxDelayMs ?? 5000,
     onUp: ({ first }) => {
       if (!first) slackLogger.info('Slack answers: the outbox starts');
-      startOutbox();
+      outbox.start();
       slackUp();
     },
   });
 
   // Webhook events queued before a restart are fetched now rather than at the next delivery.
-  hubspot?.drainer.kick(0);
+  hubspot.drainer.kick(0);
   if (schedulesOn) await scheduler.start();
+  // Stopped first: neither starts work (a sync, the outbox) once stopping has begun.
+  started.push('the dependency watches', async () => {
+    await slackWatch.stop();
+    await hubspotWatch.stop();
+  });
   slackWatch.start();
   hubspotWatch.start();
   logger.info(
-    {
-      port,
-      database: db.provider,
-      slack: slack ? (env.SLACK_APP_TOKEN ? 'socket' : 'http') : 'off',
-      hubspot: Boolean(hubspot),
-    },
+    { port: server.port, database: db.provider, slack: env.SLACK_APP_TOKEN ? 'socket' : 'http', hubspot: true },
     'Heed is listening',
   );
 
@@ -308,22 +338,14 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   const stop = () => {
     stopping ??= (async () => {
       logger.info('Heed is stopping');
-      await slackWatch.stop();
-      await hubspotWatch?.stop();
-      await scheduler.stop();
-      outboxStop.abort();
-      await outboxLoop;
-      await hubspot?.drainer.stop();
-      await slack?.stop();
-      await server.close();
-      await db.close();
-      instanceLock?.release();
+      const [failure] = await started.unwind();
+      if (failure !== undefined) throw failure;
       logger.info('Heed stopped');
     })();
     return stopping;
   };
   return {
-    port,
+    port: server.port,
     db,
     scheduler,
     health,

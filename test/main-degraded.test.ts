@@ -9,7 +9,6 @@ import { type Simulator, startSimulator } from '../src/hubspot/simulator/server.
 import { type RunningHeed, startHeed } from '../src/main.ts';
 import { FakeSlackServer } from '../src/slack/fake-slack-server.ts';
 import { captureLogger } from './slack/support/capture-logger.ts';
-import { nodeHttpFetch } from './slack/support/node-http-fetch.ts';
 import { sendSigned, slashCommandBody, TEST_SIGNING_SECRET } from './slack/support/slack-requests.ts';
 import { createTestDatabase, type TestDatabase, testProviders } from './support/db.ts';
 import { type OutageProxy, type ProxyMode, startOutageProxy } from './support/outage-proxy.ts';
@@ -258,7 +257,7 @@ describe.each(testProviders())('Heed with a vendor down on %s', (provider) => {
     ]);
     const { signV3 } = await import('../src/hubspot/webhook-signature.ts');
     const timestamp = String(Date.now());
-    const hook = await nodeHttpFetch(`${base}/hubspot/webhooks`, {
+    const hook = await fetch(`${base}/hubspot/webhooks`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',

@@ -12,8 +12,9 @@ import { FakeSlackServer } from '../src/slack/fake-slack-server.ts';
 import { sendSigned, slashCommandBody, TEST_SIGNING_SECRET } from './slack/support/slack-requests.ts';
 import { createTestDatabase, type TestDatabase, testProviders } from './support/db.ts';
 
-// This file talks only to local servers, through the real global fetch both vendor clients use
-// (nock 15.0.0's fetch patch breaks request bodies to passthrough hosts).
+// This file talks only to local servers, through the real global fetch both vendor clients use: nock's
+// interceptor is lifted so requests go out exactly as in production. (Isolation, not a workaround: on nock 15.0.6
+// the same requests pass through the interceptor too.)
 beforeAll(() => nock.restore());
 afterAll(() => nock.activate());
 

@@ -9,20 +9,20 @@ import { pino } from 'pino';
 import { HEED_SCOPES } from '../hubspot/scopes.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import {
-  DEMO_OUTBOX_SPEEDUP,
-  type DemoMessage,
-  type DemoResult,
-  type DemoTeam,
-  demoPolicy,
-  runDemo,
-} from '../services/demo.ts';
-import {
   renderMessageLines,
   type TerminalRenderOptions,
   type TerminalStyle,
   terminalStyle,
 } from '../slack/render/terminal.ts';
 import type { CliIo, Command } from './commands.ts';
+import {
+  DEMO_OUTBOX_SPEEDUP,
+  type DemoMessage,
+  type DemoResult,
+  type DemoTeam,
+  demoPolicy,
+  runDemo,
+} from './demo-run.ts';
 
 export interface DemoCommandOptions {
   /** Every nudge, not a sample of each kind. */

@@ -13,18 +13,12 @@ import { SlackRepo } from '../db/slack-repo.ts';
 import type { TDigestKind } from '../domain/digest.ts';
 import { AppError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import {
-  buildDigest,
-  digestKeyPrefix,
-  evaluateForDigest,
-  findTeam,
-  postDigest,
-  settleDigestRun,
-} from '../services/digest.ts';
-import { Outbox, type SlackApi } from '../services/outbox.ts';
-import { SlackUserDirectory } from '../services/slack-users.ts';
+import { buildDigest, evaluateForDigest, findTeam } from '../services/digest.ts';
+import { digestKeyPrefix, postDigest, settleDigestRun } from '../slack/digest-post.ts';
+import { Outbox, type SlackApi } from '../slack/outbox.ts';
 import { renderDigest } from '../slack/render/digest.ts';
 import { renderDigestText } from '../slack/render/digest-text.ts';
+import { SlackUserDirectory } from '../slack/users.ts';
 import type { CliIo, Command } from './commands.ts';
 
 export interface DigestCommandOptions {

@@ -357,7 +357,8 @@ export async function runDoctor(deps: DoctorDeps = {}): Promise<CheckResult[]> {
               name: 'Policy file',
               status: 'warn',
               detail: `${config.policySource}: ${config.notices.join(' ')}`,
-              fix: 'give the holidays named above one event each in the .ics file, or a yearly rule',
+              // The only notices a policy file raises are holidays whose RRULE ical.js cannot expand (config.ts).
+              fix: 'correct the RRULE of the holidays named above, or list their dates one event each in the .ics file',
             }
           : {
               name: 'Policy file',

@@ -7,8 +7,8 @@ import { type Config, loadConfig, requireEnv } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { evaluate } from '../services/evaluate.ts';
-import { reconcileNudges } from '../services/nudge.ts';
-import { createSlackSide } from '../services/slack-setup.ts';
+import { reconcileNudges } from '../slack/reconcile-nudges.ts';
+import { createSlackSide } from '../slack/setup.ts';
 import type { CliIo, Command } from './commands.ts';
 
 export type NudgeCommandDeps = { config: Config; io: CliIo; logger: Logger; now?: () => Date; maxWaitMs?: number };

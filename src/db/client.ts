@@ -67,7 +67,13 @@ export function sqlitePath(url: string): string {
 
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Db> {
   const db = databaseProvider(url) === 'postgresql' ? await openPostgres(url) : await openSqlite(url, options);
-  if (options.migrate) await db.migrate();
+  if (options.migrate) {
+    // A migration that cannot apply leaves no connection open behind it (heed start's next attempt, a CLI's exit).
+    await db.migrate().catch(async (error: unknown) => {
+      await db.close();
+      throw error;
+    });
+  }
   return db;
 }
 

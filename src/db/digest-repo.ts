@@ -66,7 +66,7 @@ const date = (value: unknown): Date | null => (value === null || value === undef
 /**
  * pending (claimed, parts not queued yet) → queued (parts in the outbox) → sent (Slack has every part) or failed
  * (Slack refused one for good). `withheld`: Heed had not synced HubSpot since it started when the digest was
- * due, so a notice saying so went out instead (see services/digest-jobs.ts); `/digest post` replaces it.
+ * due, so a notice saying so went out instead (see slack/digest-jobs.ts); `/digest post` replaces it.
  */
 export type DigestRunStatus = 'pending' | 'queued' | 'sent' | 'failed' | 'withheld';
 

@@ -5,7 +5,7 @@
 //   digest:<team>        `digest.time` on `digest.days` in the team calendar's zone; missed ones caught up
 //                        within `schedules.digestGraceHours`, marked late; skipped when a DigestRun exists
 //   weekly-report:<team> `weeklyReport.day` at `weeklyReport.time` in the team calendar's zone, same catch-up
-// The digest handlers are `digestJobHandlers` (src/services/digest-jobs.ts): the DigestRun day is the local date
+// The digest handlers are `digestJobHandlers` (src/slack/digest-jobs.ts): the DigestRun day is the local date
 // of `ctx.scheduledAt`, which is the run key here, and its (team, day) claim keeps a second attempt from posting
 // twice. A run may wait inside its occurrence — for the first HubSpot sync since start, up to the grace period,
 // then for Slack to take it — holding this job's lease meanwhile; `ctx.signal` ends the wait.

@@ -5,8 +5,8 @@ import type { CallEvent, HubspotMetrics } from '../hubspot/client.ts';
 import type { WebhookOutcome } from '../hubspot/webhook-handler.ts';
 import type { SchedulerMetrics } from '../jobs/scheduler.ts';
 import type { EvaluationStats } from '../services/evaluate.ts';
-import type { SlackApi } from '../services/outbox.ts';
 import type { SyncStats } from '../services/sync.ts';
+import type { SlackApi } from '../slack/outbox.ts';
 import type { Metrics } from './metrics.ts';
 
 /**

@@ -2,7 +2,7 @@
 // for good, by reason. Registered on the registry createMetrics made; the composition root passes the result to
 // the outbox (createSlackSide's `outbox.metrics`).
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { OutboxMetrics } from '../services/outbox.ts';
+import type { OutboxMetrics } from '../slack/outbox.ts';
 
 export function outboxMetrics(metrics: { registry: Registry }): OutboxMetrics {
   const registers = [metrics.registry];

@@ -1,5 +1,6 @@
 // The daily retention run as a scheduled job; the composition root adds it to the scheduler beside heedJobs().
 
+import { WEEKDAYS } from '../domain/week.ts';
 import { dailySchedule } from '../jobs/schedule.ts';
 import type { Job } from '../jobs/scheduler.ts';
 import { pruneOldRecords, type RetentionDeps, type RetentionOptions } from '../services/retention.ts';
@@ -13,7 +14,7 @@ export const RETENTION_JOB = 'retention';
 export function retentionJob(deps: Omit<RetentionDeps, 'logger'>, options: RetentionOptions = {}): Job {
   return {
     name: RETENTION_JOB,
-    schedule: dailySchedule('03:17', ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], 'UTC'),
+    schedule: dailySchedule('03:17', WEEKDAYS, 'UTC'),
     run: async (ctx) => {
       await pruneOldRecords({ ...deps, logger: ctx.logger }, ctx.now, options);
     },

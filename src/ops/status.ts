@@ -6,8 +6,8 @@ import { DigestRepo } from '../db/digest-repo.ts';
 import { OpsRepo, type SyncRunFacts } from '../db/ops-repo.ts';
 import { SyncCursorRepo } from '../db/sync-cursor-repo.ts';
 import { compileSchedule, dailySchedule } from '../jobs/schedule.ts';
-import { digestDelivery, digestKeyPrefix } from '../services/digest.ts';
 import { describeJournal, JOURNAL_CURSOR } from '../services/sync-journal.ts';
+import { digestDelivery, digestKeyPrefix } from '../slack/digest-post.ts';
 
 export type TeamStatus = {
   team: string;

@@ -7,7 +7,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Route } from '../../src/http/routes.ts';
 import { type RefusalReason, type RunningServer, startHttpServer } from '../../src/http/server.ts';
 import { captureLogger } from '../slack/support/capture-logger.ts';
-import { nodeHttpFetch as fetch } from '../slack/support/node-http-fetch.ts';
 
 /** Reads the body the way the HubSpot webhook handler does (for await): a cut-off body rejects with ECONNRESET. */
 async function readAll(req: IncomingMessage): Promise<string> {

@@ -23,12 +23,11 @@ import { cronSchedule } from '../../src/jobs/schedule.ts';
 import { createScheduler } from '../../src/jobs/scheduler.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { withRequestId } from '../../src/ops/request-id.ts';
-import { HEED_METADATA_EVENT, Outbox } from '../../src/services/outbox.ts';
 import { SyncService } from '../../src/services/sync.ts';
 import { createSlackApp, createSlackWebClient } from '../../src/slack/app.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
 import type { SlackServices } from '../../src/slack/listeners/services.ts';
-import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
+import { HEED_METADATA_EVENT, Outbox } from '../../src/slack/outbox.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 
 const SECRETS = {
@@ -173,11 +172,7 @@ describe('secrets never reach the logs', () => {
   it('Slack: posts, a refused call, an unreachable API, through the outbox', async () => {
     const slack = await new FakeSlackServer().start();
     slack.addChannel({ id: 'CAAA', name: 'alpha' });
-    const web = createSlackWebClient(
-      { SLACK_BOT_TOKEN: SECRETS.SLACK_BOT_TOKEN, SLACK_API_URL: slack.apiUrl },
-      logger,
-      { fetch: nodeHttpFetch },
-    );
+    const web = createSlackWebClient({ SLACK_BOT_TOKEN: SECRETS.SLACK_BOT_TOKEN, SLACK_API_URL: slack.apiUrl }, logger);
     const repo = new SlackRepo(db);
     const clock = manualClock(new Date());
     const outbox = new Outbox({ repo, slack: web, clock, logger, maxAttempts: 2 });
@@ -221,7 +216,6 @@ describe('secrets never reach the logs', () => {
       botId: 'BHEED',
       botUserId: 'UHEEDBOT',
       processBeforeResponse: true,
-      clientOptions: { fetch: nodeHttpFetch },
     });
     const { port } = await bolt.start(0);
     try {

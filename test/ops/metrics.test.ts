@@ -20,7 +20,6 @@ import {
 import { createMetrics, type Metrics, metricsRoute } from '../../src/ops/metrics.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
 import { startHarness } from '../hubspot/harness.ts';
-import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 import { httpGet, parseProm, sampleValue } from './prom-text.ts';
 
@@ -240,7 +239,6 @@ describe('Slack calls through the instrumented client (fake Slack server)', () =
         slackApiUrl: slack.apiUrl,
         retryConfig: { retries: 0 },
         rejectRateLimitedCalls: true,
-        fetch: nodeHttpFetch,
       }),
       metrics,
     );

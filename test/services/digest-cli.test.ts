@@ -12,7 +12,6 @@ import { silentLogger } from '../../src/logger.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
 import { messageProblems } from '../fixtures/digest/block-kit.ts';
 import { NOW, POLICY_INPUT, seedDigestDataset } from '../fixtures/digest/dataset.ts';
-import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 
 describe.each(testProviders())('heed digest on %s', (provider) => {
@@ -55,7 +54,6 @@ describe.each(testProviders())('heed digest on %s', (provider) => {
       slackApiUrl: slack.apiUrl,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
-      fetch: nodeHttpFetch,
     }),
   });
 

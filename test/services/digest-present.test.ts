@@ -18,7 +18,6 @@ import { collectStatus, renderStatusText } from '../../src/ops/status.ts';
 import { evaluate } from '../../src/services/evaluate.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
 import { PORTAL_NOW, TOKEN, testClock } from '../hubspot/harness.ts';
-import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { createTestDatabase, type TestDatabase, testProviders } from '../support/db.ts';
 
 const WORKDAYS = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [['08:00', '18:00']]]));
@@ -151,7 +150,6 @@ describe.each(testProviders())('the digest right after heed sync, on %s', (provi
           slackApiUrl: slack.apiUrl,
           retryConfig: { retries: 0 },
           rejectRateLimitedCalls: true,
-          fetch: nodeHttpFetch,
         }),
       },
     );

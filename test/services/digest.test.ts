@@ -1,13 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
-import {
-  buildDigest,
-  type DigestOutbox,
-  digestForSlack,
-  postDigest,
-  settleDigestRun,
-} from '../../src/services/digest.ts';
-import { digestJobHandlers } from '../../src/services/digest-jobs.ts';
+import { buildDigest } from '../../src/services/digest.ts';
+import { digestJobHandlers } from '../../src/slack/digest-jobs.ts';
+import { type DigestOutbox, digestForSlack, postDigest, settleDigestRun } from '../../src/slack/digest-post.ts';
 import { renderDigest } from '../../src/slack/render/digest.ts';
 import { renderDigestText } from '../../src/slack/render/digest-text.ts';
 import { messageProblems, messageText } from '../fixtures/digest/block-kit.ts';

@@ -1,10 +1,9 @@
 // Drives the real running Bolt app over HTTP with signed requests; Slack's Web API is the local fake.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reconcileNudges } from '../../src/services/nudge.ts';
+import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { testProviders } from '../support/db.ts';
 import { blockKitProblems } from './support/block-kit.ts';
 import { type Harness, MONDAY_10, startHarness } from './support/harness.ts';
-import { nodeHttpFetch } from './support/node-http-fetch.ts';
 import { seedOwner, seedPortal, seedTicketFlag } from './support/seed.ts';
 import { eventBody, sendSigned, sign, TEST_SIGNING_SECRET } from './support/slack-requests.ts';
 
@@ -85,7 +84,7 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
         signature: sign(TEST_SIGNING_SECRET, near, body),
       });
       expect(fine.status).toBe(200);
-      const health = await nodeHttpFetch(`${h.baseUrl}/healthz`);
+      const health = await fetch(`${h.baseUrl}/healthz`);
       expect(health.status).toBe(200);
     });
 
@@ -364,11 +363,13 @@ describe.each(testProviders())('Slack app over HTTP on %s', (provider) => {
       expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['snooze', 'mute', 'unmute']));
     });
 
-    it('/digest says the digest is not wired rather than inventing one', async () => {
+    it('/digest previews the team’s digest through the response_url; an unknown team gets the usage', async () => {
       // Acknowledged at once; the answer comes through the response_url (the digest can take seconds).
       const res = await h.command('/digest', 'support');
       expect(res.status).toBe(200);
-      expect(JSON.stringify(h.slack.responses.at(-1)?.body)).toContain('not available');
+      expect(res.text).toBe('');
+      expect(String(h.slack.responses.at(-1)?.body['text'])).toMatch(/^All clear for support: /);
+      expect(h.slack.messagesIn('CSUPPORT')).toHaveLength(0);
       await h.command('/digest', 'nowhere post');
       expect(h.slack.responses.at(-1)?.body['text']).toContain('Usage');
     });

@@ -3,10 +3,9 @@
 import { webApi } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/config.ts';
-import { digestForSlack, postDigest } from '../../src/services/digest.ts';
+import { digestForSlack, postDigest } from '../../src/slack/digest-post.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, MONDAY_10, startHarness, TEST_POLICY } from './support/harness.ts';
-import { nodeHttpFetch } from './support/node-http-fetch.ts';
 
 /** `/digest` is acknowledged at once and answered through its response_url: the last answer Slack got. */
 const answer = (h: Harness) => JSON.stringify(h.slack.responses.at(-1)?.body);
@@ -14,7 +13,7 @@ const answer = (h: Harness) => JSON.stringify(h.slack.responses.at(-1)?.body);
 describe.each(testProviders())('/digest on %s', (provider) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await startHarness(provider, { withDigest: true });
+    h = await startHarness(provider);
     const wired = digestForSlack({
       db: h.db,
       config: { policy: parsePolicy(TEST_POLICY, 'test') },
@@ -22,7 +21,6 @@ describe.each(testProviders())('/digest on %s', (provider) => {
       slack: new webApi.WebClient('xoxb-test-token', {
         slackApiUrl: h.slack.apiUrl,
         retryConfig: { retries: 0 },
-        fetch: nodeHttpFetch,
       }),
     });
     h.services.digestPreview = wired.digestPreview;
@@ -118,7 +116,7 @@ describe.each(testProviders())('/digest on %s', (provider) => {
 
 describe('shared state limited to a user group', () => {
   it('lets members of the team’s user group post its digest and snooze others’ tickets, and nobody else', async () => {
-    const h = await startHarness('sqlite', { withDigest: true });
+    const h = await startHarness('sqlite');
     try {
       const policy = parsePolicy(
         { ...TEST_POLICY, teams: [{ ...TEST_POLICY.teams[0]!, allowedUserGroup: 'S0LEADS' }, TEST_POLICY.teams[1]!] },

@@ -10,7 +10,6 @@ import { silentLogger } from '../../src/logger.ts';
 import { createSlackApp, slackPayloadShape } from '../../src/slack/app.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, startHarness } from './support/harness.ts';
-import { nodeHttpFetch } from './support/node-http-fetch.ts';
 import { sendSigned, sign, TEST_SIGNING_SECRET } from './support/slack-requests.ts';
 
 const JSON_TYPE = 'application/json';
@@ -235,7 +234,6 @@ describe('a slash command whose answer misses the deadline', () => {
       logger: silentLogger(),
       botId: 'BHEED',
       botUserId: 'UHEEDBOT',
-      clientOptions: { fetch: nodeHttpFetch },
       commandAckDeadlineMs: 50,
     });
     const { port } = await app.start(0);
@@ -286,7 +284,6 @@ describe('a slash command whose answer misses the deadline', () => {
       logger: silentLogger(),
       botId: 'BHEED',
       botUserId: 'UHEEDBOT',
-      clientOptions: { fetch: nodeHttpFetch },
       loopPressure: { busy: () => true },
     });
     const { port } = await app.start(0);
@@ -335,7 +332,6 @@ describe('a slash command whose answer misses the deadline', () => {
       logger: silentLogger(),
       botId: 'BHEED',
       botUserId: 'UHEEDBOT',
-      clientOptions: { fetch: nodeHttpFetch },
     });
     const { port } = await app.start(0);
     try {

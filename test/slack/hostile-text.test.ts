@@ -13,7 +13,7 @@ import { computeDigest, type TDigestInput } from '../../src/domain/digest.ts';
 import type { TDigestClock, TDigestFeedback, TDigestTicket } from '../../src/domain/digest-stats.ts';
 import { ticketFlagKey } from '../../src/domain/flag.ts';
 import type { LiveClock, LiveFeedback } from '../../src/services/evaluate.ts';
-import { reconcileNudges } from '../../src/services/nudge.ts';
+import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import type { RenderedMessage } from '../../src/slack/render/blocks.ts';
 import { renderDigest } from '../../src/slack/render/digest.ts';
 import { renderDigestText } from '../../src/slack/render/digest-text.ts';
@@ -341,7 +341,7 @@ describe.each(testProviders())('hostile text end to end on %s', (provider) => {
   }
 
   beforeAll(async () => {
-    h = await startHarness(provider, { withDigest: true });
+    h = await startHarness(provider, { cannedDigests: true });
     const prisma = h.db.prisma;
     await seedPortal(prisma);
     await seedOwner(prisma, 'o-carol', 'carol@example.com', 'Carol');

@@ -2,7 +2,7 @@
 // ticket's owner can always act on her ticket and undo what others did to it, and a refused act changes
 // nothing, is audited as refused and tells the person why. Real Bolt app over HTTP, fake Slack, real databases.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reconcileNudges } from '../../src/services/nudge.ts';
+import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, MONDAY_10, startHarness, TEST_POLICY } from './support/harness.ts';
 import { seedOwner, seedPortal, seedTicketFlag } from './support/seed.ts';

@@ -2,7 +2,7 @@
 // the escalation in the leads channel and the owner's DM — and mean the same there. Real Bolt app over HTTP,
 // the messages really posted through the outbox to the fake Slack (which answers a DM with its D… channel).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reconcileNudges } from '../../src/services/nudge.ts';
+import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { md } from '../../src/slack/render/mrkdwn.ts';
 import { renderNotice } from '../../src/slack/render/replies.ts';
 import { testProviders } from '../support/db.ts';

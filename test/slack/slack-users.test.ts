@@ -1,13 +1,14 @@
 // Owner email → Slack user: policy overrides, the daily-refreshed cache (misses too), and the reverse
 // lookup slash commands use, which must never eat Slack's 3 s.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SlackRepo } from '../../src/db/slack-repo.ts';
-import { SlackUserDirectory } from '../../src/services/slack-users.ts';
 import { createSlackWebClient } from '../../src/slack/app.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
+import { SlackUserDirectory, USERS_INFO_TIMEOUT_MS } from '../../src/slack/users.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 import { captureLogger } from './support/capture-logger.ts';
-import { nodeHttpFetch } from './support/node-http-fetch.ts';
 
 const NOW = new Date('2026-03-02T10:00:00.000Z');
 const DAY = 86_400_000;
@@ -16,12 +17,15 @@ describe.each(testProviders())('Slack user directory on %s', (provider) => {
   let db: OpenTestDb;
   let slack: FakeSlackServer;
 
+  const client = (server: FakeSlackServer, options: { timeout?: number } = {}) =>
+    createSlackWebClient({ SLACK_BOT_TOKEN: 'xoxb-t', SLACK_API_URL: server.apiUrl }, captureLogger().logger, {
+      ...options,
+    });
   const directory = (server = slack) =>
     new SlackUserDirectory({
       repo: new SlackRepo(db),
-      slack: createSlackWebClient({ SLACK_BOT_TOKEN: 'xoxb-t', SLACK_API_URL: server.apiUrl }, captureLogger().logger, {
-        fetch: nodeHttpFetch,
-      }),
+      slack: client(server),
+      interactiveSlack: client(server, { timeout: USERS_INFO_TIMEOUT_MS }),
       people: { 'Carol@Example.com': 'UCAROL' },
       logger: captureLogger().logger,
     });
@@ -77,6 +81,40 @@ describe.each(testProviders())('Slack user directory on %s', (provider) => {
       expect(performance.now() - started).toBeLessThan(2000);
     } finally {
       await slow.stop();
+    }
+  });
+
+  it('cancels the users.info request itself when it gives up (the connection is closed, not left waiting)', async () => {
+    // A Slack that never answers, recording when the client hangs up.
+    const hungUp: number[] = [];
+    const silent = createServer((req) => {
+      req.resume();
+      req.socket.on('close', () => hungUp.push(performance.now()));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const apiUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/api/`;
+    try {
+      const quick = createSlackWebClient({ SLACK_BOT_TOKEN: 'xoxb-t', SLACK_API_URL: apiUrl }, captureLogger().logger, {
+        timeout: USERS_INFO_TIMEOUT_MS,
+      });
+      const started = performance.now();
+      const d = new SlackUserDirectory({
+        repo: new SlackRepo(db),
+        slack: quick,
+        interactiveSlack: quick,
+        people: {},
+        logger: captureLogger().logger,
+      });
+      expect(await d.emailsForSlackUser('UBOB', NOW)).toEqual([]);
+      // The server hears of the hang-up a moment after the client gave up.
+      for (let waited = 0; hungUp.length === 0 && waited < 500; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(hungUp).toHaveLength(1);
+      expect(hungUp[0]! - started).toBeLessThan(2000);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 });

@@ -1,5 +1,5 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { type ResolvedScope, unansweredPage } from '../../services/slack-queries.ts';
+import { type ResolvedScope, unansweredPage } from '../queries.ts';
 import { md } from '../render/mrkdwn.ts';
 import { LIST_MORE_ACTION, renderQueuePage } from '../render/queue.ts';
 import { renderNotice } from '../render/replies.ts';

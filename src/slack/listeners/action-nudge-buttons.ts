@@ -1,5 +1,5 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { handleButton, type NudgeAction } from '../../services/slack-actions.ts';
+import { handleButton, type NudgeAction } from '../actions.ts';
 import { fromNote, type Mrkdwn, md } from '../render/mrkdwn.ts';
 import { NUDGE_ACTIONS } from '../render/nudge.ts';
 import { renderNotice } from '../render/replies.ts';

@@ -2,7 +2,7 @@
 // them, with the list the message names (`/unanswered <team>`, `/unanswered me`) — never replacing the shared
 // message itself.
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { type ResolvedScope, unansweredPage } from '../../services/slack-queries.ts';
+import { type ResolvedScope, unansweredPage } from '../queries.ts';
 import { md } from '../render/mrkdwn.ts';
 import { renderQueuePage } from '../render/queue.ts';
 import { renderNotice } from '../render/replies.ts';

@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
-import type { SlackDigestPost } from '../../services/digest.ts';
-import { mayPostDigest } from '../../services/slack-actions.ts';
+import { mayPostDigest } from '../actions.ts';
 import { parseDigestArgs } from '../command-args.ts';
+import type { SlackDigestPost } from '../digest-post.ts';
 import type { RenderedMessage } from '../render/blocks.ts';
 import { renderDigestNotReady } from '../render/digest.ts';
 import { channelLink, fromNote, md, safe } from '../render/mrkdwn.ts';
@@ -52,9 +52,6 @@ export function registerDigest(app: App, s: SlackServices): void {
         (s.teams.length === 1 ? s.teams[0]!.name : undefined);
       if (!teamName) return renderUsage(DIGEST_COMMAND, 'Which team?', names);
       const team = s.teams.find((t) => t.name === teamName)!;
-      if (!s.digestPreview || !s.digestPost) {
-        return renderNotice(md`The daily digest is not available in this version of Heed yet.`);
-      }
       const now = s.clock.now();
       if (!parsed.value.post)
         return (await s.digestPreview(team.name, now))[0] ?? renderNotice(md`The digest is empty today.`);

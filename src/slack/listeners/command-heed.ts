@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
-import { snoozeTicket } from '../../services/slack-actions.ts';
-import { statusView, whoisView } from '../../services/slack-queries.ts';
+import { snoozeTicket } from '../actions.ts';
 import { parseHeed } from '../command-args.ts';
+import { statusView, whoisView } from '../queries.ts';
 import { fromNote, md, safe, slackDate } from '../render/mrkdwn.ts';
 import { renderNotice, renderStatus, renderUsage, renderWhois } from '../render/replies.ts';
 import { answerOrApologise } from './respond-safely.ts';

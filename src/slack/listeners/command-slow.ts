@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
-import { slowGroups } from '../../services/slack-queries.ts';
 import { parseTeamOnly } from '../command-args.ts';
+import { slowGroups } from '../queries.ts';
 import { renderSlow } from '../render/queue.ts';
 import { renderUsage } from '../render/replies.ts';
 import { answerOrApologise } from './respond-safely.ts';

@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
-import { resolveScope, unansweredPage } from '../../services/slack-queries.ts';
 import { parseScope } from '../command-args.ts';
+import { resolveScope, unansweredPage } from '../queries.ts';
 import { md, mention } from '../render/mrkdwn.ts';
 import { renderQueuePage } from '../render/queue.ts';
 import { renderNotice, renderUsage } from '../render/replies.ts';

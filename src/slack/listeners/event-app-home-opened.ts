@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { homeView } from '../../services/slack-queries.ts';
+import { homeView } from '../queries.ts';
 import { renderHome } from '../render/queue.ts';
 import type { SlackServices } from './services.ts';
 

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { handleReaction } from '../../services/slack-actions.ts';
+import { handleReaction } from '../actions.ts';
 import type { SlackServices } from './services.ts';
 
 export function registerReactionAdded(app: App, s: SlackServices): void {

@@ -4,8 +4,8 @@
 // order (each channel's posts in the order they were queued).
 import type { Db } from '../../../src/db/client.ts';
 import type { SimPortal } from '../../../src/hubspot/simulator/portal.ts';
-import { HEED_METADATA_EVENT } from '../../../src/services/outbox.ts';
 import type { FakeSlackServer } from '../../../src/slack/fake-slack-server.ts';
+import { HEED_METADATA_EVENT } from '../../../src/slack/outbox.ts';
 import { type HeedExit, type HeedRun, runHeed } from './heed-process.ts';
 import { STORM } from './workspace.ts';
 

@@ -1,8 +1,8 @@
 // Counts Heed's posts in the Slack stand-in by the idempotency key each carries in its message metadata, and
 // checks them against the outbox's intents: every posting intent in Slack exactly once, nothing unasked for.
 import type { Db } from '../../../src/db/client.ts';
-import { HEED_METADATA_EVENT } from '../../../src/services/outbox.ts';
 import type { FakeSlackServer } from '../../../src/slack/fake-slack-server.ts';
+import { HEED_METADATA_EVENT } from '../../../src/slack/outbox.ts';
 
 const POSTING_KINDS = ['post', 'reply', 'escalate', 'dm'];
 

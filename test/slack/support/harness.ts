@@ -5,21 +5,21 @@ import { parsePolicy } from '../../../src/config.ts';
 import { openDatabase } from '../../../src/db/client.ts';
 import { FlagsReadRepo } from '../../../src/db/flags-read-repo.ts';
 import { SlackRepo } from '../../../src/db/slack-repo.ts';
-import type { NudgeDeps } from '../../../src/services/nudge.ts';
-import { Outbox } from '../../../src/services/outbox.ts';
-import type { ActionDeps } from '../../../src/services/slack-actions.ts';
-import { EphemeralNotes } from '../../../src/services/slack-notes.ts';
-import { SharedStatePermissions } from '../../../src/services/slack-permissions.ts';
-import { slackTeams } from '../../../src/services/slack-teams.ts';
-import { SlackUserDirectory } from '../../../src/services/slack-users.ts';
+import type { ActionDeps } from '../../../src/slack/actions.ts';
 import { createSlackApp, createSlackWebClient, type SlackApp } from '../../../src/slack/app.ts';
+import { digestForSlack } from '../../../src/slack/digest-post.ts';
 import { FakeSlackServer } from '../../../src/slack/fake-slack-server.ts';
 import type { SlackServices } from '../../../src/slack/listeners/services.ts';
+import { EphemeralNotes } from '../../../src/slack/notes.ts';
+import { Outbox } from '../../../src/slack/outbox.ts';
+import { SharedStatePermissions } from '../../../src/slack/permissions.ts';
+import type { NudgeDeps } from '../../../src/slack/reconcile-nudges.ts';
 import type { RenderedMessage } from '../../../src/slack/render/blocks.ts';
+import { slackTeams } from '../../../src/slack/teams.ts';
+import { SlackUserDirectory, USERS_INFO_TIMEOUT_MS } from '../../../src/slack/users.ts';
 import { type OpenTestDb, openTestDb, type TestProvider } from '../../support/db.ts';
 import { blockKitProblems } from './block-kit.ts';
 import { captureLogger } from './capture-logger.ts';
-import { nodeHttpFetch } from './node-http-fetch.ts';
 import {
   blockActionBody,
   eventBody,
@@ -77,7 +77,8 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
-  withDigest?: boolean;
+  /** `/digest` previews what the test puts in `digests` instead of composing one from the database. */
+  cannedDigests?: boolean;
   /** A policy other than TEST_POLICY. */
   policy?: unknown;
   /**
@@ -118,10 +119,16 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     SLACK_API_URL: slack.apiUrl,
     PORT: 0,
   };
-  const web = createSlackWebClient(env, log.logger, { fetch: nodeHttpFetch });
+  const web = createSlackWebClient(env, log.logger);
   const repo = new SlackRepo(db);
   const reads = new FlagsReadRepo(db);
-  const users = new SlackUserDirectory({ repo, slack: web, people: policy.people, logger: log.logger });
+  const users = new SlackUserDirectory({
+    repo,
+    slack: web,
+    interactiveSlack: createSlackWebClient(env, log.logger, { timeout: USERS_INFO_TIMEOUT_MS }),
+    people: policy.people,
+    logger: log.logger,
+  });
   const outbox = new Outbox({ repo, slack: web, clock, logger: log.logger });
   const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger: log.logger, settings: policy.nudges };
   const notes = new EphemeralNotes({ slack: web, logger: log.logger, now: () => clock.now() });
@@ -134,6 +141,8 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     notes,
   };
   const digests = new Map<string, RenderedMessage[]>();
+  // As production wires it (src/slack/setup.ts), without the wait for a first HubSpot sync.
+  const digest = digestForSlack({ db, config: { policy }, outbox: repo, slack: web, users, logger: log.logger });
   const services: SlackServices = {
     clock,
     logger: log.logger,
@@ -141,7 +150,8 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     repo,
     queries: { reads, repo, users, teams, status: { db, config: { policy } } },
     actions,
-    digestPreview: options.withDigest ? async (team) => digests.get(team) ?? [] : undefined,
+    digestPreview: options.cannedDigests ? async (team) => digests.get(team) ?? [] : digest.digestPreview,
+    digestPost: digest.digestPost,
   };
   const app = createSlackApp({
     env,
@@ -150,7 +160,6 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     botId: 'BHEED',
     botUserId: 'UHEEDBOT',
     processBeforeResponse: true,
-    clientOptions: { fetch: nodeHttpFetch },
     customRoutes: [{ path: '/healthz', method: 'GET', handler: (_req, res) => res.end('ok') }],
   });
   const { port } = await app.start(0);

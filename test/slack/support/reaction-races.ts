@@ -4,7 +4,7 @@
 // removed, Handled and Undo pressed), Dave toggles 👀; Slack delivers every act at once to a random replica in
 // a random order. The flag must end as Slack's order says: handled iff Bob's last act was "handle", claimed by
 // Dave iff his last was "claim". Shared by the regular suite and the fault suite's table.
-import { reconcileNudges } from '../../../src/services/nudge.ts';
+import { reconcileNudges } from '../../../src/slack/reconcile-nudges.ts';
 import type { Prng } from '../../faults/support/prng.ts';
 import type { TestProvider } from '../../support/db.ts';
 import { type Harness, MONDAY_10, startHarness } from './harness.ts';

@@ -1,7 +1,6 @@
 // Sends requests to a running Bolt app exactly as Slack does: v0-signed, slash commands and
 // interactivity as bare application/x-www-form-urlencoded, events as JSON.
 import { createHmac } from 'node:crypto';
-import { nodeHttpFetch } from './node-http-fetch.ts';
 
 export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789';
 
@@ -30,7 +29,7 @@ export async function sendSigned(
   options: SendOptions = {},
 ): Promise<SlackResponse> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  const response = await nodeHttpFetch(`${baseUrl}/slack/events`, {
+  const response = await fetch(`${baseUrl}/slack/events`, {
     method: 'POST',
     headers: {
       'content-type': contentType,

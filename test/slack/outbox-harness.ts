@@ -6,11 +6,10 @@ import { afterEach, beforeEach } from 'vitest';
 import { type ManualClock, manualClock } from '../../src/clock.ts';
 import { channelLeasesFrom, JobsRepo } from '../../src/db/jobs-repo.ts';
 import { type OutboxIntent, type OutboxKind, SlackRepo } from '../../src/db/slack-repo.ts';
-import { HEED_METADATA_EVENT, Outbox, type OutboxOptions } from '../../src/services/outbox.ts';
 import { type FakeSlackOptions, FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
-import { captureLogger } from '../slack/support/capture-logger.ts';
-import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
+import { HEED_METADATA_EVENT, Outbox, type OutboxOptions } from '../../src/slack/outbox.ts';
 import { type OpenTestDb, openTestDb, type TestProvider } from '../support/db.ts';
+import { captureLogger } from './support/capture-logger.ts';
 
 export const START = new Date('2026-03-02T10:00:00.000Z');
 
@@ -32,7 +31,6 @@ export function webClient(slack: FakeSlackServer): webApi.WebClient {
     slackApiUrl: slack.apiUrl,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
-    fetch: nodeHttpFetch,
   });
 }
 

@@ -6,10 +6,10 @@ import type { Flag, Owner, Ticket } from '../db/slack-repo.ts';
 import { businessTimeBetween } from '../domain/calendar.ts';
 import { typicalWorkdayMinutes } from '../domain/duration.ts';
 import type { ClockName, FlagKind, FlagOutcome, FlagState } from '../domain/flag.ts';
-import type { NudgeView, PersonRef } from '../slack/render/nudge.ts';
-import type { QueueItem } from '../slack/render/queue.ts';
-import type { SlackTeam } from './slack-teams.ts';
-import type { SlackUserDirectory } from './slack-users.ts';
+import type { NudgeView, PersonRef } from './render/nudge.ts';
+import type { QueueItem } from './render/queue.ts';
+import type { SlackTeam } from './teams.ts';
+import type { SlackUserDirectory } from './users.ts';
 
 export interface ViewDeps {
   users: Pick<SlackUserDirectory, 'slackIdForEmail' | 'knownSlackId'>;

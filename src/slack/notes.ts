@@ -7,8 +7,8 @@
 // - one note per person and item per `repeatAfterMs` (someone clicking ✅ on and off gets one note, not ten);
 // - a 429 pauses notes for its Retry-After, and a dropped note is logged, never retried.
 import type { Logger } from '../logger.ts';
-import type { RenderedMessage } from '../slack/render/blocks.ts';
 import type { SlackApi } from './outbox.ts';
+import type { RenderedMessage } from './render/blocks.ts';
 
 export interface EphemeralNote {
   channel: string;

@@ -6,11 +6,18 @@ import type { Logger } from '../logger.ts';
 import type { SlackApi } from './outbox.ts';
 
 export const SLACK_USER_MAX_AGE_MS = 24 * 60 * 60 * 1000;
-const USERS_INFO_TIMEOUT_MS = 1000;
+/** users.info runs before a slash command is acknowledged: it must leave most of Slack's 3 s. */
+export const USERS_INFO_TIMEOUT_MS = 1000;
 
 export interface SlackUserDirectoryOptions {
   repo: Pick<SlackRepo, 'slackUser' | 'saveSlackUser' | 'emailsOfSlackUser'>;
   slack: SlackApi;
+  /**
+   * Where users.info goes: a client whose requests are cancelled after USERS_INFO_TIMEOUT_MS
+   * (`createSlackWebClient(env, logger, { timeout: USERS_INFO_TIMEOUT_MS })`, as setup.ts wires it). Without it,
+   * `slack`, which waits as long as Slack takes (tools that never answer a slash command).
+   */
+  interactiveSlack?: SlackApi;
   /** policy.people: email → Slack user id. */
   people: Readonly<Record<string, string>>;
   logger: Logger;
@@ -65,14 +72,10 @@ export class SlackUserDirectory {
     if (fromPolicy.length || cached.length) return [...new Set([...fromPolicy, ...cached])];
     // Someone Heed has not nudged yet: ask Slack once for their email (users:read.email) and cache it.
     try {
-      // This runs before a slash command is acknowledged: never let it eat Slack's 3 s.
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('users.info took longer than 1 s')), USERS_INFO_TIMEOUT_MS);
-      });
-      const result = (await Promise.race([this.#o.slack.apiCall('users.info', { user: slackUserId }), timeout]).finally(
-        () => clearTimeout(timer),
-      )) as {
+      // This runs before a slash command is acknowledged: the interactive client cancels the request (not just
+      // the wait for it) after USERS_INFO_TIMEOUT_MS, so it never eats Slack's 3 s.
+      const slack = this.#o.interactiveSlack ?? this.#o.slack;
+      const result = (await slack.apiCall('users.info', { user: slackUserId })) as {
         user?: { profile?: { email?: string } };
       };
       const email = result.user?.profile?.email;

@@ -7,12 +7,12 @@ import { typicalWorkdayMinutes } from '../domain/duration.ts';
 import { type ClockName, type FlagState, OPEN_FLAG_STATES, ticketFlagKey } from '../domain/flag.ts';
 import { assignTeam } from '../domain/team-assignment.ts';
 import { collectStatus, type StatusDeps } from '../ops/status.ts';
-import type { Scope } from '../slack/command-args.ts';
-import { type ClockGroup, type HomeView, PAGE_SIZE, type QueuePage, type TeamHealth } from '../slack/render/queue.ts';
-import type { StatusView, TicketState, WhoisView } from '../slack/render/replies.ts';
-import type { SlackTeam } from './slack-teams.ts';
-import type { SlackUserDirectory } from './slack-users.ts';
-import { buildQueueItems, hubspotRecordUrl, ownerName } from './slack-views.ts';
+import type { Scope } from './command-args.ts';
+import { type ClockGroup, type HomeView, PAGE_SIZE, type QueuePage, type TeamHealth } from './render/queue.ts';
+import type { StatusView, TicketState, WhoisView } from './render/replies.ts';
+import type { SlackTeam } from './teams.ts';
+import type { SlackUserDirectory } from './users.ts';
+import { buildQueueItems, hubspotRecordUrl, ownerName } from './views.ts';
 
 export interface QueryDeps {
   reads: FlagsReadRepo;

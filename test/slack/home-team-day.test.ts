@@ -2,8 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/config.ts';
 import { FlagsReadRepo } from '../../src/db/flags-read-repo.ts';
-import { homeView } from '../../src/services/slack-queries.ts';
-import { slackTeams } from '../../src/services/slack-teams.ts';
+import { homeView } from '../../src/slack/queries.ts';
+import { slackTeams } from '../../src/slack/teams.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 
 const allDay = [['00:00', '24:00']] as [string, string][];

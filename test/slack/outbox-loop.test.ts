@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
 import { SlackRepo } from '../../src/db/slack-repo.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { HEED_METADATA_EVENT, Outbox } from '../../src/services/outbox.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
+import { HEED_METADATA_EVENT, Outbox } from '../../src/slack/outbox.ts';
 import { openTestDb, testProviders } from '../support/db.ts';
 import { webClient } from './outbox-harness.ts';
 

@@ -13,16 +13,17 @@ import { openDatabase } from '../db/client.ts';
 import { FlagsReadRepo } from '../db/flags-read-repo.ts';
 import { SlackRepo } from '../db/slack-repo.ts';
 import { businessMsBetween } from '../domain/calendar.ts';
+import { WORKDAYS } from '../domain/week.ts';
 import { SimPortal, TEAMS } from '../hubspot/simulator/portal.ts';
 import { type Simulator, startSimulator } from '../hubspot/simulator/server.ts';
 import type { Logger } from '../logger.ts';
+import { evaluate } from '../services/evaluate.ts';
+import { createSlaEngine, type SlaEngine } from '../services/evaluate-engine.ts';
+import { postDigest } from '../slack/digest-post.ts';
 import { type FakeMessage, FakeSlackServer } from '../slack/fake-slack-server.ts';
+import { type ReconcileSummary, reconcileNudges } from '../slack/reconcile-nudges.ts';
 import type { RenderedMessage } from '../slack/render/blocks.ts';
 import { renderQueuePage } from '../slack/render/queue.ts';
-import { postDigest } from './digest.ts';
-import { evaluate } from './evaluate.ts';
-import { createSlaEngine, type SlaEngine } from './evaluate-engine.ts';
-import { type ReconcileSummary, reconcileNudges } from './nudge.ts';
 
 const emptyReconcileSummary = (): ReconcileSummary => ({
   posted: 0,
@@ -41,12 +42,12 @@ function addSummary(into: ReconcileSummary, more: ReconcileSummary): void {
   for (const key of Object.keys(into) as (keyof ReconcileSummary)[]) into[key] += more[key];
 }
 
-import { Outbox } from './outbox.ts';
-import { unansweredPage } from './slack-queries.ts';
-import { slackTeams } from './slack-teams.ts';
-import { SlackUserDirectory } from './slack-users.ts';
-import type { SyncStats } from './sync.ts';
-import { createHubspotSync } from './sync-setup.ts';
+import type { SyncStats } from '../services/sync.ts';
+import { createHubspotSync } from '../services/sync-setup.ts';
+import { Outbox } from '../slack/outbox.ts';
+import { unansweredPage } from '../slack/queries.ts';
+import { slackTeams } from '../slack/teams.ts';
+import { SlackUserDirectory } from '../slack/users.ts';
 
 /**
  * The demo's "now": Tuesday 17 November 2026, 09:45 UTC — a working-day morning in all three demo calendars
@@ -69,8 +70,7 @@ export const DEMO_CHANNELS = [
 ] as const;
 
 const teamId = (name: (typeof TEAMS)[number]['name']) => TEAMS.find((t) => t.name === name)!.id;
-const weekdays = (...slots: [string, string][]) =>
-  Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => [day, slots]));
+const weekdays = (...slots: [string, string][]) => Object.fromEntries(WORKDAYS.map((day) => [day, slots]));
 
 /**
  * The demo policy: the simulator's three HubSpot teams become three Heed teams with their own channels and

@@ -6,13 +6,12 @@ import { manualClock } from '../../src/clock.ts';
 import type { Config } from '../../src/config.ts';
 import { SlackRepo } from '../../src/db/slack-repo.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { postDigest, settleDigestRun } from '../../src/services/digest.ts';
-import { digestJobHandlers } from '../../src/services/digest-jobs.ts';
-import { Outbox } from '../../src/services/outbox.ts';
+import { digestJobHandlers } from '../../src/slack/digest-jobs.ts';
+import { postDigest, settleDigestRun } from '../../src/slack/digest-post.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
+import { Outbox } from '../../src/slack/outbox.ts';
 import { messageProblems } from '../fixtures/digest/block-kit.ts';
 import { berlin, NOW, POLICY, seedDigestDataset } from '../fixtures/digest/dataset.ts';
-import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 
 const config = { policy: POLICY } as Pick<Config, 'policy'>;
@@ -118,7 +117,6 @@ describe.each(testProviders())('posting a split digest on %s', (provider) => {
         slackApiUrl: slack.apiUrl,
         retryConfig: { retries: 0 },
         rejectRateLimitedCalls: true,
-        fetch: nodeHttpFetch,
       }),
       clock,
       logger: silentLogger(),
@@ -154,7 +152,6 @@ describe.each(testProviders())('posting a split digest on %s', (provider) => {
       slackApiUrl: slack.apiUrl,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
-      fetch: nodeHttpFetch,
     });
     const outbox = new Outbox({ repo, slack: web, clock: manualClock(NOW), logger: silentLogger() });
     const first = await postDigest({ db, config, outbox: repo }, 'support', NOW);

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reconcileNudges } from '../../src/services/nudge.ts';
-import { blockKitProblems } from '../slack/support/block-kit.ts';
-import { type Harness, MONDAY_10, startHarness } from '../slack/support/harness.ts';
-import { seedOwner, seedPortal, seedTicketFlag } from '../slack/support/seed.ts';
+import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { testProviders } from '../support/db.ts';
+import { blockKitProblems } from './support/block-kit.ts';
+import { type Harness, MONDAY_10, startHarness } from './support/harness.ts';
+import { seedOwner, seedPortal, seedTicketFlag } from './support/seed.ts';
 
 const HOUR = 3_600_000;
 

@@ -9,13 +9,12 @@ import type { Config } from '../../src/config.ts';
 import { SlackRepo } from '../../src/db/slack-repo.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { collectStatus } from '../../src/ops/status.ts';
-import { digestForSlack } from '../../src/services/digest.ts';
-import { type DigestJobContext, digestJobHandlers } from '../../src/services/digest-jobs.ts';
-import { Outbox } from '../../src/services/outbox.ts';
+import { type DigestJobContext, digestJobHandlers } from '../../src/slack/digest-jobs.ts';
+import { digestForSlack } from '../../src/slack/digest-post.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
+import { Outbox } from '../../src/slack/outbox.ts';
 import { messageProblems } from '../fixtures/digest/block-kit.ts';
 import { berlin, NOW, POLICY, seedDigestDataset } from '../fixtures/digest/dataset.ts';
-import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
 import { type OpenTestDb, openTestDb, testProviders } from '../support/db.ts';
 
 const config = { policy: POLICY } as Pick<Config, 'policy'>;
@@ -41,7 +40,6 @@ describe.each(testProviders())('the scheduled digest on %s', (provider) => {
       slackApiUrl: slack.apiUrl,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
-      fetch: nodeHttpFetch,
     });
     outbox = new Outbox({ repo, slack: web, clock, logger: silentLogger() });
     logged = [];

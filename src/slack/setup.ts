@@ -8,16 +8,16 @@ import { FlagsReadRepo } from '../db/flags-read-repo.ts';
 import { channelLeasesFrom, JobsRepo } from '../db/jobs-repo.ts';
 import { SlackRepo } from '../db/slack-repo.ts';
 import type { Logger } from '../logger.ts';
-import { createSlackWebClient } from '../slack/app.ts';
-import type { SlackServices } from '../slack/listeners/services.ts';
-import { digestForSlack } from './digest.ts';
-import type { NudgeDeps } from './nudge.ts';
+import type { ActionDeps } from './actions.ts';
+import { createSlackWebClient } from './app.ts';
+import { digestForSlack } from './digest-post.ts';
+import type { SlackServices } from './listeners/services.ts';
+import { EphemeralNotes } from './notes.ts';
 import { Outbox, type OutboxOptions, type SlackApi } from './outbox.ts';
-import type { ActionDeps } from './slack-actions.ts';
-import { EphemeralNotes } from './slack-notes.ts';
-import { SharedStatePermissions } from './slack-permissions.ts';
-import { slackTeams } from './slack-teams.ts';
-import { SlackUserDirectory } from './slack-users.ts';
+import { SharedStatePermissions } from './permissions.ts';
+import type { NudgeDeps } from './reconcile-nudges.ts';
+import { slackTeams } from './teams.ts';
+import { SlackUserDirectory, USERS_INFO_TIMEOUT_MS } from './users.ts';
 
 export type SlackSide = {
   repo: SlackRepo;
@@ -50,7 +50,13 @@ export function createSlackSide(deps: {
   const repo = deps.instrumentRepo ? deps.instrumentRepo(new SlackRepo(db)) : new SlackRepo(db);
   const reads = new FlagsReadRepo(db);
   const web = createSlackWebClient(env, logger);
-  const users = new SlackUserDirectory({ repo, slack: web, people: policy.people, logger });
+  const users = new SlackUserDirectory({
+    repo,
+    slack: web,
+    interactiveSlack: createSlackWebClient(env, logger, { timeout: USERS_INFO_TIMEOUT_MS }),
+    people: policy.people,
+    logger,
+  });
   const outbox = new Outbox({
     repo,
     slack: deps.instrument ? deps.instrument(web) : web,

@@ -14,19 +14,18 @@ import type { TTeam } from '../config.ts';
 import { DigestRepo } from '../db/digest-repo.ts';
 import type { TDigestKind } from '../domain/digest.ts';
 import type { Logger } from '../logger.ts';
-import { renderDigestWithheld } from '../slack/render/digest.ts';
+import { type DigestDeps, findTeam } from '../services/digest.ts';
 import {
-  type DigestDeps,
   type DigestOutbox,
   type DigestReadiness,
   digestKeyPrefix,
   digestReady,
   digestTarget,
-  findTeam,
   postDigest,
   queueDigestMessages,
   settleDigestRun,
-} from './digest.ts';
+} from './digest-post.ts';
+import { renderDigestWithheld } from './render/digest.ts';
 
 /** The scheduler's own threshold for "late" (SCHEDULER_DEFAULTS.lateAfterMs): a digest held back longer is too. */
 const LATE_AFTER_MS = 5 * 60_000;

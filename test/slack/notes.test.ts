@@ -2,13 +2,12 @@
 // budget, a 429 honoured, and never an exception into the listener that asked.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.ts';
-import { EphemeralNotes } from '../../src/services/slack-notes.ts';
 import { createSlackWebClient } from '../../src/slack/app.ts';
 import { FakeSlackServer } from '../../src/slack/fake-slack-server.ts';
+import { EphemeralNotes } from '../../src/slack/notes.ts';
 import { fromNote } from '../../src/slack/render/mrkdwn.ts';
 import { renderNotice } from '../../src/slack/render/replies.ts';
-import { captureLogger } from '../slack/support/capture-logger.ts';
-import { nodeHttpFetch } from '../slack/support/node-http-fetch.ts';
+import { captureLogger } from './support/capture-logger.ts';
 
 describe('EphemeralNotes', () => {
   let slack: FakeSlackServer;
@@ -20,9 +19,7 @@ describe('EphemeralNotes', () => {
     clock = manualClock(new Date('2026-03-02T10:00:00Z'));
     slack = await new FakeSlackServer().start();
     log = captureLogger();
-    const web = createSlackWebClient({ SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.apiUrl }, log.logger, {
-      fetch: nodeHttpFetch,
-    });
+    const web = createSlackWebClient({ SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: slack.apiUrl }, log.logger, {});
     notes = new EphemeralNotes({ slack: web, logger: log.logger, now: () => clock.now(), perMinute: 3 });
   });
   afterEach(async () => {

@@ -11,12 +11,12 @@ import { isWorkingTime, nextWorkingStart } from '../domain/calendar.ts';
 import { type FlagState, isOpenState } from '../domain/flag.ts';
 import { decidePermission, type ListMembership } from '../domain/permissions.ts';
 import type { Logger } from '../logger.ts';
-import { fromNote } from '../slack/render/mrkdwn.ts';
-import { renderNotice } from '../slack/render/replies.ts';
-import { type NudgeDeps, reconcileNudges } from './nudge.ts';
-import type { EphemeralNotes } from './slack-notes.ts';
-import type { SharedStatePermissions } from './slack-permissions.ts';
-import type { SlackTeam } from './slack-teams.ts';
+import type { EphemeralNotes } from './notes.ts';
+import type { SharedStatePermissions } from './permissions.ts';
+import { type NudgeDeps, reconcileNudges } from './reconcile-nudges.ts';
+import { fromNote } from './render/mrkdwn.ts';
+import { renderNotice } from './render/replies.ts';
+import type { SlackTeam } from './teams.ts';
 
 export type NudgeAction = FlagActionName;
 

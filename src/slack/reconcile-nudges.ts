@@ -35,6 +35,8 @@ import type {
 import { isWorkingTime } from '../domain/calendar.ts';
 import { type ClockName, type FlagOutcome, OPEN_FLAG_STATES } from '../domain/flag.ts';
 import type { Logger } from '../logger.ts';
+import { HEED_METADATA_EVENT } from './outbox.ts';
+import type { ResolvedScope } from './queries.ts';
 import {
   clockLabel,
   isDone,
@@ -43,18 +45,10 @@ import {
   renderEscalationReply,
   renderNudge,
   renderOwnerDm,
-} from '../slack/render/nudge.ts';
-import {
-  type EndedKind,
-  ROLLUP_LINES,
-  type RollupKind,
-  type RollupLine,
-  renderRollup,
-} from '../slack/render/rollup.ts';
-import { HEED_METADATA_EVENT } from './outbox.ts';
-import type { ResolvedScope } from './slack-queries.ts';
-import type { SlackTeam } from './slack-teams.ts';
-import { buildNudgeView, companionHash, nudgeRenderHash, type ViewDeps } from './slack-views.ts';
+} from './render/nudge.ts';
+import { type EndedKind, ROLLUP_LINES, type RollupKind, type RollupLine, renderRollup } from './render/rollup.ts';
+import type { SlackTeam } from './teams.ts';
+import { buildNudgeView, companionHash, nudgeRenderHash, type ViewDeps } from './views.ts';
 
 export interface NudgeDeps extends ViewDeps {
   repo: SlackRepo;

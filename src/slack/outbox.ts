@@ -20,7 +20,7 @@ import type { Clock as OutboxClock } from '../clock.ts';
 import type { OutboxMessage, ParentMessage, SlackRepo } from '../db/slack-repo.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { NUDGE_PERMALINK_PLACEHOLDER } from '../slack/render/nudge.ts';
+import { NUDGE_PERMALINK_PLACEHOLDER } from './render/nudge.ts';
 
 /** The slice of @slack/web-api's WebClient the outbox needs (WebClient satisfies it). */
 export interface SlackApi {
@@ -224,6 +224,19 @@ type PauseState = {
 };
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The clock's sleep, cut short by `signal` (the clock's own timer still runs out, at most one idle wait later). */
+function sleepUnlessAborted(clock: OutboxClock, ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    clock.sleep(ms).then(done, done);
+  });
+}
 
 export class Outbox {
   readonly #o: Required<
@@ -865,7 +878,10 @@ export class Outbox {
 
   // ------------------------------------------------------------ loops
 
-  /** Drains until `signal` aborts, sleeping until the next sendable moment (at most `idleMs`). */
+  /**
+   * Drains until `signal` aborts, sleeping until the next sendable moment (at most `idleMs`); an abort ends the
+   * sleep at once, so a shutdown waits only for the round in progress. outbox-loop.ts runs it in `heed start`.
+   */
   async run(signal: AbortSignal, idleMs = 1000): Promise<void> {
     const { clock, logger } = this.#o;
     while (!signal.aborted) {
@@ -873,10 +889,10 @@ export class Outbox {
         const result = await this.drainOnce();
         const now = clock.now().getTime();
         const wait = result.nextAt ? Math.min(idleMs, Math.max(0, result.nextAt.getTime() - now)) : idleMs;
-        await clock.sleep(wait);
+        await sleepUnlessAborted(clock, wait, signal);
       } catch (error) {
         logger.error({ err: error }, 'outbox: drain failed');
-        await clock.sleep(idleMs);
+        await sleepUnlessAborted(clock, idleMs, signal);
       }
       // A round that found everything due at once must still let requests in before the next.
       await yieldToLoop();

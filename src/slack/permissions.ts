@@ -4,7 +4,7 @@
 import type { ListMembership } from '../domain/permissions.ts';
 import type { Logger } from '../logger.ts';
 import type { SlackApi } from './outbox.ts';
-import type { SlackTeam } from './slack-teams.ts';
+import type { SlackTeam } from './teams.ts';
 
 export interface PermissionDeps {
   slack: SlackApi;
