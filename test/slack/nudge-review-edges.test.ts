@@ -6,10 +6,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parsePolicy, type TPolicy, type TPolicyInput } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { evaluate } from '../../src/services/evaluate.ts';
-import { reconcileNudges } from '../../src/services/nudge.ts';
 import type { FakeMessage } from '../../src/slack/fake-slack-server.ts';
-import { type Harness, startHarness } from '../slack/support/harness.ts';
+import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { testProviders } from '../support/db.ts';
+import { type Harness, startHarness } from './support/harness.ts';
 
 const nineToFive = [['09:00', '17:00']] as [string, string][];
 const POLICY: TPolicyInput = {
