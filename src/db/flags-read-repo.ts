@@ -279,6 +279,7 @@ export class FlagsReadRepo {
               overdueMinutes: Number(r['overdueMinutes']),
               evaluatedAt: date(r['evaluatedAt'])!,
               nextCheckAt: date(r['nextCheckAt']),
+              source: String(r['source'] ?? 'properties'),
             },
           }
         : {
