@@ -24,9 +24,11 @@ import {
 import {
   countsAsReply,
   isCustomerMessage,
+  latestUnanswered,
   NO_AUTOMATED_REPLIES,
   type TAutomatedReplies,
   type TConversationMessage,
+  type TCustomerQuote,
 } from './conversation.ts';
 import type { TBusinessDuration } from './duration.ts';
 import type { ClockName, ClockStateName } from './flag.ts';
@@ -135,6 +137,12 @@ export interface TTicketClocks {
   readonly source: TClockSource;
   /** Someone answered the customer at least once (by the source's facts). */
   readonly replied: boolean;
+  /**
+   * What the customer last asked that nobody has answered yet, and when (conversation.ts latestUnanswered, with
+   * the same courtesy classifier and automated-reply settings as the clocks); undefined when the ticket is
+   * closed, everything was answered, or no message text is known.
+   */
+  readonly waiting: TCustomerQuote | undefined;
   readonly clocks: readonly TClockResult[];
   /** The most urgent clock (see compareUrgency). */
   readonly headline: TClockResult | undefined;
@@ -311,9 +319,14 @@ export function computeTicketClocks(
 
   let headline: TClockResult | undefined;
   for (const result of results) if (!headline || compareUrgency(result, headline) < 0) headline = result;
+  // On the properties, a customer message before HubSpot's last agent message is answered, whatever the messages say.
+  const lastAgentProperty = fromMessages ? null : seenAt(ticket.lastAgentMessageAt, at);
+  const quotable =
+    lastAgentProperty === null ? messages : messages.filter((m) => m.createdAt.getTime() > lastAgentProperty);
   return {
     source,
     replied: firstReply !== null,
+    waiting: isClosedNow || quotable.length === 0 ? undefined : latestUnanswered(quotable, automated, courtesy, now),
     clocks: results,
     headline,
     disagreements: disagreements.length === 0 ? NO_DISAGREEMENTS : disagreements,

@@ -36,5 +36,11 @@ CREATE INDEX "TicketMessage_threadId_idx" ON "TicketMessage"("threadId");
 -- AlterTable
 ALTER TABLE "ClockState" ADD COLUMN "source" TEXT NOT NULL DEFAULT 'properties';
 
+-- AlterTable
+ALTER TABLE "ClockState" ADD COLUMN "quoteText" TEXT;
+
+-- AlterTable
+ALTER TABLE "ClockState" ADD COLUMN "quoteAt" TIMESTAMP(3);
+
 -- Messages written before senders were recorded: the direction says whose they were.
 UPDATE "TicketMessage" SET "senderKind" = CASE WHEN UPPER("direction") LIKE 'IN%' THEN 'customer' ELSE 'agent' END;
