@@ -79,6 +79,8 @@ export type ConversationSyncDeps = {
   clock: Pick<Clock, 'now'>;
   logger: Logger;
   onProgress?: ((event: { stream: string; done: number; total?: number | undefined }) => void) | undefined;
+  /** Gives the event loop a turn between threads (Slack's requests are answered while a backfill runs). */
+  breathe?: (() => Promise<void>) | undefined;
 };
 
 type Cursor = { since: number; after?: string | undefined };
@@ -167,6 +169,7 @@ export async function syncConversations(
       }
       progress = Math.max(progress, mark);
       deps.onProgress?.({ stream: 'conversations', done: result.read });
+      await deps.breathe?.();
     }
     const nextToken = page.paging?.next?.after;
     if (stoppedEarly) {

@@ -645,7 +645,15 @@ export class SyncService {
     if (settings === false) return undefined;
     try {
       return await syncConversations(
-        { api, conversations: repos.conversations, cursors: repos.cursors, clock, logger, onProgress },
+        {
+          api,
+          conversations: repos.conversations,
+          cursors: repos.cursors,
+          clock,
+          logger,
+          onProgress,
+          breathe: () => this.breathe(),
+        },
         { ...settings, full },
       );
     } catch (error) {
