@@ -38,7 +38,13 @@ export async function listThreadMessagesPage(
   if (request.after) query.push(['after', request.after]);
   return (
     await api.request(
-      { method: 'GET', path: paths.threadMessages(threadId), query, notFound: 'object' },
+      {
+        method: 'GET',
+        path: paths.threadMessages(threadId),
+        query,
+        notFound: 'object',
+        countAs: paths.threadMessages('{threadId}').replace('%7BthreadId%7D', '{threadId}'),
+      },
       ZMessagesPage,
       [200],
     )
