@@ -425,8 +425,11 @@ function judgeTicketRow(
       )
     : undefined;
   // On the messages, a note's author or the AI agent (when it does not count) has not replied, whatever HubSpot's
-  // properties say.
-  const replied = result ? result.replied : ticket.firstAgentReplyAt !== null || ticket.lastAgentMessageAt !== null;
+  // properties say; on the properties, any agent message is a reply, as before.
+  const replied =
+    result?.source === 'messages'
+      ? result.replied
+      : ticket.firstAgentReplyAt !== null || ticket.lastAgentMessageAt !== null;
   return {
     ticketId: ticket.id,
     team: team.name,
