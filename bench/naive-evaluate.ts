@@ -53,7 +53,8 @@ export async function naiveEvaluate(db: Db, engine: SlaEngine, now: Date): Promi
     waitingStageIds: engine.waitingStageIds,
     closedStageIds,
     useHubspotSla: engine.useHubspotSla,
-    substantiveReplyMinLength: engine.substantiveReplyMinLength,
+    courtesy: engine.courtesy,
+    countRepliesFrom: engine.countRepliesFrom,
     nextResponseFrom: engine.nextResponseFrom,
   };
 

@@ -10,6 +10,11 @@
 //     against Heed's sync of the same portal.
 //  5. Freshness: from a change in HubSpot to the stored ticket, p50/p99, for push webhooks, the webhooks journal
 //     and the search poll, side by side, over one stream of changes (three Heeds, each with its own database).
+//  6. What conversations (threads and messages) add: a backfill of BENCH_MESSAGES_TICKETS (default 5,000) and an
+//     incremental pass after 1,000 changed tickets, without messages (the baseline) and with them, side by side —
+//     calls, wall and CPU time, and the backfill's share of the rate-limit bound.
+// BENCH_SECTIONS=1,6 runs only those sections (default: all). Sections 1 and 2 sync conversations too (the
+// default): their calls by endpoint show them.
 // Every call goes to HubSpot's date-versioned paths (api-version.ts).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,19 +33,25 @@ import { mapRecords, TICKET_PROPERTIES, ticketRow, ZTicketObject } from '../src/
 import { SimPortal } from '../src/hubspot/simulator/portal.ts';
 import { startSimulator } from '../src/hubspot/simulator/server.ts';
 import { silentLogger } from '../src/logger.ts';
-import { SyncService } from '../src/services/sync.ts';
+import { SyncService, type SyncStats } from '../src/services/sync.ts';
 import { createHubspotSync } from '../src/services/sync-setup.ts';
 
 const TICKETS = Number(process.env['BENCH_TICKETS'] ?? 100_000);
 const BASELINE_TICKETS = Number(process.env['BENCH_BASELINE_TICKETS'] ?? 5_000);
 const CHANGES = 1_000;
+const MESSAGES_TICKETS = Number(process.env['BENCH_MESSAGES_TICKETS'] ?? 5_000);
+const SECTIONS = new Set((process.env['BENCH_SECTIONS'] ?? '1,2,3,4,5,6').split(',').map((x) => Number(x.trim())));
 const LIMIT = 190;
 const TOKEN = 'pat-na1-bench-token-0000';
 const SEED = 2026;
 /** The bench's search-lag margin (production default: 30 s); the simulator's search has no lag. */
 const SEARCH_LAG_MS = 3_000;
 
-type ChildCommand = { cmd: 'touch'; count: number; at: number } | { cmd: 'stats' };
+type ChildCommand =
+  | { cmd: 'touch'; count: number; at: number }
+  | { cmd: 'stats' }
+  | { cmd: 'touchMessages'; count: number; at: number }
+  | { cmd: 'messagesPortal' };
 type ChildRequest = ChildCommand & { id: number };
 type ChildReply = { id: number; result: unknown };
 
@@ -60,9 +71,21 @@ async function simulatorChild(): Promise<void> {
     accessToken: TOKEN,
     rateLimit: { perTenSeconds: LIMIT, searchPerSecond: 5 },
   });
+  const messagesPortal = new SimPortal({ now, tickets: MESSAGES_TICKETS, seed: SEED + 2 });
+  const messages = await startSimulator({
+    portal: messagesPortal,
+    accessToken: TOKEN,
+    rateLimit: { perTenSeconds: LIMIT, searchPerSecond: 5 },
+  });
   process.on('message', (message: ChildRequest) => {
     let result: unknown;
-    if (message.cmd === 'touch') {
+    if (message.cmd === 'touchMessages') {
+      // Changed tickets as they change in HubSpot: an agent or the customer writes (in the thread, when it has one).
+      result = messagesPortal.touchTickets(message.count, message.at, { seed: 19 }).length;
+    } else if (message.cmd === 'messagesPortal') {
+      const c = messagesPortal.conversations;
+      result = { threads: c.threadCount, entries: c.entryCount };
+    } else if (message.cmd === 'touch') {
       result = portal.touchTickets(message.count, message.at, { seed: 17 }).length;
     } else {
       result = {
@@ -78,6 +101,7 @@ async function simulatorChild(): Promise<void> {
     ready: true,
     url: sim.url,
     baselineUrl: baseline.url,
+    messagesUrl: messages.url,
     startMs: Date.now() - started,
     rssMb: Math.round(process.memoryUsage().rss / 1e6),
   });
@@ -94,9 +118,13 @@ async function main(): Promise<void> {
   const child = fork(new URL(import.meta.url).pathname, ['--simulator-child', String(now)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const ready = await new Promise<{ url: string; baselineUrl: string; startMs: number; rssMb: number }>((resolve) =>
-    child.once('message', (m) => resolve(m as never)),
-  );
+  const ready = await new Promise<{
+    url: string;
+    baselineUrl: string;
+    messagesUrl: string;
+    startMs: number;
+    rssMb: number;
+  }>((resolve) => child.once('message', (m) => resolve(m as never)));
   console.log(
     `simulator: ${n(TICKETS)} tickets generated and serving in ${ready.startMs} ms (${ready.rssMb} MB RSS, separate process)`,
   );
@@ -123,10 +151,33 @@ async function main(): Promise<void> {
     peakHeap = Math.max(peakHeap, usage.heapUsed);
   }, 50);
   try {
+    if (SECTIONS.has(1) || SECTIONS.has(2))
+      await ticketSections(ready.url, ask, dir, {
+        peak: () => ({ rss: peakRss, heap: peakHeap }),
+      });
+    if (SECTIONS.has(3) || SECTIONS.has(4)) await ingestSections(ready.baselineUrl, dir, now);
+    if (SECTIONS.has(5)) await freshness(dir);
+    if (SECTIONS.has(6)) await conversationSection(ready.messagesUrl, ask, dir);
+  } finally {
+    clearInterval(sampler);
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type Ask = (request: ChildCommand) => Promise<unknown>;
+
+async function ticketSections(
+  url: string,
+  ask: Ask,
+  dir: string,
+  memory: { peak: () => { rss: number; heap: number } },
+): Promise<void> {
+  {
     // -------------------------------------------------------------- 1. backfill
     const db = await openDatabase(`file:${join(dir, 'bench.db')}`, { migrate: true });
     const api = new HubspotApi({
-      client: createHubspotClient({ accessToken: TOKEN, baseUrl: ready.url }),
+      client: createHubspotClient({ accessToken: TOKEN, baseUrl: url }),
       requestsPer10s: LIMIT,
       searchPerSecond: 4,
       clock: systemClock,
@@ -160,7 +211,7 @@ async function main(): Promise<void> {
     const listPages = backfill.apiCallsByEndpoint[`GET ${paths.objects('tickets')}`] ?? 0;
     const ticketRate = (backfill.records.tickets * 1000) / ticketMs;
     const bound = (LIMIT * 100) / 10;
-    const backfillPeak = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+    const backfillPeak = Math.max(memory.peak().rss, process.resourceUsage().maxRSS * 1024);
     console.log('\n1. Backfill (list endpoint, 100 per page, page and cursor committed together)');
     console.log(
       `   tickets stored          ${n(backfill.records.tickets)} in ${(ticketMs / 1000).toFixed(1)} s (${n(listPages)} list pages)`,
@@ -183,7 +234,7 @@ async function main(): Promise<void> {
     console.log(`   429 answers             ${n(simStats.statuses['429'] ?? 0)}`);
     console.log(
       `   peak RSS (sync process) ${mb(backfillPeak)} (at start ${mb(startRss)}; tickets phase ${mb(phaseRss.get('tickets') ?? 0)}, ` +
-        `feedback phase ${mb(phaseRss.get('feedback_submissions') ?? 0)}; JS heap peak ${mb(peakHeap)}; ` +
+        `feedback phase ${mb(phaseRss.get('feedback_submissions') ?? 0)}; JS heap peak ${mb(memory.peak().heap)}; ` +
         `sampled every 50 ms and by the kernel's maxRSS)`,
     );
     for (const [endpoint, count] of Object.entries(backfill.apiCallsByEndpoint).sort(([, a], [, b]) => b - a)) {
@@ -208,7 +259,11 @@ async function main(): Promise<void> {
     }
     console.log(`   (names looked up: ${incremental.records.names}; every ticket was named during the backfill)`);
     await db.close();
+  }
+}
 
+async function ingestSections(baselineUrl: string, dir: string, now: number): Promise<void> {
+  {
     // -------------------------------------------------------------- 3. ingest alone (SQLite; PostgreSQL if given)
     const portal = new SimPortal({ now, tickets: TICKETS, seed: SEED });
     const sqliteIngest = await ingest(await openDatabase(`file:${join(dir, 'ingest.db')}`, { migrate: true }), portal);
@@ -237,7 +292,7 @@ async function main(): Promise<void> {
     // The naive way: each list page in turn, 10 s of sleep on a 429 (what @hubspot/api-client's retry did), all
     // tickets in memory, then one upsert per row.
     const naiveStart = Date.now();
-    const all = await naiveGetAll(ready.baselineUrl);
+    const all = await naiveGetAll(baselineUrl);
     const naiveFetchMs = Date.now() - naiveStart;
     const iso = (v: string | null | undefined) => (v ? new Date(/^\d+$/.test(v) ? Number(v) : v) : null);
     for (const t of all) {
@@ -264,7 +319,7 @@ async function main(): Promise<void> {
 
     const oursDb = await openDatabase(`file:${join(dir, 'ours.db')}`, { migrate: true });
     const oursApi = new HubspotApi({
-      client: createHubspotClient({ accessToken: TOKEN, baseUrl: ready.baselineUrl }),
+      client: createHubspotClient({ accessToken: TOKEN, baseUrl: baselineUrl }),
       requestsPer10s: LIMIT,
       searchPerSecond: 4,
       clock: systemClock,
@@ -295,14 +350,196 @@ async function main(): Promise<void> {
         `${(ingested / (Number(dbNs) / 1e9) / naiveStoreRate).toFixed(0)}× on storing (3. vs naive storing)`,
     );
     console.log(`   naive holds every ticket in memory before storing; Heed stores page by page, resumably.`);
-
-    // -------------------------------------------------------------- 5. freshness: webhooks, journal, poll
-    await freshness(dir);
-  } finally {
-    clearInterval(sampler);
-    child.kill();
-    rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const WINDOW_MS = 10_500;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type PassFigures = {
+  passes: number;
+  tickets: number;
+  calls: number;
+  byEndpoint: Record<string, number>;
+  wallMs: number;
+  cpuMs: number;
+  conversations?: SyncStats['conversations'];
+};
+
+/** Sync passes until the conversations have caught up (one pass without them), with calls, wall and CPU time. */
+async function passes(service: SyncService): Promise<PassFigures> {
+  const figures: PassFigures = { passes: 0, tickets: 0, calls: 0, byEndpoint: {}, wallMs: 0, cpuMs: 0 };
+  for (;;) {
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const stats = await service.run();
+    figures.wallMs += performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    figures.cpuMs += (used.user + used.system) / 1000;
+    figures.passes++;
+    figures.tickets += stats.records.tickets;
+    figures.calls += stats.apiCalls;
+    for (const [endpoint, count] of Object.entries(stats.apiCallsByEndpoint)) {
+      figures.byEndpoint[endpoint] = (figures.byEndpoint[endpoint] ?? 0) + count;
+    }
+    if (stats.conversations) {
+      const c = stats.conversations;
+      const sum = figures.conversations;
+      figures.conversations = sum
+        ? {
+            ...c,
+            listed: sum.listed + c.listed,
+            read: sum.read + c.read,
+            messages: sum.messages + c.messages,
+            deferred: sum.deferred + c.deferred,
+            skipped: sum.skipped + c.skipped,
+            rejected: sum.rejected + c.rejected,
+            calls: sum.calls + c.calls,
+          }
+        : c;
+    }
+    if (!stats.conversations || stats.conversations.caughtUp) return figures;
+  }
+}
+
+/** Calls to the conversations endpoints among `byEndpoint`. */
+const conversationCalls = (byEndpoint: Record<string, number>) =>
+  Object.entries(byEndpoint)
+    .filter(([endpoint]) => endpoint.includes('/conversations/'))
+    .reduce((sum, [, count]) => sum + count, 0);
+
+/**
+ * 6. What reading tickets' conversations adds to the sync: the same portal synced by two Heeds, one with
+ * conversations off (the baseline) and one with them on, each into its own database, one after the other (each
+ * waits out the 10-second window the other used: they share the account's limit).
+ */
+async function conversationSection(url: string, ask: Ask, dir: string): Promise<void> {
+  const inbox = (await ask({ cmd: 'messagesPortal' })) as { threads: number; entries: number };
+  console.log(
+    `\n6. Conversations: ${n(MESSAGES_TICKETS)} tickets, ${n(inbox.threads)} threads (${n(inbox.entries)} entries); ` +
+      `baseline (conversations off) vs messages on, side by side`,
+  );
+  const heed = async (name: string, conversations: boolean) => {
+    const db = await openDatabase(`file:${join(dir, `conversations-${name}.db`)}`, { migrate: true });
+    const api = new HubspotApi({
+      client: createHubspotClient({ accessToken: TOKEN, baseUrl: url }),
+      requestsPer10s: LIMIT,
+      searchPerSecond: 4,
+      clock: systemClock,
+    });
+    const service = new SyncService({
+      api,
+      repos: hubspotRepos(db),
+      clock: systemClock,
+      logger: silentLogger(),
+      options: { searchLagMs: SEARCH_LAG_MS, ...(conversations ? {} : { conversations: false as const }) },
+    });
+    return { db, service };
+  };
+  const baseline = await heed('off', false);
+  const withMessages = await heed('on', true);
+
+  const backfillOff = await passes(baseline.service);
+  await pause(WINDOW_MS);
+  const backfillOn = await passes(withMessages.service);
+  const stored = await withMessages.db.prisma.ticketMessage.count();
+  const threads = await withMessages.db.prisma.conversationThread.count();
+
+  const steady = LIMIT / 10;
+  const boundSeconds = (calls: number) => Math.max(0, calls - LIMIT) / steady;
+  const row = (label: string, off: string, on: string, extra = '') =>
+    console.log(`   ${label.padEnd(30)} ${off.padStart(16)}   ${on.padStart(16)}   ${extra}`);
+  const s1 = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  console.log('   backfill                       conversations off   messages on        added / ratio');
+  row('passes', n(backfillOff.passes), n(backfillOn.passes));
+  row('tickets stored', n(backfillOff.tickets), n(backfillOn.tickets));
+  row(
+    'calls',
+    n(backfillOff.calls),
+    n(backfillOn.calls),
+    `+${n(backfillOn.calls - backfillOff.calls)} (${(backfillOn.calls / backfillOff.calls).toFixed(1)}×)`,
+  );
+  row('  of which conversations', '0', n(conversationCalls(backfillOn.byEndpoint)));
+  row(
+    'wall time',
+    s1(backfillOff.wallMs),
+    s1(backfillOn.wallMs),
+    `+${s1(backfillOn.wallMs - backfillOff.wallMs)} (${(backfillOn.wallMs / backfillOff.wallMs).toFixed(1)}×)`,
+  );
+  row(
+    'CPU time (sync process)',
+    s1(backfillOff.cpuMs),
+    s1(backfillOn.cpuMs),
+    `+${s1(backfillOn.cpuMs - backfillOff.cpuMs)} (${(backfillOn.cpuMs / backfillOff.cpuMs).toFixed(1)}×)`,
+  );
+  const share = (f: PassFigures) => {
+    // The first LIMIT calls ride the 10-second burst allowance; after it the bound is 19 calls/s.
+    const minimum = boundSeconds(f.calls);
+    return minimum === 0
+      ? 'within one burst'
+      : `${((minimum / (f.wallMs / 1000)) * 100).toFixed(0)}% (≥ ${minimum.toFixed(1)} s)`;
+  };
+  row(
+    'share of the rate-limit bound',
+    share(backfillOff),
+    share(backfillOn),
+    '(time the calls need at 19/s after the burst ÷ wall time)',
+  );
+  row(
+    'tickets/s',
+    n((backfillOff.tickets * 1000) / backfillOff.wallMs),
+    n((backfillOn.tickets * 1000) / backfillOn.wallMs),
+    `bound ${n((LIMIT * 100) / 10)}/s with tickets alone`,
+  );
+  const c = backfillOn.conversations;
+  if (c) {
+    console.log(
+      `   conversations read: ${n(c.listed)} threads listed, ${n(c.read)} read (${n(c.messages)} messages), ${n(c.deferred)} of ` +
+        `closed tickets recorded without messages, ${n(c.skipped)} skipped; stored ${n(threads)} threads, ${n(stored)} messages`,
+    );
+  }
+
+  // Incremental after 1,000 changed tickets: an agent or the customer writes on each (in its thread when it has one).
+  await pause(WINDOW_MS);
+  await ask({ cmd: 'touchMessages', count: CHANGES, at: Date.now() });
+  await pause(SEARCH_LAG_MS + 500);
+  const incOff = await passes(baseline.service);
+  await pause(WINDOW_MS);
+  const incOn = await passes(withMessages.service);
+  console.log(`\n   incremental, per ${n(CHANGES)} changed tickets`);
+  console.log('                                  conversations off   messages on        added / ratio');
+  row('tickets updated', n(incOff.tickets), n(incOn.tickets));
+  row(
+    'calls',
+    n(incOff.calls),
+    n(incOn.calls),
+    `+${n(incOn.calls - incOff.calls)} (${(incOn.calls / incOff.calls).toFixed(1)}×)`,
+  );
+  row('  of which conversations', '0', n(conversationCalls(incOn.byEndpoint)));
+  row(
+    'wall time',
+    s1(incOff.wallMs),
+    s1(incOn.wallMs),
+    `+${s1(incOn.wallMs - incOff.wallMs)} (${(incOn.wallMs / incOff.wallMs).toFixed(1)}×)`,
+  );
+  row(
+    'CPU time (sync process)',
+    s1(incOff.cpuMs),
+    s1(incOn.cpuMs),
+    `+${s1(incOn.cpuMs - incOff.cpuMs)} (${(incOn.cpuMs / incOff.cpuMs).toFixed(1)}×)`,
+  );
+  row('share of the rate-limit bound', share(incOff), share(incOn));
+  const ic = incOn.conversations;
+  if (ic) {
+    console.log(
+      `   conversations: ${n(ic.listed)} threads listed, ${n(ic.read)} read (${n(ic.messages)} new messages), ${n(ic.deferred)} of closed tickets, ${n(ic.skipped)} skipped`,
+    );
+  }
+  for (const [endpoint, count] of Object.entries(incOn.byEndpoint).sort(([, a], [, b]) => b - a)) {
+    console.log(`     ${String(count).padStart(6)}  ${endpoint}`);
+  }
+  await baseline.db.close();
+  await withMessages.db.close();
 }
 
 /** Every ticket through the list endpoint, one page after another, sleeping 10 s on a 429. */

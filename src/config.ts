@@ -280,6 +280,26 @@ const ZSlaRule = z.strictObject({
   warnAt: z.number().gt(0).lt(1).default(0.75),
   /** Escalate to the escalation channel when breached by more than this fraction of the target. */
   escalateAfter: z.number().min(0).default(0.5),
+  /** Whether the AI agent's or a bot's reply stops this rule's response clocks (over `engine.countRepliesFrom`). */
+  countRepliesFrom: z.strictObject({ aiAgent: z.boolean().optional(), bots: z.boolean().optional() }).optional(),
+});
+
+/** Which automated replies count as a response; a person's reply always does. */
+const ZCountRepliesFrom = z.strictObject({
+  /** HubSpot's AI customer agent. */
+  aiAgent: z.boolean().default(false),
+  /** Chatflow bots and apps sending on the inbox's behalf. */
+  bots: z.boolean().default(false),
+});
+
+/** The courtesy classifier (src/domain/substantive.ts): which customer messages only say thanks. */
+const ZCourtesy = z.strictObject({
+  /** Own text longer than this is never courtesy only. */
+  maxLength: z.number().int().min(1).max(2000).default(120),
+  /** More courtesy phrases, in any language, added to the built-in ones. */
+  phrases: z.array(z.string().trim().min(1).max(100)).max(500).default([]),
+  /** A message of emoji alone (👍) is courtesy. */
+  emojiOnly: z.boolean().default(true),
 });
 
 const ZFeedback = z.strictObject({
@@ -365,8 +385,13 @@ const ZPolicy = z.strictObject({
     .strictObject({
       /** Use HubSpot's own SLA due dates where the ticket has them; disagreements are logged. */
       useHubspotSla: z.boolean().default(false),
-      /** A customer message shorter than this (when its text is known) does not restart the next-response clock. */
-      substantiveReplyMinLength: z.number().int().min(0).default(20),
+      /**
+       * A customer message shorter than this (when its text is known) is courtesy whatever it says. 0 (the
+       * default) leaves the judgement to `courtesy`: "It still fails." is short, and a real request.
+       */
+      substantiveReplyMinLength: z.number().int().min(0).default(0),
+      courtesy: ZCourtesy.default({ maxLength: 120, phrases: [], emojiOnly: true }),
+      countRepliesFrom: ZCountRepliesFrom.default({ aiAgent: false, bots: false }),
       /** Next response runs from the first unanswered customer message (default) or from the latest one. */
       nextResponseFrom: z.enum(['firstUnanswered', 'latest']).default('firstUnanswered'),
       /**
@@ -377,7 +402,9 @@ const ZPolicy = z.strictObject({
     })
     .default({
       useHubspotSla: false,
-      substantiveReplyMinLength: 20,
+      substantiveReplyMinLength: 0,
+      courtesy: { maxLength: 120, phrases: [], emojiOnly: true },
+      countRepliesFrom: { aiAgent: false, bots: false },
       nextResponseFrom: 'firstUnanswered',
       liveWindowMinutes: 15,
     }),

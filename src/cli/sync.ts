@@ -77,6 +77,16 @@ export function formatSummary(stats: SyncStats): string {
     `  names        ${n(r.names)} tickets`,
     `  feedback     ${r.feedback === 'forbidden' ? 'not available (portal without Service Hub Professional)' : n(r.feedback)}` +
       `${r.feedbackRejected ? ` (${n(r.feedbackRejected)} malformed, skipped)` : ''}`,
+    ...(r.threads === undefined
+      ? []
+      : [
+          r.threads === 'forbidden'
+            ? '  conversations not read (add the conversations.read scope: reply clocks then follow the messages)'
+            : `  conversations ${n(r.threads)} threads read, ${n(r.messages ?? 0)} messages` +
+              (stats.conversations && !stats.conversations.caughtUp
+                ? ' — more next pass (calls per pass reached)'
+                : ''),
+        ]),
     `  owners       ${n(r.owners)}`,
     `  pipelines    ${n(r.pipelines)} (${n(r.stages)} stages)`,
     `  API calls    ${n(stats.apiCalls)} (${seconds > 0 ? (stats.apiCalls / seconds).toFixed(1) : '0'}/s)`,

@@ -49,6 +49,9 @@ const DATE_COLUMNS = new Set([
   'claimedAt',
   'handledAt',
   'snoozedUntil',
+  'quoteAt',
+  'messagesSyncedTo',
+  'latestMessageAt',
 ]);
 const BOOLEAN_COLUMNS = new Set(['lastMessageFromVisitor', 'isClosed', 'archived']);
 
@@ -279,6 +282,9 @@ export class FlagsReadRepo {
               overdueMinutes: Number(r['overdueMinutes']),
               evaluatedAt: date(r['evaluatedAt'])!,
               nextCheckAt: date(r['nextCheckAt']),
+              source: String(r['source'] ?? 'properties'),
+              quoteText: (r['quoteText'] as string | null) ?? null,
+              quoteAt: date(r['quoteAt']),
             },
           }
         : {

@@ -1,6 +1,7 @@
 // The repositories of Heed's copy of HubSpot, one per thing stored, over one database: what the sync, the
 // webhooks journal and the webhook route read and write.
 import type { Db } from './client.ts';
+import { ConversationRepo } from './conversation-repo.ts';
 import { FeedbackRepo } from './feedback-repo.ts';
 import { HubspotUserRepo } from './hubspot-user-repo.ts';
 import { OwnerRepo } from './owner-repo.ts';
@@ -21,6 +22,7 @@ export type HubspotRepos = {
   readonly portal: PortalRepo;
   readonly runs: SyncRunRepo;
   readonly webhooks: WebhookQueueRepo;
+  readonly conversations: ConversationRepo;
 };
 
 export function hubspotRepos(db: Db): HubspotRepos {
@@ -34,5 +36,6 @@ export function hubspotRepos(db: Db): HubspotRepos {
     portal: new PortalRepo(db),
     runs: new SyncRunRepo(db),
     webhooks: new WebhookQueueRepo(db),
+    conversations: new ConversationRepo(db),
   };
 }

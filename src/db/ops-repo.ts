@@ -37,7 +37,9 @@ export type PruneTarget =
   | 'jobRuns'
   | 'processedEvents'
   | 'slackActionMarks'
-  | 'burstLocks';
+  | 'burstLocks'
+  | 'conversationThreads'
+  | 'ticketMessages';
 
 type Param = string | number | Date;
 type Placeholder = (value: Param) => string;
@@ -229,6 +231,24 @@ const PRUNE_SQL: Record<
   slackActionMarks: { table: 'SlackActionMark', where: (p, { dedupeCutoff }) => `"at" < ${p(dedupeCutoff)}` },
   // A burst budget's lock row is only a row to take turns on: one not written for days is no longer needed.
   burstLocks: { table: 'BurstLock', where: (p, { dedupeCutoff }) => `"touchedAt" < ${p(dedupeCutoff)}` },
+  // Customers' words, like the flags: kept while their ticket is open (its clocks read them), gone once it is
+  // closed, deleted or gone and quiet for the retention period. A thread goes first — when the ticket comes back
+  // (a new message), its conversation is read again from the start, not from where the deleted messages ended.
+  conversationThreads: {
+    table: 'ConversationThread',
+    where: (p, { cutoff }) =>
+      `COALESCE("latestMessageAt", "syncedAt") < ${p(cutoff)} AND NOT EXISTS (
+        SELECT 1 FROM "Ticket" t WHERE t."id" = "ConversationThread"."ticketId" AND t."isClosed" = false AND t."archived" = false)`,
+  },
+  // Then the messages of threads no longer kept (or of no thread), old, of tickets no longer open.
+  ticketMessages: {
+    table: 'TicketMessage',
+    where: (p, { cutoff }) =>
+      `"createdAt" < ${p(cutoff)}
+       AND ("threadId" IS NULL OR NOT EXISTS (SELECT 1 FROM "ConversationThread" ct WHERE ct."id" = "TicketMessage"."threadId"))
+       AND NOT EXISTS (
+        SELECT 1 FROM "Ticket" t WHERE t."id" = "TicketMessage"."ticketId" AND t."isClosed" = false AND t."archived" = false)`,
+  },
 };
 
 function toSyncRunFacts(row: {

@@ -3,6 +3,8 @@
 // changed within a second, which Prisma's per-row runtime cannot do (see ../shared/docs/prisma-offline.md). The same
 // SQL runs on SQLite (the connection Prisma's adapter uses) and PostgreSQL (its pool); writes are a prepared
 // statement in one transaction on SQLite and UNNEST multi-row upserts on PostgreSQL.
+
+import { SENDER_KINDS, type TMessageType, type TSenderKind } from '../domain/conversation.ts';
 import type {
   ClockName,
   ClockStateName,
@@ -26,10 +28,15 @@ export interface SlaTicketRow extends TTicketFacts {
   readonly category: string | null;
   readonly source: string | null;
   readonly archived: boolean;
+  /**
+   * The ticket has a conversation thread whose messages Heed has read (ConversationThread.messagesSyncedTo):
+   * its response clocks run on the messages (sla-clocks.ts `source`).
+   */
+  readonly hasConversation: boolean;
 }
 
 /** A stored clock as an evaluation reads it back. */
-export type PreviousClockRow = Omit<StoredClock, 'usedMinutes' | 'overdueMinutes' | 'evaluatedAt'>;
+export type PreviousClockRow = Omit<StoredClock, 'usedMinutes' | 'overdueMinutes' | 'evaluatedAt' | 'quoteText'>;
 
 export interface StoredClock {
   readonly ticketId: string;
@@ -46,6 +53,14 @@ export interface StoredClock {
   readonly overdueMinutes: number;
   readonly evaluatedAt: Date;
   readonly nextCheckAt: Date | null;
+  /** What the response clocks ran on: 'messages' (the conversation) or 'properties' (sla-clocks.ts). */
+  readonly source: string;
+  /**
+   * The customer's latest unanswered message while the clock runs (conversation.ts latestUnanswered), quoted by
+   * the nudge, `/heed whois` and the App Home; null once answered (no customer text outlives its need here).
+   */
+  readonly quoteText: string | null;
+  readonly quoteAt: Date | null;
 }
 
 /** The Flag columns the engine owns (flag-machine.ts). The Slack side's (claimed/handled/snoozed) are read only. */
@@ -252,7 +267,9 @@ export class SlaRepo {
       `SELECT "id", "pipelineId", "stageId", "priority", "ownerId", "hubspotTeamId", "category", "source",
               ${ms('createdAt')}, ${ms('closedAt')}, ${ms('reopenedAt')}, ${ms('firstAgentReplyAt')},
               ${ms('lastCustomerMessageAt')}, ${ms('lastAgentMessageAt')}, ${ms('stageEnteredAt')},
-              ${ms('hsFirstResponseDueAt')}, ${ms('hsNextResponseDueAt')}, ${ms('hsCloseDueAt')}, "isClosed", "archived"
+              ${ms('hsFirstResponseDueAt')}, ${ms('hsNextResponseDueAt')}, ${ms('hsCloseDueAt')}, "isClosed", "archived",
+              EXISTS (SELECT 1 FROM "ConversationThread" ct
+                       WHERE ct."ticketId" = "Ticket"."id" AND ct."messagesSyncedTo" IS NOT NULL)
          FROM "Ticket" WHERE "id" IN (${this.#scope.sql})`,
       this.#scope.params,
     );
@@ -275,25 +292,29 @@ export class SlaRepo {
   }
 
   /**
-   * Messages that can matter to the next-response clock: from the start of a still-open cycle (or the last
-   * agent message) on. Text is cut to 2,000 characters: enough to tell a real question from a thank-you.
+   * Messages that can matter to the clocks. A ticket whose conversation Heed has read: all of them (the first reply
+   * is found among them, and HubSpot's reply properties, which count notes' authors and automated answers alike,
+   * cannot bound the window). Other tickets: from the start of a still-open cycle (or the last agent message) on.
+   * Text is cut to 2,000 characters: enough to tell a real question from a thank-you, and to quote it.
    */
   async recentMessages(): Promise<Map<string, TTicketMessage[]>> {
     const rows = await this.#rows(
-      `SELECT m."ticketId", m."direction", ${this.#ms('m."createdAt"')}, SUBSTR(m."text", 1, 2000)
+      `SELECT m."ticketId", m."direction", ${this.#ms('m."createdAt"')}, SUBSTR(m."text", 1, 2000), m."type", m."senderKind"
          FROM "TicketMessage" m
          JOIN "Ticket" t ON t."id" = m."ticketId"
          LEFT JOIN "ClockState" cs ON cs."ticketId" = m."ticketId" AND cs."clock" = 'nextResponse'
         WHERE t."id" IN (${this.#scope.sql})
-          AND m."createdAt" >= CASE
+          AND (EXISTS (SELECT 1 FROM "ConversationThread" ct
+                        WHERE ct."ticketId" = t."id" AND ct."messagesSyncedTo" IS NOT NULL)
+            OR m."createdAt" >= CASE
                 WHEN cs."completedAt" IS NULL AND cs."startedAt" IS NOT NULL
                      AND (t."lastAgentMessageAt" IS NULL OR cs."startedAt" < t."lastAgentMessageAt") THEN cs."startedAt"
-                ELSE COALESCE(t."lastAgentMessageAt", t."createdAt") END`,
+                ELSE COALESCE(t."lastAgentMessageAt", t."createdAt") END)`,
       this.#scope.params,
     );
     const out = new Map<string, TTicketMessage[]>();
     for (const r of rows) {
-      pushTo(out, String(r[0]), { direction: String(r[1]), createdAt: date(r[2])!, text: str(r[3]) });
+      pushTo(out, String(r[0]), new MessageRow(r));
     }
     return out;
   }
@@ -303,7 +324,7 @@ export class SlaRepo {
     const ms = (c: string) => this.#ms(`"${c}"`);
     const rows = await this.#rows(
       `SELECT "ticketId", "clock", "cycle", "policy", "team", "state", ${ms('startedAt')}, ${ms('dueAt')},
-              ${ms('completedAt')}, "targetMinutes", ${ms('nextCheckAt')}
+              ${ms('completedAt')}, "targetMinutes", ${ms('nextCheckAt')}, "source", ${ms('quoteAt')}
          FROM "ClockState" WHERE "ticketId" IN (${this.#scope.sql})`,
       this.#scope.params,
     );
@@ -517,6 +538,9 @@ const CLOCK_STATE_TYPES = {
   overdueMinutes: 'int',
   evaluatedAt: 'timestamp(3)',
   nextCheckAt: 'timestamp(3)',
+  source: 'text',
+  quoteText: 'text',
+  quoteAt: 'timestamp(3)',
 } as const satisfies Record<keyof StoredClock, string>;
 const CLOCK_STATE_COLUMNS = columnsOf(CLOCK_STATE_TYPES);
 
@@ -643,6 +667,7 @@ class TicketRow implements SlaTicketRow {
   readonly hsCloseDueAt: Date | null;
   readonly isClosed: boolean;
   readonly archived: boolean;
+  readonly hasConversation: boolean;
 
   /** From a row of SlaRepo.tickets()'s SELECT list. */
   constructor(r: Raw) {
@@ -666,6 +691,29 @@ class TicketRow implements SlaTicketRow {
     this.hsCloseDueAt = date(r[17]);
     this.isClosed = bool(r[18]);
     this.archived = bool(r[19]);
+    this.hasConversation = bool(r[20]);
+  }
+}
+
+const MESSAGE_TYPES: ReadonlySet<string> = new Set<TMessageType>(['MESSAGE', 'COMMENT', 'WELCOME_MESSAGE']);
+const SENDER_KIND_SET: ReadonlySet<string> = new Set<string>(SENDER_KINDS);
+
+class MessageRow implements TTicketMessage {
+  readonly direction: string;
+  readonly createdAt: Date;
+  readonly text: string | null;
+  readonly type: TMessageType | undefined;
+  readonly senderKind: TSenderKind | undefined;
+
+  /** From a row of SlaRepo.recentMessages()'s SELECT list; an unknown type or sender reads as absent. */
+  constructor(r: Raw) {
+    this.direction = String(r[1]);
+    this.createdAt = date(r[2])!;
+    this.text = str(r[3]);
+    const type = String(r[4]);
+    this.type = MESSAGE_TYPES.has(type) ? (type as TMessageType) : undefined;
+    const sender = String(r[5]);
+    this.senderKind = SENDER_KIND_SET.has(sender) ? (sender as TSenderKind) : undefined;
   }
 }
 
@@ -681,6 +729,8 @@ class ClockRow implements PreviousClockRow {
   readonly completedAt: Date | null;
   readonly targetMinutes: number;
   readonly nextCheckAt: Date | null;
+  readonly source: string;
+  readonly quoteAt: Date | null;
 
   /** From a row of SlaRepo.clockStates()'s SELECT list. */
   constructor(r: Raw) {
@@ -695,6 +745,8 @@ class ClockRow implements PreviousClockRow {
     this.completedAt = date(r[8]);
     this.targetMinutes = Number(r[9]);
     this.nextCheckAt = date(r[10]);
+    this.source = String(r[11] ?? 'properties');
+    this.quoteAt = date(r[12]);
   }
 }
 

@@ -3,6 +3,10 @@
 // - nextResponse: from the first substantive customer message after the last agent reply, until the next
 //   agent reply. The earliest unanswered message starts it, so a customer's "any news?" cannot reset a
 //   clock in the team's favour; messages that only say thanks do not start it at all (substantive.ts).
+// Where the replies come from (`source`): a ticket with a conversation thread runs on its messages — a reply is
+// an outgoing message by a person (or by the AI agent or a bot, when the policy says so), internal notes never
+// count (conversation.ts) — and HubSpot's reply properties are not used; a ticket without one (created by the
+// API or a workflow) runs on those properties, with whatever messages are known.
 // - resolution: from creation until the ticket is closed; reopening resumes it where it stopped (time spent
 //   closed does not count) and starts a new cycle, so the escalation ladder starts afresh.
 // Time in a waiting-on-customer stage pauses nextResponse and resolution.
@@ -17,9 +21,18 @@ import {
   normalizeIntervals,
   type TInterval,
 } from './calendar.ts';
+import {
+  countsAsReply,
+  isCustomerMessage,
+  latestUnanswered,
+  NO_AUTOMATED_REPLIES,
+  type TAutomatedReplies,
+  type TConversationMessage,
+  type TCustomerQuote,
+} from './conversation.ts';
 import type { TBusinessDuration } from './duration.ts';
 import type { ClockName, ClockStateName } from './flag.ts';
-import { isSubstantive } from './substantive.ts';
+import { type CourtesyClassifier, classifierFor, DEFAULT_COURTESY, type TCourtesySettings } from './substantive.ts';
 
 export interface TTicketFacts {
   readonly id: string;
@@ -43,12 +56,11 @@ export interface TStagePeriod {
   readonly exitedAt: Date | null;
 }
 
-export interface TTicketMessage {
-  /** HubSpot's INCOMING (customer) or OUTGOING (agent); compared case-insensitively. */
-  readonly direction: string;
-  readonly createdAt: Date;
-  readonly text: string | null;
-}
+/** A conversation message (conversation.ts): type, direction, who wrote it, when, and its text. */
+export type TTicketMessage = TConversationMessage;
+
+/** What a ticket's response clocks ran on (see the top of this file). */
+export type TClockSource = 'messages' | 'properties';
 
 /** The clock as last stored, so cycles keep their numbers between runs. */
 export interface TPreviousClock {
@@ -64,6 +76,8 @@ export interface TClockRule {
   readonly nextResponse?: TBusinessDuration;
   readonly resolution?: TBusinessDuration;
   readonly warnAt: number;
+  /** This rule's say on automated replies, over the engine's (TClockOptions.countRepliesFrom). */
+  readonly countRepliesFrom?: Partial<TAutomatedReplies> | undefined;
 }
 
 export interface TClockOptions {
@@ -71,7 +85,10 @@ export interface TClockOptions {
   readonly closedStageIds: ReadonlySet<string>;
   /** Use HubSpot's own due dates where the ticket has them. */
   readonly useHubspotSla: boolean;
-  readonly substantiveReplyMinLength: number;
+  /** Which customer messages only say thanks (never start or restart a clock). Default: DEFAULT_COURTESY. */
+  readonly courtesy?: TCourtesySettings;
+  /** Whether the AI agent's or a bot's reply counts as a response (default: neither). A rule may say otherwise. */
+  readonly countRepliesFrom?: TAutomatedReplies;
   /**
    * Where a next-response clock starts when the customer wrote several times since the last agent reply:
    * 'firstUnanswered' (default: the customer has waited since then; a follow-up "any news?" cannot reset the
@@ -116,6 +133,16 @@ export interface TDueDisagreement {
 }
 
 export interface TTicketClocks {
+  /** What the response clocks ran on. */
+  readonly source: TClockSource;
+  /** Someone answered the customer at least once (by the source's facts). */
+  readonly replied: boolean;
+  /**
+   * What the customer last asked that nobody has answered yet, and when (conversation.ts latestUnanswered, with
+   * the same courtesy classifier and automated-reply settings as the clocks); undefined when the ticket is
+   * closed, everything was answered, or no message text is known.
+   */
+  readonly waiting: TCustomerQuote | undefined;
   readonly clocks: readonly TClockResult[];
   /** The most urgent clock (see compareUrgency). */
   readonly headline: TClockResult | undefined;
@@ -127,6 +154,12 @@ export interface TTicketInput {
   readonly stagePeriods?: readonly TStagePeriod[];
   readonly messages?: readonly TTicketMessage[];
   readonly previous?: readonly TPreviousClock[];
+  /**
+   * 'messages': the ticket has a conversation thread, and its messages are the only facts about replies (the
+   * reply properties are ignored: they count internal notes' authors and automated answers alike). Default
+   * 'properties': HubSpot's reply properties, with whatever messages are known.
+   */
+  readonly source?: TClockSource;
 }
 
 const MINUTE = 60_000;
@@ -155,10 +188,6 @@ interface ClockSpan {
   readonly completedBy: TClockCompletion | null;
 }
 
-function isCustomer(message: TTicketMessage): boolean {
-  return message.direction.toUpperCase().startsWith('IN');
-}
-
 function minOf(values: readonly (number | null)[]): number | null {
   let best: number | null = null;
   for (const value of values) if (value !== null && (best === null || value < best)) best = value;
@@ -183,9 +212,13 @@ export function computeTicketClocks(
   // allocating where it easily can: plain loops, no per-call closures, pauses normalized once.
   const at = now.getTime();
   const { ticket } = input;
+  const source: TClockSource = input.source ?? 'properties';
+  const fromMessages = source === 'messages';
   const created = ticket.createdAt.getTime();
   const messages = knownMessages(input.messages, at);
-  const agentTimes = messages.length === 0 ? NO_TIMES : agentTimesOf(messages);
+  const automated = automatedFor(options.countRepliesFrom ?? NO_AUTOMATED_REPLIES, rule.countRepliesFrom);
+  const courtesy = classifierFor(options.courtesy ?? DEFAULT_COURTESY);
+  const agentTimes = messages.length === 0 ? NO_TIMES : replyTimesOf(messages, automated);
 
   // Stage periods as Heed saw them, plus the current stage if no period records it yet.
   const periods = knownPeriods(input.stagePeriods, ticket, at);
@@ -228,7 +261,9 @@ export function computeTicketClocks(
   };
 
   // First response.
-  const firstReply = minOf([seenAt(ticket.firstAgentReplyAt, at), firstAtOrAfter(agentTimes, created)]);
+  const firstReply = fromMessages
+    ? firstReplyFromMessages(messages, agentTimes, created, courtesy)
+    : minOf([seenAt(ticket.firstAgentReplyAt, at), firstAtOrAfter(agentTimes, created)]);
   if (rule.firstResponse) {
     runClock(
       context,
@@ -249,15 +284,16 @@ export function computeTicketClocks(
   // Next response.
   if (rule.nextResponse) {
     const nextSpan = nextResponseSpan({
-      ticket,
+      fromMessages,
+      lastAgentProperty: fromMessages ? null : seenAt(ticket.lastAgentMessageAt, at),
+      lastCustomerProperty: fromMessages ? null : seenAt(ticket.lastCustomerMessageAt, at),
       messages,
       agentTimes,
       firstReply,
       closeTime,
       previous: previousClock(input.previous, 'nextResponse'),
-      minLength: options.substantiveReplyMinLength,
+      courtesy,
       latest: options.nextResponseFrom === 'latest',
-      at,
     });
     if (nextSpan)
       runClock(context, 'nextResponse', rule.nextResponse, nextSpan, pauses, waitingNow, ticket.hsNextResponseDueAt);
@@ -283,7 +319,47 @@ export function computeTicketClocks(
 
   let headline: TClockResult | undefined;
   for (const result of results) if (!headline || compareUrgency(result, headline) < 0) headline = result;
-  return { clocks: results, headline, disagreements: disagreements.length === 0 ? NO_DISAGREEMENTS : disagreements };
+  // On the properties, a customer message before HubSpot's last agent message is answered, whatever the messages say.
+  const lastAgentProperty = fromMessages ? null : seenAt(ticket.lastAgentMessageAt, at);
+  const quotable =
+    lastAgentProperty === null ? messages : messages.filter((m) => m.createdAt.getTime() > lastAgentProperty);
+  return {
+    source,
+    replied: firstReply !== null,
+    waiting: isClosedNow || quotable.length === 0 ? undefined : latestUnanswered(quotable, automated, courtesy, now),
+    clocks: results,
+    headline,
+    disagreements: disagreements.length === 0 ? NO_DISAGREEMENTS : disagreements,
+  };
+}
+
+/** The engine's setting with the rule's word over it. */
+function automatedFor(engine: TAutomatedReplies, rule: Partial<TAutomatedReplies> | undefined): TAutomatedReplies {
+  if (!rule || (rule.aiAgent === undefined && rule.bots === undefined)) return engine;
+  return { aiAgent: rule.aiAgent ?? engine.aiAgent, bots: rule.bots ?? engine.bots };
+}
+
+/**
+ * The first reply by the messages: the first counted reply from the ticket's creation on. A reply before the
+ * ticket existed counts when the customer asked nothing since (the ticket was made from a conversation already
+ * answered: nobody is waiting).
+ */
+function firstReplyFromMessages(
+  messages: readonly TTicketMessage[],
+  replyTimes: readonly number[],
+  created: number,
+  courtesy: CourtesyClassifier,
+): number | null {
+  let before: number | null = null;
+  for (const t of replyTimes) if (t < created) before = t;
+  if (before !== null) {
+    const asked = messages.some((m) => {
+      const t = m.createdAt.getTime();
+      return t > before! && t <= created && isCustomerMessage(m) && courtesy.isSubstantive(m.text);
+    });
+    if (!asked) return before;
+  }
+  return firstAtOrAfter(replyTimes, created);
 }
 
 const NO_TIMES: readonly number[] = [];
@@ -305,9 +381,10 @@ function knownMessages(messages: readonly TTicketMessage[] | undefined, at: numb
   return known.length < 2 ? known : known.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
 }
 
-function agentTimesOf(messages: readonly TTicketMessage[]): number[] {
+/** When the replies that count were sent, oldest first. */
+function replyTimesOf(messages: readonly TTicketMessage[], automated: TAutomatedReplies): number[] {
   const times: number[] = [];
-  for (const m of messages) if (!isCustomer(m)) times.push(m.createdAt.getTime());
+  for (const m of messages) if (countsAsReply(m, automated)) times.push(m.createdAt.getTime());
   return times;
 }
 
@@ -410,30 +487,28 @@ function countReopenings(
 }
 
 function nextResponseSpan(args: {
-  ticket: TTicketFacts;
+  fromMessages: boolean;
+  /** The reply properties as known at `now`; null when the clocks run on messages. */
+  lastAgentProperty: number | null;
+  lastCustomerProperty: number | null;
   messages: readonly TTicketMessage[];
   agentTimes: readonly number[];
   firstReply: number | null;
   closeTime: number | null;
   previous: TPreviousClock | undefined;
-  minLength: number;
+  courtesy: CourtesyClassifier;
   latest: boolean;
-  at: number;
 }): ClockSpan | undefined {
-  const { ticket, messages, agentTimes, firstReply, closeTime, previous, minLength, latest, at } = args;
+  const { messages, agentTimes, firstReply, closeTime, previous, courtesy, latest } = args;
   // Until the first reply, the customer's messages are the first-response clock's business.
   if (firstReply === null) return undefined;
-  const lastAgent = maxOf([
-    seenAt(ticket.lastAgentMessageAt, at),
-    agentTimes[agentTimes.length - 1] ?? null,
-    firstReply,
-  ])!;
-  const customer = messages.length === 0 ? NO_MESSAGES : messages.filter(isCustomer);
+  const lastAgent = maxOf([args.lastAgentProperty, agentTimes[agentTimes.length - 1] ?? null, firstReply])!;
+  const customer = messages.length === 0 ? NO_MESSAGES : messages.filter(isCustomerMessage);
   const candidates: number[] = [];
   for (const m of customer) {
-    if (m.createdAt.getTime() > lastAgent && isSubstantive(m.text, minLength)) candidates.push(m.createdAt.getTime());
+    if (m.createdAt.getTime() > lastAgent && courtesy.isSubstantive(m.text)) candidates.push(m.createdAt.getTime());
   }
-  const lastCustomer = seenAt(ticket.lastCustomerMessageAt, at);
+  const lastCustomer = args.lastCustomerProperty;
   if (lastCustomer !== null && lastCustomer > lastAgent) {
     // Known messages were judged above; a message Heed has no text for counts.
     const known = customer.some((m) => Math.abs(m.createdAt.getTime() - lastCustomer) < 1000);
@@ -442,8 +517,10 @@ function nextResponseSpan(args: {
   const prevStart = previous ? previous.startedAt.getTime() : null;
   const stillWaiting =
     previous !== undefined && previous.completedAt === null && prevStart !== null && prevStart > lastAgent;
-  if (stillWaiting && !latest) {
-    // The customer was already waiting at the last run; a later message does not move the start.
+  if (stillWaiting && !latest && !args.fromMessages) {
+    // The customer was already waiting at the last run; a later message does not move the start. (A thread's
+    // messages are all known, so there the messages alone say when the wait began; a start carried over from the
+    // properties — "a message came in" — would keep a clock running on a "thanks!".)
     candidates.push(prevStart!);
   }
   const open = latest ? maxOf(candidates) : minOf(candidates);
@@ -474,7 +551,7 @@ function nextResponseSpan(args: {
   const before = agentTimes.filter((t) => t < lastAnswer);
   const since = Math.max(before[before.length - 1] ?? firstReply, firstReply);
   const asked = customer.find(
-    (m) => m.createdAt.getTime() > since && m.createdAt.getTime() < lastAnswer && isSubstantive(m.text, minLength),
+    (m) => m.createdAt.getTime() > since && m.createdAt.getTime() < lastAnswer && courtesy.isSubstantive(m.text),
   );
   if (!asked) return undefined;
   return { cycle: 0, start: asked.createdAt.getTime(), completedAt: lastAnswer, completedBy: 'reply' };

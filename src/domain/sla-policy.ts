@@ -22,6 +22,10 @@ export interface TSlaRuleSpec {
   readonly warnAt: number;
   /** Escalate when breached by more than this fraction of the target. */
   readonly escalateAfter: number;
+  /** Whether the AI agent's or a bot's reply stops this rule's response clocks (over the engine's setting). */
+  readonly countRepliesFrom?:
+    | { readonly aiAgent?: boolean | undefined; readonly bots?: boolean | undefined }
+    | undefined;
 }
 
 /** The ticket attributes rules can match on. */

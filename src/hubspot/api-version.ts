@@ -3,7 +3,7 @@
 // versioning); moving Heed to 2027-03 is a change of API_VERSION below (and of the specs the tests check against).
 //
 // Three families are versioned apart because HubSpot versions them apart:
-//   - the CRM, owners, pipelines, associations and account-info APIs: API_VERSION (2026-09, current);
+//   - the CRM, owners, pipelines, associations, account-info and conversations APIs: API_VERSION (2026-09, current);
 //   - the webhooks journal: only a 2026-03 version exists (2027-03 is in beta);
 //   - OAuth's token endpoint: the client-credentials token for the journal, date-versioned as 2026-03.
 // No path here is a legacy semantic-version path (v1–v4): those lose support on 2027-03-30 (v4) and in
@@ -36,6 +36,9 @@ export const paths = {
   batchRead: (type: CrmObjectType) => `/crm/objects/${API_VERSION}/${type}/batch/read`,
   associationsBatchRead: (from: CrmObjectType, to: CrmObjectType) =>
     `/crm/associations/${API_VERSION}/${from}/${to}/batch/read`,
+  /** Conversation threads (inbox: email, chat, …); each may be associated with a ticket. */
+  threads: () => `/conversations/conversations/${API_VERSION}/threads`,
+  threadMessages: (threadId: string) => `/conversations/conversations/${API_VERSION}/threads/${enc(threadId)}/messages`,
   oauthToken: () => `/oauth/${OAUTH_API_VERSION}/token`,
   /** The local journal: events of the one account Heed serves (`installPortalId`). */
   journalEarliest: (count: number) => `/webhooks-journal/journal-local/${JOURNAL_API_VERSION}/batch/earliest/${count}`,

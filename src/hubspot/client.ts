@@ -163,6 +163,11 @@ export type RequestSpec = {
    * 'object': the path names one record (or journal offset) that may not exist; HUBSPOT_NOT_FOUND.
    */
   notFound?: 'retired' | 'object';
+  /**
+   * The path as calls are counted (callsByEndpoint), when it holds a record's id: one line per endpoint, not
+   * per record — a pass reads thousands of threads' messages.
+   */
+  countAs?: string;
 };
 
 export type ApiResult<T> = { status: number; data: T };
@@ -225,7 +230,7 @@ export class HubspotApi {
     let failures = 0;
     let limited = 0;
     let reauthorized = false;
-    const label = `${spec.method} ${spec.path.replace(/\/$/, '')}`;
+    const label = `${spec.method} ${(spec.countAs ?? spec.path).replace(/\/$/, '')}`;
     for (let attempt = 1; ; attempt++) {
       const releaseGeneral = await this.general.acquire();
       const releaseSearch = spec.search ? await this.searchLimiter.acquire() : undefined;

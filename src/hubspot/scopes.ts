@@ -76,6 +76,15 @@ export const HEED_SCOPES: readonly HeedScope[] = [
     what: 'users and their availability',
     without: 'Heed runs without users’ availability (routing will not know who is away)',
   },
+  {
+    // The 2026-09 conversations spec names conversations.read for every GET of threads and messages.
+    scope: 'conversations.read',
+    required: false,
+    why: 'tickets’ conversations: response clocks follow the messages (internal notes, automated answers, “thanks!”)',
+    probe: `${paths.threads()}?limit=1`,
+    what: 'conversation threads and messages',
+    without: 'Heed times replies from the ticket properties alone (it cannot tell a note or a “thanks!” from a reply)',
+  },
 ];
 
 /**

@@ -4,10 +4,12 @@
 import { createHash } from 'node:crypto';
 import type { TPolicy, TTeam } from '../config.ts';
 import { type BusinessCalendar, createBusinessCalendar } from '../domain/calendar.ts';
+import type { TAutomatedReplies } from '../domain/conversation.ts';
 import type { TBusinessDuration } from '../domain/duration.ts';
 import type { TFeedbackThresholds } from '../domain/feedback.ts';
 import type { TMachineSettings } from '../domain/flag-machine.ts';
 import { compileSlaRules, type TSlaRuleSpec, type TSlaSubject } from '../domain/sla-policy.ts';
+import { courtesySettings, type TCourtesySettings } from '../domain/substantive.ts';
 
 export interface SlaEngine {
   /** Identifies the parts of the policy an evaluation depends on: a change forces a full evaluation. */
@@ -18,7 +20,10 @@ export interface SlaEngine {
   ruleFor(subject: TSlaSubject): TSlaRuleSpec | undefined;
   readonly waitingStageIds: ReadonlySet<string>;
   readonly useHubspotSla: boolean;
-  readonly substantiveReplyMinLength: number;
+  /** Which customer messages only say thanks (the classifier's settings, built once). */
+  readonly courtesy: TCourtesySettings;
+  /** Whether the AI agent's or a bot's reply counts as a response, unless a rule says otherwise. */
+  readonly countRepliesFrom: TAutomatedReplies;
   readonly nextResponseFrom: 'firstUnanswered' | 'latest';
   readonly feedback: TFeedbackThresholds;
   readonly followUpWithin: TBusinessDuration;
@@ -41,6 +46,7 @@ export function createSlaEngine(policy: Readonly<TPolicy>): SlaEngine {
     resolution: rule.resolution,
     warnAt: rule.warnAt,
     escalateAfter: rule.escalateAfter,
+    countRepliesFrom: rule.countRepliesFrom,
   }));
   return {
     policyHash: hashPolicy(policy),
@@ -49,7 +55,11 @@ export function createSlaEngine(policy: Readonly<TPolicy>): SlaEngine {
     ruleFor: compileSlaRules(rules),
     waitingStageIds: new Set(policy.waitingOnCustomerStages),
     useHubspotSla: policy.engine.useHubspotSla,
-    substantiveReplyMinLength: policy.engine.substantiveReplyMinLength,
+    courtesy: courtesySettings({
+      ...policy.engine.courtesy,
+      minLength: policy.engine.substantiveReplyMinLength,
+    }),
+    countRepliesFrom: policy.engine.countRepliesFrom,
     nextResponseFrom: policy.engine.nextResponseFrom,
     feedback: {
       NPS: policy.feedback.NPS,

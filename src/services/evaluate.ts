@@ -30,6 +30,7 @@ import {
   type StoredClock,
   type StoredFlag,
 } from '../db/sla-repo.ts';
+import type { TCustomerQuote } from '../domain/conversation.ts';
 import { evaluateFeedback } from '../domain/feedback.ts';
 import {
   type ClockName,
@@ -53,6 +54,7 @@ import {
   previousClock,
   type TClockOptions,
   type TClockResult,
+  type TClockSource,
   type TStagePeriod,
   type TTicketMessage,
 } from '../domain/sla-clocks.ts';
@@ -242,7 +244,8 @@ export async function evaluate(
       waitingStageIds: engine.waitingStageIds,
       closedStageIds,
       useHubspotSla: engine.useHubspotSla,
-      substantiveReplyMinLength: engine.substantiveReplyMinLength,
+      courtesy: engine.courtesy,
+      countRepliesFrom: engine.countRepliesFrom,
       nextResponseFrom: engine.nextResponseFrom,
     },
     now,
@@ -368,6 +371,10 @@ interface TicketVerdict {
   readonly rule: TSlaRuleSpec | undefined;
   readonly clocks: readonly TClockResult[];
   readonly headline: TClockResult | undefined;
+  /** What the response clocks ran on (sla-clocks.ts). */
+  readonly source: TClockSource;
+  /** The customer's latest unanswered message, stored with the clocks still running (quoted in Slack). */
+  readonly waiting: TCustomerQuote | undefined;
   readonly flags: TTicketJudgement;
   readonly disagreements: ReturnType<typeof computeTicketClocks>['disagreements'];
 }
@@ -404,14 +411,25 @@ function judgeTicketRow(
   const calendar = engine.calendarOf(team);
   const result = rule
     ? computeTicketClocks(
-        { ticket, stagePeriods: periods, messages, previous },
+        {
+          ticket,
+          stagePeriods: periods,
+          messages,
+          previous,
+          source: ticket.hasConversation ? 'messages' : 'properties',
+        },
         rule,
         calendar,
         judge.clockOptions,
         now,
       )
     : undefined;
-  const replied = ticket.firstAgentReplyAt !== null || ticket.lastAgentMessageAt !== null;
+  // On the messages, a note's author or the AI agent (when it does not count) has not replied, whatever HubSpot's
+  // properties say; on the properties, any agent message is a reply, as before.
+  const replied =
+    result?.source === 'messages'
+      ? result.replied
+      : ticket.firstAgentReplyAt !== null || ticket.lastAgentMessageAt !== null;
   return {
     ticketId: ticket.id,
     team: team.name,
@@ -421,6 +439,8 @@ function judgeTicketRow(
     rule,
     clocks: result?.clocks ?? NO_CLOCKS,
     headline: result?.headline,
+    source: result?.source ?? (ticket.hasConversation ? 'messages' : 'properties'),
+    waiting: result?.waiting,
     flags: judgeTicket(
       {
         ticketId: ticket.id,
@@ -455,6 +475,8 @@ function judgeVanishedTicket(
     rule: undefined,
     clocks: NO_CLOCKS,
     headline: undefined,
+    source: 'properties',
+    waiting: undefined,
     flags: judgeTicket(
       {
         ticketId,
@@ -546,15 +568,29 @@ function teamNamed(engine: SlaEngine, name: string) {
 // ─────────────────────────────────────────────────────────────────────────────── write
 
 /** Whether a clock's stored row would change (compared before building the row: most runs change nothing). */
+/** Kept of a quoted message: enough for one line in Slack (renderers trim again, to their own width). */
+const QUOTE_MAX = 500;
+
+function quoteOf(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  if (line.length <= QUOTE_MAX) return line;
+  const end = /[\uD800-\uDBFF]/.test(line[QUOTE_MAX - 1]!) ? QUOTE_MAX - 1 : QUOTE_MAX;
+  return line.slice(0, end);
+}
+
 function clockChanged(
   before: PreviousClockRow | undefined,
   after: TClockResult,
   policy: string,
   team: string,
   nextCheckAt: number | undefined,
+  source: TClockSource,
+  quoteAt: Date | null,
 ): boolean {
   if (!before) return true;
   return (
+    before.source !== source ||
+    !sameTime(before.quoteAt, quoteAt) ||
     before.cycle !== after.cycle ||
     before.policy !== policy ||
     before.team !== team ||
@@ -627,7 +663,11 @@ class EvaluationWriter {
       const judgement = verdict.flags.clocks[i]!;
       if (judgement.changed) this.#flag(judgement, clock.cycle, clock.overdueMinutes, owner);
       const next = judgement.nextCheckAt;
-      if (clockChanged(previousClock(previous, clock.clock), clock, rule!.name, verdict.team, next)) {
+      // Quoted while the clock runs; once it is answered (or the ticket closed) the customer's text goes.
+      const quote = clock.completedAt === null ? verdict.waiting : undefined;
+      const quoteAt = quote?.at ?? null;
+      const before = previousClock(previous, clock.clock);
+      if (clockChanged(before, clock, rule!.name, verdict.team, next, verdict.source, quoteAt)) {
         this.#clockUpserts.push({
           ticketId,
           clock: clock.clock,
@@ -643,6 +683,9 @@ class EvaluationWriter {
           overdueMinutes: clock.overdueMinutes,
           evaluatedAt: this.#now,
           nextCheckAt: next === undefined ? null : new Date(next),
+          source: verdict.source,
+          quoteText: quote ? quoteOf(quote.text) : null,
+          quoteAt,
         });
       }
       if (verdict.closed) continue;

@@ -1,5 +1,5 @@
 // One sync pass: account details, owners and teams, pipelines, tickets, archived tickets, contact/company names
-// for open tickets, feedback, and users with their availability. Every step is resumable (see ./sync-stream.ts) and the pass is recorded in
+// for open tickets, feedback, users with their availability, and tickets' conversations (./sync-conversations.ts). Every step is resumable (see ./sync-stream.ts) and the pass is recorded in
 // SyncRun with its figures. Dependencies come in; nothing here reads the environment or the wall clock directly.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -37,6 +37,7 @@ import {
   ZUserObject,
 } from '../hubspot/map.ts';
 import { ZCrmObject } from '../hubspot/schemas.ts';
+import { type ConversationSyncOptions, type ConversationSyncResult, syncConversations } from './sync-conversations.ts';
 import { isTokenRejected, type SyncGate } from './sync-gate.ts';
 import { type StreamDeps, type StreamResult, syncStream, yieldToEventLoop } from './sync-stream.ts';
 
@@ -51,6 +52,8 @@ export type SyncOptions = {
   namesPerPass?: number;
   /** Feedback older than this does not get contact names (nobody follows it up any more). */
   feedbackNamesDays?: number;
+  /** The conversation sync's settings (look-back, calls per pass); false leaves conversations out. */
+  conversations?: Partial<ConversationSyncOptions> | false;
   /**
    * Give the event loop a turn between pages and batches (default true), so Slack's requests are answered while a
    * sync runs. Off only to measure what it buys (`npm run bench:commands`).
@@ -87,12 +90,20 @@ export type SyncStats = {
      * recorded before users were synced have none.
      */
     users?: number | 'forbidden';
+    /**
+     * Conversation threads whose new messages were read, and the messages stored; 'forbidden' without the
+     * conversations.read scope. Optional: runs recorded before conversations were synced have none.
+     */
+    threads?: number | 'forbidden';
+    messages?: number;
     owners: number;
     pipelines: number;
     stages: number;
     names: number;
   };
   pages: { tickets: number; feedback: number; users?: number };
+  /** The conversation pass in detail (calls, threads deferred, whether it caught up). */
+  conversations?: ConversationSyncResult;
   restarts: number;
   apiCalls: number;
   apiCallsByEndpoint: Record<string, number>;
@@ -141,6 +152,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 export class SyncService {
   private feedbackForbiddenLogged = false;
   private usersForbiddenLogged = false;
+  private conversationsForbiddenLogged = false;
   private readonly options: Required<SyncOptions>;
   /** Ticket → company from list payloads, used for names within the pass (not stored: the schema keeps names only). */
   private readonly companyByTicket = new Map<string, string>();
@@ -162,6 +174,7 @@ export class SyncService {
       archivedSweepMs: 60 * 60_000,
       namesPerPass: 1_000_000,
       feedbackNamesDays: 30,
+      conversations: {},
       yieldBetweenBatches: true,
       ...deps.options,
     };
@@ -257,6 +270,15 @@ export class SyncService {
         stats.records.users = users.records;
         stats.pages.users = users.pages;
         stats.restarts += users.restarts;
+      }
+
+      const conversations = await this.syncConversations(full);
+      if (conversations === 'forbidden') {
+        stats.records.threads = 'forbidden';
+      } else if (conversations) {
+        stats.records.threads = conversations.read;
+        stats.records.messages = conversations.messages;
+        stats.conversations = conversations;
       }
       const now = finish();
       await repos.runs.finish({ id: runId, status: 'ok', stats }, now);
@@ -606,6 +628,44 @@ export class SyncService {
               'out-of-office periods and working hours. Heed carries on without them.',
           );
           this.usersForbiddenLogged = true;
+        }
+        return 'forbidden';
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Tickets' conversation threads and their new messages (./sync-conversations.ts). Without the conversations.read
+   * scope (optional) HubSpot answers 403: Heed says so once and carries on, its clocks on the ticket properties.
+   */
+  private async syncConversations(full: boolean): Promise<ConversationSyncResult | 'forbidden' | undefined> {
+    const { api, repos, clock, logger, onProgress } = this.deps;
+    const settings = this.options.conversations;
+    if (settings === false) return undefined;
+    try {
+      return await syncConversations(
+        {
+          api,
+          conversations: repos.conversations,
+          cursors: repos.cursors,
+          clock,
+          logger,
+          onProgress,
+          breathe: () => this.breathe(),
+        },
+        { ...settings, full },
+      );
+    } catch (error) {
+      if (error instanceof HubspotError && error.status === 403) {
+        if (!this.conversationsForbiddenLogged) {
+          logger.warn(
+            { reason: error.message },
+            'HubSpot refused conversations (403): add the conversations.read scope so response clocks follow the ' +
+              'messages themselves (internal notes, automated answers, a customer’s “thanks!”). Heed carries on ' +
+              'with the ticket properties.',
+          );
+          this.conversationsForbiddenLogged = true;
         }
         return 'forbidden';
       }

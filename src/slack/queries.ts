@@ -12,7 +12,7 @@ import { type ClockGroup, type HomeView, PAGE_SIZE, type QueuePage, type TeamHea
 import type { StatusView, TicketState, WhoisView } from './render/replies.ts';
 import type { SlackTeam } from './teams.ts';
 import type { SlackUserDirectory } from './users.ts';
-import { buildQueueItems, hubspotRecordUrl, ownerName } from './views.ts';
+import { buildQueueItems, customerSaidOf, hubspotRecordUrl, ownerName } from './views.ts';
 
 export interface QueryDeps {
   reads: FlagsReadRepo;
@@ -201,6 +201,8 @@ export async function whoisView(deps: QueryDeps, ticketId: string, now: Date): P
       : undefined);
   const slackTeam = deps.teams.find((t) => t.name === team);
   const paused = clocks.find((c) => c.state === 'paused');
+  // Every running clock of the ticket carries the same quote; the newest evaluation's is the one to show.
+  const customerSaid = ticket.isClosed || ticket.archived ? undefined : clocks.map(customerSaidOf).find(Boolean);
   const state: TicketState = ticket.archived
     ? { kind: 'deleted' }
     : ticket.isClosed
@@ -223,6 +225,7 @@ export async function whoisView(deps: QueryDeps, ticketId: string, now: Date): P
     priority: ticket.priority ?? undefined,
     state,
     workdayMinutes: slackTeam ? typicalWorkdayMinutes(slackTeam.calendar, now) : undefined,
+    customerSaid,
     flags: flags.map((f, i) => ({
       clock: (f.clock ?? undefined) as ClockName | undefined,
       kind: f.kind,

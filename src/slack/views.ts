@@ -2,7 +2,7 @@
 // pure renderers take. The only place that decides what a nudge says about waiting time and ownership.
 import { createHash } from 'node:crypto';
 import type { FlagContext } from '../db/flags-read-repo.ts';
-import type { Flag, Owner, Ticket } from '../db/slack-repo.ts';
+import type { ClockState, Flag, Owner, Ticket } from '../db/slack-repo.ts';
 import { businessTimeBetween } from '../domain/calendar.ts';
 import { typicalWorkdayMinutes } from '../domain/duration.ts';
 import type { ClockName, FlagKind, FlagOutcome, FlagState } from '../domain/flag.ts';
@@ -58,6 +58,7 @@ interface Base {
   overdueBusinessMinutes: number;
   workdayMinutes?: number | undefined;
   feedback?: NudgeView['feedback'];
+  customerSaid?: NudgeView['customerSaid'];
 }
 
 /** Facts shared by nudges and list items. `live` resolves owners through Slack; lists use the cache only. */
@@ -133,7 +134,16 @@ async function baseOf(flag: Flag, ctx: FlagContext, now: Date, deps: ViewDeps, l
     dueAt: state?.dueAt ?? dueAt,
     overdueBusinessMinutes: overdue,
     workdayMinutes,
+    customerSaid: customerSaidOf(state),
   };
+}
+
+/** The customer's latest unanswered message, as the evaluation stored it with a clock still running. */
+export function customerSaidOf(
+  clock: Pick<ClockState, 'quoteText' | 'quoteAt' | 'completedAt'> | undefined,
+): NudgeView['customerSaid'] {
+  if (!clock || clock.completedAt !== null || !clock.quoteText || !clock.quoteAt) return undefined;
+  return { text: clock.quoteText, at: clock.quoteAt };
 }
 
 export async function buildNudgeView(

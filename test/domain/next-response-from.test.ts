@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createBusinessCalendar } from '../../src/domain/calendar.ts';
 import { parseDuration } from '../../src/domain/duration.ts';
 import { computeTicketClocks, type TClockOptions, type TTicketFacts } from '../../src/domain/sla-clocks.ts';
+import { courtesySettings } from '../../src/domain/substantive.ts';
 
 const nineToFive = [['09:00', '17:00']] as const;
 const calendar = createBusinessCalendar({
@@ -48,7 +49,7 @@ const options = (nextResponseFrom?: 'firstUnanswered' | 'latest'): TClockOptions
   waitingStageIds: new Set(),
   closedStageIds: new Set(),
   useHubspotSla: false,
-  substantiveReplyMinLength: 20,
+  courtesy: courtesySettings({ minLength: 20 }),
   ...(nextResponseFrom ? { nextResponseFrom } : {}),
 });
 

@@ -11,6 +11,7 @@ import {
   type TTicketInput,
 } from '../../src/domain/sla-clocks.ts';
 import { selectSlaRule } from '../../src/domain/sla-policy.ts';
+import { courtesySettings } from '../../src/domain/substantive.ts';
 
 const nineToFive = [['09:00', '17:00']] as const;
 const calendar = createBusinessCalendar({
@@ -33,7 +34,7 @@ const OPTIONS: TClockOptions = {
   waitingStageIds: new Set(['3']),
   closedStageIds: new Set(['4']),
   useHubspotSla: false,
-  substantiveReplyMinLength: 20,
+  courtesy: courtesySettings({ minLength: 20 }),
 };
 
 // Monday 2026-11-23, Berlin (UTC+1).

@@ -59,7 +59,7 @@ describe.each(testProviders())('legacy HubSpot paths retired, on %s', (provider)
       // Every path Heed called is on the date-versioned families.
       for (const key of h.sim.counts.keys()) {
         expect(key).toMatch(
-          / \/(crm\/[a-z]+\/20\d\d-\d\d|account-info\/20\d\d-\d\d|webhooks-journal|oauth\/20\d\d-\d\d|journal-files)/,
+          / \/(crm\/[a-z]+\/20\d\d-\d\d|account-info\/20\d\d-\d\d|conversations\/conversations\/20\d\d-\d\d|webhooks-journal|oauth\/20\d\d-\d\d|journal-files)/,
         );
       }
     },

@@ -52,6 +52,18 @@ const CALLS: { call: string; file: string; path: string; method: string; objectS
   { call: 'users list', file: 'users.json', path: '/crm/objects/2026-09/{objectType}', method: 'get' },
   { call: 'users search', file: 'users.json', path: '/crm/objects/2026-09/{objectType}/search', method: 'post' },
   {
+    call: 'conversation threads',
+    file: 'conversations.json',
+    path: '/conversations/conversations/2026-09/threads',
+    method: 'get',
+  },
+  {
+    call: 'a thread’s messages',
+    file: 'conversations.json',
+    path: '/conversations/conversations/2026-09/threads/{threadId}/messages',
+    method: 'get',
+  },
+  {
     call: 'contact names',
     file: 'objects.json',
     path: '/crm/objects/2026-09/{objectType}/batch/read',

@@ -10,6 +10,15 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { API_VERSION, JOURNAL_API_VERSION, paths } from '../../src/hubspot/api-version.ts';
+import {
+  ZComment,
+  ZConversationMessage,
+  ZSender,
+  ZThread,
+  ZThreadAssociations,
+  ZThreadsPage,
+  ZWelcomeMessage,
+} from '../../src/hubspot/conversation-schemas.ts';
 import { setTicketOwner } from '../../src/hubspot/crm.ts';
 import {
   ZAccountDetails,
@@ -41,6 +50,7 @@ const FILES = [
   'associations.json',
   'accountInfo.json',
   'users.json',
+  'conversations.json',
   'webhooksJournal-2026-03.json',
 ] as const;
 
@@ -83,6 +93,18 @@ function newAjv(): Ajv {
       for (const child of Object.values(obj)) widen(child);
     };
     widen(components);
+    // The conversations spec declares its subtypes as allOf [the parent, own fields], and the parent as oneOf
+    // [the subtypes]: read literally, validating a message recurses without end. The parent adds nothing to a
+    // subtype (its own properties are empty), so the subtypes drop that reference.
+    const schemas = (components['schemas'] ?? {}) as Record<string, Json>;
+    for (const schema of Object.values(schemas)) {
+      const allOf = schema['allOf'] as Json[] | undefined;
+      if (!allOf) continue;
+      schema['allOf'] = allOf.filter((part) => {
+        const ref = typeof part['$ref'] === 'string' ? part['$ref'].split('/').pop() : undefined;
+        return !(ref && schemas[ref]?.['oneOf']);
+      });
+    }
     ajv.addSchema({ $id: file, components });
   }
   return ajv;
@@ -142,6 +164,29 @@ describe('simulator answers validate against HubSpot’s 2026-09 specs', () => {
     sim = await startSimulator({ portal: new SimPortal({ now: PORTAL_NOW, tickets: 500, seed: 3 }), app: APP });
   });
   afterAll(() => sim.close());
+
+  /** A chat ticket's thread (it has a welcome message). */
+  const chatThread = () => {
+    const portal = sim.portal;
+    for (let i = 0; i < portal.ticketCount; i++) {
+      if (portal.t.source[i] === 1 && portal.t.owner[i]! >= 0 && i % 4 === 0)
+        return portal.threadOf(portal.ticketId(i))!;
+    }
+    throw new Error('no chat ticket');
+  };
+  /** An email ticket's thread given a comment, the AI agent's answer, a bot's and HubSpot's own. */
+  const variedThread = () => {
+    const portal = sim.portal;
+    let i = 0;
+    while (portal.t.source[i] !== 0) i++;
+    const id = portal.ticketId(i);
+    const at = PORTAL_NOW - 60_000;
+    portal.addMessage(id, 'comment', at, 'Internal: asked billing');
+    portal.addMessage(id, 'ai', at + 1, 'The AI agent: try clearing the cache.');
+    portal.addMessage(id, 'bot', at + 2, 'A bot: we got your message.');
+    portal.addMessage(id, 'system', at + 3, 'Your ticket was received.');
+    return portal.threadOf(id)!;
+  };
 
   const get = async (path: string) => {
     const response = await fetch(`${sim.url}${path}`);
@@ -260,6 +305,28 @@ describe('simulator answers validate against HubSpot’s 2026-09 specs', () => {
       'BatchResponseSimplePublicObject',
     ],
     [
+      'conversation threads by latest message, with their tickets',
+      () =>
+        get(
+          `${paths.threads()}?sort=latestMessageTimestamp&latestMessageTimestampAfter=2026-01-01T00:00:00.000Z&association=TICKET&limit=100`,
+        ),
+      'conversations.json',
+      'CollectionResponsePublicThreadForwardPaging',
+    ],
+    ['a thread', () => get(`${paths.threads()}/8100000003?association=TICKET`), 'conversations.json', 'PublicThread'],
+    [
+      'a chat thread’s entries, newest first (welcome message, messages, assignment)',
+      () => get(`${paths.threadMessages(chatThread())}?sort=-createdAt&limit=100`),
+      'conversations.json',
+      'CollectionResponsePublicMessageForwardPaging',
+    ],
+    [
+      'a thread with an internal comment, the AI agent, a bot and HubSpot itself',
+      () => get(`${paths.threadMessages(variedThread())}?sort=createdAt&limit=100`),
+      'conversations.json',
+      'CollectionResponsePublicMessageForwardPaging',
+    ],
+    [
       'associations batch read',
       () => post(paths.associationsBatchRead('tickets', 'companies'), { inputs: [{ id: '3000000003' }] }),
       'associations.json',
@@ -363,6 +430,8 @@ describe('every request Heed sends is an operation of the specs, with a valid bo
           'GET /webhooks-journal/journal-local/2026-03/batch/{offset}/next/{count}',
           'GET /webhooks-journal/subscriptions/2026-03',
           'POST /webhooks-journal/subscriptions/2026-03',
+          'GET /conversations/conversations/2026-09/threads',
+          'GET /conversations/conversations/2026-09/threads/{threadId}/messages',
         ]),
       );
     } finally {
@@ -391,12 +460,21 @@ describe('the zod schemas read only what the spec schemas declare, and require n
     ['ZJournalBatch', 'webhooksJournal-2026-03.json', 'BatchResponseJournalFetchResponseWithErrors', ZJournalBatch],
     ['ZJournalFetch', 'webhooksJournal-2026-03.json', 'JournalFetchResponse', ZJournalFetch],
     ['ZJournalSubscription', 'webhooksJournal-2026-03.json', 'SubscriptionResponse', ZJournalSubscription],
+    ['ZThread', 'conversations.json', 'PublicThread', ZThread],
+    ['ZThreadAssociations', 'conversations.json', 'PublicThreadAssociations', ZThreadAssociations],
+    ['ZThreadsPage', 'conversations.json', 'CollectionResponsePublicThreadForwardPaging', ZThreadsPage],
+    ['ZConversationMessage', 'conversations.json', 'PublicConversationsMessage', ZConversationMessage],
+    ['ZComment', 'conversations.json', 'PublicComment', ZComment],
+    ['ZWelcomeMessage', 'conversations.json', 'PublicWelcomeMessage', ZWelcomeMessage],
+    ['ZSender', 'conversations.json', 'PublicSender', ZSender],
   ];
 
   it.each(shapes)('%s against %s#%s', (_name, file, specName, schema) => {
     const spec = ((specs.get(file)!['components'] as Json)['schemas'] as Record<string, Json>)[specName]!;
-    const declared = new Set(Object.keys((spec['properties'] ?? {}) as Json));
-    const required = new Set((spec['required'] ?? []) as string[]);
+    // A subtype (conversations' messages) declares its fields in the second part of an allOf.
+    const parts = [spec, ...((spec['allOf'] ?? []) as Json[])];
+    const declared = new Set(parts.flatMap((p) => Object.keys((p['properties'] ?? {}) as Json)));
+    const required = new Set(parts.flatMap((p) => (p['required'] ?? []) as string[]));
     const problems: string[] = [];
     for (const [key, field] of Object.entries(schema.shape)) {
       if (!declared.has(key)) problems.push(`${key} is not in the spec`);

@@ -176,6 +176,40 @@ describe.each(testProviders())('pruneOldRecords on %s', (provider) => {
     // Burst-budget locks not written for days.
     await db.prisma.burstLock.create({ data: { scope: 'channel:C0OLD', touchedAt: ago(4) } });
     await db.prisma.burstLock.create({ data: { scope: 'channel:C0NEW', touchedAt: ago(1) } });
+    // Conversations: a closed ticket's quiet thread goes with its messages; an open ticket's stays however old, and
+    // so does a closed ticket's thread with a recent message (its old messages with it: the thread is read whole).
+    const thread = (id: string, ticketId: string, latest: Date) =>
+      db.prisma.conversationThread.create({
+        data: {
+          id,
+          ticketId,
+          status: 'OPEN',
+          createdAt: OLD,
+          latestMessageAt: latest,
+          messagesSyncedTo: latest,
+          syncedAt: latest,
+        },
+      });
+    const message = (id: string, ticketId: string, threadId: string | null, createdAt: Date) =>
+      db.prisma.ticketMessage.create({
+        data: {
+          id,
+          ticketId,
+          threadId,
+          direction: 'INCOMING',
+          senderKind: 'customer',
+          createdAt,
+          text: 'Our export fails',
+        },
+      });
+    await thread('th-closed', 'closed', OLD);
+    await message('m-closed', 'closed', 'th-closed', OLD);
+    await thread('th-open', 'open', OLD);
+    await message('m-open', 'open', 'th-open', OLD);
+    await thread('th-archived-recent', 'archived', RECENT);
+    await message('m-archived-old', 'archived', 'th-archived-recent', OLD);
+    await message('m-archived-recent', 'archived', 'th-archived-recent', RECENT);
+    await message('m-no-thread', 'gone', null, OLD);
     // Never pruned.
     await db.prisma.dailyStat.create({ data: { team: 'support', day: '2025-01-01', metric: 'opened', value: 3 } });
     await db.prisma.digestRun.create({
@@ -196,7 +230,18 @@ describe.each(testProviders())('pruneOldRecords on %s', (provider) => {
       processedEvents: 1,
       slackActionMarks: 1,
       burstLocks: 1,
+      conversationThreads: 1,
+      ticketMessages: 2,
     });
+    expect((await db.prisma.conversationThread.findMany({ orderBy: { id: 'asc' } })).map((t) => t.id)).toEqual([
+      'th-archived-recent',
+      'th-open',
+    ]);
+    expect((await db.prisma.ticketMessage.findMany({ orderBy: { id: 'asc' } })).map((m) => m.id)).toEqual([
+      'm-archived-old',
+      'm-archived-recent',
+      'm-open',
+    ]);
     expect((await db.prisma.rollup.findMany()).map((r) => r.id)).toEqual(['r-open']);
     expect((await db.prisma.rollupEntry.findMany()).map((e) => e.rollupId)).toEqual(['r-open']);
     expect((await db.prisma.burstLock.findMany()).map((l) => l.scope)).toEqual(['channel:C0NEW']);

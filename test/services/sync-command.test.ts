@@ -66,6 +66,7 @@ describe('heed sync', () => {
     expect(summary).toMatch(/Sync \(backfill\) finished in \d+\.\d s\./);
     expect(summary).toMatch(/tickets\s+3\d\d\b/);
     expect(summary).toMatch(/API calls\s+\d+/);
+    expect(summary).toMatch(/conversations \d+ threads read, \d+ messages/);
     expect(summary).toContain('GET /crm/objects/2026-09/tickets');
     expect(s.drawn).toEqual([]);
     expect(s.log.lines().some((l) => l['msg'] === 'Sync progress')).toBe(true);

@@ -75,6 +75,7 @@ function nudgeViews(h: string): [string, NudgeView][] {
     ['claimed and snoozed', { ...base, claimedBy: 'UBOB', snoozedBy: 'UBOB', snoozedUntil: AT }],
     ['no owner, no due, no priority', { ...base, owner: undefined, dueAt: undefined, priority: undefined }],
     ['a link built from a hostile portal domain', { ...base, hubspotUrl: `https://${h}/contacts/1` }],
+    ['the customer’s words quoted', { ...base, customerSaid: { text: `${h}\n${h}`, at: AT } }],
     ['feedback pending', { ...base, kind: 'feedback', clock: undefined, state: 'pending', feedback }],
     [
       'feedback overdue',
@@ -98,6 +99,7 @@ function queueItem(h: string, i: number): QueueItem {
     dueAt: new Date(AT.getTime() - i * HOUR),
     overdueBusinessMinutes: 30 * i,
     claimedBy: i % 2 ? 'UBOB' : undefined,
+    customerSaid: i % 3 === 2 ? undefined : { text: `${h}\n${h}`, at: AT },
   };
 }
 
@@ -211,6 +213,7 @@ function everyMessage(h: string): [string, RenderedMessage | { type: 'home'; blo
         team: 'support',
         priority: h,
         state: { kind: 'closed', since: AT },
+        customerSaid: { text: `${h}\n${h}`, at: AT },
         flags: [
           { clock: 'firstResponse', kind: 'ticket', state: 'breached', overdueBusinessMinutes: 5, claimedBy: 'UBOB' },
           { kind: 'feedback', state: 'pending', dueAt: AT, overdueBusinessMinutes: 0, snoozedUntil: AT },

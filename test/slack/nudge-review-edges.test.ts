@@ -213,7 +213,7 @@ describe.each(testProviders())('lifecycle edges, on %s', (provider) => {
   });
 
   // Defect 5. Moving team retires the old nudge (one write) and queues the old messages' edits (another write,
-  // src/services/nudge.ts retire()). A crash between the two — simulated: the enqueue fails once — and the next
+  // src/slack/reconcile-nudges.ts retire()). A crash between the two — simulated: the enqueue fails once — and the next
   // run finds the nudge already retired and returns: support's nudge, ping and DM say "Breached" for good, with live
   // buttons, while billing follows the ticket; they are never edited again (retired nudges are not reconciled).
   it('a crash between retiring the old nudge and queueing its edits loses the "Moved to billing" edits', async () => {

@@ -2,6 +2,7 @@
 // tickets with plausible reply times, contacts, companies and feedback. Tickets live in typed arrays (one
 // column per field) and are rendered to HubSpot's string-only property maps on request, so a 100,000-ticket
 // portal costs a few megabytes and starts in well under a second.
+import { AGENT_TEXTS, CUSTOMER_TEXTS, SimConversations, type SimMessageKind } from './conversations.ts';
 import { createRandom, type Random } from './random.ts';
 
 export type PortalOptions = {
@@ -236,6 +237,8 @@ export class SimPortal {
   readonly users: SimUser[];
   /** Rules the simulator enforces on PATCH, as HubSpot does from API version 2026-09. */
   readonly validationRules: SimValidationRule[] = [];
+  /** The conversations inbox: a thread per email and chat ticket (conversations.ts). */
+  readonly conversations = new SimConversations();
   private readonly random: Random;
   private readonly listeners = new Set<(changes: SimChange[]) => void>();
   /** Bumped on every change, so cached sort orders know when to rebuild. */
@@ -341,9 +344,12 @@ export class SimPortal {
     const firstReply = created + r.logNormal(medianReply, 1.1);
     let last = created;
     t.lastCustomerAt[i] = created;
+    // The conversation as it happened (no random draws of its own: the rest of the portal stays as it was).
+    const history: [number, 'customer' | 'agent'][] = [[created, 'customer']];
     if (firstReply < now) {
       t.firstReplyAt[i] = firstReply;
       t.lastAgentAt[i] = firstReply;
+      history.push([firstReply, 'agent']);
       last = firstReply;
       // A few rounds of back-and-forth.
       const rounds = r.weighted([40, 30, 20, 10]);
@@ -352,10 +358,12 @@ export class SimPortal {
         const customer = at + r.logNormal(6 * HOUR, 1.2);
         if (customer >= now) break;
         t.lastCustomerAt[i] = customer;
+        history.push([customer, 'customer']);
         last = customer;
         const agent = customer + r.logNormal(medianReply, 1.1);
         if (agent >= now) break;
         t.lastAgentAt[i] = agent;
+        history.push([agent, 'agent']);
         last = agent;
         at = agent;
       }
@@ -372,6 +380,7 @@ export class SimPortal {
         const reopened = closeAt + r.next() * 2 * DAY;
         t.reopenedAt[i] = reopened;
         t.lastCustomerAt[i] = reopened;
+        history.push([reopened, 'customer']);
         t.closedAt[i] = Number.NaN;
         t.stage[i] = 0;
         t.stageEnteredAt[i] = reopened;
@@ -404,8 +413,37 @@ export class SimPortal {
     ]) {
       column[i] = Math.round(column[i]!);
     }
+    // Email and chat tickets have a conversation thread; forms and phone calls (tickets made by a workflow, the
+    // API or a person) do not.
+    if (t.source[i]! <= 1) this.recordThread(i, history);
     this.version++;
     return i;
+  }
+
+  /** The ticket's conversation: its messages, and what else a thread shows (chat greetings, notes, assignments). */
+  private recordThread(i: number, history: readonly [number, 'customer' | 'agent'][]): void {
+    const t = this.t;
+    const chat = t.source[i] === 1;
+    const c = this.conversations;
+    const k = c.threadOfTicket(i) ?? c.openThread(i, t.createdAt[i]!, chat);
+    const created = t.createdAt[i]!;
+    if (chat) c.add(k, 'welcome', created - 1000);
+    let customerTurn = 0;
+    let agentTurn = 0;
+    for (const [at, who] of history) {
+      if (who === 'customer') {
+        // The first message is the request; later ones are follow-ups.
+        const text = customerTurn === 0 ? i % 4 : 4 + ((i + customerTurn) % 4);
+        c.add(k, 'customer', at, text);
+        customerTurn++;
+      } else {
+        c.add(k, 'agent', at, CUSTOMER_TEXTS.length + ((i + agentTurn) % AGENT_TEXTS.length));
+        agentTurn++;
+      }
+    }
+    if (t.owner[i]! !== NONE && i % 4 === 0) c.add(k, 'assignment', created + 1000);
+    const firstReply = t.firstReplyAt[i]!;
+    if (i % 6 === 0 && !Number.isNaN(firstReply)) c.add(k, 'comment', created + (firstReply - created) / 2);
   }
 
   ticketId(index: number): string {
@@ -607,14 +645,18 @@ export class SimPortal {
       if (t.stage[i] !== stage) t.stageEnteredAt[i] = at;
       t.stage[i] = stage;
     };
+    const thread = this.conversations.threadOfTicket(i);
     if (open && r.chance(0.5)) {
       // An agent replies and waits on the customer.
       t.lastAgentAt[i] = at;
       if (Number.isNaN(t.firstReplyAt[i]!)) t.firstReplyAt[i] = at;
+      if (thread !== undefined)
+        this.conversations.add(thread, 'agent', at, CUSTOMER_TEXTS.length + (i % AGENT_TEXTS.length));
       enter(1);
     } else {
       // The customer writes (re-opening a closed ticket).
       t.lastCustomerAt[i] = at;
+      if (thread !== undefined) this.conversations.add(thread, 'customer', at, 4 + (i % 4));
       if (!open) {
         t.reopenedAt[i] = at;
         t.closedAt[i] = Number.NaN;
@@ -708,6 +750,13 @@ export class SimPortal {
       t.stageEnteredAt[i] = t.createdAt[i]!;
       t.modifiedAt[i] = t.createdAt[i]!;
       t.archived[i] = 0;
+      // Its conversation so far: the request alone.
+      const thread = this.conversations.threadOfTicket(i);
+      if (thread !== undefined) {
+        this.conversations.clearThread(thread);
+        if (t.source[i] === 1) this.conversations.add(thread, 'welcome', t.createdAt[i]! - 1000);
+        this.conversations.add(thread, 'customer', t.createdAt[i]!, i % 4);
+      }
       ids.push(this.ticketId(i));
     }
     this.version++;
@@ -790,6 +839,57 @@ export class SimPortal {
     Object.assign(this.users[k]!, patch, { modifiedAt: at });
     this.version++;
     this.emit([{ objectType: 'users', objectId: id, action: 'UPDATE', at, properties: [] }]);
+  }
+
+  // ------------------------------------------------------------ conversations
+
+  /** The id of a ticket's conversation thread, if it has one. */
+  threadOf(ticketId: string): string | undefined {
+    const k = this.conversations.threadOfTicket(this.mustTicket(ticketId));
+    return k === undefined ? undefined : this.conversations.threadId(k);
+  }
+
+  /**
+   * A message in a ticket's conversation at `at` (opening a thread if the ticket had none), as it happens in
+   * HubSpot: the customer writing moves hs_last_message_received_at; any outgoing message — the AI agent's and a
+   * bot's too — moves hs_last_message_sent_at (and the first agent message, the first time); an internal comment
+   * or a welcome message moves nothing. Returns the message's id.
+   */
+  addMessage(ticketId: string, kind: SimMessageKind, at: number, text?: string): string {
+    const i = this.mustTicket(ticketId);
+    const t = this.t;
+    const c = this.conversations;
+    const k = c.threadOfTicket(i) ?? c.openThread(i, Math.min(at, t.createdAt[i]!), t.source[i] === 1);
+    const e = c.add(k, kind, at, text);
+    let changed = false;
+    if (kind === 'customer') {
+      t.lastCustomerAt[i] = at;
+      changed = true;
+    } else if (kind === 'agent' || kind === 'ai' || kind === 'bot') {
+      t.lastAgentAt[i] = at;
+      if (Number.isNaN(t.firstReplyAt[i]!)) t.firstReplyAt[i] = at;
+      changed = true;
+    }
+    if (changed) t.modifiedAt[i] = Math.max(t.modifiedAt[i]!, at);
+    this.version++;
+    if (changed) this.emit([this.ticketChange(i, 'UPDATE', at)]);
+    return c.entryId(e);
+  }
+
+  /** A chat that never became a ticket (listed with the threads, associated with nothing). Returns its id. */
+  addLooseThread(at: number, text = 'Just browsing, do you ship to Norway?'): string {
+    const k = this.conversations.openThread(-1, at, true);
+    this.conversations.add(k, 'customer', at, text);
+    this.version++;
+    return this.conversations.threadId(k);
+  }
+
+  /** Marks a ticket's thread as spam (HubSpot keeps listing it, flagged). */
+  markThreadSpam(ticketId: string): void {
+    const k = this.conversations.threadOfTicket(this.mustTicket(ticketId));
+    if (k === undefined) throw new Error(`simulator: ticket ${ticketId} has no thread`);
+    this.conversations.markSpam(k);
+    this.version++;
   }
 
   private mustTicket(id: string): number {

@@ -702,6 +702,281 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return body;
   }
 
+  // ------------------------------------------------------------ conversations (2026-09)
+
+  const INBOX_ID = '147959634';
+  const CHANNEL = { email: '1002', chat: '1000' } as const;
+  const CHANNEL_ACCOUNT = { email: '240000001', chat: '240000002' } as const;
+  let threadOrder: { version: number; order: Int32Array } | undefined;
+
+  /** Threads with at least one entry, by their newest entry's time (then id): the listing's sort. */
+  function threadsByLatest(): Int32Array {
+    const c = portal.conversations;
+    if (threadOrder && threadOrder.version === c.version) return threadOrder.order;
+    const live: number[] = [];
+    for (let k = 0; k < c.threadCount; k++) if (!Number.isNaN(c.latestAt(k))) live.push(k);
+    live.sort((a, b) => c.latestAt(a) - c.latestAt(b) || a - b);
+    threadOrder = { version: c.version, order: Int32Array.from(live) };
+    return threadOrder.order;
+  }
+
+  /** An offset paging token, opaque to clients (as HubSpot's are). */
+  const pageToken = (offset: number) => Buffer.from(`o${offset}`).toString('base64url');
+  function pageOffset(query: URLSearchParams): number {
+    const raw = query.get('after');
+    if (!raw) return 0;
+    const match = /^o(\d+)$/.exec(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (!match) throw new HttpError(400, errorBody('Invalid after token', 'VALIDATION_ERROR'));
+    return Number(match[1]);
+  }
+  function pageLimit(query: URLSearchParams, fallback: number): number {
+    const limit = Number(query.get('limit') ?? String(fallback));
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+      throw new HttpError(
+        400,
+        errorBody(`limit must be between 1 and 500, got ${query.get('limit')}`, 'VALIDATION_ERROR'),
+      );
+    }
+    return limit;
+  }
+
+  /**
+   * GET threads. Sorted by id (the default) or by latestMessageTimestamp, which HubSpot allows only together with
+   * latestMessageTimestampAfter (threads whose newest message is after it). Paged by offset tokens: a thread that
+   * gets a message while a client pages moves to the end, and the ones after it shift back by one — a client
+   * paging by token alone would skip one.
+   */
+  function listThreads(query: URLSearchParams) {
+    const c = portal.conversations;
+    const limit = pageLimit(query, 20);
+    const offset = pageOffset(query);
+    const sorts = multi(query, 'sort') ?? ['id'];
+    if (sorts.some((s) => s !== 'id' && s !== 'latestMessageTimestamp')) {
+      throw new HttpError(
+        400,
+        errorBody(`sort must be id or latestMessageTimestamp, got ${sorts.join(',')}`, 'VALIDATION_ERROR'),
+      );
+    }
+    const afterRaw = query.get('latestMessageTimestampAfter');
+    if (sorts[0] === 'latestMessageTimestamp' && !afterRaw) {
+      throw new HttpError(
+        400,
+        errorBody('latestMessageTimestampAfter is required when sorting by latestMessageTimestamp', 'VALIDATION_ERROR'),
+      );
+    }
+    const after = afterRaw ? Date.parse(afterRaw) : Number.NEGATIVE_INFINITY;
+    if (Number.isNaN(after))
+      throw new HttpError(400, errorBody('Invalid latestMessageTimestampAfter', 'VALIDATION_ERROR'));
+    const status = query.get('threadStatus');
+    const ticketFilter = query.get('associatedTicketId');
+    const withTicket = (multi(query, 'association') ?? []).includes('TICKET');
+    const hits: number[] = [];
+    if (query.get('archived') !== 'true') {
+      const order =
+        sorts[0] === 'latestMessageTimestamp' ? threadsByLatest() : Int32Array.from(threadsByLatest()).sort();
+      for (const k of order) {
+        if (!(c.latestAt(k) > after)) continue;
+        if (status && threadStatus(k) !== status) continue;
+        if (ticketFilter) {
+          const i = c.ticketOf(k);
+          if (i === undefined || portal.ticketId(i) !== ticketFilter) continue;
+        }
+        hits.push(k);
+      }
+    }
+    const body: Record<string, unknown> = {
+      results: hits.slice(offset, offset + limit).map((k) => renderThread(k, withTicket)),
+    };
+    if (offset + limit < hits.length) {
+      const token = pageToken(offset + limit);
+      body['paging'] = { next: { after: token, link: `?after=${token}` } };
+    }
+    return body;
+  }
+
+  function threadStatus(k: number): 'OPEN' | 'CLOSED' {
+    const i = portal.conversations.ticketOf(k);
+    return i !== undefined && !Number.isNaN(portal.t.closedAt[i]!) ? 'CLOSED' : 'OPEN';
+  }
+
+  function contactOf(k: number): { id: string; name: string; email: string } {
+    const i = portal.conversations.ticketOf(k);
+    if (i === undefined) return { id: `${9_900_000 + k}`, name: 'Visitor', email: `visitor.${k}@example.net` };
+    const contact = portal.t.contact[i]!;
+    const props = portal.contactProperties(contact);
+    return {
+      id: portal.contactId(contact),
+      name: `${props['firstname']} ${props['lastname']}`,
+      email: props['email']!,
+    };
+  }
+
+  function agentOf(k: number): { actorId: string; name: string; email: string } {
+    const i = portal.conversations.ticketOf(k);
+    const index = i === undefined ? -1 : portal.t.owner[i]!;
+    const owner = portal.owners[Math.max(index, 0)]!;
+    return {
+      actorId: `A-${owner.userId ?? 9_100_000}`,
+      name: `${owner.firstName} ${owner.lastName}`,
+      email: owner.email ?? 'support@support.example',
+    };
+  }
+
+  function renderThread(k: number, withTicket: boolean) {
+    const c = portal.conversations;
+    const latest = c.latest(k);
+    const chat = c.isChat(k);
+    const i = c.ticketOf(k);
+    const out: Record<string, unknown> = {
+      id: c.threadId(k),
+      inboxId: INBOX_ID,
+      status: threadStatus(k),
+      spam: c.isSpam(k),
+      archived: false,
+      associatedContactId: contactOf(k).id,
+      createdAt: iso(c.createdAt(k)),
+      originalChannelId: chat ? CHANNEL.chat : CHANNEL.email,
+      originalChannelAccountId: chat ? CHANNEL_ACCOUNT.chat : CHANNEL_ACCOUNT.email,
+    };
+    if (!Number.isNaN(latest.any)) out['latestMessageTimestamp'] = iso(latest.any);
+    if (!Number.isNaN(latest.received)) out['latestMessageReceivedTimestamp'] = iso(latest.received);
+    if (!Number.isNaN(latest.sent)) out['latestMessageSentTimestamp'] = iso(latest.sent);
+    if (i !== undefined && !Number.isNaN(portal.t.closedAt[i]!)) out['closedAt'] = iso(portal.t.closedAt[i]!);
+    if (i !== undefined && portal.t.owner[i]! >= 0) out['assignedTo'] = agentOf(k).actorId;
+    if (withTicket) out['threadAssociations'] = i === undefined ? {} : { associatedTicketId: portal.ticketId(i) };
+    return out;
+  }
+
+  /** GET a thread's messages: newest first unless sort=createdAt; offset-paged. */
+  function listMessages(k: number, query: URLSearchParams) {
+    const limit = pageLimit(query, 20);
+    const offset = pageOffset(query);
+    const sort = multi(query, 'sort')?.[0] ?? '-createdAt';
+    if (sort !== 'createdAt' && sort !== '-createdAt') {
+      throw new HttpError(400, errorBody(`sort must be createdAt or -createdAt, got ${sort}`, 'VALIDATION_ERROR'));
+    }
+    const entries = query.get('archived') === 'true' ? [] : portal.conversations.entries(k);
+    if (sort === '-createdAt') entries.reverse();
+    const body: Record<string, unknown> = {
+      results: entries.slice(offset, offset + limit).map((entry) => renderEntry(k, entry)),
+    };
+    if (offset + limit < entries.length) {
+      const token = pageToken(offset + limit);
+      body['paging'] = { next: { after: token, link: `?after=${token}` } };
+    }
+    return body;
+  }
+
+  function renderEntry(k: number, entry: ReturnType<SimPortal['conversations']['entries']>[number]) {
+    const c = portal.conversations;
+    const chat = c.isChat(k);
+    const contact = contactOf(k);
+    const agent = agentOf(k);
+    const inbox = { type: 'HS_EMAIL_ADDRESS', value: 'support@inbox.example' };
+    const customerAddress = { type: 'HS_EMAIL_ADDRESS', value: contact.email };
+    const base = {
+      id: c.entryId(entry.index),
+      conversationsThreadId: c.threadId(k),
+      createdAt: iso(entry.at),
+      updatedAt: iso(entry.at),
+      client: { clientType: 'HUBSPOT' },
+      archived: false,
+    };
+    const channel = {
+      channelId: chat ? CHANNEL.chat : CHANNEL.email,
+      channelAccountId: chat ? CHANNEL_ACCOUNT.chat : CHANNEL_ACCOUNT.email,
+    };
+    const rich = (text: string) =>
+      `<div>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</div>`;
+    const message = (
+      direction: 'INCOMING' | 'OUTGOING',
+      sender: { actorId: string; name: string },
+      statusType: 'RECEIVED' | 'SENT',
+    ) => ({
+      type: 'MESSAGE',
+      ...base,
+      createdBy: sender.actorId,
+      senders:
+        direction === 'INCOMING'
+          ? [{ ...sender, senderField: 'FROM', deliveryIdentifier: customerAddress }]
+          : [{ ...sender, senderField: 'FROM' }],
+      recipients:
+        direction === 'INCOMING'
+          ? [{ deliveryIdentifier: inbox, recipientField: 'TO' }]
+          : [
+              {
+                actorId: `V-${contact.id}`,
+                name: contact.name,
+                deliveryIdentifier: customerAddress,
+                recipientField: 'TO',
+              },
+            ],
+      text: entry.text,
+      richText: rich(entry.text),
+      attachments: [],
+      ...(chat ? {} : { subject: 'Re: your request' }),
+      truncationStatus: 'NOT_TRUNCATED',
+      status: { statusType },
+      direction,
+      ...channel,
+    });
+    switch (entry.kind) {
+      case 'customer':
+        return message('INCOMING', { actorId: `V-${contact.id}`, name: contact.name }, 'RECEIVED');
+      case 'agent':
+        return message('OUTGOING', { actorId: agent.actorId, name: agent.name }, 'SENT');
+      case 'ai':
+        return message('OUTGOING', { actorId: 'L-1804', name: 'Customer Agent' }, 'SENT');
+      case 'bot':
+        return message('OUTGOING', { actorId: 'B-2291', name: 'Support bot' }, 'SENT');
+      case 'system':
+        return {
+          ...message('OUTGOING', { actorId: 'S-hubspot', name: 'HubSpot' }, 'SENT'),
+          client: { clientType: 'SYSTEM' },
+        };
+      case 'comment':
+        return {
+          type: 'COMMENT',
+          ...base,
+          createdBy: agent.actorId,
+          senders: [{ actorId: agent.actorId, name: agent.name }],
+          recipients: [],
+          text: entry.text,
+          richText: rich(entry.text),
+          attachments: [],
+        };
+      case 'welcome':
+        return {
+          type: 'WELCOME_MESSAGE',
+          ...base,
+          createdBy: 'B-2291',
+          senders: [{ actorId: 'B-2291', name: 'Support bot' }],
+          recipients: [],
+          text: entry.text,
+          richText: rich(entry.text),
+          ...channel,
+        };
+      case 'assignment':
+        return {
+          type: 'ASSIGNMENT',
+          ...base,
+          createdBy: 'S-hubspot',
+          senders: [],
+          recipients: [],
+          assignedTo: agent.actorId,
+        };
+      case 'status':
+        return {
+          type: 'THREAD_STATUS_CHANGE',
+          ...base,
+          createdBy: agent.actorId,
+          senders: [],
+          recipients: [],
+          newStatus: threadStatus(k),
+        };
+    }
+  }
+
   function pipelines() {
     const created = iso(Date.parse('2023-01-01T00:00:00.000Z'));
     return {
@@ -980,6 +1255,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       dated(account[1]!);
       requireScope('oauth');
       return ok(accountDetails());
+    }
+    const conversation = /^\/conversations\/conversations\/(\d{4}-\d{2})\/threads(?:\/([^/]+)(\/messages)?)?\/?$/.exec(
+      path,
+    );
+    if (method === 'GET' && conversation) {
+      dated(conversation[1]!);
+      requireScope('conversations.read');
+      if (!conversation[2]) return ok(listThreads(query));
+      const k = portal.conversations.threadIndex(decodeURIComponent(conversation[2]));
+      if (k === undefined) {
+        throw new HttpError(404, errorBody(`Thread ${conversation[2]} does not exist`, 'OBJECT_NOT_FOUND'));
+      }
+      if (!conversation[3]) return ok(renderThread(k, (multi(query, 'association') ?? []).includes('TICKET')));
+      return ok(listMessages(k, query));
     }
     const owner = /^\/crm\/(?:v3\/owners|owners\/(\d{4}-\d{2}))\/?$/.exec(path);
     if (method === 'GET' && owner) {

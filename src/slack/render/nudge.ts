@@ -56,6 +56,22 @@ export interface NudgeView {
   outcome?: FlagOutcome | undefined;
   /** A retired nudge: the ticket moved to this team, whose channel has its nudge now. */
   movedTo?: { team: string; channel: string } | undefined;
+  /** The customer's latest unanswered message and when it came (from the ticket's conversation). */
+  customerSaid?: CustomerSaid | undefined;
+}
+
+/** What the customer last wrote that nobody has answered yet (outside text: quoted through `safe`). */
+export interface CustomerSaid {
+  text: string;
+  at: Date;
+}
+
+/**
+ * The customer's words as one quoted line and when they came: "> “It still fails…” — <date>". `safe` keeps
+ * them on one line (a newline in the message cannot end the quote and pose as Heed's words) and escapes them.
+ */
+export function customerSaidLine(said: CustomerSaid, max = 200): Mrkdwn {
+  return md`> “${safe(said.text, max)}” — ${slackDate(said.at)}`;
 }
 
 export const NUDGE_ACTIONS = {
@@ -234,6 +250,8 @@ export function renderNudge(view: NudgeView): RenderedMessage {
     // One quoted line: safe() keeps outside text on one line, so a comment cannot end the quote.
     if (view.feedback.comment) lines.push(md`> ${safe(view.feedback.comment, 500)}`);
   }
+  // What the customer is waiting on, while anyone still has to answer it.
+  if (view.customerSaid && !final) lines.push(customerSaidLine(view.customerSaid, 300));
   const blocks: Block[] = [section(joinMd(lines, '\n'), 'nudge_summary')];
   const facts = [md`*Owner*\n${personLabel(view.owner)}`, md`*Priority*\n${priorityLabel(view.priority)}`];
   if (!final) facts.push(md`*Waiting*\n${waitingText(view)}`, md`*Due*\n${dueText(view)}`);

@@ -13,7 +13,7 @@ import {
   section,
 } from './blocks.ts';
 import { joinMd, link, type Mrkdwn, md, mention, safe, slackDate } from './mrkdwn.ts';
-import { clockLabel, overdueText, type PersonRef, personLabel } from './nudge.ts';
+import { type CustomerSaid, clockLabel, customerSaidLine, overdueText, type PersonRef, personLabel } from './nudge.ts';
 
 export interface QueueItem {
   flagKey: string;
@@ -31,6 +31,8 @@ export interface QueueItem {
   /** The team calendar's typical working day, for long business durations. */
   workdayMinutes?: number | undefined;
   claimedBy?: string | undefined;
+  /** The customer's latest unanswered message (ticket clocks still running). */
+  customerSaid?: CustomerSaid | undefined;
 }
 
 export const LIST_MORE_ACTION = 'list_more';
@@ -60,8 +62,9 @@ export function renderQueueItem(item: QueueItem): Mrkdwn {
   const claimed = item.claimedBy ? md` · :eyes: ${mention(item.claimedBy)}` : md``;
   const waited = safe(formatBusinessWait(item.waitedBusinessMinutes, item.workdayMinutes));
   // Tight caps: 20 items must stay under Slack's ~12k characters of block text per message.
+  const said = item.customerSaid ? md`\n${customerSaidLine(item.customerSaid, 100)}` : md``;
   return md`${safe(icon)} *${link(item.hubspotUrl, item.subject || '(no subject)', 80)}* — ${safe(item.customer || 'Unknown customer', 50)}
-${what} · waiting ${waited} · ${timing} · ${personLabel(item.owner)}${claimed}`;
+${what} · waiting ${waited} · ${timing} · ${personLabel(item.owner)}${claimed}${said}`;
 }
 
 export interface QueuePage {

@@ -3,7 +3,7 @@
 import type { ClockName, FlagState } from '../../domain/flag.ts';
 import { type Block, context, header, message, type RenderedMessage, section } from './blocks.ts';
 import { joinMd, link, type Mrkdwn, md, mention, safe, slackDate } from './mrkdwn.ts';
-import { clockLabel, overdueText, type PersonRef, personLabel } from './nudge.ts';
+import { type CustomerSaid, clockLabel, customerSaidLine, overdueText, type PersonRef, personLabel } from './nudge.ts';
 
 export const USAGE: Record<string, Mrkdwn> = {
   '/unanswered': md`\`/unanswered\` — your tickets waiting for a reply (or your team's, in its channel)\n\`/unanswered me\` · \`/unanswered @someone\` · \`/unanswered &lt;team&gt;\` · \`/unanswered all\``,
@@ -89,6 +89,8 @@ export interface WhoisView {
   priority?: string | undefined;
   state: TicketState;
   workdayMinutes?: number | undefined;
+  /** The customer's latest unanswered message, while a response clock runs. */
+  customerSaid?: CustomerSaid | undefined;
   flags: {
     clock?: ClockName | undefined;
     kind: string;
@@ -139,6 +141,12 @@ export function renderWhois(w: WhoisView): RenderedMessage {
   const count = w.flags.length;
   return message(
     md`Ticket ${safe(w.ticketId, 20)} "${safe(subject, 150)}": owner ${ownerText}, team ${team}, ${stateText(w.state, false)}, ${count} open flag${count === 1 ? md`` : md`s`}`,
-    [section(head), section(facts), section(flags), context(md`From Heed's local copy of HubSpot`)],
+    [
+      section(head),
+      section(facts),
+      ...(w.customerSaid ? [section(md`The customer is waiting on:\n${customerSaidLine(w.customerSaid, 300)}`)] : []),
+      section(flags),
+      context(md`From Heed's local copy of HubSpot`),
+    ],
   );
 }
