@@ -3,6 +3,7 @@
 // so the same rows always give the same digest, and rendering (Block Kit, terminal) is a separate step.
 import { type BusinessCalendar, businessTimeBetween } from './calendar.ts';
 import {
+  clockOutcome,
   clockOutcomes,
   firstResponseMinutes,
   firstResponseTimes,
@@ -65,7 +66,7 @@ export interface TDigestInput {
 
 export type THeadlineMetric = Extract<
   TStatName,
-  'new' | 'solved' | 'open' | 'waiting' | 'frMetPct' | 'nrMetPct' | 'frMedian' | 'frP90'
+  'new' | 'solved' | 'open' | 'waiting' | 'breached' | 'frMetPct' | 'nrMetPct' | 'frMedian' | 'frP90'
 >;
 
 export interface TMetricLine {
@@ -137,6 +138,26 @@ export interface TCountRow {
   readonly recent: number;
 }
 
+/** The numbers of one week, for the week-over-week comparison. */
+export type TWeekNumbers = Pick<
+  TWindowStats,
+  'new' | 'solved' | 'open' | 'waiting' | 'breached' | 'frMetPct' | 'nrMetPct' | 'frMedian'
+>;
+
+/** One agent (ticket owner) over the digest's period, and what waits on them now. */
+export interface TAgentRow {
+  readonly owner: TOwnerRef;
+  /** First replies made in the period, and their median business minutes (null without any). */
+  readonly firstReplies: number;
+  readonly medianFirstReplyMinutes: number | null;
+  /** Of their tickets' first-response clocks decided in the period: how many, and the share met. */
+  readonly frDecided: number;
+  readonly frMetPct: number | null;
+  readonly closed: number;
+  /** Their open tickets breached or at risk now. */
+  readonly waitingNow: number;
+}
+
 export interface TDigestModel {
   readonly kind: TDigestKind;
   readonly team: string;
@@ -159,6 +180,12 @@ export interface TDigestModel {
   };
   readonly comparedWith: string;
   readonly numbers: readonly TMetricLine[];
+  /** The trend's days (ISO dates, oldest first), one per value of each TMetricLine.trend. */
+  readonly trendDays: readonly string[];
+  /** The 7 days ending with the period against the 7 before (the weekly report: its week and the week before). */
+  readonly weekOverWeek: { readonly thisWeek: TWeekNumbers; readonly weekBefore: TWeekNumbers };
+  /** Agents with first replies, closed tickets or waiting tickets in the period, busiest first. */
+  readonly agents: readonly TAgentRow[];
   /** Every breached or at-risk open ticket, most urgent first (renderers show the top few). */
   readonly waiting: { readonly items: readonly TWaitingItem[]; readonly breached: number; readonly atRisk: number };
   readonly feedback: {
@@ -211,6 +238,7 @@ const HEADLINES: readonly {
   { metric: 'solved', label: 'Solved', unit: 'count', better: 'up', flow: true },
   { metric: 'open', label: 'Still open', unit: 'count', better: 'down', flow: false },
   { metric: 'waiting', label: 'Waiting on us', unit: 'count', better: 'down', flow: false },
+  { metric: 'breached', label: 'SLA breaches', unit: 'count', better: 'down', flow: true },
   { metric: 'frMetPct', label: 'First-response SLA met', unit: 'percent', better: 'up', flow: false },
   { metric: 'nrMetPct', label: 'Next-response SLA met', unit: 'percent', better: 'up', flow: false },
   { metric: 'frMedian', label: 'Median first response', unit: 'minutes', better: 'down', flow: false },
@@ -358,6 +386,8 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
 
   // Week over week: the 7 days ending with the period against the 7 before.
   const thisWeek = input.kind === 'weekly' ? current : stats(dayWindow(lastDay - 6, lastDay));
+  const trendDays: string[] = [];
+  for (let day = trendFirst; day <= lastDay; day++) trendDays.push(isoDateFromDay(day));
   const lastWeek = before ?? stats(dayWindow(lastDay - 13, lastDay - 7));
   const owners = new Map(input.owners.map((o) => [o.id, o]));
   const ownerRef = (id: string | null): TOwnerRef | null => {
@@ -392,6 +422,9 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
     },
     comparedWith: input.kind === 'weekly' ? 'the week before' : 'the average of the 7 days before',
     numbers,
+    trendDays,
+    weekOverWeek: { thisWeek: weekNumbers(thisWeek), weekBefore: weekNumbers(lastWeek) },
+    agents: [],
     waiting: waitingNow(input, now, calendar, ownerRef),
     feedback: {
       unanswered: unansweredFeedback(input),
@@ -409,7 +442,75 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
     allClear: false,
     dailyStats,
   };
-  return withAllClear(model, current);
+  const withAgents = { ...model, agents: agentRows(input, period, measure, ownerRef, model.waiting.items) };
+  return withAllClear(withAgents, current);
+}
+
+function weekNumbers(stats: TWindowStats): TWeekNumbers {
+  const { new: created, solved, open, waiting, breached, frMetPct, nrMetPct, frMedian } = stats;
+  return { new: created, solved, open, waiting, breached, frMetPct, nrMetPct, frMedian };
+}
+
+/**
+ * Per agent over the period: first replies (and their median), first-response SLAs decided on their tickets,
+ * tickets closed, and what of theirs is breached or at risk now. Busiest first (first replies, then closed).
+ */
+function agentRows(
+  input: TDigestInput,
+  period: TWindow,
+  measure: (ticket: TDigestTicket) => number,
+  ownerRef: (id: string | null) => TOwnerRef | null,
+  waiting: readonly TWaitingItem[],
+): TAgentRow[] {
+  const start = period.start.getTime();
+  const end = period.end.getTime();
+  const inPeriod = (at: Date | null) => at !== null && at.getTime() >= start && at.getTime() < end;
+  const rows = new Map<string, { times: number[]; decided: number; met: number; closed: number; waitingNow: number }>();
+  const row = (id: string) => {
+    let r = rows.get(id);
+    if (!r) {
+      r = { times: [], decided: 0, met: 0, closed: 0, waitingNow: 0 };
+      rows.set(id, r);
+    }
+    return r;
+  };
+  const ownerOf = new Map<string, string>();
+  for (const ticket of input.tickets) {
+    if (ticket.ownerId === null) continue;
+    ownerOf.set(ticket.id, ticket.ownerId);
+    if (inPeriod(ticket.firstAgentReplyAt)) row(ticket.ownerId).times.push(measure(ticket));
+    if (inPeriod(ticket.closedAt)) row(ticket.ownerId).closed++;
+  }
+  for (const clock of input.clocks) {
+    if (clock.clock !== 'firstResponse') continue;
+    const owner = ownerOf.get(clock.ticketId);
+    const outcome = owner === undefined ? undefined : clockOutcome(clock);
+    if (!outcome || !inPeriod(outcome.at)) continue;
+    const r = row(owner!);
+    r.decided++;
+    if (outcome.met) r.met++;
+  }
+  for (const item of waiting) if (item.owner) row(item.owner.ownerId).waitingNow++;
+  return [...rows.entries()]
+    .map(([id, r]): TAgentRow => {
+      const mid = median(r.times);
+      return {
+        owner: ownerRef(id)!,
+        firstReplies: r.times.length,
+        medianFirstReplyMinutes: mid === null ? null : round1(mid),
+        frDecided: r.decided,
+        frMetPct: r.decided === 0 ? null : round1((r.met / r.decided) * 100),
+        closed: r.closed,
+        waitingNow: r.waitingNow,
+      };
+    })
+    .sort(
+      (a, b) =>
+        b.firstReplies - a.firstReplies ||
+        b.closed - a.closed ||
+        b.waitingNow - a.waitingNow ||
+        a.owner.name.localeCompare(b.owner.name),
+    );
 }
 
 function withAllClear(model: TDigestModel, current: TWindowStats): TDigestModel {
@@ -658,6 +759,7 @@ export function withOwnerSlackUsers(model: TDigestModel, slackUsers: ReadonlyMap
   return {
     ...model,
     waiting: { ...model.waiting, items: model.waiting.items.map((item) => ({ ...item, owner: relabel(item.owner) })) },
+    agents: model.agents.map((agent) => ({ ...agent, owner: relabel(agent.owner) })),
     thanks: {
       fastest: fastest ? { ...fastest, owner: relabel(fastest.owner) } : null,
       mostClosed: mostClosed ? { ...mostClosed, owner: relabel(mostClosed.owner) } : null,

@@ -3,6 +3,8 @@
 import type { TDigestModel, TOwnerRef } from '../../domain/digest.ts';
 import { formatBusinessMinutes } from '../../domain/duration.ts';
 import {
+  AGENT_COLUMNS,
+  agentTableRows,
   allClearText,
   clockName,
   compareText,
@@ -17,6 +19,7 @@ import {
   type TLate,
   type TUpdated,
   updatedText,
+  weekOverWeekFallback,
 } from './digest-format.ts';
 import { printable, stripUnprintable, truncate } from './mrkdwn.ts';
 
@@ -27,6 +30,20 @@ function person(owner: TOwnerRef | null): string {
 
 /** One line, nothing that moves the terminal's cursor, changes its colours or reorders the text. */
 const clean = printable;
+
+/** Rows under a header, columns padded (text left, numbers right). */
+function table(
+  header: readonly string[],
+  rows: readonly (readonly (string | number | { value: number; text: string })[])[],
+): string[] {
+  const cells = rows.map((row) =>
+    row.map((c) => (typeof c === 'string' ? clean(truncate(c, 40)) : typeof c === 'number' ? String(c) : c.text)),
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: readonly string[], numeric: (i: number) => boolean) =>
+    `  ${r.map((c, i) => (numeric(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')}`.trimEnd();
+  return [line(header, () => false), ...cells.map((r) => line(r, (i) => i > 0))];
+}
 
 export function renderDigestText(
   model: TDigestModel,
@@ -62,6 +79,11 @@ export function renderDigestText(
     out.push(
       `  ${line.label.padEnd(width)}  ${formatValue(line, line.value).padStart(8)}  ${line.sparkline}  ${formatChange(line)}`,
     );
+  }
+
+  if (model.kind === 'weekly') {
+    out.push('', weekOverWeekFallback(model));
+    if (model.agents.length > 0) out.push('', 'Per agent', ...table(AGENT_COLUMNS, agentTableRows(model)));
   }
 
   const { items, breached, atRisk } = model.waiting;
