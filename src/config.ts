@@ -217,12 +217,24 @@ const ZTeam = z.strictObject({
     .optional(),
 });
 
+/** A customer condition: HubSpot property internal names (e.g. "tier") → the values that match. */
+const ZPropertyCondition = z.record(
+  z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,99}$/, 'must be a HubSpot property internal name, e.g. "tier" (lower case, digits, "_")'),
+  z.array(z.string().min(1)).min(1, 'list at least one value'),
+);
+
 const ZWhen = z.strictObject({
   priority: z.array(z.string().min(1)).optional(),
   pipeline: z.array(z.string().min(1)).optional(),
   team: z.array(z.string().min(1)).optional(),
   category: z.array(z.string().min(1)).optional(),
   source: z.array(z.string().min(1)).optional(),
+  /** Properties of the ticket's primary company (e.g. { "tier": ["Enterprise"] }); synced for these rules. */
+  company: ZPropertyCondition.optional(),
+  /** Properties of the ticket's primary contact. */
+  contact: ZPropertyCondition.optional(),
 });
 
 const ZSlaRule = z.strictObject({

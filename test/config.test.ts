@@ -170,6 +170,16 @@ describe('policy file', () => {
     ['a rule with no targets', (p) => p.sla.push({ name: 'empty' }), /sla\[2\]: an SLA rule needs at least one of/],
     ['warnAt out of range', (p) => (p.sla[0].warnAt = 1.5), /sla\[0\]\.warnAt/],
     ['duplicate team names', (p) => p.teams.push({ ...p.teams[0] }), /teams\[1\]\.name: duplicate team name "support"/],
+    [
+      'a company property that is not an internal name',
+      (p) => (p.sla[0].when = { company: { 'Customer Tier': ['Enterprise'] } }),
+      /sla\[0\]\.when\.company\.Customer Tier: must be a HubSpot property internal name/,
+    ],
+    [
+      'a contact property with no values',
+      (p) => (p.sla[0].when = { contact: { vip: [] } }),
+      /sla\[0\]\.when\.contact\.vip: list at least one value/,
+    ],
   ];
   it.each(cases)('rejects %s with the path of the offending key', (_name, mutate, expected) => {
     const policy = full();

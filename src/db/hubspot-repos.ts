@@ -1,6 +1,7 @@
 // The repositories of Heed's copy of HubSpot, one per thing stored, over one database: what the sync, the
 // webhooks journal and the webhook route read and write.
 import type { Db } from './client.ts';
+import { CustomerRecordRepo } from './customer-record-repo.ts';
 import { FeedbackRepo } from './feedback-repo.ts';
 import { HubspotUserRepo } from './hubspot-user-repo.ts';
 import { OwnerRepo } from './owner-repo.ts';
@@ -21,6 +22,9 @@ export type HubspotRepos = {
   readonly portal: PortalRepo;
   readonly runs: SyncRunRepo;
   readonly webhooks: WebhookQueueRepo;
+  /** Companies and contacts of open tickets, with the properties SLA rules name. */
+  readonly companies: CustomerRecordRepo;
+  readonly contacts: CustomerRecordRepo;
 };
 
 export function hubspotRepos(db: Db): HubspotRepos {
@@ -34,5 +38,7 @@ export function hubspotRepos(db: Db): HubspotRepos {
     portal: new PortalRepo(db),
     runs: new SyncRunRepo(db),
     webhooks: new WebhookQueueRepo(db),
+    companies: new CustomerRecordRepo(db, 'Company'),
+    contacts: new CustomerRecordRepo(db, 'Contact'),
   };
 }

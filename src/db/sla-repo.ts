@@ -28,6 +28,12 @@ export interface SlaTicketRow extends TTicketFacts {
   readonly archived: boolean;
 }
 
+/** A ticket's customer records' synced properties (null: none, or not synced). */
+export interface TicketCustomers {
+  readonly company: Readonly<Record<string, string | null>> | null;
+  readonly contact: Readonly<Record<string, string | null>> | null;
+}
+
 /** A stored clock as an evaluation reads it back. */
 export type PreviousClockRow = Omit<StoredClock, 'usedMinutes' | 'overdueMinutes' | 'evaluatedAt'>;
 
@@ -162,8 +168,9 @@ export const FULL_SCOPE: TicketScope = { sql: EVAL_TICKETS, params: [] };
 
 /**
  * An incremental evaluation: tickets synced or modified since `since`, clocks due to cross a threshold by
- * `now` (ClockState.nextCheckAt), and tickets whose flag changed (the Slack side bumps Flag.updatedAt when
- * someone claims, snoozes or handles it) or whose snooze ended in between.
+ * `now` (ClockState.nextCheckAt), tickets whose flag changed (the Slack side bumps Flag.updatedAt when
+ * someone claims, snoozes or handles it) or whose snooze ended in between, and the open tickets of companies
+ * and contacts whose properties changed (a new tier may mean other targets).
  */
 export function incrementalScope(since: Date, lastRunAt: Date, now: Date): TicketScope {
   return {
@@ -182,8 +189,12 @@ export function incrementalScope(since: Date, lastRunAt: Date, now: Date): Ticke
       UNION SELECT "ticketId" FROM "ClockState" WHERE "nextCheckAt" <= ?
       UNION SELECT "ticketId" FROM "Flag"
         WHERE "kind" = 'ticket' AND "ticketId" IS NOT NULL
-          AND ("updatedAt" > ? OR ("snoozedUntil" > ? AND "snoozedUntil" <= ?))`,
-    params: [since, since, now, lastRunAt, since, now],
+          AND ("updatedAt" > ? OR ("snoozedUntil" > ? AND "snoozedUntil" <= ?))
+      UNION SELECT t."id" FROM "Company" co JOIN "Ticket" t ON t."companyId" = co."id"
+        WHERE co."changedAt" > ? AND t."archived" = false AND t."isClosed" = false
+      UNION SELECT t."id" FROM "Contact" ct JOIN "Ticket" t ON t."contactId" = ct."id"
+        WHERE ct."changedAt" > ? AND t."archived" = false AND t."isClosed" = false`,
+    params: [since, since, now, lastRunAt, since, now, since, since],
   };
 }
 
@@ -257,6 +268,32 @@ export class SlaRepo {
       this.#scope.params,
     );
     return rows.map((r) => new TicketRow(r));
+  }
+
+  /**
+   * The synced properties of each ticket's primary company and contact (for SLA rules on customer properties),
+   * for tickets that have either. Records many tickets share are parsed once.
+   */
+  async customers(): Promise<Map<string, TicketCustomers>> {
+    const rows = await this.#rows(
+      `SELECT t."id", co."properties", ct."properties" FROM "Ticket" t
+         LEFT JOIN "Company" co ON co."id" = t."companyId"
+         LEFT JOIN "Contact" ct ON ct."id" = t."contactId"
+        WHERE t."id" IN (${this.#scope.sql}) AND (co."id" IS NOT NULL OR ct."id" IS NOT NULL)`,
+      this.#scope.params,
+    );
+    const parsed = new Map<string, Record<string, string | null>>();
+    const read = (json: unknown) => {
+      if (json === null || json === undefined) return null;
+      const text = String(json);
+      let value = parsed.get(text);
+      if (!value) {
+        value = JSON.parse(text) as Record<string, string | null>;
+        parsed.set(text, value);
+      }
+      return value;
+    };
+    return new Map(rows.map((r) => [String(r[0]), { company: read(r[1]), contact: read(r[2]) }]));
   }
 
   /** Periods in the given stages (waiting-on-customer and closed ones: the only ones that pause clocks). */

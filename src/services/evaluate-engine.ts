@@ -7,7 +7,7 @@ import { type BusinessCalendar, createBusinessCalendar } from '../domain/calenda
 import type { TBusinessDuration } from '../domain/duration.ts';
 import type { TFeedbackThresholds } from '../domain/feedback.ts';
 import type { TMachineSettings } from '../domain/flag-machine.ts';
-import { compileSlaRules, type TSlaRuleSpec, type TSlaSubject } from '../domain/sla-policy.ts';
+import { compileSlaRules, customerProperties, type TSlaRuleSpec, type TSlaSubject } from '../domain/sla-policy.ts';
 
 export interface SlaEngine {
   /** Identifies the parts of the policy an evaluation depends on: a change forces a full evaluation. */
@@ -16,6 +16,8 @@ export interface SlaEngine {
   readonly rules: readonly TSlaRuleSpec[];
   /** The first rule matching a ticket (see sla-policy.ts). */
   ruleFor(subject: TSlaSubject): TSlaRuleSpec | undefined;
+  /** Rules match company or contact properties: each ticket's customer records are read. */
+  readonly usesCustomers: boolean;
   readonly waitingStageIds: ReadonlySet<string>;
   readonly useHubspotSla: boolean;
   readonly substantiveReplyMinLength: number;
@@ -47,6 +49,7 @@ export function createSlaEngine(policy: Readonly<TPolicy>): SlaEngine {
     teams: policy.teams,
     rules,
     ruleFor: compileSlaRules(rules),
+    usesCustomers: (({ companies, contacts }) => companies.length + contacts.length > 0)(customerProperties(rules)),
     waitingStageIds: new Set(policy.waitingOnCustomerStages),
     useHubspotSla: policy.engine.useHubspotSla,
     substantiveReplyMinLength: policy.engine.substantiveReplyMinLength,

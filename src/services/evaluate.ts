@@ -29,6 +29,7 @@ import {
   type SlaTicketRow,
   type StoredClock,
   type StoredFlag,
+  type TicketCustomers,
 } from '../db/sla-repo.ts';
 import { evaluateFeedback } from '../domain/feedback.ts';
 import {
@@ -267,12 +268,13 @@ export async function evaluate(
     const chunkIds = scopeIds.slice(offset, offset + chunkSize);
     const chunk = repo.forIds(chunkIds);
     const r0 = performance.now();
-    const [tickets, clocks, flags, messages, periods] = await Promise.all([
+    const [tickets, clocks, flags, messages, periods, customers] = await Promise.all([
       chunk.tickets(),
       chunk.clockStates(),
       chunk.ticketFlags(),
       chunk.recentMessages(),
       chunk.stagePeriods(pausingStages),
+      engine.usesCustomers ? chunk.customers() : NO_CUSTOMERS,
     ]);
     const r1 = performance.now();
     out.readMs += r1 - r0;
@@ -287,6 +289,7 @@ export async function evaluate(
         flags.get(ticket.id),
         messages.get(ticket.id),
         periods.get(ticket.id),
+        customers.get(ticket.id),
       );
       out.ticket(verdict, clocks.get(ticket.id));
     }
@@ -374,6 +377,7 @@ interface TicketVerdict {
 
 const NO_CLOCKS: readonly TClockResult[] = [];
 const NO_FLAGS: readonly StoredFlag[] = [];
+const NO_CUSTOMERS: ReadonlyMap<string, TicketCustomers> = new Map();
 
 function judgeTicketRow(
   judge: TicketJudge,
@@ -382,6 +386,7 @@ function judgeTicketRow(
   storedFlags: readonly StoredFlag[] | undefined,
   messages: readonly TTicketMessage[] | undefined,
   periods: readonly TStagePeriod[] | undefined,
+  customers: TicketCustomers | undefined,
 ): TicketVerdict {
   const { engine, now } = judge;
   const ownerEmail = ticket.ownerId ? (judge.owners.get(ticket.ownerId) ?? null) : null;
@@ -400,6 +405,8 @@ function judgeTicketRow(
         team: team.name,
         category: ticket.category,
         source: ticket.source,
+        company: customers?.company ?? null,
+        contact: customers?.contact ?? null,
       });
   const calendar = engine.calendarOf(team);
   const result = rule

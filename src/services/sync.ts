@@ -37,6 +37,7 @@ import {
   ZUserObject,
 } from '../hubspot/map.ts';
 import { ZCrmObject } from '../hubspot/schemas.ts';
+import { type CustomerProperties, type CustomerSyncStats, syncCustomers } from './sync-customers.ts';
 import { type StreamDeps, type StreamResult, syncStream } from './sync-stream.ts';
 
 export type SyncOptions = {
@@ -59,6 +60,8 @@ export type SyncDeps = {
   logger: Logger;
   onProgress?: (event: { stream: string; done: number; total?: number | undefined }) => void;
   options?: SyncOptions;
+  /** The company and contact properties the policy's SLA rules name (sla-policy.ts customerProperties). */
+  customerProperties?: CustomerProperties;
 };
 
 export type SyncStats = {
@@ -78,6 +81,8 @@ export type SyncStats = {
     pipelines: number;
     stages: number;
     names: number;
+    /** Companies and contacts with the properties SLA rules name; absent when the rules name none. */
+    customers?: CustomerSyncStats;
   };
   pages: { tickets: number; feedback: number; users?: number };
   restarts: number;
@@ -211,6 +216,12 @@ export class SyncService {
       stats.restarts += tickets.restarts;
       stats.records.archived = await this.sweepArchived(full, tickets.mode === 'backfill');
       stats.records.names = await this.resolveTicketNames();
+      if (this.wantsCompanies() || (this.deps.customerProperties?.contacts.length ?? 0) > 0) {
+        stats.records.customers = await syncCustomers(
+          { api, repos, clock, logger, searchLagMs: this.options.searchLagMs },
+          this.deps.customerProperties!,
+        );
+      }
 
       const feedback = await this.syncFeedback(full);
       if (feedback === 'forbidden') {
@@ -354,6 +365,12 @@ export class SyncService {
             // Remember open tickets' own companies for the names step; closed tickets (most of a backfill) take
             // their contact's company instead, which keeps this map small.
             for (const row of rows) if (!row.isClosed && row.companyId) this.companyByTicket.set(row.id, row.companyId);
+            // SLA rules on company properties need the association stored ("" for none: looked up).
+            if (this.wantsCompanies()) {
+              await repos.tickets.setCompanies(
+                rows.map((row) => ({ ticketId: row.id, companyId: row.companyId ?? '' })),
+              );
+            }
           } else {
             await this.fetchTicketAssociations(inserted);
           }
@@ -373,7 +390,17 @@ export class SyncService {
         [...contacts].flatMap(([ticketId, to]) => (to[0] ? [{ ticketId, contactId: to[0] }] : [])),
       );
       for (const [ticketId, to] of companies) if (to[0]) this.companyByTicket.set(ticketId, to[0]);
+      if (this.wantsCompanies()) {
+        await repos.tickets.setCompanies(
+          batch.map((ticketId) => ({ ticketId, companyId: companies.get(ticketId)?.[0] ?? '' })),
+        );
+      }
     }
+  }
+
+  /** Whether SLA rules match company properties (then tickets' company associations are stored). */
+  private wantsCompanies(): boolean {
+    return (this.deps.customerProperties?.companies.length ?? 0) > 0;
   }
 
   /**

@@ -184,6 +184,7 @@ function simpleStore(
   index: (id: string) => number | undefined,
   properties: (i: number) => Record<string, string | null>,
   defaults: string[],
+  modifiedAt: (i: number) => number,
 ): Store {
   const epoch = Date.parse('2024-01-01T00:00:00.000Z');
   return {
@@ -191,7 +192,7 @@ function simpleStore(
     id,
     index,
     createdAt: () => epoch,
-    modifiedAt: () => epoch,
+    modifiedAt,
     archived: () => false,
     archivedAt: () => Number.NaN,
     properties,
@@ -229,6 +230,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       (id) => portal.contactIndex(id),
       (c) => portal.contactProperties(c),
       ['firstname', 'lastname', 'email', 'createdate', 'lastmodifieddate', 'hs_object_id'],
+      (c) => portal.contactModifiedAt[c]!,
     ),
     companies: simpleStore(
       () => portal.companyCount,
@@ -236,6 +238,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       (id) => portal.companyIndex(id),
       (k) => portal.companyProperties(k),
       ['name', 'domain', 'createdate', 'hs_lastmodifieddate', 'hs_object_id'],
+      (k) => portal.companyModifiedAt[k]!,
     ),
     users: {
       count: () => portal.users.length,
