@@ -92,6 +92,51 @@ export function requireEnv<K extends keyof TEnv>(env: TEnv, name: K, purpose: st
   return value as NonNullable<TEnv[K]>;
 }
 
+/** A variable `heed start` needs, with why and how to set it. */
+export type MissingEnv = { name: keyof TEnv; why: string; fix: string };
+
+/**
+ * What the server (`heed start`) needs beyond a valid environment: the Slack bot token, how Slack's requests are
+ * checked (the signing secret in HTTP mode, or the app-level token for Socket Mode), and the HubSpot token.
+ * `heed demo` needs none of them; `heed doctor` reports each as a failed check.
+ */
+export function missingServerEnv(env: TEnv): MissingEnv[] {
+  const missing: MissingEnv[] = [];
+  if (!env.SLACK_BOT_TOKEN) {
+    missing.push({ name: 'SLACK_BOT_TOKEN', why: 'to post and read in Slack', fix: ENV_FIXES.SLACK_BOT_TOKEN });
+  }
+  if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
+    missing.push({
+      name: 'SLACK_SIGNING_SECRET',
+      why: "to verify Slack's requests to /slack/events (or set SLACK_APP_TOKEN for Socket Mode)",
+      fix: `${ENV_FIXES.SLACK_SIGNING_SECRET}, or ${ENV_FIXES.SLACK_APP_TOKEN.split(', or')[0]} for Socket Mode`,
+    });
+  }
+  if (!env.HUBSPOT_ACCESS_TOKEN) {
+    missing.push({
+      name: 'HUBSPOT_ACCESS_TOKEN',
+      why: 'to sync tickets and feedback from HubSpot',
+      fix: ENV_FIXES.HUBSPOT_ACCESS_TOKEN,
+    });
+  }
+  return missing;
+}
+
+/** Throws one ENV_MISSING naming every variable `heed start` needs and lacks, each with its fix. */
+export function requireServerEnv(env: TEnv): void {
+  const missing = missingServerEnv(env);
+  if (missing.length === 0) return;
+  const lines = missing.map(
+    (m) => `  ${m.name} — needed ${m.why}.
+    To fix: ${m.fix}`,
+  );
+  throw new AppError(
+    'ENV_MISSING',
+    `${missing.length === 1 ? 'A variable' : `${missing.length} variables`} Heed needs to run ${missing.length === 1 ? 'is' : 'are'} not set:\n${lines.join('\n')}`,
+    { fix: 'set them in the environment (.env.example lists every variable), or try `heed demo`, which needs none' },
+  );
+}
+
 // ---------------------------------------------------------------- policy file
 
 const ZClockTime = z
@@ -258,6 +303,68 @@ const ZFeedback = z.strictObject({
   commentsCount: z.boolean().default(true),
 });
 
+/**
+ * Burst budgets: however many clocks become late at once (a first start, an outage, a policy change, a backlog
+ * stepping up the ladder together), a channel or a person gets at most this many messages from Heed in any
+ * `windowMinutes`; the rest roll into one "and N more" message, updated in place.
+ */
+const ZNudges = z
+  .strictObject({
+    /** The sliding window the budgets below count in. */
+    windowMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(1440)
+      .default(15)
+      .describe('Minutes of the sliding window the burst budgets count in.'),
+    /** Top-level messages in a team channel per window (nudges, the backlog summary, the "and N more" message). */
+    perChannel: z
+      .number()
+      .int()
+      .min(2, 'must be at least 2: one message of its own and the "and N more"')
+      .max(500)
+      .default(10)
+      .describe(
+        'Top-level messages Heed posts in a team channel per window (nudges, the backlog summary, the "and N more" message); the rest go into the "and N more" message.',
+      ),
+    /** Top-level messages in an escalation (leads) channel per window, its "and N more" message included. */
+    perEscalationChannel: z
+      .number()
+      .int()
+      .min(2, 'must be at least 2: one message of its own and the "and N more"')
+      .max(500)
+      .default(5)
+      .describe('Messages Heed posts in an escalation (leads) channel per window, its "and N more" message included.'),
+    /** Owner pings per person per window (a thread mention and its DM are one), the "and N more" DM included. */
+    perPerson: z
+      .number()
+      .int()
+      .min(2, 'must be at least 2: one message of its own and the "and N more"')
+      .max(500)
+      .default(5)
+      .describe(
+        'Owner pings per person per window (a thread mention and its DM count as one), the "and N more" DM included.',
+      ),
+    /**
+     * Tickets found already late within this long of the previous ones join the team's same backlog summary
+     * (updated in place); after a longer quiet spell, a new wave (an outage) gets a new summary.
+     */
+    backlogWaveGapMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(1440)
+      .default(60)
+      .describe(
+        "Tickets found already late within this many minutes of the last ones join the team's backlog summary; later ones start a new summary.",
+      ),
+  })
+  .describe('Burst budgets and backlog summaries: how much Heed posts at once.');
+
+export type TNudgeSettings = z.output<typeof ZNudges>;
+export const DEFAULT_NUDGE_SETTINGS: TNudgeSettings = Object.freeze(ZNudges.parse({}));
+
 const ZPolicy = z.strictObject({
   $schema: z.string().optional(),
   calendars: z.record(z.string().min(1), ZCalendar),
@@ -286,6 +393,7 @@ const ZPolicy = z.strictObject({
       nextResponseFrom: 'firstUnanswered',
       liveWindowMinutes: 15,
     }),
+  nudges: ZNudges.default(ZNudges.parse({})),
   sync: z
     .strictObject({
       intervalMinutes: z.number().int().min(1).max(1440).default(5),

@@ -1,15 +1,24 @@
 // Composition root: config → database → clients → listeners → schedules → server. Nothing else wires
 // dependencies together; everything below receives what it needs as arguments.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+//
+// Start-up degrades instead of dying when a vendor is down: the HTTP server (probes, webhooks, Slack's requests)
+// comes up first and does not wait for Slack or HubSpot. Each vendor has a dependency watch that retries with
+// backoff and reports to the dependency registry, which /readyz and /metrics read. Slack's side (the outbox)
+// starts the moment auth.test answers; HubSpot's side (a sync now, then the schedule) the moment HubSpot answers,
+// and neither waits for the other. A configuration error (a missing token) still stops start-up with one message.
 import { hostname } from 'node:os';
-import { type Config, databaseProvider } from './config.ts';
+import { type Config, databaseProvider, requireServerEnv } from './config.ts';
 import { type Db, openDatabase, sqlitePath } from './db/client.ts';
 import { acquireSqliteInstanceLock } from './db/instance-lock.ts';
-import { healthRoute, type Route, sendJson, startRouteServer } from './http/routes.ts';
+import { HUBSPOT_MAX_BODY_BYTES } from './http/body.ts';
+import { healthRoute, type Route } from './http/routes.ts';
+import { type EdgeEvents, type RunningServer, startHttpServer } from './http/server.ts';
 import { HubspotError } from './hubspot/client.ts';
 import { type HeedJobHandlers, heedJobs } from './jobs/heed-jobs.ts';
 import { createScheduler, type Scheduler } from './jobs/scheduler.ts';
 import type { Logger } from './logger.ts';
+import { createDependencyHealth, type DependencyHealth } from './ops/dependency-health.ts';
+import { type DependencyWatch, watchDependency } from './ops/dependency-watch.ts';
 import {
   countSlackEventDeliveries,
   hubspotMetrics,
@@ -20,6 +29,7 @@ import {
   schedulerMetrics,
 } from './ops/metric-adapters.ts';
 import { createMetrics, metricsRoute } from './ops/metrics.ts';
+import { outboxMetrics } from './ops/outbox-metrics.ts';
 import { readinessRoute } from './ops/readiness.ts';
 import type { RequestContext } from './ops/request-context.ts';
 import { retentionJob } from './ops/retention-job.ts';
@@ -28,14 +38,21 @@ import { evaluate } from './services/evaluate.ts';
 import { createSlaEngine } from './services/evaluate-engine.ts';
 import { reconcileNudges } from './services/nudge.ts';
 import { createSlackSide, type SlackSide } from './services/slack-setup.ts';
+import { describeHubspotFailure, HUBSPOT_DEPENDENCY, isTokenRejected, SyncGate } from './services/sync-gate.ts';
 import { journalJob } from './services/sync-journal.ts';
 import { createHubspotSync, type HubspotSync } from './services/sync-setup.ts';
-import { createSlackApp, type SlackApp } from './slack/app.ts';
+import { createSlackApp, describeSlackFailure, type SlackApp } from './slack/app.ts';
 
 export type RunningHeed = {
   port: number;
   db: Db;
   scheduler: Scheduler;
+  /** The dependencies as this process sees them (what /readyz reports). */
+  health: DependencyHealth;
+  /** Resolves once Slack answered auth.test and the outbox runs. */
+  slackReady(): Promise<void>;
+  /** For the process-level handler (src/ops/process-guard.ts): `heed_process_errors_total{kind}`. */
+  countProcessError(kind: string): void;
   /** Stops accepting requests, lets running work finish, closes the database. Safe to call twice. */
   stop(): Promise<void>;
 };
@@ -48,19 +65,17 @@ export type StartOptions = {
   schedules?: boolean;
   /** Gives each HTTP request an id that the logger's mixin puts on every line logged while handling it. */
   requestContext?: RequestContext;
+  /** How the dependency watches back off (tests shorten it). */
+  retry?: { initialDelayMs?: number; maxDelayMs?: number };
 };
 
-/** POST /hubspot/webhooks when HubSpot sync is off: the endpoint does not exist. */
-const noWebhooksRoute: Route = {
-  path: '/hubspot/webhooks',
-  method: 'POST',
-  handler: (_req: IncomingMessage, res: ServerResponse) => sendJson(res, 404, { error: 'not_found' }),
-};
+export const SLACK_DEPENDENCY = 'slack';
 
 function hubspotWebhookRoute(hubspot: HubspotSync, metrics: ReturnType<typeof createMetrics>): Route {
   return {
     path: '/hubspot/webhooks',
     method: 'POST',
+    maxBodyBytes: HUBSPOT_MAX_BODY_BYTES,
     handler: async (req, res) => {
       recordWebhook(metrics, 'hubspot', await hubspot.webhookHandler(req, res));
     },
@@ -70,6 +85,8 @@ function hubspotWebhookRoute(hubspot: HubspotSync, metrics: ReturnType<typeof cr
 export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   const { config, logger } = options;
   const { env, policy } = config;
+  // A configuration error, unlike an outage, stops start-up: one message naming every missing variable.
+  requireServerEnv(env);
   for (const notice of config.notices) logger.warn(notice);
 
   const url = env.DATABASE_URL;
@@ -79,61 +96,105 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
     throw error;
   });
   const now = () => new Date();
-  const metrics = createMetrics({ db, teams: policy.teams.map((t) => t.name), clock: now, logger });
+  const health = createDependencyHealth(now, { logger: logger.child({ component: 'dependencies' }) });
+  const metrics = createMetrics({ db, teams: policy.teams.map((t) => t.name), clock: now, logger, health });
+  const edgeEvents: EdgeEvents = { refused: (reason) => metrics.httpRefused.inc({ reason }) };
+  const schedulesOn = options.schedules !== false;
+  // Bound once the scheduler exists (the HubSpot watch may answer before that).
+  let runSyncNow: () => void = () => undefined;
 
-  // HubSpot: the one client of this process, the sync service and the webhook endpoint.
+  // HubSpot: the one client of this process, the sync service behind its gate, the webhook endpoint, and the watch
+  // that waits out an outage.
+  const hubspotLogger = logger.child({ component: 'hubspot' });
   let hubspot: HubspotSync | undefined;
-  if (env.HUBSPOT_ACCESS_TOKEN) {
-    hubspot = createHubspotSync({
-      config,
-      accessToken: env.HUBSPOT_ACCESS_TOKEN,
-      db,
-      logger: logger.child({ component: 'hubspot' }),
-      metrics: hubspotMetrics(metrics),
-    });
-  } else {
-    logger.warn('HUBSPOT_ACCESS_TOKEN is not set: HubSpot sync is off (set it and restart to sync tickets)');
-  }
-  const routes: Route[] = [
-    healthRoute({ db, logger }),
-    readinessRoute({ db, config, clock: now, logger, requireSync: hubspot !== undefined }),
-    metricsRoute(metrics, logger),
-    hubspot ? hubspotWebhookRoute(hubspot, metrics) : noWebhooksRoute,
-  ];
-  const httpRoutes = options.requestContext ? options.requestContext.wrap(routes, logger) : routes;
+  let hubspotWatch: DependencyWatch | undefined;
+  const gate = new SyncGate({
+    probe: () => hubspot!.probe(),
+    logger: hubspotLogger,
+    health,
+    onPausedChange: (paused) => metrics.syncPaused.set(paused ? 1 : 0),
+    onUnavailable: (error) => hubspotWatch?.failed(error),
+    onReopened: () => hubspot?.drainer.kick(0),
+  });
+  hubspot = createHubspotSync({
+    config,
+    accessToken: env.HUBSPOT_ACCESS_TOKEN!,
+    db,
+    logger: hubspotLogger,
+    metrics: hubspotMetrics(metrics),
+    gate,
+  });
+  const hubspotSide = hubspot;
+  hubspotWatch = watchDependency({
+    name: HUBSPOT_DEPENDENCY,
+    // While sync is paused on a rejected token, HubSpot answering is not HubSpot working: the gate's reason stays.
+    health: {
+      report: (name, problem) => {
+        if (!problem && gate.state === 'auth-paused') return;
+        health.report(name, problem);
+      },
+    },
+    logger: hubspotLogger,
+    pending: { code: 'starting', message: 'checking that HubSpot answers' },
+    // A 401 is an answer: HubSpot is up, and the gate pauses sync on it instead of this watch retrying.
+    check: async () => {
+      try {
+        await hubspotSide.probe();
+      } catch (error) {
+        if (!isTokenRejected(error)) throw error;
+        gate.failed(error);
+      }
+    },
+    describe: describeHubspotFailure,
+    initialDelayMs: options.retry?.initialDelayMs ?? 2000,
+    maxDelayMs: options.retry?.maxDelayMs ?? 60_000,
+    onUp: () => {
+      if (gate.state === 'auth-paused') return;
+      gate.reopen();
+      runSyncNow();
+    },
+  });
 
-  // Slack: the Bolt app (HTTP or Socket Mode) with the routes above on the same port, and the outbox.
+  // Slack: the Bolt app (HTTP or Socket Mode) whose /slack/events is served below, and the outbox.
   const engine = createSlaEngine(policy);
   // Names this process in job leases and runs, and in the Slack channel pacing leases replicas share.
   const holder = `${hostname()}:${process.pid}`;
-  let slack: SlackApp | undefined;
-  let side: SlackSide | undefined;
-  let server: Server | undefined;
-  let port: number;
-  if (env.SLACK_BOT_TOKEN) {
-    const slackLogger = logger.child({ component: 'slack' });
-    side = createSlackSide({
-      config,
-      db,
-      holder,
-      logger: slackLogger,
-      instrument: (web) => instrumentSlackApi(web, metrics),
-      instrumentRepo: (repo) => countSlackEventDeliveries(repo, metrics),
-    });
-    slack = createSlackApp({
-      env: { ...env, PORT: options.port ?? env.PORT },
-      logger: slackLogger,
-      customRoutes: httpRoutes,
-      ...(options.requestContext ? { requestContext: options.requestContext } : {}),
-      services: side.services,
-    });
-    port = (await slack.start(options.port ?? env.PORT)).port ?? options.port ?? env.PORT;
-  } else {
-    logger.warn('SLACK_BOT_TOKEN is not set: Slack is off (no nudges or digests are posted); serving HTTP routes only');
-    const started = await startRouteServer(httpRoutes, options.port ?? env.PORT, logger);
-    server = started.server;
-    port = started.port;
+  const slackLogger = logger.child({ component: 'slack' });
+  const side: SlackSide | undefined = createSlackSide({
+    config,
+    db,
+    holder,
+    logger: slackLogger,
+    instrument: (web) => instrumentSlackApi(web, metrics),
+    instrumentRepo: (repo) => countSlackEventDeliveries(repo, metrics),
+    // A refused token pauses the outbox: its reason shows in /readyz and heed_outbox_paused, nothing is dropped.
+    outbox: { health, metrics: outboxMetrics(metrics) },
+  });
+  const slack: SlackApp | undefined = createSlackApp({
+    env: { ...env, PORT: options.port ?? env.PORT },
+    logger: slackLogger,
+    ...(options.requestContext ? { requestContext: options.requestContext } : {}),
+    services: side.services,
+    events: edgeEvents,
+  });
+
+  const routes: Route[] = [
+    healthRoute({ db, logger }),
+    readinessRoute({ db, config, clock: now, logger, health }),
+    metricsRoute(metrics, logger),
+    hubspotWebhookRoute(hubspot, metrics),
+    ...(slack.eventsRoute ? [slack.eventsRoute] : []),
+  ];
+  const httpRoutes = options.requestContext ? options.requestContext.wrap(routes, logger) : routes;
+  let server: RunningServer;
+  try {
+    server = await startHttpServer({ routes: httpRoutes, port: options.port ?? env.PORT, logger, events: edgeEvents });
+  } catch (error) {
+    await db.close();
+    instanceLock?.release();
+    throw error;
   }
+  const port = server.port;
 
   // The digests (src/services/digest-jobs.ts): composed from an evaluation of the present, and not before the
   // first HubSpot sync since this start has finished. Without Slack there is nowhere to post them.
@@ -184,20 +245,55 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   // A project app's client id and secret: changes arrive through the webhooks journal within seconds.
   if (hubspot?.journal) scheduler.add(journalJob(hubspot.journal));
   scheduler.add(retentionJob({ db, config }));
+  if (schedulesOn) {
+    runSyncNow = () => {
+      scheduler
+        .runNow('sync')
+        .catch((error: unknown) =>
+          hubspotLogger.error({ err: error }, 'could not start a sync after HubSpot answered'),
+        );
+    };
+  }
 
-  // The outbox drains continuously (a crash between "posted" and "recorded" is recovered first).
+  // The outbox drains continuously once Slack answers (a crash between "posted" and "recorded" is recovered first,
+  // which reads Slack's history, so it waits for Slack too).
   const outboxStop = new AbortController();
   let outboxLoop: Promise<void> | undefined;
-  if (side) {
+  const startOutbox = () => {
+    if (outboxLoop || !side || outboxStop.signal.aborted) return;
     const box = side.outbox;
     outboxLoop = (async () => {
       await box.recover().catch((error: unknown) => logger.error({ err: error }, 'outbox: recovery failed'));
       await box.run(outboxStop.signal);
-    })();
-  }
+    })().catch((error: unknown) => logger.error({ err: error }, 'outbox: the drain loop stopped'));
+  };
+  const slackApp = slack;
+  let slackUp: () => void = () => undefined;
+  const slackStarted = new Promise<void>((resolveUp) => {
+    slackUp = resolveUp;
+  });
+  const slackWatch = watchDependency({
+    name: SLACK_DEPENDENCY,
+    health,
+    logger: slackLogger,
+    pending: { code: 'starting', message: 'checking the bot token with auth.test' },
+    check: () => slackApp.connect(),
+    describe: describeSlackFailure,
+    initialDelayMs: options.retry?.initialDelayMs ?? 1000,
+    // Seconds, not minutes: Heed is ready again within seconds of Slack's return.
+    maxDelayMs: options.retry?.maxDelayMs ?? 5000,
+    onUp: ({ first }) => {
+      if (!first) slackLogger.info('Slack answers: the outbox starts');
+      startOutbox();
+      slackUp();
+    },
+  });
+
   // Webhook events queued before a restart are fetched now rather than at the next delivery.
   hubspot?.drainer.kick(0);
-  if (options.schedules !== false) await scheduler.start();
+  if (schedulesOn) await scheduler.start();
+  slackWatch.start();
+  hubspotWatch.start();
   logger.info(
     {
       port,
@@ -212,17 +308,27 @@ export async function startHeed(options: StartOptions): Promise<RunningHeed> {
   const stop = () => {
     stopping ??= (async () => {
       logger.info('Heed is stopping');
+      await slackWatch.stop();
+      await hubspotWatch?.stop();
       await scheduler.stop();
       outboxStop.abort();
       await outboxLoop;
       await hubspot?.drainer.stop();
       await slack?.stop();
-      if (server) await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+      await server.close();
       await db.close();
       instanceLock?.release();
       logger.info('Heed stopped');
     })();
     return stopping;
   };
-  return { port, db, scheduler, stop };
+  return {
+    port,
+    db,
+    scheduler,
+    health,
+    slackReady: () => slackStarted,
+    countProcessError: (kind) => metrics.processErrors.inc({ kind }),
+    stop,
+  };
 }

@@ -107,7 +107,29 @@ describe('policy file', () => {
     expect(config.policy.sla[1]!.resolution).toEqual({ days: 3, minutes: 0 });
     expect(config.policy.feedback.followUpWithin).toEqual({ days: 1, minutes: 0 });
     expect(config.policy.sync).toEqual({ intervalMinutes: 5, requestsPer10s: 100, searchPerSecond: 4 });
+    // Burst budgets and backlog waves: the documented defaults.
+    expect(config.policy.nudges).toEqual({
+      windowMinutes: 15,
+      perChannel: 10,
+      perEscalationChannel: 5,
+      perPerson: 5,
+      backlogWaveGapMinutes: 60,
+    });
     expect(Object.isFrozen(config.policy.teams[0])).toBe(true);
+  });
+
+  it('takes burst budgets from the file, and refuses a budget that leaves no room for "and N more"', () => {
+    const policy = full();
+    policy.nudges = { perChannel: 20, perPerson: 3 };
+    expect(loadPolicy(policy).policy.nudges).toMatchObject({ perChannel: 20, perPerson: 3, perEscalationChannel: 5 });
+    policy.nudges = { perEscalationChannel: 1, windowMinutes: 0 };
+    const lines = errorOf(() => loadPolicy(policy))
+      .message.split('\n')
+      .slice(1);
+    expect(lines).toEqual([
+      '  nudges.perEscalationChannel: must be at least 2: one message of its own and the "and N more"',
+      expect.stringMatching(/^ {2}nudges\.windowMinutes: /),
+    ]);
   });
 
   it('starts with one default team and standard SLAs when the file is missing, and says so', () => {
@@ -298,6 +320,16 @@ describe('policy file', () => {
       expect.arrayContaining(['calendars', 'teams', 'sla', 'feedback', 'waitingOnCustomerStages', 'people']),
     );
     expect(schema.required).toEqual(expect.arrayContaining(['calendars', 'teams', 'sla']));
+    // Each budget says what it means in the editor.
+    const nudges = schema.properties['nudges'] as { properties: Record<string, { description?: string }> };
+    expect(Object.keys(nudges.properties)).toEqual([
+      'windowMinutes',
+      'perChannel',
+      'perEscalationChannel',
+      'perPerson',
+      'backlogWaveGapMinutes',
+    ]);
+    for (const field of Object.values(nudges.properties)) expect(field.description).toBeTruthy();
   });
 });
 

@@ -47,12 +47,14 @@ const SAMPLE = 4;
 /** The HubSpot scopes Heed uses, as README.md lists them (test/cli/demo.test.ts keeps the two in step). */
 export const HUBSPOT_SCOPES = HEED_SCOPES.map((s) => s.scope);
 
-type NudgeKind = 'at risk' | 'breached' | 'feedback';
+type NudgeKind = 'at risk' | 'breached' | 'feedback' | 'done';
 
-/** What a nudge is about, from its fallback text (the same words its headline uses). */
+/** What a nudge is about now, from its fallback text (the same words its headline uses). */
 function nudgeKind(message: DemoMessage): NudgeKind {
   if (message.text.startsWith('Negative feedback')) return 'feedback';
-  return message.text.startsWith('At risk') ? 'at risk' : 'breached';
+  if (message.text.startsWith('At risk')) return 'at risk';
+  // Updated in place since: answered, resolved, closed without a reply, handled, moved…
+  return message.text.startsWith('Breached') ? 'breached' : 'done';
 }
 
 /** Up to `size` nudges, one of each kind first so the sample shows what Heed says; kept in channel order. */
@@ -71,12 +73,13 @@ export function sampleNudges(nudges: readonly DemoMessage[], size: number): Demo
 }
 
 function countKinds(nudges: readonly DemoMessage[]): string {
-  const counts: Record<NudgeKind, number> = { 'at risk': 0, breached: 0, feedback: 0 };
+  const counts: Record<NudgeKind, number> = { 'at risk': 0, breached: 0, feedback: 0, done: 0 };
   for (const nudge of nudges) counts[nudgeKind(nudge)]++;
   return [
     counts.breached ? `${counts.breached} breached` : '',
     counts['at risk'] ? `${counts['at risk']} at risk` : '',
     counts.feedback ? `${counts.feedback} negative feedback` : '',
+    counts.done ? `${counts.done} no longer waiting` : '',
   ]
     .filter(Boolean)
     .join(', ');
@@ -145,6 +148,14 @@ function teamSection(team: DemoTeam, options: TerminalRenderOptions, all: boolea
   const out = heading(`#${team.channelName} would receive:`, style);
   out.push(style.dim(`team ${team.team.name} · ${team.timeZone} · times as a reader there sees them`));
 
+  // One message for many tickets: what was already late when Heed started, and what a burst held back.
+  const backlog = team.summaries.filter((m) => m.text.includes('already late'));
+  const overflow = team.summaries.filter((m) => !backlog.includes(m));
+  if (backlog.length > 0) {
+    out.push('', style.bold('Already late when Heed started watching: one summary instead of a message each'));
+    for (const summary of backlog) out.push(...messageBlock(summary, options));
+  }
+
   out.push('', style.bold(`Nudges (${team.nudges.length}${team.nudges.length ? `: ${countKinds(team.nudges)}` : ''})`));
   if (team.nudges.length === 0) out.push('  Nothing at risk or breached: no nudges.');
   const shown = all ? team.nudges : sampleNudges(team.nudges, SAMPLE);
@@ -154,6 +165,14 @@ function teamSection(team: DemoTeam, options: TerminalRenderOptions, all: boolea
     out.push(
       `  …and ${plural(hidden.length, 'more nudge')} (${countKinds(hidden)}) — \`heed demo --all\` prints every one.`,
     );
+  }
+
+  if (overflow.length > 0) {
+    out.push(
+      '',
+      style.bold(`Over the channel's burst budget (policy nudges.perChannel): listed in one message, kept up to date`),
+    );
+    for (const more of overflow) out.push(...messageBlock(more, options));
   }
 
   if (team.escalations.length > 0 && team.escalationChannelName) {
@@ -216,21 +235,32 @@ export function formatDemo(
     ),
     ...wrapItem(
       4,
-      `Nudges and digests through the outbox to the Slack stand-in: ${nudges.posted} nudges, ${slack.replies} thread replies, ${slack.dms} DMs to owners, ${nudges.escalations} escalations, ${result.teams.reduce((n, t) => n + t.digest.length, 0)} digest messages` +
+      `Heed watching since yesterday noon, then the digests, through the outbox to the Slack stand-in: ${nudges.posted} nudges, ${plural(nudges.summaries, 'summary', 'summaries')} (${plural(nudges.backlog, 'clock')} already late when it started, ${plural(nudges.rolledUp, 'step')} over a burst budget), ${slack.replies} thread replies, ${slack.dms} DMs to owners, ${nudges.escalations} escalations, ${result.teams.reduce((n, t) => n + t.digest.length, 0)} digest messages` +
         `${slack.failed ? `, ${slack.failed} refused` : ''}${nudges.deferred ? `, ${nudges.deferred} held back by quiet hours` : ''} — Slack's 1 message/s per channel, run ${DEMO_OUTBOX_SPEEDUP}× faster, ${seconds(result.durations.slackMs)}.`,
     ),
   );
 
   for (const team of result.teams) out.push(...teamSection(team, { ...base, timeZone: team.timeZone }, options.all));
 
+  if (result.escalationOverflow.length > 0) {
+    out.push(
+      ...heading('The leads channel, capped', style),
+      `Over its burst budget (policy nudges.perEscalationChannel) the rest of the escalations share one message:`,
+    );
+    out.push(...messageBlock(result.escalationOverflow.at(-1)!, { ...base, timeZone: 'UTC' }));
+  }
+
   if (result.dms.length > 0) {
-    const first = result.dms[0]!;
+    // One still about a breach, if any: the others have been updated to say how their ticket ended.
+    const first =
+      result.dms.find((d) => d.messages.some((m) => /breached|needs your follow-up/.test(m.text))) ?? result.dms[0]!;
     const name = result.people.get(first.user) ?? first.user;
+    const shownDm = first.messages.find((m) => /breached|needs your follow-up/.test(m.text)) ?? first.messages[0]!;
     out.push(
       ...heading('Direct messages', style),
       `${plural(result.dms.length, 'owner')} got a DM when their ticket breached (${slack.dms} in all; \`/heed mute 2h\` pauses them). To ${name}:`,
     );
-    out.push(...messageBlock(first.messages[0]!, { ...base, timeZone: 'UTC' }));
+    out.push(...messageBlock(shownDm, { ...base, timeZone: 'UTC' }));
   }
 
   const unansweredZone = result.teams.find((t) => t.team.name === result.unanswered.team)?.timeZone;

@@ -1,10 +1,11 @@
 // `heed doctor`: checks an installation end to end and says how to fix each problem.
-// Environment, policy file, database — and, when tokens are set, that HubSpot and Slack accept them
-// and granted the scopes Heed needs.
+// Environment, policy file, database, the tokens `heed start` needs (a missing one fails, as it stops `heed
+// start`), and that HubSpot and Slack accept them and granted the scopes Heed needs. A scope Heed could not read
+// (a network error, a 5xx, an answer without the scope header) is a warning, never reported as missing.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Config, loadConfig, parseEnv, type TEnv } from '../config.ts';
+import { type Config, loadConfig, type MissingEnv, missingServerEnv, parseEnv, type TEnv } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { isAppError } from '../errors.ts';
 import { paths } from '../hubspot/api-version.ts';
@@ -23,18 +24,19 @@ function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;
 }
 
+function missingCheck(name: string, missing: MissingEnv): CheckResult {
+  return {
+    name,
+    status: 'fail',
+    detail: `${missing.name} is not set: \`heed start\` needs it ${missing.why} (\`heed demo\` runs without it)`,
+    fix: missing.fix,
+  };
+}
+
 async function checkHubspot(env: TEnv, fetchFn: Fetch): Promise<CheckResult[]> {
   const token = env.HUBSPOT_ACCESS_TOKEN;
-  if (!token) {
-    return [
-      {
-        name: 'HubSpot',
-        status: 'warn',
-        detail: 'HUBSPOT_ACCESS_TOKEN is not set, so HubSpot was not checked',
-        fix: 'create a private app with the scopes in README ("HubSpot private app") and set HUBSPOT_ACCESS_TOKEN',
-      },
-    ];
-  }
+  const missing = missingServerEnv(env).find((m) => m.name === 'HUBSPOT_ACCESS_TOKEN');
+  if (!token || missing) return [missingCheck('HubSpot token', missing!)];
   const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
   const results: CheckResult[] = [];
   try {
@@ -103,7 +105,13 @@ async function checkHubspotScopes(env: TEnv, fetchFn: Fetch, headers: Record<str
       (error: Error) => error,
     );
     if (response instanceof Error) {
-      results.push({ name, status: 'fail', detail: response.message, fix: 'check the network' });
+      results.push({
+        name,
+        status: 'warn',
+        // fetch says only "fetch failed"; the cause says what happened (refused, reset, a name that does not resolve).
+        detail: `could not read the token's scopes: ${response.message}${response.cause instanceof Error ? ` (${response.cause.message})` : ''} (whether it has ${probe.scope} is unknown)`,
+        fix: 'check the network, then run `heed doctor` again',
+      });
     } else if (response.ok) {
       await response.arrayBuffer().catch(() => undefined);
       results.push({ name, status: 'ok', detail: `readable (scope ${probe.scope})` });
@@ -126,12 +134,19 @@ async function checkHubspotScopes(env: TEnv, fetchFn: Fetch, headers: Record<str
         detail: `HubSpot no longer serves ${probe.probe.split('?')[0]} (${response.status})`,
         fix: 'upgrade Heed: this release speaks a HubSpot API version HubSpot has retired',
       });
-    } else {
+    } else if (response.status === 401) {
       results.push({
         name,
         status: 'fail',
-        detail: `answered ${response.status}`,
-        fix: 'try again; if it persists, check status.hubspot.com',
+        detail: 'HubSpot rejected the token (401)',
+        fix: 'copy the service key (or the project app’s access token) again; it may have been rotated or revoked',
+      });
+    } else {
+      results.push({
+        name,
+        status: 'warn',
+        detail: `could not read the token's scopes: HubSpot answered ${response.status} (whether it has ${probe.scope} is unknown)`,
+        fix: 'run `heed doctor` again; if it persists, check status.hubspot.com',
       });
     }
   }
@@ -219,23 +234,14 @@ function manifestBotScopes(readManifest: () => string): string[] {
 
 async function checkSlack(env: TEnv, fetchFn: Fetch, readManifest: () => string): Promise<CheckResult[]> {
   const token = env.SLACK_BOT_TOKEN;
-  if (!token) {
-    return [
-      {
-        name: 'Slack',
-        status: 'warn',
-        detail: 'SLACK_BOT_TOKEN is not set, so Slack was not checked',
-        fix: 'create the Slack app from manifest.json (README, "Slack app") and set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET',
-      },
-    ];
-  }
+  const missing = missingServerEnv(env);
   const results: CheckResult[] = [];
-  if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+  const missingSecret = missing.find((m) => m.name === 'SLACK_SIGNING_SECRET');
+  if (missingSecret) {
     results.push({
-      name: 'Slack mode',
-      status: 'fail',
-      detail: 'neither SLACK_SIGNING_SECRET (HTTP mode) nor SLACK_APP_TOKEN (Socket Mode) is set',
-      fix: 'set SLACK_SIGNING_SECRET from the app’s "Basic Information" page',
+      ...missingCheck('Slack mode', missingSecret),
+      detail:
+        'neither SLACK_SIGNING_SECRET (HTTP mode) nor SLACK_APP_TOKEN (Socket Mode) is set: `heed start` needs one',
     });
   } else {
     results.push({
@@ -244,6 +250,8 @@ async function checkSlack(env: TEnv, fetchFn: Fetch, readManifest: () => string)
       detail: env.SLACK_APP_TOKEN ? 'Socket Mode (SLACK_APP_TOKEN set)' : 'HTTP mode (/slack/events)',
     });
   }
+  const missingToken = missing.find((m) => m.name === 'SLACK_BOT_TOKEN');
+  if (!token || missingToken) return [...results, missingCheck('Slack token', missingToken!)];
   let response: Response;
   try {
     response = await fetchFn(`${env.SLACK_API_URL}auth.test`, {
@@ -279,21 +287,32 @@ async function checkSlack(env: TEnv, fetchFn: Fetch, readManifest: () => string)
     ];
   }
   results.push({ name: 'Slack token', status: 'ok', detail: `workspace ${body.team ?? '?'} as @${body.user ?? '?'}` });
+  const header = response.headers.get('x-oauth-scopes');
+  if (header === null || header.trim() === '') {
+    // Slack lists the scopes in this header; a proxy may strip it. Unknown is not missing.
+    results.push({
+      name: 'Slack scopes',
+      status: 'warn',
+      detail: "could not read the token's scopes: Slack's answer to auth.test carried no X-OAuth-Scopes header",
+      fix: 'compare the scopes on the app’s "OAuth & Permissions" page with manifest.json (a proxy may strip the header)',
+    });
+    return results;
+  }
   const granted = new Set(
-    (response.headers.get('x-oauth-scopes') ?? '')
+    header
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
   );
   const needed = manifestBotScopes(readManifest);
-  const missing = needed.filter((scope) => !granted.has(scope));
+  const absent = needed.filter((scope) => !granted.has(scope));
   results.push(
-    missing.length === 0
+    absent.length === 0
       ? { name: 'Slack scopes', status: 'ok', detail: `${needed.length} scopes granted` }
       : {
           name: 'Slack scopes',
           status: 'fail',
-          detail: `missing ${missing.join(', ')}`,
+          detail: `missing ${absent.join(', ')}`,
           fix: 'add them under "OAuth & Permissions" (or recreate the app from manifest.json) and reinstall the app',
         },
   );

@@ -24,7 +24,7 @@ export async function runNudgeCommand(options: { dryRun: boolean }, deps: NudgeC
     io.out(
       `Evaluated ${result.stats.tickets} ticket(s): ${changes.newAtRisk.length} newly at risk, ` +
         `${changes.newBreach.length} newly breached, ${changes.escalationDue.length} escalation(s) due, ` +
-        `${changes.recovered.length} recovered, ${changes.resolved.length} resolved.`,
+        `${changes.recovered.length} recovered, ${changes.resolved.length} resolved, ${changes.moved.length} moved team.`,
     );
     if (options.dryRun) {
       io.out('Dry run: nothing was written or posted.');
@@ -38,9 +38,16 @@ export async function runNudgeCommand(options: { dryRun: boolean }, deps: NudgeC
     const left = await side.repo.countOutbox(['pending', 'retry', 'sending']);
     io.out(
       `Nudges: ${summary.posted} posted, ${summary.updated} updated, ${summary.replies} thread ping(s), ` +
-        `${summary.escalations} escalation(s), ${summary.dms} DM(s), ${summary.deferred} held for working hours.` +
+        `${summary.escalations} escalation(s), ${summary.dms} DM(s), ${summary.moved} moved to another team's ` +
+        `channel, ${summary.deferred} held for working hours.` +
         (left > 0 ? ` ${left} message(s) still queued (sent by the next run or by \`heed start\`).` : ''),
     );
+    if (summary.backlog + summary.rolledUp + summary.summaries > 0) {
+      io.out(
+        `Calm: ${summary.backlog} already-late ticket(s) listed in their team's backlog summary, ` +
+          `${summary.rolledUp} over a burst budget listed in an "and N more" message; ${summary.summaries} summary message(s) queued.`,
+      );
+    }
     return 0;
   } finally {
     await db.close();

@@ -29,12 +29,15 @@ export type OutboxDepth = { depth: number; oldestCreatedAt: Date | undefined };
 export type PruneTarget =
   | 'flags'
   | 'nudges'
+  | 'rollups'
+  | 'rollupEntries'
   | 'outboxMessages'
   | 'auditEntries'
   | 'syncRuns'
   | 'jobRuns'
   | 'processedEvents'
-  | 'slackActionMarks';
+  | 'slackActionMarks'
+  | 'burstLocks';
 
 type Param = string | number | Date;
 type Placeholder = (value: Param) => string;
@@ -189,13 +192,24 @@ const PRUNE_SQL: Record<
        AND NOT EXISTS (SELECT 1 FROM "Flag" f WHERE f."key" = "Nudge"."flagKey" AND f."state" NOT IN (${list(p, FINISHED_FLAG_STATES)}))
        AND NOT EXISTS (SELECT 1 FROM "OutboxMessage" o WHERE o."nudgeId" = "Nudge"."id" AND o."state" IN (${list(p, QUEUED_OUTBOX_STATES)}))`,
   },
+  // A backlog summary or "and N more" message nothing in can change any more, once old; then its entries.
+  rollups: {
+    table: 'Rollup',
+    where: (p, { cutoff }) => `"settled" = true AND "updatedAt" < ${p(cutoff)}`,
+  },
+  rollupEntries: {
+    table: 'RollupEntry',
+    where: () => `NOT EXISTS (SELECT 1 FROM "Rollup" r WHERE r."id" = "RollupEntry"."rollupId")`,
+  },
   // Sent, failed and superseded messages. Those of a nudge that still exists stay with it: their idempotency
-  // keys are what stops the reconciler from posting the same reply or escalation again.
+  // keys are what stops the reconciler from posting the same reply or escalation again; so does the message of a
+  // summary still kept up to date.
   outboxMessages: {
     table: 'OutboxMessage',
     where: (p, { cutoff }) =>
       `"state" IN (${list(p, FINISHED_OUTBOX_STATES)}) AND COALESCE("sentAt", "createdAt") < ${p(cutoff)}
-       AND ("nudgeId" IS NULL OR NOT EXISTS (SELECT 1 FROM "Nudge" n WHERE n."id" = "OutboxMessage"."nudgeId"))`,
+       AND ("nudgeId" IS NULL OR NOT EXISTS (SELECT 1 FROM "Nudge" n WHERE n."id" = "OutboxMessage"."nudgeId"))
+       AND NOT EXISTS (SELECT 1 FROM "Rollup" r WHERE r."postId" = "OutboxMessage"."id")`,
   },
   auditEntries: { table: 'AuditEntry', where: (p, { cutoff }) => `"at" < ${p(cutoff)}` },
   // The newest successful run is kept whatever its age: readiness and `heed status` report it.
@@ -213,6 +227,8 @@ const PRUNE_SQL: Record<
   processedEvents: { table: 'ProcessedEvent', where: (p, { dedupeCutoff }) => `"receivedAt" < ${p(dedupeCutoff)}` },
   // The last act applied per flag and kind only has to outlive Slack's redeliveries, like the dedupe record.
   slackActionMarks: { table: 'SlackActionMark', where: (p, { dedupeCutoff }) => `"at" < ${p(dedupeCutoff)}` },
+  // A burst budget's lock row is only a row to take turns on: one not written for days is no longer needed.
+  burstLocks: { table: 'BurstLock', where: (p, { dedupeCutoff }) => `"touchedAt" < ${p(dedupeCutoff)}` },
 };
 
 function toSyncRunFacts(row: {

@@ -12,12 +12,26 @@ import type {
   OutboxMessage,
   Owner,
   PrismaClient,
+  Rollup,
+  RollupEntry,
   SlackActionMark,
   Ticket,
 } from '../generated/sqlite/client.ts';
 import type { Db } from './client.ts';
 
-export type { AuditEntry, ClockState, FeedbackSubmission, Flag, Nudge, OutboxMessage, Owner, SlackActionMark, Ticket };
+export type {
+  AuditEntry,
+  ClockState,
+  FeedbackSubmission,
+  Flag,
+  Nudge,
+  OutboxMessage,
+  Owner,
+  Rollup,
+  RollupEntry,
+  SlackActionMark,
+  Ticket,
+};
 
 export type OutboxKind = 'post' | 'update' | 'reply' | 'escalate' | 'dm';
 /**
@@ -32,12 +46,19 @@ export interface OutboxIntent {
   channel: string;
   payload: Record<string, unknown>;
   nudgeId?: string | undefined;
+  /**
+   * The row this one waits for (a thread ping's, DM's or escalation's nudge post; the message an update
+   * replaces). In a nudge change, undefined means "the nudge's own post, if it has one"; null means none.
+   */
+  parentId?: string | null | undefined;
+  /** The burst budget this message spends from (see NudgeChange.budgets). */
+  budgetScope?: string | undefined;
   /** Defaults to now: when the message may go out (quiet hours, snoozes). */
   notBefore?: Date | undefined;
 }
 
-/** A dependent's view of its nudge's post (see SlackRepo.nudgeParent). */
-export type NudgeParent =
+/** A dependent's view of the message it waits for (see SlackRepo.parentOf). */
+export type ParentMessage =
   | { status: 'posted'; ts: string; channel: string }
   | { status: 'pending' }
   | { status: 'failed'; reason: string };
@@ -75,12 +96,74 @@ export interface FlagActionPlan {
   audit: AuditInput;
 }
 
+/** Nudge columns a change may write. */
+export type NudgeFields = Partial<
+  Pick<Nudge, 'state' | 'level' | 'renderHash' | 'companionHash' | 'pingedUser' | 'postId' | 'channel'>
+>;
+
+/** A flag listed in a Rollup instead of (or besides) a message of its own. */
+export interface RollupRequest {
+  kind: 'backlog' | 'overflow';
+  /** team:<name> for a backlog summary; the budget scope (channel:… / person:…) for an overflow. */
+  scope: string;
+  channel: string;
+  team?: string | undefined;
+  flagKey: string;
+  step: number;
+}
+
+/**
+ * Burst budgets, spent inside the transaction: at most `limit` budgeted messages (rows carrying the scope, and
+ * rollups of the scope not yet posted) in any `windowMs`. Individual messages may take a slot while fewer than
+ * limit − 1 are used, so the last one is left for the scope's "and N more" message.
+ */
+export interface BudgetPlan {
+  windowMs: number;
+  /** Limit per budget scope touched (channel:…, person:…). */
+  limits: Record<string, number>;
+  /** Extra lock scopes (team:<name> for backlog summaries). */
+  locks?: string[];
+  /** How long a backlog summary takes new tickets after its last one. */
+  backlogGapMs: number;
+  /** Decides, synchronously, with the flag's budgets held. */
+  decide(budget: Budget): { intents: OutboxIntent[]; rollups: RollupRequest[]; nudge: NudgeFields };
+}
+
+export interface Budget {
+  /** Takes a slot for an individual message when one is free (leaving the last for the "and N more"). */
+  take(scope: string): boolean;
+}
+
 export interface NudgeChange {
   /** Create (no id yet) or update the nudge. */
   nudge:
-    | { create: { flagKey: string; channel: string; state: string; level: number; renderHash: string } }
-    | { update: { id: string; state?: string; level?: number; renderHash?: string } };
+    | {
+        create: {
+          id?: string;
+          flagKey: string;
+          team?: string;
+          channel: string;
+          state: string;
+          level: number;
+          renderHash: string;
+        } & NudgeFields;
+      }
+    | { update: { id: string } & NudgeFields };
   intents: OutboxIntent[];
+  budgets?: BudgetPlan | undefined;
+  /**
+   * The nudge as the plan was made from it: when another process has taken a step since (its level, its own
+   * post, whom it pinged), nothing is written — that process's plan stands.
+   */
+  expect?: Pick<Nudge, 'level' | 'postId' | 'pingedUser'> | undefined;
+}
+
+export interface ApplyResult {
+  nudgeId: string;
+  enqueued: string[];
+  /** False when another process got there first (the flag's current nudge, a message's key): nothing written. */
+  applied: boolean;
+  rollups: RollupRequest[];
 }
 
 /**
@@ -93,7 +176,23 @@ export function orderedId(now: Date): string {
   return `${String(now.getTime()).padStart(14, '0')}-${String(tick).padStart(15, '0')}-${randomUUID().slice(0, 8)}`;
 }
 
+/** A budget as the transaction sees it (the rollups it creates take their slot too). */
+interface TxBudget extends Budget {
+  since: Date;
+  used: Map<string, number>;
+  limits: Record<string, number>;
+}
+
+/** The budget a rollup's own message spends from: its scope, or for a backlog summary its channel's. */
+export function rollupBudgetScope(rollup: Pick<Rollup, 'kind' | 'scope' | 'channel'>): string {
+  return rollup.kind === 'overflow' ? rollup.scope : `channel:${rollup.channel}`;
+}
+
 type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string } | undefined)?.code === 'P2002';
+const DEPENDENT_KINDS: readonly OutboxKind[] = ['reply', 'dm', 'escalate', 'update'];
+const QUEUED: OutboxState[] = ['pending', 'retry', 'sending'];
 
 export class SlackRepo {
   readonly #prisma: PrismaClient;
@@ -106,14 +205,21 @@ export class SlackRepo {
 
   // ------------------------------------------------------------ nudges
 
+  /** The flag's current nudge (a flag that moved team has retired ones too). */
   nudgeByFlagKey(flagKey: string): Promise<Nudge | null> {
-    return this.#prisma.nudge.findUnique({ where: { flagKey } });
+    return this.#prisma.nudge.findUnique({ where: { activeKey: flagKey } });
   }
 
+  /** Current nudges of the given flags. */
   nudgesByFlagKeys(flagKeys: string[]): Promise<Nudge[]> {
     return flagKeys.length
-      ? this.#prisma.nudge.findMany({ where: { flagKey: { in: flagKeys } } })
+      ? this.#prisma.nudge.findMany({ where: { activeKey: { in: flagKeys } } })
       : Promise.resolve([]);
+  }
+
+  /** Every nudge a flag has had, oldest first (one per team it was in). */
+  nudgesOfFlag(flagKey: string): Promise<Nudge[]> {
+    return this.#prisma.nudge.findMany({ where: { flagKey }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
   }
 
   nudgeById(id: string): Promise<Nudge | null> {
@@ -125,84 +231,260 @@ export class SlackRepo {
     return this.#prisma.nudge.findFirst({ where: { channel, ts } });
   }
 
-  /**
-   * The flag any of Heed's messages about it refers to: the nudge itself, its thread ping, the escalation
-   * post or the owner's DM — from the (channel, ts) a reaction names. Read-only over what the outbox recorded
-   * when it sent each row (`resultTs`, with the row's nudge). What a sent row does not record is the channel
-   * Slack answered with, so:
-   * - a thread ping lives in its nudge's channel (whatever the row was queued with, e.g. `#support`);
-   * - a DM row is queued to the user id (U…) and Slack posts it in the IM (D…): an IM has one person in it
-   *   besides Heed, so the row matches when its user is the one reacting, in a D… channel;
-   * - an escalation queued to a channel by name (`#leads`) cannot be compared with the id in the event: it
-   *   matches by ts alone (Slack's ts is unique within a channel; two of Heed's messages in different
-   *   channels at the same microsecond is the only way to mismatch).
-   */
-  async flagForMessage(message: { channel: string; ts: string; reactor: string }): Promise<FlagMessage | null> {
-    const { channel, ts, reactor } = message;
-    const nudge = await this.#prisma.nudge.findFirst({ where: { channel, ts }, select: { flagKey: true } });
-    if (nudge) return { flagKey: nudge.flagKey, kind: 'nudge' };
-    const rows = await this.#prisma.outboxMessage.findMany({
-      where: { resultTs: ts, nudgeId: { not: null }, kind: { in: ['reply', 'escalate', 'dm'] } },
-      select: { kind: true, channel: true, nudgeId: true },
-      take: 10,
+  /** A nudge's thread pings, DMs and escalations that went out or are on their way (their updates excluded). */
+  companionsOf(nudgeId: string): Promise<OutboxMessage[]> {
+    return this.#prisma.outboxMessage.findMany({
+      where: { nudgeId, kind: { in: ['reply', 'dm', 'escalate'] }, state: { in: ['sent', ...QUEUED] } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
-    if (rows.length === 0) return null;
-    const nudges = new Map(
-      (
-        await this.#prisma.nudge.findMany({
-          where: { id: { in: rows.map((r) => r.nudgeId!) } },
-          select: { id: true, flagKey: true, channel: true, ts: true },
-        })
-      ).map((n) => [n.id, n]),
-    );
-    const byName = (queued: string) => !/^[CGDUW][A-Z0-9]+$/.test(queued);
-    for (const row of rows) {
-      const parent = nudges.get(row.nudgeId!);
-      if (!parent) continue;
-      const matches =
-        row.kind === 'reply'
-          ? parent.channel === channel || row.channel === channel
-          : row.kind === 'dm'
-            ? row.channel === channel || (channel.startsWith('D') && row.channel === reactor)
-            : row.channel === channel || byName(row.channel);
-      if (matches)
-        return {
-          flagKey: parent.flagKey,
-          kind: row.kind as FlagMessageKind,
-          threadTs: row.kind === 'reply' ? (parent.ts ?? undefined) : undefined,
-        };
+  }
+
+  /**
+   * The flag any of Heed's messages about it refers to — the nudge (current or retired), its thread ping, the
+   * escalation post, the owner's DM — from the (channel, ts) a reaction names: the channel and ts Slack
+   * answered with when the outbox sent it. Messages about no flag (digests, summaries) match nothing.
+   */
+  async flagForMessage(message: { channel: string; ts: string }): Promise<FlagMessage | null> {
+    const { channel, ts } = message;
+    const row = await this.#prisma.outboxMessage.findFirst({
+      where: {
+        resultTs: ts,
+        resultChannel: channel,
+        nudgeId: { not: null },
+        kind: { in: ['post', 'reply', 'escalate', 'dm'] },
+      },
+      select: { kind: true, nudgeId: true },
+    });
+    if (!row) {
+      // A nudge posted before Heed recorded the answered channel on its row.
+      const nudge = await this.#prisma.nudge.findFirst({ where: { channel, ts }, select: { flagKey: true } });
+      return nudge ? { flagKey: nudge.flagKey, kind: 'nudge' } : null;
     }
-    return null;
+    const nudge = await this.#prisma.nudge.findUnique({
+      where: { id: row.nudgeId! },
+      select: { flagKey: true, ts: true },
+    });
+    if (!nudge) return null;
+    const kind: FlagMessageKind = row.kind === 'post' ? 'nudge' : (row.kind as FlagMessageKind);
+    return { flagKey: nudge.flagKey, kind, threadTs: kind === 'reply' ? (nudge.ts ?? undefined) : undefined };
   }
 
   /**
-   * Writes a nudge change and its outbox intents in one transaction: either both happen or neither,
-   * so a crash can neither lose a message nor enqueue it twice (idempotency keys are unique).
-   * Returns the nudge id and the intents actually enqueued (already-known keys are skipped).
+   * Writes a nudge change and its outbox intents in one transaction: either both happen or neither, so a crash
+   * can neither lose a message nor enqueue it twice (idempotency keys are unique). With `budgets`, the scopes'
+   * lock rows are written first (in a fixed order: replicas deciding for the same channel or person take turns),
+   * then `decide` sees what is left of each budget, and the rollups it asks for are found or created under the
+   * same locks. A concurrent reconciler that got there first (the flag's current nudge, an idempotency key)
+   * makes this one a no-op: `applied: false`, nothing enqueued.
    */
-  async applyNudgeChange(change: NudgeChange, now: Date): Promise<{ nudgeId: string; enqueued: string[] }> {
-    return this.#prisma.$transaction(async (tx) => {
-      let nudgeId: string;
-      if ('create' in change.nudge) {
-        const existing = await tx.nudge.findUnique({ where: { flagKey: change.nudge.create.flagKey } });
-        if (existing) return { nudgeId: existing.id, enqueued: [] };
-        nudgeId = randomUUID();
-        await tx.nudge.create({ data: { id: nudgeId, ...change.nudge.create, createdAt: now, updatedAt: now } });
-      } else {
-        const { id, ...data } = change.nudge.update;
-        nudgeId = id;
-        await tx.nudge.update({ where: { id }, data: { ...data, updatedAt: now } });
+  async applyNudgeChange(change: NudgeChange, now: Date): Promise<ApplyResult> {
+    try {
+      return await this.#prisma.$transaction((tx) => this.#applyNudgeChange(tx, change, now), {
+        maxWait: 10_000,
+        timeout: 20_000,
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // Another reconciler created the same nudge or queued the same message first: what it wrote stands.
+      const flagKey = 'create' in change.nudge ? change.nudge.create.flagKey : undefined;
+      const existing = flagKey ? await this.nudgeByFlagKey(flagKey) : undefined;
+      const nudgeId = existing?.id ?? ('update' in change.nudge ? change.nudge.update.id : '');
+      return { nudgeId, enqueued: [], applied: false, rollups: [] };
+    }
+  }
+
+  async #applyNudgeChange(tx: Tx, change: NudgeChange, now: Date): Promise<ApplyResult> {
+    const plan = change.budgets;
+    if (plan) {
+      const scopes = [...new Set([...Object.keys(plan.limits), ...(plan.locks ?? [])])].sort();
+      for (const scope of scopes) {
+        await tx.burstLock.upsert({ where: { scope }, create: { scope, touchedAt: now }, update: { touchedAt: now } });
       }
-      const enqueued: string[] = [];
-      for (const intent of change.intents) {
-        if (await this.#enqueue(tx, { ...intent, nudgeId: intent.nudgeId ?? nudgeId }, now))
-          enqueued.push(intent.idempotencyKey);
+    }
+    let nudgeId: string;
+    let nudge: Nudge;
+    if ('create' in change.nudge) {
+      const { id, ...create } = change.nudge.create;
+      const existing = await tx.nudge.findUnique({ where: { activeKey: create.flagKey } });
+      if (existing) return { nudgeId: existing.id, enqueued: [], applied: false, rollups: [] };
+      nudgeId = id ?? randomUUID();
+      nudge = await tx.nudge.create({
+        data: { id: nudgeId, activeKey: create.flagKey, ...create, createdAt: now, updatedAt: now },
+      });
+    } else {
+      const { id, ...data } = change.nudge.update;
+      nudgeId = id;
+      const seen = change.expect;
+      if (seen) {
+        const current = await tx.nudge.findUnique({ where: { id } });
+        if (
+          !current ||
+          current.level !== seen.level ||
+          current.postId !== seen.postId ||
+          current.pingedUser !== seen.pingedUser
+        )
+          return { nudgeId: id, enqueued: [], applied: false, rollups: [] };
       }
-      return { nudgeId, enqueued };
+      nudge = await tx.nudge.update({ where: { id }, data: { ...data, updatedAt: now } });
+    }
+    const intents = [...change.intents];
+    const rollups: RollupRequest[] = [];
+    let extra: NudgeFields = {};
+    let budget: TxBudget | undefined;
+    if (plan) {
+      budget = await this.#budget(tx, plan, now);
+      const decided = plan.decide(budget);
+      intents.push(...decided.intents);
+      rollups.push(...decided.rollups);
+      extra = decided.nudge;
+    }
+    const enqueued: string[] = [];
+    let postId = extra.postId ?? nudge.postId;
+    for (const intent of intents) {
+      const id = orderedId(now);
+      const own = intent.kind === 'post' && (intent.nudgeId ?? nudgeId) === nudgeId;
+      const parentId =
+        intent.parentId !== undefined ? intent.parentId : DEPENDENT_KINDS.includes(intent.kind) ? postId : null;
+      if (await this.#enqueue(tx, { ...intent, nudgeId: intent.nudgeId ?? nudgeId, parentId }, now, id)) {
+        enqueued.push(intent.idempotencyKey);
+        if (own) postId = id;
+      } else if (own) {
+        // Queued already (another reconciler): its row is the post the rest waits for.
+        const known = await tx.outboxMessage.findUnique({
+          where: { idempotencyKey: intent.idempotencyKey },
+          select: { id: true },
+        });
+        postId = known?.id ?? postId;
+      }
+    }
+    for (const request of rollups) await this.#addToRollup(tx, request, plan!, budget!, now);
+    if (postId !== nudge.postId || Object.keys(extra).length > 0) {
+      await tx.nudge.update({ where: { id: nudgeId }, data: { ...extra, postId, updatedAt: now } });
+    }
+    return { nudgeId, enqueued, applied: true, rollups };
+  }
+
+  /** What each budget scope has used in the window, counted once the scope's lock row is held. */
+  async #budget(tx: Tx, plan: BudgetPlan, now: Date): Promise<TxBudget> {
+    const since = new Date(now.getTime() - plan.windowMs);
+    const used = new Map<string, number>();
+    // A rollup created but not yet posted holds its slot already.
+    const unposted = await tx.rollup.findMany({
+      where: { postId: null, createdAt: { gt: since } },
+      select: { kind: true, scope: true, channel: true },
+    });
+    for (const scope of Object.keys(plan.limits)) {
+      const rows = await tx.outboxMessage.count({ where: { budgetScope: scope, createdAt: { gt: since } } });
+      used.set(scope, rows + unposted.filter((r) => rollupBudgetScope(r) === scope).length);
+    }
+    return {
+      since,
+      used,
+      limits: plan.limits,
+      take(scope: string): boolean {
+        const limit = plan.limits[scope];
+        if (limit === undefined) return true;
+        const n = used.get(scope) ?? 0;
+        if (n >= limit - 1) return false;
+        used.set(scope, n + 1);
+        return true;
+      },
+    };
+  }
+
+  /** Lists a flag in the rollup its request names: the scope's current one, or a new one when none is current. */
+  async #addToRollup(tx: Tx, request: RollupRequest, plan: BudgetPlan, budget: TxBudget, now: Date): Promise<void> {
+    let rollup: Rollup | null;
+    if (request.kind === 'backlog') {
+      // A wave: tickets found late within the gap of the last ones join its summary.
+      rollup = await tx.rollup.findFirst({
+        where: {
+          kind: 'backlog',
+          scope: request.scope,
+          lastAddedAt: { gt: new Date(now.getTime() - plan.backlogGapMs) },
+        },
+        orderBy: { createdAt: 'desc' },
+      });
+      if (!rollup) {
+        const waves = await tx.rollup.count({ where: { kind: 'backlog', scope: request.scope } });
+        rollup = await this.#createRollup(tx, request, now, waves + 1);
+        const scope = rollupBudgetScope(rollup);
+        budget.used.set(scope, (budget.used.get(scope) ?? 0) + 1);
+      }
+    } else {
+      // The scope's "and N more" of this window; a new one only while the budget has its slot left; else the
+      // latest one, however old, is updated again — the scope never gets more than its budget.
+      rollup = await tx.rollup.findFirst({
+        where: { kind: 'overflow', scope: request.scope, createdAt: { gt: budget.since } },
+        orderBy: { createdAt: 'desc' },
+      });
+      const used = budget.used.get(request.scope) ?? 0;
+      const limit = budget.limits[request.scope] ?? Number.POSITIVE_INFINITY;
+      if (!rollup && used >= limit) {
+        rollup = await tx.rollup.findFirst({
+          where: { kind: 'overflow', scope: request.scope },
+          orderBy: { createdAt: 'desc' },
+        });
+      }
+      if (!rollup) {
+        rollup = await this.#createRollup(tx, request, now, 1);
+        budget.used.set(request.scope, used + 1);
+      }
+    }
+    const entry = { rollupId: rollup.id, flagKey: request.flagKey };
+    const existing = await tx.rollupEntry.findUnique({ where: { rollupId_flagKey: entry } });
+    if (existing) {
+      if (request.step > existing.step)
+        await tx.rollupEntry.update({ where: { rollupId_flagKey: entry }, data: { step: request.step } });
+    } else {
+      await tx.rollupEntry.create({ data: { ...entry, step: request.step, addedAt: now } });
+    }
+    await tx.rollup.update({ where: { id: rollup.id }, data: { lastAddedAt: now, settled: false } });
+  }
+
+  #createRollup(tx: Tx, request: RollupRequest, now: Date, wave: number): Promise<Rollup> {
+    return tx.rollup.create({
+      data: {
+        id: orderedId(now),
+        kind: request.kind,
+        scope: request.scope,
+        channel: request.channel,
+        team: request.team ?? null,
+        wave,
+        lastAddedAt: now,
+        createdAt: now,
+        updatedAt: now,
+      },
     });
   }
 
-  async #enqueue(tx: Tx, intent: OutboxIntent, now: Date): Promise<boolean> {
+  /** Retires a flag's current nudge (its ticket moved team); false when another process did first. */
+  async retireNudge(id: string, movedTo: string, now: Date): Promise<boolean> {
+    const { count } = await this.#prisma.nudge.updateMany({
+      where: { id, activeKey: { not: null } },
+      data: { activeKey: null, retiredAt: now, movedTo, updatedAt: now },
+    });
+    return count === 1;
+  }
+
+  /**
+   * Queues intents outside a nudge's own change (updates of its companions, a rollup's post or update).
+   * Returns the keys actually enqueued (already-known keys are skipped).
+   */
+  async enqueueAll(intents: OutboxIntent[], now: Date): Promise<string[]> {
+    try {
+      return await this.#prisma.$transaction(async (tx) => {
+        const enqueued: string[] = [];
+        for (const intent of intents) if (await this.#enqueue(tx, intent, now)) enqueued.push(intent.idempotencyKey);
+        return enqueued;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return [];
+      throw error;
+    }
+  }
+
+  async #enqueue(tx: Tx, intent: OutboxIntent, now: Date, id = orderedId(now)): Promise<boolean> {
     const existing = await tx.outboxMessage.findUnique({
       where: { idempotencyKey: intent.idempotencyKey },
       select: { id: true },
@@ -210,7 +492,7 @@ export class SlackRepo {
     if (existing) return false;
     await tx.outboxMessage.create({
       data: {
-        id: orderedId(now),
+        id,
         idempotencyKey: intent.idempotencyKey,
         kind: intent.kind,
         channel: intent.channel,
@@ -218,6 +500,8 @@ export class SlackRepo {
         state: 'pending',
         nextAttemptAt: intent.notBefore ?? now,
         nudgeId: intent.nudgeId ?? null,
+        parentId: intent.parentId ?? null,
+        budgetScope: intent.budgetScope ?? null,
         createdAt: now,
       },
     });
@@ -227,6 +511,114 @@ export class SlackRepo {
   /** Enqueue outside a nudge change (digest posts, DMs). False when the key was already known. */
   enqueue(intent: OutboxIntent, now: Date): Promise<boolean> {
     return this.#prisma.$transaction((tx) => this.#enqueue(tx, intent, now));
+  }
+
+  // ------------------------------------------------------------ rollups
+
+  /** Rollups that may still change (some flag in them is not done, or they were never posted). */
+  unsettledRollups(): Promise<Rollup[]> {
+    return this.#prisma.rollup.findMany({ where: { settled: false }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  /** Unsettled rollups listing any of the given flags. */
+  async rollupsOfFlags(flagKeys: string[]): Promise<Rollup[]> {
+    if (flagKeys.length === 0) return [];
+    const entries = await this.#prisma.rollupEntry.findMany({
+      where: { flagKey: { in: flagKeys } },
+      select: { rollupId: true },
+    });
+    const ids = [...new Set(entries.map((e) => e.rollupId))];
+    return ids.length ? this.#prisma.rollup.findMany({ where: { id: { in: ids }, settled: false } }) : [];
+  }
+
+  rollupEntries(rollupId: string): Promise<RollupEntry[]> {
+    return this.#prisma.rollupEntry.findMany({
+      where: { rollupId },
+      orderBy: [{ addedAt: 'asc' }, { flagKey: 'asc' }],
+    });
+  }
+
+  /** Every rollup a flag is listed in (tests, `/heed whois`). */
+  async rollupsOfFlag(flagKey: string): Promise<Rollup[]> {
+    const entries = await this.#prisma.rollupEntry.findMany({ where: { flagKey }, select: { rollupId: true } });
+    return entries.length
+      ? this.#prisma.rollup.findMany({
+          where: { id: { in: entries.map((e) => e.rollupId) } },
+          orderBy: { createdAt: 'asc' },
+        })
+      : [];
+  }
+
+  /**
+   * Queues a rollup's post (the first time) or the update of its message, and records what it now shows.
+   * The post spends from the rollup's budget scope (its slot was held since the rollup was created).
+   */
+  async saveRollupRender(
+    rollup: Pick<Rollup, 'id' | 'postId' | 'channel' | 'kind' | 'scope'>,
+    render: { payload: Record<string, unknown>; renderHash: string; settled: boolean },
+    now: Date,
+  ): Promise<'posted' | 'updated' | 'raced'> {
+    try {
+      return await this.#saveRollupRender(rollup, render, now);
+    } catch (error) {
+      // Another reconciler queued the same post at the same moment: its message stands.
+      if (isUniqueViolation(error)) return 'raced';
+      throw error;
+    }
+  }
+
+  #saveRollupRender(
+    rollup: Pick<Rollup, 'id' | 'postId' | 'channel' | 'kind' | 'scope'>,
+    render: { payload: Record<string, unknown>; renderHash: string; settled: boolean },
+    now: Date,
+  ): Promise<'posted' | 'updated'> {
+    return this.#prisma.$transaction(async (tx) => {
+      const current = await tx.rollup.findUnique({ where: { id: rollup.id } });
+      if (!current) return 'updated';
+      if (!current.postId) {
+        const key = `rollup:${rollup.id}:post`;
+        const queued = await this.#enqueue(
+          tx,
+          {
+            idempotencyKey: key,
+            kind: /^[UW]/.test(rollup.channel) ? 'dm' : 'post',
+            channel: rollup.channel,
+            payload: render.payload,
+            budgetScope: rollupBudgetScope(current),
+          },
+          now,
+        );
+        // Queued here, or by another reconciler a moment ago: either way the row with its key is the message.
+        const post = await tx.outboxMessage.findUnique({ where: { idempotencyKey: key }, select: { id: true } });
+        await tx.rollup.update({
+          where: { id: rollup.id },
+          data: { postId: post!.id, renderHash: render.renderHash, settled: render.settled, updatedAt: now },
+        });
+        if (!queued) return 'updated';
+        return 'posted';
+      }
+      await this.#enqueue(
+        tx,
+        {
+          idempotencyKey: `rollup:${rollup.id}:update:${randomUUID()}`,
+          kind: 'update',
+          channel: rollup.channel,
+          payload: render.payload,
+          parentId: current.postId,
+        },
+        now,
+      );
+      await tx.rollup.update({
+        where: { id: rollup.id },
+        data: { renderHash: render.renderHash, settled: render.settled, updatedAt: now },
+      });
+      return 'updated';
+    });
+  }
+
+  /** Marks a rollup as checked when what it shows did not change. */
+  async touchRollup(id: string, settled: boolean, now: Date): Promise<void> {
+    await this.#prisma.rollup.update({ where: { id }, data: { settled, updatedAt: now } });
   }
 
   // ------------------------------------------------------------ outbox
@@ -372,8 +764,10 @@ export class SlackRepo {
   }
 
   /**
-   * Records a delivered message, and on a nudge's first post its ts and resolved channel id. Unconditional on the
-   * claim: the message is in Slack whoever holds the row now, and recording it keeps anyone from posting it again.
+   * Records a delivered message — the ts and the channel Slack answered with (a DM queued to a user id lives in
+   * a D… channel), which later updates and reactions use — and on a nudge's first post its ts and channel id.
+   * Unconditional on the claim: the message is in Slack whoever holds the row now, and recording it keeps anyone
+   * from posting it again.
    */
   async markSent(
     row: Pick<OutboxMessage, 'id' | 'kind' | 'nudgeId' | 'channel'>,
@@ -386,6 +780,7 @@ export class SlackRepo {
         data: {
           state: 'sent',
           resultTs: result.ts ?? null,
+          resultChannel: result.channel ?? (/^[CGD][A-Z0-9]+$/.test(row.channel) ? row.channel : null),
           sentAt: now,
           lastError: null,
           claimedBy: null,
@@ -393,14 +788,14 @@ export class SlackRepo {
         },
       });
       if (row.kind === 'post' && row.nudgeId && result.ts) {
-        await tx.nudge.update({
-          where: { id: row.nudgeId },
-          data: { ts: result.ts, ...(result.channel ? { channel: result.channel } : {}), updatedAt: now },
+        await tx.nudge.updateMany({
+          where: { id: row.nudgeId, OR: [{ postId: row.id }, { postId: null }] },
+          data: { ts: result.ts, ...(result.channel ? { channel: result.channel } : {}) },
         });
       }
       // A channel given by name (#support) becomes the id Slack answered with for every queued row, so
       // pacing, reaction matching and crash checks (which need ids) all see one channel.
-      if (result.channel && result.channel !== row.channel && row.kind !== 'dm') {
+      if (result.channel && result.channel !== row.channel && row.kind !== 'dm' && !/^[UW]/.test(row.channel)) {
         await tx.outboxMessage.updateMany({
           where: { channel: row.channel, state: { in: ['pending', 'retry', 'sending'] } },
           data: { channel: result.channel },
@@ -409,16 +804,15 @@ export class SlackRepo {
     });
   }
 
-  /** A newer queued update of the same nudge makes this one pointless (chat.update replaces the whole message). */
-  async hasNewerUpdate(row: Pick<OutboxMessage, 'id' | 'nudgeId' | 'createdAt'>): Promise<boolean> {
-    if (!row.nudgeId) return false;
+  /** A newer queued update of the same message makes this one pointless (chat.update replaces the whole message). */
+  async hasNewerUpdate(row: Pick<OutboxMessage, 'id' | 'parentId' | 'createdAt'>): Promise<boolean> {
+    if (!row.parentId) return false;
     const newer = await this.#prisma.outboxMessage.findFirst({
       where: {
-        nudgeId: row.nudgeId,
+        parentId: row.parentId,
         kind: 'update',
         state: { in: ['pending', 'retry'] },
-        createdAt: { gt: row.createdAt },
-        id: { not: row.id },
+        OR: [{ createdAt: { gt: row.createdAt } }, { createdAt: row.createdAt, id: { gt: row.id } }],
       },
       select: { id: true },
     });
@@ -426,26 +820,31 @@ export class SlackRepo {
   }
 
   /**
-   * Where a nudge's own post stands, for the rows that depend on it (updates, thread pings, DMs, escalations).
-   * ONE statement reads the nudge's ts and its post row's state together: two reads let another drainer finish
-   * the post in between, and a dependent would see "no ts" and "nothing pending" and fail for good.
+   * Where the message a dependent waits for stands (a thread ping's nudge, an update's message): ONE read of its
+   * row gives its state and its ts together, so another drainer finishing it in between cannot make it look
+   * neither sent nor pending.
    */
-  async nudgeParent(nudgeId: string): Promise<NudgeParent> {
-    const rows = await this.#prisma.$queryRaw<
-      { ts: string | null; channel: string; state: string | null; lastError: string | null }[]
-    >`SELECT n."ts" AS "ts", n."channel" AS "channel", p."state" AS "state", p."lastError" AS "lastError"
-        FROM "Nudge" n LEFT JOIN "OutboxMessage" p ON p."nudgeId" = n."id" AND p."kind" = 'post'
-       WHERE n."id" = ${nudgeId}`;
-    const [row] = rows;
-    if (!row) return { status: 'failed', reason: 'the nudge this refers to no longer exists' };
-    if (row.ts) return { status: 'posted', ts: row.ts, channel: row.channel };
+  async parentOf(parentId: string): Promise<ParentMessage> {
+    const row = await this.#prisma.outboxMessage.findUnique({
+      where: { id: parentId },
+      select: {
+        state: true,
+        resultTs: true,
+        resultChannel: true,
+        channel: true,
+        lastError: true,
+        kind: true,
+        nudgeId: true,
+      },
+    });
+    const what = row?.kind === 'post' && row.nudgeId ? 'the nudge' : 'the message';
+    if (!row) return { status: 'failed', reason: 'the message this refers to no longer exists' };
+    if (row.state === 'sent' && row.resultTs)
+      return { status: 'posted', ts: row.resultTs, channel: row.resultChannel ?? row.channel };
     if (row.state === 'pending' || row.state === 'retry' || row.state === 'sending') return { status: 'pending' };
     if (row.state === 'failed')
-      return {
-        status: 'failed',
-        reason: `the nudge this refers to could not be posted (${row.lastError ?? 'unknown'})`,
-      };
-    return { status: 'failed', reason: 'the nudge this refers to was never posted' };
+      return { status: 'failed', reason: `${what} this refers to could not be posted (${row.lastError ?? 'unknown'})` };
+    return { status: 'failed', reason: `${what} this refers to was never posted` };
   }
 
   // ------------------------------------------------------------ flags seen from Slack
@@ -474,22 +873,19 @@ export class SlackRepo {
     });
   }
 
-  /** Flags no longer open whose nudge still shows an open state (it must be shown as done). */
+  /**
+   * Flags whose current nudge may show something out of date: the flag changed after the nudge was last checked
+   * (it ended, moved team, was handled) or is in another state than the nudge shows, or its ticket was synced
+   * since (a new owner). Open or not.
+   */
   async flagsWithStaleNudges(limit = 1000): Promise<Flag[]> {
-    const stale = await this.#prisma.nudge.findMany({
-      where: { state: { in: [...OPEN_FLAG_STATES] } },
-      select: { flagKey: true },
-    });
-    const keys = stale.map((n) => n.flagKey);
-    const flags: Flag[] = [];
-    for (let i = 0; i < keys.length && flags.length < limit; i += 500) {
-      flags.push(
-        ...(await this.#prisma.flag.findMany({
-          where: { key: { in: keys.slice(i, i + 500) }, state: { notIn: [...OPEN_FLAG_STATES] } },
-        })),
-      );
-    }
-    return flags.slice(0, limit);
+    const rows = await this.#prisma.$queryRaw<{ key: string }[]>`
+      SELECT f."key" AS "key" FROM "Nudge" n JOIN "Flag" f ON f."key" = n."activeKey"
+       WHERE f."updatedAt" > n."updatedAt" OR f."state" <> n."state"
+          OR (n."state" <> 'resolved' AND EXISTS (
+                SELECT 1 FROM "Ticket" t WHERE t."id" = f."ticketId" AND t."syncedAt" > n."updatedAt"))
+       ORDER BY f."key" LIMIT ${limit}`;
+    return this.flagsByKeys(rows.map((r) => r.key));
   }
 
   /** Marks a nudge as checked against its flag when nothing visible changed. */

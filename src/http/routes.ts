@@ -1,15 +1,18 @@
-// HTTP routes that live beside Slack's `/slack/events` on the same port. The shape is Bolt's `customRoutes`
-// (raw, unread request; no Slack signature check), so the same list serves the Bolt receiver and the plain
-// server used when Slack is not configured.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// HTTP routes served on Heed's port beside Slack's `/slack/events`. The shape is Bolt's `customRoutes` (raw,
+// unread request), and every route is dispatched by Heed's own server (./server.ts) under one error boundary.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
+import { startHttpServer } from './server.ts';
 
 export type Route = {
   path: string;
   method: string | string[];
   handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+  /** A body declared longer than this is refused (413) before the handler runs; the handler enforces it too. */
+  maxBodyBytes?: number;
+  /** Called once with the server that serves the route (the Slack route counts its open connections). */
+  observe?: (server: Server) => void;
 };
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -49,26 +52,12 @@ export function healthRoute(deps: { db: Db; logger: Logger; timeoutMs?: number }
   };
 }
 
-/** A plain HTTP server for the routes (when Heed runs without Slack's HTTP receiver). */
+/** Serves `routes` on `port` (tests and tools; `heed start` uses startHttpServer with its options). */
 export async function startRouteServer(
   routes: Route[],
   port: number,
   logger: Logger,
 ): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const route = routes.find((r) => r.path === path);
-    if (!route) return sendJson(res, 404, { error: 'not_found' });
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (!methods.includes(req.method ?? 'GET')) return sendJson(res, 405, { error: 'method_not_allowed' });
-    Promise.resolve(route.handler(req, res)).catch((error: unknown) => {
-      logger.error({ err: error, path }, 'request handler failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
-    });
-  });
-  await new Promise<void>((resolveListen, rejectListen) => {
-    server.once('error', rejectListen);
-    server.listen(port, resolveListen);
-  });
-  return { server, port: (server.address() as AddressInfo).port };
+  const started = await startHttpServer({ routes, port, logger });
+  return { server: started.server, port: started.port };
 }

@@ -10,6 +10,7 @@ import { OpsRepo } from '../db/ops-repo.ts';
 import { OPEN_FLAG_STATES } from '../domain/flag.ts';
 import type { Route } from '../http/routes.ts';
 import type { Logger } from '../logger.ts';
+import type { DependencyHealth } from './dependency-health.ts';
 import { withRequestId } from './request-id.ts';
 import { withTimeout } from './timeout.ts';
 
@@ -24,6 +25,8 @@ export type MetricsDeps = {
   collectTimeoutMs?: number;
   /** Node.js process metrics (CPU, memory, event loop); on by default. */
   processMetrics?: boolean;
+  /** Dependencies as this process sees them: `heed_dependency_up{name}` is read from it at scrape time. */
+  health?: Pick<DependencyHealth, 'statuses'>;
 };
 
 type DbSnapshot = {
@@ -122,6 +125,39 @@ export function createMetrics(deps: MetricsDeps = {}) {
     registers,
   });
 
+  // ---------------------------------------------------------------- the process and its HTTP edge
+  const httpRefused = new Counter({
+    name: 'heed_http_requests_refused_total',
+    help: 'Incoming requests Heed did not process, by reason (aborted, too_large, busy, not_an_object, handler_error)',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const processErrors = new Counter({
+    name: 'heed_process_errors_total',
+    help: 'Unhandled rejections and uncaught exceptions the process-level handler caught, by kind',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const syncPaused = new Gauge({
+    name: 'heed_sync_paused',
+    help: '1 while HubSpot sync is paused because HubSpot refused the access token (401); each pass probes once',
+    registers,
+  });
+  syncPaused.set(0);
+  if (deps.health) {
+    const health = deps.health;
+    new Gauge({
+      name: 'heed_dependency_up',
+      help: 'Whether a dependency works as this process last saw it (1) or not (0), by name (slack, hubspot, …)',
+      labelNames: ['name'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const status of health.statuses()) this.set({ name: status.name }, status.up ? 1 : 0);
+      },
+    });
+  }
+
   // ---------------------------------------------------------------- jobs
   const jobRuns = new Counter({
     name: 'heed_job_runs_total',
@@ -198,6 +234,9 @@ export function createMetrics(deps: MetricsDeps = {}) {
     jobDuration,
     jobSkipped,
     collectErrors,
+    httpRefused,
+    processErrors,
+    syncPaused,
   };
 }
 

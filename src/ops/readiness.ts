@@ -1,13 +1,16 @@
 // GET /readyz: should this replica get traffic and be trusted to nudge? Only when the database answers, its
-// schema is current, and HubSpot data is fresh — a Heed whose sync has been failing for an hour would nudge
-// about tickets that were answered long ago. /healthz stays a plain liveness check (a restart does not fix a
-// HubSpot outage, so that must not make the orchestrator kill the process).
+// schema is current, HubSpot data is fresh — a Heed whose sync has been failing for an hour would nudge
+// about tickets that were answered long ago — and no dependency this process reported as failing (Slack
+// unreachable or refusing the token, HubSpot paused on a rejected token, …: ./dependency-health.ts) is still
+// failing. /healthz stays a plain liveness check (a restart does not fix a vendor outage, so that must not make
+// the orchestrator kill the process).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { OpsRepo } from '../db/ops-repo.ts';
 import { type Route, sendJson } from '../http/routes.ts';
 import type { Logger } from '../logger.ts';
+import type { CurrentProblem, DependencyHealth } from './dependency-health.ts';
 import { withRequestId } from './request-id.ts';
 import { withTimeout } from './timeout.ts';
 
@@ -23,7 +26,12 @@ export type ReadinessDeps = {
    * (no access token): no sync will ever succeed, and waiting for one would keep it out of service forever.
    */
   requireSync?: boolean;
+  /** Dependencies this process saw failing; each current problem is a reason. */
+  health?: Pick<DependencyHealth, 'problems'>;
 };
+
+/** A dependency's problem as /readyz shows it. */
+export type DependencyReason = { name: string; code: string; message: string; since: string };
 
 export type Readiness =
   | {
@@ -42,17 +50,42 @@ export type Readiness =
       pendingMigrations?: string[];
       lastSyncAt?: string;
       syncAgeMinutes?: number;
+      /** The failing dependencies, with since when (present only when one is failing). */
+      dependencies?: DependencyReason[];
     };
+
+function dependencyReasons(problems: readonly CurrentProblem[]): {
+  reasons: string[];
+  dependencies: DependencyReason[];
+} {
+  return {
+    reasons: problems.map((p) => `${p.name}: ${p.message} (${p.code}, since ${p.since.toISOString()})`),
+    dependencies: problems.map((p) => ({
+      name: p.name,
+      code: p.code,
+      message: p.message,
+      since: p.since.toISOString(),
+    })),
+  };
+}
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
   const timeoutMs = deps.timeoutMs ?? 2000;
+  // In memory, so always known, also when the database is not.
+  const failing = dependencyReasons(deps.health?.problems() ?? []);
+  const withDependencies = failing.dependencies.length > 0 ? { dependencies: failing.dependencies } : {};
   try {
     await withTimeout(deps.db.ping(), timeoutMs, 'from the database');
   } catch (error) {
     // Nothing else can be checked without the database, and trying would only wait for more timeouts.
-    return { status: 'not_ready', reasons: [`database unreachable: ${reasonOf(error)}`], database: 'unreachable' };
+    return {
+      status: 'not_ready',
+      reasons: [`database unreachable: ${reasonOf(error)}`, ...failing.reasons],
+      database: 'unreachable',
+      ...withDependencies,
+    };
   }
   const reasons: string[] = [];
   const result: Omit<Extract<Readiness, { status: 'not_ready' }>, 'status' | 'reasons'> = { database: 'ok' };
@@ -87,6 +120,7 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
       );
     }
   }
+  reasons.push(...failing.reasons);
   if (reasons.length === 0) {
     return {
       status: 'ready',
@@ -97,7 +131,7 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
       ...(result.syncAgeMinutes !== undefined ? { syncAgeMinutes: result.syncAgeMinutes } : {}),
     };
   }
-  return { status: 'not_ready', reasons, ...result };
+  return { status: 'not_ready', reasons, ...result, ...withDependencies };
 }
 
 /** GET /readyz: 200 with the facts when ready, 503 with `reasons` otherwise. */

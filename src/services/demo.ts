@@ -23,6 +23,24 @@ import { postDigest } from './digest.ts';
 import { evaluate } from './evaluate.ts';
 import { createSlaEngine, type SlaEngine } from './evaluate-engine.ts';
 import { type ReconcileSummary, reconcileNudges } from './nudge.ts';
+
+const emptyReconcileSummary = (): ReconcileSummary => ({
+  posted: 0,
+  updated: 0,
+  replies: 0,
+  escalations: 0,
+  dms: 0,
+  deferred: 0,
+  moved: 0,
+  backlog: 0,
+  rolledUp: 0,
+  summaries: 0,
+});
+
+function addSummary(into: ReconcileSummary, more: ReconcileSummary): void {
+  for (const key of Object.keys(into) as (keyof ReconcileSummary)[]) into[key] += more[key];
+}
+
 import { Outbox } from './outbox.ts';
 import { unansweredPage } from './slack-queries.ts';
 import { slackTeams } from './slack-teams.ts';
@@ -123,6 +141,8 @@ export interface DemoTeam {
   channelName: string;
   /** Nudges in the team channel, oldest first, each with its thread. */
   nudges: DemoMessage[];
+  /** The team's backlog summary and "and N more" messages (one message for many tickets). */
+  summaries: DemoMessage[];
   /** The digest (one or more messages, as posted). */
   digest: DemoMessage[];
   /** Posts about this team's tickets in its escalation channel. */
@@ -149,6 +169,8 @@ export interface DemoResult {
   /** Messages Slack took, by kind of write. */
   slack: { posts: number; replies: number; dms: number; updates: number; failed: number };
   teams: DemoTeam[];
+  /** The leads channel's "and N more escalations" messages (over its burst budget). */
+  escalationOverflow: DemoMessage[];
   /** Direct messages to owners (level 2), by Slack user. */
   dms: { user: string; messages: DemoMessage[] }[];
   unanswered: { team: string; channelName: string; message: RenderedMessage };
@@ -278,22 +300,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     step(`Synced ${syncStats.records.tickets} tickets in ${(syncMs / 1000).toFixed(1)} s`);
 
     // 2. Evaluate every clock and feedback answer as Heed would have since yesterday's lunchtime, every
-    //    15 minutes of working time up to the demo moment: what became late while it watched is nudged and
-    //    escalated as it happened; what was already late when it started is backlog (flag-machine.ts).
+    //    15 minutes of working time up to the demo moment, and bring Slack up to date each time, as `heed start`
+    //    does: what was already late when it started is summed up once per team (backlog, flag-machine.ts); what
+    //    became late while it watched is nudged and escalated as it happened, within the burst budgets.
     const evaluateStart = performance.now();
     const engine = createSlaEngine(config.policy);
-    for (const at of demoWatchInstants(engine, now))
-      await evaluate({ db, config, logger, engine }, at, { mode: 'full' });
-    const evaluateMs = performance.now() - evaluateStart;
-    const openClocks = await db.prisma.clockState.count({
-      where: { state: { in: ['running', 'at_risk', 'breached', 'paused'] } },
-    });
-    const flagRows = await db.prisma.flag.groupBy({ by: ['state'], _count: { _all: true } });
-    const flagCount = (state: string) => flagRows.find((r) => r.state === state)?._count._all ?? 0;
-    step(`Evaluated ${openClocks} open clocks`);
-
-    // 3. Nudges, then the digest, through the real outbox to the Slack stand-in.
-    const slackStart = performance.now();
     const slack = new webApi.WebClient(DEMO_SLACK_TOKEN, {
       slackApiUrl: config.env.SLACK_API_URL,
       retryConfig: { retries: 0 },
@@ -303,8 +314,29 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const reads = new FlagsReadRepo(db);
     const teams = slackTeams(config.policy);
     const users = new SlackUserDirectory({ repo, slack, people: config.policy.people, logger });
-    const nudges = await reconcileNudges({ repo, reads, logger, users, teams }, now);
-    step(`Queued ${nudges.posted} nudges`);
+    const nudgeDeps = { repo, reads, logger, users, teams, settings: config.policy.nudges };
+    const nudges = emptyReconcileSummary();
+    let reconcileMs = 0;
+    for (const at of demoWatchInstants(engine, now)) {
+      await evaluate({ db, config, logger, engine }, at, { mode: 'full' });
+      const reconciling = performance.now();
+      const run = await reconcileNudges(nudgeDeps, at);
+      addSummary(nudges, run);
+      // Held back by quiet hours: what is still held at the demo moment (not once per watch).
+      nudges.deferred = run.deferred;
+      reconcileMs += performance.now() - reconciling;
+    }
+    const evaluateMs = performance.now() - evaluateStart - reconcileMs;
+    const openClocks = await db.prisma.clockState.count({
+      where: { state: { in: ['running', 'at_risk', 'breached', 'paused'] } },
+    });
+    const flagRows = await db.prisma.flag.groupBy({ by: ['state'], _count: { _all: true } });
+    const flagCount = (state: string) => flagRows.find((r) => r.state === state)?._count._all ?? 0;
+    step(`Evaluated ${openClocks} open clocks`);
+
+    // 3. The digest, then everything queued, through the real outbox to the Slack stand-in.
+    const slackStart = performance.now() - reconcileMs;
+    step(`Queued ${nudges.posted} nudges and ${nudges.summaries} summaries`);
     // As `heed start` would: composed from an evaluation of this moment, owners named as Slack mentions.
     for (const team of config.policy.teams) {
       await postDigest({ db, config, outbox: repo, users, logger }, team.name, now);
@@ -314,6 +346,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     // Bounded in the outbox's own (sped-up) time: an hour of Slack pace is far more than the demo needs.
     await outbox.drainUntilIdle(new Date(outboxClock.now().getTime() + 60 * 60_000));
     const slackMs = performance.now() - slackStart;
+    const leadsChannel = config.policy.teams.find((t) => t.escalationChannel)?.escalationChannel;
     step('Posted to the Slack stand-in');
 
     const server = slackServer;
@@ -324,6 +357,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const byKind = (prefix: string) => top.filter((m) => metadataKey(m).startsWith(prefix));
       const nudgeMessages = byKind('nudge:').map((m) => toDemoMessage(m, server.repliesTo(team.channel, m.ts)));
       const digest = byKind(`digest:${team.name}:`).map((m) => toDemoMessage(m));
+      const summaries = byKind('rollup:').map((m) => toDemoMessage(m));
       const escalationChannel = team.escalationChannel;
       // Escalation posts name the team in their fallback text ("Escalation (support): …").
       const escalations = escalationChannel
@@ -337,6 +371,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         timeZone: config.policy.calendars[team.calendar]?.timezone ?? 'UTC',
         channelName: channelNames.get(team.channel) ?? team.channel,
         nudges: nudgeMessages,
+        summaries,
         digest,
         escalations,
         escalationChannelName: escalationChannel
@@ -393,6 +428,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         failed: outboxRows.filter((r) => r.state === 'failed').reduce((n, r) => n + r._count._all, 0),
       },
       teams: teamResults,
+      escalationOverflow: leadsChannel
+        ? server
+            .messagesIn(leadsChannel)
+            .filter((m) => metadataKey(m).startsWith('rollup:'))
+            .map((m) => toDemoMessage(m))
+        : [],
       dms,
       unanswered: { team: chosen.team.name, channelName: chosen.channelName, message: unanswered },
       people,

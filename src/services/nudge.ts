@@ -1,41 +1,100 @@
-// The nudge reconciler: given the flags the SLA engine raised or changed, make Slack match.
-// - no nudge yet and the engine says level ≥ 1 → post one (a unique Nudge per flag key: never two per clock);
-// - the rendered content changed (state, claim, snooze, handled, resolved) → chat.update in place;
-// - level 2 due → a reply in the nudge's thread pinging the owner (+ a DM unless they muted Heed);
-// - level 3 due → a post in the team's escalation channel linking back.
-// Every write is an outbox intent recorded in the same transaction as the Nudge change, so running this
-// again after a crash (or twice concurrently) neither loses nor repeats a message.
-import { randomUUID } from 'node:crypto';
+// The nudge reconciler: given the flags the SLA engine raised or changed, make Slack match — calmly.
+//
+// The ladder (Flag.escalationLevel, decided by the flag machine) is carried out step by step, each step once:
+//   1  the ticket appears: its own nudge in the team channel — or, for a `backlog` flag (late before Heed could
+//      have noticed: a first start, an outage, a policy change), a line in the team's ONE backlog summary;
+//   2  the owner is pinged: a reply in the nudge's thread and a DM (a backlog flag gets its own nudge now);
+//   3  a post in the team's escalation channel.
+// Burst budgets (policy `nudges`) cap what a channel or a person gets in any window: a step over budget is not
+// sent on its own but listed in the scope's one "and N more" message, updated in place; a waiting ticket listed
+// there tries again for its own message at its next step. So however many clocks become late at once, a channel
+// gets at most its budget, and the leads channel never more.
+//
+// Every message about a ticket — the nudge, its thread ping, the DM, the escalation, its line in a summary —
+// shows the ticket's current state and is updated in place (chat.update) when the ticket ends (answered,
+// resolved, closed without a reply, deleted, handled), is reassigned, or moves team: the old team's messages
+// then say where it went, and the new team gets its own nudge with its owner and its calendar's times.
+//
+// Every write is an outbox intent recorded in the same transaction as the Nudge change, so running this again
+// after a crash (or twice concurrently) neither loses nor repeats a message.
+import { createHash, randomUUID } from 'node:crypto';
+import { DEFAULT_NUDGE_SETTINGS, type TNudgeSettings } from '../config.ts';
 import type { FlagsReadRepo } from '../db/flags-read-repo.ts';
-import type { Flag, Nudge, OutboxIntent, SlackRepo } from '../db/slack-repo.ts';
+import type {
+  Budget,
+  BudgetPlan,
+  Flag,
+  Nudge,
+  NudgeFields,
+  OutboxIntent,
+  OutboxMessage,
+  Rollup,
+  RollupRequest,
+  SlackRepo,
+} from '../db/slack-repo.ts';
 import { isWorkingTime } from '../domain/calendar.ts';
+import { type ClockName, type FlagOutcome, OPEN_FLAG_STATES } from '../domain/flag.ts';
 import type { Logger } from '../logger.ts';
 import {
+  clockLabel,
   isDone,
   renderEscalationPost,
   renderEscalationReply,
   renderNudge,
   renderOwnerDm,
 } from '../slack/render/nudge.ts';
+import {
+  type EndedKind,
+  ROLLUP_LINES,
+  type RollupKind,
+  type RollupLine,
+  renderRollup,
+} from '../slack/render/rollup.ts';
 import { HEED_METADATA_EVENT } from './outbox.ts';
+import type { ResolvedScope } from './slack-queries.ts';
 import type { SlackTeam } from './slack-teams.ts';
-import { buildNudgeView, nudgeRenderHash, type ViewDeps } from './slack-views.ts';
+import { buildNudgeView, companionHash, nudgeRenderHash, type ViewDeps } from './slack-views.ts';
 
 export interface NudgeDeps extends ViewDeps {
   repo: SlackRepo;
   reads: FlagsReadRepo;
   logger: Logger;
+  /** Burst budgets and backlog waves (policy `nudges`); the defaults when absent. */
+  settings?: TNudgeSettings | undefined;
 }
 
 export interface ReconcileSummary {
+  /** Nudges of their own queued (a ticket that moved team: the new team's). */
   posted: number;
+  /** Messages updated in place: nudges, thread pings, DMs, escalations, summaries. */
   updated: number;
   replies: number;
   escalations: number;
   dms: number;
   /** New nudges or pings held back by quiet hours. */
   deferred: number;
+  /** Nudges retired because their ticket moved team (their messages now say where it went). */
+  moved: number;
+  /** Flags listed in their team's backlog summary instead of a nudge of their own. */
+  backlog: number;
+  /** Steps over a burst budget, listed in an "and N more" message instead. */
+  rolledUp: number;
+  /** Backlog summaries and "and N more" messages queued. */
+  summaries: number;
 }
+
+const emptySummary = (): ReconcileSummary => ({
+  posted: 0,
+  updated: 0,
+  replies: 0,
+  escalations: 0,
+  dms: 0,
+  deferred: 0,
+  moved: 0,
+  backlog: 0,
+  rolledUp: 0,
+  summaries: 0,
+});
 
 function withMetadata(message: { text: string; blocks: unknown[] }, key: string): Record<string, unknown> {
   return {
@@ -52,14 +111,19 @@ export function isQuiet(team: SlackTeam, priority: string | undefined, now: Date
   return !isWorkingTime(now, team.calendar);
 }
 
+export const channelScope = (channel: string) => `channel:${channel}`;
+export const personScope = (slackUserId: string) => `person:${slackUserId}`;
+
 /**
- * Reconciles the given flags, or every open flag (keyset-paged) plus flags whose nudge still looks open.
- * Flags whose nudge is already up to date are skipped without loading their tickets.
+ * Reconciles the given flags, or every open flag (keyset-paged) plus flags whose nudge may be out of date; then
+ * the backlog summaries and "and N more" messages those flags are listed in. Flags whose nudge is already up to
+ * date are skipped without loading their tickets.
  */
 export async function reconcileNudges(deps: NudgeDeps, now: Date, onlyKeys?: string[]): Promise<ReconcileSummary> {
-  const summary: ReconcileSummary = { posted: 0, updated: 0, replies: 0, escalations: 0, dms: 0, deferred: 0 };
+  const summary = emptySummary();
   if (onlyKeys) {
     await reconcileFlags(deps, await deps.repo.flagsByKeys(onlyKeys), now, summary, false);
+    await reconcileRollups(deps, await deps.repo.rollupsOfFlags(onlyKeys), now, summary);
     return summary;
   }
   let after = '';
@@ -70,6 +134,7 @@ export async function reconcileNudges(deps: NudgeDeps, now: Date, onlyKeys?: str
     await reconcileFlags(deps, page, now, summary, true);
   }
   await reconcileFlags(deps, await deps.repo.flagsWithStaleNudges(), now, summary, false);
+  await reconcileRollups(deps, await deps.repo.unsettledRollups(), now, summary);
   return summary;
 }
 
@@ -77,6 +142,7 @@ export async function reconcileNudges(deps: NudgeDeps, now: Date, onlyKeys?: str
 function needsWork(flag: Flag, nudge: Nudge | undefined, now: Date): boolean {
   if (!nudge) return flag.escalationLevel >= 1;
   if (flag.updatedAt > nudge.updatedAt) return true;
+  if (nudge.team !== '' && nudge.team !== flag.team) return true;
   if (!flag.handledBy && Math.min(3, flag.escalationLevel) > nudge.level) return true;
   return flag.snoozedUntil !== null && flag.snoozedUntil <= now && flag.snoozedUntil > nudge.updatedAt;
 }
@@ -105,11 +171,26 @@ async function reconcileFlags(
   }
 }
 
+type Ctx = Awaited<ReturnType<FlagsReadRepo['contextFor']>>;
+type View = Awaited<ReturnType<typeof buildNudgeView>>;
+
+function settingsOf(deps: NudgeDeps): TNudgeSettings {
+  return deps.settings ?? DEFAULT_NUDGE_SETTINGS;
+}
+
+/** A channel's budget: the leads' when any team escalates there (the smaller, if it is a team channel too). */
+function channelLimit(deps: NudgeDeps, channel: string): number {
+  const s = settingsOf(deps);
+  return deps.teams.some((t) => t.escalationChannel === channel)
+    ? Math.min(s.perChannel, s.perEscalationChannel)
+    : s.perChannel;
+}
+
 async function reconcileOne(
   deps: NudgeDeps,
   flag: Flag,
-  nudge: Nudge | undefined,
-  ctx: Awaited<ReturnType<FlagsReadRepo['contextFor']>>,
+  current: Nudge | undefined,
+  ctx: Ctx,
   now: Date,
   summary: ReconcileSummary,
 ): Promise<void> {
@@ -122,9 +203,17 @@ async function reconcileOne(
     return;
   }
   const view = await buildNudgeView(flag, ctx, now, deps);
+  let nudge = current;
+  if (nudge && nudge.team !== '' && nudge.team !== flag.team) {
+    // The ticket moved team: the old team's messages say where it went; the new team gets its own nudge.
+    await retire(deps, nudge, view, team, now, summary);
+    nudge = undefined;
+  }
   const done = isDone(view);
   const hash = nudgeRenderHash(view);
-  const nudgeState = view.handledBy !== undefined ? 'handled' : flag.state;
+  const companions = companionHash(view);
+  // What the nudge shows: how it ended once it ended (a handled ticket too), handled while someone says so.
+  const nudgeState = flag.state === 'resolved' ? 'resolved' : view.handledBy !== undefined ? 'handled' : flag.state;
   const quiet = isQuiet(team, view.priority, now);
   const wanted = done ? 0 : Math.min(3, Math.max(0, flag.escalationLevel));
 
@@ -134,117 +223,484 @@ async function reconcileOne(
       summary.deferred++;
       return;
     }
-    const intents: OutboxIntent[] = [
+    const id = randomUUID();
+    const counts = emptySummary();
+    const plan = await stepsPlan(
+      deps,
+      { flag, view, team, nudge: { id, postId: null, pingedUser: null } },
+      1,
+      wanted,
+      now,
+      counts,
+    );
+    const result = await deps.repo.applyNudgeChange(
       {
-        idempotencyKey: `nudge:${flag.key}:post`,
-        kind: 'post',
-        channel: team.channel,
-        payload: withMetadata(renderNudge(view), `nudge:${flag.key}:post`),
-      },
-    ];
-    const level = await escalationIntents(deps, team, flag, view, 1, wanted, team.channel, now, intents, summary);
-    await deps.repo.applyNudgeChange(
-      {
-        nudge: { create: { flagKey: flag.key, channel: team.channel, state: nudgeState, level, renderHash: hash } },
-        intents,
+        nudge: {
+          create: {
+            id,
+            flagKey: flag.key,
+            team: team.name,
+            channel: team.channel,
+            state: nudgeState,
+            level: wanted,
+            renderHash: hash,
+            companionHash: companions,
+          },
+        },
+        intents: [],
+        budgets: plan,
       },
       now,
     );
-    summary.posted++;
+    if (result.applied) add(summary, counts);
     return;
   }
 
   const intents: OutboxIntent[] = [];
-  const update: { id: string; state?: string; level?: number; renderHash?: string } = { id: nudge.id };
-  if (nudge.renderHash !== hash || nudge.state !== nudgeState) {
-    // chat.update replaces the whole message; each revision gets its own key (the hash alone could
-    // repeat, e.g. handled → reopened → handled) and older queued revisions are superseded.
+  const fields: NudgeFields = {};
+  // Counted once written: another reconciler may have got there first.
+  const counts = emptySummary();
+  if (nudge.postId && (nudge.renderHash !== hash || nudge.state !== nudgeState)) {
+    // chat.update replaces the whole message; each revision gets its own key (the hash alone could repeat,
+    // e.g. handled → reopened → handled) and older queued revisions of the same message are superseded.
     intents.push({
-      idempotencyKey: `nudge:${flag.key}:update:${randomUUID()}`,
+      idempotencyKey: `nudge:${nudge.id}:update:${randomUUID()}`,
       kind: 'update',
       channel: nudge.channel,
       payload: { ...renderNudge(view) },
+      parentId: nudge.postId,
     });
-    Object.assign(update, { renderHash: hash, state: nudgeState });
-    summary.updated++;
+    counts.updated++;
   }
-  if (!done && wanted > nudge.level) {
+  if (nudge.renderHash !== hash || nudge.state !== nudgeState)
+    Object.assign(fields, { renderHash: hash, state: nudgeState });
+  if (nudge.companionHash !== companions) {
+    // A nudge from before companions were tracked: its thread ping, DM and escalation are only rewritten once
+    // there is news (the ticket ended), not all at once on upgrade.
+    if (nudge.companionHash !== null || done) {
+      const updates = companionUpdates(await deps.repo.companionsOf(nudge.id), nudge, view);
+      intents.push(...updates);
+      counts.updated += updates.length;
+    }
+    fields.companionHash = companions;
+  }
+  let plan: BudgetPlan | undefined;
+  const reping =
+    !done && wanted >= 2 && nudge.level >= 2 && nudge.pingedUser !== null && view.owner?.slackUserId
+      ? view.owner.slackUserId !== nudge.pingedUser
+      : false;
+  if (!done && (wanted > nudge.level || reping)) {
     if (quiet) summary.deferred++;
-    else
-      update.level = await escalationIntents(
-        deps,
-        team,
-        flag,
-        view,
-        nudge.level + 1,
-        wanted,
-        nudge.channel,
-        now,
-        intents,
-        summary,
-      );
+    else {
+      // Only the new owner's ping when no step is due; otherwise the steps due (the ping going to whoever owns
+      // it now).
+      const [from, to] = wanted > nudge.level ? [nudge.level + 1, wanted] : [2, 2];
+      plan = await stepsPlan(deps, { flag, view, team, nudge }, from, to, now, counts, reping);
+      fields.level = Math.max(wanted, nudge.level);
+    }
   }
-  if (intents.length === 0 && update.level === undefined) {
-    if (flag.updatedAt > nudge.updatedAt) await deps.repo.touchNudge(nudge.id, now);
+  if (intents.length === 0 && !plan && Object.keys(fields).length === 0) {
+    // Checked against its flag and ticket: nothing visible changed.
+    const synced = flag.ticketId ? ctx.tickets.get(flag.ticketId)?.syncedAt : undefined;
+    if (flag.updatedAt > nudge.updatedAt || (synced && synced > nudge.updatedAt))
+      await deps.repo.touchNudge(nudge.id, now);
     return;
   }
-  await deps.repo.applyNudgeChange({ nudge: { update }, intents }, now);
+  const result = await deps.repo.applyNudgeChange(
+    { nudge: { update: { id: nudge.id, ...fields } }, intents, budgets: plan, expect: plan ? nudge : undefined },
+    now,
+  );
+  if (result.applied) add(summary, counts);
 }
 
-/** Intents for ladder steps `from`..`to`; returns the level reached. */
-async function escalationIntents(
+function add(into: ReconcileSummary, counts: ReconcileSummary): void {
+  for (const key of Object.keys(into) as (keyof ReconcileSummary)[]) into[key] += counts[key];
+}
+
+/** Re-renders a nudge's thread ping, DM and escalation for the ticket's current state. */
+function companionUpdates(
+  rows: OutboxMessage[],
+  nudge: Pick<Nudge, 'id' | 'team' | 'pingedUser'>,
+  view: View,
+): OutboxIntent[] {
+  return rows.map((row) => {
+    const recipient = recipientOf(row, nudge);
+    const linked = row.parentId !== null;
+    const rendered =
+      row.kind === 'reply'
+        ? renderEscalationReply(view, recipient)
+        : row.kind === 'dm'
+          ? renderOwnerDm(view, recipient, linked)
+          : renderEscalationPost(view, nudge.team || view.flagKey, linked);
+    return {
+      idempotencyKey: `nudge:${nudge.id}:update:${randomUUID()}`,
+      kind: 'update',
+      channel: row.channel,
+      payload: { ...rendered },
+      parentId: row.id,
+      nudgeId: nudge.id,
+    };
+  });
+}
+
+/** Who a thread ping or DM was for: a DM's user; a ping's from its key (`…:reply2:<user>`). */
+function recipientOf(
+  row: Pick<OutboxMessage, 'kind' | 'channel' | 'idempotencyKey'>,
+  nudge: Pick<Nudge, 'pingedUser'>,
+): string | undefined {
+  if (row.kind === 'dm') return row.channel;
+  if (row.kind !== 'reply') return undefined;
+  const user = /:reply2:([UW][A-Z0-9]+)$/.exec(row.idempotencyKey)?.[1];
+  return user ?? nudge.pingedUser ?? undefined;
+}
+
+/** Retires a nudge whose ticket moved team and rewrites its messages to say where it went. */
+async function retire(deps: NudgeDeps, nudge: Nudge, view: View, to: SlackTeam, now: Date, summary: ReconcileSummary) {
+  if (!(await deps.repo.retireNudge(nudge.id, to.name, now))) return;
+  summary.moved++;
+  const moved: View = { ...view, movedTo: { team: to.name, channel: to.channel } };
+  const intents: OutboxIntent[] = [];
+  if (nudge.postId) {
+    intents.push({
+      idempotencyKey: `nudge:${nudge.id}:update:${randomUUID()}`,
+      kind: 'update',
+      channel: nudge.channel,
+      payload: { ...renderNudge(moved) },
+      parentId: nudge.postId,
+      nudgeId: nudge.id,
+    });
+  }
+  intents.push(...companionUpdates(await deps.repo.companionsOf(nudge.id), nudge, moved));
+  summary.updated += intents.length;
+  await deps.repo.enqueueAll(intents, now);
+}
+
+interface StepSubject {
+  flag: Flag;
+  view: View;
+  team: SlackTeam;
+  nudge: Pick<Nudge, 'id' | 'postId' | 'pingedUser'>;
+}
+
+/**
+ * The plan for ladder steps `from`..`to`, decided inside the nudge's transaction with its budgets held (see
+ * SlackRepo.applyNudgeChange). `reping`: the owner changed after step 2 — the new owner is pinged too.
+ */
+async function stepsPlan(
   deps: NudgeDeps,
-  team: SlackTeam,
-  flag: Flag,
-  view: Awaited<ReturnType<typeof buildNudgeView>>,
+  subject: StepSubject,
   from: number,
   to: number,
-  nudgeChannel: string,
   now: Date,
-  intents: OutboxIntent[],
-  summary: ReconcileSummary,
-): Promise<number> {
-  let level = from - 1;
-  for (let step = Math.max(2, from); step <= to; step++) {
-    if (step === 2) {
-      const key = `nudge:${flag.key}:reply2`;
-      intents.push({
-        idempotencyKey: key,
-        kind: 'reply',
-        channel: nudgeChannel,
-        payload: withMetadata(renderEscalationReply(view), key),
-      });
-      summary.replies++;
-      const ownerId = view.owner?.slackUserId;
-      const muted = ownerId ? await deps.repo.mutedUntil(ownerId) : undefined;
-      if (ownerId && !(muted && muted > now)) {
-        const dmKey = `nudge:${flag.key}:dm2`;
-        intents.push({
-          idempotencyKey: dmKey,
-          kind: 'dm',
-          channel: ownerId,
-          payload: withMetadata(renderOwnerDm(view), dmKey),
+  counts: ReconcileSummary,
+  reping = false,
+): Promise<BudgetPlan> {
+  const { flag, view, team, nudge } = subject;
+  const settings = settingsOf(deps);
+  const ownerId = view.owner?.slackUserId;
+  const muted = ownerId ? await deps.repo.mutedUntil(ownerId) : undefined;
+  const dmAllowed = ownerId !== undefined && !(muted && muted > now);
+  const home = channelScope(team.channel);
+  const limits: Record<string, number> = { [home]: channelLimit(deps, team.channel) };
+  if (to >= 2 && ownerId) limits[personScope(ownerId)] = settings.perPerson;
+  if (to >= 3 && team.escalationChannel) {
+    limits[channelScope(team.escalationChannel)] = channelLimit(deps, team.escalationChannel);
+  }
+  // A ticket that moved here is news for this team: its own nudge, not a line in a summary.
+  const backlog = flag.origin === 'backlog' && flag.movedAt === null;
+  return {
+    windowMs: settings.windowMinutes * 60_000,
+    limits,
+    locks: backlog ? [`team:${team.name}`] : [],
+    backlogGapMs: settings.backlogWaveGapMinutes * 60_000,
+    decide(budget: Budget) {
+      const step = { ...emptySummary() };
+      const intents: OutboxIntent[] = [];
+      const rollups: RollupRequest[] = [];
+      const fields: NudgeFields = {};
+      let posted = nudge.postId !== null;
+      let tried = false;
+      const overflow = (kind: RollupKind, scope: string, channel: string, at: number) => {
+        rollups.push({
+          kind: 'overflow',
+          scope,
+          channel,
+          team: kind === 'channel' ? team.name : undefined,
+          flagKey: flag.key,
+          step: at,
         });
-        summary.dms++;
+        step.rolledUp++;
+      };
+      for (let at = from; at <= to; at++) {
+        if (at === 1 && backlog && to < 2) {
+          rollups.push({
+            kind: 'backlog',
+            scope: `team:${team.name}`,
+            channel: team.channel,
+            team: team.name,
+            flagKey: flag.key,
+            step: 1,
+          });
+          step.backlog++;
+          continue;
+        }
+        // Its own message: when it appears, or (listed in a summary or "and N more" so far) at its next step.
+        if (!posted && !tried) {
+          tried = true;
+          if (budget.take(home)) {
+            const key = `nudge:${nudge.id}:post`;
+            intents.push({
+              idempotencyKey: key,
+              kind: 'post',
+              channel: team.channel,
+              payload: withMetadata(renderNudge(view), key),
+              budgetScope: home,
+            });
+            posted = true;
+            step.posted++;
+          } else overflow('channel', home, team.channel, at);
+        }
+        if (at === 2 || (reping && at === from)) ping(at);
+        if (at === 3) escalate();
       }
-    } else if (step === 3) {
-      if (team.escalationChannel) {
-        const key = `nudge:${flag.key}:escalate3`;
+      add(counts, step);
+      return { intents, rollups, nudge: fields };
+
+      function ping(at: number): void {
+        if (!ownerId) {
+          // Nobody to notify: the thread says so (no budget: it pings no one).
+          if (posted) {
+            const key = `nudge:${nudge.id}:reply2`;
+            intents.push({
+              idempotencyKey: key,
+              kind: 'reply',
+              channel: team.channel,
+              payload: withMetadata(renderEscalationReply(view), key),
+            });
+            step.replies++;
+          }
+          return;
+        }
+        fields.pingedUser = ownerId;
+        const scope = personScope(ownerId);
+        if (!posted && !dmAllowed) return; // muted, and no thread to mention them in
+        if (!budget.take(scope)) {
+          if (dmAllowed) overflow('person', scope, ownerId, at);
+          return;
+        }
+        if (posted) {
+          const key = `nudge:${nudge.id}:reply2:${ownerId}`;
+          intents.push({
+            idempotencyKey: key,
+            kind: 'reply',
+            channel: team.channel,
+            payload: withMetadata(renderEscalationReply(view, ownerId), key),
+            budgetScope: dmAllowed ? undefined : scope,
+          });
+          step.replies++;
+        }
+        if (dmAllowed) {
+          const key = `nudge:${nudge.id}:dm2:${ownerId}`;
+          intents.push({
+            idempotencyKey: key,
+            kind: 'dm',
+            channel: ownerId,
+            payload: withMetadata(renderOwnerDm(view, ownerId, posted), key),
+            parentId: posted ? undefined : null,
+            budgetScope: scope,
+          });
+          step.dms++;
+        }
+      }
+
+      function escalate(): void {
+        const channel = team.escalationChannel;
+        if (!channel) {
+          deps.logger.debug(
+            { team: team.name, flagKey: flag.key },
+            'nudge: level 3 due but the team has no escalationChannel',
+          );
+          return;
+        }
+        const scope = channelScope(channel);
+        if (!budget.take(scope)) {
+          overflow('escalation', scope, channel, 3);
+          return;
+        }
+        const key = `nudge:${nudge.id}:escalate3`;
         intents.push({
           idempotencyKey: key,
           kind: 'escalate',
-          channel: team.escalationChannel,
-          payload: withMetadata(renderEscalationPost(view, team.name), key),
+          channel,
+          payload: withMetadata(renderEscalationPost(view, team.name, posted), key),
+          parentId: posted ? undefined : null,
+          budgetScope: scope,
         });
-        summary.escalations++;
-      } else {
-        deps.logger.debug(
-          { team: team.name, flagKey: flag.key },
-          'nudge: level 3 due but the team has no escalationChannel',
-        );
+        step.escalations++;
       }
+    },
+  };
+}
+
+// ─────────────────────────────────────────────────────────────────────────────── summaries and "and N more"
+
+const OPEN = new Set<string>(OPEN_FLAG_STATES);
+
+/** Worst first: breached before at risk, then the longest overdue (earliest due). */
+function worstFirst(a: Flag, b: Flag): number {
+  const severity = (f: Flag) => (f.state === 'breached' || f.state === 'overdue' ? 0 : 1);
+  return (
+    severity(a) - severity(b) ||
+    (a.dueAt?.getTime() ?? Number.POSITIVE_INFINITY) - (b.dueAt?.getTime() ?? Number.POSITIVE_INFINITY) ||
+    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  );
+}
+
+/** A team channel's overflow names its team; an escalation channel's does not (teams may share it). */
+function rollupKind(rollup: Rollup): RollupKind {
+  if (rollup.kind === 'backlog') return 'backlog';
+  if (rollup.scope.startsWith('person:')) return 'person';
+  return rollup.team ? 'channel' : 'escalation';
+}
+
+/** Why a listed flag is no longer waiting here (undefined: still waiting). */
+function endedKind(flag: Flag, rollup: Rollup): EndedKind | undefined {
+  if (rollup.kind === 'backlog' && rollup.team && flag.team !== rollup.team) return 'moved';
+  if (flag.handledBy) return 'handled';
+  if (OPEN.has(flag.state)) return undefined;
+  return ((flag.outcome as FlagOutcome | null) ?? (flag.state === 'handled' ? 'handled' : 'answered')) as EndedKind;
+}
+
+async function reconcileRollups(deps: NudgeDeps, rollups: Rollup[], now: Date, summary: ReconcileSummary) {
+  for (const rollup of rollups) {
+    try {
+      await reconcileRollup(deps, rollup, now, summary);
+    } catch (error) {
+      deps.logger.error({ err: error, rollup: rollup.id }, 'nudge: updating a summary failed');
     }
-    level = step;
   }
-  return Math.max(level, from === 1 ? 1 : level);
+}
+
+/** Posts a rollup once it has its first flags, and updates it in place whenever what it lists changes. */
+async function reconcileRollup(deps: NudgeDeps, rollup: Rollup, now: Date, summary: ReconcileSummary) {
+  const entries = await deps.repo.rollupEntries(rollup.id);
+  if (entries.length === 0) return;
+  const flags = await deps.repo.flagsByKeys(entries.map((e) => e.flagKey));
+  // One item per ticket (its most urgent late clock leads, its other late clocks are named) or feedback answer.
+  const groups = new Map<string, Flag[]>();
+  for (const flag of flags) {
+    const id = flag.kind === 'ticket' && flag.ticketId ? `t:${flag.ticketId}` : `f:${flag.key}`;
+    const group = groups.get(id);
+    if (group) group.push(flag);
+    else groups.set(id, [flag]);
+  }
+  const waiting: Flag[][] = [];
+  const ended: Partial<Record<EndedKind, number>> = {};
+  for (const group of groups.values()) {
+    const open = group.filter((f) => endedKind(f, rollup) === undefined).sort(worstFirst);
+    if (open.length > 0) waiting.push(open);
+    else {
+      const kind = endedOf(group.map((f) => endedKind(f, rollup)!));
+      ended[kind] = (ended[kind] ?? 0) + 1;
+    }
+  }
+  waiting.sort((a, b) => worstFirst(a[0]!, b[0]!));
+  // What it shows, without the waiting figures that change every minute: edited when a ticket's state, team,
+  // claim or hand-off changes, or a ticket joins it — not on every run.
+  const signature = createHash('sha256')
+    .update(
+      JSON.stringify([
+        entries.length,
+        flags
+          .map((f) => [f.key, f.state, f.outcome, f.team, f.handledBy, f.claimedBy, f.dueAt?.getTime() ?? null])
+          .sort(),
+      ]),
+    )
+    .digest('hex')
+    .slice(0, 32);
+  const settled = waiting.length === 0;
+  if (rollup.postId && rollup.renderHash === signature) {
+    if (settled !== rollup.settled) await deps.repo.touchRollup(rollup.id, settled, now);
+    return;
+  }
+  const kind = rollupKind(rollup);
+  const shown = waiting.slice(0, ROLLUP_LINES);
+  const ctx = await deps.reads.contextFor(shown.map((group) => group[0]!));
+  const lines: RollupLine[] = [];
+  for (const [head, ...others] of shown) {
+    lines.push({
+      view: await buildNudgeView(head!, ctx, now, deps),
+      team: kind === 'escalation' ? head!.team : undefined,
+      alsoLate: others.map((f) => clockLabel((f.clock ?? undefined) as ClockName | undefined)),
+    });
+  }
+  const settings = settingsOf(deps);
+  const tickets = [...groups.keys()].filter((id) => id.startsWith('t:')).length;
+  const feedback = groups.size - tickets;
+  const seeAll = seeAllOf(kind, rollup);
+  const rendered = renderRollup({
+    kind,
+    team: rollup.team ?? undefined,
+    wave: rollup.wave,
+    tickets,
+    feedback,
+    waiting: waiting.length,
+    ended,
+    lines,
+    budget:
+      kind === 'backlog'
+        ? undefined
+        : {
+            limit: kind === 'person' ? settings.perPerson : channelLimit(deps, rollup.scope.slice('channel:'.length)),
+            windowMinutes: settings.windowMinutes,
+            setting:
+              kind === 'person'
+                ? 'nudges.perPerson'
+                : kind === 'escalation'
+                  ? 'nudges.perEscalationChannel'
+                  : 'nudges.perChannel',
+          },
+    seeAll,
+    asOf: now,
+  });
+  const key = `rollup:${rollup.id}:post`;
+  const saved = await deps.repo.saveRollupRender(
+    rollup,
+    { payload: withMetadata(rendered, key), renderHash: signature, settled },
+    now,
+  );
+  if (saved === 'posted') summary.summaries++;
+  else if (saved === 'updated') summary.updated++;
+}
+
+/** How a ticket all of whose listed clocks ended is counted: the most telling of its outcomes. */
+function endedOf(kinds: EndedKind[]): EndedKind {
+  const order: EndedKind[] = [
+    'moved',
+    'deleted',
+    'closed_unanswered',
+    'resolved',
+    'answered',
+    'followed_up',
+    'handled',
+    'recovered',
+  ];
+  return order.find((kind) => kinds.includes(kind)) ?? kinds[0]!;
+}
+
+/** The list a rollup's "Show all" answers with, and the command its text names. */
+function seeAllOf(kind: RollupKind, rollup: Rollup): { command: string; value: string } {
+  let scope: ResolvedScope;
+  let command: string;
+  if (kind === 'person') {
+    scope = { kind: 'user', userId: rollup.channel };
+    command = '/unanswered me';
+  } else if (rollup.team) {
+    scope = { kind: 'team', team: rollup.team };
+    command = `/unanswered ${rollup.team}`;
+  } else {
+    scope = { kind: 'all' };
+    command = '/unanswered all';
+  }
+  return { command, value: JSON.stringify({ s: scope }) };
 }

@@ -10,12 +10,14 @@
 //   back off exponentially and give up after maxAttempts.
 // - A token Slack no longer accepts (revoked, expired, …) pauses the whole outbox, not the message: nothing is
 //   dropped, a probe (auth.test) resumes sending once the token works, and the queue goes out in order.
-// - Rows that depend on a nudge's post (updates, thread pings, DMs, escalations) wait for it; they fail only
-//   when the post failed for good, with that reason.
+// - Rows that depend on another message (thread pings, DMs and escalations on their nudge's post; an update on
+//   the message it replaces — any of Heed's messages, found by the ts and channel Slack answered with) wait for
+//   it; they fail only when it failed for good, with that reason. An update is superseded by a newer one of the
+//   same message.
 
 import { randomUUID } from 'node:crypto';
 import type { Clock as OutboxClock } from '../clock.ts';
-import type { NudgeParent, OutboxMessage, SlackRepo } from '../db/slack-repo.ts';
+import type { OutboxMessage, ParentMessage, SlackRepo } from '../db/slack-repo.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { NUDGE_PERMALINK_PLACEHOLDER } from '../slack/render/nudge.ts';
@@ -108,7 +110,6 @@ type Failure =
 type Outcome = 'sent' | 'retried' | 'failed';
 
 const POSTING_KINDS = new Set(['post', 'reply', 'escalate', 'dm']);
-const DEPENDENT_KINDS = new Set(['update', 'reply', 'escalate', 'dm']);
 /** Slack's own words for these: "It's possible some aspect of the operation succeeded before the error was raised." */
 const UNCERTAIN_PLATFORM_ERRORS = new Set(['internal_error', 'fatal_error']);
 const TRANSIENT_PLATFORM_ERRORS = new Set([
@@ -136,6 +137,9 @@ export const CREDENTIAL_ERRORS = new Set([
   'org_login_required',
   'team_access_not_granted',
 ]);
+
+/** A link to the nudge's permalink placeholder, `<url|label>`: its label is kept when there is nothing to link. */
+const PLACEHOLDER_LINK = new RegExp(`<${NUDGE_PERMALINK_PLACEHOLDER.replaceAll('.', '\\.')}\\|([^>]*)>`, 'g');
 
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -321,11 +325,11 @@ export class Outbox {
     const { slack } = this.#o;
     let channel = row.channel;
     let threadTs = typeof payload['thread_ts'] === 'string' ? payload['thread_ts'] : undefined;
-    if (row.kind === 'reply' && row.nudgeId) {
-      const nudge = await this.#o.repo.nudgeById(row.nudgeId);
-      if (!nudge?.ts) return undefined;
-      channel = nudge.channel;
-      threadTs = nudge.ts;
+    if (row.kind === 'reply' && row.parentId) {
+      const parent = await this.#o.repo.parentOf(row.parentId);
+      if (parent.status !== 'posted') return undefined;
+      channel = parent.channel;
+      threadTs = parent.ts;
     }
     if (row.kind === 'dm' && /^[UW]/.test(channel)) {
       const opened = (await slack.apiCall('conversations.open', { users: channel })) as { channel?: { id?: string } };
@@ -436,10 +440,15 @@ export class Outbox {
     const payload = JSON.parse(row.payload) as Record<string, unknown>;
     let method = 'chat.postMessage';
     const args: Record<string, unknown> = { ...payload, channel: row.channel };
-    if (DEPENDENT_KINDS.has(row.kind) && row.nudgeId) {
-      const parent: NudgeParent = await repo.nudgeParent(row.nudgeId);
+    if (row.kind === 'update' && !row.parentId) {
+      const reason = 'an update that names no message to replace';
+      if (await repo.finalize(row.id, 'failed', reason)) this.#failedForGood(row, 'no_parent', reason);
+      return 'failed';
+    }
+    if (row.parentId) {
+      const parent: ParentMessage = await repo.parentOf(row.parentId);
       if (parent.status === 'pending') {
-        // The nudge's own post has not gone out yet (another drainer may be sending it right now): wait for it,
+        // The message it depends on has not gone out yet (another drainer may be sending it right now): wait for it,
         // at the head of this channel — the channel's later rows wait too, so it keeps its order.
         const until = clock.now().getTime() + this.#o.perChannelIntervalMs;
         this.#pausedUntil.set(row.channel, Math.max(until, this.#pausedUntil.get(row.channel) ?? 0));
@@ -456,10 +465,18 @@ export class Outbox {
         delete args['metadata'];
       } else if (row.kind === 'reply') {
         Object.assign(args, { channel: parent.channel, thread_ts: parent.ts });
-      } else {
-        const link = await this.#permalink(parent.channel, parent.ts);
-        args['blocks'] = JSON.parse(JSON.stringify(args['blocks'] ?? []).replaceAll(NUDGE_PERMALINK_PLACEHOLDER, link));
       }
+    }
+    if (row.nudgeId && row.payload.includes(NUDGE_PERMALINK_PLACEHOLDER)) {
+      // A DM or escalation (or its update) links back to its nudge: by then posted, since they waited for it.
+      const nudge = await repo.nudgeById(row.nudgeId);
+      const blocks = JSON.stringify(args['blocks'] ?? []);
+      args['blocks'] = JSON.parse(
+        nudge?.ts
+          ? blocks.replaceAll(NUDGE_PERMALINK_PLACEHOLDER, await this.#permalink(nudge.channel, nudge.ts))
+          : // No nudge to link to: the label stays, without the link.
+            blocks.replace(PLACEHOLDER_LINK, '$1'),
+      );
     }
     const leases = this.#o.channelLeases;
     const now = clock.now();

@@ -1,7 +1,8 @@
 // Retention: keeps the database from growing without bound. Once a day, rows past
 // `operations.retentionDays` are deleted in small batches — audit entries, finished flags of closed tickets and
-// followed-up feedback, their nudges, finished outbox messages, sync and job history — and the dedupe record of
-// incoming events and the order marks of Slack acts (SlackActionMark) after a few days. DailyStat and DigestRun are never touched: digests draw trends from them.
+// followed-up feedback, their nudges, settled summaries ("and N more", backlog), finished outbox messages, sync
+// and job history — and the dedupe record of incoming events, the order marks of Slack acts (SlackActionMark)
+// and idle burst-budget locks after a few days. DailyStat and DigestRun are never touched: digests draw trends from them.
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { OpsRepo, type PruneTarget } from '../db/ops-repo.ts';
@@ -17,12 +18,15 @@ const HOUR_MS = 3_600_000;
 export const PRUNE_ORDER: readonly PruneTarget[] = [
   'flags',
   'nudges',
+  'rollups',
+  'rollupEntries',
   'outboxMessages',
   'auditEntries',
   'syncRuns',
   'jobRuns',
   'processedEvents',
   'slackActionMarks',
+  'burstLocks',
 ];
 
 export type PruneCounts = Record<PruneTarget, number>;

@@ -217,7 +217,7 @@ export async function handleReaction(
 ): Promise<ActionOutcome | undefined> {
   const meaning = reactionMeaning(event.reaction, event.added);
   if (!meaning) return undefined;
-  const target = await deps.repo.flagForMessage({ channel: event.channel, ts: event.ts, reactor: event.user });
+  const target = await deps.repo.flagForMessage({ channel: event.channel, ts: event.ts });
   if (!target) return undefined;
   // Slack retries deliveries it thinks failed: the same event_id changes nothing twice.
   if (event.eventId && !(await deps.repo.firstDelivery('slack', event.eventId, now))) return undefined;

@@ -60,7 +60,7 @@ export function createSlackSide(deps: {
     channelLeases: channelLeasesFrom(new JobsRepo(db), deps.holder),
     ...deps.outbox,
   });
-  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger };
+  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger, settings: policy.nudges };
   const actions: ActionDeps = {
     repo,
     teams,

@@ -5,7 +5,7 @@ import type { FlagContext } from '../db/flags-read-repo.ts';
 import type { Flag, Owner, Ticket } from '../db/slack-repo.ts';
 import { businessTimeBetween } from '../domain/calendar.ts';
 import { typicalWorkdayMinutes } from '../domain/duration.ts';
-import type { ClockName, FlagKind, FlagState } from '../domain/flag.ts';
+import type { ClockName, FlagKind, FlagOutcome, FlagState } from '../domain/flag.ts';
 import type { NudgeView, PersonRef } from '../slack/render/nudge.ts';
 import type { QueueItem } from '../slack/render/queue.ts';
 import type { SlackTeam } from './slack-teams.ts';
@@ -154,6 +154,7 @@ export async function buildNudgeView(
     snoozedBy: snoozed ? (flag.snoozedBy ?? undefined) : undefined,
     snoozedUntil: snoozed ? (flag.snoozedUntil ?? undefined) : undefined,
     resolvedAt: flag.resolvedAt ?? undefined,
+    outcome: (flag.outcome ?? undefined) as FlagOutcome | undefined,
   };
 }
 
@@ -169,6 +170,18 @@ export async function buildQueueItems(
       return { flagKey: flag.key, ...base, claimedBy: flag.claimedBy ?? undefined };
     }),
   );
+}
+
+/**
+ * Hash of what a nudge's thread ping, DM and escalation show: its state, how it ended, its owner, who handled
+ * it, where it moved. They are updated when this changes (not for claims, snoozes or the due time).
+ */
+export function companionHash(view: NudgeView): string {
+  const { state, outcome, owner, handledBy, movedTo, kind, clock } = view;
+  return createHash('sha256')
+    .update(JSON.stringify({ state, outcome, owner, handledBy, movedTo, kind, clock }))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /**

@@ -8,11 +8,12 @@ import type { Db } from '../db/client.ts';
 import { type HubspotRepos, hubspotRepos } from '../db/hubspot-repos.ts';
 import { customerProperties } from '../domain/sla-policy.ts';
 import { createHubspotClient, HubspotApi, type HubspotMetrics } from '../hubspot/client.ts';
+import { getAccountDetails } from '../hubspot/crm.ts';
 import { ClientCredentialsToken } from '../hubspot/journal.ts';
-
 import { createHubspotWebhookHandler } from '../hubspot/webhook-handler.ts';
 import type { Logger } from '../logger.ts';
 import { type SyncOptions, SyncService } from './sync.ts';
+import type { SyncGate } from './sync-gate.ts';
 import { JournalReader, type JournalReaderDeps } from './sync-journal.ts';
 import { WebhookDrainer } from './sync-webhooks.ts';
 
@@ -25,6 +26,12 @@ export type HubspotSync = {
   webhookHandler: ReturnType<typeof createHubspotWebhookHandler>;
   /** With HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET (a project app): the webhooks journal reader. */
   journal: JournalReader | undefined;
+  /**
+   * One attempt at the cheapest call that needs a valid token (account details), without the client's retries:
+   * whoever probes (a dependency watch, the sync gate) does its own backoff, and must learn of an outage in one
+   * request rather than after a minute of retries.
+   */
+  probe(): Promise<void>;
 };
 
 export function createHubspotSync(deps: {
@@ -39,15 +46,29 @@ export function createHubspotSync(deps: {
   journalOptions?: JournalReaderDeps['options'];
   /** Public base URL HubSpot calls for webhooks (the signed URI); rebuilt from the request when absent. */
   publicUrl?: string;
+  /** `heed start`: pause on a rejected token, wait out an outage (./sync-gate.ts). */
+  gate?: SyncGate;
 }): HubspotSync {
   const clock = deps.clock ?? systemClock;
   const { env, policy } = deps.config;
+  const client = createHubspotClient({ accessToken: deps.accessToken, baseUrl: env.HUBSPOT_API_URL });
   const api = new HubspotApi({
-    client: createHubspotClient({ accessToken: deps.accessToken, baseUrl: env.HUBSPOT_API_URL }),
+    client,
     requestsPer10s: policy.sync.requestsPer10s,
     searchPerSecond: policy.sync.searchPerSecond,
     clock,
     logger: deps.logger,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  });
+  // The same transport; a small limiter of its own (probes back off anyway).
+  const probeApi = new HubspotApi({
+    client,
+    requestsPer10s: 10,
+    searchPerSecond: 1,
+    clock,
+    maxAttempts: 1,
+    maxRateLimitRetries: 0,
+    timeoutMs: 10_000,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   const repos = hubspotRepos(deps.db);
@@ -59,8 +80,15 @@ export function createHubspotSync(deps: {
     customerProperties: customerProperties(policy.sla),
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
     ...(deps.options ? { options: deps.options } : {}),
+    ...(deps.gate ? { gate: deps.gate } : {}),
   });
-  const drainer = new WebhookDrainer({ repos, sync: service, logger: deps.logger, clock });
+  const drainer = new WebhookDrainer({
+    repos,
+    sync: service,
+    logger: deps.logger,
+    clock,
+    ...(deps.gate ? { gate: deps.gate } : {}),
+  });
   const webhookHandler = createHubspotWebhookHandler({
     clientSecret: env.HUBSPOT_CLIENT_SECRET,
     queue: repos.webhooks,
@@ -106,5 +134,15 @@ export function createHubspotSync(deps: {
       ...(deps.journalOptions ? { options: deps.journalOptions } : {}),
     });
   }
-  return { api, repos, service, drainer, webhookHandler, journal };
+  return {
+    api,
+    repos,
+    service,
+    drainer,
+    webhookHandler,
+    journal,
+    probe: async () => {
+      await getAccountDetails(probeApi);
+    },
+  };
 }

@@ -60,7 +60,19 @@ export type StreamDeps = {
   /** Overlap between a backfill's start and the first incremental window. */
   backfillOverlapMs: number;
   searchPageSize: number;
+  /** Give the event loop a turn after each committed page (default true; see `yieldToEventLoop`). */
+  yieldBetweenPages?: boolean;
 };
+
+/**
+ * One turn of the event loop for everything else: HTTP requests waiting for their answer (Slack wants an ack within
+ * 3 s), timers, the outbox. A page's parse, mapping and SQLite transaction run synchronously, and when HubSpot
+ * answers fast the next page is often already there, so without this a backfill can hold the loop for as long as
+ * its pages keep coming. `setImmediate` runs after pending I/O callbacks, unlike a resolved promise.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolveTurn) => setImmediate(resolveTurn));
+}
 
 export function parseCursor(value: string | undefined): StreamCursor | undefined {
   if (!value) return undefined;
@@ -137,6 +149,7 @@ async function backfill<Row>(
     result.pages++;
     deps.onProgress?.({ stream: spec.type, done: result.records });
     await spec.afterPage?.(parsed.rows, inserted, 'list');
+    if (deps.yieldBetweenPages !== false) await yieldToEventLoop();
     if (!next) return cursor;
   }
 }
@@ -155,6 +168,7 @@ async function incremental<Row>(
   const commit = async (rows: Row[], cursor: StreamCursor) => {
     const { inserted } = await spec.write(rows, { name: spec.cursorName, value: JSON.stringify(cursor) });
     await spec.afterPage?.(rows, inserted, 'search');
+    if (deps.yieldBetweenPages !== false) await yieldToEventLoop();
   };
   for (;;) {
     if (pinnedId !== undefined) {

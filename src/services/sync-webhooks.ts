@@ -16,6 +16,11 @@ export type WebhookDrainerDeps = {
   debounceMs?: number;
   /** After a failed drain, try again this long later. */
   retryMs?: number;
+  /**
+   * While closed (HubSpot refused the token or does not answer), the queue waits in the database instead of
+   * failing every 30 s; whoever reopens the gate kicks the drainer.
+   */
+  gate?: { isOpen(): boolean };
 };
 
 export class WebhookDrainer {
@@ -40,6 +45,10 @@ export class WebhookDrainer {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      if (this.deps.gate && !this.deps.gate.isOpen()) {
+        this.deps.logger.debug('webhook queue waits: HubSpot sync is paused');
+        return;
+      }
       let failed = false;
       this.running = this.drain()
         .then(

@@ -38,7 +38,8 @@ import {
 } from '../hubspot/map.ts';
 import { ZCrmObject } from '../hubspot/schemas.ts';
 import { type CustomerProperties, type CustomerSyncStats, syncCustomers } from './sync-customers.ts';
-import { type StreamDeps, type StreamResult, syncStream } from './sync-stream.ts';
+import { isTokenRejected, type SyncGate } from './sync-gate.ts';
+import { type StreamDeps, type StreamResult, syncStream, yieldToEventLoop } from './sync-stream.ts';
 
 export type SyncOptions = {
   /** Search lags writes by seconds; windows end this long before now. */
@@ -51,6 +52,11 @@ export type SyncOptions = {
   namesPerPass?: number;
   /** Feedback older than this does not get contact names (nobody follows it up any more). */
   feedbackNamesDays?: number;
+  /**
+   * Give the event loop a turn between pages and batches (default true), so Slack's requests are answered while a
+   * sync runs. Off only to measure what it buys (`npm run bench:commands`).
+   */
+  yieldBetweenBatches?: boolean;
 };
 
 export type SyncDeps = {
@@ -62,10 +68,17 @@ export type SyncDeps = {
   options?: SyncOptions;
   /** The company and contact properties the policy's SLA rules name (sla-policy.ts customerProperties). */
   customerProperties?: CustomerProperties;
+  /**
+   * The long-running process's gate (./sync-gate.ts): a pass it does not admit is skipped (HubSpot refused the
+   * token, or does not answer), and each outcome is reported to it. `heed sync` runs without one.
+   */
+  gate?: Pick<SyncGate, 'admit' | 'succeeded' | 'failed'>;
 };
 
 export type SyncStats = {
   kind: 'backfill' | 'incremental' | 'full';
+  /** Set when the gate did not admit the pass: nothing was called or written. */
+  skipped?: 'paused';
   records: {
     tickets: number;
     ticketsRejected: number;
@@ -100,6 +113,30 @@ const DAY = 86_400_000;
 /** Names are looked up this many tickets at a time (10 contact batch reads). */
 const NAMES_CHUNK = 1000;
 
+function emptyStats(kind: SyncStats['kind']): SyncStats {
+  return {
+    kind,
+    records: {
+      tickets: 0,
+      ticketsRejected: 0,
+      archived: 0,
+      feedback: 0,
+      feedbackRejected: 0,
+      users: 0,
+      owners: 0,
+      pipelines: 0,
+      stages: 0,
+      names: 0,
+    },
+    pages: { tickets: 0, feedback: 0, users: 0 },
+    restarts: 0,
+    apiCalls: 0,
+    apiCallsByEndpoint: {},
+    durationMs: 0,
+    ticketsPerSecond: 0,
+  };
+}
+
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -130,11 +167,17 @@ export class SyncService {
       archivedSweepMs: 60 * 60_000,
       namesPerPass: 1_000_000,
       feedbackNamesDays: 30,
+      yieldBetweenBatches: true,
       ...deps.options,
     };
   }
 
   private running: Promise<unknown> | undefined;
+
+  /** Between two batches of writes (see `yieldToEventLoop`). */
+  private async breathe(): Promise<void> {
+    if (this.options.yieldBetweenBatches) await yieldToEventLoop();
+  }
 
   /**
    * One pass. Throws HUBSPOT_DAILY_LIMIT (with resetAt) when HubSpot's daily limit stops it; the next pass resumes.
@@ -163,28 +206,13 @@ export class SyncService {
     const runId = randomUUID();
     const hadCursor = (await repos.cursors.get(TICKETS_CURSOR)) !== undefined;
     const kind: SyncStats['kind'] = full ? 'full' : hadCursor ? 'incremental' : 'backfill';
+    const gate = this.deps.gate;
+    if (gate && !(await gate.admit())) {
+      // Not recorded as a SyncRun: readiness keeps counting the age of the last pass that really ran.
+      return { ...emptyStats(kind), skipped: 'paused', durationMs: clock.now().getTime() - started };
+    }
     await repos.runs.start({ id: runId, kind }, started);
-    const stats: SyncStats = {
-      kind,
-      records: {
-        tickets: 0,
-        ticketsRejected: 0,
-        archived: 0,
-        feedback: 0,
-        feedbackRejected: 0,
-        users: 0,
-        owners: 0,
-        pipelines: 0,
-        stages: 0,
-        names: 0,
-      },
-      pages: { tickets: 0, feedback: 0, users: 0 },
-      restarts: 0,
-      apiCalls: 0,
-      apiCallsByEndpoint: {},
-      durationMs: 0,
-      ticketsPerSecond: 0,
-    };
+    const stats = emptyStats(kind);
     const finish = () => {
       const now = clock.now().getTime();
       stats.durationMs = now - started;
@@ -243,13 +271,17 @@ export class SyncService {
       }
       const now = finish();
       await repos.runs.finish({ id: runId, status: 'ok', stats }, now);
+      gate?.succeeded();
       return stats;
     } catch (error) {
+      gate?.failed(error);
       const now = finish();
       const daily = error instanceof HubspotError && error.code === 'HUBSPOT_DAILY_LIMIT';
       await repos.runs
         .finish({ id: runId, status: daily ? 'daily-limit' : 'failed', stats, error: (error as Error).message }, now)
         .catch((e: unknown) => logger.error({ err: e }, 'Could not record the failed sync run'));
+      // The gate logged the one clear error and paused sync; the pass is not a job failure on top of it.
+      if (gate && isTokenRejected(error)) return { ...stats, skipped: 'paused' };
       throw error;
     } finally {
       this.companyByTicket.clear();
@@ -263,6 +295,17 @@ export class SyncService {
    * Returns how many were updated and archived.
    */
   async refetchTickets(ids: readonly string[]): Promise<{ updated: number; archived: number }> {
+    try {
+      const result = await this.refetch(ids);
+      this.deps.gate?.succeeded();
+      return result;
+    } catch (error) {
+      this.deps.gate?.failed(error);
+      throw error;
+    }
+  }
+
+  private async refetch(ids: readonly string[]): Promise<{ updated: number; archived: number }> {
     const { api, repos, clock, logger } = this.deps;
     const lookup = await this.stageLookup();
     let updated = 0;
@@ -276,6 +319,7 @@ export class SyncService {
       updated += parsed.rows.length - result.stale;
       await this.fetchTicketAssociations(result.inserted);
       archived += await repos.tickets.archive(missing, clock.now().getTime());
+      await this.breathe();
     }
     // One chunk (open tickets first): a webhook drain must stay quick; the scheduled pass names the rest.
     try {
@@ -344,6 +388,7 @@ export class SyncService {
       searchLagMs: this.options.searchLagMs,
       backfillOverlapMs: this.options.backfillOverlapMs,
       searchPageSize: this.options.searchPageSize,
+      yieldBetweenPages: this.options.yieldBetweenBatches,
     };
   }
 
@@ -395,6 +440,7 @@ export class SyncService {
           batch.map((ticketId) => ({ ticketId, companyId: companies.get(ticketId)?.[0] ?? '' })),
         );
       }
+      await this.breathe();
     }
   }
 
@@ -428,6 +474,7 @@ export class SyncService {
       });
       changed += await repos.tickets.archive(ids, clock.now().getTime());
       after = page.paging?.next?.after;
+      await this.breathe();
     } while (after);
     await repos.cursors.set({ name: SWEEP_CURSOR, value: String(now) }, clock.now().getTime());
     return changed;
@@ -444,6 +491,7 @@ export class SyncService {
     while (done < this.options.namesPerPass) {
       const named = await this.resolveTicketNamesChunk(Math.min(NAMES_CHUNK, this.options.namesPerPass - done));
       done += named;
+      await this.breathe();
       if (named < NAMES_CHUNK) break;
     }
     return done;
@@ -467,6 +515,7 @@ export class SyncService {
       const parsed = mapRecords(results, (o) => ({ id: o.id, name: o.properties['name'] ?? null }));
       for (const id of batch) this.companyCache.set(id, null);
       for (const c of parsed.rows) this.companyCache.set(c.id, c.name);
+      await this.breathe();
     }
     const companies = this.companyCache;
     await repos.tickets.setNames(
@@ -500,6 +549,7 @@ export class SyncService {
         companyId: o.properties['associatedcompanyid'] || null,
       }));
       for (const c of parsed.rows) out.set(c.id, c);
+      await this.breathe();
     }
     return out;
   }
@@ -598,6 +648,7 @@ export class SyncService {
       await repos.feedback.setAssociations(
         batch.map((id) => ({ id, contactId: contacts.get(id)?.[0] ?? null, ticketId: tickets.get(id)?.[0] ?? null })),
       );
+      await this.breathe();
     }
   }
 

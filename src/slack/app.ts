@@ -1,13 +1,32 @@
-// Builds Heed's Bolt app: HTTP mode (commands, events and interactivity on /slack/events, plus the
-// custom routes such as /healthz and /hubspot/webhooks on the same port), or Socket Mode when an
-// app-level token is configured. Listeners are registered in listeners/register.ts.
+// Builds Heed's Bolt app: HTTP mode (commands, events and interactivity on /slack/events) or Socket Mode when an
+// app-level token is configured. Bolt does transport only: Heed's own HTTP server (src/http/server.ts) dispatches
+// every route, `/slack/events` included, under one error boundary, and this module hands Bolt only requests it can
+// survive (a body read in full within its limit, a payload that is an object). Listeners are registered in
+// listeners/register.ts.
+//
+// Bolt is never left to call `auth.test` by itself: given a token, it calls it in its constructor and keeps the
+// promise for the first event, so a Slack outage at start-up became an unhandled rejection that stopped the
+// process. Heed calls it in `connect()`, which the composition root retries with backoff while Slack is down;
+// until it answers, events are still processed with the token alone.
 
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { App, type Logger as BoltLogger, type CustomRoute, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQueryString } from 'node:querystring';
+import {
+  App,
+  type Logger as BoltLogger,
+  type CustomRoute,
+  HTTPReceiver,
+  isValidSlackRequest,
+  LogLevel,
+  webApi,
+} from '@slack/bolt';
 import type { TEnv } from '../config.ts';
 import { AppError } from '../errors.ts';
+import { type BodyBudget, createBodyBudget, readBody, SLACK_MAX_BODY_BYTES } from '../http/body.ts';
+import { createLoopPressure, type LoopPressure } from '../http/loop-pressure.ts';
+import type { Route } from '../http/routes.ts';
+import { type EdgeEvents, startHttpServer } from '../http/server.ts';
 import type { Logger } from '../logger.ts';
 import { registerListeners } from './listeners/register.ts';
 import type { SlackServices } from './listeners/services.ts';
@@ -16,8 +35,9 @@ export interface SlackAppOptions {
   env: Pick<TEnv, 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN' | 'SLACK_API_URL' | 'PORT'>;
   services: SlackServices;
   logger: Logger;
+  /** Routes served beside `/slack/events` by `start()` (tests; `heed start` builds its own server). */
   customRoutes?: CustomRoute[];
-  /** Given, Bolt skips its auth.test at start-up (tests, demo). */
+  /** Given (tests, demo, bench), `connect()` needs no auth.test. */
   botId?: string;
   botUserId?: string;
   /** Tests: answer HTTP only after listeners ran. Not for production (Slack's 3 s budget). */
@@ -26,11 +46,40 @@ export interface SlackAppOptions {
   clientOptions?: Omit<webApi.WebClientOptions, 'slackApiUrl'>;
   /** Runs each incoming Slack request's listeners under an id every log line carries (src/ops/request-context.ts). */
   requestContext?: { run<T>(requestId: string, fn: () => T): T };
+  /** Bytes of request bodies held at once across requests (defaults to a budget of its own). */
+  bodyBudget?: BodyBudget;
+  /** Counts refused requests. */
+  events?: EdgeEvents;
+  /**
+   * A slash command not answered within this long is acknowledged empty, and its answer, when the listener has it,
+   * goes to the command's response_url instead (Slack shows "operation_timeout" after 3 s). Default 2,500 ms.
+   */
+  commandAckDeadlineMs?: number;
+  /**
+   * Overrides when slash commands are acknowledged first and answered through their response_url (default: 32 or
+   * more connections open, as many of them opened within the last second or the event loop busy ≥ 90 % of the
+   * last 250 ms: a burst is queueing). Never with `processBeforeResponse` (tests).
+   */
+  loopPressure?: Pick<LoopPressure, 'busy'>;
 }
+
+/** Who Heed is in the workspace, from auth.test (or given). */
+export type SlackIdentity = { botId: string | undefined; botUserId: string | undefined; team?: string | undefined };
 
 export interface SlackApp {
   app: App;
+  /** A Web API client with the bot token (auth.test; the outbox has its own client). */
   client: webApi.WebClient;
+  /** HTTP mode: POST /slack/events for Heed's server. Undefined in Socket Mode. */
+  eventsRoute: Route | undefined;
+  /**
+   * Checks the token with auth.test (unless the identity was given) and, in Socket Mode, opens the connection.
+   * Throws what Slack or the network said; the caller retries with backoff.
+   */
+  connect(): Promise<SlackIdentity>;
+  /** The identity auth.test returned, once it has. */
+  identity(): SlackIdentity | undefined;
+  /** Serves `/slack/events` (HTTP mode) and the custom routes on `port`, under Heed's server (tests, bench). */
   start(port?: number): Promise<{ port: number | undefined }>;
   stop(): Promise<void>;
 }
@@ -98,36 +147,72 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     rejectRateLimitedCalls: true,
     ...options.clientOptions,
   };
+  const log = boltLogger(logger);
+  const botToken = env.SLACK_BOT_TOKEN;
+  let identity: SlackIdentity | undefined =
+    options.botId && options.botUserId ? { botId: options.botId, botUserId: options.botUserId } : undefined;
+  // Bolt's own copy of the options: it sets its logger on the object it is given.
   const common = {
-    token: env.SLACK_BOT_TOKEN,
-    logger: boltLogger(logger),
-    clientOptions,
-    ...(options.botId ? { botId: options.botId } : {}),
-    ...(options.botUserId ? { botUserId: options.botUserId } : {}),
+    logger: log,
+    clientOptions: { ...clientOptions },
+    // Heed's identity as far as known: Bolt's `ignoreSelf` uses it to drop events Heed caused itself.
+    authorize: async () => ({
+      botToken,
+      ...(identity?.botId ? { botId: identity.botId } : {}),
+      ...(identity?.botUserId ? { botUserId: identity.botUserId } : {}),
+    }),
     extendedErrorHandler: true,
   };
   const customRoutes = options.customRoutes ?? [];
-  const app = socketMode
-    ? new App({
-        ...common,
-        customRoutes,
-        socketMode: true,
-        appToken: env.SLACK_APP_TOKEN,
-        installerOptions: { port: env.PORT },
+  let receiver: HTTPReceiver | undefined;
+  let app: App;
+  if (socketMode) {
+    app = new App({ ...common, socketMode: true, appToken: env.SLACK_APP_TOKEN });
+  } else {
+    receiver = new HTTPReceiver({
+      signingSecret: env.SLACK_SIGNING_SECRET!,
+      processBeforeResponse: options.processBeforeResponse ?? false,
+      logger: log,
+      bodyLimit: SLACK_MAX_BODY_BYTES,
+      // A command Heed already acknowledged at its deadline (below) is not "unacknowledged": its answer is on the way.
+      unhandledRequestHandler: ({ response }) => {
+        if (response.headersSent) return;
+        logger.error('slack: a request was not acknowledged within 3 seconds (answered 404)');
+        response.writeHead(404).end();
+      },
+    });
+    app = new App({ ...common, receiver });
+  }
+  const authClient = new webApi.WebClient(botToken, { ...clientOptions, logger: log });
+  const ownPressure =
+    receiver && !options.loopPressure && !options.processBeforeResponse ? createLoopPressure() : undefined;
+  const connections = createConnectionCounter();
+  const pressure = options.processBeforeResponse
+    ? undefined
+    : (options.loopPressure ??
+      (ownPressure && {
+        // Many connections open at once, most of them new, is the first sign of a queue: their requests are not
+        // read yet (a load balancer's idle keep-alive pool is many open but not new ones). Or a loop busy for a
+        // while with many open.
+        busy: () =>
+          connections.open >= QUEUEING_CONNECTIONS &&
+          (connections.openedWithin(1000) >= QUEUEING_CONNECTIONS || ownPressure.busy()),
+      }));
+  const eventsRoute = receiver
+    ? slackEventsRoute({
+        receiver,
+        signingSecret: env.SLACK_SIGNING_SECRET!,
+        logger,
+        budget: options.bodyBudget ?? createBodyBudget(),
+        ackDeadlineMs: options.commandAckDeadlineMs ?? COMMAND_ACK_DEADLINE_MS,
+        ...(pressure ? { pressure } : {}),
+        connections,
+        fetch:
+          (options.clientOptions?.fetch as typeof fetch | undefined) ??
+          ((input, init) => globalThis.fetch(input, init)),
+        ...(options.events ? { events: options.events } : {}),
       })
-    : new App({
-        ...common,
-        receiver: rejectingFutureRequests(
-          new HTTPReceiver({
-            signingSecret: env.SLACK_SIGNING_SECRET!,
-            port: env.PORT,
-            processBeforeResponse: options.processBeforeResponse ?? false,
-            customRoutes,
-            logger: common.logger,
-          }),
-          logger,
-        ),
-      });
+    : undefined;
   const requestContext = options.requestContext;
   if (requestContext) {
     // Slack's own id for the delivery where it gives one (events), else the interaction's trigger id.
@@ -144,22 +229,42 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     logger.error({ err: error, type: body?.type }, 'slack: unhandled listener error');
   });
   registerListeners(app, options.services);
-  let started = false;
+  let socketStarted = false;
+  let server: Awaited<ReturnType<typeof startHttpServer>> | undefined;
   return {
     app,
-    client: app.client,
+    client: authClient,
+    eventsRoute,
+    identity: () => identity,
+    async connect() {
+      if (!identity) {
+        const result = await authClient.auth.test();
+        identity = { botId: result.bot_id, botUserId: result.user_id, team: result.team };
+      }
+      if (socketMode && !socketStarted) {
+        // The Socket Mode client retries what it considers recoverable by itself; what it gives up on comes back
+        // here, and the caller tries again later.
+        await app.start();
+        socketStarted = true;
+      }
+      return identity;
+    },
     async start(port?: number) {
-      const server = (await app.start(port ?? env.PORT)) as unknown;
-      started = true;
-      const address =
-        server && typeof (server as Server).address === 'function'
-          ? ((server as Server).address() as AddressInfo | null)
-          : null;
-      return { port: address?.port };
+      const routes: Route[] = [...customRoutes, ...(eventsRoute ? [eventsRoute] : [])];
+      server = await startHttpServer({
+        routes,
+        port: port ?? env.PORT,
+        logger,
+        ...(options.events ? { events: options.events } : {}),
+      });
+      return { port: server.port };
     },
     async stop() {
-      if (started) await app.stop();
-      started = false;
+      ownPressure?.stop();
+      await server?.close();
+      server = undefined;
+      if (socketStarted) await app.stop();
+      socketStarted = false;
     },
   };
 }
@@ -167,26 +272,314 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
 /** How far a Slack request's timestamp may be from now, either way (Slack's guidance: five minutes). */
 const MAX_REQUEST_SKEW_SECONDS = 300;
 
+/** Slack gives up on a slash command after 3 s; this leaves time for the answer to travel. */
+export const COMMAND_ACK_DEADLINE_MS = 2500;
+
 /**
- * Bolt rejects Slack requests timestamped more than five minutes ago but accepts any later timestamp, so a
- * correctly signed request dated in the future could be replayed until then. Requests carrying a Slack
- * timestamp more than five minutes ahead are refused before Bolt sees them (401, as for a bad signature).
+ * Connections open at once (and as many opened within the last second, or a busy loop) that count as a queue of
+ * requests. Well above what one client keeps open (Slack delivers one request per connection; tools send a
+ * dozen at a time) and far below a burst.
  */
-function rejectingFutureRequests(receiver: HTTPReceiver, logger: Logger): HTTPReceiver {
-  const handle = receiver.requestListener;
-  receiver.requestListener = (req, res) => {
-    const header = req.headers['x-slack-request-timestamp'];
-    const timestamp = Number(Array.isArray(header) ? header[0] : header);
-    if (
-      header !== undefined &&
-      Number.isFinite(timestamp) &&
-      timestamp - Date.now() / 1000 > MAX_REQUEST_SKEW_SECONDS
-    ) {
-      logger.warn({ path: req.url }, 'slack: refused a request timestamped more than five minutes ahead');
-      res.writeHead(401).end();
-      return;
-    }
-    handle(req, res);
+const QUEUEING_CONNECTIONS = 32;
+
+type ConnectionCounter = {
+  opened(socket: { once(event: 'close', listener: () => void): unknown }): void;
+  readonly open: number;
+  /** Connections opened in the last `ms`. */
+  openedWithin(ms: number): number;
+};
+
+function createConnectionCounter(): ConnectionCounter {
+  let open = 0;
+  // Times of the last connections opened, newest last; only the last QUEUEING_CONNECTIONS matter.
+  const recent: number[] = [];
+  return {
+    opened(socket) {
+      open++;
+      socket.once('close', () => {
+        open--;
+      });
+      recent.push(performance.now());
+      if (recent.length > QUEUEING_CONNECTIONS) recent.shift();
+    },
+    get open() {
+      return open;
+    },
+    openedWithin(ms) {
+      const since = performance.now() - ms;
+      return recent.filter((t) => t >= since).length;
+    },
   };
-  return receiver;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * What Bolt's receiver will parse the body into, by Bolt's own rules (a form body's `payload` field is JSON;
+ * any other form body is its fields; anything else is JSON): 'object', 'not_an_object' (JSON `null`, a number, a
+ * string, an array — on which Bolt's receiver throws outside any handler), or 'unparsable' (Bolt answers that).
+ */
+export function slackPayloadShape(
+  contentType: string | undefined,
+  body: Buffer,
+): 'object' | 'not_an_object' | 'unparsable' {
+  let parsed: unknown;
+  try {
+    const text = body.toString();
+    if (contentType === 'application/x-www-form-urlencoded') {
+      const fields = parseQueryString(text);
+      parsed = typeof fields['payload'] === 'string' ? JSON.parse(fields['payload']) : fields;
+    } else {
+      parsed = JSON.parse(text);
+    }
+  } catch {
+    return 'unparsable';
+  }
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? 'object' : 'not_an_object';
+}
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+/**
+ * POST /slack/events for Heed's server, in front of Bolt's HTTPReceiver (which keeps the signature check and the
+ * dispatch to listeners). Refused here, before Bolt sees them:
+ * - a timestamp more than five minutes ahead (Bolt accepts any later timestamp, so a correctly signed request dated
+ *   in the future could be replayed until then): 401, as for a bad signature;
+ * - a body over SLACK_MAX_BODY_BYTES: 413; more bodies at once than the budget holds: 503; a body cut off by the
+ *   client: dropped (nobody is left to answer);
+ * - a correctly signed payload that is not an object: 400 (unsigned: 401, so nothing is revealed to a forger).
+ * The body is read once: Bolt takes it from `req.rawBody` instead of reading the stream again.
+ */
+function slackEventsRoute(deps: {
+  receiver: HTTPReceiver;
+  signingSecret: string;
+  logger: Logger;
+  budget: BodyBudget;
+  ackDeadlineMs: number;
+  fetch: typeof fetch;
+  pressure?: Pick<LoopPressure, 'busy'>;
+  /** Connections to the server this route is served by (counted here). */
+  connections: ConnectionCounter;
+  events?: EdgeEvents;
+}): Route {
+  const { receiver, logger } = deps;
+  // Commands acknowledged first, answered in arrival order, one per turn of the loop.
+  const later: (() => void)[] = [];
+  const answerNext = () => {
+    const next = later.shift();
+    // Outside the route's boundary now: this callback is its own.
+    try {
+      next?.();
+    } catch (error) {
+      logger.error({ err: error }, 'slack: a command acknowledged first failed');
+    }
+    if (later.length > 0) setImmediate(answerNext);
+  };
+  return {
+    path: '/slack/events',
+    method: 'POST',
+    maxBodyBytes: SLACK_MAX_BODY_BYTES,
+    // Requests that arrived but wait their turn are invisible to a handler; their connections are not.
+    observe: (server) => {
+      server.on('connection', (socket) => deps.connections.opened(socket));
+    },
+    handler: async (req, res) => {
+      const timestampHeader = header(req, 'x-slack-request-timestamp');
+      const timestamp = Number(timestampHeader);
+      if (
+        timestampHeader !== undefined &&
+        Number.isFinite(timestamp) &&
+        timestamp - Date.now() / 1000 > MAX_REQUEST_SKEW_SECONDS
+      ) {
+        logger.warn({ path: req.url }, 'slack: refused a request timestamped more than five minutes ahead');
+        res.setHeader('connection', 'close');
+        send(res, 401);
+        return;
+      }
+      const body = await readBody(req, { limit: SLACK_MAX_BODY_BYTES, budget: deps.budget, holdUntil: res });
+      if (body.kind === 'aborted') {
+        deps.events?.refused('aborted');
+        logger.info({ reason: body.reason }, 'slack: request abandoned by the client before its body arrived');
+        return;
+      }
+      if (body.kind === 'too_large' || body.kind === 'busy') {
+        deps.events?.refused(body.kind);
+        logger.warn(
+          { limit: SLACK_MAX_BODY_BYTES },
+          body.kind === 'busy'
+            ? 'slack: too many request bodies in memory at once; answered 503 (Slack retries events)'
+            : 'slack: refused a request body over the limit (413)',
+        );
+        res.setHeader('connection', 'close');
+        if (body.kind === 'busy') res.setHeader('retry-after', '1');
+        send(res, body.kind === 'busy' ? 503 : 413);
+        return;
+      }
+      const contentType = header(req, 'content-type');
+      if (slackPayloadShape(contentType, body.bytes) === 'not_an_object') {
+        const signed = isValidSlackRequest({
+          signingSecret: deps.signingSecret,
+          body: body.bytes.toString(),
+          headers: {
+            'x-slack-signature': header(req, 'x-slack-signature') ?? '',
+            'x-slack-request-timestamp': Number(header(req, 'x-slack-request-timestamp')),
+          },
+        });
+        if (!signed) {
+          logger.warn('slack: refused a request with an invalid signature');
+          send(res, 401);
+          return;
+        }
+        deps.events?.refused('not_an_object');
+        logger.warn({ contentType }, 'slack: refused a signed payload that is not an object (400)');
+        send(res, 400, { error: 'invalid_payload', message: 'the payload must be a JSON object' });
+        return;
+      }
+      (req as IncomingMessage & { rawBody?: Buffer }).rawBody = body.bytes;
+      const command = contentType === 'application/x-www-form-urlencoded' ? slashCommandOf(body.bytes) : undefined;
+      if (command) {
+        const signed = () =>
+          isValidSlackRequest({
+            signingSecret: deps.signingSecret,
+            body: body.bytes.toString(),
+            headers: {
+              'x-slack-signature': header(req, 'x-slack-signature') ?? '',
+              'x-slack-request-timestamp': Number(header(req, 'x-slack-request-timestamp')),
+            },
+          });
+        const late = { ...command, signed, fetch: deps.fetch, logger };
+        if (deps.pressure?.busy() && signed()) {
+          // Under load, requests wait behind each other before anyone reads them: acknowledge now, and answer one
+          // command per turn of the event loop, so the loop keeps reading (and acknowledging) the waiting ones.
+          acknowledgeNow(res, late, 'slack: busy, command acknowledged first; its answer goes to the response_url');
+          later.push(() => receiver.requestListener(req, res));
+          if (later.length === 1) setImmediate(answerNext);
+          return;
+        }
+        answerByDeadline(res, { ...late, deadlineMs: deps.ackDeadlineMs });
+      }
+      receiver.requestListener(req, res);
+    },
+  };
+}
+
+/** A slash command's name and response_url, from its form body (undefined for anything else). */
+function slashCommandOf(body: Buffer): { command: string; responseUrl: string } | undefined {
+  const fields = parseQueryString(body.toString());
+  const command = fields['command'];
+  const responseUrl = fields['response_url'];
+  if (typeof command !== 'string' || typeof responseUrl !== 'string') return undefined;
+  return /^https?:\/\//.test(responseUrl) ? { command, responseUrl } : undefined;
+}
+
+/**
+ * Slack shows "operation_timeout" when a slash command is not acknowledged within 3 s, and Heed's commands answer
+ * in their acknowledgement. Under load (a burst of commands beside a sync and a deep outbox) the answer can come
+ * later than that, so: when the deadline passes with nothing sent, the command is acknowledged empty, and the answer
+ * Bolt writes afterwards is posted to the command's response_url (which Slack accepts for 30 minutes) instead. The
+ * listeners do not know: this is transport, like the acknowledgement itself.
+ */
+type LateAnswer = {
+  command: string;
+  responseUrl: string;
+  signed: () => boolean;
+  fetch: typeof fetch;
+  logger: Logger;
+};
+
+function answerByDeadline(res: ServerResponse, o: LateAnswer & { deadlineMs: number }): void {
+  const timer = setTimeout(() => {
+    // Answered in time, refused (401), or the client left: nothing to do. Forward only what Slack really sent.
+    if (res.headersSent || res.writableEnded || res.destroyed || !o.signed()) return;
+    acknowledgeNow(res, o, 'slack: command acknowledged at the deadline; its answer goes to the response_url');
+  }, o.deadlineMs);
+  res.once('close', () => clearTimeout(timer));
+  res.once('finish', () => clearTimeout(timer));
+}
+
+/**
+ * Acknowledges a slash command with an empty 200 now; whatever Bolt writes to the response afterwards is the
+ * answer, posted to the command's response_url instead of written to a finished response.
+ */
+function acknowledgeNow(res: ServerResponse, o: LateAnswer, message: string): void {
+  res.writeHead(200, { 'content-length': 0 }).end();
+  o.logger.debug({ command: o.command }, message);
+  const chunks: string[] = [];
+  const capture = res as unknown as {
+    writeHead: (...args: unknown[]) => unknown;
+    end: (...args: unknown[]) => unknown;
+  };
+  capture.writeHead = () => res;
+  capture.end = (chunk?: unknown) => {
+    if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) chunks.push(chunk.toString());
+    const text = chunks.join('');
+    if (text.trim() !== '') void postLateAnswer(text, o);
+    return res;
+  };
+}
+
+async function postLateAnswer(text: string, o: LateAnswer): Promise<void> {
+  let message: Record<string, unknown>;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    message = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : { text };
+  } catch {
+    message = { text };
+  }
+  try {
+    const answer = await o.fetch(o.responseUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', ...message }),
+    });
+    if (!answer.ok) {
+      o.logger.warn({ command: o.command, status: answer.status }, 'slack: the response_url refused a late answer');
+    }
+  } catch (error) {
+    o.logger.warn({ err: error, command: o.command }, 'slack: could not post a late answer to the response_url');
+  }
+}
+
+/** Slack's answers that mean the token itself is refused (nothing works until it is replaced or reinstated). */
+const TOKEN_ERRORS = new Set(['invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'account_inactive']);
+
+/** What a failed `connect()` says in /readyz and the log: Slack's own error code, or how the call failed. */
+export function describeSlackFailure(error: unknown): { code: string; message: string } {
+  const e = error as {
+    code?: string;
+    data?: { error?: string };
+    statusCode?: number;
+    retryAfter?: number;
+    original?: Error;
+    message?: string;
+  };
+  if (e?.code === webApi.ErrorCode.PlatformError && e.data?.error) {
+    const code = e.data.error;
+    return TOKEN_ERRORS.has(code)
+      ? {
+          code,
+          message: `Slack refused the bot token (${code}); nothing is sent until it accepts it. To fix: reinstall the app and set SLACK_BOT_TOKEN to its Bot User OAuth Token, then restart Heed`,
+        }
+      : { code, message: `Slack answered auth.test with ${code}` };
+  }
+  if (e?.code === webApi.ErrorCode.HTTPError) {
+    return { code: `http_${e.statusCode}`, message: `Slack answered HTTP ${e.statusCode}; retrying` };
+  }
+  if (e?.code === webApi.ErrorCode.RateLimitedError) {
+    return { code: 'ratelimited', message: `Slack is rate limiting auth.test (retry after ${e.retryAfter} s)` };
+  }
+  if (e?.code === webApi.ErrorCode.RequestError) {
+    return { code: 'unreachable', message: `cannot reach Slack: ${e.original?.message ?? e.message}` };
+  }
+  return { code: 'error', message: e?.message ?? String(error) };
 }

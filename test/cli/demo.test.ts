@@ -88,30 +88,42 @@ describe('heed demo', () => {
     expect(Number(engine?.[3])).toBeGreaterThan(0);
   });
 
-  it.each(TEAMS)('shows what $channel would receive: nudges, then the digest', ({ name, channel }) => {
-    const text = section(run.stdout, `${channel} would receive:`);
-    expect(text, `no section for ${channel}`).not.toBe('');
-    const nudges = /Nudges \((\d+): ([^)]*)\)/.exec(text);
-    expect(Number(nudges?.[1])).toBeGreaterThan(0);
-    // A nudge as the channel shows it: headline, owner and due fields, and the buttons.
-    expect(text).toMatch(/│ (🚨 Breached|⏳ At risk|🚨 Negative feedback)/);
-    expect(text).toMatch(/│ Owner {5}\S/);
-    expect(text).toMatch(/│ Due {7}(due|overdue by)/);
-    expect(text).toContain("│ [Open in HubSpot] [I'm on it] [Snooze] [Handled]");
-    expect(text).toMatch(/│ Open in HubSpot: https:\/\/app\.hubspot\.com\/contacts\/\d+\/record\/0-5\/\d+/);
-    // Mentions read as names, never as raw Slack ids or mrkdwn.
-    expect(text).toMatch(/@[A-Z][a-zé]+ [A-Z]/);
-    expect(text).not.toMatch(/<@U|<!date|<https?:|:rotating_light:/);
-    // The digest comes after the nudges and has its sections.
-    const digestAt = text.indexOf('Daily digest\n');
-    expect(digestAt).toBeGreaterThan(text.indexOf('Nudges ('));
-    const digest = text.slice(digestAt);
-    expect(digest).toContain(`Daily digest — ${name}`);
-    expect(digest).toMatch(/Yesterday in numbers \(Mon 16 Nov\)/);
-    expect(digest).toMatch(/New tickets +\d+/);
-    expect(digest).toMatch(/First-response SLA met/);
-    expect(digest).toMatch(/Waiting now — \d+ breached, \d+ at risk/);
-  });
+  it.each(TEAMS)(
+    'shows what $channel would receive: its backlog summary, nudges, then the digest',
+    ({ name, channel }) => {
+      const text = section(run.stdout, `${channel} would receive:`);
+      expect(text, `no section for ${channel}`).not.toBe('');
+      // What was already late when Heed started watching (yesterday noon): one summary, worst first, not a nudge each.
+      const summary =
+        /│ 📥 (\d+) tickets?(?: and \d+ negative feedback answers?)? were already late when Heed started watching — (\S+)/.exec(
+          text,
+        );
+      expect(summary?.[2]).toBe(name);
+      expect(text).toMatch(new RegExp(`/unanswered ${name} lists every one`));
+      expect(text).toContain('│ [Show all waiting]');
+      expect(text.indexOf('📥')).toBeLessThan(text.indexOf('Nudges ('));
+      const nudges = /Nudges \((\d+): ([^)]*)\)/.exec(text);
+      expect(Number(nudges?.[1])).toBeGreaterThan(0);
+      // A nudge as the channel shows it: headline, owner and due fields, and the buttons.
+      expect(text).toMatch(/│ (🚨 Breached|⏳ At risk|🚨 Negative feedback)/);
+      expect(text).toMatch(/│ Owner {5}\S/);
+      expect(text).toMatch(/│ Due {7}(due|overdue by)/);
+      expect(text).toContain("│ [Open in HubSpot] [I'm on it] [Snooze] [Handled]");
+      expect(text).toMatch(/│ Open in HubSpot: https:\/\/app\.hubspot\.com\/contacts\/\d+\/record\/0-5\/\d+/);
+      // Mentions read as names, never as raw Slack ids or mrkdwn.
+      expect(text).toMatch(/@[A-Z][a-zé]+ [A-Z]/);
+      expect(text).not.toMatch(/<@U|<!date|<https?:|:rotating_light:/);
+      // The digest comes after the nudges and has its sections.
+      const digestAt = text.indexOf('Daily digest\n');
+      expect(digestAt).toBeGreaterThan(text.indexOf('Nudges ('));
+      const digest = text.slice(digestAt);
+      expect(digest).toContain(`Daily digest — ${name}`);
+      expect(digest).toMatch(/Yesterday in numbers \(Mon 16 Nov\)/);
+      expect(digest).toMatch(/New tickets +\d+/);
+      expect(digest).toMatch(/First-response SLA met/);
+      expect(digest).toMatch(/Waiting now — \d+ breached, \d+ at risk/);
+    },
+  );
 
   it('shows escalations and the owners’ direct messages', () => {
     expect(run.stdout).toMatch(/Escalated to #support-leads \(\d+\)/);
@@ -276,7 +288,18 @@ describe('formatDemo', () => {
         ticketsPerSecond: 300,
       },
       evaluation: { openClocks: 50, atRisk: 1, breached: 5, feedbackPending: 0, feedbackOverdue: 0 },
-      nudges: { posted: 6, updated: 0, replies: 5, escalations: 2, dms: 0, deferred: 0 },
+      nudges: {
+        posted: 6,
+        updated: 0,
+        replies: 5,
+        escalations: 2,
+        dms: 0,
+        deferred: 0,
+        moved: 0,
+        backlog: 12,
+        rolledUp: 0,
+        summaries: 1,
+      },
       slack: { posts: 8, replies: 5, dms: 0, updates: 0, failed: 0 },
       teams: [
         {
@@ -284,6 +307,20 @@ describe('formatDemo', () => {
           timeZone: 'Europe/London',
           channelName: 'support',
           nudges,
+          summaries: [
+            posted({
+              text: 'support: 12 tickets were already late when Heed started watching — 12 still waiting.',
+              blocks: [
+                {
+                  type: 'section',
+                  text: {
+                    type: 'mrkdwn',
+                    text: ':inbox_tray: *12 tickets were already late when Heed started watching* — support',
+                  },
+                },
+              ],
+            }),
+          ],
           digest: [
             posted({
               text: 'Daily digest',
@@ -298,6 +335,7 @@ describe('formatDemo', () => {
           timeZone: 'Europe/Berlin',
           channelName: 'support-tier2',
           nudges: [],
+          summaries: [],
           digest: [],
           escalations: [],
           escalationChannelName: 'support-leads',
@@ -307,11 +345,13 @@ describe('formatDemo', () => {
           timeZone: 'Europe/Helsinki',
           channelName: 'billing',
           nudges: [],
+          summaries: [],
           digest: [],
           escalations: [],
           escalationChannelName: 'support-leads',
         },
       ],
+      escalationOverflow: [],
       dms: [],
       unanswered: {
         team: 'support',
@@ -337,6 +377,12 @@ describe('formatDemo', () => {
     expect(text.match(/🚨 Escalation — support/g)?.length).toBe(1);
     expect(text).toContain('…and 1 more escalation.');
     expect(text).toContain('Demo finished in 3.5 s (sync 1.0 s, evaluate 0.1 s, Slack 2.0 s).');
+    // What was already late when Heed started: one summary, before the nudges.
+    const support = section(text, '#support would receive:');
+    expect(support).toContain('Already late when Heed started watching: one summary instead of a message each');
+    expect(support).toContain('│ 📥 12 tickets were already late when Heed started watching — support');
+    expect(support.indexOf('📥')).toBeLessThan(support.indexOf('Nudges ('));
+    expect(text).toContain('1 summary (12 clocks already late when it started, 0 steps over a burst budget)');
   });
 
   it('shows every nudge and escalation with all', () => {

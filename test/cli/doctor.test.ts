@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { formatChecks, runDoctor } from '../../src/cli/doctor.ts';
+import { paths } from '../../src/hubspot/api-version.ts';
 
 const manifest = JSON.stringify({ oauth_config: { scopes: { bot: ['chat:write', 'commands', 'reactions:read'] } } });
 
@@ -129,15 +130,76 @@ describe('heed doctor', () => {
     });
   });
 
-  it('without tokens, warns but passes, and reports pending migrations', async () => {
+  it('without the tokens `heed start` needs, fails naming each with its fix, and reports pending migrations', async () => {
     const results = await runDoctor({ env: env(), readManifest: () => manifest });
     expect(results.map((r) => [r.name, r.status])).toEqual([
       ['Environment', 'ok'],
       ['Policy file', 'warn'],
       ['Database', 'warn'],
-      ['HubSpot', 'warn'],
-      ['Slack', 'warn'],
+      ['HubSpot token', 'fail'],
+      ['Slack mode', 'fail'],
+      ['Slack token', 'fail'],
     ]);
+    const byName = Object.fromEntries(results.map((r) => [r.name, r]));
+    expect(byName['HubSpot token']).toMatchObject({
+      detail:
+        'HUBSPOT_ACCESS_TOKEN is not set: `heed start` needs it to sync tickets and feedback from HubSpot (`heed demo` runs without it)',
+      fix: expect.stringMatching(/service key/),
+    });
+    expect(byName['Slack token']?.detail).toMatch(/^SLACK_BOT_TOKEN is not set/);
+    expect(byName['Slack mode']?.fix).toMatch(/Signing Secret.*Socket Mode/);
+    expect(formatChecks(results)).toMatch(/3 check\(s\) failed\.$/);
+  });
+
+  it('reports scopes it could not read as a warning, never as missing', async () => {
+    nock('https://api.hubapi.com')
+      .get(paths.accountDetails())
+      .reply(200, ACCOUNT)
+      .get(paths.objects('tickets'))
+      .query({ limit: 1 })
+      .reply(200, { results: [] })
+      .get(paths.owners())
+      .query({ limit: 1 })
+      .reply(503, 'upstream unavailable')
+      .get(paths.objects('contacts'))
+      .query({ limit: 1 })
+      .replyWithError('socket hang up')
+      .get(paths.objects('companies'))
+      .query({ limit: 1 })
+      .reply(200, { results: [] })
+      .get(paths.objects('feedback_submissions'))
+      .query({ limit: 1 })
+      .reply(200, { results: [] })
+      .get(paths.objects('users'))
+      .query({ limit: 1 })
+      .reply(200, { results: [] });
+    // Slack's answer without its X-OAuth-Scopes header (a proxy stripped it).
+    nock('https://slack.com').post('/api/auth.test').reply(200, { ok: true, team: 'Acme', user: 'heed' });
+    const results = await runDoctor({
+      env: env({
+        HUBSPOT_ACCESS_TOKEN: 'pat-na1-11111111-2222',
+        SLACK_BOT_TOKEN: 'xoxb-1-2-abc',
+        SLACK_SIGNING_SECRET: 'signing-secret-123',
+      }),
+      readManifest: () => manifest,
+    });
+    const byName = Object.fromEntries(results.map((r) => [r.name, r]));
+    expect(byName['HubSpot owners']).toMatchObject({
+      status: 'warn',
+      detail:
+        "could not read the token's scopes: HubSpot answered 503 (whether it has crm.objects.owners.read is unknown)",
+    });
+    expect(byName['HubSpot contact names']).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^could not read the token's scopes: fetch failed \(socket hang up\)/),
+    });
+    expect(byName['Slack scopes']).toMatchObject({
+      status: 'warn',
+      detail: "could not read the token's scopes: Slack's answer to auth.test carried no X-OAuth-Scopes header",
+    });
+    expect(results.filter((r) => r.status === 'fail')).toEqual([]);
+    expect(formatChecks(results)).not.toMatch(/: missing /);
+    expect(formatChecks(results)).toMatch(/All required checks passed\.$/);
   });
 
   it('warns about holidays in the iCalendar file that Heed cannot expand', async () => {

@@ -1,11 +1,13 @@
 // Runs the real `heed` command in a child process, as someone at a terminal would.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
 import { parseSchemaFile } from '../../src/db/schema-file.ts';
+import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
+import { type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
 import { createTestDatabase, type TestDatabase, testProviders } from '../support/db.ts';
 
 const HEED = join(import.meta.dirname, '..', '..', 'bin', 'heed.js');
@@ -17,18 +19,70 @@ function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...extra };
 }
 
-function runHeed(args: string[], env: Record<string, string>, cwd: string): Promise<Result> {
+/** Runs `heed` to its end; one still running after `timeoutMs` is killed (and its code is null). */
+function runHeed(args: string[], env: Record<string, string>, cwd: string, timeoutMs = 20_000): Promise<Result> {
   return new Promise((resolveRun) => {
     const child = spawn(process.execPath, [HEED, ...args], { cwd, env: baseEnv(env) });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
   });
 }
 
 const workdir = () => mkdtempSync(join(tmpdir(), 'heed-cli-'));
+
+/**
+ * What `heed start` needs, pointing at vendors that are down: nothing listens on Slack's port, and HubSpot (the
+ * simulator, shared by the file) refuses this token with a 401. Start-up must not wait for either.
+ */
+let hubspot: Simulator | undefined;
+beforeAll(async () => {
+  hubspot = await startSimulator({
+    portal: new SimPortal({ now: Date.now(), tickets: 1, seed: 1 }),
+    accessToken: 'pat-na1-the-only-token-the-simulator-accepts',
+  });
+});
+afterAll(async () => {
+  await hubspot?.close();
+});
+function serverEnv(): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: 'xoxb-cli-test-token',
+    SLACK_SIGNING_SECRET: 'cli-test-signing-secret',
+    SLACK_API_URL: 'http://127.0.0.1:9/api/',
+    HUBSPOT_ACCESS_TOKEN: 'pat-na1-cli-test-revoked-token',
+    HUBSPOT_API_URL: hubspot!.url,
+  };
+}
+
+/** Spawns `heed start` and resolves with the port from its "Heed is listening" line. */
+function startListening(
+  env: Record<string, string>,
+  cwd: string,
+): { child: ChildProcess; port: Promise<number>; output: () => string } {
+  const child = spawn(process.execPath, [HEED, 'start', '--port', '0'], { cwd, env: baseEnv(env) });
+  let output = '';
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const port = new Promise<number>((resolvePort, rejectPort) => {
+    const timer = setTimeout(() => rejectPort(new Error(`no port in output: ${output}`)), 20_000);
+    child.stdout!.on('data', (chunk) => {
+      output += chunk;
+      const match = /"port":(\d+)[^\n]*Heed is listening/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolvePort(Number(match[1]));
+      }
+    });
+    child.on('close', () => rejectPort(new Error(`heed start exited: ${output}`)));
+  });
+  return { child, port, output: () => output };
+}
 
 describe('heed', () => {
   it('lists its commands and gives each a --help', async () => {
@@ -65,7 +119,9 @@ describe('heed', () => {
       /✗ Policy file: Policy file \.\/heed\.config\.json is invalid:\n\s+sla\[0\]\.firstResponse: "4 hours" is not a duration/,
     );
     expect(result.stdout).toMatch(/✓ Environment/);
-    expect(result.stdout).toMatch(/1 check\(s\) failed/);
+    // The policy file, and the three tokens `heed start` needs (none is set here).
+    expect(result.stdout).toMatch(/✗ HubSpot token: HUBSPOT_ACCESS_TOKEN is not set/);
+    expect(result.stdout).toMatch(/4 check\(s\) failed/);
   });
 
   it('stops at start-up with one message naming a malformed variable', async () => {
@@ -124,55 +180,118 @@ describe.each(testProviders())('heed on %s', (provider) => {
     }
   });
 
-  it('start serves /healthz and shuts down cleanly on SIGTERM', async () => {
+  it('start serves /healthz while Slack and HubSpot are down, says why on /readyz, and shuts down cleanly on SIGTERM', async () => {
     const database = await createTestDatabase(provider);
     databases.push(database);
-    const child = spawn(process.execPath, [HEED, 'start', '--port', '0'], {
-      cwd: workdir(),
-      env: baseEnv({ DATABASE_URL: database.url, LOG_LEVEL: 'info' }),
-    });
-    children.push(child);
-    let output = '';
-    const port = await new Promise<number>((resolvePort, rejectPort) => {
-      const timer = setTimeout(() => rejectPort(new Error(`no port in output: ${output}`)), 20_000);
-      child.stdout!.on('data', (chunk) => {
-        output += chunk;
-        const match = /"port":(\d+)/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolvePort(Number(match[1]));
-        }
-      });
-    });
+    const started = startListening({ ...serverEnv(), DATABASE_URL: database.url, LOG_LEVEL: 'info' }, workdir());
+    children.push(started.child);
+    const port = await started.port;
     const response = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok', database: 'ok' });
     expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
-    const exit = new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
-    child.kill('SIGTERM');
+    // Not ready, naming both vendors and what each said (once each has been tried).
+    let ready: { status: number; body: { reasons?: string[]; dependencies?: { name: string; code: string }[] } };
+    const deadline = Date.now() + 15_000;
+    do {
+      const answer = await fetch(`http://127.0.0.1:${port}/readyz`);
+      ready = { status: answer.status, body: (await answer.json()) as typeof ready.body };
+      const codes = Object.fromEntries((ready.body.dependencies ?? []).map((d) => [d.name, d.code]));
+      if (codes['slack'] === 'unreachable' && codes['hubspot'] === 'HUBSPOT_AUTH') break;
+      await new Promise((r) => setTimeout(r, 200));
+    } while (Date.now() < deadline);
+    expect(ready.status).toBe(503);
+    expect(ready.body.dependencies?.map((d) => [d.name, d.code]).sort()).toEqual([
+      ['hubspot', 'HUBSPOT_AUTH'],
+      ['slack', 'unreachable'],
+    ]);
+    expect(ready.body.reasons?.join('\n')).toMatch(/^slack: cannot reach Slack: .*\(unreachable, since /m);
+    expect(ready.body.reasons?.join('\n')).toMatch(
+      /^hubspot: HubSpot refused the access token \(401\); sync is paused/m,
+    );
+    const exit = new Promise<number | null>((resolveExit) => started.child.on('close', resolveExit));
+    started.child.kill('SIGTERM');
     expect(await exit).toBe(0);
-    expect(output).toMatch(/Heed stopped/);
+    expect(started.output()).toMatch(/Heed stopped/);
+    // One line for the paused sync, not one per retry.
+    expect(started.output().match(/HubSpot refused the access token \(401\): sync is paused/g)).toHaveLength(1);
+  });
+});
+
+describe('heed start without what it needs', () => {
+  it('refuses to start, naming each missing token with its fix, in one message', async () => {
+    const result = await runHeed(
+      ['start', '--port', '0'],
+      { DATABASE_URL: `file:${join(workdir(), 'heed.db')}` },
+      workdir(),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    const message = result.stderr.trim();
+    expect(message).toMatch(/^heed start: 3 variables Heed needs to run are not set:/);
+    expect(message).toContain(
+      '  SLACK_BOT_TOKEN — needed to post and read in Slack.\n    To fix: copy the Bot User OAuth Token',
+    );
+    expect(message).toContain(
+      "  SLACK_SIGNING_SECRET — needed to verify Slack's requests to /slack/events (or set SLACK_APP_TOKEN for Socket Mode).",
+    );
+    expect(message).toContain(
+      '  HUBSPOT_ACCESS_TOKEN — needed to sync tickets and feedback from HubSpot.\n    To fix: create a HubSpot service key',
+    );
+    expect(message).toMatch(/To fix: set them in the environment .*or try `heed demo`, which needs none$/);
+  });
+
+  it('in Socket Mode needs no signing secret', async () => {
+    const result = await runHeed(
+      ['start', '--port', '0'],
+      { DATABASE_URL: `file:${join(workdir(), 'heed.db')}`, SLACK_APP_TOKEN: 'xapp-1-A1-cli' },
+      workdir(),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/2 variables Heed needs to run are not set/);
+    expect(result.stderr).toContain('SLACK_BOT_TOKEN');
+    expect(result.stderr).toContain('HUBSPOT_ACCESS_TOKEN');
+    expect(result.stderr).not.toContain('SLACK_SIGNING_SECRET');
   });
 });
 
 describe('heed start on SQLite', () => {
-  it('refuses a second process on the same SQLite file with a clear message', async () => {
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+  });
+
+  // The second process is started with the same file named another way: as written, through `..`, and through a
+  // symlink (to the file, and to its folder). Each must find the first one's lock.
+  it.each([
+    ['the same path', (cwd: string) => join(cwd, 'data', 'heed.db')],
+    ['a path through ..', (cwd: string) => join(cwd, 'data', '..', 'data', 'heed.db')],
+    [
+      'a symlink to the file',
+      (cwd: string) => {
+        symlinkSync(join(cwd, 'data', 'heed.db'), join(cwd, 'alias.db'));
+        return join(cwd, 'alias.db');
+      },
+    ],
+    [
+      'a symlink to its folder',
+      (cwd: string) => {
+        symlinkSync(join(cwd, 'data'), join(cwd, 'linked'));
+        return join(cwd, 'linked', 'heed.db');
+      },
+    ],
+  ])('refuses a second process on the same SQLite file named by %s', async (_name, secondPath) => {
     const cwd = workdir();
-    const env = { DATABASE_URL: `file:${join(cwd, 'data', 'heed.db')}`, LOG_LEVEL: 'info' };
-    const first = spawn(process.execPath, [HEED, 'start', '--port', '0'], { cwd, env: baseEnv(env) });
-    try {
-      await new Promise<void>((resolveStarted) => {
-        let output = '';
-        first.stdout.on('data', (chunk) => {
-          output += chunk;
-          if (output.includes('Heed is listening')) resolveStarted();
-        });
-      });
-      const second = await runHeed(['start', '--port', '0'], env, cwd);
-      expect(second.code).toBe(1);
-      expect(second.stderr).toContain('one process per SQLite file — use PostgreSQL to run replicas');
-    } finally {
-      first.kill('SIGKILL');
-    }
+    mkdirSync(join(cwd, 'data'));
+    const env = { ...serverEnv(), DATABASE_URL: `file:${join(cwd, 'data', 'heed.db')}`, LOG_LEVEL: 'info' };
+    const first = startListening(env, cwd);
+    children.push(first.child);
+    await first.port;
+    const second = await runHeed(['start', '--port', '0'], { ...env, DATABASE_URL: `file:${secondPath(cwd)}` }, cwd);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('Another Heed process is already running on');
+    expect(second.stderr).toContain('one process per SQLite file — use PostgreSQL to run replicas');
+    // The first one is untouched.
+    expect(first.child.exitCode).toBeNull();
   });
 });

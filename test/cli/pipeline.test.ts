@@ -91,14 +91,25 @@ describe.runIf(testProviders().includes('sqlite'))('heed sync, check, nudge, dig
 
     const nudge = await heed('nudge');
     expect(nudge.code, nudge.stderr).toBe(0);
-    const posted = Number(/Nudges: (\d+) posted/.exec(nudge.stdout)?.[1]);
-    expect(posted).toBeGreaterThan(0);
+    // A first look at a synced portal: what was already late goes into one summary, not a nudge each.
+    expect(nudge.stdout).toMatch(/Evaluated \d+ ticket\(s\): .*, \d+ moved team\./);
+    expect(nudge.stdout).toMatch(/Nudges: \d+ posted, .*, 0 moved to another team's channel, /);
+    const calm =
+      /Calm: (\d+) already-late ticket\(s\) listed in their team's backlog summary, (\d+) over a burst budget listed in an "and N more" message; (\d+) summary message\(s\) queued\./.exec(
+        nudge.stdout,
+      );
+    expect(Number(calm?.[1])).toBeGreaterThan(0);
+    expect(Number(calm?.[3])).toBeGreaterThanOrEqual(1);
     const inChannel = slack.messagesIn('CSUPPORT').length;
     expect(inChannel).toBeGreaterThan(0);
+    expect(
+      slack.messagesIn('CSUPPORT').filter((m) => m.text.includes('already late when Heed started watching')),
+    ).toHaveLength(1);
 
     // A second pass changes nothing in Slack: no nudge twice for the same clock.
     const again = await heed('nudge');
     expect(again.stdout).toMatch(/Nudges: 0 posted/);
+    expect(again.stdout).not.toMatch(/summary message\(s\) queued/);
     expect(slack.messagesIn('CSUPPORT').length).toBe(inChannel);
 
     const preview = await heed('digest', '--team', 'support', '--dry-run');

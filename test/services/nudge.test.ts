@@ -42,7 +42,8 @@ describe.each(testProviders())('nudge reconciler on %s', (provider) => {
     await h.outbox.drainUntilIdle();
     const [nudge] = h.slack.messagesIn('CSUPPORT');
     expect(nudge).toBeDefined();
-    expect(nudge!.metadata).toEqual({ event_type: 'heed_nudge', event_payload: { key: `nudge:${key}:post` } });
+    const stored = await h.repo.nudgeByFlagKey(key);
+    expect(nudge!.metadata).toEqual({ event_type: 'heed_nudge', event_payload: { key: `nudge:${stored!.id}:post` } });
     const json = JSON.stringify(nudge!.blocks);
     expect(json).toContain('<@UCAROL>');
     expect(json).toContain('Printer &lt;on&gt; fire &amp; smoke');
@@ -90,9 +91,12 @@ describe.each(testProviders())('nudge reconciler on %s', (provider) => {
       `https://fake.slack.test/archives/CSUPPORT/p${nudge!.ts.replace('.', '')}`,
     );
 
-    // Answered: shown as done, buttons removed.
-    await h.db.prisma.flag.update({ where: { key }, data: { state: 'resolved', resolvedAt: h.clock.now() } });
-    expect(await reconcileNudges(h.nudgeDeps, h.clock.now())).toMatchObject({ updated: 1, replies: 0, escalations: 0 });
+    // Answered: shown as done, buttons removed — on the nudge, its thread ping, the DM and the escalation.
+    await h.db.prisma.flag.update({
+      where: { key },
+      data: { state: 'resolved', outcome: 'answered', resolvedAt: h.clock.now() },
+    });
+    expect(await reconcileNudges(h.nudgeDeps, h.clock.now())).toMatchObject({ updated: 4, replies: 0, escalations: 0 });
     await h.outbox.drainUntilIdle();
     expect(JSON.stringify(nudge!.blocks)).toContain('Answered');
     expect(nudge!.blocks.some((b) => (b as { type: string }).type === 'actions')).toBe(false);
@@ -127,6 +131,33 @@ describe.each(testProviders())('nudge reconciler on %s', (provider) => {
     await h.outbox.drainUntilIdle();
     expect(h.slack.messagesIn('CSUPPORT')).toHaveLength(1);
     expect(await h.db.prisma.nudge.count()).toBe(1);
+  });
+
+  it('a nudge created by two processes at once: one wins, the other is told "already exists" (no error)', async () => {
+    // Without a budget the creates are not serialized by a lock: the database's unique index decides.
+    const create = (id: string) =>
+      h.repo.applyNudgeChange(
+        {
+          nudge: {
+            create: {
+              id,
+              flagKey: 'ticket:9:firstResponse:0',
+              channel: 'CSUPPORT',
+              state: 'at_risk',
+              level: 1,
+              renderHash: 'h',
+            },
+          },
+          intents: [{ idempotencyKey: `nudge:${id}:post`, kind: 'post', channel: 'CSUPPORT', payload: { text: id } }],
+        },
+        MONDAY_10,
+      );
+    const results = await Promise.all(['n1', 'n2', 'n3', 'n4'].map(create));
+    expect(results.filter((r) => r.applied)).toHaveLength(1);
+    const winner = results.find((r) => r.applied)!.nudgeId;
+    for (const r of results) expect(r.nudgeId).toBe(winner);
+    expect(await h.db.prisma.nudge.count()).toBe(1);
+    expect(await h.db.prisma.outboxMessage.count()).toBe(1);
   });
 
   it('holds nudges outside working hours, except for urgent tickets', async () => {

@@ -148,6 +148,34 @@ describe.each(testProviders())('pruneOldRecords on %s', (provider) => {
       db.prisma.slackActionMark.create({ data: { flagKey, kind: 'handled', slackTs: '1.000001', actor: 'U1', at } });
     await mark('ticket:closed:firstResponse:0', ago(4));
     await mark('ticket:open:firstResponse:0', ago(2));
+    // Summaries: a settled old one goes with its entries; one still kept up to date stays, with its message.
+    const rollup = (id: string, settled: boolean, postId: string | null) =>
+      db.prisma.rollup.create({
+        data: {
+          id,
+          kind: 'backlog',
+          scope: 'team:support',
+          channel: 'C0SUPPORT',
+          team: 'support',
+          settled,
+          postId,
+          lastAddedAt: OLD,
+          createdAt: OLD,
+          updatedAt: OLD,
+        },
+      });
+    await outbox('o-rollup-kept', 'sent', OLD);
+    await rollup('r-settled', true, null);
+    await rollup('r-open', false, 'o-rollup-kept');
+    for (const [rollupId, flagKey] of [
+      ['r-settled', 'ticket:closed:firstResponse:0'],
+      ['r-open', 'ticket:closed:resolution:0'],
+    ] as const) {
+      await db.prisma.rollupEntry.create({ data: { rollupId, flagKey, step: 1, addedAt: OLD } });
+    }
+    // Burst-budget locks not written for days.
+    await db.prisma.burstLock.create({ data: { scope: 'channel:C0OLD', touchedAt: ago(4) } });
+    await db.prisma.burstLock.create({ data: { scope: 'channel:C0NEW', touchedAt: ago(1) } });
     // Never pruned.
     await db.prisma.dailyStat.create({ data: { team: 'support', day: '2025-01-01', metric: 'opened', value: 3 } });
     await db.prisma.digestRun.create({
@@ -159,13 +187,19 @@ describe.each(testProviders())('pruneOldRecords on %s', (provider) => {
     expect(counts).toEqual({
       flags: 4,
       nudges: 1,
+      rollups: 1,
+      rollupEntries: 1,
       outboxMessages: 3,
       auditEntries: 7,
       syncRuns: 2,
       jobRuns: 1,
       processedEvents: 1,
       slackActionMarks: 1,
+      burstLocks: 1,
     });
+    expect((await db.prisma.rollup.findMany()).map((r) => r.id)).toEqual(['r-open']);
+    expect((await db.prisma.rollupEntry.findMany()).map((e) => e.rollupId)).toEqual(['r-open']);
+    expect((await db.prisma.burstLock.findMany()).map((l) => l.scope)).toEqual(['channel:C0NEW']);
     expect((await db.prisma.slackActionMark.findMany()).map((m) => m.flagKey)).toEqual(['ticket:open:firstResponse:0']);
     expect(await ids()).toEqual({
       flags: [
@@ -175,7 +209,7 @@ describe.each(testProviders())('pruneOldRecords on %s', (provider) => {
         'ticket:open:firstResponse:0',
       ],
       nudges: ['n-breached', 'n-queued', 'n-recent'],
-      outbox: ['o-of-kept-nudge', 'o-pending-old', 'o-queued', 'o-sent-recent'],
+      outbox: ['o-of-kept-nudge', 'o-pending-old', 'o-queued', 'o-rollup-kept', 'o-sent-recent'],
       audit: ['a7', 'a8'],
       syncRuns: ['s-newest-ok', 's-recent-failed'],
       jobRuns: ['j-old-running', 'j-recent'],

@@ -79,9 +79,9 @@ describe.each(testProviders())('reactions on every message about a ticket, on %s
     });
   }
 
-  it('stores what the lookup relies on: the DM row keeps the user id, Slack answered in the IM', async () => {
+  it('stores what the lookup relies on: the DM row keeps the user id and the IM Slack answered in', async () => {
     const dmRow = (await h.db.prisma.outboxMessage.findMany({ where: { kind: 'dm' } }))[0]!;
-    expect(dmRow).toMatchObject({ channel: 'UCAROL', resultTs: dm.ts, state: 'sent' });
+    expect(dmRow).toMatchObject({ channel: 'UCAROL', resultTs: dm.ts, resultChannel: 'DCAROL', state: 'sent' });
     expect(dm.channel).toBe('DCAROL');
   });
 
@@ -168,7 +168,13 @@ describe.each(testProviders())('matching a message to its flag from what the out
     await h.close();
   });
 
-  async function sentRow(id: string, kind: string, channel: string, resultTs: string, nudgeId: string | null) {
+  async function sentRow(
+    id: string,
+    kind: string,
+    channel: string,
+    result: { ts: string; channel: string | null },
+    nudgeId: string | null,
+  ) {
     await h.db.prisma.outboxMessage.create({
       data: {
         id,
@@ -178,7 +184,8 @@ describe.each(testProviders())('matching a message to its flag from what the out
         payload: '{}',
         state: 'sent',
         nextAttemptAt: MONDAY_10,
-        resultTs,
+        resultTs: result.ts,
+        resultChannel: result.channel,
         nudgeId,
         createdAt: MONDAY_10,
       },
@@ -186,23 +193,28 @@ describe.each(testProviders())('matching a message to its flag from what the out
   }
 
   it.each([
-    // [what, event channel, ts, reactor, expected kind or null]
-    ['the nudge itself', 'CSUPPORT', '100.000001', 'U1', 'nudge'],
-    ['a thread ping queued to the channel by name, in the nudge’s channel', 'CSUPPORT', '100.000002', 'U1', 'reply'],
-    ['a thread ping’s ts in another channel', 'COTHER', '100.000002', 'U1', null],
-    ['an escalation queued to a channel by name', 'CLEADS', '100.000003', 'U1', 'escalate'],
-    ['an escalation queued by id, in that channel', 'CESCALATE', '100.000004', 'U1', 'escalate'],
-    ['an escalation queued by id, ts seen elsewhere', 'COTHER', '100.000004', 'U1', null],
-    ['a DM, reacted to by its recipient in the IM', 'DANNA', '100.000005', 'UANNA', 'dm'],
-    ['a DM’s ts, reacted to by someone else', 'DBOB', '100.000005', 'UBOB', null],
-    ['a DM’s ts in a channel that is no IM', 'CSUPPORT', '100.000005', 'UANNA', null],
-    ['a message about no flag', 'CSUPPORT', '100.000006', 'U1', null],
-    ['a ts Heed never sent', 'CSUPPORT', '100.000007', 'U1', null],
-  ])('%s', async (_what, channel, ts, reactor, expected) => {
+    // [what, event channel, ts, expected kind or null]
+    ['the nudge itself', 'CSUPPORT', '100.000001', 'nudge'],
+    ['a thread ping queued to the channel by name, where Slack put it', 'CSUPPORT', '100.000002', 'reply'],
+    ['a thread ping’s ts in another channel', 'COTHER', '100.000002', null],
+    ['an escalation queued to a channel by name, where Slack put it', 'CLEADS', '100.000003', 'escalate'],
+    ['an escalation’s ts in another channel', 'COTHER', '100.000003', null],
+    ['a DM queued to the user, in the IM Slack answered with', 'DANNA', '100.000005', 'dm'],
+    ['a DM’s ts in someone else’s IM', 'DBOB', '100.000005', null],
+    ['a message about no flag', 'CSUPPORT', '100.000006', null],
+    ['a ts Heed never sent', 'CSUPPORT', '100.000007', null],
+    [
+      'a nudge sent before the answered channel was recorded (by the nudge’s own channel)',
+      'CSUPPORT',
+      '100.000008',
+      'nudge',
+    ],
+  ])('%s', async (_what, channel, ts, expected) => {
     await h.db.prisma.nudge.create({
       data: {
         id: 'n1',
         flagKey: 'ticket:1:firstResponse:0',
+        activeKey: 'ticket:1:firstResponse:0',
         channel: 'CSUPPORT',
         ts: '100.000001',
         state: 'breached',
@@ -210,15 +222,26 @@ describe.each(testProviders())('matching a message to its flag from what the out
         updatedAt: MONDAY_10,
       },
     });
-    await sentRow('r-post', 'post', '#support', '100.000001', 'n1');
-    await sentRow('r-reply', 'reply', '#support', '100.000002', 'n1');
-    await sentRow('r-esc-name', 'escalate', '#leads', '100.000003', 'n1');
-    await sentRow('r-esc-id', 'escalate', 'CESCALATE', '100.000004', 'n1');
-    await sentRow('r-dm', 'dm', 'UANNA', '100.000005', 'n1');
-    await sentRow('r-digest', 'post', 'CSUPPORT', '100.000006', null);
-    const found = await h.repo.flagForMessage({ channel, ts, reactor });
+    await h.db.prisma.nudge.create({
+      data: {
+        id: 'n0',
+        flagKey: 'ticket:0:firstResponse:0',
+        channel: 'CSUPPORT',
+        ts: '100.000008',
+        state: 'breached',
+        createdAt: MONDAY_10,
+        updatedAt: MONDAY_10,
+      },
+    });
+    await sentRow('r-post', 'post', '#support', { ts: '100.000001', channel: 'CSUPPORT' }, 'n1');
+    await sentRow('r-reply', 'reply', '#support', { ts: '100.000002', channel: 'CSUPPORT' }, 'n1');
+    await sentRow('r-esc', 'escalate', '#leads', { ts: '100.000003', channel: 'CLEADS' }, 'n1');
+    await sentRow('r-dm', 'dm', 'UANNA', { ts: '100.000005', channel: 'DANNA' }, 'n1');
+    await sentRow('r-digest', 'post', 'CSUPPORT', { ts: '100.000006', channel: 'CSUPPORT' }, null);
+    const found = await h.repo.flagForMessage({ channel, ts });
     expect(found?.kind ?? null).toBe(expected);
-    if (expected) expect(found?.flagKey).toBe('ticket:1:firstResponse:0');
+    if (expected)
+      expect(found?.flagKey).toBe(ts === '100.000008' ? 'ticket:0:firstResponse:0' : 'ticket:1:firstResponse:0');
     if (expected === 'reply') expect(found?.threadTs).toBe('100.000001');
   });
 });

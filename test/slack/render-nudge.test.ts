@@ -34,7 +34,9 @@ const huge = '🔥<&>|'.repeat(3000);
 const views: [string, NudgeView][] = [
   ['at risk', base],
   ['breached', { ...base, state: 'breached', overdueBusinessMinutes: 95 }],
-  ['answered', { ...base, state: 'resolved', resolvedAt: AT }],
+  ['answered', { ...base, state: 'resolved', outcome: 'answered', resolvedAt: AT }],
+  ['closed without a reply', { ...base, state: 'resolved', outcome: 'closed_unanswered', resolvedAt: AT }],
+  ['moved', { ...base, state: 'breached', movedTo: { team: 'billing', channel: 'CBILLING' } }],
   ['handled', { ...base, handledBy: 'UBOB', handledAt: AT }],
   ['claimed and snoozed', { ...base, claimedBy: 'UBOB', snoozedBy: 'UBOB', snoozedUntil: AT }],
   ['unmapped owner, no link', { ...base, owner: { name: 'Bob <script>' }, hubspotUrl: undefined }],
@@ -96,7 +98,12 @@ describe('nudge renderers', () => {
   it.each([
     ['at risk', base, true, 'At risk — first response'],
     ['breached', { ...base, state: 'breached' as const, overdueBusinessMinutes: 95 }, true, 'overdue by 1h 35m'],
-    ['answered', { ...base, state: 'resolved' as const }, false, 'Answered — first response'],
+    [
+      'answered',
+      { ...base, state: 'resolved' as const, outcome: 'answered' as const },
+      false,
+      'Answered — first response',
+    ],
     [
       'answered after being handled',
       { ...base, state: 'resolved' as const, handledBy: 'UBOB' },

@@ -1,10 +1,24 @@
-// Pure rendering of a nudge (one message per flagged ticket clock or feedback answer) and of the
-// escalation messages that point back at it. No clients, no clock: everything comes in the view.
+// Pure rendering of a nudge (one message per flagged ticket clock or feedback answer) and of the messages that
+// go with it — the thread ping, the owner's DM, the escalation. Each shows the ticket's current state and is
+// re-rendered (updated in place) when the ticket ends — answered, resolved, closed without a reply, deleted,
+// handled —, is reassigned, or moves team (the old team's messages then say where it went).
+// No clients, no clock: everything comes in the view.
 
 import { formatBusinessWait, formatOverdueBy } from '../../domain/duration.ts';
-import type { ClockName, FlagKind, FlagState } from '../../domain/flag.ts';
+import type { ClockName, FlagKind, FlagOutcome, FlagState } from '../../domain/flag.ts';
 import { type Block, button, context, fields, message, type RenderedMessage, section } from './blocks.ts';
-import { formatMinutes, joinMd, link, type Mrkdwn, md, mention, safe, safeUrl, slackDate } from './mrkdwn.ts';
+import {
+  channelLink,
+  formatMinutes,
+  joinMd,
+  link,
+  type Mrkdwn,
+  md,
+  mention,
+  safe,
+  safeUrl,
+  slackDate,
+} from './mrkdwn.ts';
 
 export interface PersonRef {
   /** Display name from HubSpot (or the email), used when the owner has no Slack user. */
@@ -38,6 +52,10 @@ export interface NudgeView {
   snoozedBy?: string | undefined;
   snoozedUntil?: Date | undefined;
   resolvedAt?: Date | undefined;
+  /** Why it stopped being open (set with state `resolved`, or `handled`). */
+  outcome?: FlagOutcome | undefined;
+  /** A retired nudge: the ticket moved to this team, whose channel has its nudge now. */
+  movedTo?: { team: string; channel: string } | undefined;
 }
 
 export const NUDGE_ACTIONS = {
@@ -63,35 +81,90 @@ export function clockLabel(clock: ClockName | undefined): string {
   return clock ? CLOCK_LABEL[clock] : 'follow-up';
 }
 
+/** No longer waiting on anyone: it ended, or someone marked it handled. */
 export function isDone(view: Pick<NudgeView, 'state' | 'handledBy'>): boolean {
   return view.state === 'resolved' || view.state === 'handled' || view.handledBy !== undefined;
 }
 
-function headline(view: NudgeView): { icon: Mrkdwn; label: Mrkdwn } {
-  if (view.handledBy !== undefined || view.state === 'handled')
-    return { icon: md`:white_check_mark:`, label: md`Handled` };
+/** Nothing more happens to this message: the ticket is done, or it moved to another team's channel. */
+export function isFinal(view: Pick<NudgeView, 'state' | 'handledBy' | 'movedTo'>): boolean {
+  return isDone(view) || view.movedTo !== undefined;
+}
+
+export interface Status {
+  icon: Mrkdwn;
+  label: Mrkdwn;
+  /** For "… <when>" notes and list lines: "Answered", "Closed", "Deleted". */
+  short: Mrkdwn;
+}
+
+/** How a flag that is no longer waiting ended, in words a support lead would use. */
+function endedStatus(view: Pick<NudgeView, 'kind' | 'clock' | 'state' | 'handledBy' | 'outcome'>): Status {
+  const clock = safe(CLOCK_LABEL[view.clock ?? 'firstResponse']);
+  const outcome: FlagOutcome | undefined =
+    view.outcome ?? (view.state === 'handled' || view.handledBy !== undefined ? 'handled' : undefined);
+  switch (outcome) {
+    case 'answered':
+      return { icon: md`:white_check_mark:`, label: md`Answered — ${clock}`, short: md`Answered` };
+    case 'resolved':
+      return { icon: md`:white_check_mark:`, label: md`Resolved`, short: md`Resolved` };
+    case 'closed_unanswered':
+      return view.clock === 'nextResponse'
+        ? {
+            icon: md`:no_entry_sign:`,
+            label: md`Closed without answering the customer's last message`,
+            short: md`Closed without a reply`,
+          }
+        : { icon: md`:no_entry_sign:`, label: md`Closed without a reply`, short: md`Closed without a reply` };
+    case 'deleted':
+      return { icon: md`:wastebasket:`, label: md`Deleted in HubSpot`, short: md`Deleted in HubSpot` };
+    case 'recovered':
+      return view.kind === 'feedback'
+        ? { icon: md`:large_green_circle:`, label: md`No follow-up needed any more`, short: md`No longer needed` }
+        : { icon: md`:large_green_circle:`, label: md`No longer late — ${clock}`, short: md`No longer late` };
+    case 'followed_up':
+      return { icon: md`:white_check_mark:`, label: md`Followed up`, short: md`Followed up` };
+    case 'handled':
+      return { icon: md`:white_check_mark:`, label: md`Handled`, short: md`Handled` };
+    default:
+      // Ended before Heed recorded why: say no more than it knows.
+      return view.kind === 'feedback'
+        ? { icon: md`:white_check_mark:`, label: md`Followed up`, short: md`Followed up` }
+        : { icon: md`:white_check_mark:`, label: md`No longer waiting — ${clock}`, short: md`Ended` };
+  }
+}
+
+function movedStatus(movedTo: NonNullable<NudgeView['movedTo']>): Status {
+  const team = safe(movedTo.team, 60);
+  return {
+    icon: md`:arrow_right:`,
+    label: md`Moved to ${team} — see ${channelLink(movedTo.channel)}`,
+    short: md`Moved to ${team}`,
+  };
+}
+
+/** The headline every message about the flag leads with. */
+export function statusOf(
+  view: Pick<NudgeView, 'kind' | 'clock' | 'state' | 'handledBy' | 'outcome' | 'movedTo'>,
+): Status {
+  if (view.movedTo) return movedStatus(view.movedTo);
+  if (isDone(view)) return endedStatus(view);
   if (view.kind === 'feedback') {
-    switch (view.state) {
-      case 'resolved':
-        return { icon: md`:white_check_mark:`, label: md`Followed up` };
-      case 'overdue':
-        return { icon: md`:rotating_light:`, label: md`Negative feedback — follow-up overdue` };
-      default:
-        return { icon: md`:speech_balloon:`, label: md`Negative feedback — needs a follow-up` };
-    }
+    return view.state === 'overdue'
+      ? { icon: md`:rotating_light:`, label: md`Negative feedback — follow-up overdue`, short: md`Overdue` }
+      : { icon: md`:speech_balloon:`, label: md`Negative feedback — needs a follow-up`, short: md`Pending` };
   }
   const clock = safe(CLOCK_LABEL[view.clock ?? 'firstResponse']);
-  switch (view.state) {
-    case 'resolved':
-      return {
-        icon: md`:white_check_mark:`,
-        label: view.clock === 'resolution' ? md`Resolved` : md`Answered — ${clock}`,
-      };
-    case 'breached':
-      return { icon: md`:rotating_light:`, label: md`Breached — ${clock}` };
-    default:
-      return { icon: md`:hourglass_flowing_sand:`, label: md`At risk — ${clock}` };
-  }
+  return view.state === 'breached'
+    ? { icon: md`:rotating_light:`, label: md`Breached — ${clock}`, short: md`Breached` }
+    : { icon: md`:hourglass_flowing_sand:`, label: md`At risk — ${clock}`, short: md`At risk` };
+}
+
+/** "✅ *Answered — first response* <when>" / "➡️ *Moved to billing — see #billing*". */
+function statusLine(view: NudgeView): Mrkdwn {
+  const { icon, label } = statusOf(view);
+  const ended = !view.movedTo && view.resolvedAt && view.state === 'resolved';
+  return md`${icon} *${label}*${ended ? md` ${slackDate(view.resolvedAt!)}` : md``}`;
 }
 
 export function personLabel(person: PersonRef | undefined): Mrkdwn {
@@ -152,8 +225,8 @@ function quoted(view: NudgeView): Mrkdwn {
 }
 
 export function renderNudge(view: NudgeView): RenderedMessage {
-  const { icon, label } = headline(view);
-  const done = isDone(view);
+  const { icon, label, short } = statusOf(view);
+  const final = isFinal(view);
   const lines = [md`${icon} *${label}*`, titleLine(view), md`from ${safe(view.customer || 'Unknown customer', 120)}`];
   if (view.feedback) {
     const score = view.feedback.score === undefined ? md`` : md` ${safe(view.feedback.score, 10)}`;
@@ -163,25 +236,29 @@ export function renderNudge(view: NudgeView): RenderedMessage {
   }
   const blocks: Block[] = [section(joinMd(lines, '\n'), 'nudge_summary')];
   const facts = [md`*Owner*\n${personLabel(view.owner)}`, md`*Priority*\n${priorityLabel(view.priority)}`];
-  if (!done) facts.push(md`*Waiting*\n${waitingText(view)}`, md`*Due*\n${dueText(view)}`);
+  if (!final) facts.push(md`*Waiting*\n${waitingText(view)}`, md`*Due*\n${dueText(view)}`);
   blocks.push(fields('nudge_fields', facts));
 
   const notes: Mrkdwn[] = [];
-  if (view.handledBy !== undefined) {
-    notes.push(
-      md`:white_check_mark: Handled by ${mention(view.handledBy)}${view.handledAt ? md` ${slackDate(view.handledAt)}` : md``}`,
-    );
-  } else if (view.state === 'resolved' && view.resolvedAt) {
-    notes.push(md`:white_check_mark: Done ${slackDate(view.resolvedAt)}`);
+  if (view.movedTo) {
+    notes.push(md`Heed follows this ticket in ${channelLink(view.movedTo.channel)} now.`);
+  } else {
+    if (view.handledBy !== undefined) {
+      notes.push(
+        md`:white_check_mark: Handled by ${mention(view.handledBy)}${view.handledAt ? md` ${slackDate(view.handledAt)}` : md``}`,
+      );
+    }
+    // What finally happened, and when (a handled ticket too, once the facts end it).
+    if (view.state === 'resolved' && view.resolvedAt) notes.push(md`${icon} ${short} ${slackDate(view.resolvedAt)}`);
   }
-  if (!done && view.claimedBy) notes.push(md`:eyes: On it: ${mention(view.claimedBy)}`);
-  if (!done && view.snoozedBy && view.snoozedUntil) {
+  if (!final && view.claimedBy) notes.push(md`:eyes: On it: ${mention(view.claimedBy)}`);
+  if (!final && view.snoozedBy && view.snoozedUntil) {
     notes.push(md`:zzz: Snoozed by ${mention(view.snoozedBy)} until ${slackDate(view.snoozedUntil)}`);
   }
-  if (!done) notes.push(md`Waiting time as of ${slackDate(view.asOf, '{time}')}`);
+  if (!final) notes.push(md`Waiting time as of ${slackDate(view.asOf, '{time}')}`);
   if (notes.length > 0) blocks.push(context(...notes));
 
-  if (!done) {
+  if (!final) {
     const value = view.flagKey;
     const elements = [];
     if (safeUrl(view.hubspotUrl)) {
@@ -197,7 +274,7 @@ export function renderNudge(view: NudgeView): RenderedMessage {
       button('Handled', NUDGE_ACTIONS.handled, { value, style: 'primary' }),
     );
     blocks.push({ type: 'actions', block_id: 'nudge_actions', elements });
-  } else if (view.handledBy !== undefined && view.state !== 'resolved') {
+  } else if (!view.movedTo && view.handledBy !== undefined && view.state !== 'resolved') {
     // Handled by a person (not by the clock completing): they may have been wrong, so it can be undone.
     blocks.push({
       type: 'actions',
@@ -206,45 +283,105 @@ export function renderNudge(view: NudgeView): RenderedMessage {
     });
   }
 
-  const text = done
+  const text = final
     ? md`${label}: ${quoted(view)}`
     : md`${label}: ${quoted(view)} — waiting ${safe(formatBusinessWait(view.waitedBusinessMinutes, view.workdayMinutes))}, ${plainDue(view)}`;
   return message(text, blocks);
 }
 
-/** Level 2: a reply in the nudge's thread that pings the owner (or names them when unmapped). */
-export function renderEscalationReply(view: NudgeView): RenderedMessage {
-  const who = view.owner ? personLabel(view.owner) : md`No owner is assigned:`;
+/** A companion message (thread ping, DM) addressed to someone who no longer owns the ticket. */
+function reassignedAway(view: NudgeView, recipient: string | undefined): boolean {
+  return recipient !== undefined && view.owner?.slackUserId !== recipient;
+}
+
+/**
+ * Level 2: a reply in the nudge's thread that pings the owner (or names them when unmapped). `recipient` is the
+ * Slack user it pinged: when the ticket has another owner now, it says so.
+ */
+export function renderEscalationReply(view: NudgeView, recipient?: string): RenderedMessage {
+  if (view.movedTo) {
+    return message(md`${statusOf(view).label}.`, [
+      section(md`${statusLine(view)}. This thread is no longer followed.`),
+    ]);
+  }
+  if (isDone(view)) {
+    const handled = view.handledBy ? md` Handled by ${mention(view.handledBy)}.` : md``;
+    return message(md`${statusOf(view).label}: ${quoted(view)}.`, [
+      section(md`${statusLine(view)} — nothing more to do here.${handled}`),
+    ]);
+  }
   const what =
     view.kind === 'feedback'
       ? md`this negative feedback is overdue for a follow-up`
       : md`the ${safe(clockLabel(view.clock))} time on this ticket is breached`;
+  if (reassignedAway(view, recipient)) {
+    return message(md`Reassigned to ${safe(view.owner?.name ?? 'nobody', 60)}: ${what}.`, [
+      section(md`:arrow_right: Reassigned to ${personLabel(view.owner)} — ${what} (waiting ${waitingText(view)}).`),
+    ]);
+  }
+  const who = view.owner ? personLabel(view.owner) : md`No owner is assigned:`;
   const body = md`${who} ${what} — the customer has waited ${waitingText(view)}. Reply in HubSpot, or react :eyes: if you're on it, :white_check_mark: when handled.`;
   return message(md`${safe(view.owner?.name ?? 'Unassigned', 60)}: ${what}.`, [section(body)]);
 }
 
-/** Level 3: a post in the team's escalation channel linking back to the nudge. */
-export function renderEscalationPost(view: NudgeView, teamName: string): RenderedMessage {
-  const what =
-    view.kind === 'feedback' ? md`Negative feedback not followed up` : md`Breached ${safe(clockLabel(view.clock))}`;
-  const team = safe(teamName, 60);
-  const lines = [
-    md`:rotating_light: *Escalation — ${team}*`,
-    md`${what}: ${titleLine(view)} from ${safe(view.customer || 'Unknown customer', 120)}`,
-    md`Owner: ${personLabel(view.owner)} · waiting ${waitingText(view)} · ${dueText(view)}`,
-    link(NUDGE_PERMALINK_PLACEHOLDER, 'View the nudge and its thread'),
-  ];
-  return message(md`Escalation (${team}): ${what} — "${safe(view.subject || '(no subject)', 150)}"`, [
-    section(joinMd(lines, '\n')),
-  ]);
+/** Back to the nudge (the outbox puts its permalink in), or to HubSpot for a ticket without a nudge of its own. */
+function backLink(view: NudgeView, linked: boolean, label: string): Mrkdwn {
+  return linked ? link(NUDGE_PERMALINK_PLACEHOLDER, label) : link(view.hubspotUrl, 'Open in HubSpot');
 }
 
-/** Level 2, to the owner directly (skipped while they have muted Heed's DMs). */
-export function renderOwnerDm(view: NudgeView): RenderedMessage {
+/**
+ * Level 3: a post in the team's escalation channel. `linked`: it links back to the nudge; a ticket listed only
+ * in an "and N more" message has no nudge of its own to link to.
+ */
+export function renderEscalationPost(view: NudgeView, teamName: string, linked = true): RenderedMessage {
+  const team = safe(teamName, 60);
+  const subject = safe(view.subject || '(no subject)', 150);
+  const customer = safe(view.customer || 'Unknown customer', 120);
+  if (isFinal(view)) {
+    const handled = view.handledBy ? md` · handled by ${mention(view.handledBy)}` : md``;
+    const lines = [
+      md`*Escalation — ${team}:* ${statusLine(view)}`,
+      md`${titleLine(view)} from ${customer}`,
+      md`Owner: ${personLabel(view.owner)}${handled}`,
+      backLink(view, linked, 'View the nudge and its thread'),
+    ];
+    return message(md`Escalation (${team}): ${statusOf(view).label} — "${subject}"`, [section(joinMd(lines, '\n'))]);
+  }
+  const what =
+    view.kind === 'feedback' ? md`Negative feedback not followed up` : md`Breached ${safe(clockLabel(view.clock))}`;
+  const lines = [
+    md`:rotating_light: *Escalation — ${team}*`,
+    md`${what}: ${titleLine(view)} from ${customer}`,
+    md`Owner: ${personLabel(view.owner)} · waiting ${waitingText(view)} · ${dueText(view)}`,
+    backLink(view, linked, 'View the nudge and its thread'),
+  ];
+  return message(md`Escalation (${team}): ${what} — "${subject}"`, [section(joinMd(lines, '\n'))]);
+}
+
+/**
+ * Level 2, to the owner directly (skipped while they have muted Heed's DMs). `recipient` is who it went to: when
+ * the ticket has another owner now, it tells them it is no longer theirs. `linked` as for the escalation.
+ */
+export function renderOwnerDm(view: NudgeView, recipient?: string, linked = true): RenderedMessage {
+  const subject = md`"${safe(view.subject || '(no subject)', 150)}"`;
+  const back = backLink(view, linked, 'Open the nudge');
+  if (isFinal(view)) {
+    const next = view.movedTo ? md`Heed follows it there now.` : md`Nothing more to do.`;
+    return message(md`${statusOf(view).label}: ${subject}`, [
+      section(md`${statusLine(view)}: ${titleLine(view)}. ${next}\n${back}`),
+    ]);
+  }
+  if (reassignedAway(view, recipient)) {
+    return message(md`Reassigned to ${safe(view.owner?.name ?? 'nobody', 60)}: ${subject}`, [
+      section(
+        md`:arrow_right: ${titleLine(view)} is now owned by ${personLabel(view.owner)} — nothing more for you to do.\n${back}`,
+      ),
+    ]);
+  }
   const what =
     view.kind === 'feedback'
       ? md`Negative feedback needs your follow-up`
       : md`Your ticket breached its ${safe(clockLabel(view.clock))} time`;
-  const body = md`:rotating_light: ${what}: ${titleLine(view)} — waiting ${waitingText(view)}.\n${link(NUDGE_PERMALINK_PLACEHOLDER, 'Open the nudge')} · mute these with \`/heed mute 2h\``;
-  return message(md`${what}: "${safe(view.subject || '(no subject)', 150)}"`, [section(body)]);
+  const body = md`:rotating_light: ${what}: ${titleLine(view)} — waiting ${waitingText(view)}.\n${back} · mute these with \`/heed mute 2h\``;
+  return message(md`${what}: ${subject}`, [section(body)]);
 }

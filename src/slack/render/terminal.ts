@@ -82,6 +82,11 @@ const EMOJI: Record<string, string> = {
   warning: '⚠️',
   bell: '🔔',
   wave: '👋',
+  inbox_tray: '📥',
+  no_entry_sign: '🚫',
+  wastebasket: '🗑️',
+  arrow_right: '➡️',
+  large_green_circle: '🟢',
 };
 
 /** Lines that start with these read in the colour of their meaning. */

@@ -7,6 +7,7 @@ import type { SimPortal } from '../../../src/hubspot/simulator/portal.ts';
 import { HEED_METADATA_EVENT } from '../../../src/services/outbox.ts';
 import type { FakeSlackServer } from '../../../src/slack/fake-slack-server.ts';
 import { type HeedExit, type HeedRun, runHeed } from './heed-process.ts';
+import { STORM } from './workspace.ts';
 
 const ALWAYS_OPEN = Object.fromEntries(
   ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [['00:00', '24:00']]]),
@@ -17,7 +18,7 @@ export type OwnerTeamsPolicy = { policy: Record<string, unknown>; channels: { id
 /**
  * One team per owner of the portal (its tickets, its channel CT<k>, its escalation channel CE<k>), owners mapped
  * to Slack users U<k> (DMs without lookups), digests off (the figures are about nudges), quick SLAs, sync every
- * minute and evaluation every `evaluateSeconds`.
+ * minute and evaluation every `evaluateSeconds`; the calm-first-day rules lifted (STORM) for volume.
  */
 export function ownerTeamsPolicy(
   portal: SimPortal,
@@ -48,6 +49,7 @@ export function ownerTeamsPolicy(
       },
     ],
     people,
+    ...STORM,
     sync: { intervalMinutes: 1 },
     schedules: { evaluateCron: `*/${options.evaluateSeconds} * * * * *` },
   };

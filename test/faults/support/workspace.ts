@@ -7,8 +7,19 @@ const ALWAYS_OPEN = Object.fromEntries(
   ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [['00:00', '24:00']]]),
 );
 
+/**
+ * The outbox scenarios need volume: every late clock a message of its own, as before Heed had calm-first-day
+ * rules. A clock late up to a day before Heed first saw it counts as live (not a line in a backlog summary) and
+ * the burst budgets are lifted — what is under test is exactly-once delivery and pacing, not how calm Slack is.
+ */
+export const STORM = {
+  engine: { liveWindowMinutes: 1440 },
+  nudges: { perChannel: 500, perEscalationChannel: 500, perPerson: 500 },
+};
+
 /** One team per simulator HubSpot team, each with its own channel, open around the clock. */
 export const FAULT_POLICY = {
+  ...STORM,
   calendars: { always: { timezone: 'UTC', hours: ALWAYS_OPEN } },
   teams: [
     { name: 'tier1', channel: 'CTIER1', calendar: 'always', hubspotTeamIds: ['4001'] },

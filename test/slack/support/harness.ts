@@ -123,7 +123,7 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
   const reads = new FlagsReadRepo(db);
   const users = new SlackUserDirectory({ repo, slack: web, people: policy.people, logger: log.logger });
   const outbox = new Outbox({ repo, slack: web, clock, logger: log.logger });
-  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger: log.logger };
+  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger: log.logger, settings: policy.nudges };
   const notes = new EphemeralNotes({ slack: web, logger: log.logger, now: () => clock.now() });
   const actions: ActionDeps = {
     repo,
