@@ -365,6 +365,28 @@ const ZNudges = z
 export type TNudgeSettings = z.output<typeof ZNudges>;
 export const DEFAULT_NUDGE_SETTINGS: TNudgeSettings = Object.freeze(ZNudges.parse({}));
 
+/**
+ * Silent tickets (domain/silent.ts): open tickets nobody moved for this many business days in their stage are
+ * listed in the digest. `stages` sets another threshold per stage id; 0 never lists that stage.
+ */
+const ZSilent = z
+  .strictObject({
+    afterDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(60)
+      .default(3)
+      .describe(
+        'Business days without a move (stage change or message) after which an open ticket is listed as silent.',
+      ),
+    stages: z
+      .record(z.string().min(1), z.number().int().min(0).max(60))
+      .default({})
+      .describe('Stage id → business days for that stage; 0 never lists the stage.'),
+  })
+  .describe('Silent tickets listed in the digest.');
+
 const ZPolicy = z.strictObject({
   $schema: z.string().optional(),
   calendars: z.record(z.string().min(1), ZCalendar),
@@ -394,6 +416,7 @@ const ZPolicy = z.strictObject({
       liveWindowMinutes: 15,
     }),
   nudges: ZNudges.default(ZNudges.parse({})),
+  silent: ZSilent.default(ZSilent.parse({})),
   sync: z
     .strictObject({
       intervalMinutes: z.number().int().min(1).max(1440).default(5),

@@ -37,6 +37,8 @@ export interface TDigestTicket {
   readonly firstAgentReplyAt: Date | null;
   readonly lastCustomerMessageAt: Date | null;
   readonly lastAgentMessageAt: Date | null;
+  /** When the ticket entered its current stage (silent tickets: domain/silent.ts). */
+  readonly stageEnteredAt?: Date | null;
 }
 
 export interface TDigestClock {

@@ -23,6 +23,7 @@ import {
 import { formatBusinessMinutes } from './duration.ts';
 import type { TFeedbackThresholds } from './feedback.ts';
 import type { ClockName } from './flag.ts';
+import { DEFAULT_SILENCE, silentTickets, type TSilenceSettings } from './silent.ts';
 import { isoDateFromDay, weekdayOfDay } from './time-zone.ts';
 import { type TWeekday, WEEKDAYS } from './week.ts';
 
@@ -62,6 +63,10 @@ export interface TDigestInput {
    * late — even after midnight — still reports the day it was meant for; `now` decides what is waiting now.
    */
   readonly scheduledAt?: Date;
+  /** Silent tickets: the thresholds (domain/silent.ts); the default when absent. */
+  readonly silence?: TSilenceSettings;
+  /** Stage id → its label in HubSpot, to name stages in the silent list. */
+  readonly stageLabels?: ReadonlyMap<string, string>;
 }
 
 export type THeadlineMetric = Extract<
@@ -105,6 +110,21 @@ export interface TWaitingItem {
   readonly owner: TOwnerRef | null;
   /** Slack user who claimed it ("I'm on it"). */
   readonly claimedBy: string | null;
+}
+
+/** An open ticket nobody moved for its stage's number of business days (domain/silent.ts). */
+export interface TSilentItem {
+  readonly ticketId: string;
+  readonly subject: string;
+  readonly customer: string | null;
+  readonly url: string | null;
+  readonly stageId: string | null;
+  /** The stage's label in HubSpot, else its id, else "no stage". */
+  readonly stage: string;
+  readonly silentDays: number;
+  readonly afterDays: number;
+  readonly since: Date;
+  readonly owner: TOwnerRef | null;
 }
 
 export interface TFeedbackItem {
@@ -188,6 +208,16 @@ export interface TDigestModel {
   readonly agents: readonly TAgentRow[];
   /** Every breached or at-risk open ticket, most urgent first (renderers show the top few). */
   readonly waiting: { readonly items: readonly TWaitingItem[]; readonly breached: number; readonly atRisk: number };
+  /**
+   * Open tickets silent for their stage's business days now, longest silent first (renderers show the top few),
+   * and how many per stage. Empty: the digest says so ("nothing silent").
+   */
+  readonly silent: {
+    readonly items: readonly TSilentItem[];
+    readonly byStage: readonly { readonly stage: string; readonly count: number; readonly afterDays: number }[];
+    /** The default threshold, for the "nothing silent" line. */
+    readonly afterDays: number;
+  };
   readonly feedback: {
     /** Negative answers still owed a follow-up, overdue first, then oldest first. */
     readonly unanswered: readonly TFeedbackItem[];
@@ -426,6 +456,7 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
     weekOverWeek: { thisWeek: weekNumbers(thisWeek), weekBefore: weekNumbers(lastWeek) },
     agents: [],
     waiting: waitingNow(input, now, calendar, ownerRef),
+    silent: silentNow(input, now, calendar, ownerRef),
     feedback: {
       unanswered: unansweredFeedback(input),
       detractors: { now: thisWeek.detractors, before: lastWeek.detractors },
@@ -521,9 +552,49 @@ function withAllClear(model: TDigestModel, current: TWindowStats): TDigestModel 
     current.responses === 0 &&
     current.waiting === 0 &&
     model.waiting.items.length === 0 &&
+    model.silent.items.length === 0 &&
     model.feedback.unanswered.length === 0 &&
     model.decline.length === 0;
   return { ...model, allClear: quiet };
+}
+
+/** Open tickets nobody moved for their stage's business days (domain/silent.ts), with what a reader needs. */
+function silentNow(
+  input: TDigestInput,
+  now: Date,
+  calendar: BusinessCalendar,
+  ownerRef: (id: string | null) => TOwnerRef | null,
+): TDigestModel['silent'] {
+  const settings = input.silence ?? DEFAULT_SILENCE;
+  const open = input.tickets.filter((t) => isOpenAt(t, now));
+  const byId = new Map(open.map((t) => [t.id, t]));
+  const stageName = (id: string | null) => (id === null ? 'no stage' : (input.stageLabels?.get(id) ?? id));
+  const items = silentTickets(open, now, calendar, settings).map((s): TSilentItem => {
+    const ticket = byId.get(s.ticketId)!;
+    return {
+      ticketId: s.ticketId,
+      subject: ticket.subject?.trim() || '(no subject)',
+      customer: ticket.customer,
+      url: ticket.url,
+      stageId: s.stageId,
+      stage: stageName(s.stageId),
+      silentDays: s.silentDays,
+      afterDays: s.afterDays,
+      since: s.since,
+      owner: ownerRef(ticket.ownerId),
+    };
+  });
+  const stages = new Map<string, { stage: string; count: number; afterDays: number }>();
+  for (const item of items) {
+    const row = stages.get(item.stage) ?? { stage: item.stage, count: 0, afterDays: item.afterDays };
+    row.count++;
+    stages.set(item.stage, row);
+  }
+  return {
+    items,
+    byStage: [...stages.values()].sort((a, b) => b.count - a.count || a.stage.localeCompare(b.stage)),
+    afterDays: settings.afterDays,
+  };
 }
 
 const CLOCK_RANK: Record<ClockName, number> = { firstResponse: 0, nextResponse: 1, resolution: 2 };

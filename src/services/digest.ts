@@ -147,13 +147,14 @@ export async function buildDigest(
   const since = new Date(calendar.zone.toInstant(today - HISTORY_DAYS, 0));
 
   const evaluation = options.evaluation ?? (await evaluateForDigest(deps, now));
-  const [allTickets, storedClocks, owners, portal, feedback, stored] = await Promise.all([
+  const [allTickets, storedClocks, owners, portal, feedback, stored, stageLabels] = await Promise.all([
     repo.tickets(since, now),
     repo.clockStates(since),
     repo.owners(),
     repo.portal(),
     repo.feedback(since, now),
     repo.dailyStats(team.name, isoDateFromDay(today - HISTORY_DAYS), isoDateFromDay(today)),
+    repo.stageLabels(),
   ]);
 
   // Whose ticket: the evaluation's decision for an open ticket; the last stored decision (ClockState.team) for
@@ -275,6 +276,7 @@ export async function buildDigest(
           firstAgentReplyAt: t.firstAgentReplyAt,
           lastCustomerMessageAt: t.lastCustomerMessageAt,
           lastAgentMessageAt: t.lastAgentMessageAt,
+          stageEnteredAt: t.stageEnteredAt,
         }),
       ),
       clocks: teamClocks.map(({ cycle, ...clock }): TDigestClock => {
@@ -302,6 +304,8 @@ export async function buildDigest(
       waitingStageIds: policy.waitingOnCustomerStages,
       periodDays: kind === 'daily' ? digestPeriodDays(weekdayOfDay(today), team.digest.days) : undefined,
       scheduledAt: options.scheduledFor ?? now,
+      silence: policy.silent,
+      stageLabels,
     },
     now,
     calendar,

@@ -335,7 +335,14 @@ describe('digest content', () => {
     const waiting = ticket('old', { createdAt: d('2026-11-10T10:00:00Z') });
     expect(computeDigest(input({ tickets: [waiting] }), now, utc).allClear).toBe(false);
     const parked = ticket('old', { createdAt: d('2026-11-10T10:00:00Z'), stageId: 'waiting' });
-    expect(computeDigest(input({ tickets: [parked], waitingStageIds: ['waiting'] }), now, utc).allClear).toBe(true);
+    // Parked with the customer and not silent (that stage is never listed): nothing for the team to do.
+    const silence = { afterDays: 3, stages: { waiting: 0 } };
+    expect(computeDigest(input({ tickets: [parked], waitingStageIds: ['waiting'], silence }), now, utc).allClear).toBe(
+      true,
+    );
+    // Parked for two weeks where the stage is watched: silent, so not all clear.
+    const watched = computeDigest(input({ tickets: [parked], waitingStageIds: ['waiting'] }), now, utc);
+    expect([watched.allClear, watched.silent.items.map((s) => s.ticketId)]).toEqual([false, ['old']]);
   });
 
   it('lists the most urgent first: breached by overdue time, then at risk by due time, one line per ticket', () => {

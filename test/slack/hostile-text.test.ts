@@ -125,6 +125,15 @@ function digestInput(h: string, kind: 'daily' | 'weekly'): TDigestInput {
     lastCustomerMessageAt: null,
     lastAgentMessageAt: null,
   }));
+  // Silent tickets (nobody moved them for days) in stages whose HubSpot labels are hostile too.
+  for (let i = 0; i < 3; i++) {
+    tickets.push({
+      ...tickets[1]!,
+      id: `S${i}`,
+      stageId: `stage-${i}`,
+      createdAt: new Date(DIGEST_NOW.getTime() - (10 * 24 + i) * HOUR),
+    });
+  }
   const clocks: TDigestClock[] = tickets
     .filter((t) => !t.isClosed)
     .map((t, i) => ({
@@ -158,6 +167,7 @@ function digestInput(h: string, kind: 'daily' | 'weekly'): TDigestInput {
     storedStats: [],
     thresholds: { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atLeast: 5 }, commentsCount: true },
     waitingStageIds: [],
+    stageLabels: new Map([0, 1, 2].map((i) => [`stage-${i}`, h])),
   } as TDigestInput;
 }
 
@@ -251,6 +261,13 @@ describe.each(Object.entries(HOSTILE))('hostile text (%s) through every renderer
   it('leaves no markup, no control characters and no broken limit in any message', () => {
     const problems = everyMessage(h).flatMap(([kind, message]) => problemsOf(message, kind));
     expect(problems).toEqual([]);
+  });
+
+  it('lists the silent tickets, whose stage labels come from HubSpot too', () => {
+    const model = computeDigest(digestInput(h, 'daily'), DIGEST_NOW, calendar);
+    expect(model.silent.items.map((s) => s.ticketId)).toEqual(['S2', 'S1', 'S0']);
+    const blocks = renderDigest(model).flatMap((m) => m.blocks);
+    expect(blocks.filter((b) => b.block_id?.startsWith('digest_silent'))).not.toHaveLength(0);
   });
 
   it('shows the text escaped, not dropped', () => {

@@ -3,6 +3,7 @@
 import type { TCountRow, TDigestModel, TMetricLine, TWeekNumbers } from '../../domain/digest.ts';
 import { formatBusinessMinutes } from '../../domain/duration.ts';
 import type { ClockName } from '../../domain/flag.ts';
+import { truncate } from './mrkdwn.ts';
 
 export const DIGEST_LIMITS = {
   /** Waiting tickets listed before "and N more"; the rest are one `/slow` away. */
@@ -14,6 +15,9 @@ export const DIGEST_LIMITS = {
   /** Feedback comments are quoted up to this many characters. */
   commentChars: 500,
   origins: 8,
+  /** Silent tickets listed before "and N more". */
+  dailySilent: 10,
+  weeklySilent: 5,
 } as const;
 
 /**
@@ -255,4 +259,19 @@ export function agentsFallback(model: Pick<TDigestModel, 'agents'>): string | un
   });
   const more = model.agents.length > 5 ? ` · and ${model.agents.length - 5} more` : '';
   return `Per agent: ${shown.join(' · ')}${more}`;
+}
+
+/** "business day(s)". */
+export function businessDays(n: number): string {
+  return `${n} business day${n === 1 ? '' : 's'}`;
+}
+
+/** The silent list's heading, plain text (both renderers escape or print it). */
+export function silentHeading(model: Pick<TDigestModel, 'silent'>): string {
+  const { items, byStage, afterDays } = model.silent;
+  if (items.length === 0) {
+    return `Silent tickets — nothing silent: no open ticket has gone ${businessDays(afterDays)} without a move.`;
+  }
+  const stages = byStage.map((s) => `${truncate(s.stage, 40)} ${s.count}`).join(', ');
+  return `Silent tickets — ${items.length} open ticket${items.length === 1 ? '' : 's'} nobody has moved (no stage change or message) for their stage's limit: ${stages}`;
 }

@@ -6,6 +6,7 @@ import {
   AGENT_COLUMNS,
   agentTableRows,
   allClearText,
+  businessDays,
   clockName,
   compareText,
   DIGEST_LIMITS,
@@ -16,6 +17,7 @@ import {
   lateText,
   numbersHeading,
   originText,
+  silentHeading,
   type TLate,
   type TUpdated,
   updatedText,
@@ -104,6 +106,16 @@ export function renderDigestText(
     }
     if (items.length > limit) out.push(`  …and ${items.length - limit} more — /slow lists them all.`);
   }
+
+  out.push('', silentHeading(model));
+  const silentLimit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklySilent : DIGEST_LIMITS.dailySilent;
+  for (const item of model.silent.items.slice(0, silentLimit)) {
+    const customer = item.customer ? ` — ${clean(truncate(item.customer, 80))}` : '';
+    out.push(
+      `  zz #${item.ticketId} ${clean(truncate(item.subject, 120))}${customer} · ${clean(truncate(item.stage, 60))} · silent ${businessDays(item.silentDays)} (last move ${local(item.since)}) · ${person(item.owner)}`,
+    );
+  }
+  if (model.silent.items.length > silentLimit) out.push(`  …and ${model.silent.items.length - silentLimit} more.`);
 
   const { unanswered, detractors, lowCsat } = model.feedback;
   // As the Slack message says it: the overdue ones counted in the heading.

@@ -1,7 +1,7 @@
 // Pure Block Kit rendering of the daily digest and the weekly report. A digest that outgrows one message
 // (50 blocks, ~11k characters of block text, 3,000 per section) is split into several, each valid on its
 // own; later parts say they continue the first.
-import type { TDigestModel, TFeedbackItem, TOwnerRef, TWaitingItem } from '../../domain/digest.ts';
+import type { TDigestModel, TFeedbackItem, TOwnerRef, TSilentItem, TWaitingItem } from '../../domain/digest.ts';
 import { formatBusinessMinutes } from '../../domain/duration.ts';
 import {
   type Block,
@@ -23,6 +23,7 @@ import {
   agentsFallback,
   agentTableRows,
   allClearText,
+  businessDays,
   CHART_TITLES,
   clockName,
   compareText,
@@ -35,6 +36,7 @@ import {
   notReadyText,
   numbersHeading,
   originText,
+  silentHeading,
   type TLate,
   type TUpdated,
   trendDayLabel,
@@ -97,6 +99,7 @@ export function renderDigest(model: TDigestModel, options: RenderDigestOptions =
   units.push(...chartUnits(model));
   if (model.kind === 'weekly' && model.agents.length > 0) units.push([agentsTable(model)]);
   units.push(...waitingUnits(model, limits.sectionChars));
+  units.push(...silentUnits(model, limits.sectionChars));
   units.push(...feedbackUnits(model, limits.sectionChars));
   if (model.decline.length > 0) {
     units.push([
@@ -370,6 +373,24 @@ function waitingUnits(model: TDigestModel, max: number): Unit[] {
   if (items.length > limit) {
     units[units.length - 1]!.push(context(md`…and ${items.length - limit} more — type \`/slow\` to see them all.`));
   }
+  return units;
+}
+
+function silentLine(item: TSilentItem): Mrkdwn {
+  const subject = md`*${link(item.url ?? undefined, item.subject, 120)}*`;
+  const customer = item.customer ? md` — ${safe(item.customer, 80)}` : md``;
+  return md`:zzz: ${subject}${customer} · ${safe(item.stage, 60)} · silent ${safe(businessDays(item.silentDays))} (last move ${slackDate(item.since)}) · ${ownerLabel(item.owner)}`;
+}
+
+/** Silent tickets by stage, with an explicit "nothing silent" so the team knows Heed looked. */
+function silentUnits(model: TDigestModel, max: number): Unit[] {
+  const { items } = model.silent;
+  const heading = safe(silentHeading(model));
+  if (items.length === 0) return [[section(md`:white_check_mark: ${heading}`, 'digest_silent')]];
+  const limit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklySilent : DIGEST_LIMITS.dailySilent;
+  const blocks = chunk(md`:zzz: ${heading}`, items.slice(0, limit).map(silentLine), max, 'digest_silent');
+  const units: Unit[] = [blocks.slice(0, 1), ...blocks.slice(1).map((b) => [b])];
+  if (items.length > limit) units[units.length - 1]!.push(context(md`…and ${items.length - limit} more.`));
   return units;
 }
 
