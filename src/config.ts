@@ -350,6 +350,19 @@ const ZNudges = z
      * Tickets found already late within this long of the previous ones join the team's same backlog summary
      * (updated in place); after a longer quiet spell, a new wave (an outage) gets a new summary.
      */
+    /**
+     * Predicted-breach nudges (policy `predictions`) a team channel gets per window, on top of nothing else: they
+     * count towards `perChannel` too, and one over this budget waits (it becomes an at-risk nudge at warnAt).
+     */
+    predictedPerChannel: z
+      .number()
+      .int()
+      .min(0)
+      .max(500)
+      .default(3)
+      .describe(
+        'Predicted-breach nudges a team channel gets per window (they count towards perChannel too); the rest wait for their at-risk nudge.',
+      ),
     backlogWaveGapMinutes: z
       .number()
       .int()
@@ -387,6 +400,31 @@ const ZSilent = z
   })
   .describe('Silent tickets listed in the digest.');
 
+/**
+ * Predicted breaches (domain/predict.ts): a calm first-response clock likely to breach at its owner's recent pace
+ * gets a "likely to breach at 14:20 unless someone picks it up" nudge before its warnAt. Off unless turned on: it
+ * is a new kind of message, worth it once the team has a few weeks of replies behind it.
+ */
+const ZPredictions = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('Flag first-response clocks likely to breach before their warnAt.'),
+    windowDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(90)
+      .default(14)
+      .describe("Days of first replies an owner's pace is measured over."),
+    minSamples: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(5)
+      .describe("First replies an owner needs in the window to be judged on their own pace (else the team's)."),
+  })
+  .describe('Predicted breaches.');
+
 const ZPolicy = z.strictObject({
   $schema: z.string().optional(),
   calendars: z.record(z.string().min(1), ZCalendar),
@@ -417,6 +455,7 @@ const ZPolicy = z.strictObject({
     }),
   nudges: ZNudges.default(ZNudges.parse({})),
   silent: ZSilent.default(ZSilent.parse({})),
+  predictions: ZPredictions.default(ZPredictions.parse({})),
   sync: z
     .strictObject({
       intervalMinutes: z.number().int().min(1).max(1440).default(5),

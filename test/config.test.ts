@@ -113,8 +113,12 @@ describe('policy file', () => {
       perChannel: 10,
       perEscalationChannel: 5,
       perPerson: 5,
+      predictedPerChannel: 3,
       backlogWaveGapMinutes: 60,
     });
+    // Silent tickets and predicted breaches: their defaults (predictions are opt-in).
+    expect(config.policy.silent).toEqual({ afterDays: 3, stages: {} });
+    expect(config.policy.predictions).toEqual({ enabled: false, windowDays: 14, minSamples: 5 });
     expect(Object.isFrozen(config.policy.teams[0])).toBe(true);
   });
 
@@ -327,6 +331,7 @@ describe('policy file', () => {
       'perChannel',
       'perEscalationChannel',
       'perPerson',
+      'predictedPerChannel',
       'backlogWaveGapMinutes',
     ]);
     for (const field of Object.values(nudges.properties)) expect(field.description).toBeTruthy();

@@ -252,6 +252,61 @@ export class SlaRepo {
     return new Set(rows.map((r) => String(r[0])));
   }
 
+  /**
+   * For predicted breaches (domain/predict.ts): the open first-response clocks as the last evaluation stored
+   * them (with their ticket's owner and creation), and the first replies made since `repliesSince`, each with
+   * the team its clock had. One read per evaluation, whatever its scope: a queue spans every open ticket.
+   */
+  async predictionInputs(repliesSince: Date): Promise<{
+    queue: {
+      ticketId: string;
+      ownerId: string | null;
+      createdAt: Date;
+      team: string;
+      policy: string;
+      state: string;
+      startedAt: Date;
+      dueAt: Date;
+      targetMinutes: number;
+    }[];
+    replies: { ownerId: string | null; team: string; createdAt: Date; firstReplyAt: Date }[];
+  }> {
+    const ms = (c: string) => this.#ms(c);
+    const queue = await this.#rows(
+      `SELECT c."ticketId", t."ownerId", ${ms('t."createdAt"')}, c."team", c."policy", c."state",
+              ${ms('c."startedAt"')}, ${ms('c."dueAt"')}, c."targetMinutes"
+         FROM "ClockState" c JOIN "Ticket" t ON t."id" = c."ticketId"
+        WHERE c."clock" = 'firstResponse' AND c."completedAt" IS NULL AND c."dueAt" IS NOT NULL
+          AND t."isClosed" = false AND t."archived" = false`,
+    );
+    const replies = await this.#rows(
+      `SELECT t."ownerId", c."team", ${ms('t."createdAt"')}, ${ms('t."firstAgentReplyAt"')}
+         FROM "Ticket" t JOIN "ClockState" c ON c."ticketId" = t."id" AND c."clock" = 'firstResponse'
+        WHERE t."firstAgentReplyAt" >= ? AND t."archived" = false`,
+      [repliesSince],
+    );
+    const at = (v: unknown) => new Date(Number(v));
+    return {
+      queue: queue.map((r) => ({
+        ticketId: String(r[0]),
+        ownerId: str(r[1]),
+        createdAt: at(r[2]),
+        team: String(r[3]),
+        policy: String(r[4]),
+        state: String(r[5]),
+        startedAt: at(r[6]),
+        dueAt: at(r[7]),
+        targetMinutes: Number(r[8]),
+      })),
+      replies: replies.map((r) => ({
+        ownerId: str(r[0]),
+        team: String(r[1]),
+        createdAt: at(r[2]),
+        firstReplyAt: at(r[3]),
+      })),
+    };
+  }
+
   async ownerEmails(): Promise<Map<string, string | null>> {
     const rows = await this.#rows(`SELECT "id", "email" FROM "Owner"`);
     return new Map(rows.map((r) => [String(r[0]), str(r[1])]));

@@ -57,6 +57,8 @@ export interface TDigestClock {
   readonly claimedBy?: string | null;
   /** From the clock's flag: marked handled in Slack, so nobody is nagged about it this cycle. */
   readonly handled?: boolean;
+  /** Its flag is `predicted`: calm now, but likely to breach at its owner's pace (domain/predict.ts). */
+  readonly predicted?: boolean;
 }
 
 export interface TDigestFeedback {

@@ -112,6 +112,17 @@ export interface TWaitingItem {
   readonly claimedBy: string | null;
 }
 
+/** A calm first-response clock likely to breach at its owner's pace (a `predicted` flag: domain/predict.ts). */
+export interface TLikelyItem {
+  readonly ticketId: string;
+  readonly subject: string;
+  readonly customer: string | null;
+  readonly url: string | null;
+  /** The due time it is likely to miss. */
+  readonly breachAt: Date;
+  readonly owner: TOwnerRef | null;
+}
+
 /** An open ticket nobody moved for its stage's number of business days (domain/silent.ts). */
 export interface TSilentItem {
   readonly ticketId: string;
@@ -208,6 +219,8 @@ export interface TDigestModel {
   readonly agents: readonly TAgentRow[];
   /** Every breached or at-risk open ticket, most urgent first (renderers show the top few). */
   readonly waiting: { readonly items: readonly TWaitingItem[]; readonly breached: number; readonly atRisk: number };
+  /** Calm tickets likely to breach (predicted flags), soonest first; empty when predictions are off. */
+  readonly likely: readonly TLikelyItem[];
   /**
    * Open tickets silent for their stage's business days now, longest silent first (renderers show the top few),
    * and how many per stage. Empty: the digest says so ("nothing silent").
@@ -457,6 +470,7 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
     agents: [],
     waiting: waitingNow(input, now, calendar, ownerRef),
     silent: silentNow(input, now, calendar, ownerRef),
+    likely: likelyNow(input, now, ownerRef),
     feedback: {
       unanswered: unansweredFeedback(input),
       detractors: { now: thisWeek.detractors, before: lastWeek.detractors },
@@ -553,9 +567,30 @@ function withAllClear(model: TDigestModel, current: TWindowStats): TDigestModel 
     current.waiting === 0 &&
     model.waiting.items.length === 0 &&
     model.silent.items.length === 0 &&
+    model.likely.length === 0 &&
     model.feedback.unanswered.length === 0 &&
     model.decline.length === 0;
   return { ...model, allClear: quiet };
+}
+
+/** Calm first-response clocks whose flag predicts a breach, soonest due first. */
+function likelyNow(input: TDigestInput, now: Date, ownerRef: (id: string | null) => TOwnerRef | null): TLikelyItem[] {
+  const open = new Map(input.tickets.filter((t) => isOpenAt(t, now)).map((t) => [t.id, t]));
+  const out: TLikelyItem[] = [];
+  for (const clock of input.clocks) {
+    const ticket = open.get(clock.ticketId);
+    if (!ticket || !clock.predicted || clock.handled || clock.completedAt !== null || clock.dueAt === null) continue;
+    if (clock.state !== 'running' || clock.dueAt.getTime() <= now.getTime()) continue;
+    out.push({
+      ticketId: ticket.id,
+      subject: ticket.subject?.trim() || '(no subject)',
+      customer: ticket.customer,
+      url: ticket.url,
+      breachAt: clock.dueAt,
+      owner: ownerRef(ticket.ownerId),
+    });
+  }
+  return out.sort((a, b) => a.breachAt.getTime() - b.breachAt.getTime() || (a.ticketId < b.ticketId ? -1 : 1));
 }
 
 /** Open tickets nobody moved for their stage's business days (domain/silent.ts), with what a reader needs. */

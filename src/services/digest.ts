@@ -201,6 +201,7 @@ export async function buildDigest(
   // An open ticket's clocks are the evaluation's (every open ticket is evaluated; none means it has none now);
   // a closed ticket keeps its stored ones, which date its met and missed SLAs.
   const teamClocks: (Omit<TDigestClock, 'claimedBy' | 'handled'> & { cycle: number })[] = [];
+  // (An open ticket's `predicted` comes from the evaluation's flag judgement: see LiveClock.predicted.)
   for (const ticket of tickets) {
     if (!ticket.isClosed) {
       for (const c of liveByTicket.get(ticket.id) ?? []) {
@@ -213,6 +214,7 @@ export async function buildDigest(
           completedAt: c.completedAt,
           overdueMinutes: c.overdueMinutes,
           evaluatedAt: now,
+          predicted: c.predicted,
         });
       }
       continue;

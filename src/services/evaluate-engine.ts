@@ -7,6 +7,7 @@ import { type BusinessCalendar, createBusinessCalendar } from '../domain/calenda
 import type { TBusinessDuration } from '../domain/duration.ts';
 import type { TFeedbackThresholds } from '../domain/feedback.ts';
 import type { TMachineSettings } from '../domain/flag-machine.ts';
+import type { TPredictSettings } from '../domain/predict.ts';
 import { compileSlaRules, customerProperties, type TSlaRuleSpec, type TSlaSubject } from '../domain/sla-policy.ts';
 
 export interface SlaEngine {
@@ -26,6 +27,8 @@ export interface SlaEngine {
   readonly followUpWithin: TBusinessDuration;
   /** The flag state machine's settings (the live window: see flag-machine.ts). */
   readonly machine: TMachineSettings;
+  /** Predicted breaches (domain/predict.ts); undefined when the policy does not turn them on. */
+  readonly predictions: TPredictSettings | undefined;
   calendarOf(team: Pick<TTeam, 'calendar'>): BusinessCalendar;
 }
 
@@ -62,6 +65,9 @@ export function createSlaEngine(policy: Readonly<TPolicy>): SlaEngine {
     },
     followUpWithin: policy.feedback.followUpWithin,
     machine: { liveWindowMs: liveWindowMinutes(policy) * 60_000 },
+    predictions: policy.predictions.enabled
+      ? { windowDays: policy.predictions.windowDays, minSamples: policy.predictions.minSamples }
+      : undefined,
     // config.ts guarantees every team's calendar exists; the first one is a safe fallback regardless.
     calendarOf: (team) => calendars.get(team.calendar) ?? first,
   };
@@ -83,6 +89,8 @@ function hashPolicy(policy: Readonly<TPolicy>): string {
     feedback: policy.feedback,
     waiting: policy.waitingOnCustomerStages,
     engine: policy.engine,
+    // Only when on, so turning them on or off forces a full evaluation and other policies keep their hash.
+    ...(policy.predictions.enabled ? { predictions: policy.predictions } : {}),
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }

@@ -61,6 +61,7 @@ import type { TSlaRuleSpec } from '../domain/sla-policy.ts';
 import { assignTeam } from '../domain/team-assignment.ts';
 import type { Logger } from '../logger.ts';
 import { createSlaEngine, type SlaEngine } from './evaluate-engine.ts';
+import { predictFirstResponses } from './evaluate-predict.ts';
 
 export interface EvaluateDeps {
   readonly db: Db;
@@ -128,6 +129,8 @@ export interface FlagChange {
 export interface EvaluationChanges {
   readonly flags: FlagChange[];
   readonly newAtRisk: FlagChange[];
+  /** Calm first-response clocks newly likely to breach (flag state `predicted`). */
+  readonly newPredicted: FlagChange[];
   readonly newBreach: FlagChange[];
   readonly escalationDue: FlagChange[];
   readonly recovered: FlagChange[];
@@ -153,6 +156,8 @@ export interface LiveClock {
   readonly targetMinutes: number;
   /** This is the ticket's most urgent clock (its headline). */
   readonly headline: boolean;
+  /** Its flag is `predicted`: calm, but likely to breach at its owner's pace (evaluate-predict.ts). */
+  readonly predicted: boolean;
 }
 
 export interface LiveFeedback {
@@ -235,6 +240,13 @@ export async function evaluate(
     db,
     full || !cursor ? FULL_SCOPE : incrementalScope(since, cursor.lastRunAt, now),
   ).scopeIds();
+  // A prediction changes without news on its own ticket (the owner's queue and pace move): predicted tickets
+  // join an incremental run's scope.
+  const predicted = engine.predictions ? await predictFirstResponses(repo, engine, now) : undefined;
+  if (predicted && !full) {
+    const inScope = new Set(scopeIds);
+    for (const id of predicted.keys()) if (!inScope.has(id)) scopeIds.push(id);
+  }
   const closedStageIds = await repo.closedStageIds();
   const judge: TicketJudge = {
     engine,
@@ -247,6 +259,7 @@ export async function evaluate(
       nextResponseFrom: engine.nextResponseFrom,
     },
     now,
+    predicted,
   };
   const pausingStages = [...new Set([...engine.waitingStageIds, ...closedStageIds])];
   const feedbackRows = await repo.feedbackCandidates({
@@ -358,6 +371,8 @@ interface TicketJudge {
   readonly owners: ReadonlyMap<string, string | null>;
   readonly clockOptions: TClockOptions;
   readonly now: Date;
+  /** Tickets whose first response is likely to breach (evaluate-predict.ts); undefined when predictions are off. */
+  readonly predicted: ReadonlyMap<string, unknown> | undefined;
 }
 
 /** One ticket judged: its clocks under its rule, and every flag's judgement. */
@@ -439,6 +454,7 @@ function judgeTicketRow(
         flags: storedFlags ?? NO_FLAGS,
         escalateAfter: rule?.escalateAfter ?? 0,
         calendar,
+        predicted: judge.predicted ? judge.predicted.has(ticket.id) : undefined,
       },
       engine.machine,
       now,
@@ -583,6 +599,7 @@ class EvaluationWriter {
   readonly changes: EvaluationChanges = {
     flags: [],
     newAtRisk: [],
+    newPredicted: [],
     newBreach: [],
     escalationDue: [],
     recovered: [],
@@ -670,6 +687,7 @@ class EvaluationWriter {
           usedMinutes: clock.usedMinutes,
           targetMinutes: clock.targetMinutes,
           headline: clock === verdict.headline,
+          predicted: judgement.flag?.state === 'predicted',
         });
       }
     }
@@ -741,7 +759,11 @@ class EvaluationWriter {
     for (const event of judgement.events) {
       switch (event.type) {
         case 'raised':
-          (event.state === 'at_risk' || event.state === 'pending' ? changes.newAtRisk : changes.newBreach).push(change);
+          if (event.state === 'predicted') changes.newPredicted.push(change);
+          else
+            (event.state === 'at_risk' || event.state === 'pending' ? changes.newAtRisk : changes.newBreach).push(
+              change,
+            );
           break;
         case 'breached':
           changes.newBreach.push(change);

@@ -294,6 +294,7 @@ describe.each(Object.entries(HOSTILE))('hostile text (%s) through every renderer
         targetMinutes: 240,
         completedAt: null,
         headline: true,
+        predicted: false,
       },
     ];
     const feedback: LiveFeedback[] = [

@@ -107,6 +107,21 @@ export function renderDigestText(
     if (items.length > limit) out.push(`  …and ${items.length - limit} more — /slow lists them all.`);
   }
 
+  if (model.likely.length > 0) {
+    out.push(
+      '',
+      `Likely to breach: ${model.likely.length} calm ticket${model.likely.length === 1 ? '' : 's'} at the owner's recent pace (soonest first)`,
+    );
+    const likelyLimit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklyWaiting : DIGEST_LIMITS.dailyWaiting;
+    for (const item of model.likely.slice(0, likelyLimit)) {
+      const customer = item.customer ? ` — ${clean(truncate(item.customer, 80))}` : '';
+      out.push(
+        `  ?? #${item.ticketId} ${clean(truncate(item.subject, 120))}${customer} · first response likely to breach at ${local(item.breachAt)} unless someone picks it up · ${person(item.owner)}`,
+      );
+    }
+    if (model.likely.length > likelyLimit) out.push(`  …and ${model.likely.length - likelyLimit} more.`);
+  }
+
   out.push('', silentHeading(model));
   const silentLimit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklySilent : DIGEST_LIMITS.dailySilent;
   for (const item of model.silent.items.slice(0, silentLimit)) {

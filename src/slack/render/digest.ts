@@ -1,7 +1,14 @@
 // Pure Block Kit rendering of the daily digest and the weekly report. A digest that outgrows one message
 // (50 blocks, ~11k characters of block text, 3,000 per section) is split into several, each valid on its
 // own; later parts say they continue the first.
-import type { TDigestModel, TFeedbackItem, TOwnerRef, TSilentItem, TWaitingItem } from '../../domain/digest.ts';
+import type {
+  TDigestModel,
+  TFeedbackItem,
+  TLikelyItem,
+  TOwnerRef,
+  TSilentItem,
+  TWaitingItem,
+} from '../../domain/digest.ts';
 import { formatBusinessMinutes } from '../../domain/duration.ts';
 import {
   type Block,
@@ -99,6 +106,7 @@ export function renderDigest(model: TDigestModel, options: RenderDigestOptions =
   units.push(...chartUnits(model));
   if (model.kind === 'weekly' && model.agents.length > 0) units.push([agentsTable(model)]);
   units.push(...waitingUnits(model, limits.sectionChars));
+  units.push(...likelyUnits(model, limits.sectionChars));
   units.push(...silentUnits(model, limits.sectionChars));
   units.push(...feedbackUnits(model, limits.sectionChars));
   if (model.decline.length > 0) {
@@ -362,6 +370,24 @@ function waitingLine(item: TWaitingItem): Mrkdwn {
   return md`${icon} ${subject}${customer} · ${timing} · ${ownerLabel(item.owner)}${claimed}`;
 }
 
+function likelyLine(item: TLikelyItem): Mrkdwn {
+  const subject = md`*${link(item.url ?? undefined, item.subject, 120)}*`;
+  const customer = item.customer ? md` — ${safe(item.customer, 80)}` : md``;
+  return md`:crystal_ball: ${subject}${customer} · first response likely to breach at ${slackDate(item.breachAt)} unless someone picks it up · ${ownerLabel(item.owner)}`;
+}
+
+/** Calm tickets likely to breach at their owner's pace (predicted flags); nothing when there are none. */
+function likelyUnits(model: TDigestModel, max: number): Unit[] {
+  const items = model.likely;
+  if (items.length === 0) return [];
+  const limit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklyWaiting : DIGEST_LIMITS.dailyWaiting;
+  const heading = md`*Likely to breach* — ${items.length} calm ticket${items.length === 1 ? md`` : md`s`} at the owner's recent pace (soonest first)`;
+  const blocks = chunk(heading, items.slice(0, limit).map(likelyLine), max, 'digest_likely');
+  const units: Unit[] = [blocks.slice(0, 1), ...blocks.slice(1).map((b) => [b])];
+  if (items.length > limit) units[units.length - 1]!.push(context(md`…and ${items.length - limit} more.`));
+  return units;
+}
+
 function waitingUnits(model: TDigestModel, max: number): Unit[] {
   const { items, breached, atRisk } = model.waiting;
   if (items.length === 0) return [[section(md`*Waiting now* — nothing breached or at risk. :tada:`, 'digest_waiting')]];
@@ -458,7 +484,7 @@ function thanksText(model: TDigestModel): Mrkdwn | undefined {
 /** The notification line: the headline numbers in words. */
 function summaryText(model: TDigestModel): Mrkdwn {
   const value = (metric: string) => model.numbers.find((n) => n.metric === metric)?.value ?? 0;
-  return md`${safe(model.period.label)}: ${value('new')} new, ${value('solved')} solved, ${value('waiting')} waiting on us; ${model.waiting.breached} breached and ${model.waiting.atRisk} at risk now; ${model.feedback.unanswered.length} negative feedback unanswered.`;
+  return md`${safe(model.period.label)}: ${value('new')} new, ${value('solved')} solved, ${value('waiting')} waiting on us; ${model.waiting.breached} breached and ${model.waiting.atRisk} at risk now${model.likely.length > 0 ? md` (${model.likely.length} more likely to breach)` : md``}; ${model.feedback.unanswered.length} negative feedback unanswered.`;
 }
 
 /** Stands in for the day's digest while Heed has not synced HubSpot since it started (see withheldText). */
