@@ -69,6 +69,8 @@ function nudgeViews(h: string): [string, NudgeView][] {
     ['at risk', base],
     ['at risk, owner in Slack', { ...base, owner: { name: h, slackUserId: 'UCAROL' } }],
     ['breached', { ...base, state: 'breached', overdueBusinessMinutes: 95 }],
+    ['likely to breach (predicted)', { ...base, state: 'predicted' }],
+    ['likely to breach, unassigned', { ...base, state: 'predicted', owner: undefined }],
     ['answered', { ...base, state: 'resolved', resolvedAt: AT }],
     ['resolved', { ...base, clock: 'resolution', state: 'resolved', resolvedAt: AT }],
     ['handled', { ...base, state: 'handled', handledBy: 'UBOB', handledAt: AT }],
@@ -144,6 +146,18 @@ function digestInput(h: string, kind: 'daily' | 'weekly'): TDigestInput {
       completedAt: null,
       overdueMinutes: i % 2 ? 60 * i : 0,
     }));
+  // Calm clocks likely to breach (predicted flags): the digest's "likely to breach" list.
+  for (const id of ['S0', 'S1']) {
+    clocks.push({
+      ticketId: id,
+      clock: 'firstResponse',
+      state: 'running',
+      dueAt: new Date(DIGEST_NOW.getTime() + 3 * HOUR),
+      completedAt: null,
+      overdueMinutes: 0,
+      predicted: true,
+    });
+  }
   const feedback: TDigestFeedback[] = Array.from({ length: 8 }, (_, i) => ({
     id: `F${i}`,
     surveyType: i % 2 ? 'NPS' : h,
@@ -261,6 +275,13 @@ describe.each(Object.entries(HOSTILE))('hostile text (%s) through every renderer
   it('leaves no markup, no control characters and no broken limit in any message', () => {
     const problems = everyMessage(h).flatMap(([kind, message]) => problemsOf(message, kind));
     expect(problems).toEqual([]);
+  });
+
+  it('lists the tickets likely to breach in the digest', () => {
+    const model = computeDigest(digestInput(h, 'daily'), DIGEST_NOW, calendar);
+    expect(model.likely.map((l) => l.ticketId)).toEqual(['S0', 'S1']);
+    const blocks = renderDigest(model).flatMap((m) => m.blocks);
+    expect(blocks.filter((b) => b.block_id?.startsWith('digest_likely'))).not.toHaveLength(0);
   });
 
   it('lists the silent tickets, whose stage labels come from HubSpot too', () => {
