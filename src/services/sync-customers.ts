@@ -40,7 +40,7 @@ export interface CustomerSyncStats {
   contacts: { read: number; changed: number };
 }
 
-type CustomerType = 'companies' | 'contacts';
+export type CustomerType = 'companies' | 'contacts';
 
 /** The last-modified property each object searches and sorts on. */
 const MODIFIED: Record<CustomerType, string> = { companies: 'hs_lastmodifieddate', contacts: 'lastmodifieddate' };
@@ -119,6 +119,34 @@ async function syncType(
   }
 
   changed += await searchChanges(deps, type, names);
+  return { read, changed };
+}
+
+/**
+ * Records a webhook named (a company or contact changed in HubSpot): those Heed keeps are read again at once,
+ * so a tier change reaches the next evaluation without waiting for the sync's search. Returns how many of the
+ * stored records changed.
+ */
+export async function refetchCustomers(
+  deps: CustomerSyncDeps,
+  type: CustomerType,
+  ids: readonly string[],
+  names: readonly string[],
+): Promise<{ read: number; changed: number }> {
+  if (names.length === 0 || ids.length === 0) return { read: 0, changed: 0 };
+  const repo = type === 'companies' ? deps.repos.companies : deps.repos.contacts;
+  const kept = [...(await repo.known([...new Set(ids)]))];
+  let read = 0;
+  let changed = 0;
+  for (const batch of chunks(kept, BATCH)) {
+    const records = await readRecords(deps, type, batch, names);
+    // Deleted (or merged away) in HubSpot: stored empty, so it matches no condition any more.
+    const returned = new Set(records.map((r) => r.id));
+    const now = deps.clock.now().getTime();
+    const gone = batch.filter((id) => !returned.has(id)).map((id) => ({ id, properties: {}, modifiedAt: now }));
+    read += records.length;
+    changed += await repo.upsert([...records, ...gone], now);
+  }
   return { read, changed };
 }
 

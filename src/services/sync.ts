@@ -37,7 +37,13 @@ import {
   ZUserObject,
 } from '../hubspot/map.ts';
 import { ZCrmObject } from '../hubspot/schemas.ts';
-import { type CustomerProperties, type CustomerSyncStats, syncCustomers } from './sync-customers.ts';
+import {
+  type CustomerProperties,
+  type CustomerSyncStats,
+  type CustomerType,
+  refetchCustomers,
+  syncCustomers,
+} from './sync-customers.ts';
 import { isTokenRejected, type SyncGate } from './sync-gate.ts';
 import { type StreamDeps, type StreamResult, syncStream, yieldToEventLoop } from './sync-stream.ts';
 
@@ -294,6 +300,27 @@ export class SyncService {
    * Re-fetches tickets named by webhooks (batch read, ≤ 100 per call); those HubSpot no longer returns are archived.
    * Returns how many were updated and archived.
    */
+  /** Companies or contacts a webhook named: those Heed keeps are read again (sync-customers.ts). */
+  async refetchCustomers(type: CustomerType, ids: readonly string[]): Promise<{ read: number; changed: number }> {
+    const names =
+      type === 'companies' ? this.deps.customerProperties?.companies : this.deps.customerProperties?.contacts;
+    if (!names || names.length === 0) return { read: 0, changed: 0 };
+    const { api, repos, clock, logger } = this.deps;
+    try {
+      const result = await refetchCustomers(
+        { api, repos, clock, logger, searchLagMs: this.options.searchLagMs },
+        type,
+        ids,
+        names,
+      );
+      this.deps.gate?.succeeded();
+      return result;
+    } catch (error) {
+      this.deps.gate?.failed(error);
+      throw error;
+    }
+  }
+
   async refetchTickets(ids: readonly string[]): Promise<{ updated: number; archived: number }> {
     try {
       const result = await this.refetch(ids);

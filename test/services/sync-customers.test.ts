@@ -1,11 +1,15 @@
 // SLA targets by customer tier, end to end: HubSpot (the simulator) → the sync, which reads only the company and
 // contact properties the rules name → the evaluation, which applies the tier's targets → a company moved to
 // Enterprise in HubSpot, whose open tickets the next (incremental) evaluation re-reads and re-targets.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/config.ts';
 import { customerProperties } from '../../src/domain/sla-policy.ts';
+import { createHubspotWebhookHandler } from '../../src/hubspot/webhook-handler.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { evaluate } from '../../src/services/evaluate.ts';
+import { WebhookDrainer } from '../../src/services/sync-webhooks.ts';
 import { type Harness, startHarness } from '../hubspot/harness.ts';
 import { testProviders } from '../support/db.ts';
 
@@ -125,6 +129,72 @@ describe.each(testProviders())('SLA targets by customer tier on %s', (provider) 
     // …and a full run at the same instant finds nothing the incremental one missed.
     const full = await evaluate(deps, later, { mode: 'full' });
     expect(full.stats.clockRowsWritten + full.stats.flagRowsWritten).toBe(0);
+  });
+
+  it('a company’s tier change pushed by webhook re-targets its open tickets at the next evaluation', async () => {
+    const secret = 'tier-webhook-secret-000';
+    let drainer: WebhookDrainer | undefined;
+    let handle: ReturnType<typeof createHubspotWebhookHandler> | undefined;
+    const server: Server = createServer((req, res) => void handle!(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hubspot/webhooks`;
+      h = await startHarness(provider, {
+        portal: { tickets: 240, seed: 5 },
+        sim: { recordRequests: true, webhooks: { targetUrl: target, clientSecret: secret } },
+        customerProperties: customerProperties(policy.sla),
+      });
+      const { sim, db, service, clock, repos } = h;
+      const deps = { db, config: { policy }, logger: silentLogger() };
+      await service.run();
+      await evaluate(deps, clock.now(), { mode: 'full' });
+      const open = await db.prisma.ticket.findMany({ where: { isClosed: false, archived: false } });
+      const companies = new Map(
+        (await db.prisma.company.findMany()).map((c) => [c.id, JSON.parse(c.properties) as Record<string, string>]),
+      );
+      const companyId = open.find((t) => t.companyId && companies.get(t.companyId)?.['tier'] === 'Starter')!.companyId!;
+      const affected = open.filter((t) => t.companyId === companyId).map((t) => t.id);
+      clock.advance(30 * MINUTE);
+      await evaluate(deps, clock.now(), { fullEveryMinutes: 100_000 });
+      drainer = new WebhookDrainer({ repos, sync: service, logger: silentLogger(), clock, debounceMs: 10 });
+      let drained: Promise<unknown> = Promise.resolve();
+      handle = createHubspotWebhookHandler({
+        clientSecret: secret,
+        queue: repos.webhooks,
+        clock,
+        logger: silentLogger(),
+        onQueued: () => {
+          drained = drainer!.drain();
+        },
+      });
+      sim.requests.length = 0;
+      sim.portal.setCompanyProperties(companyId, { tier: 'Enterprise' }, clock.now().getTime());
+      await expect
+        .poll(async () => (await db.prisma.pendingFetch.count()) === 0 && sim.webhookStats.batches > 0)
+        .toBe(true);
+      await drained;
+      expect(sim.webhookStats).toMatchObject({ batches: 1, events: 1, failed: 0 });
+      // One batch read of the one company, with the rule's property only; no search.
+      const reads = sim.requests.filter((r) => r.path.endsWith('/companies/batch/read'));
+      expect(reads).toHaveLength(1);
+      expect(reads[0]!.body).toMatchObject({
+        inputs: [{ id: companyId }],
+        properties: ['tier', 'hs_lastmodifieddate'],
+      });
+      expect(sim.requests.filter((r) => r.path.endsWith('/search'))).toEqual([]);
+
+      const run = await evaluate(deps, clock.now(), { fullEveryMinutes: 100_000 });
+      expect(run.stats.mode).toBe('incremental');
+      const after = await db.prisma.clockState.findMany({
+        where: { ticketId: { in: affected }, clock: 'firstResponse' },
+      });
+      expect(after.map((c) => [c.ticketId, c.policy, c.targetMinutes])).toEqual(
+        affected.map((id) => [id, 'enterprise', 60]),
+      );
+    } finally {
+      await drainer?.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('asks HubSpot nothing about companies or contacts when no rule names their properties', async () => {

@@ -110,12 +110,14 @@ export type SimOwner = {
 };
 
 const NONE = -1;
+const edits = (properties: Record<string, string | null>) =>
+  Object.entries(properties).map(([name, value]) => ({ name, value }));
 /** When the simulated companies and contacts were created and, unless changed since, last modified. */
 const CRM_EPOCH = Date.parse('2024-01-01T00:00:00.000Z');
 
 /** A change in the portal, as HubSpot's webhooks and journal report them. */
 export type SimChange = {
-  objectType: 'tickets' | 'feedback_submissions' | 'users';
+  objectType: 'tickets' | 'feedback_submissions' | 'users' | 'companies' | 'contacts';
   objectId: string;
   action: 'CREATE' | 'UPDATE' | 'DELETE';
   at: number;
@@ -541,6 +543,7 @@ export class SimPortal {
     this.companyEdits.set(k, { ...this.companyEdits.get(k), ...properties });
     this.companyModifiedAt[k] = at;
     this.version++;
+    this.emit([{ objectType: 'companies', objectId: id, action: 'UPDATE', at, properties: edits(properties) }]);
   }
 
   setContactProperties(id: string, properties: Record<string, string | null>, at: number): void {
@@ -549,6 +552,7 @@ export class SimPortal {
     this.contactEdits.set(c, { ...this.contactEdits.get(c), ...properties });
     this.contactModifiedAt[c] = at;
     this.version++;
+    this.emit([{ objectType: 'contacts', objectId: id, action: 'UPDATE', at, properties: edits(properties) }]);
   }
 
   feedbackId(f: number): string {

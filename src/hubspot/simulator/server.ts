@@ -66,7 +66,7 @@ export type SimulatorOptions = {
   /** The project app: with its client credentials the journal and its token endpoint are on. */
   app?: { clientId: string; clientSecret: string; appId?: number };
   journal?: Partial<Pick<SimJournalOptions, 'historyMs' | 'entrySize' | 'publishDelayMs' | 'urlTtlMs' | 'objectTypes'>>;
-  /** Pushes ticket changes as signed (v3) webhook batches to `targetUrl`, `delayMs` after the change. */
+  /** Pushes ticket, company and contact changes as signed (v3) webhook batches to `targetUrl`, `delayMs` after the change. */
   webhooks?: { targetUrl: string; clientSecret: string; delayMs?: number };
   /** Keeps every request and its answer in `requests` (for the spec-conformance test). */
   recordRequests?: boolean;
@@ -275,7 +275,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const stopListening = portal.onChange((changes) => {
     journal?.record(changes);
     if (options.webhooks) {
-      pendingPush.push(...changes.filter((c) => c.objectType === 'tickets'));
+      pendingPush.push(
+        ...changes.filter(
+          (c) => c.objectType === 'tickets' || c.objectType === 'companies' || c.objectType === 'contacts',
+        ),
+      );
       pushTimer ??= setTimeout(() => void pushWebhooks(), options.webhooks.delayMs ?? 0);
     }
   });
@@ -292,7 +296,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         portalId: portal.portalId,
         appId: options.app?.appId ?? 4_242_001,
         occurredAt: change.at,
-        objectTypeId: '0-5',
+        objectTypeId: change.objectType === 'companies' ? '0-2' : change.objectType === 'contacts' ? '0-1' : '0-5',
         attemptNumber: 0,
         objectId: Number(change.objectId),
         changeSource: 'CRM_UI',
