@@ -122,9 +122,10 @@ describe.each(testProviders())('SLA targets by customer tier on %s', (provider) 
     expect(run.stats.tickets).toBeLessThan(open.length / 4);
     const after = await db.prisma.clockState.findMany({
       where: { ticketId: { in: affected }, clock: 'firstResponse' },
+      orderBy: { ticketId: 'asc' },
     });
     expect(after.map((c) => [c.ticketId, c.policy, c.targetMinutes])).toEqual(
-      affected.map((id) => [id, 'enterprise', 60]),
+      [...affected].sort().map((id) => [id, 'enterprise', 60]),
     );
     // …and a full run at the same instant finds nothing the incremental one missed.
     const full = await evaluate(deps, later, { mode: 'full' });
@@ -187,9 +188,10 @@ describe.each(testProviders())('SLA targets by customer tier on %s', (provider) 
       expect(run.stats.mode).toBe('incremental');
       const after = await db.prisma.clockState.findMany({
         where: { ticketId: { in: affected }, clock: 'firstResponse' },
+        orderBy: { ticketId: 'asc' },
       });
       expect(after.map((c) => [c.ticketId, c.policy, c.targetMinutes])).toEqual(
-        affected.map((id) => [id, 'enterprise', 60]),
+        [...affected].sort().map((id) => [id, 'enterprise', 60]),
       );
     } finally {
       await drainer?.stop();
