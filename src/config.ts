@@ -262,12 +262,24 @@ const ZTeam = z.strictObject({
     .optional(),
 });
 
+/** A customer condition: HubSpot property internal names (e.g. "tier") → the values that match. */
+const ZPropertyCondition = z.record(
+  z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,99}$/, 'must be a HubSpot property internal name, e.g. "tier" (lower case, digits, "_")'),
+  z.array(z.string().min(1)).min(1, 'list at least one value'),
+);
+
 const ZWhen = z.strictObject({
   priority: z.array(z.string().min(1)).optional(),
   pipeline: z.array(z.string().min(1)).optional(),
   team: z.array(z.string().min(1)).optional(),
   category: z.array(z.string().min(1)).optional(),
   source: z.array(z.string().min(1)).optional(),
+  /** Properties of the ticket's primary company (e.g. { "tier": ["Enterprise"] }); synced for these rules. */
+  company: ZPropertyCondition.optional(),
+  /** Properties of the ticket's primary contact. */
+  contact: ZPropertyCondition.optional(),
 });
 
 const ZSlaRule = z.strictObject({
@@ -358,6 +370,19 @@ const ZNudges = z
      * Tickets found already late within this long of the previous ones join the team's same backlog summary
      * (updated in place); after a longer quiet spell, a new wave (an outage) gets a new summary.
      */
+    /**
+     * Predicted-breach nudges (policy `predictions`) a team channel gets per window, on top of nothing else: they
+     * count towards `perChannel` too, and one over this budget waits (it becomes an at-risk nudge at warnAt).
+     */
+    predictedPerChannel: z
+      .number()
+      .int()
+      .min(0)
+      .max(500)
+      .default(3)
+      .describe(
+        'Predicted-breach nudges a team channel gets per window (they count towards perChannel too); the rest wait for their at-risk nudge.',
+      ),
     backlogWaveGapMinutes: z
       .number()
       .int()
@@ -372,6 +397,53 @@ const ZNudges = z
 
 export type TNudgeSettings = z.output<typeof ZNudges>;
 export const DEFAULT_NUDGE_SETTINGS: TNudgeSettings = Object.freeze(ZNudges.parse({}));
+
+/**
+ * Silent tickets (domain/silent.ts): open tickets nobody moved for this many business days in their stage are
+ * listed in the digest. `stages` sets another threshold per stage id; 0 never lists that stage.
+ */
+const ZSilent = z
+  .strictObject({
+    afterDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(60)
+      .default(3)
+      .describe(
+        'Business days without a move (stage change or message) after which an open ticket is listed as silent.',
+      ),
+    stages: z
+      .record(z.string().min(1), z.number().int().min(0).max(60))
+      .default({})
+      .describe('Stage id → business days for that stage; 0 never lists the stage.'),
+  })
+  .describe('Silent tickets listed in the digest.');
+
+/**
+ * Predicted breaches (domain/predict.ts): a calm first-response clock likely to breach at its owner's recent pace
+ * gets a "likely to breach at 14:20 unless someone picks it up" nudge before its warnAt. Off unless turned on: it
+ * is a new kind of message, worth it once the team has a few weeks of replies behind it.
+ */
+const ZPredictions = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('Flag first-response clocks likely to breach before their warnAt.'),
+    windowDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(90)
+      .default(14)
+      .describe("Days of first replies an owner's pace is measured over."),
+    minSamples: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(5)
+      .describe("First replies an owner needs in the window to be judged on their own pace (else the team's)."),
+  })
+  .describe('Predicted breaches.');
 
 const ZPolicy = z.strictObject({
   $schema: z.string().optional(),
@@ -409,6 +481,8 @@ const ZPolicy = z.strictObject({
       liveWindowMinutes: 15,
     }),
   nudges: ZNudges.default(ZNudges.parse({})),
+  silent: ZSilent.default(ZSilent.parse({})),
+  predictions: ZPredictions.default(ZPredictions.parse({})),
   sync: z
     .strictObject({
       intervalMinutes: z.number().int().min(1).max(1440).default(5),

@@ -113,8 +113,12 @@ describe('policy file', () => {
       perChannel: 10,
       perEscalationChannel: 5,
       perPerson: 5,
+      predictedPerChannel: 3,
       backlogWaveGapMinutes: 60,
     });
+    // Silent tickets and predicted breaches: their defaults (predictions are opt-in).
+    expect(config.policy.silent).toEqual({ afterDays: 3, stages: {} });
+    expect(config.policy.predictions).toEqual({ enabled: false, windowDays: 14, minSamples: 5 });
     expect(Object.isFrozen(config.policy.teams[0])).toBe(true);
   });
 
@@ -192,6 +196,16 @@ describe('policy file', () => {
     ['a rule with no targets', (p) => p.sla.push({ name: 'empty' }), /sla\[2\]: an SLA rule needs at least one of/],
     ['warnAt out of range', (p) => (p.sla[0].warnAt = 1.5), /sla\[0\]\.warnAt/],
     ['duplicate team names', (p) => p.teams.push({ ...p.teams[0] }), /teams\[1\]\.name: duplicate team name "support"/],
+    [
+      'a company property that is not an internal name',
+      (p) => (p.sla[0].when = { company: { 'Customer Tier': ['Enterprise'] } }),
+      /sla\[0\]\.when\.company\.Customer Tier: must be a HubSpot property internal name/,
+    ],
+    [
+      'a contact property with no values',
+      (p) => (p.sla[0].when = { contact: { vip: [] } }),
+      /sla\[0\]\.when\.contact\.vip: list at least one value/,
+    ],
   ];
   it.each(cases)('rejects %s with the path of the offending key', (_name, mutate, expected) => {
     const policy = full();
@@ -317,6 +331,7 @@ describe('policy file', () => {
       'perChannel',
       'perEscalationChannel',
       'perPerson',
+      'predictedPerChannel',
       'backlogWaveGapMinutes',
     ]);
     for (const field of Object.values(nudges.properties)) expect(field.description).toBeTruthy();

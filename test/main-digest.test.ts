@@ -132,7 +132,7 @@ describe.each(testProviders())('a scheduled digest through startHeed on %s', (pr
     expect(digest.postedAt).toBeGreaterThanOrEqual(sync!.finishedAt!.getTime());
     expect(await db.prisma.clockState.count()).toBe(0);
 
-    const counts = /; (\d+) breached and (\d+) at risk now; (\d+) negative feedback unanswered\.$/.exec(digest.text);
+    const counts = /; (\d+) breached and (\d+) at risk now; (\d+) negative feedback unanswered\.$/m.exec(digest.text);
     expect(digest.text).toMatch(/^\(Late\) Daily digest — tier1: /);
     expect(Number(counts?.[1])).toBeGreaterThan(0);
     const text = blockText(digest.blocks);

@@ -41,6 +41,7 @@ const TICKET_COLUMNS = {
   firstAgentReplyAt: true,
   lastCustomerMessageAt: true,
   lastAgentMessageAt: true,
+  stageEnteredAt: true,
   contactName: true,
   contactEmail: true,
   companyName: true,
@@ -101,7 +102,7 @@ export class DigestRepo {
       `SELECT "id", "subject", "pipelineId", "stageId", "priority", "ownerId", "hubspotTeamId", "category", "source",
               ${this.#ms('createdAt')}, ${this.#ms('closedAt')}, "isClosed", ${this.#ms('firstAgentReplyAt')},
               ${this.#ms('lastCustomerMessageAt')}, ${this.#ms('lastAgentMessageAt')},
-              "contactName", "contactEmail", "companyName"
+              "contactName", "contactEmail", "companyName", ${this.#ms('stageEnteredAt')}
          FROM "Ticket"
         WHERE "archived" = false AND "createdAt" < ?
           AND ("isClosed" = false OR "createdAt" >= ? OR "closedAt" >= ? OR "firstAgentReplyAt" >= ?)
@@ -127,6 +128,7 @@ export class DigestRepo {
       contactName: str(r[15]),
       contactEmail: str(r[16]),
       companyName: str(r[17]),
+      stageEnteredAt: date(r[18]),
     }));
   }
 
@@ -241,6 +243,17 @@ export class DigestRepo {
   async portal(): Promise<{ id: string; uiDomain: string } | undefined> {
     const row = await this.#prisma.portal.findFirst({ select: { id: true, uiDomain: true } });
     return row ?? undefined;
+  }
+
+  /** Stage id → label (the first pipeline's when two share an id), to name stages in the silent list. */
+  async stageLabels(): Promise<Map<string, string>> {
+    const rows = await this.#prisma.stage.findMany({
+      select: { id: true, label: true },
+      orderBy: [{ pipelineId: 'asc' }, { displayOrder: 'asc' }],
+    });
+    const out = new Map<string, string>();
+    for (const r of rows) if (!out.has(r.id)) out.set(r.id, r.label);
+    return out;
   }
 
   // ------------------------------------------------------------ daily aggregates

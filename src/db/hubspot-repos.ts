@@ -2,6 +2,7 @@
 // webhooks journal and the webhook route read and write.
 import type { Db } from './client.ts';
 import { ConversationRepo } from './conversation-repo.ts';
+import { CustomerRecordRepo } from './customer-record-repo.ts';
 import { FeedbackRepo } from './feedback-repo.ts';
 import { HubspotUserRepo } from './hubspot-user-repo.ts';
 import { OwnerRepo } from './owner-repo.ts';
@@ -23,6 +24,9 @@ export type HubspotRepos = {
   readonly runs: SyncRunRepo;
   readonly webhooks: WebhookQueueRepo;
   readonly conversations: ConversationRepo;
+  /** Companies and contacts of open tickets, with the properties SLA rules name. */
+  readonly companies: CustomerRecordRepo;
+  readonly contacts: CustomerRecordRepo;
 };
 
 export function hubspotRepos(db: Db): HubspotRepos {
@@ -37,5 +41,7 @@ export function hubspotRepos(db: Db): HubspotRepos {
     runs: new SyncRunRepo(db),
     webhooks: new WebhookQueueRepo(db),
     conversations: new ConversationRepo(db),
+    companies: new CustomerRecordRepo(db, 'Company'),
+    contacts: new CustomerRecordRepo(db, 'Contact'),
   };
 }

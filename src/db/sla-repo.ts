@@ -35,6 +35,12 @@ export interface SlaTicketRow extends TTicketFacts {
   readonly hasConversation: boolean;
 }
 
+/** A ticket's customer records' synced properties (null: none, or not synced). */
+export interface TicketCustomers {
+  readonly company: Readonly<Record<string, string | null>> | null;
+  readonly contact: Readonly<Record<string, string | null>> | null;
+}
+
 /** A stored clock as an evaluation reads it back. */
 export type PreviousClockRow = Omit<StoredClock, 'usedMinutes' | 'overdueMinutes' | 'evaluatedAt' | 'quoteText'>;
 
@@ -177,8 +183,9 @@ export const FULL_SCOPE: TicketScope = { sql: EVAL_TICKETS, params: [] };
 
 /**
  * An incremental evaluation: tickets synced or modified since `since`, clocks due to cross a threshold by
- * `now` (ClockState.nextCheckAt), and tickets whose flag changed (the Slack side bumps Flag.updatedAt when
- * someone claims, snoozes or handles it) or whose snooze ended in between.
+ * `now` (ClockState.nextCheckAt), tickets whose flag changed (the Slack side bumps Flag.updatedAt when
+ * someone claims, snoozes or handles it) or whose snooze ended in between, and the open tickets of companies
+ * and contacts whose properties changed (a new tier may mean other targets).
  */
 export function incrementalScope(since: Date, lastRunAt: Date, now: Date): TicketScope {
   return {
@@ -197,8 +204,12 @@ export function incrementalScope(since: Date, lastRunAt: Date, now: Date): Ticke
       UNION SELECT "ticketId" FROM "ClockState" WHERE "nextCheckAt" <= ?
       UNION SELECT "ticketId" FROM "Flag"
         WHERE "kind" = 'ticket' AND "ticketId" IS NOT NULL
-          AND ("updatedAt" > ? OR ("snoozedUntil" > ? AND "snoozedUntil" <= ?))`,
-    params: [since, since, now, lastRunAt, since, now],
+          AND ("updatedAt" > ? OR ("snoozedUntil" > ? AND "snoozedUntil" <= ?))
+      UNION SELECT t."id" FROM "Company" co JOIN "Ticket" t ON t."companyId" = co."id"
+        WHERE co."changedAt" > ? AND t."archived" = false AND t."isClosed" = false
+      UNION SELECT t."id" FROM "Contact" ct JOIN "Ticket" t ON t."contactId" = ct."id"
+        WHERE ct."changedAt" > ? AND t."archived" = false AND t."isClosed" = false`,
+    params: [since, since, now, lastRunAt, since, now, since, since],
   };
 }
 
@@ -256,6 +267,61 @@ export class SlaRepo {
     return new Set(rows.map((r) => String(r[0])));
   }
 
+  /**
+   * For predicted breaches (domain/predict.ts): the open first-response clocks as the last evaluation stored
+   * them (with their ticket's owner and creation), and the first replies made since `repliesSince`, each with
+   * the team its clock had. One read per evaluation, whatever its scope: a queue spans every open ticket.
+   */
+  async predictionInputs(repliesSince: Date): Promise<{
+    queue: {
+      ticketId: string;
+      ownerId: string | null;
+      createdAt: Date;
+      team: string;
+      policy: string;
+      state: string;
+      startedAt: Date;
+      dueAt: Date;
+      targetMinutes: number;
+    }[];
+    replies: { ownerId: string | null; team: string; createdAt: Date; firstReplyAt: Date }[];
+  }> {
+    const ms = (c: string) => this.#ms(c);
+    const queue = await this.#rows(
+      `SELECT c."ticketId", t."ownerId", ${ms('t."createdAt"')}, c."team", c."policy", c."state",
+              ${ms('c."startedAt"')}, ${ms('c."dueAt"')}, c."targetMinutes"
+         FROM "ClockState" c JOIN "Ticket" t ON t."id" = c."ticketId"
+        WHERE c."clock" = 'firstResponse' AND c."completedAt" IS NULL AND c."dueAt" IS NOT NULL
+          AND t."isClosed" = false AND t."archived" = false`,
+    );
+    const replies = await this.#rows(
+      `SELECT t."ownerId", c."team", ${ms('t."createdAt"')}, ${ms('t."firstAgentReplyAt"')}
+         FROM "Ticket" t JOIN "ClockState" c ON c."ticketId" = t."id" AND c."clock" = 'firstResponse'
+        WHERE t."firstAgentReplyAt" >= ? AND t."archived" = false`,
+      [repliesSince],
+    );
+    const at = (v: unknown) => new Date(Number(v));
+    return {
+      queue: queue.map((r) => ({
+        ticketId: String(r[0]),
+        ownerId: str(r[1]),
+        createdAt: at(r[2]),
+        team: String(r[3]),
+        policy: String(r[4]),
+        state: String(r[5]),
+        startedAt: at(r[6]),
+        dueAt: at(r[7]),
+        targetMinutes: Number(r[8]),
+      })),
+      replies: replies.map((r) => ({
+        ownerId: str(r[0]),
+        team: String(r[1]),
+        createdAt: at(r[2]),
+        firstReplyAt: at(r[3]),
+      })),
+    };
+  }
+
   async ownerEmails(): Promise<Map<string, string | null>> {
     const rows = await this.#rows(`SELECT "id", "email" FROM "Owner"`);
     return new Map(rows.map((r) => [String(r[0]), str(r[1])]));
@@ -274,6 +340,32 @@ export class SlaRepo {
       this.#scope.params,
     );
     return rows.map((r) => new TicketRow(r));
+  }
+
+  /**
+   * The synced properties of each ticket's primary company and contact (for SLA rules on customer properties),
+   * for tickets that have either. Records many tickets share are parsed once.
+   */
+  async customers(): Promise<Map<string, TicketCustomers>> {
+    const rows = await this.#rows(
+      `SELECT t."id", co."properties", ct."properties" FROM "Ticket" t
+         LEFT JOIN "Company" co ON co."id" = t."companyId"
+         LEFT JOIN "Contact" ct ON ct."id" = t."contactId"
+        WHERE t."id" IN (${this.#scope.sql}) AND (co."id" IS NOT NULL OR ct."id" IS NOT NULL)`,
+      this.#scope.params,
+    );
+    const parsed = new Map<string, Record<string, string | null>>();
+    const read = (json: unknown) => {
+      if (json === null || json === undefined) return null;
+      const text = String(json);
+      let value = parsed.get(text);
+      if (!value) {
+        value = JSON.parse(text) as Record<string, string | null>;
+        parsed.set(text, value);
+      }
+      return value;
+    };
+    return new Map(rows.map((r) => [String(r[0]), { company: read(r[1]), contact: read(r[2]) }]));
   }
 
   /** Periods in the given stages (waiting-on-customer and closed ones: the only ones that pause clocks). */

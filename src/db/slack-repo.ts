@@ -139,6 +139,8 @@ export interface BudgetPlan {
 export interface Budget {
   /** Takes a slot for an individual message when one is free (leaving the last for the "and N more"). */
   take(scope: string): boolean;
+  /** Whether take(scope) would succeed, without taking. */
+  hasRoom(scope: string): boolean;
 }
 
 export interface NudgeChange {
@@ -389,18 +391,20 @@ export class SlackRepo {
       });
       used.set(scope, rows + unposted.filter((r) => rollupBudgetScope(r) === scope).length);
     }
+    const hasRoom = (scope: string): boolean => {
+      const limit = plan.limits[scope];
+      return limit === undefined || (used.get(scope) ?? 0) < limit - 1;
+    };
     return {
       since,
       used,
       limits: plan.limits,
       take(scope: string): boolean {
-        const limit = plan.limits[scope];
-        if (limit === undefined) return true;
-        const n = used.get(scope) ?? 0;
-        if (n >= limit - 1) return false;
-        used.set(scope, n + 1);
+        if (!hasRoom(scope)) return false;
+        if (plan.limits[scope] !== undefined) used.set(scope, (used.get(scope) ?? 0) + 1);
         return true;
       },
+      hasRoom,
     };
   }
 

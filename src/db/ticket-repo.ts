@@ -69,6 +69,37 @@ export class TicketRepo {
     );
   }
 
+  /**
+   * Sets tickets' primary company ("" when HubSpot has none: looked up, so not asked again). Only written
+   * while the policy's SLA rules match company properties (sync-customers.ts).
+   */
+  async setCompanies(updates: readonly { ticketId: string; companyId: string }[]): Promise<void> {
+    if (updates.length === 0) return;
+    const db = this.#db;
+    if (db.provider === 'sqlite') {
+      const stmt = cachedStatement(db.sqlite, `UPDATE "Ticket" SET "companyId" = ? WHERE "id" = ?`);
+      await sqliteWrite(db.sqlite, () => {
+        for (const u of updates) stmt.run(u.companyId, u.ticketId);
+      });
+      return;
+    }
+    await db.pg.query(
+      `UPDATE "Ticket" AS t SET "companyId" = u.c FROM UNNEST($1::text[], $2::text[]) AS u(id, c) WHERE t."id" = u.id`,
+      [updates.map((u) => u.ticketId), updates.map((u) => u.companyId)],
+    );
+  }
+
+  /** Open tickets whose company association was never looked up (synced before rules needed it), oldest id first. */
+  async needingCompany(limit: number): Promise<string[]> {
+    const rows = await this.#db.prisma.ticket.findMany({
+      where: { archived: false, isClosed: false, companyId: null },
+      select: { id: true },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+    return rows.map((r) => r.id);
+  }
+
   /** Tickets whose contact is known but whose names were never looked up: open ones first, newest first. */
   async needingNames(limit: number): Promise<{ id: string; contactId: string }[]> {
     return this.#db.prisma.ticket.findMany({

@@ -9,6 +9,8 @@
 // - SLA met %: of the clocks *decided* in the window — met when the reply came in time (decided at the reply),
 //   missed the moment the due time passed without one (decided at the due time). An unanswered ticket counts
 //   as a miss as soon as it is late, so not replying never improves the figure.
+// - breached: the clocks (any of the three) whose due time passed unmet inside the window — the misses the
+//   SLA figures count, decided when the due time passed.
 // - First response median / p90: business minutes from creation to the first agent reply, over the replies
 //   made inside the window (p90 by nearest rank: a value that actually occurred).
 // - Feedback: answers submitted in the window; detractors (NPS 0–6) and promoters (NPS 9–10) are NPS's own
@@ -35,6 +37,8 @@ export interface TDigestTicket {
   readonly firstAgentReplyAt: Date | null;
   readonly lastCustomerMessageAt: Date | null;
   readonly lastAgentMessageAt: Date | null;
+  /** When the ticket entered its current stage (silent tickets: domain/silent.ts). */
+  readonly stageEnteredAt?: Date | null;
 }
 
 export interface TDigestClock {
@@ -53,6 +57,8 @@ export interface TDigestClock {
   readonly claimedBy?: string | null;
   /** From the clock's flag: marked handled in Slack, so nobody is nagged about it this cycle. */
   readonly handled?: boolean;
+  /** Its flag is `predicted`: calm now, but likely to breach at its owner's pace (domain/predict.ts). */
+  readonly predicted?: boolean;
 }
 
 export interface TDigestFeedback {
@@ -91,6 +97,7 @@ export interface TWindowStats {
   readonly frMetPct: number | null;
   readonly nrDecided: number;
   readonly nrMetPct: number | null;
+  readonly breached: number;
   readonly firstResponses: number;
   readonly frMedian: number | null;
   readonly frP90: number | null;
@@ -113,6 +120,7 @@ export const STAT_NAMES: readonly TStatName[] = [
   'frMetPct',
   'nrDecided',
   'nrMetPct',
+  'breached',
   'firstResponses',
   'frMedian',
   'frP90',
@@ -241,10 +249,12 @@ export function windowStats(
 
   const decided = { firstResponse: 0, nextResponse: 0, resolution: 0 };
   const met = { firstResponse: 0, nextResponse: 0, resolution: 0 };
+  let breached = 0;
   for (const outcome of context.clockOutcomes ?? clockOutcomes(rows.clocks)) {
     if (outcome.at < start || outcome.at >= end) continue;
     decided[outcome.clock]++;
     if (outcome.met) met[outcome.clock]++;
+    else breached++;
   }
   const pct = (clock: ClockName) => (decided[clock] === 0 ? null : round1((met[clock] / decided[clock]) * 100));
 
@@ -277,6 +287,7 @@ export function windowStats(
     frMetPct: pct('firstResponse'),
     nrDecided: decided.nextResponse,
     nrMetPct: pct('nextResponse'),
+    breached,
     firstResponses: times.length,
     frMedian: frMedian === null ? null : round1(frMedian),
     frP90: frP90 === null ? null : round1(frP90),
@@ -288,10 +299,13 @@ export function windowStats(
   };
 }
 
-/** Stored (team, day, metric, value) rows of one day back into window numbers; undefined if the day is not stored. */
+/**
+ * Stored (team, day, metric, value) rows of one day back into window numbers; undefined if the day is not stored,
+ * or was stored before `breached` was (such a day is counted again from its rows, which the 14-day trend keeps).
+ */
 export function statsFromRows(rows: readonly { metric: string; value: number }[]): TWindowStats | undefined {
   const byName = new Map(rows.map((r) => [r.metric, r.value]));
-  if (!byName.has('new')) return undefined;
+  if (!byName.has('new') || !byName.has('breached')) return undefined;
   const count = (name: TStatName) => byName.get(name) ?? 0;
   const maybe = (name: TStatName) => byName.get(name) ?? null;
   return {
@@ -303,6 +317,7 @@ export function statsFromRows(rows: readonly { metric: string; value: number }[]
     frMetPct: maybe('frMetPct'),
     nrDecided: count('nrDecided'),
     nrMetPct: maybe('nrMetPct'),
+    breached: count('breached'),
     firstResponses: count('firstResponses'),
     frMedian: maybe('frMedian'),
     frP90: maybe('frP90'),

@@ -3,6 +3,7 @@
 // so the same rows always give the same digest, and rendering (Block Kit, terminal) is a separate step.
 import { type BusinessCalendar, businessTimeBetween } from './calendar.ts';
 import {
+  clockOutcome,
   clockOutcomes,
   firstResponseMinutes,
   firstResponseTimes,
@@ -22,6 +23,7 @@ import {
 import { formatBusinessMinutes } from './duration.ts';
 import type { TFeedbackThresholds } from './feedback.ts';
 import type { ClockName } from './flag.ts';
+import { DEFAULT_SILENCE, silentTickets, type TSilenceSettings } from './silent.ts';
 import { isoDateFromDay, weekdayOfDay } from './time-zone.ts';
 import { type TWeekday, WEEKDAYS } from './week.ts';
 
@@ -61,11 +63,15 @@ export interface TDigestInput {
    * late — even after midnight — still reports the day it was meant for; `now` decides what is waiting now.
    */
   readonly scheduledAt?: Date;
+  /** Silent tickets: the thresholds (domain/silent.ts); the default when absent. */
+  readonly silence?: TSilenceSettings;
+  /** Stage id → its label in HubSpot, to name stages in the silent list. */
+  readonly stageLabels?: ReadonlyMap<string, string>;
 }
 
 export type THeadlineMetric = Extract<
   TStatName,
-  'new' | 'solved' | 'open' | 'waiting' | 'frMetPct' | 'nrMetPct' | 'frMedian' | 'frP90'
+  'new' | 'solved' | 'open' | 'waiting' | 'breached' | 'frMetPct' | 'nrMetPct' | 'frMedian' | 'frP90'
 >;
 
 export interface TMetricLine {
@@ -106,6 +112,32 @@ export interface TWaitingItem {
   readonly claimedBy: string | null;
 }
 
+/** A calm first-response clock likely to breach at its owner's pace (a `predicted` flag: domain/predict.ts). */
+export interface TLikelyItem {
+  readonly ticketId: string;
+  readonly subject: string;
+  readonly customer: string | null;
+  readonly url: string | null;
+  /** The due time it is likely to miss. */
+  readonly breachAt: Date;
+  readonly owner: TOwnerRef | null;
+}
+
+/** An open ticket nobody moved for its stage's number of business days (domain/silent.ts). */
+export interface TSilentItem {
+  readonly ticketId: string;
+  readonly subject: string;
+  readonly customer: string | null;
+  readonly url: string | null;
+  readonly stageId: string | null;
+  /** The stage's label in HubSpot, else its id, else "no stage". */
+  readonly stage: string;
+  readonly silentDays: number;
+  readonly afterDays: number;
+  readonly since: Date;
+  readonly owner: TOwnerRef | null;
+}
+
 export interface TFeedbackItem {
   readonly id: string;
   readonly surveyType: string;
@@ -137,6 +169,26 @@ export interface TCountRow {
   readonly recent: number;
 }
 
+/** The numbers of one week, for the week-over-week comparison. */
+export type TWeekNumbers = Pick<
+  TWindowStats,
+  'new' | 'solved' | 'open' | 'waiting' | 'breached' | 'frMetPct' | 'nrMetPct' | 'frMedian'
+>;
+
+/** One agent (ticket owner) over the digest's period, and what waits on them now. */
+export interface TAgentRow {
+  readonly owner: TOwnerRef;
+  /** First replies made in the period, and their median business minutes (null without any). */
+  readonly firstReplies: number;
+  readonly medianFirstReplyMinutes: number | null;
+  /** Of their tickets' first-response clocks decided in the period: how many, and the share met. */
+  readonly frDecided: number;
+  readonly frMetPct: number | null;
+  readonly closed: number;
+  /** Their open tickets breached or at risk now. */
+  readonly waitingNow: number;
+}
+
 export interface TDigestModel {
   readonly kind: TDigestKind;
   readonly team: string;
@@ -159,8 +211,26 @@ export interface TDigestModel {
   };
   readonly comparedWith: string;
   readonly numbers: readonly TMetricLine[];
+  /** The trend's days (ISO dates, oldest first), one per value of each TMetricLine.trend. */
+  readonly trendDays: readonly string[];
+  /** The 7 days ending with the period against the 7 before (the weekly report: its week and the week before). */
+  readonly weekOverWeek: { readonly thisWeek: TWeekNumbers; readonly weekBefore: TWeekNumbers };
+  /** Agents with first replies, closed tickets or waiting tickets in the period, busiest first. */
+  readonly agents: readonly TAgentRow[];
   /** Every breached or at-risk open ticket, most urgent first (renderers show the top few). */
   readonly waiting: { readonly items: readonly TWaitingItem[]; readonly breached: number; readonly atRisk: number };
+  /** Calm tickets likely to breach (predicted flags), soonest first; empty when predictions are off. */
+  readonly likely: readonly TLikelyItem[];
+  /**
+   * Open tickets silent for their stage's business days now, longest silent first (renderers show the top few),
+   * and how many per stage. Empty: the digest says so ("nothing silent").
+   */
+  readonly silent: {
+    readonly items: readonly TSilentItem[];
+    readonly byStage: readonly { readonly stage: string; readonly count: number; readonly afterDays: number }[];
+    /** The default threshold, for the "nothing silent" line. */
+    readonly afterDays: number;
+  };
   readonly feedback: {
     /** Negative answers still owed a follow-up, overdue first, then oldest first. */
     readonly unanswered: readonly TFeedbackItem[];
@@ -211,6 +281,7 @@ const HEADLINES: readonly {
   { metric: 'solved', label: 'Solved', unit: 'count', better: 'up', flow: true },
   { metric: 'open', label: 'Still open', unit: 'count', better: 'down', flow: false },
   { metric: 'waiting', label: 'Waiting on us', unit: 'count', better: 'down', flow: false },
+  { metric: 'breached', label: 'SLA breaches', unit: 'count', better: 'down', flow: true },
   { metric: 'frMetPct', label: 'First-response SLA met', unit: 'percent', better: 'up', flow: false },
   { metric: 'nrMetPct', label: 'Next-response SLA met', unit: 'percent', better: 'up', flow: false },
   { metric: 'frMedian', label: 'Median first response', unit: 'minutes', better: 'down', flow: false },
@@ -358,6 +429,8 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
 
   // Week over week: the 7 days ending with the period against the 7 before.
   const thisWeek = input.kind === 'weekly' ? current : stats(dayWindow(lastDay - 6, lastDay));
+  const trendDays: string[] = [];
+  for (let day = trendFirst; day <= lastDay; day++) trendDays.push(isoDateFromDay(day));
   const lastWeek = before ?? stats(dayWindow(lastDay - 13, lastDay - 7));
   const owners = new Map(input.owners.map((o) => [o.id, o]));
   const ownerRef = (id: string | null): TOwnerRef | null => {
@@ -392,7 +465,12 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
     },
     comparedWith: input.kind === 'weekly' ? 'the week before' : 'the average of the 7 days before',
     numbers,
+    trendDays,
+    weekOverWeek: { thisWeek: weekNumbers(thisWeek), weekBefore: weekNumbers(lastWeek) },
+    agents: [],
     waiting: waitingNow(input, now, calendar, ownerRef),
+    silent: silentNow(input, now, calendar, ownerRef),
+    likely: likelyNow(input, now, ownerRef),
     feedback: {
       unanswered: unansweredFeedback(input),
       detractors: { now: thisWeek.detractors, before: lastWeek.detractors },
@@ -409,7 +487,75 @@ export function computeDigest(input: TDigestInput, now: Date, calendar: Business
     allClear: false,
     dailyStats,
   };
-  return withAllClear(model, current);
+  const withAgents = { ...model, agents: agentRows(input, period, measure, ownerRef, model.waiting.items) };
+  return withAllClear(withAgents, current);
+}
+
+function weekNumbers(stats: TWindowStats): TWeekNumbers {
+  const { new: created, solved, open, waiting, breached, frMetPct, nrMetPct, frMedian } = stats;
+  return { new: created, solved, open, waiting, breached, frMetPct, nrMetPct, frMedian };
+}
+
+/**
+ * Per agent over the period: first replies (and their median), first-response SLAs decided on their tickets,
+ * tickets closed, and what of theirs is breached or at risk now. Busiest first (first replies, then closed).
+ */
+function agentRows(
+  input: TDigestInput,
+  period: TWindow,
+  measure: (ticket: TDigestTicket) => number,
+  ownerRef: (id: string | null) => TOwnerRef | null,
+  waiting: readonly TWaitingItem[],
+): TAgentRow[] {
+  const start = period.start.getTime();
+  const end = period.end.getTime();
+  const inPeriod = (at: Date | null) => at !== null && at.getTime() >= start && at.getTime() < end;
+  const rows = new Map<string, { times: number[]; decided: number; met: number; closed: number; waitingNow: number }>();
+  const row = (id: string) => {
+    let r = rows.get(id);
+    if (!r) {
+      r = { times: [], decided: 0, met: 0, closed: 0, waitingNow: 0 };
+      rows.set(id, r);
+    }
+    return r;
+  };
+  const ownerOf = new Map<string, string>();
+  for (const ticket of input.tickets) {
+    if (ticket.ownerId === null) continue;
+    ownerOf.set(ticket.id, ticket.ownerId);
+    if (inPeriod(ticket.firstAgentReplyAt)) row(ticket.ownerId).times.push(measure(ticket));
+    if (inPeriod(ticket.closedAt)) row(ticket.ownerId).closed++;
+  }
+  for (const clock of input.clocks) {
+    if (clock.clock !== 'firstResponse') continue;
+    const owner = ownerOf.get(clock.ticketId);
+    const outcome = owner === undefined ? undefined : clockOutcome(clock);
+    if (!outcome || !inPeriod(outcome.at)) continue;
+    const r = row(owner!);
+    r.decided++;
+    if (outcome.met) r.met++;
+  }
+  for (const item of waiting) if (item.owner) row(item.owner.ownerId).waitingNow++;
+  return [...rows.entries()]
+    .map(([id, r]): TAgentRow => {
+      const mid = median(r.times);
+      return {
+        owner: ownerRef(id)!,
+        firstReplies: r.times.length,
+        medianFirstReplyMinutes: mid === null ? null : round1(mid),
+        frDecided: r.decided,
+        frMetPct: r.decided === 0 ? null : round1((r.met / r.decided) * 100),
+        closed: r.closed,
+        waitingNow: r.waitingNow,
+      };
+    })
+    .sort(
+      (a, b) =>
+        b.firstReplies - a.firstReplies ||
+        b.closed - a.closed ||
+        b.waitingNow - a.waitingNow ||
+        a.owner.name.localeCompare(b.owner.name),
+    );
 }
 
 function withAllClear(model: TDigestModel, current: TWindowStats): TDigestModel {
@@ -420,9 +566,70 @@ function withAllClear(model: TDigestModel, current: TWindowStats): TDigestModel 
     current.responses === 0 &&
     current.waiting === 0 &&
     model.waiting.items.length === 0 &&
+    model.silent.items.length === 0 &&
+    model.likely.length === 0 &&
     model.feedback.unanswered.length === 0 &&
     model.decline.length === 0;
   return { ...model, allClear: quiet };
+}
+
+/** Calm first-response clocks whose flag predicts a breach, soonest due first. */
+function likelyNow(input: TDigestInput, now: Date, ownerRef: (id: string | null) => TOwnerRef | null): TLikelyItem[] {
+  const open = new Map(input.tickets.filter((t) => isOpenAt(t, now)).map((t) => [t.id, t]));
+  const out: TLikelyItem[] = [];
+  for (const clock of input.clocks) {
+    const ticket = open.get(clock.ticketId);
+    if (!ticket || !clock.predicted || clock.handled || clock.completedAt !== null || clock.dueAt === null) continue;
+    if (clock.state !== 'running' || clock.dueAt.getTime() <= now.getTime()) continue;
+    out.push({
+      ticketId: ticket.id,
+      subject: ticket.subject?.trim() || '(no subject)',
+      customer: ticket.customer,
+      url: ticket.url,
+      breachAt: clock.dueAt,
+      owner: ownerRef(ticket.ownerId),
+    });
+  }
+  return out.sort((a, b) => a.breachAt.getTime() - b.breachAt.getTime() || (a.ticketId < b.ticketId ? -1 : 1));
+}
+
+/** Open tickets nobody moved for their stage's business days (domain/silent.ts), with what a reader needs. */
+function silentNow(
+  input: TDigestInput,
+  now: Date,
+  calendar: BusinessCalendar,
+  ownerRef: (id: string | null) => TOwnerRef | null,
+): TDigestModel['silent'] {
+  const settings = input.silence ?? DEFAULT_SILENCE;
+  const open = input.tickets.filter((t) => isOpenAt(t, now));
+  const byId = new Map(open.map((t) => [t.id, t]));
+  const stageName = (id: string | null) => (id === null ? 'no stage' : (input.stageLabels?.get(id) ?? id));
+  const items = silentTickets(open, now, calendar, settings).map((s): TSilentItem => {
+    const ticket = byId.get(s.ticketId)!;
+    return {
+      ticketId: s.ticketId,
+      subject: ticket.subject?.trim() || '(no subject)',
+      customer: ticket.customer,
+      url: ticket.url,
+      stageId: s.stageId,
+      stage: stageName(s.stageId),
+      silentDays: s.silentDays,
+      afterDays: s.afterDays,
+      since: s.since,
+      owner: ownerRef(ticket.ownerId),
+    };
+  });
+  const stages = new Map<string, { stage: string; count: number; afterDays: number }>();
+  for (const item of items) {
+    const row = stages.get(item.stage) ?? { stage: item.stage, count: 0, afterDays: item.afterDays };
+    row.count++;
+    stages.set(item.stage, row);
+  }
+  return {
+    items,
+    byStage: [...stages.values()].sort((a, b) => b.count - a.count || a.stage.localeCompare(b.stage)),
+    afterDays: settings.afterDays,
+  };
 }
 
 const CLOCK_RANK: Record<ClockName, number> = { firstResponse: 0, nextResponse: 1, resolution: 2 };
@@ -658,6 +865,7 @@ export function withOwnerSlackUsers(model: TDigestModel, slackUsers: ReadonlyMap
   return {
     ...model,
     waiting: { ...model.waiting, items: model.waiting.items.map((item) => ({ ...item, owner: relabel(item.owner) })) },
+    agents: model.agents.map((agent) => ({ ...agent, owner: relabel(agent.owner) })),
     thanks: {
       fastest: fastest ? { ...fastest, owner: relabel(fastest.owner) } : null,
       mostClosed: mostClosed ? { ...mostClosed, owner: relabel(mostClosed.owner) } : null,

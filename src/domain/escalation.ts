@@ -100,7 +100,7 @@ export function decideEscalation(input: TEscalationInput, now: Date): TEscalatio
   let wanted: EscalationLevel = 0;
   let next: number | undefined;
   let deferredBy: TEscalationDecision['deferredBy'];
-  if (state === 'at_risk' || state === 'pending') {
+  if (state === 'at_risk' || state === 'pending' || state === 'predicted') {
     wanted = 1;
   } else if ((state === 'breached' || state === 'overdue') && level < 3) {
     const window = input.escalateAfter * input.targetMinutes;

@@ -149,7 +149,7 @@ export interface TFlagJudgement {
 const NO_EVENTS: readonly TFlagEvent[] = [];
 const NO_PAUSES: readonly TInterval[] = [];
 
-const SEVERITY: Record<OpenFlagState, number> = { at_risk: 1, pending: 1, breached: 2, overdue: 2 };
+const SEVERITY: Record<OpenFlagState, number> = { predicted: 0, at_risk: 1, pending: 1, breached: 2, overdue: 2 };
 
 /** `live` when `threshold` was crossed at most the live window before `firstSight`, else `backlog`. */
 export function flagOrigin(threshold: Date | number, firstSight: Date, settings: TMachineSettings): FlagOrigin {
@@ -277,6 +277,8 @@ function judgeOpen(input: OpenInput, settings: TMachineSettings, now: Date): TFl
   const events: TFlagEvent[] = [];
   if (moved) events.push({ type: 'moved', fromTeam: stored!.team, toTeam: team });
   if (raised) events.push({ type: 'raised', state, origin, reopened: stored !== undefined });
+  // A predicted flag reaching warnAt is raised at risk as any other (its nudge already exists: updated in place).
+  else if (worsened && before === 'predicted') events.push({ type: 'raised', state, origin, reopened: false });
   else if (worsened) events.push({ type: 'breached', origin });
   else if (eased) events.push({ type: 'eased', state });
   if (level > baseLevel) events.push({ type: 'escalated', from: baseLevel, to: level });
@@ -416,6 +418,11 @@ export interface TTicketFlagInput {
   readonly replied: boolean;
   readonly escalateAfter: number;
   readonly calendar: BusinessCalendar;
+  /**
+   * The clock is calm but likely to breach at its owner's pace (predict.ts): a `predicted` flag. Undefined when
+   * predictions are off: a predicted flag then ends as recovered instead of staying.
+   */
+  readonly predicted?: boolean | undefined;
 }
 
 /** One ticket clock's flag. */
@@ -437,6 +444,38 @@ export function judgeTicketFlag(input: TTicketFlagInput, settings: TMachineSetti
         team: input.team,
         dueAt: clock.dueAt,
         stateSince: lateStateSince(clock, now),
+        targetMinutes: clock.targetMinutes,
+        pauses: clock.pauses,
+        escalateAfter: input.escalateAfter,
+        calendar: input.calendar,
+      },
+      settings,
+      now,
+    );
+    const next = earlier(threshold, judged.nextCheckAt);
+    return next === judged.nextCheckAt ? judged : { ...judged, nextCheckAt: next };
+  }
+  // Predicted to breach: raised before warnAt, and kept until then (a prediction that comes and goes with every
+  // reply elsewhere in the queue would be noise).
+  if (
+    clock.state === 'running' &&
+    clock.completedAt === null &&
+    stored?.state !== 'handled' &&
+    (input.predicted === true || (input.predicted === false && stored?.state === 'predicted'))
+  ) {
+    const judged = judgeOpen(
+      {
+        key: input.key,
+        kind: 'ticket',
+        ticketId: input.ticketId,
+        feedbackId: null,
+        clock: clock.clock,
+        stored,
+        state: 'predicted',
+        team: input.team,
+        dueAt: clock.dueAt,
+        // Seen as it happens: a prediction is about the future, never backlog.
+        stateSince: now.getTime(),
         targetMinutes: clock.targetMinutes,
         pauses: clock.pauses,
         escalateAfter: input.escalateAfter,
@@ -505,6 +544,8 @@ export interface TTicketJudgementInput {
   readonly flags: readonly TStoredFlag[];
   readonly escalateAfter: number;
   readonly calendar: BusinessCalendar;
+  /** The ticket's first-response clock is likely to breach (predict.ts); undefined when predictions are off. */
+  readonly predicted?: boolean | undefined;
 }
 
 export interface TTicketJudgement {
@@ -543,6 +584,7 @@ export function judgeTicket(input: TTicketJudgementInput, settings: TMachineSett
           replied: input.replied,
           escalateAfter: input.escalateAfter,
           calendar: input.calendar,
+          predicted: input.predicted === undefined ? undefined : input.predicted && clock.clock === 'firstResponse',
         },
         settings,
         now,

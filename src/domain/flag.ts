@@ -14,16 +14,24 @@ export type FlagKind = 'ticket' | 'feedback';
 
 /**
  * Flag states.
- * - ticket flags: `at_risk` → `breached` → `resolved` (the clock completed, the ticket closed or was deleted,
+ * - ticket flags: (`predicted` →) `at_risk` → `breached` → `resolved` (the clock completed, the ticket closed or was deleted,
  *   or the clock stopped being late: see FlagOutcome).
  * - feedback flags: `pending` (negative, not followed up, not yet overdue) → `overdue` → `resolved` (followed up).
+ * `predicted` (first-response clocks only): still calm, but likely to breach at its owner's pace (predict.ts); it
+ * becomes `at_risk` at the clock's warnAt like any other, and stays predicted until then (no flapping).
  * `handled` means a person marked it done from Slack: escalation stops for that cycle. A handled ticket flag
  * still ends as `resolved` when its clock completes or the ticket goes (flag-machine.ts), so every message
  * about it can say what happened in the end.
  */
-export type FlagState = 'at_risk' | 'breached' | 'pending' | 'overdue' | 'resolved' | 'handled';
+export type FlagState = 'predicted' | 'at_risk' | 'breached' | 'pending' | 'overdue' | 'resolved' | 'handled';
 /** The states in which a flag still needs someone: the one list (the SLA engine, Slack, metrics, status). */
-export const OPEN_FLAG_STATES = ['at_risk', 'breached', 'pending', 'overdue'] as const satisfies readonly FlagState[];
+export const OPEN_FLAG_STATES = [
+  'predicted',
+  'at_risk',
+  'breached',
+  'pending',
+  'overdue',
+] as const satisfies readonly FlagState[];
 export type OpenFlagState = (typeof OPEN_FLAG_STATES)[number];
 /** The states of a flag that is over: the clock completed, the ticket closed, or a person marked it done. */
 export const FINISHED_FLAG_STATES = ['resolved', 'handled'] as const satisfies readonly FlagState[];

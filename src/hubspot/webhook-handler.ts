@@ -127,10 +127,22 @@ export function createHubspotWebhookHandler(
       const [object, action] = event.subscriptionType.split('.');
       // Legacy subscriptions say "ticket.creation"; developer-platform apps say "object.creation" with objectTypeId.
       const ticket = object === 'ticket' || (object === 'object' && event.objectTypeId === OBJECT_TYPE_IDS.tickets);
+      // Companies and contacts: re-read for SLA rules on their properties (a tier change); the drainer keeps
+      // only the records Heed stores, and drops them all when no rule names such a property.
+      const customer =
+        object === 'company' || (object === 'object' && event.objectTypeId === OBJECT_TYPE_IDS.companies)
+          ? 'company'
+          : object === 'contact' || (object === 'object' && event.objectTypeId === OBJECT_TYPE_IDS.contacts)
+            ? 'contact'
+            : undefined;
       const deleted = action === 'deletion' || action === 'privacyDeletion';
       return {
         id: String(event.eventId),
-        fetch: ticket ? { objectType: 'ticket', objectId: String(event.objectId), deleted } : undefined,
+        fetch: ticket
+          ? { objectType: 'ticket', objectId: String(event.objectId), deleted }
+          : customer
+            ? { objectType: customer, objectId: String(event.objectId), deleted }
+            : undefined,
       };
     });
     let fresh: Set<string>;

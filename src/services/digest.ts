@@ -134,13 +134,14 @@ export async function buildDigest(
   const since = new Date(calendar.zone.toInstant(today - HISTORY_DAYS, 0));
 
   const evaluation = options.evaluation ?? (await evaluateForDigest(deps, now));
-  const [allTickets, storedClocks, owners, portal, feedback, stored] = await Promise.all([
+  const [allTickets, storedClocks, owners, portal, feedback, stored, stageLabels] = await Promise.all([
     repo.tickets(since, now),
     repo.clockStates(since),
     repo.owners(),
     repo.portal(),
     repo.feedback(since, now),
     repo.dailyStats(team.name, isoDateFromDay(today - HISTORY_DAYS), isoDateFromDay(today)),
+    repo.stageLabels(),
   ]);
 
   // Whose ticket: the evaluation's decision for an open ticket; the last stored decision (ClockState.team) for
@@ -187,6 +188,7 @@ export async function buildDigest(
   // An open ticket's clocks are the evaluation's (every open ticket is evaluated; none means it has none now);
   // a closed ticket keeps its stored ones, which date its met and missed SLAs.
   const teamClocks: (Omit<TDigestClock, 'claimedBy' | 'handled'> & { cycle: number })[] = [];
+  // (An open ticket's `predicted` comes from the evaluation's flag judgement: see LiveClock.predicted.)
   for (const ticket of tickets) {
     if (!ticket.isClosed) {
       for (const c of liveByTicket.get(ticket.id) ?? []) {
@@ -199,6 +201,7 @@ export async function buildDigest(
           completedAt: c.completedAt,
           overdueMinutes: c.overdueMinutes,
           evaluatedAt: now,
+          predicted: c.predicted,
         });
       }
       continue;
@@ -262,6 +265,7 @@ export async function buildDigest(
           firstAgentReplyAt: t.firstAgentReplyAt,
           lastCustomerMessageAt: t.lastCustomerMessageAt,
           lastAgentMessageAt: t.lastAgentMessageAt,
+          stageEnteredAt: t.stageEnteredAt,
         }),
       ),
       clocks: teamClocks.map(({ cycle, ...clock }): TDigestClock => {
@@ -289,6 +293,8 @@ export async function buildDigest(
       waitingStageIds: policy.waitingOnCustomerStages,
       periodDays: kind === 'daily' ? digestPeriodDays(weekdayOfDay(today), team.digest.days) : undefined,
       scheduledAt: options.scheduledFor ?? now,
+      silence: policy.silent,
+      stageLabels,
     },
     now,
     calendar,

@@ -8,7 +8,8 @@ import type { TAutomatedReplies } from '../domain/conversation.ts';
 import type { TBusinessDuration } from '../domain/duration.ts';
 import type { TFeedbackThresholds } from '../domain/feedback.ts';
 import type { TMachineSettings } from '../domain/flag-machine.ts';
-import { compileSlaRules, type TSlaRuleSpec, type TSlaSubject } from '../domain/sla-policy.ts';
+import type { TPredictSettings } from '../domain/predict.ts';
+import { compileSlaRules, customerProperties, type TSlaRuleSpec, type TSlaSubject } from '../domain/sla-policy.ts';
 import { courtesySettings, type TCourtesySettings } from '../domain/substantive.ts';
 
 export interface SlaEngine {
@@ -18,6 +19,8 @@ export interface SlaEngine {
   readonly rules: readonly TSlaRuleSpec[];
   /** The first rule matching a ticket (see sla-policy.ts). */
   ruleFor(subject: TSlaSubject): TSlaRuleSpec | undefined;
+  /** Rules match company or contact properties: each ticket's customer records are read. */
+  readonly usesCustomers: boolean;
   readonly waitingStageIds: ReadonlySet<string>;
   readonly useHubspotSla: boolean;
   /** Which customer messages only say thanks (the classifier's settings, built once). */
@@ -29,6 +32,8 @@ export interface SlaEngine {
   readonly followUpWithin: TBusinessDuration;
   /** The flag state machine's settings (the live window: see flag-machine.ts). */
   readonly machine: TMachineSettings;
+  /** Predicted breaches (domain/predict.ts); undefined when the policy does not turn them on. */
+  readonly predictions: TPredictSettings | undefined;
   calendarOf(team: Pick<TTeam, 'calendar'>): BusinessCalendar;
 }
 
@@ -53,6 +58,7 @@ export function createSlaEngine(policy: Readonly<TPolicy>): SlaEngine {
     teams: policy.teams,
     rules,
     ruleFor: compileSlaRules(rules),
+    usesCustomers: (({ companies, contacts }) => companies.length + contacts.length > 0)(customerProperties(rules)),
     waitingStageIds: new Set(policy.waitingOnCustomerStages),
     useHubspotSla: policy.engine.useHubspotSla,
     courtesy: courtesySettings({
@@ -69,6 +75,9 @@ export function createSlaEngine(policy: Readonly<TPolicy>): SlaEngine {
     },
     followUpWithin: policy.feedback.followUpWithin,
     machine: { liveWindowMs: liveWindowMinutes(policy) * 60_000 },
+    predictions: policy.predictions.enabled
+      ? { windowDays: policy.predictions.windowDays, minSamples: policy.predictions.minSamples }
+      : undefined,
     // config.ts guarantees every team's calendar exists; the first one is a safe fallback regardless.
     calendarOf: (team) => calendars.get(team.calendar) ?? first,
   };
@@ -90,6 +99,8 @@ function hashPolicy(policy: Readonly<TPolicy>): string {
     feedback: policy.feedback,
     waiting: policy.waitingOnCustomerStages,
     engine: policy.engine,
+    // Only when on, so turning them on or off forces a full evaluation and other policies keep their hash.
+    ...(policy.predictions.enabled ? { predictions: policy.predictions } : {}),
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }

@@ -29,6 +29,7 @@ import {
   type SlaTicketRow,
   type StoredClock,
   type StoredFlag,
+  type TicketCustomers,
 } from '../db/sla-repo.ts';
 import type { TCustomerQuote } from '../domain/conversation.ts';
 import { evaluateFeedback } from '../domain/feedback.ts';
@@ -62,6 +63,7 @@ import type { TSlaRuleSpec } from '../domain/sla-policy.ts';
 import { assignTeam } from '../domain/team-assignment.ts';
 import type { Logger } from '../logger.ts';
 import { createSlaEngine, type SlaEngine } from './evaluate-engine.ts';
+import { predictFirstResponses } from './evaluate-predict.ts';
 
 export interface EvaluateDeps {
   readonly db: Db;
@@ -129,6 +131,8 @@ export interface FlagChange {
 export interface EvaluationChanges {
   readonly flags: FlagChange[];
   readonly newAtRisk: FlagChange[];
+  /** Calm first-response clocks newly likely to breach (flag state `predicted`). */
+  readonly newPredicted: FlagChange[];
   readonly newBreach: FlagChange[];
   readonly escalationDue: FlagChange[];
   readonly recovered: FlagChange[];
@@ -154,6 +158,8 @@ export interface LiveClock {
   readonly targetMinutes: number;
   /** This is the ticket's most urgent clock (its headline). */
   readonly headline: boolean;
+  /** Its flag is `predicted`: calm, but likely to breach at its owner's pace (evaluate-predict.ts). */
+  readonly predicted: boolean;
 }
 
 export interface LiveFeedback {
@@ -236,6 +242,13 @@ export async function evaluate(
     db,
     full || !cursor ? FULL_SCOPE : incrementalScope(since, cursor.lastRunAt, now),
   ).scopeIds();
+  // A prediction changes without news on its own ticket (the owner's queue and pace move): predicted tickets
+  // join an incremental run's scope.
+  const predicted = engine.predictions ? await predictFirstResponses(repo, engine, now) : undefined;
+  if (predicted && !full) {
+    const inScope = new Set(scopeIds);
+    for (const id of predicted.keys()) if (!inScope.has(id)) scopeIds.push(id);
+  }
   const closedStageIds = await repo.closedStageIds();
   const judge: TicketJudge = {
     engine,
@@ -249,6 +262,7 @@ export async function evaluate(
       nextResponseFrom: engine.nextResponseFrom,
     },
     now,
+    predicted,
   };
   const pausingStages = [...new Set([...engine.waitingStageIds, ...closedStageIds])];
   const feedbackRows = await repo.feedbackCandidates({
@@ -270,12 +284,13 @@ export async function evaluate(
     const chunkIds = scopeIds.slice(offset, offset + chunkSize);
     const chunk = repo.forIds(chunkIds);
     const r0 = performance.now();
-    const [tickets, clocks, flags, messages, periods] = await Promise.all([
+    const [tickets, clocks, flags, messages, periods, customers] = await Promise.all([
       chunk.tickets(),
       chunk.clockStates(),
       chunk.ticketFlags(),
       chunk.recentMessages(),
       chunk.stagePeriods(pausingStages),
+      engine.usesCustomers ? chunk.customers() : NO_CUSTOMERS,
     ]);
     const r1 = performance.now();
     out.readMs += r1 - r0;
@@ -290,6 +305,7 @@ export async function evaluate(
         flags.get(ticket.id),
         messages.get(ticket.id),
         periods.get(ticket.id),
+        customers.get(ticket.id),
       );
       out.ticket(verdict, clocks.get(ticket.id));
     }
@@ -358,6 +374,8 @@ interface TicketJudge {
   readonly owners: ReadonlyMap<string, string | null>;
   readonly clockOptions: TClockOptions;
   readonly now: Date;
+  /** Tickets whose first response is likely to breach (evaluate-predict.ts); undefined when predictions are off. */
+  readonly predicted: ReadonlyMap<string, unknown> | undefined;
 }
 
 /** One ticket judged: its clocks under its rule, and every flag's judgement. */
@@ -381,6 +399,7 @@ interface TicketVerdict {
 
 const NO_CLOCKS: readonly TClockResult[] = [];
 const NO_FLAGS: readonly StoredFlag[] = [];
+const NO_CUSTOMERS: ReadonlyMap<string, TicketCustomers> = new Map();
 
 function judgeTicketRow(
   judge: TicketJudge,
@@ -389,6 +408,7 @@ function judgeTicketRow(
   storedFlags: readonly StoredFlag[] | undefined,
   messages: readonly TTicketMessage[] | undefined,
   periods: readonly TStagePeriod[] | undefined,
+  customers: TicketCustomers | undefined,
 ): TicketVerdict {
   const { engine, now } = judge;
   const ownerEmail = ticket.ownerId ? (judge.owners.get(ticket.ownerId) ?? null) : null;
@@ -407,6 +427,8 @@ function judgeTicketRow(
         team: team.name,
         category: ticket.category,
         source: ticket.source,
+        company: customers?.company ?? null,
+        contact: customers?.contact ?? null,
       });
   const calendar = engine.calendarOf(team);
   const result = rule
@@ -452,6 +474,7 @@ function judgeTicketRow(
         flags: storedFlags ?? NO_FLAGS,
         escalateAfter: rule?.escalateAfter ?? 0,
         calendar,
+        predicted: judge.predicted ? judge.predicted.has(ticket.id) : undefined,
       },
       engine.machine,
       now,
@@ -612,6 +635,7 @@ class EvaluationWriter {
   readonly changes: EvaluationChanges = {
     flags: [],
     newAtRisk: [],
+    newPredicted: [],
     newBreach: [],
     escalationDue: [],
     recovered: [],
@@ -706,6 +730,7 @@ class EvaluationWriter {
           usedMinutes: clock.usedMinutes,
           targetMinutes: clock.targetMinutes,
           headline: clock === verdict.headline,
+          predicted: judgement.flag?.state === 'predicted',
         });
       }
     }
@@ -777,7 +802,11 @@ class EvaluationWriter {
     for (const event of judgement.events) {
       switch (event.type) {
         case 'raised':
-          (event.state === 'at_risk' || event.state === 'pending' ? changes.newAtRisk : changes.newBreach).push(change);
+          if (event.state === 'predicted') changes.newPredicted.push(change);
+          else
+            (event.state === 'at_risk' || event.state === 'pending' ? changes.newAtRisk : changes.newBreach).push(
+              change,
+            );
           break;
         case 'breached':
           changes.newBreach.push(change);

@@ -6,6 +6,7 @@ import { type Clock, systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { type HubspotRepos, hubspotRepos } from '../db/hubspot-repos.ts';
+import { customerProperties } from '../domain/sla-policy.ts';
 import { createHubspotClient, HubspotApi, type HubspotMetrics } from '../hubspot/client.ts';
 import { getAccountDetails } from '../hubspot/crm.ts';
 import { ClientCredentialsToken } from '../hubspot/journal.ts';
@@ -76,6 +77,7 @@ export function createHubspotSync(deps: {
     repos,
     clock,
     logger: deps.logger,
+    customerProperties: customerProperties(policy.sla),
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
     ...(deps.options ? { options: deps.options } : {}),
     ...(deps.gate ? { gate: deps.gate } : {}),

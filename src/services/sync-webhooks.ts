@@ -1,5 +1,6 @@
 // Drains the PendingFetch queue the webhook handler fills: deletions archive tickets, other events re-fetch the
-// tickets in batches of ≤ 100 (one batch read each). Debounced, so a burst of events becomes one call, and run
+// tickets in batches of ≤ 100 (one batch read each); companies and contacts whose properties SLA rules match are
+// read again (the others are dropped). Debounced, so a burst of events becomes one call, and run
 // one drain at a time. The queue is in the database, so events survive a restart; polling remains the safety net.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
@@ -9,7 +10,7 @@ import type { SyncService } from './sync.ts';
 
 export type WebhookDrainerDeps = {
   repos: { webhooks: Pick<WebhookQueueRepo, 'peek' | 'remove'>; tickets: Pick<TicketRepo, 'archive'> };
-  sync: Pick<SyncService, 'refetchTickets'>;
+  sync: Pick<SyncService, 'refetchTickets' | 'refetchCustomers'>;
   logger: Logger;
   clock: Pick<Clock, 'now'>;
   /** Wait this long after the first event of a burst before fetching. */
@@ -71,12 +72,13 @@ export class WebhookDrainer {
   }
 
   /** Processes everything queued now. Exposed for tests and for `heed sync` to finish the queue. */
-  async drain(): Promise<{ fetched: number; archived: number }> {
+  async drain(): Promise<{ fetched: number; archived: number; customersChanged: number }> {
     let fetched = 0;
     let archived = 0;
+    const customersChanged = await this.#drainCustomers();
     for (;;) {
       const entries = await this.deps.repos.webhooks.peek('ticket', 100);
-      if (entries.length === 0) return { fetched, archived };
+      if (entries.length === 0) return { fetched, archived, customersChanged };
       const deleted = entries.filter((e) => e.deleted).map((e) => e.objectId);
       const changed = entries.filter((e) => !e.deleted).map((e) => e.objectId);
       archived += await this.deps.repos.tickets.archive(deleted, this.deps.clock.now().getTime());
@@ -86,8 +88,34 @@ export class WebhookDrainer {
         archived += result.archived;
       }
       await this.deps.repos.webhooks.remove('ticket', entries);
-      if (this.stopped) return { fetched, archived };
+      if (this.stopped) return { fetched, archived, customersChanged };
     }
+  }
+
+  /**
+   * Companies and contacts named by webhooks: re-read when SLA rules match their properties (a tier change), and
+   * dropped otherwise. Returns how many stored records changed.
+   */
+  async #drainCustomers(): Promise<number> {
+    let changed = 0;
+    for (const [objectType, type] of [
+      ['company', 'companies'],
+      ['contact', 'contacts'],
+    ] as const) {
+      for (;;) {
+        const entries = await this.deps.repos.webhooks.peek(objectType, 100);
+        if (entries.length === 0) break;
+        changed += (
+          await this.deps.sync.refetchCustomers(
+            type,
+            entries.map((e) => e.objectId),
+          )
+        ).changed;
+        await this.deps.repos.webhooks.remove(objectType, entries);
+        if (this.stopped) return changed;
+      }
+    }
+    return changed;
   }
 
   async stop(): Promise<void> {

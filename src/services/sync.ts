@@ -38,6 +38,13 @@ import {
 } from '../hubspot/map.ts';
 import { ZCrmObject } from '../hubspot/schemas.ts';
 import { type ConversationSyncOptions, type ConversationSyncResult, syncConversations } from './sync-conversations.ts';
+import {
+  type CustomerProperties,
+  type CustomerSyncStats,
+  type CustomerType,
+  refetchCustomers,
+  syncCustomers,
+} from './sync-customers.ts';
 import { isTokenRejected, type SyncGate } from './sync-gate.ts';
 import { type StreamDeps, type StreamResult, syncStream, yieldToEventLoop } from './sync-stream.ts';
 
@@ -68,6 +75,8 @@ export type SyncDeps = {
   logger: Logger;
   onProgress?: (event: { stream: string; done: number; total?: number | undefined }) => void;
   options?: SyncOptions;
+  /** The company and contact properties the policy's SLA rules name (sla-policy.ts customerProperties). */
+  customerProperties?: CustomerProperties;
   /**
    * The long-running process's gate (./sync-gate.ts): a pass it does not admit is skipped (HubSpot refused the
    * token, or does not answer), and each outcome is reported to it. `heed sync` runs without one.
@@ -100,6 +109,8 @@ export type SyncStats = {
     pipelines: number;
     stages: number;
     names: number;
+    /** Companies and contacts with the properties SLA rules name; absent when the rules name none. */
+    customers?: CustomerSyncStats;
   };
   pages: { tickets: number; feedback: number; users?: number };
   /** The conversation pass in detail (calls, threads deferred, whether it caught up). */
@@ -252,6 +263,12 @@ export class SyncService {
       stats.restarts += tickets.restarts;
       stats.records.archived = await this.sweepArchived(full, tickets.mode === 'backfill');
       stats.records.names = await this.resolveTicketNames();
+      if (this.wantsCompanies() || (this.deps.customerProperties?.contacts.length ?? 0) > 0) {
+        stats.records.customers = await syncCustomers(
+          { api, repos, clock, logger, searchLagMs: this.options.searchLagMs },
+          this.deps.customerProperties!,
+        );
+      }
 
       const feedback = await this.syncFeedback(full);
       if (feedback === 'forbidden') {
@@ -305,6 +322,27 @@ export class SyncService {
    * Re-fetches tickets named by webhooks (batch read, ≤ 100 per call); those HubSpot no longer returns are archived.
    * Returns how many were updated and archived.
    */
+  /** Companies or contacts a webhook named: those Heed keeps are read again (sync-customers.ts). */
+  async refetchCustomers(type: CustomerType, ids: readonly string[]): Promise<{ read: number; changed: number }> {
+    const names =
+      type === 'companies' ? this.deps.customerProperties?.companies : this.deps.customerProperties?.contacts;
+    if (!names || names.length === 0) return { read: 0, changed: 0 };
+    const { api, repos, clock, logger } = this.deps;
+    try {
+      const result = await refetchCustomers(
+        { api, repos, clock, logger, searchLagMs: this.options.searchLagMs },
+        type,
+        ids,
+        names,
+      );
+      this.deps.gate?.succeeded();
+      return result;
+    } catch (error) {
+      this.deps.gate?.failed(error);
+      throw error;
+    }
+  }
+
   async refetchTickets(ids: readonly string[]): Promise<{ updated: number; archived: number }> {
     try {
       const result = await this.refetch(ids);
@@ -421,6 +459,12 @@ export class SyncService {
             // Remember open tickets' own companies for the names step; closed tickets (most of a backfill) take
             // their contact's company instead, which keeps this map small.
             for (const row of rows) if (!row.isClosed && row.companyId) this.companyByTicket.set(row.id, row.companyId);
+            // SLA rules on company properties need the association stored ("" for none: looked up).
+            if (this.wantsCompanies()) {
+              await repos.tickets.setCompanies(
+                rows.map((row) => ({ ticketId: row.id, companyId: row.companyId ?? '' })),
+              );
+            }
           } else {
             await this.fetchTicketAssociations(inserted);
           }
@@ -440,8 +484,18 @@ export class SyncService {
         [...contacts].flatMap(([ticketId, to]) => (to[0] ? [{ ticketId, contactId: to[0] }] : [])),
       );
       for (const [ticketId, to] of companies) if (to[0]) this.companyByTicket.set(ticketId, to[0]);
+      if (this.wantsCompanies()) {
+        await repos.tickets.setCompanies(
+          batch.map((ticketId) => ({ ticketId, companyId: companies.get(ticketId)?.[0] ?? '' })),
+        );
+      }
       await this.breathe();
     }
+  }
+
+  /** Whether SLA rules match company properties (then tickets' company associations are stored). */
+  private wantsCompanies(): boolean {
+    return (this.deps.customerProperties?.companies.length ?? 0) > 0;
   }
 
   /**

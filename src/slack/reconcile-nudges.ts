@@ -107,6 +107,8 @@ export function isQuiet(team: SlackTeam, priority: string | undefined, now: Date
 }
 
 export const channelScope = (channel: string) => `channel:${channel}`;
+/** Predicted-breach nudges' own budget in a team channel (policy nudges.predictedPerChannel). */
+export const predictedScope = (channel: string) => `predicted:${channel}`;
 export const personScope = (slackUserId: string) => `person:${slackUserId}`;
 
 /**
@@ -404,6 +406,11 @@ async function stepsPlan(
   const dmAllowed = ownerId !== undefined && !(muted && muted > now);
   const home = channelScope(team.channel);
   const limits: Record<string, number> = { [home]: channelLimit(deps, team.channel) };
+  // A prediction has its own budget, and needs room in the channel's too (a storm of late tickets is never
+  // joined by forecasts). No "and N more" for it: +1, as take() keeps the last slot for one.
+  const predicted = flag.state === 'predicted';
+  const forecast = predictedScope(team.channel);
+  if (predicted) limits[forecast] = settings.predictedPerChannel + 1;
   if (to >= 2 && ownerId) limits[personScope(ownerId)] = settings.perPerson;
   if (to >= 3 && team.escalationChannel) {
     limits[channelScope(team.escalationChannel)] = channelLimit(deps, team.escalationChannel);
@@ -449,7 +456,25 @@ async function stepsPlan(
         // Its own message: when it appears, or (listed in a summary or "and N more" so far) at its next step.
         if (!posted && !tried) {
           tried = true;
-          if (budget.take(home)) {
+          if (predicted) {
+            // Over either budget: not listed anywhere; the nudge stays at level 0 and tries again next run (its
+            // at-risk nudge comes at warnAt in any case).
+            if (!budget.hasRoom(home) || !budget.take(forecast)) {
+              fields.level = 0;
+              step.deferred++;
+              continue;
+            }
+            const key = `nudge:${nudge.id}:post`;
+            intents.push({
+              idempotencyKey: key,
+              kind: 'post',
+              channel: team.channel,
+              payload: withMetadata(renderNudge(view), key),
+              budgetScope: forecast,
+            });
+            posted = true;
+            step.posted++;
+          } else if (budget.take(home)) {
             const key = `nudge:${nudge.id}:post`;
             intents.push({
               idempotencyKey: key,

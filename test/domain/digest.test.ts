@@ -206,11 +206,10 @@ describe('digest periods', () => {
       ticket('thu', { createdAt: d('2026-11-19T10:00:00Z') }),
     ];
     // Baseline days 13–19 Nov hold 7 new tickets: 1 a day on average, 3 for three days.
-    const storedStats = ['13', '14', '15', '16', '17', '18'].map((day) => ({
-      day: `2026-11-${day}`,
-      metric: 'new',
-      value: 1,
-    }));
+    const storedStats = ['13', '14', '15', '16', '17', '18'].flatMap((day) => [
+      { day: `2026-11-${day}`, metric: 'new', value: 1 },
+      { day: `2026-11-${day}`, metric: 'breached', value: 0 },
+    ]);
     const model = computeDigest(input({ tickets, storedStats, periodDays: 3 }), d('2026-11-23T08:00:00Z'), utc);
     expect(model.period).toMatchObject({
       firstDay: '2026-11-20',
@@ -255,7 +254,10 @@ describe('digest periods', () => {
 describe('stored daily numbers', () => {
   const now = d('2026-11-24T10:00:00Z');
   const tickets = [ticket('late-synced', { createdAt: d('2026-11-18T10:00:00Z') })];
-  const stored = (day: string, value: number) => [{ day, metric: 'new', value }];
+  const stored = (day: string, value: number) => [
+    { day, metric: 'new', value },
+    { day, metric: 'breached', value: 0 },
+  ];
 
   it.each([
     ['kept when the rows show no more (they may have been pruned)', 3, 3, false],
@@ -266,6 +268,16 @@ describe('stored daily numbers', () => {
     // 14 days ending Monday 23 Nov: the 18th is the 9th.
     expect(line.trend[8]).toBe(expected);
     expect(model.dailyStats.some((r) => r.day === '2026-11-18')).toBe(rewritten);
+  });
+
+  it('a day stored before breaches were counted is counted again from its rows', () => {
+    const model = computeDigest(
+      input({ tickets, storedStats: [{ day: '2026-11-18', metric: 'new', value: 3 }] }),
+      now,
+      utc,
+    );
+    expect(model.numbers.find((n) => n.metric === 'new')!.trend[8]).toBe(1);
+    expect(model.dailyStats.some((r) => r.day === '2026-11-18' && r.metric === 'breached')).toBe(true);
   });
 
   it('always recomputes the period’s own days and returns every computed day for storing', () => {
@@ -286,6 +298,7 @@ describe('digest content', () => {
     frMetPct: null,
     nrDecided: 0,
     nrMetPct: null,
+    breached: 0,
     firstResponses: 0,
     frMedian: null,
     frP90: null,
@@ -322,7 +335,14 @@ describe('digest content', () => {
     const waiting = ticket('old', { createdAt: d('2026-11-10T10:00:00Z') });
     expect(computeDigest(input({ tickets: [waiting] }), now, utc).allClear).toBe(false);
     const parked = ticket('old', { createdAt: d('2026-11-10T10:00:00Z'), stageId: 'waiting' });
-    expect(computeDigest(input({ tickets: [parked], waitingStageIds: ['waiting'] }), now, utc).allClear).toBe(true);
+    // Parked with the customer and not silent (that stage is never listed): nothing for the team to do.
+    const silence = { afterDays: 3, stages: { waiting: 0 } };
+    expect(computeDigest(input({ tickets: [parked], waitingStageIds: ['waiting'], silence }), now, utc).allClear).toBe(
+      true,
+    );
+    // Parked for two weeks where the stage is watched: silent, so not all clear.
+    const watched = computeDigest(input({ tickets: [parked], waitingStageIds: ['waiting'] }), now, utc);
+    expect([watched.allClear, watched.silent.items.map((s) => s.ticketId)]).toEqual([false, ['old']]);
   });
 
   it('lists the most urgent first: breached by overdue time, then at risk by due time, one line per ticket', () => {

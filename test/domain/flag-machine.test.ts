@@ -734,3 +734,97 @@ describe('the rules the machine is built from', () => {
     expect(completionOutcome(clockName, by, replied)).toBe(outcome);
   });
 });
+
+describe('predicted flags (first-response clocks likely to breach before their warnAt)', () => {
+  const judge = (before: TStoredFlag | undefined, c: Clock, predicted: boolean | undefined) =>
+    judgeTicketFlag(
+      {
+        key: 'ticket:1:firstResponse:0',
+        ticketId: '1',
+        stored: before,
+        clock: c,
+        team: 'support',
+        replied: false,
+        escalateAfter: 0.5,
+        calendar,
+        predicted,
+      },
+      settings,
+      now,
+    );
+  // Running at 12:00: at risk from 12:25, due 12:40.
+  const calm = clock({ state: 'running', atRiskAt: mon('12:25'), dueAt: mon('12:40') });
+  const predictedFlag = stored({ state: 'predicted', dueAt: mon('12:40'), raisedAt: mon('11:30') });
+
+  it.each<[string, TStoredFlag | undefined, Clock, boolean | undefined, string | undefined, string[]]>([
+    ['raised live at level 1 (a nudge) when predicted', undefined, calm, true, 'predicted', ['raised', 'escalated']],
+    ['nothing when not predicted', undefined, calm, false, undefined, []],
+    ['nothing when predictions are off', undefined, calm, undefined, undefined, []],
+    [
+      'kept while the clock is calm, even when the queue eases (no flapping)',
+      predictedFlag,
+      calm,
+      false,
+      'predicted',
+      [],
+    ],
+    [
+      'at warnAt it is raised at risk, not "breached"',
+      predictedFlag,
+      clock({ dueAt: mon('12:40') }),
+      false,
+      'at_risk',
+      ['raised'],
+    ],
+    [
+      'answered in time: ends answered',
+      predictedFlag,
+      clock({ state: 'met', completedAt: mon('11:58'), completedBy: 'reply', dueAt: mon('12:40') }),
+      true,
+      'resolved',
+      ['ended'],
+    ],
+    [
+      'paused (waiting on the customer): ends recovered',
+      predictedFlag,
+      clock({ state: 'paused', dueAt: mon('12:40') }),
+      true,
+      'resolved',
+      ['ended'],
+    ],
+    ['turned off: a predicted flag ends recovered', predictedFlag, calm, undefined, 'resolved', ['ended']],
+    ['handled in Slack: not predicted again', stored({ state: 'handled' }), calm, true, 'handled', []],
+  ])('%s', (_label, before, c, predicted, state, events) => {
+    const judged = judge(before, c, predicted);
+    expect(judged.flag?.state).toBe(state);
+    expect(judged.events.map((e) => e.type)).toEqual(events);
+    if (state === 'predicted' && before === undefined) {
+      expect(judged.flag).toMatchObject({ escalationLevel: 1, origin: 'live', dueAt: mon('12:40'), breachedAt: null });
+      // The incremental evaluation comes back at the at-risk instant.
+      expect(judged.nextCheckAt).toBe(mon('12:25').getTime());
+    }
+  });
+
+  it('only the first-response clock of a ticket can be predicted', () => {
+    const judged = judgeTicket(
+      {
+        ticketId: '1',
+        team: 'support',
+        deleted: false,
+        closed: false,
+        replied: false,
+        clocks: [
+          { ...calm, cycle: 0 } as unknown as TClockResult,
+          { ...calm, clock: 'resolution', cycle: 0 } as unknown as TClockResult,
+        ],
+        flags: [],
+        escalateAfter: 0.5,
+        calendar,
+        predicted: true,
+      },
+      settings,
+      now,
+    );
+    expect(judged.clocks.map((j) => j.flag?.state)).toEqual(['predicted', undefined]);
+  });
+});

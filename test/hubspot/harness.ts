@@ -7,6 +7,7 @@ import { type PortalOptions, SimPortal } from '../../src/hubspot/simulator/porta
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/hubspot/simulator/server.ts';
 import { createLogger, type Logger, silentLogger } from '../../src/logger.ts';
 import { type SyncOptions, SyncService } from '../../src/services/sync.ts';
+import type { CustomerProperties } from '../../src/services/sync-customers.ts';
 import { JournalReader, type JournalReaderDeps } from '../../src/services/sync-journal.ts';
 import { type OpenTestDb, openTestDb, type TestProvider } from '../support/db.ts';
 
@@ -79,6 +80,8 @@ export async function startHarness(
     api?: Partial<HubspotApiOptions>;
     sync?: SyncOptions;
     logger?: Logger;
+    /** The company and contact properties SLA rules name (sla-policy.ts customerProperties). */
+    customerProperties?: CustomerProperties;
   } = {},
 ): Promise<Harness> {
   const clock = testClock();
@@ -107,6 +110,7 @@ export async function startHarness(
     clock,
     logger: options.logger ?? silentLogger(),
     options: { searchLagMs: 0, ...options.sync },
+    ...(options.customerProperties ? { customerProperties: options.customerProperties } : {}),
   });
   return {
     sim,

@@ -190,6 +190,22 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
     expect(h.sim.totalRequests()).toBe(0);
   });
 
+  it('queues company and contact changes, and drops them without a HubSpot call when no SLA rule names their properties', async () => {
+    await start();
+    h.sim.resetCounts();
+    const companies = events([h.sim.portal.companyId(1), h.sim.portal.companyId(2)], 'company.propertyChange', 2000);
+    const contact = events([h.sim.portal.contactId(1)], 'object.propertyChange', 3000).map((e) => ({
+      ...e,
+      objectTypeId: '0-1',
+    }));
+    expect((await deliver(JSON.stringify([...companies, ...contact]))).status).toBe(204);
+    expect(outcomes.at(-1)).toMatchObject({ status: 204, accepted: 3, ignored: 0 });
+    await until(
+      async () => (await h.repos.webhooks.count('company')) + (await h.repos.webhooks.count('contact')) === 0,
+    );
+    expect(h.sim.totalRequests()).toBe(0);
+  });
+
   it('archives a ticket the batch read no longer returns (deleted before we fetched it)', async () => {
     await start();
     const open = await h.db.prisma.ticket.findFirstOrThrow({ where: { archived: false } });

@@ -55,6 +55,8 @@ describe.each(testProviders())('digest service on %s', (provider) => {
         solved: [7, 0, 'up', 'better'],
         open: [6, 4.4, 'up', 'worse'],
         waiting: [2, 0.4, 'up', 'worse'],
+        // One first response and one next response missed their due time on Monday: 2 breaches, none before.
+        breached: [2, 0, 'up', 'worse'],
         frMetPct: [80, 100, 'down', 'worse'],
         nrMetPct: [50, null, null, null],
         frMedian: [35, 25, 'up', 'worse'],
@@ -135,9 +137,11 @@ describe.each(testProviders())('digest service on %s', (provider) => {
         nrMetPct: 50,
         frMedian: 35,
         frP90: 120,
+        breached: 2,
       });
       // The stored Monday 16 Nov (retention pruned its tickets) is not overwritten by a recount from rows.
-      expect(rows.filter((r) => r.day === '2026-11-16')).toEqual([
+      expect(rows.filter((r) => r.day === '2026-11-16').sort((a, b) => a.metric.localeCompare(b.metric))).toEqual([
+        { team: 'support', day: '2026-11-16', metric: 'breached', value: 0 },
         { team: 'support', day: '2026-11-16', metric: 'new', value: 3 },
       ]);
       // 14 trend days, none in the future.
@@ -174,6 +178,26 @@ describe.each(testProviders())('digest service on %s', (provider) => {
         ":raised_hands: *Thanks* to fastest first replies — <@U0ADA> (median 30m over 3 tickets; the team's 35m); most tickets closed — <@U0BOB> (4).",
       );
       expect(messages[0]!.text).toContain('5 new, 7 solved, 2 waiting on us; 1 breached and 1 at risk now');
+      // The 14-day trend as two line charts; a day without a decided first response is left out of the SLA one.
+      expect(text).toContain(
+        '[chart] Waiting on us and SLA breaches, last 14 days\nWaiting on us: 0 0 0 0 0 0 0 0 0 0 1 1 1 2\nSLA breaches: 0 0 0 0 0 0 0 0 0 0 0 0 0 2',
+      );
+      const sla = messages[0]!.blocks.find((b) => b.block_id === 'digest_trend_sla');
+      expect(sla).toMatchObject({
+        type: 'data_visualization',
+        title: 'First-response SLA met (%), last 14 days',
+        chart: {
+          type: 'line',
+          axis_config: { categories: ['18 Nov', '19 Nov', '20 Nov', '23 Nov'] },
+          series: [
+            { name: 'First response', data: [{ label: '18 Nov', value: 100 }, {}, {}, { label: '23 Nov', value: 80 }] },
+          ],
+        },
+      });
+      // The sparklines stay as the text where charts do not render.
+      expect(messages[0]!.text).toContain(
+        'Last 14 days: Waiting on us ▁▁▁▁▁▁▁▁▁▁▅▅▅█ · SLA breaches ▁▁▁▁▁▁▁▁▁▁▁▁▁█ · First-response SLA met ········███··▁',
+      );
     });
 
     it('prints the digest as terminal text', async () => {
@@ -218,6 +242,31 @@ describe.each(testProviders())('digest service on %s', (provider) => {
       for (const message of messages) expect(messageProblems(message)).toEqual([]);
       expect(messageText(messages[0]!)).toContain('Weekly report — support');
       expect(messageText(messages[0]!)).toContain('*The week in numbers (week of Mon 23 Nov)*');
+      // Week over week as two bar charts (counts, SLA met), and per agent as a table; a rate the week before
+      // never measured (next response) is left out of the chart rather than drawn as 0%.
+      const text = messageText(messages[0]!);
+      expect(text).toContain('[chart] This week and the week before\nThis week: 5 7 2 3\nThe week before: 8 0 1 0');
+      expect(text).toContain('[chart] SLA met (%), this week and the week before\nThis week: 80\nThe week before: 100');
+      const charts = messages[0]!.blocks.filter((b) => b.type === 'data_visualization');
+      expect(
+        charts.map((c) => c.type === 'data_visualization' && c.chart.type !== 'pie' && c.chart.axis_config.categories),
+      ).toEqual([['New', 'Solved', 'Waiting on us', 'SLA breaches'], ['First response']]);
+      expect(text).toContain(
+        [
+          '[table] Per agent, the week of Mon 23 Nov (3 agents)',
+          'Agent | First replies | Median first reply | First-response SLA met | Closed | Late or at risk now',
+          'Ada Lovelace | 3 | 30m | 100% of 3 | 3 | 0',
+          'Bob Stone | 1 | 2h | 100% of 1 | 4 | 1',
+          'Cy Twombly | 0 | — | 0% of 1 | 0 | 1',
+        ].join('\n'),
+      );
+      // Where charts and tables do not render, the message's text says the same.
+      expect(messages[0]!.text).toContain(
+        'This week (the week before): New 5 (8) · Solved 7 (0) · Waiting on us 2 (1) · SLA breaches 3 (0) · First response SLA 80% (100%) · Next response SLA 33.3% (n/a)',
+      );
+      expect(messages[0]!.text).toContain(
+        'Per agent: Ada Lovelace 3 first replies (median 30m), 3 closed · Bob Stone 1 first reply (median 2h), 4 closed · Cy Twombly 0 first replies, 0 closed',
+      );
     });
 
     it('refuses an unknown team, naming the known ones', async () => {

@@ -113,6 +113,7 @@ describe.each(testProviders())('evaluate on %s', (provider) => {
     expect(again.changes).toEqual({
       flags: [],
       newAtRisk: [],
+      newPredicted: [],
       newBreach: [],
       escalationDue: [],
       recovered: [],

@@ -92,6 +92,7 @@ describe.each(testProviders())('HubSpot copy bulk writes on %s', (provider) => {
       contactId: '500001',
       contactName: null,
       contactEmail: null,
+      companyId: null,
       companyName: null,
       isClosed: false,
       archived: false,

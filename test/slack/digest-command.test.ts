@@ -91,7 +91,8 @@ describe.each(testProviders())('/digest on %s', (provider) => {
     expect(h.slack.messagesIn('CSUPPORT')).toEqual([message]);
     expect(message!.updates).toBe(1);
     expect(message!.text).toBe(
-      'Daily digest — support: Fri 27 Feb – Sun 1 Mar: 1 new, 0 solved, 1 waiting on us; 1 breached and 0 at risk now; 0 negative feedback unanswered.',
+      'Daily digest — support: Fri 27 Feb – Sun 1 Mar: 1 new, 0 solved, 1 waiting on us; 1 breached and 0 at risk now; 0 negative feedback unanswered.\n' +
+        'Last 14 days: Waiting on us ▁▁▁▁▁▁▁▁▁▁▁███ · SLA breaches ▁▁▁▁▁▁▁▁▁▁▁█▁▁ · First-response SLA met ···········▁··',
     );
     expect(JSON.stringify(message!.blocks)).toContain(
       'Updated 2026-03-02 10:00 UTC with the numbers of that moment; first posted 2026-03-02 10:00 UTC.',

@@ -115,7 +115,8 @@ describe.each(testProviders())('the scheduled digest on %s', (provider) => {
     expect(messages).toHaveLength(1);
     expect(messageProblems({ text: messages[0]!.text, blocks: messages[0]!.blocks } as never)).toEqual([]);
     expect(messages[0]!.text).toBe(
-      '(Late) Daily digest — support: yesterday (Mon 23 Nov): 5 new, 7 solved, 2 waiting on us; 1 breached and 1 at risk now; 2 negative feedback unanswered.',
+      '(Late) Daily digest — support: yesterday (Mon 23 Nov): 5 new, 7 solved, 2 waiting on us; 1 breached and 1 at risk now; 2 negative feedback unanswered.\n' +
+        'Last 14 days: Waiting on us ▁▁▁▁▁▁▁▁▁▁▅▅▅█ · SLA breaches ▁▁▁▁▁▁▁▁▁▁▁▁▁█ · First-response SLA met ········███··▁',
     );
     expect(JSON.stringify(messages[0]!.blocks)).toContain(
       '*Late:* This digest is late (it was due 2026-11-24 09:28 UTC): Heed waited for its first HubSpot sync since starting, so the numbers below are current.',

@@ -177,7 +177,7 @@ describe.each(testProviders())('posting a split digest on %s', (provider) => {
     expect(slack.callsOf('chat.postMessage')).toHaveLength(first.parts);
     expect(messages.every((m) => m.updates === 1)).toBe(true);
     expect(messages[0]!.text).toMatch(
-      /^Daily digest — support: .* 2 breached and 0 at risk now; 2 negative feedback unanswered\.$/,
+      /^Daily digest — support: .* 2 breached and 0 at risk now; 2 negative feedback unanswered\.\nLast 14 days: Waiting on us [▁-█·]{14} · SLA breaches [▁-█·]{14} · First-response SLA met [▁-█·]{14}$/,
     );
     for (const retired of messages.slice(1)) {
       expect(retired.text).toBe('Daily digest — support (part no longer needed)');

@@ -69,6 +69,8 @@ function nudgeViews(h: string): [string, NudgeView][] {
     ['at risk', base],
     ['at risk, owner in Slack', { ...base, owner: { name: h, slackUserId: 'UCAROL' } }],
     ['breached', { ...base, state: 'breached', overdueBusinessMinutes: 95 }],
+    ['likely to breach (predicted)', { ...base, state: 'predicted' }],
+    ['likely to breach, unassigned', { ...base, state: 'predicted', owner: undefined }],
     ['answered', { ...base, state: 'resolved', resolvedAt: AT }],
     ['resolved', { ...base, clock: 'resolution', state: 'resolved', resolvedAt: AT }],
     ['handled', { ...base, state: 'handled', handledBy: 'UBOB', handledAt: AT }],
@@ -127,6 +129,15 @@ function digestInput(h: string, kind: 'daily' | 'weekly'): TDigestInput {
     lastCustomerMessageAt: null,
     lastAgentMessageAt: null,
   }));
+  // Silent tickets (nobody moved them for days) in stages whose HubSpot labels are hostile too.
+  for (let i = 0; i < 3; i++) {
+    tickets.push({
+      ...tickets[1]!,
+      id: `S${i}`,
+      stageId: `stage-${i}`,
+      createdAt: new Date(DIGEST_NOW.getTime() - (10 * 24 + i) * HOUR),
+    });
+  }
   const clocks: TDigestClock[] = tickets
     .filter((t) => !t.isClosed)
     .map((t, i) => ({
@@ -137,6 +148,18 @@ function digestInput(h: string, kind: 'daily' | 'weekly'): TDigestInput {
       completedAt: null,
       overdueMinutes: i % 2 ? 60 * i : 0,
     }));
+  // Calm clocks likely to breach (predicted flags): the digest's "likely to breach" list.
+  for (const id of ['S0', 'S1']) {
+    clocks.push({
+      ticketId: id,
+      clock: 'firstResponse',
+      state: 'running',
+      dueAt: new Date(DIGEST_NOW.getTime() + 3 * HOUR),
+      completedAt: null,
+      overdueMinutes: 0,
+      predicted: true,
+    });
+  }
   const feedback: TDigestFeedback[] = Array.from({ length: 8 }, (_, i) => ({
     id: `F${i}`,
     surveyType: i % 2 ? 'NPS' : h,
@@ -160,6 +183,7 @@ function digestInput(h: string, kind: 'daily' | 'weekly'): TDigestInput {
     storedStats: [],
     thresholds: { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atLeast: 5 }, commentsCount: true },
     waitingStageIds: [],
+    stageLabels: new Map([0, 1, 2].map((i) => [`stage-${i}`, h])),
   } as TDigestInput;
 }
 
@@ -256,6 +280,20 @@ describe.each(Object.entries(HOSTILE))('hostile text (%s) through every renderer
     expect(problems).toEqual([]);
   });
 
+  it('lists the tickets likely to breach in the digest', () => {
+    const model = computeDigest(digestInput(h, 'daily'), DIGEST_NOW, calendar);
+    expect(model.likely.map((l) => l.ticketId)).toEqual(['S0', 'S1']);
+    const blocks = renderDigest(model).flatMap((m) => m.blocks);
+    expect(blocks.filter((b) => b.block_id?.startsWith('digest_likely'))).not.toHaveLength(0);
+  });
+
+  it('lists the silent tickets, whose stage labels come from HubSpot too', () => {
+    const model = computeDigest(digestInput(h, 'daily'), DIGEST_NOW, calendar);
+    expect(model.silent.items.map((s) => s.ticketId)).toEqual(['S2', 'S1', 'S0']);
+    const blocks = renderDigest(model).flatMap((m) => m.blocks);
+    expect(blocks.filter((b) => b.block_id?.startsWith('digest_silent'))).not.toHaveLength(0);
+  });
+
   it('shows the text escaped, not dropped', () => {
     if (!h.includes('<!channel>')) return;
     const nudge = renderNudge(nudgeViews(h)[0]![1]);
@@ -280,6 +318,7 @@ describe.each(Object.entries(HOSTILE))('hostile text (%s) through every renderer
         targetMinutes: 240,
         completedAt: null,
         headline: true,
+        predicted: false,
       },
     ];
     const feedback: LiveFeedback[] = [

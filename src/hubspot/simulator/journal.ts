@@ -24,6 +24,8 @@ const OBJECT_TYPE_BY_NAME: Record<SimChange['objectType'], string> = {
   tickets: OBJECT_TYPE_IDS.tickets,
   feedback_submissions: OBJECT_TYPE_IDS.feedback_submissions,
   users: OBJECT_TYPE_IDS.users,
+  companies: OBJECT_TYPE_IDS.companies,
+  contacts: OBJECT_TYPE_IDS.contacts,
 };
 
 export type SimJournalOptions = {

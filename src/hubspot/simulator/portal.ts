@@ -60,6 +60,8 @@ export const SURVEY_TYPES = ['NPS', 'CSAT', 'CES'] as const;
 
 const FIRST_NAMES = ['Ada', 'Ben', 'Chloé', 'Dmitri', 'Eve', 'Farah', 'Goran', 'Hana', 'Ines', 'Jonas', 'Kai', 'Lena'];
 const LAST_NAMES = ['Okafor', 'Schmidt', 'Nguyen', 'García', 'Kowalski', 'Haddad', 'Lindqvist', 'Moreau', 'Tanaka'];
+/** A custom company property (as portals add one for their customer tiers): Enterprise, Professional, Starter. */
+export const COMPANY_TIERS = ['Enterprise', 'Professional', 'Starter'] as const;
 const COMPANY_WORDS = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Vandelay', 'Stark', 'Wayne', 'Tyrell'];
 const COMPANY_SUFFIX = ['Ltd', 'GmbH', 'Inc', 'SA', 'BV', 'Oy'];
 const SUBJECTS: Record<(typeof CATEGORIES)[number], string[]> = {
@@ -109,10 +111,14 @@ export type SimOwner = {
 };
 
 const NONE = -1;
+const edits = (properties: Record<string, string | null>) =>
+  Object.entries(properties).map(([name, value]) => ({ name, value }));
+/** When the simulated companies and contacts were created and, unless changed since, last modified. */
+const CRM_EPOCH = Date.parse('2024-01-01T00:00:00.000Z');
 
 /** A change in the portal, as HubSpot's webhooks and journal report them. */
 export type SimChange = {
-  objectType: 'tickets' | 'feedback_submissions' | 'users';
+  objectType: 'tickets' | 'feedback_submissions' | 'users' | 'companies' | 'contacts';
   objectId: string;
   action: 'CREATE' | 'UPDATE' | 'DELETE';
   at: number;
@@ -225,6 +231,11 @@ export class SimPortal {
   readonly contactCount: number;
   readonly companyCount: number;
   readonly contactCompany: Int32Array;
+  /** Last-modified instants of companies and contacts (epoch ms); properties changed through the methods below. */
+  readonly companyModifiedAt: Float64Array;
+  readonly contactModifiedAt: Float64Array;
+  private readonly companyEdits = new Map<number, Record<string, string | null>>();
+  private readonly contactEdits = new Map<number, Record<string, string | null>>();
   feedbackCount = 0;
   readonly feedback: {
     type: Uint8Array;
@@ -256,6 +267,8 @@ export class SimPortal {
     this.contactCount = Math.max(1, Math.ceil(ticketTotal / 3));
     this.companyCount = Math.max(1, Math.ceil(ticketTotal / 25));
     this.contactCompany = new Int32Array(this.contactCount);
+    this.companyModifiedAt = new Float64Array(this.companyCount).fill(CRM_EPOCH);
+    this.contactModifiedAt = new Float64Array(this.contactCount).fill(CRM_EPOCH);
     for (let c = 0; c < this.contactCount; c++) {
       this.contactCompany[c] = random.chance(0.85) ? random.int(0, this.companyCount) : NONE;
     }
@@ -529,8 +542,11 @@ export class SimPortal {
         .normalize('NFD')
         .replace(/[^a-z]/g, '')}.${c}@example.com`,
       associatedcompanyid: company === NONE ? null : this.companyId(company),
+      // A custom contact property: every 17th contact is a VIP.
+      vip: c % 17 === 0 ? 'true' : 'false',
       createdate: '2024-01-01T00:00:00.000Z',
-      lastmodifieddate: '2024-01-01T00:00:00.000Z',
+      ...this.contactEdits.get(c),
+      lastmodifieddate: new Date(this.contactModifiedAt[c]!).toISOString(),
     };
   }
 
@@ -550,9 +566,31 @@ export class SimPortal {
       hs_object_id: this.companyId(k),
       name: `${word} ${k} ${suffix}`,
       domain: `${word.toLowerCase()}${k}.example`,
+      // Every 10th company is Enterprise, every 3rd (of the rest) Professional.
+      tier: k % 10 === 0 ? COMPANY_TIERS[0] : k % 3 === 0 ? COMPANY_TIERS[1] : COMPANY_TIERS[2],
       createdate: '2024-01-01T00:00:00.000Z',
-      hs_lastmodifieddate: '2024-01-01T00:00:00.000Z',
+      ...this.companyEdits.get(k),
+      hs_lastmodifieddate: new Date(this.companyModifiedAt[k]!).toISOString(),
     };
+  }
+
+  /** Changes a company's properties at `at`, as a user editing it in HubSpot would (search sees it after its lag). */
+  setCompanyProperties(id: string, properties: Record<string, string | null>, at: number): void {
+    const k = this.companyIndex(id);
+    if (k === undefined) throw new Error(`simulator: no company ${id}`);
+    this.companyEdits.set(k, { ...this.companyEdits.get(k), ...properties });
+    this.companyModifiedAt[k] = at;
+    this.version++;
+    this.emit([{ objectType: 'companies', objectId: id, action: 'UPDATE', at, properties: edits(properties) }]);
+  }
+
+  setContactProperties(id: string, properties: Record<string, string | null>, at: number): void {
+    const c = this.contactIndex(id);
+    if (c === undefined) throw new Error(`simulator: no contact ${id}`);
+    this.contactEdits.set(c, { ...this.contactEdits.get(c), ...properties });
+    this.contactModifiedAt[c] = at;
+    this.version++;
+    this.emit([{ objectType: 'contacts', objectId: id, action: 'UPDATE', at, properties: edits(properties) }]);
   }
 
   feedbackId(f: number): string {

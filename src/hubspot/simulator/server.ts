@@ -66,7 +66,7 @@ export type SimulatorOptions = {
   /** The project app: with its client credentials the journal and its token endpoint are on. */
   app?: { clientId: string; clientSecret: string; appId?: number };
   journal?: Partial<Pick<SimJournalOptions, 'historyMs' | 'entrySize' | 'publishDelayMs' | 'urlTtlMs' | 'objectTypes'>>;
-  /** Pushes ticket changes as signed (v3) webhook batches to `targetUrl`, `delayMs` after the change. */
+  /** Pushes ticket, company and contact changes as signed (v3) webhook batches to `targetUrl`, `delayMs` after the change. */
   webhooks?: { targetUrl: string; clientSecret: string; delayMs?: number };
   /** Keeps every request and its answer in `requests` (for the spec-conformance test). */
   recordRequests?: boolean;
@@ -184,6 +184,7 @@ function simpleStore(
   index: (id: string) => number | undefined,
   properties: (i: number) => Record<string, string | null>,
   defaults: string[],
+  modifiedAt: (i: number) => number,
 ): Store {
   const epoch = Date.parse('2024-01-01T00:00:00.000Z');
   return {
@@ -191,7 +192,7 @@ function simpleStore(
     id,
     index,
     createdAt: () => epoch,
-    modifiedAt: () => epoch,
+    modifiedAt,
     archived: () => false,
     archivedAt: () => Number.NaN,
     properties,
@@ -229,6 +230,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       (id) => portal.contactIndex(id),
       (c) => portal.contactProperties(c),
       ['firstname', 'lastname', 'email', 'createdate', 'lastmodifieddate', 'hs_object_id'],
+      (c) => portal.contactModifiedAt[c]!,
     ),
     companies: simpleStore(
       () => portal.companyCount,
@@ -236,6 +238,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       (id) => portal.companyIndex(id),
       (k) => portal.companyProperties(k),
       ['name', 'domain', 'createdate', 'hs_lastmodifieddate', 'hs_object_id'],
+      (k) => portal.companyModifiedAt[k]!,
     ),
     users: {
       count: () => portal.users.length,
@@ -272,7 +275,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const stopListening = portal.onChange((changes) => {
     journal?.record(changes);
     if (options.webhooks) {
-      pendingPush.push(...changes.filter((c) => c.objectType === 'tickets'));
+      pendingPush.push(
+        ...changes.filter(
+          (c) => c.objectType === 'tickets' || c.objectType === 'companies' || c.objectType === 'contacts',
+        ),
+      );
       pushTimer ??= setTimeout(() => void pushWebhooks(), options.webhooks.delayMs ?? 0);
     }
   });
@@ -289,7 +296,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         portalId: portal.portalId,
         appId: options.app?.appId ?? 4_242_001,
         occurredAt: change.at,
-        objectTypeId: '0-5',
+        objectTypeId: change.objectType === 'companies' ? '0-2' : change.objectType === 'contacts' ? '0-1' : '0-5',
         attemptNumber: 0,
         objectId: Number(change.objectId),
         changeSource: 'CRM_UI',

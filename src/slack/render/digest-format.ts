@@ -1,8 +1,9 @@
 // Wording shared by the digest's two renderings (Block Kit in Slack, plain text in the terminal), so both
 // say the same thing in the same words. Pure and free of markup.
-import type { TCountRow, TDigestModel, TMetricLine } from '../../domain/digest.ts';
+import type { TCountRow, TDigestModel, TMetricLine, TWeekNumbers } from '../../domain/digest.ts';
 import { formatBusinessMinutes } from '../../domain/duration.ts';
 import type { ClockName } from '../../domain/flag.ts';
+import { truncate } from './mrkdwn.ts';
 
 export const DIGEST_LIMITS = {
   /** Waiting tickets listed before "and N more"; the rest are one `/slow` away. */
@@ -14,6 +15,9 @@ export const DIGEST_LIMITS = {
   /** Feedback comments are quoted up to this many characters. */
   commentChars: 500,
   origins: 8,
+  /** Silent tickets listed before "and N more". */
+  dailySilent: 10,
+  weeklySilent: 5,
 } as const;
 
 /**
@@ -163,4 +167,111 @@ export function notReadyText(startedAt: Date): string {
     `Heed started at ${utcMinute(startedAt)} and has not finished a HubSpot sync since, so a digest now would ` +
     'not be true. Try again once the sync is through (`/heed status` shows the last sync).'
   );
+}
+
+// ───────────────────────────────────────────────────────────────────────────── charts and the agents table
+
+/** Chart titles (Slack allows 50 characters). */
+export const CHART_TITLES = {
+  waitingAndBreached: 'Waiting on us and SLA breaches, last 14 days',
+  slaMet: 'First-response SLA met (%), last 14 days',
+  weekCounts: 'This week and the week before',
+  weekSla: 'SLA met (%), this week and the week before',
+} as const;
+
+/** What the week-over-week charts compare, in their order. */
+export const WEEK_METRICS = {
+  counts: [
+    { metric: 'new', label: 'New' },
+    { metric: 'solved', label: 'Solved' },
+    { metric: 'waiting', label: 'Waiting on us' },
+    { metric: 'breached', label: 'SLA breaches' },
+  ],
+  rates: [
+    { metric: 'frMetPct', label: 'First response' },
+    { metric: 'nrMetPct', label: 'Next response' },
+  ],
+} as const satisfies {
+  counts: readonly { metric: keyof TWeekNumbers; label: string }[];
+  rates: readonly { metric: keyof TWeekNumbers; label: string }[];
+};
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A trend day as a chart category: "24 Nov". */
+export function trendDayLabel(isoDate: string): string {
+  const [, month, day] = isoDate.split('-');
+  return `${Number(day)} ${MONTHS[Number(month) - 1] ?? month}`;
+}
+
+/** The daily digest's charts in words: the sparklines of what they draw. */
+export function trendFallback(model: Pick<TDigestModel, 'numbers'>): string | undefined {
+  const parts = (['waiting', 'breached', 'frMetPct'] as const).flatMap((metric) => {
+    const line = model.numbers.find((n) => n.metric === metric);
+    return line ? [`${line.label} ${line.sparkline}`] : [];
+  });
+  return parts.length === 0 ? undefined : `Last 14 days: ${parts.join(' · ')}`;
+}
+
+/** The weekly report's comparison in words: "New 12 (9 the week before) · …". */
+export function weekOverWeekFallback(model: Pick<TDigestModel, 'weekOverWeek'>): string {
+  const { thisWeek, weekBefore } = model.weekOverWeek;
+  const count = WEEK_METRICS.counts.map((m) => `${m.label} ${thisWeek[m.metric]} (${weekBefore[m.metric]})`);
+  const rate = WEEK_METRICS.rates.map(
+    (m) =>
+      `${m.label} SLA ${formatValue({ unit: 'percent' }, thisWeek[m.metric])} (${formatValue({ unit: 'percent' }, weekBefore[m.metric])})`,
+  );
+  return `This week (the week before): ${[...count, ...rate].join(' · ')}`;
+}
+
+export const AGENT_COLUMNS = [
+  'Agent',
+  'First replies',
+  'Median first reply',
+  'First-response SLA met',
+  'Closed',
+  'Late or at risk now',
+] as const;
+
+/** The agents table's rows: numbers as numbers (Slack sorts them so), with the text people read. */
+export function agentTableRows(
+  model: Pick<TDigestModel, 'agents'>,
+): (string | number | { value: number; text: string })[][] {
+  return model.agents.map((a) => [
+    a.owner.name,
+    a.firstReplies,
+    a.medianFirstReplyMinutes === null
+      ? '—'
+      : { value: a.medianFirstReplyMinutes, text: formatBusinessMinutes(a.medianFirstReplyMinutes) },
+    a.frMetPct === null ? '—' : { value: a.frMetPct, text: `${trimNumber(a.frMetPct)}% of ${a.frDecided}` },
+    a.closed,
+    a.waitingNow,
+  ]);
+}
+
+/** The agents table in words, the busiest five: "Ada Lovelace 12 first replies (median 40m), 9 closed". */
+export function agentsFallback(model: Pick<TDigestModel, 'agents'>): string | undefined {
+  if (model.agents.length === 0) return undefined;
+  const shown = model.agents.slice(0, 5).map((a) => {
+    const median =
+      a.medianFirstReplyMinutes === null ? '' : ` (median ${formatBusinessMinutes(a.medianFirstReplyMinutes)})`;
+    return `${a.owner.name} ${a.firstReplies} first ${a.firstReplies === 1 ? 'reply' : 'replies'}${median}, ${a.closed} closed`;
+  });
+  const more = model.agents.length > 5 ? ` · and ${model.agents.length - 5} more` : '';
+  return `Per agent: ${shown.join(' · ')}${more}`;
+}
+
+/** "business day(s)". */
+export function businessDays(n: number): string {
+  return `${n} business day${n === 1 ? '' : 's'}`;
+}
+
+/** The silent list's heading, plain text (both renderers escape or print it). */
+export function silentHeading(model: Pick<TDigestModel, 'silent'>): string {
+  const { items, byStage, afterDays } = model.silent;
+  if (items.length === 0) {
+    return `Silent tickets — nothing silent: no open ticket has gone ${businessDays(afterDays)} without a move.`;
+  }
+  const stages = byStage.map((s) => `${truncate(s.stage, 40)} ${s.count}`).join(', ');
+  return `Silent tickets — ${items.length} open ticket${items.length === 1 ? '' : 's'} nobody has moved (no stage change or message) for their stage's limit: ${stages}`;
 }

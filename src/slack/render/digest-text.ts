@@ -3,7 +3,10 @@
 import type { TDigestModel, TOwnerRef } from '../../domain/digest.ts';
 import { formatBusinessMinutes } from '../../domain/duration.ts';
 import {
+  AGENT_COLUMNS,
+  agentTableRows,
   allClearText,
+  businessDays,
   clockName,
   compareText,
   DIGEST_LIMITS,
@@ -14,9 +17,11 @@ import {
   lateText,
   numbersHeading,
   originText,
+  silentHeading,
   type TLate,
   type TUpdated,
   updatedText,
+  weekOverWeekFallback,
 } from './digest-format.ts';
 import { printable, stripUnprintable, truncate } from './mrkdwn.ts';
 
@@ -27,6 +32,20 @@ function person(owner: TOwnerRef | null): string {
 
 /** One line, nothing that moves the terminal's cursor, changes its colours or reorders the text. */
 const clean = printable;
+
+/** Rows under a header, columns padded (text left, numbers right). */
+function table(
+  header: readonly string[],
+  rows: readonly (readonly (string | number | { value: number; text: string })[])[],
+): string[] {
+  const cells = rows.map((row) =>
+    row.map((c) => (typeof c === 'string' ? clean(truncate(c, 40)) : typeof c === 'number' ? String(c) : c.text)),
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: readonly string[], numeric: (i: number) => boolean) =>
+    `  ${r.map((c, i) => (numeric(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')}`.trimEnd();
+  return [line(header, () => false), ...cells.map((r) => line(r, (i) => i > 0))];
+}
 
 export function renderDigestText(
   model: TDigestModel,
@@ -64,6 +83,11 @@ export function renderDigestText(
     );
   }
 
+  if (model.kind === 'weekly') {
+    out.push('', weekOverWeekFallback(model));
+    if (model.agents.length > 0) out.push('', 'Per agent', ...table(AGENT_COLUMNS, agentTableRows(model)));
+  }
+
   const { items, breached, atRisk } = model.waiting;
   out.push('');
   if (items.length === 0) out.push('Waiting now: nothing breached or at risk.');
@@ -82,6 +106,31 @@ export function renderDigestText(
     }
     if (items.length > limit) out.push(`  …and ${items.length - limit} more — /slow lists them all.`);
   }
+
+  if (model.likely.length > 0) {
+    out.push(
+      '',
+      `Likely to breach: ${model.likely.length} calm ticket${model.likely.length === 1 ? '' : 's'} at the owner's recent pace (soonest first)`,
+    );
+    const likelyLimit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklyWaiting : DIGEST_LIMITS.dailyWaiting;
+    for (const item of model.likely.slice(0, likelyLimit)) {
+      const customer = item.customer ? ` — ${clean(truncate(item.customer, 80))}` : '';
+      out.push(
+        `  ?? #${item.ticketId} ${clean(truncate(item.subject, 120))}${customer} · first response likely to breach at ${local(item.breachAt)} unless someone picks it up · ${person(item.owner)}`,
+      );
+    }
+    if (model.likely.length > likelyLimit) out.push(`  …and ${model.likely.length - likelyLimit} more.`);
+  }
+
+  out.push('', silentHeading(model));
+  const silentLimit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklySilent : DIGEST_LIMITS.dailySilent;
+  for (const item of model.silent.items.slice(0, silentLimit)) {
+    const customer = item.customer ? ` — ${clean(truncate(item.customer, 80))}` : '';
+    out.push(
+      `  zz #${item.ticketId} ${clean(truncate(item.subject, 120))}${customer} · ${clean(truncate(item.stage, 60))} · silent ${businessDays(item.silentDays)} (last move ${local(item.since)}) · ${person(item.owner)}`,
+    );
+  }
+  if (model.silent.items.length > silentLimit) out.push(`  …and ${model.silent.items.length - silentLimit} more.`);
 
   const { unanswered, detractors, lowCsat } = model.feedback;
   // As the Slack message says it: the overdue ones counted in the heading.

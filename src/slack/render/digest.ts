@@ -1,20 +1,37 @@
 // Pure Block Kit rendering of the daily digest and the weekly report. A digest that outgrows one message
 // (50 blocks, ~11k characters of block text, 3,000 per section) is split into several, each valid on its
 // own; later parts say they continue the first.
-import type { TDigestModel, TFeedbackItem, TOwnerRef, TWaitingItem } from '../../domain/digest.ts';
+import type {
+  TDigestModel,
+  TFeedbackItem,
+  TLikelyItem,
+  TOwnerRef,
+  TSilentItem,
+  TWaitingItem,
+} from '../../domain/digest.ts';
 import { formatBusinessMinutes } from '../../domain/duration.ts';
 import {
   type Block,
+  CHART_LIMITS,
   context,
+  dataTable,
   fallback,
   header,
   MAX_SECTION_TEXT,
   mrkdwn,
   type RenderedMessage,
   section,
+  TABLE_LIMITS,
+  tableChars,
+  xyChart,
 } from './blocks.ts';
 import {
+  AGENT_COLUMNS,
+  agentsFallback,
+  agentTableRows,
   allClearText,
+  businessDays,
+  CHART_TITLES,
   clockName,
   compareText,
   DIGEST_LIMITS,
@@ -26,9 +43,14 @@ import {
   notReadyText,
   numbersHeading,
   originText,
+  silentHeading,
   type TLate,
   type TUpdated,
+  trendDayLabel,
+  trendFallback,
   updatedText,
+  WEEK_METRICS,
+  weekOverWeekFallback,
   withheldText,
 } from './digest-format.ts';
 import { cut, joinMd, link, type Mrkdwn, md, mention, safe, slackDate, truncate } from './mrkdwn.ts';
@@ -40,6 +62,10 @@ export const DIGEST_MESSAGE_LIMITS = {
   maxChars: 10_000,
   /** Sections are cut below Slack's 3,000 so a line is never split mid-mention. */
   sectionChars: MAX_SECTION_TEXT - 100,
+  /** Slack draws at most two charts in a message. */
+  maxCharts: CHART_LIMITS.perMessage,
+  /** Characters of table cells in one message (Slack's 10,000, and they count towards maxChars too). */
+  maxTableChars: TABLE_LIMITS.chars,
 } as const;
 
 export interface RenderDigestOptions {
@@ -76,7 +102,12 @@ export function renderDigest(model: TDigestModel, options: RenderDigestOptions =
   const units: Unit[] = [];
   units.push([header(title), ...notes]);
   units.push(numbersUnit(model));
+  // Charts where a person would rather look than read; the numbers above and the message's text say the same.
+  units.push(...chartUnits(model));
+  if (model.kind === 'weekly' && model.agents.length > 0) units.push([agentsTable(model)]);
   units.push(...waitingUnits(model, limits.sectionChars));
+  units.push(...likelyUnits(model, limits.sectionChars));
+  units.push(...silentUnits(model, limits.sectionChars));
   units.push(...feedbackUnits(model, limits.sectionChars));
   if (model.decline.length > 0) {
     units.push([
@@ -95,14 +126,18 @@ export function renderDigest(model: TDigestModel, options: RenderDigestOptions =
   if (thanks) units.push([section(thanks, 'digest_thanks')]);
   units.push([
     context(
-      md`Arrows compare with ${safe(model.comparedWith)}; sparklines show the last 14 days. Times are business time. Generated ${slackDate(model.generatedAt)}.`,
+      md`Arrows compare with ${safe(model.comparedWith)}; charts and sparklines show the last 14 days. Times are business time. Generated ${slackDate(model.generatedAt)}.`,
     ),
   ]);
 
   const parts = pack(units, limits);
   const summary = summaryText(model);
+  // Where charts and tables do not render (older clients, notifications, screen readers), the text says it.
+  const visuals = visualsFallback(model);
   return parts.map((blocks, index) => {
-    if (index === 0) return { text: fallback(md`${late ? md`(Late) ` : md``}${safe(title)}: ${summary}`), blocks };
+    if (index === 0) {
+      return { text: fallback(md`${late ? md`(Late) ` : md``}${safe(title)}: ${summary}${visuals}`), blocks };
+    }
     const label = safe(`${title} (continued, part ${index + 1} of ${parts.length})`);
     return { text: fallback(label), blocks: [context(md`_${label}_`), ...blocks] };
   });
@@ -119,33 +154,173 @@ export function blockTextLength(block: Block): number {
       return block.elements.reduce((n, e) => n + e.text.length, 0);
     case 'actions':
       return block.elements.reduce((n, e) => n + e.text.text.length, 0);
+    case 'data_visualization':
+      // Not known to count towards Slack's total, but counted: the title and every label are text.
+      return (
+        block.title.length +
+        (block.chart.type === 'pie'
+          ? block.chart.segments.reduce((n, s) => n + s.label.length, 0)
+          : block.chart.axis_config.categories.reduce((n, c) => n + c.length, 0) +
+            block.chart.series.reduce((n, s) => n + s.name.length, 0))
+      );
+    case 'data_table':
+      return block.caption.length + tableChars(block);
     default:
       return 0;
   }
 }
 
 /** Greedy packing of units into messages; room is kept in later parts for their "continued" line. */
-function pack(units: Unit[], limits: { maxBlocks: number; maxChars: number }): Block[][] {
+function pack(
+  units: Unit[],
+  limits: { maxBlocks: number; maxChars: number; maxCharts: number; maxTableChars: number },
+): Block[][] {
   const continuation = { blocks: 1, chars: 200 };
   const parts: Block[][] = [];
   let blocks: Block[] = [];
   let chars = 0;
+  let charts = 0;
+  let cells = 0;
   for (const unit of units) {
     const size = unit.reduce((n, b) => n + blockTextLength(b), 0);
+    const unitCharts = unit.filter((b) => b.type === 'data_visualization').length;
+    const unitCells = unit.reduce((n, b) => n + tableChars(b), 0);
     const reserve = parts.length > 0 ? continuation : { blocks: 0, chars: 0 };
     const fits =
       blocks.length + unit.length + reserve.blocks <= limits.maxBlocks &&
-      chars + size + reserve.chars <= limits.maxChars;
+      chars + size + reserve.chars <= limits.maxChars &&
+      charts + unitCharts <= limits.maxCharts &&
+      cells + unitCells <= limits.maxTableChars;
     if (!fits && blocks.length > 0) {
       parts.push(blocks);
       blocks = [];
       chars = 0;
+      charts = 0;
+      cells = 0;
     }
     blocks.push(...unit);
     chars += size;
+    charts += unitCharts;
+    cells += unitCells;
   }
   if (blocks.length > 0) parts.push(blocks);
   return parts;
+}
+
+/**
+ * The daily digest: the 14-day trend of what waits on the team and what breached, and of the first-response
+ * SLA met. The weekly report: this week against the week before, in counts and in SLA met. One unit per chart,
+ * so no message carries more than Slack draws.
+ */
+function chartUnits(model: TDigestModel): Unit[] {
+  const charts: Block[] = model.kind === 'weekly' ? weekCharts(model) : trendCharts(model);
+  return charts.map((chart) => [chart]);
+}
+
+function trendCharts(model: TDigestModel): Block[] {
+  const line = (metric: string) => model.numbers.find((n) => n.metric === metric);
+  const labels = model.trendDays.map(trendDayLabel);
+  const out: Block[] = [];
+  const waiting = line('waiting');
+  const breached = line('breached');
+  if (waiting && breached && labels.length > 1) {
+    out.push(
+      xyChart(
+        'line',
+        CHART_TITLES.waitingAndBreached,
+        {
+          categories: labels,
+          series: [
+            { name: 'Waiting on us', values: waiting.trend.map((v) => v ?? 0) },
+            { name: 'SLA breaches', values: breached.trend.map((v) => v ?? 0) },
+          ],
+          yLabel: 'tickets',
+        },
+        'digest_trend_waiting',
+      ),
+    );
+  }
+  // Days with no first-response clock decided have no percentage: they are left out rather than drawn as 0%.
+  const met = line('frMetPct');
+  if (met) {
+    const days = labels.flatMap((_, i) => (met.trend[i] === null || met.trend[i] === undefined ? [] : [i]));
+    if (days.length > 1) {
+      out.push(
+        xyChart(
+          'line',
+          CHART_TITLES.slaMet,
+          {
+            categories: days.map((i) => labels[i]!),
+            series: [{ name: 'First response', values: days.map((i) => met.trend[i]!) }],
+            yLabel: '% met',
+          },
+          'digest_trend_sla',
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+function weekCharts(model: TDigestModel): Block[] {
+  const { thisWeek, weekBefore } = model.weekOverWeek;
+  const out: Block[] = [
+    xyChart(
+      'bar',
+      CHART_TITLES.weekCounts,
+      {
+        categories: WEEK_METRICS.counts.map((m) => m.label),
+        series: [
+          { name: 'This week', values: WEEK_METRICS.counts.map((m) => thisWeek[m.metric] ?? 0) },
+          { name: 'The week before', values: WEEK_METRICS.counts.map((m) => weekBefore[m.metric] ?? 0) },
+        ],
+        yLabel: 'tickets',
+      },
+      'digest_week_counts',
+    ),
+  ];
+  // A rate neither week measured is left out rather than drawn as 0%.
+  const rates = WEEK_METRICS.rates.filter((m) => thisWeek[m.metric] !== null && weekBefore[m.metric] !== null);
+  if (rates.length > 0) {
+    out.push(
+      xyChart(
+        'bar',
+        CHART_TITLES.weekSla,
+        {
+          categories: rates.map((m) => m.label),
+          series: [
+            { name: 'This week', values: rates.map((m) => thisWeek[m.metric]!) },
+            { name: 'The week before', values: rates.map((m) => weekBefore[m.metric]!) },
+          ],
+          yLabel: '% met',
+        },
+        'digest_week_sla',
+      ),
+    );
+  }
+  return out;
+}
+
+/** Per agent over the week (the weekly report; `/heed stats` does not exist yet to hold it). */
+function agentsTable(model: TDigestModel): Block {
+  return dataTable(
+    `Per agent, ${model.period.label} (${model.agents.length} ${model.agents.length === 1 ? 'agent' : 'agents'})`,
+    AGENT_COLUMNS,
+    agentTableRows(model),
+    { blockId: 'digest_agents', pageSize: 10, maxChars: 4000 },
+  );
+}
+
+/** The charts' and the table's facts in words, for the message's fallback text. */
+function visualsFallback(model: TDigestModel): Mrkdwn {
+  const lines = model.kind === 'weekly' ? [weekOverWeekFallback(model), agentsFallback(model)] : [trendFallback(model)];
+  const present = lines.filter((l): l is string => l !== undefined);
+  return present.length === 0
+    ? md``
+    : md`\n${joinMd(
+        present.map((l) => safe(l)),
+        '\n',
+      )}`;
 }
 
 /** Lines into sections of at most `max` characters, the first one headed. */
@@ -195,6 +370,24 @@ function waitingLine(item: TWaitingItem): Mrkdwn {
   return md`${icon} ${subject}${customer} · ${timing} · ${ownerLabel(item.owner)}${claimed}`;
 }
 
+function likelyLine(item: TLikelyItem): Mrkdwn {
+  const subject = md`*${link(item.url ?? undefined, item.subject, 120)}*`;
+  const customer = item.customer ? md` — ${safe(item.customer, 80)}` : md``;
+  return md`:crystal_ball: ${subject}${customer} · first response likely to breach at ${slackDate(item.breachAt)} unless someone picks it up · ${ownerLabel(item.owner)}`;
+}
+
+/** Calm tickets likely to breach at their owner's pace (predicted flags); nothing when there are none. */
+function likelyUnits(model: TDigestModel, max: number): Unit[] {
+  const items = model.likely;
+  if (items.length === 0) return [];
+  const limit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklyWaiting : DIGEST_LIMITS.dailyWaiting;
+  const heading = md`*Likely to breach* — ${items.length} calm ticket${items.length === 1 ? md`` : md`s`} at the owner's recent pace (soonest first)`;
+  const blocks = chunk(heading, items.slice(0, limit).map(likelyLine), max, 'digest_likely');
+  const units: Unit[] = [blocks.slice(0, 1), ...blocks.slice(1).map((b) => [b])];
+  if (items.length > limit) units[units.length - 1]!.push(context(md`…and ${items.length - limit} more.`));
+  return units;
+}
+
 function waitingUnits(model: TDigestModel, max: number): Unit[] {
   const { items, breached, atRisk } = model.waiting;
   if (items.length === 0) return [[section(md`*Waiting now* — nothing breached or at risk. :tada:`, 'digest_waiting')]];
@@ -206,6 +399,24 @@ function waitingUnits(model: TDigestModel, max: number): Unit[] {
   if (items.length > limit) {
     units[units.length - 1]!.push(context(md`…and ${items.length - limit} more — type \`/slow\` to see them all.`));
   }
+  return units;
+}
+
+function silentLine(item: TSilentItem): Mrkdwn {
+  const subject = md`*${link(item.url ?? undefined, item.subject, 120)}*`;
+  const customer = item.customer ? md` — ${safe(item.customer, 80)}` : md``;
+  return md`:zzz: ${subject}${customer} · ${safe(item.stage, 60)} · silent ${safe(businessDays(item.silentDays))} (last move ${slackDate(item.since)}) · ${ownerLabel(item.owner)}`;
+}
+
+/** Silent tickets by stage, with an explicit "nothing silent" so the team knows Heed looked. */
+function silentUnits(model: TDigestModel, max: number): Unit[] {
+  const { items } = model.silent;
+  const heading = safe(silentHeading(model));
+  if (items.length === 0) return [[section(md`:white_check_mark: ${heading}`, 'digest_silent')]];
+  const limit = model.kind === 'weekly' ? DIGEST_LIMITS.weeklySilent : DIGEST_LIMITS.dailySilent;
+  const blocks = chunk(md`:zzz: ${heading}`, items.slice(0, limit).map(silentLine), max, 'digest_silent');
+  const units: Unit[] = [blocks.slice(0, 1), ...blocks.slice(1).map((b) => [b])];
+  if (items.length > limit) units[units.length - 1]!.push(context(md`…and ${items.length - limit} more.`));
   return units;
 }
 
@@ -273,7 +484,7 @@ function thanksText(model: TDigestModel): Mrkdwn | undefined {
 /** The notification line: the headline numbers in words. */
 function summaryText(model: TDigestModel): Mrkdwn {
   const value = (metric: string) => model.numbers.find((n) => n.metric === metric)?.value ?? 0;
-  return md`${safe(model.period.label)}: ${value('new')} new, ${value('solved')} solved, ${value('waiting')} waiting on us; ${model.waiting.breached} breached and ${model.waiting.atRisk} at risk now; ${model.feedback.unanswered.length} negative feedback unanswered.`;
+  return md`${safe(model.period.label)}: ${value('new')} new, ${value('solved')} solved, ${value('waiting')} waiting on us; ${model.waiting.breached} breached and ${model.waiting.atRisk} at risk now${model.likely.length > 0 ? md` (${model.likely.length} more likely to breach)` : md``}; ${model.feedback.unanswered.length} negative feedback unanswered.`;
 }
 
 /** Stands in for the day's digest while Heed has not synced HubSpot since it started (see withheldText). */

@@ -171,6 +171,9 @@ export function statusOf(
       : { icon: md`:speech_balloon:`, label: md`Negative feedback — needs a follow-up`, short: md`Pending` };
   }
   const clock = safe(CLOCK_LABEL[view.clock ?? 'firstResponse']);
+  if (view.state === 'predicted') {
+    return { icon: md`:crystal_ball:`, label: md`Likely to breach — ${clock}`, short: md`Likely to breach` };
+  }
   return view.state === 'breached'
     ? { icon: md`:rotating_light:`, label: md`Breached — ${clock}`, short: md`Breached` }
     : { icon: md`:hourglass_flowing_sand:`, label: md`At risk — ${clock}`, short: md`At risk` };
@@ -244,6 +247,12 @@ export function renderNudge(view: NudgeView): RenderedMessage {
   const { icon, label, short } = statusOf(view);
   const final = isFinal(view);
   const lines = [md`${icon} *${label}*`, titleLine(view), md`from ${safe(view.customer || 'Unknown customer', 120)}`];
+  if (view.state === 'predicted' && !final && view.dueAt) {
+    // The forecast in words: the due time it is likely to miss, and what would prevent it.
+    lines.push(
+      md`Likely to breach at ${slackDate(view.dueAt, '{time}')} unless someone picks it up — at ${view.owner ? md`${personLabel(view.owner)}'s` : md`the team's`} recent pace it would be answered after that.`,
+    );
+  }
   if (view.feedback) {
     const score = view.feedback.score === undefined ? md`` : md` ${safe(view.feedback.score, 10)}`;
     lines.push(md`${safe(view.feedback.surveyType, 40)}${score}`);
