@@ -183,7 +183,17 @@ async function main(): Promise<void> {
       if (ids) chownSync(dir, ids.uid, ids.gid);
     }
     const port = await freePort();
-    const env = { PATH: path, ...stage.env, PORT: String(port), LOG_LEVEL: 'warn' };
+    // What `docker run -e …` (or compose's environment) gives a real deployment: heed start refuses to run
+    // without its tokens. The vendors' addresses point at a closed local port, so nothing leaves the machine and
+    // Heed degrades as it does in an outage — /healthz answers, /readyz names Slack and HubSpot.
+    const deployment = {
+      SLACK_BOT_TOKEN: 'xoxb-container-check-0000000000',
+      SLACK_SIGNING_SECRET: 'container-check-signing-secret-00',
+      HUBSPOT_ACCESS_TOKEN: 'pat-na1-container-check-0000-1111',
+      SLACK_API_URL: 'http://127.0.0.1:9/api/',
+      HUBSPOT_API_URL: 'http://127.0.0.1:9',
+    };
+    const env = { PATH: path, ...deployment, ...stage.env, PORT: String(port), LOG_LEVEL: 'warn' };
     console.log(
       `container check: CMD ${JSON.stringify(stage.cmd)} in ${staging} as ${ids ? 'nobody' : 'the current user'}, ` +
         `${packages} production packages, PORT=${port}`,
