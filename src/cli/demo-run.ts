@@ -19,33 +19,15 @@ import { type Simulator, startSimulator } from '../hubspot/simulator/server.ts';
 import type { Logger } from '../logger.ts';
 import { evaluate } from '../services/evaluate.ts';
 import { createSlaEngine, type SlaEngine } from '../services/evaluate-engine.ts';
-import { postDigest } from '../slack/digest-post.ts';
-import { type FakeMessage, FakeSlackServer } from '../slack/fake-slack-server.ts';
-import { type ReconcileSummary, reconcileNudges } from '../slack/reconcile-nudges.ts';
-import type { RenderedMessage } from '../slack/render/blocks.ts';
-import { renderQueuePage } from '../slack/render/queue.ts';
-
-const emptyReconcileSummary = (): ReconcileSummary => ({
-  posted: 0,
-  updated: 0,
-  replies: 0,
-  escalations: 0,
-  dms: 0,
-  deferred: 0,
-  moved: 0,
-  backlog: 0,
-  rolledUp: 0,
-  summaries: 0,
-});
-
-function addSummary(into: ReconcileSummary, more: ReconcileSummary): void {
-  for (const key of Object.keys(into) as (keyof ReconcileSummary)[]) into[key] += more[key];
-}
-
 import type { SyncStats } from '../services/sync.ts';
 import { createHubspotSync } from '../services/sync-setup.ts';
+import { postDigest } from '../slack/digest-post.ts';
+import { type FakeMessage, FakeSlackServer } from '../slack/fake-slack-server.ts';
 import { Outbox } from '../slack/outbox.ts';
 import { unansweredPage } from '../slack/queries.ts';
+import { addSummary, emptySummary, type ReconcileSummary, reconcileNudges } from '../slack/reconcile-nudges.ts';
+import type { RenderedMessage } from '../slack/render/blocks.ts';
+import { renderQueuePage } from '../slack/render/queue.ts';
 import { slackTeams } from '../slack/teams.ts';
 import { SlackUserDirectory } from '../slack/users.ts';
 
@@ -315,7 +297,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const teams = slackTeams(config.policy);
     const users = new SlackUserDirectory({ repo, slack, people: config.policy.people, logger });
     const nudgeDeps = { repo, reads, logger, users, teams, settings: config.policy.nudges };
-    const nudges = emptyReconcileSummary();
+    const nudges = emptySummary();
     let reconcileMs = 0;
     for (const at of demoWatchInstants(engine, now)) {
       await evaluate({ db, config, logger, engine }, at, { mode: 'full' });

@@ -78,7 +78,8 @@ export interface ReconcileSummary {
   summaries: number;
 }
 
-const emptySummary = (): ReconcileSummary => ({
+/** A summary with nothing done yet (callers that reconcile at several instants add them up). */
+export const emptySummary = (): ReconcileSummary => ({
   posted: 0,
   updated: 0,
   replies: 0,
@@ -249,7 +250,7 @@ async function reconcileOne(
       },
       now,
     );
-    if (result.applied) add(summary, counts);
+    if (result.applied) addSummary(summary, counts);
     return;
   }
 
@@ -307,10 +308,11 @@ async function reconcileOne(
     { nudge: { update: { id: nudge.id, ...fields } }, intents, budgets: plan, expect: plan ? nudge : undefined },
     now,
   );
-  if (result.applied) add(summary, counts);
+  if (result.applied) addSummary(summary, counts);
 }
 
-function add(into: ReconcileSummary, counts: ReconcileSummary): void {
+/** Adds `counts` into `into`, field by field. */
+export function addSummary(into: ReconcileSummary, counts: ReconcileSummary): void {
   for (const key of Object.keys(into) as (keyof ReconcileSummary)[]) into[key] += counts[key];
 }
 
@@ -490,7 +492,7 @@ async function stepsPlan(
         if (at === 2 || (reping && at === from)) ping(at);
         if (at === 3) escalate();
       }
-      add(counts, step);
+      addSummary(counts, step);
       return { intents, rollups, nudge: fields };
 
       function ping(at: number): void {

@@ -14,6 +14,7 @@ import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { renderDigest } from '../../src/slack/render/digest.ts';
 import { messageText } from '../fixtures/digest/block-kit.ts';
 import { type Harness, startHarness } from '../slack/support/harness.ts';
+import { seedCarolAndBob } from '../slack/support/nudge-scenario.ts';
 import { testProviders } from '../support/db.ts';
 
 const nineToFive = [['09:00', '17:00']] as [string, string][];
@@ -59,18 +60,7 @@ describe.each(testProviders())('predicted breaches through the nudges, on %s', (
   beforeEach(async () => {
     policy = parsePolicy(POLICY, 'test policy');
     h = await startHarness(provider, { policy: POLICY });
-    const prisma = h.db.prisma;
-    await prisma.portal.create({
-      data: { id: '4242', uiDomain: 'app.hubspot.com', timeZone: 'UTC', updatedAt: at('01T08:00') },
-    });
-    for (const [id, email, firstName] of [
-      ['o-carol', 'carol@example.com', 'Carol'],
-      ['o-bob', 'bob@example.com', 'Bob'],
-    ] as const) {
-      await prisma.owner.create({
-        data: { id, email, firstName, lastName: 'Agent', type: 'PERSON', updatedAt: at('01T08:00') },
-      });
-    }
+    await seedCarolAndBob(h.db, at('01T08:00'));
     // Last week, Monday to Friday: one ticket a day each, opened at 09:00; Carol answers at 12:00, Bob at 09:20.
     for (let day = 0; day < 5; day++) {
       const created = new Date(Date.parse('2026-02-23T09:00:00.000Z') + day * 86_400_000);

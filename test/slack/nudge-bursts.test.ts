@@ -11,6 +11,7 @@ import type { FakeMessage } from '../../src/slack/fake-slack-server.ts';
 import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, startHarness } from './support/harness.ts';
+import { seedCarolAndBob } from './support/nudge-scenario.ts';
 
 const nineToFive = [['09:00', '17:00']] as [string, string][];
 const BUDGETS = { windowMinutes: 60, perChannel: 10, perEscalationChannel: 4, perPerson: 4 };
@@ -56,18 +57,7 @@ describe.each(testProviders())('a backlog meets the burst budgets, on %s', (prov
   beforeEach(async () => {
     policy = parsePolicy(POLICY, 'test policy');
     h = await startHarness(provider, { policy: POLICY });
-    const prisma = h.db.prisma;
-    await prisma.portal.create({
-      data: { id: '4242', uiDomain: 'app.hubspot.com', timeZone: 'UTC', updatedAt: at('01T08:00') },
-    });
-    for (const [id, email, firstName] of [
-      ['o-carol', 'carol@example.com', 'Carol'],
-      ['o-bob', 'bob@example.com', 'Bob'],
-    ] as const) {
-      await prisma.owner.create({
-        data: { id, email, firstName, lastName: 'Agent', type: 'PERSON', updatedAt: at('01T08:00') },
-      });
-    }
+    await seedCarolAndBob(h.db, at('01T08:00'));
     // 40 tickets nobody answered since last week (the oldest first: 1000 is the worst), half Carol's, half Bob's;
     // and 3 opened this morning whose first response becomes at risk minutes before Heed starts.
     for (let i = 0; i < 40; i++) {

@@ -12,6 +12,7 @@ import type { FakeMessage } from '../../src/slack/fake-slack-server.ts';
 import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, startHarness } from './support/harness.ts';
+import { seedCarolAndBob } from './support/nudge-scenario.ts';
 
 const nineToFive = [['09:00', '17:00']] as [string, string][];
 const POLICY: TPolicyInput = {
@@ -67,17 +68,7 @@ describe.each(testProviders())('every message about a ticket follows its lifecyc
     policy = parsePolicy(POLICY, 'test policy');
     h = await startHarness(provider, { policy: POLICY });
     const prisma = h.db.prisma;
-    await prisma.portal.create({
-      data: { id: '4242', uiDomain: 'app.hubspot.com', timeZone: 'UTC', updatedAt: at('08:00') },
-    });
-    for (const [id, email, firstName] of [
-      ['o-carol', 'carol@example.com', 'Carol'],
-      ['o-bob', 'bob@example.com', 'Bob'],
-    ] as const) {
-      await prisma.owner.create({
-        data: { id, email, firstName, lastName: 'Agent', type: 'PERSON', updatedAt: at('08:00') },
-      });
-    }
+    await seedCarolAndBob(h.db, at('08:00'));
     await prisma.stage.createMany({
       data: [
         { pipelineId: '0', id: '1', label: 'New', displayOrder: 0, isClosed: false, updatedAt: at('08:00') },
