@@ -676,7 +676,7 @@ async function burstRun(
 async function burstUnderLoad(seedPath: string, dir: string, policy: TPolicy): Promise<boolean> {
   const spawnChild = (role: string) =>
     fork(new URL(import.meta.url).pathname, [role], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: [], // Node strips the types itself (no transpiler since Node 24)
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
   const firstMessage = <T>(child: ReturnType<typeof fork>) =>
