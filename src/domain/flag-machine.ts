@@ -209,6 +209,16 @@ function judgeOpen(input: OpenInput, settings: TMachineSettings, now: Date): TFl
   const { stored, state, team } = input;
   const before = stored && isOpenState(stored.state) ? stored.state : undefined;
   const raised = before === undefined;
+  // A flag that ended — answered, resolved, closed without a reply, deleted in HubSpot — and opens again (the
+  // ticket reopened) starts its ladder over: the reopened ticket is news to its owner and, if it stays late, to
+  // the leads. Its Slack messages get new pings of their own (the reconciler keys them by the new raisedAt).
+  const restarted =
+    raised &&
+    stored !== undefined &&
+    (stored.outcome === 'answered' ||
+      stored.outcome === 'resolved' ||
+      stored.outcome === 'closed_unanswered' ||
+      stored.outcome === 'deleted');
   const moved = stored !== undefined && stored.team !== team;
   const worsened = before !== undefined && SEVERITY[state] > SEVERITY[before];
   const eased = before !== undefined && SEVERITY[state] < SEVERITY[before];
@@ -219,7 +229,9 @@ function judgeOpen(input: OpenInput, settings: TMachineSettings, now: Date): TFl
   if (raised) {
     origin = flagOrigin(input.stateSince, now, settings);
     seenAt = now;
-    raisedAt = now;
+    // A flag that only recovered (no longer late, nobody acted) and is late again keeps when it was raised: the
+    // same episode, no second nudge. One that ended and opens again is a new one (see `restarted`).
+    raisedAt = stored !== undefined && !restarted ? stored.raisedAt : now;
   } else if (worsened) {
     origin = flagOrigin(input.stateSince, now, settings);
     seenAt = now;
@@ -240,7 +252,9 @@ function judgeOpen(input: OpenInput, settings: TMachineSettings, now: Date): TFl
     stored?.claimedAt && (movedAt === null || stored.claimedAt.getTime() >= movedAt.getTime())
       ? stored.claimedAt
       : null;
-  const baseLevel: EscalationLevel = moved ? 0 : (stored?.escalationLevel ?? 0);
+  // A flag that ended (answered, closed, deleted, handled) and opens again starts its ladder over: the reopened
+  // ticket is news. One that only recovered (no longer late, nobody acted) keeps its level: no second nudge.
+  const baseLevel: EscalationLevel = moved || restarted ? 0 : (stored?.escalationLevel ?? 0);
   const decision = decideEscalation(
     {
       state,

@@ -283,18 +283,24 @@ async function reconcileOne(
     fields.companionHash = companions;
   }
   let plan: BudgetPlan | undefined;
+  // The ticket ended (answered, closed, deleted) and is open again: its ladder starts over — the owner is pinged
+  // again, and the leads hear of it again if it stays late — rather than its old messages being edited back
+  // without anyone being told.
+  const reopened = nudge.state === 'resolved' && !done && flag.raisedAt.getTime() > nudge.createdAt.getTime();
+  const level = reopened ? 0 : nudge.level;
+  if (reopened) fields.level = 0;
   const reping =
-    !done && wanted >= 2 && nudge.level >= 2 && nudge.pingedUser !== null && view.owner?.slackUserId
+    !done && wanted >= 2 && level >= 2 && nudge.pingedUser !== null && view.owner?.slackUserId
       ? view.owner.slackUserId !== nudge.pingedUser
       : false;
-  if (!done && (wanted > nudge.level || reping)) {
+  if (!done && (wanted > level || reping)) {
     if (quiet) summary.deferred++;
     else {
       // Only the new owner's ping when no step is due; otherwise the steps due (the ping going to whoever owns
       // it now).
-      const [from, to] = wanted > nudge.level ? [nudge.level + 1, wanted] : [2, 2];
+      const [from, to] = wanted > level ? [level + 1, wanted] : [2, 2];
       plan = await stepsPlan(deps, { flag, view, team, nudge }, from, to, now, counts, reping);
-      fields.level = Math.max(wanted, nudge.level);
+      fields.level = Math.max(wanted, level);
     }
   }
   if (intents.length === 0 && !plan && Object.keys(fields).length === 0) {
@@ -385,7 +391,7 @@ interface StepSubject {
   flag: Flag;
   view: View;
   team: SlackTeam;
-  nudge: Pick<Nudge, 'id' | 'postId' | 'pingedUser'>;
+  nudge: Pick<Nudge, 'id' | 'postId' | 'pingedUser'> & { createdAt?: Date };
 }
 
 /**
@@ -402,6 +408,10 @@ async function stepsPlan(
   reping = false,
 ): Promise<BudgetPlan> {
   const { flag, view, team, nudge } = subject;
+  // A flag raised again after its nudge was made (the ticket reopened after it ended): its pings, DMs and
+  // escalation are new messages, with keys of their own — the first cycle's keys would silently skip them.
+  const cycle =
+    nudge.createdAt && flag.raisedAt.getTime() > nudge.createdAt.getTime() ? `:${flag.raisedAt.getTime()}` : '';
   const settings = settingsOf(deps);
   const ownerId = view.owner?.slackUserId;
   const muted = ownerId ? await deps.repo.mutedUntil(ownerId) : undefined;
@@ -518,7 +528,7 @@ async function stepsPlan(
           return;
         }
         // A ping after a reassignment is news even for someone pinged before (Carol → Bob → Carol): its own key.
-        const again = reping && at === from ? `:${now.getTime()}` : '';
+        const again = reping && at === from ? `:${now.getTime()}` : cycle;
         if (posted) {
           const key = `nudge:${nudge.id}:reply2:${ownerId}${again}`;
           intents.push({
@@ -558,7 +568,7 @@ async function stepsPlan(
           overflow('escalation', scope, channel, 3);
           return;
         }
-        const key = `nudge:${nudge.id}:escalate3`;
+        const key = `nudge:${nudge.id}:escalate3${cycle}`;
         intents.push({
           idempotencyKey: key,
           kind: 'escalate',

@@ -96,6 +96,7 @@ function summary(j: TFlagJudgement) {
     level: j.flag?.escalationLevel,
     outcome: j.flag?.outcome,
     origin: j.flag?.origin,
+    raisedAt: j.flag?.raisedAt,
     events: j.events.map((e) =>
       e.type === 'escalated'
         ? `escalated ${e.from}→${e.to}`
@@ -304,7 +305,33 @@ describe('judgeTicketFlag: the next state of a ticket clock’s flag and the eve
       stored({ state: 'resolved', outcome: 'recovered', resolvedAt: mon('11:00'), raisedAt: mon('10:00') }),
       clock(),
       {},
-      { state: 'at_risk', level: 1, outcome: null, origin: 'live', events: ['raised at_risk live reopened'] },
+      {
+        state: 'at_risk',
+        level: 1,
+        outcome: null,
+        origin: 'live',
+        raisedAt: mon('10:00'),
+        events: ['raised at_risk live reopened'],
+      },
+    ],
+    [
+      'closed without a reply, then open again (the ticket reopened): the ladder starts over, raised anew',
+      stored({
+        state: 'resolved',
+        outcome: 'closed_unanswered',
+        escalationLevel: 3,
+        resolvedAt: mon('11:00'),
+        raisedAt: mon('10:00'),
+      }),
+      clock(),
+      {},
+      {
+        state: 'at_risk',
+        level: 1,
+        outcome: null,
+        raisedAt: now,
+        events: ['raised at_risk live reopened', 'escalated 0→1'],
+      },
     ],
     [
       'an ended flag stays ended',

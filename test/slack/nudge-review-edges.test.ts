@@ -160,7 +160,7 @@ describe.each(testProviders())('lifecycle edges, on %s', (provider) => {
 
   // Defect 2. A ticket closed without a reply and then reopened (still unanswered, still breached): every old
   // message is silently edited back to "Breached" — no new post, ping, DM or escalation; nothing later either.
-  it.fails('reopened after "Closed without a reply": someone is told again', async () => {
+  it('reopened after "Closed without a reply": someone is told again', async () => {
     await ticket('104');
     await tick('09:50');
     await tick('10:05');
