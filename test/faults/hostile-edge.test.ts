@@ -197,9 +197,12 @@ describe.each(testProviders())('aborted bodies and hostile payloads against heed
           '',
         ),
       );
+      // Streamed past the limit: Heed answers 413 and closes while the client is still writing, so the client may
+      // see the connection reset before it reads the answer (TCP discards it with the unread bytes): answered or
+      // reset, never a crash — as for HubSpot below. Seen once in CI under load.
       send(
         '6 MB streamed to Slack',
-        true,
+        false,
         rawRequest(port, `${post('/slack/events', slackHeaders('x'))}transfer-encoding: chunked\r\n\r\n`, '', {
           chunks: 24,
           chunk: Buffer.alloc(256 * 1024, 'x'),
@@ -311,7 +314,11 @@ describe.each(testProviders())('aborted bodies and hostile payloads against heed
       expect(unanswered).toEqual([]);
       expect(handlerErrors).toBe(0);
       expect(refused['aborted']).toBeGreaterThanOrEqual(50);
-      expect(statuses.get(413)).toBeGreaterThanOrEqual(3);
+      // The two declared too large always get their 413; the streamed ones get it unless reset first (above).
+      expect(statuses.get(413)).toBeGreaterThanOrEqual(2);
+      // Counted by Heed whatever the client saw: both declared, and the Slack stream (the webhook handler's own
+      // 413 for a stream is logged but not counted in this metric).
+      expect(refused['too_large']).toBeGreaterThanOrEqual(3);
       expect(statuses.get(408)).toBe(3);
       expect(statuses.get(400)).toBeGreaterThanOrEqual(7);
       // Hostile but signed objects are refused at the edge (400), not failed inside Bolt (500 and an error line).
