@@ -87,7 +87,10 @@ function hubspotWebhookRoute(hubspot: HubspotSync, metrics: ReturnType<typeof cr
     method: 'POST',
     maxBodyBytes: HUBSPOT_MAX_BODY_BYTES,
     handler: async (req, res) => {
-      recordWebhook(metrics, 'hubspot', await hubspot.webhookHandler(req, res));
+      const outcome = await hubspot.webhookHandler(req, res);
+      // A body refused while it streamed in (the declared-too-large one is counted by the route guard).
+      if (outcome.refused) metrics.httpRefused.inc({ reason: outcome.refused });
+      recordWebhook(metrics, 'hubspot', outcome);
     },
   };
 }
