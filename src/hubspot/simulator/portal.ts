@@ -228,6 +228,8 @@ export class SimPortal {
   readonly pipelines = PIPELINES;
   ticketCount = 0;
   t: TicketColumns;
+  /** Subjects written by a test (updateTicket), over the generated ones. */
+  private readonly subjects = new Map<number, string>();
   readonly contactCount: number;
   readonly companyCount: number;
   readonly contactCompany: Int32Array;
@@ -485,7 +487,8 @@ export class SimPortal {
       hs_object_id: this.ticketId(i),
       createdate: iso(t.createdAt[i]!),
       hs_lastmodifieddate: iso(t.modifiedAt[i]!),
-      subject: category ? `${SUBJECTS[category][t.subject[i]!]} (#${i})` : `Help needed (#${i})`,
+      subject:
+        this.subjects.get(i) ?? (category ? `${SUBJECTS[category][t.subject[i]!]} (#${i})` : `Help needed (#${i})`),
       content: 'Customer message body.',
       hs_pipeline: pipeline.id,
       hs_pipeline_stage: stage.id,
@@ -717,7 +720,7 @@ export class SimPortal {
   }
 
   /**
-   * Writes ticket properties as a PATCH does (owner, category, priority); throws on any other property. The
+   * Writes ticket properties as a PATCH does (owner, category, priority, subject); throws on any other property. The
    * server checks HubSpot's validation rules before calling this.
    */
   updateTicket(id: string, properties: Record<string, string | null>, at: number): void {
@@ -728,6 +731,9 @@ export class SimPortal {
         t.owner[i] = value ? this.owners.findIndex((o) => o.id === value) : NONE;
       } else if (name === 'hs_ticket_category') {
         t.category[i] = value ? CATEGORIES.indexOf(value as (typeof CATEGORIES)[number]) : NONE;
+      } else if (name === 'subject') {
+        if (value === null) this.subjects.delete(i);
+        else this.subjects.set(i, value);
       } else if (name === 'hs_ticket_priority') {
         t.priority[i] = value ? PRIORITIES.indexOf(value as (typeof PRIORITIES)[number]) : NONE;
       } else {
