@@ -340,7 +340,8 @@ export class FakeSlackServer {
         return { ok: true, channel: channel.id, ts: message.ts, message: { text: message.text, ts: message.ts } };
       }
       case 'chat.update': {
-        const channel = this.#channel(str('channel') ?? '');
+        // Slack takes only ids here (names work for chat.postMessage alone).
+        const channel = str('channel')?.startsWith('#') ? undefined : this.#channel(str('channel') ?? '');
         const message = channel?.messages.find((m) => m.ts === str('ts'));
         if (!channel) return { ok: false, error: 'channel_not_found' };
         if (!message) return { ok: false, error: 'message_not_found' };
