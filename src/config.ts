@@ -317,7 +317,18 @@ const ZCourtesy = z.strictObject({
 const ZFeedback = z.strictObject({
   NPS: z.strictObject({ atMost: z.number().min(0).max(10) }).default({ atMost: 6 }),
   CSAT: z.strictObject({ atMost: z.number().min(0).max(5) }).default({ atMost: 2 }),
-  CES: z.strictObject({ atLeast: z.number().min(1).max(7) }).default({ atLeast: 5 }),
+  /** HubSpot's CES runs 1 (very difficult) to 7 (very easy) and counts 1–3 as detractors. */
+  CES: z
+    .strictObject(
+      { atMost: z.number().min(1).max(7) },
+      {
+        error: (issue) =>
+          issue.code === 'unrecognized_keys' && issue.keys.includes('atLeast')
+            ? 'CES is scored 1 (very difficult) to 7 (very easy) in HubSpot: use "atMost" (HubSpot\'s detractors are 1–3), not "atLeast"'
+            : undefined,
+      },
+    )
+    .default({ atMost: 3 }),
   followUpWithin: ZDuration.default({ days: 1, minutes: 0 }),
   /** Any answer with a comment needs a follow-up too: criticism is worth more than praise. */
   commentsCount: z.boolean().default(true),

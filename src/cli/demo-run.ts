@@ -100,7 +100,7 @@ export function demoPolicy(): TPolicyInput {
     feedback: {
       NPS: { atMost: 6 },
       CSAT: { atMost: 2 },
-      CES: { atLeast: 5 },
+      CES: { atMost: 3 },
       followUpWithin: '1d',
       commentsCount: false,
     },

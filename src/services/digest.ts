@@ -281,6 +281,7 @@ export async function buildDigest(
             surveyType: a.surveyType,
             value: a.value,
             content: a.content,
+            responseGroup: a.responseGroup,
             submittedAt: a.submittedAt,
             contact: a.contactName ?? a.contactEmail,
             ticketId: a.ticketId,

@@ -268,7 +268,7 @@ export async function evaluate(
   const feedbackRows = await repo.feedbackCandidates({
     npsAtMost: engine.feedback.NPS.atMost,
     csatAtMost: engine.feedback.CSAT.atMost,
-    cesAtLeast: engine.feedback.CES.atLeast,
+    cesAtMost: engine.feedback.CES.atMost,
     commentsCount: engine.feedback.commentsCount,
     since: new Date(now.getTime() - (options.feedbackLookbackDays ?? 30) * DAY_MS),
     until: now,

@@ -80,9 +80,8 @@ const COMMENTS = [
 ];
 /**
  * Which comments (indexes into COMMENTS; '' is an empty one) an answer may carry: customers who score low
- * complain, those who score high praise, the rest leave it empty. CES answers carry none: its scale reads one
- * way in HubSpot's survey (7 = very easy) and the other in Heed's default policy (CES ≥ 5 needs a follow-up), so
- * any comment would contradict one of them.
+ * complain, those who score high praise, the rest leave it empty. CES answers carry none (kept so, as the
+ * generated portals and the figures measured on them stay the same).
  */
 const COMMENTS_NEGATIVE = [0, 2, 4, 5];
 const COMMENTS_POSITIVE = [1, 3, 5];
@@ -622,7 +621,12 @@ export class SimPortal {
             : value === 3
               ? 'PASSIVE'
               : 'PROMOTER'
-          : null;
+          : // CES as HubSpot groups it: 1–3 detractors, 4–5 passives, 6–7 promoters (7 = very easy).
+            value <= 3
+            ? 'DETRACTOR'
+            : value <= 5
+              ? 'PASSIVE'
+              : 'PROMOTER';
     const submitted = new Date(fb.submittedAt[f]!).toISOString();
     const comment = fb.comment[f]! === NONE ? null : COMMENTS[fb.comment[f]!]!;
     return {
