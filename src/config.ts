@@ -319,15 +319,17 @@ const ZFeedback = z.strictObject({
   CSAT: z.strictObject({ atMost: z.number().min(0).max(5) }).default({ atMost: 2 }),
   /** HubSpot's CES runs 1 (very difficult) to 7 (very easy) and counts 1–3 as detractors. */
   CES: z
-    .strictObject(
-      { atMost: z.number().min(1).max(7) },
-      {
-        error: (issue) =>
-          issue.code === 'unrecognized_keys' && issue.keys.includes('atLeast')
-            ? 'CES is scored 1 (very difficult) to 7 (very easy) in HubSpot: use "atMost" (HubSpot\'s detractors are 1–3), not "atLeast"'
-            : undefined,
-      },
-    )
+    .strictObject({
+      atMost: z.number().min(1).max(7).optional(),
+      /** The old reading of the scale (high = bad): refused with why, so nobody keeps flagging happy customers. */
+      atLeast: z
+        .never({
+          error:
+            'CES is scored 1 (very difficult) to 7 (very easy) in HubSpot: use "atMost" (HubSpot\'s detractors are 1–3), not "atLeast"',
+        })
+        .optional(),
+    })
+    .transform(({ atMost }) => ({ atMost: atMost ?? 3 }))
     .default({ atMost: 3 }),
   followUpWithin: ZDuration.default({ days: 1, minutes: 0 }),
   /** Any answer with a comment needs a follow-up too: criticism is worth more than praise. */

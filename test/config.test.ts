@@ -122,6 +122,18 @@ describe('policy file', () => {
     expect(Object.isFrozen(config.policy.teams[0])).toBe(true);
   });
 
+  it('refuses the old CES "atLeast" with how HubSpot scores CES', () => {
+    const policy = full();
+    policy.feedback = { ...policy.feedback, CES: { atLeast: 5 } };
+    expect(
+      errorOf(() => loadPolicy(policy))
+        .message.split('\n')
+        .slice(1),
+    ).toEqual([
+      '  feedback.CES.atLeast: CES is scored 1 (very difficult) to 7 (very easy) in HubSpot: use "atMost" (HubSpot\'s detractors are 1–3), not "atLeast"',
+    ]);
+  });
+
   it('takes burst budgets from the file, and refuses a budget that leaves no room for "and N more"', () => {
     const policy = full();
     policy.nudges = { perChannel: 20, perPerson: 3 };
