@@ -264,14 +264,16 @@ describe.each(testProviders())('every message about a ticket follows its lifecyc
     expectOnlyEdited(before);
     const m = messages();
     expect(m.nudge!.text).toBe('Moved to billing — see <#CBILLING>: "Printer &lt;on&gt; fire" (Dana Customer (Acme))');
-    expect(shown(m.nudge)).toContain('Heed follows this ticket in <#CBILLING> now.');
+    expect(shown(m.nudge)).toContain(
+      "This message is no longer updated: Heed follows the ticket in its team's channel.",
+    );
     expect(m.nudge!.blocks.some((b) => (b as { type: string }).type === 'actions')).toBe(false);
     expect(m.ping!.text).toBe('Moved to billing — see <#CBILLING>.');
     expect(shown(m.ping)).toBe(
       ':arrow_right: *Moved to billing — see <#CBILLING>*. This thread is no longer followed.',
     );
     expect(m.dm!.text).toBe('Moved to billing — see <#CBILLING>: "Printer &lt;on&gt; fire"');
-    expect(shown(m.dm)).toContain('Heed follows it there now.');
+    expect(shown(m.dm)).toContain("This message is no longer updated: Heed follows the ticket in its team's channel.");
     expect(shown(m.dm)).toContain(
       `<https://fake.slack.test/archives/CSUPPORT/p${before.nudge!.ts.replace('.', '')}|Open the nudge>`,
     );

@@ -178,9 +178,11 @@ describe.each(testProviders())('lifecycle edges, on %s', (provider) => {
     expect(h.slack.callsOf('chat.postMessage').length).toBeGreaterThan(before);
   });
 
-  // Defect 4 (minor). Moved support → billing → tier2 → support: the first support nudge and Carol's DM still say
-  // "Heed follows this ticket in #billing now" while it is back in support (beside a second support nudge).
-  it.fails('moved away and back: no message still says Heed follows it in a channel it left', async () => {
+  // Defect 4 (minor, fixed). Moved support → billing → tier2 → support: the first support nudge and Carol's DM said
+  // "Heed follows this ticket in #billing now" while it was back in support (beside a second support nudge). A
+  // retired message now says only what stays true: it is no longer updated, Heed follows the ticket in its team's
+  // channel.
+  it('moved away and back: no message still says Heed follows it in a channel it left', async () => {
     h.slack.addChannel({ id: 'CTIER2', name: 'tier2' });
     await ticket('103');
     await tick('09:50');
@@ -199,8 +201,10 @@ describe.each(testProviders())('lifecycle edges, on %s', (provider) => {
     expect(h.slack.messagesIn('CBILLING')[0]!.text).toMatch(/^Moved to tier2/);
     expect(h.slack.messagesIn('CTIER2')[0]!.text).toMatch(/^Moved to support/);
     // What a reader of the first support nudge / Carol's DM is told now:
-    for (const m of [h.slack.messagesIn('CSUPPORT')[0]!, h.slack.messagesIn('UCAROL')[0]!])
+    for (const m of [h.slack.messagesIn('CSUPPORT')[0]!, h.slack.messagesIn('UCAROL')[0]!]) {
       expect(shown(m)).not.toMatch(/follows (this ticket|it) (in <#CBILLING>|there) now/);
+      expect(shown(m)).toContain("This message is no longer updated: Heed follows the ticket in its team's channel.");
+    }
   });
 
   // Defect 5. Moving team retires the old nudge (one write) and queues the old messages' edits (another write,

@@ -268,7 +268,8 @@ export function renderNudge(view: NudgeView): RenderedMessage {
 
   const notes: Mrkdwn[] = [];
   if (view.movedTo) {
-    notes.push(md`Heed follows this ticket in ${channelLink(view.movedTo.channel)} now.`);
+    // Timeless on purpose: the ticket may move on, or back here, and this message is not edited again.
+    notes.push(md`This message is no longer updated: Heed follows the ticket in its team's channel.`);
   } else {
     if (view.handledBy !== undefined) {
       notes.push(
@@ -393,7 +394,9 @@ export function renderOwnerDm(view: NudgeView, recipient?: string, linked = true
   const subject = md`"${safe(view.subject || '(no subject)', 150)}"`;
   const back = backLink(view, linked, 'Open the nudge');
   if (isFinal(view)) {
-    const next = view.movedTo ? md`Heed follows it there now.` : md`Nothing more to do.`;
+    const next = view.movedTo
+      ? md`This message is no longer updated: Heed follows the ticket in its team's channel.`
+      : md`Nothing more to do.`;
     return message(md`${statusOf(view).label}: ${subject}`, [
       section(md`${statusLine(view)}: ${titleLine(view)}. ${next}\n${back}`),
     ]);
