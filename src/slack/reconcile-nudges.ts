@@ -605,8 +605,12 @@ function rollupKind(rollup: Rollup): RollupKind {
 }
 
 /** Why a listed flag is no longer waiting here (undefined: still waiting). */
-function endedKind(flag: Flag, rollup: Rollup): EndedKind | undefined {
+function endedKind(flag: Flag, rollup: Rollup, teams: readonly SlackTeam[]): EndedKind | undefined {
   if (rollup.kind === 'backlog' && rollup.team && flag.team !== rollup.team) return 'moved';
+  // A team channel's "and N more": the ticket moved to a team that posts elsewhere (it has its nudge there now).
+  if (rollupKind(rollup) === 'channel' && teams.find((t) => t.name === flag.team)?.channel !== rollup.channel) {
+    return 'moved';
+  }
   if (flag.handledBy) return 'handled';
   if (OPEN.has(flag.state)) return undefined;
   return ((flag.outcome as FlagOutcome | null) ?? (flag.state === 'handled' ? 'handled' : 'answered')) as EndedKind;
@@ -638,10 +642,10 @@ async function reconcileRollup(deps: NudgeDeps, rollup: Rollup, now: Date, summa
   const waiting: Flag[][] = [];
   const ended: Partial<Record<EndedKind, number>> = {};
   for (const group of groups.values()) {
-    const open = group.filter((f) => endedKind(f, rollup) === undefined).sort(worstFirst);
+    const open = group.filter((f) => endedKind(f, rollup, deps.teams) === undefined).sort(worstFirst);
     if (open.length > 0) waiting.push(open);
     else {
-      const kind = endedOf(group.map((f) => endedKind(f, rollup)!));
+      const kind = endedOf(group.map((f) => endedKind(f, rollup, deps.teams)!));
       ended[kind] = (ended[kind] ?? 0) + 1;
     }
   }

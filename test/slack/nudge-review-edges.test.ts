@@ -420,10 +420,9 @@ describe.each(testProviders())('burst budget across a Slack outage, on %s', (pro
     expect(await run(false)).toBeLessThanOrEqual(3);
   });
 
-  // Defect 8 (minor). A ticket listed in support's "…and N more need attention" moves to billing: billing gets its
-  // nudge, but support's message keeps counting it as waiting there (endedKind knows "moved" for backlog summaries
-  // only).
-  it.fails('a ticket in the "and N more" message moves team: the message stops listing it as waiting', async () => {
+  // Defect 8 (minor, fixed). A ticket listed in support's "…and N more need attention" moves to billing: billing
+  // gets its nudge, and support's message stops counting it as waiting there (it says it moved to another team).
+  it('a ticket in the "and N more" message moves team: the message stops listing it as waiting', async () => {
     const base = {
       pipelineId: '0',
       stageId: '1',
@@ -477,6 +476,7 @@ describe.each(testProviders())('burst budget across a Slack outage, on %s', (pro
     debug(`${overflow()?.text}\n${shown(overflow())}`);
     expect(h.slack.messagesIn('CBILLING')).toHaveLength(1);
     expect(overflow()?.text).toMatch(/1 still waiting/);
+    expect(shown(overflow())).toContain('moved to another team');
   });
 
   // Observed: 21 top-level posts in #support within 31 s, and 18 DMs to Carol, once Slack answers again.
