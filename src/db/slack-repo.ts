@@ -595,6 +595,10 @@ export class SlackRepo {
     return ids.length ? this.#prisma.rollup.findMany({ where: { id: { in: ids }, settled: false } }) : [];
   }
 
+  rollupById(id: string): Promise<Rollup | null> {
+    return this.#prisma.rollup.findUnique({ where: { id } });
+  }
+
   rollupEntries(rollupId: string): Promise<RollupEntry[]> {
     return this.#prisma.rollupEntry.findMany({
       where: { rollupId },

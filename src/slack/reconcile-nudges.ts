@@ -33,7 +33,7 @@ import type {
   SlackRepo,
 } from '../db/slack-repo.ts';
 import { isWorkingTime } from '../domain/calendar.ts';
-import { type ClockName, type FlagOutcome, OPEN_FLAG_STATES } from '../domain/flag.ts';
+import type { ClockName } from '../domain/flag.ts';
 import type { Logger } from '../logger.ts';
 import { HEED_METADATA_EVENT } from './outbox.ts';
 import type { ResolvedScope } from './queries.ts';
@@ -47,6 +47,7 @@ import {
   renderOwnerDm,
 } from './render/nudge.ts';
 import { type EndedKind, ROLLUP_LINES, type RollupKind, type RollupLine, renderRollup } from './render/rollup.ts';
+import { endedKind, rollupKind, worstFirst } from './rollup-waiting.ts';
 import type { SlackTeam } from './teams.ts';
 import { buildNudgeView, companionHash, nudgeRenderHash, type ViewDeps } from './views.ts';
 
@@ -585,37 +586,6 @@ async function stepsPlan(
 
 // ─────────────────────────────────────────────────────────────────────────────── summaries and "and N more"
 
-const OPEN = new Set<string>(OPEN_FLAG_STATES);
-
-/** Worst first: breached before at risk, then the longest overdue (earliest due). */
-function worstFirst(a: Flag, b: Flag): number {
-  const severity = (f: Flag) => (f.state === 'breached' || f.state === 'overdue' ? 0 : 1);
-  return (
-    severity(a) - severity(b) ||
-    (a.dueAt?.getTime() ?? Number.POSITIVE_INFINITY) - (b.dueAt?.getTime() ?? Number.POSITIVE_INFINITY) ||
-    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
-  );
-}
-
-/** A team channel's overflow names its team; an escalation channel's does not (teams may share it). */
-function rollupKind(rollup: Rollup): RollupKind {
-  if (rollup.kind === 'backlog') return 'backlog';
-  if (rollup.scope.startsWith('person:')) return 'person';
-  return rollup.team ? 'channel' : 'escalation';
-}
-
-/** Why a listed flag is no longer waiting here (undefined: still waiting). */
-function endedKind(flag: Flag, rollup: Rollup, teams: readonly SlackTeam[]): EndedKind | undefined {
-  if (rollup.kind === 'backlog' && rollup.team && flag.team !== rollup.team) return 'moved';
-  // A team channel's "and N more": the ticket moved to a team that posts elsewhere (it has its nudge there now).
-  if (rollupKind(rollup) === 'channel' && teams.find((t) => t.name === flag.team)?.channel !== rollup.channel) {
-    return 'moved';
-  }
-  if (flag.handledBy) return 'handled';
-  if (OPEN.has(flag.state)) return undefined;
-  return ((flag.outcome as FlagOutcome | null) ?? (flag.state === 'handled' ? 'handled' : 'answered')) as EndedKind;
-}
-
 async function reconcileRollups(deps: NudgeDeps, rollups: Rollup[], now: Date, summary: ReconcileSummary) {
   for (const rollup of rollups) {
     try {
@@ -682,7 +652,9 @@ async function reconcileRollup(deps: NudgeDeps, rollup: Rollup, now: Date, summa
   const settings = settingsOf(deps);
   const tickets = [...groups.keys()].filter((id) => id.startsWith('t:')).length;
   const feedback = groups.size - tickets;
-  const seeAll = seeAllOf(kind, rollup);
+  // A ticket late on resolution alone is not "waiting for a reply": /unanswered would leave it out.
+  const resolutionOnly = waiting.some((group) => group.every((f) => f.kind === 'ticket' && f.clock === 'resolution'));
+  const seeAll = seeAllOf(kind, rollup, resolutionOnly);
   const rendered = renderRollup({
     kind,
     team: rollup.team ?? undefined,
@@ -733,8 +705,15 @@ function endedOf(kinds: EndedKind[]): EndedKind {
   return order.find((kind) => kinds.includes(kind)) ?? kinds[0]!;
 }
 
-/** The list a rollup's "Show all" answers with, and the command its text names. */
-function seeAllOf(kind: RollupKind, rollup: Rollup): { command: string; value: string } {
+/**
+ * What a rollup's "Show all waiting" answers with (its own list), and the command its text names — none when a
+ * listed ticket is late on resolution only, which that command would leave out.
+ */
+function seeAllOf(
+  kind: RollupKind,
+  rollup: Rollup,
+  resolutionOnly: boolean,
+): { command: string | undefined; value: string } {
   let scope: ResolvedScope;
   let command: string;
   if (kind === 'person') {
@@ -747,5 +726,5 @@ function seeAllOf(kind: RollupKind, rollup: Rollup): { command: string; value: s
     scope = { kind: 'all' };
     command = '/unanswered all';
   }
-  return { command, value: JSON.stringify({ s: scope }) };
+  return { command: resolutionOnly ? undefined : command, value: JSON.stringify({ s: scope, r: rollup.id }) };
 }

@@ -141,21 +141,37 @@ describe.each(testProviders())('a backlog meets the burst budgets, on %s', (prov
     );
     expect(lines[1]).toMatch(/<@UBOB>$/);
     expect(text).toContain('…and 30 more: `/unanswered support` lists every one.');
-    expect(text).toContain('{"s":{"kind":"team","team":"support"}}');
+    const button = (summary.blocks as { elements?: { action_id: string; value: string }[] }[])
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === 'rollup_show_all')!;
+    expect(JSON.parse(button.value)).toMatchObject({ s: { kind: 'team', team: 'support' }, r: expect.any(String) });
 
-    // "Show all waiting": the clicker alone gets the team's whole list; the summary stays as it is.
+    // "Show all waiting": the clicker alone gets the summary's whole list; the summary stays as it is.
     const clicked = await h.action({
       user: 'UALICE',
       channel: 'CSUPPORT',
       messageTs: summary.ts,
       actionId: 'rollup_show_all',
-      value: '{"s":{"kind":"team","team":"support"}}',
+      value: button.value,
     });
     expect(clicked.status).toBe(200);
     const answer = await vi.waitUntil(() => h.slack.responses.at(-1));
     expect(answer.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
-    expect(JSON.stringify(answer.body['blocks'])).toContain('Waiting for our reply — support');
-    expect(JSON.stringify(answer.body['blocks'])).toMatch(/Showing 1–20 of 43, most urgent first/);
+    expect(JSON.stringify(answer.body['blocks'])).toContain("Still waiting — listed in support's summary");
+    expect(JSON.stringify(answer.body['blocks'])).toMatch(/Showing 1–20 of 40, most urgent first/);
+    // Its "More" pages through the same list.
+    const more = (answer.body['blocks'] as { elements?: { action_id: string; value: string }[] }[])
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === 'list_more')!;
+    await h.action({
+      user: 'UALICE',
+      channel: 'CSUPPORT',
+      messageTs: summary.ts,
+      actionId: 'list_more',
+      value: more.value,
+    });
+    const page2 = await vi.waitUntil(() => (h.slack.responses.length >= 2 ? h.slack.responses.at(-1) : undefined));
+    expect(JSON.stringify(page2.body['blocks'])).toMatch(/Showing 21–40 of 40, most urgent first/);
     expect(summary.updates).toBe(0);
 
     // Nothing changes: nothing is posted or edited.
@@ -198,7 +214,7 @@ describe.each(testProviders())('a backlog meets the burst budgets, on %s', (prov
       'Heed sends at most 4 pings to a person in 60 minutes (policy `nudges.perPerson`)',
     );
     expect(shown(carolMore)).toContain('`/unanswered me` lists every one.');
-    expect(shown(carolMore)).toContain('{"s":{"kind":"user","userId":"UCAROL"}}');
+    expect(shown(carolMore)).toContain('{"s":{"kind":"user","userId":"UCAROL"},"r":"');
 
     // The whole window later the backlog is escalated: the leads get 3 escalations and one "and N more" — 4.
     const escalate = await tick('02T10:31');
