@@ -12,7 +12,7 @@ function seedStartingAt(index: number, length: number): string {
 
 describe('routeNudge', () => {
   const backups = ['UBOB', 'UDAN', 'UEVE'];
-  it.each([
+  it.each<[string, AwayState, string[], number, unknown]>([
     ['owner available → owner', HERE, [], 0, { kind: 'owner' }],
     ['owner away → the ticket’s backup in rotation', OOO, [], 0, { kind: 'backup', user: 'UBOB', because: OOO }],
     ['rotation starts elsewhere for another ticket', OOO, [], 1, { kind: 'backup', user: 'UDAN', because: OOO }],
@@ -37,7 +37,13 @@ describe('routeNudge', () => {
   });
 
   it('the owner never covers for themselves', () => {
-    const route = routeNudge({ owner: OOO, backups: ['UANNA', 'UANNA'], ownerUser: 'UANNA', seed: 'x', awayOf: () => HERE });
+    const route = routeNudge({
+      owner: OOO,
+      backups: ['UANNA', 'UANNA'],
+      ownerUser: 'UANNA',
+      seed: 'x',
+      awayOf: () => HERE,
+    });
     expect(route.kind).toBe('channel');
   });
 
