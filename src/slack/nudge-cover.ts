@@ -9,11 +9,11 @@ import type { Flag, Nudge, NudgeFields } from '../db/slack-repo.ts';
 import type { AwayReason } from '../domain/availability.ts';
 import type { Route } from '../domain/routing.ts';
 import type { NudgeRouter } from './away-router.ts';
-import type { CoverView, NudgeView } from './render/nudge.ts';
+import { type CoverView, NOBODY_COVERS, type NudgeView } from './render/nudge.ts';
 import type { SlackTeam } from './teams.ts';
 
 /** Nudge.pingedUser when the owner and every backup were away: the thread alone was told. */
-export const AWAY_TARGET = 'away';
+export const AWAY_TARGET = NOBODY_COVERS;
 
 /** What Nudge.cover holds (JSON). `reason` set: someone covers now (`backup`) or nobody can; unset: nobody covers. */
 export interface StoredCover {

@@ -384,7 +384,7 @@ function recipientOf(
   if (row.kind === 'dm') return row.channel;
   if (row.kind !== 'reply') return undefined;
   // The thread alone, told that the owner and every backup are away: nobody was pinged.
-  if (/:reply2:away(?::\d+)?$/.test(row.idempotencyKey)) return undefined;
+  if (/:reply2:away(?::\d+)?$/.test(row.idempotencyKey)) return AWAY_TARGET;
   const user = /:reply2:([UW][A-Z0-9]+)(?::\d+)?$/.exec(row.idempotencyKey)?.[1];
   return user ?? (nudge.pingedUser === AWAY_TARGET ? undefined : (nudge.pingedUser ?? undefined));
 }
@@ -542,7 +542,7 @@ async function stepsPlan(
               idempotencyKey: key,
               kind: 'reply',
               channel: team.channel,
-              payload: withMetadata(renderEscalationReply(view), key),
+              payload: withMetadata(renderEscalationReply(view, AWAY_TARGET), key),
             });
             step.replies++;
           }

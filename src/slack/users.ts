@@ -96,6 +96,11 @@ export class SlackUserDirectory {
       this.#statusFailing = false;
       return status;
     } catch (error) {
+      // Slack does not know the user (deleted, another workspace): no status, and nothing is failing.
+      if ((error as { data?: { error?: string } }).data?.error === 'user_not_found') {
+        this.#statuses.set(slackUserId, { status: undefined, at: now.getTime() });
+        return undefined;
+      }
       if (!this.#statusFailing) {
         this.#statusFailing = true;
         this.#o.logger.warn(

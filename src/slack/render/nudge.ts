@@ -265,6 +265,9 @@ function quoted(view: NudgeView): Mrkdwn {
 
 // ─────────────────────────────────────────────────────────────── away-aware routing (issue 15)
 
+/** The recipient of a thread note that pinged nobody: the owner and every backup were away. */
+export const NOBODY_COVERS = 'away';
+
 const AWAY_REASON: Record<AwayReason, string> = {
   'out-of-office': 'out of office',
   'hubspot-away': 'away in HubSpot',
@@ -431,7 +434,17 @@ export function renderEscalationReply(view: NudgeView, recipient?: string): Rend
       section(md`:arrow_right: ${coverHandedOn(view)} — nothing more for you to do here.`),
     ]);
   }
-  if (view.cover && recipient === view.cover.backup) {
+  if (recipient === NOBODY_COVERS && view.cover?.backup !== undefined) {
+    return message(md`${plainCover(view.cover, view.asOf)}: ${what}.`, [
+      section(md`:arrow_right: ${coverHandedOn(view)}.`),
+    ]);
+  }
+  if (recipient === NOBODY_COVERS && !view.cover) {
+    return message(md`${safe(view.owner?.name ?? 'The owner', 60)} is back: ${what}.`, [
+      section(md`:arrow_right: ${coverHandedOn(view)}.`),
+    ]);
+  }
+  if (view.cover && recipient === (view.cover.backup ?? NOBODY_COVERS)) {
     // To the backup (or, with nobody to cover, to no one: the thread says so).
     const to = view.cover.backup ? md`${mention(view.cover.backup)} ` : md``;
     const body = md`${to}${coverLine(view.cover, view.asOf)}: ${what} — the customer has waited ${waitingText(view)}. Reply in HubSpot, or react :eyes: if you're on it, :white_check_mark: when handled.`;
