@@ -6,6 +6,7 @@ import {
   formatUntil,
   NOBODY_COVERS,
   type NudgeView,
+  renderEscalationPost,
   renderEscalationReply,
   renderNudge,
   renderOwnerDm,
@@ -74,6 +75,13 @@ describe('messages about a covered ticket', () => {
     expect(text(nudge)).toContain('<@UBOB> is covering');
     expect(text(nudge)).not.toContain('<@UANNA>');
     expect(blockKitProblems(nudge)).toEqual([]);
+  });
+
+  it('the escalation names the away owner without mentioning them, and who covers', () => {
+    const post = renderEscalationPost(covered, 'support');
+    expect(text(post)).toContain('Owner: Anna Agent (away; <@UBOB> covering)');
+    expect(text(post)).not.toContain('<@UANNA>');
+    expect(blockKitProblems(post)).toEqual([]);
   });
 
   it('the backup’s ping and DM say they cover; a former backup’s say it is handed on', () => {

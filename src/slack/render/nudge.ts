@@ -485,10 +485,14 @@ export function renderEscalationPost(view: NudgeView, teamName: string, linked =
   }
   const what =
     view.kind === 'feedback' ? md`Negative feedback not followed up` : md`Breached ${safe(clockLabel(view.clock))}`;
+  // An away owner is named, not mentioned (the leads channel must not notify them), with who covers.
+  const owner = view.cover
+    ? md`${safe(view.cover.ownerName, 60)} (away; ${view.cover.backup ? md`${mention(view.cover.backup)} covering` : md`no backup available`})`
+    : personLabel(view.owner);
   const lines = [
     md`:rotating_light: *Escalation — ${team}*`,
     md`${what}: ${titleLine(view)} from ${customer}`,
-    md`Owner: ${personLabel(view.owner)} · waiting ${waitingText(view)} · ${dueText(view)}`,
+    md`Owner: ${owner} · waiting ${waitingText(view)} · ${dueText(view)}`,
     backLink(view, linked, 'View the nudge and its thread'),
   ];
   return message(md`Escalation (${team}): ${what} — "${subject}"`, [section(joinMd(lines, '\n'))]);
