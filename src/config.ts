@@ -260,6 +260,18 @@ const ZTeam = z.strictObject({
     .string()
     .regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id like "S0123ABCD"')
     .optional(),
+  /** Away-aware routing: who is pinged instead of an owner who is away (see `away`). */
+  backup: z
+    .strictObject({
+      users: z.array(ZSlackUser).default([]).describe('Slack user ids, in rotation order.'),
+      userGroup: z
+        .string()
+        .regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id like "S0123ABCD"')
+        .optional()
+        .describe('A Slack user group whose members follow `users` in the rotation.'),
+    })
+    .optional()
+    .describe('Who covers for an owner who is away: the first available one in rotation (one ticket keeps its cover).'),
 });
 
 /** A customer condition: HubSpot property internal names (e.g. "tier") → the values that match. */
@@ -408,6 +420,36 @@ const ZNudges = z
   })
   .describe('Burst budgets and backlog summaries: how much Heed posts at once.');
 
+/**
+ * Away-aware routing: an owner is away when HubSpot says so (availability status, an out-of-office period, outside
+ * their working hours) or their Slack status does; their ping goes to the team's `backup` instead.
+ */
+const ZAway = z
+  .strictObject({
+    statusEmoji: z
+      .array(z.string().regex(/^:[a-z0-9_+'-]+:$/i, 'must be an emoji code like ":palm_tree:"'))
+      .default([':palm_tree:', ':airplane:', ':face_with_thermometer:', ':beach_with_umbrella:'])
+      .describe('Slack status emoji that mean away.'),
+    statusText: z
+      .array(z.string().trim().min(1).max(100))
+      .default(['out of office', 'vacation', 'OOO', 'on leave'])
+      .describe('Words or phrases in a Slack status text that mean away (whole words, any case).'),
+    outsideWorkingHours: z
+      .boolean()
+      .default(true)
+      .describe('Outside their HubSpot working hours counts as away (only for people HubSpot has working hours of).'),
+    statusCacheMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(60)
+      .default(5)
+      .describe('Minutes a Slack status or user group is trusted before Slack is asked again.'),
+  })
+  .describe('Away-aware routing: who counts as away.');
+export type TAwaySettings = z.output<typeof ZAway>;
+export const DEFAULT_AWAY_SETTINGS: TAwaySettings = Object.freeze(ZAway.parse({}));
+
 export type TNudgeSettings = z.output<typeof ZNudges>;
 export const DEFAULT_NUDGE_SETTINGS: TNudgeSettings = Object.freeze(ZNudges.parse({}));
 
@@ -496,6 +538,7 @@ const ZPolicy = z.strictObject({
   nudges: ZNudges.default(ZNudges.parse({})),
   silent: ZSilent.default(ZSilent.parse({})),
   predictions: ZPredictions.default(ZPredictions.parse({})),
+  away: ZAway.default(ZAway.parse({})),
   sync: z
     .strictObject({
       intervalMinutes: z.number().int().min(1).max(1440).default(5),

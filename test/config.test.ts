@@ -134,6 +134,46 @@ describe('policy file', () => {
     ]);
   });
 
+  it('takes away-aware routing from the file: backups per team, what counts as away, and the defaults', () => {
+    const config = loadPolicy(full());
+    expect(config.policy.teams[0]!.backup).toEqual({ users: ['U0BOB', 'U0DAN'], userGroup: 'S0COVER' });
+    expect(config.policy.away).toEqual({
+      statusEmoji: [':palm_tree:', ':airplane:', ':face_with_thermometer:'],
+      statusText: ['out of office', 'vacation', 'OOO'],
+      outsideWorkingHours: true,
+      statusCacheMinutes: 5,
+    });
+    const bare = full();
+    delete bare.away;
+    delete bare.teams[0].backup;
+    const defaults = loadPolicy(bare).policy;
+    expect(defaults.teams[0]!.backup).toBeUndefined();
+    expect(defaults.away).toEqual({
+      statusEmoji: [':palm_tree:', ':airplane:', ':face_with_thermometer:', ':beach_with_umbrella:'],
+      statusText: ['out of office', 'vacation', 'OOO', 'on leave'],
+      outsideWorkingHours: true,
+      statusCacheMinutes: 5,
+    });
+    const wrong = full();
+    wrong.teams[0].backup = { users: ['bob'], userGroup: 'C0CHANNEL' };
+    wrong.away = { statusEmoji: ['palm_tree'] };
+    const lines = errorOf(() => loadPolicy(wrong))
+      .message.split('\n')
+      .slice(1);
+    expect(lines).toEqual([
+      '  teams[0].backup.users[0]: must be a Slack user id like "U0123ABCD"',
+      '  teams[0].backup.userGroup: must be a Slack user group id like "S0123ABCD"',
+      '  away.statusEmoji[0]: must be an emoji code like ":palm_tree:"',
+    ]);
+    const schema = policyJsonSchema() as { properties: Record<string, { properties: Record<string, unknown> }> };
+    expect(Object.keys(schema.properties['away']!.properties)).toEqual([
+      'statusEmoji',
+      'statusText',
+      'outsideWorkingHours',
+      'statusCacheMinutes',
+    ]);
+  });
+
   it('takes burst budgets from the file, and refuses a budget that leaves no room for "and N more"', () => {
     const policy = full();
     policy.nudges = { perChannel: 20, perPerson: 3 };

@@ -105,7 +105,10 @@ export interface FlagActionPlan {
 
 /** Nudge columns a change may write. */
 export type NudgeFields = Partial<
-  Pick<Nudge, 'state' | 'level' | 'renderHash' | 'companionHash' | 'pingedUser' | 'postId' | 'channel'>
+  Pick<
+    Nudge,
+    'state' | 'level' | 'renderHash' | 'companionHash' | 'pingedUser' | 'postId' | 'channel' | 'cover' | 'coverCheckAt'
+  >
 >;
 
 /** A flag listed in a Rollup instead of (or besides) a message of its own. */

@@ -35,6 +35,8 @@ import type {
 import { isWorkingTime } from '../domain/calendar.ts';
 import type { ClockName } from '../domain/flag.ts';
 import type { Logger } from '../logger.ts';
+import type { NudgeRouter } from './away-router.ts';
+import { AWAY_TARGET, decideCover } from './nudge-cover.ts';
 import { HEED_METADATA_EVENT } from './outbox.ts';
 import type { ResolvedScope } from './queries.ts';
 import {
@@ -57,6 +59,8 @@ export interface NudgeDeps extends ViewDeps {
   logger: Logger;
   /** Burst budgets and backlog waves (policy `nudges`); the defaults when absent. */
   settings?: TNudgeSettings | undefined;
+  /** Away-aware routing (issue 15): an away owner's ping goes to a backup. Without it, always to the owner. */
+  routing?: NudgeRouter | undefined;
 }
 
 export interface ReconcileSummary {
@@ -143,6 +147,8 @@ function needsWork(flag: Flag, nudge: Nudge | undefined, now: Date): boolean {
   if (flag.updatedAt > nudge.updatedAt) return true;
   if (nudge.team !== '' && nudge.team !== flag.team) return true;
   if (!flag.handledBy && Math.min(3, flag.escalationLevel) > nudge.level) return true;
+  // Someone covers for an away owner: check again whether they are back (or the backup went away).
+  if (nudge.coverCheckAt !== null && nudge.coverCheckAt <= now) return true;
   return flag.snoozedUntil !== null && flag.snoozedUntil <= now && flag.snoozedUntil > nudge.updatedAt;
 }
 
@@ -201,7 +207,7 @@ async function reconcileOne(
     );
     return;
   }
-  const view = await buildNudgeView(flag, ctx, now, deps);
+  let view = await buildNudgeView(flag, ctx, now, deps);
   let nudge = current;
   if (nudge && nudge.team !== '' && nudge.team !== flag.team) {
     // The ticket moved team: the old team's messages say where it went; the new team gets its own nudge.
@@ -209,12 +215,19 @@ async function reconcileOne(
     nudge = undefined;
   }
   const done = isDone(view);
+  const wanted = done ? 0 : Math.min(3, Math.max(0, flag.escalationLevel));
+  // Away-aware routing: whom a ping goes to now (the owner, a backup, or the thread alone), shown in the messages.
+  const routed = await decideCover(
+    deps.routing,
+    { flag, nudge, level: nudge ? levelOf(nudge, flag, done) : 0, wanted, done, ctx, view, team },
+    now,
+  );
+  view = { ...view, ...routed.shown };
   const hash = nudgeRenderHash(view);
   const companions = companionHash(view);
   // What the nudge shows: how it ended once it ended (a handled ticket too), handled while someone says so.
   const nudgeState = flag.state === 'resolved' ? 'resolved' : view.handledBy !== undefined ? 'handled' : flag.state;
   const quiet = isQuiet(team, view.priority, now);
-  const wanted = done ? 0 : Math.min(3, Math.max(0, flag.escalationLevel));
 
   if (!nudge) {
     if (done || wanted < 1) return;
@@ -226,7 +239,7 @@ async function reconcileOne(
     const counts = emptySummary();
     const plan = await stepsPlan(
       deps,
-      { flag, view, team, nudge: { id, postId: null, pingedUser: null } },
+      { flag, view, team, nudge: { id, postId: null, pingedUser: null }, target: routed.target },
       1,
       wanted,
       now,
@@ -244,6 +257,7 @@ async function reconcileOne(
             level: wanted,
             renderHash: hash,
             companionHash: companions,
+            ...routed.fields,
           },
         },
         intents: [],
@@ -277,7 +291,7 @@ async function reconcileOne(
     // A nudge from before companions were tracked: its thread ping, DM and escalation are only rewritten once
     // there is news (the ticket ended), not all at once on upgrade.
     if (nudge.companionHash !== null || done) {
-      const updates = companionUpdates(await deps.repo.companionsOf(nudge.id), nudge, view);
+      const updates = companionUpdates(await deps.repo.companionsOf(nudge.id), nudge, view, routed.target);
       intents.push(...updates);
       counts.updated += updates.length;
     }
@@ -287,12 +301,13 @@ async function reconcileOne(
   // The ticket ended (answered, closed, deleted) and is open again: its ladder starts over — the owner is pinged
   // again, and the leads hear of it again if it stays late — rather than its old messages being edited back
   // without anyone being told.
-  const reopened = nudge.state === 'resolved' && !done && flag.raisedAt.getTime() > nudge.createdAt.getTime();
-  const level = reopened ? 0 : nudge.level;
-  if (reopened) fields.level = 0;
+  const level = levelOf(nudge, flag, done);
+  if (level !== nudge.level) fields.level = 0;
+  Object.assign(fields, routed.fields);
+  // Whoever a ping goes to now (the owner, or who covers for them) and was not pinged yet is pinged.
   const reping =
-    !done && wanted >= 2 && level >= 2 && nudge.pingedUser !== null && view.owner?.slackUserId
-      ? view.owner.slackUserId !== nudge.pingedUser
+    !done && wanted >= 2 && level >= 2 && nudge.pingedUser !== null && routed.target
+      ? routed.target !== nudge.pingedUser
       : false;
   if (!done && (wanted > level || reping)) {
     if (quiet) summary.deferred++;
@@ -300,7 +315,7 @@ async function reconcileOne(
       // Only the new owner's ping when no step is due; otherwise the steps due (the ping going to whoever owns
       // it now).
       const [from, to] = wanted > level ? [level + 1, wanted] : [2, 2];
-      plan = await stepsPlan(deps, { flag, view, team, nudge }, from, to, now, counts, reping);
+      plan = await stepsPlan(deps, { flag, view, team, nudge, target: routed.target }, from, to, now, counts, reping);
       fields.level = Math.max(wanted, level);
     }
   }
@@ -318,6 +333,12 @@ async function reconcileOne(
   if (result.applied) addSummary(summary, counts);
 }
 
+/** The nudge's level as the ladder sees it: 0 for a ticket reopened after it ended, its ladder starting over. */
+function levelOf(nudge: Nudge, flag: Flag, done: boolean): number {
+  const reopened = nudge.state === 'resolved' && !done && flag.raisedAt.getTime() > nudge.createdAt.getTime();
+  return reopened ? 0 : nudge.level;
+}
+
 /** Adds `counts` into `into`, field by field. */
 export function addSummary(into: ReconcileSummary, counts: ReconcileSummary): void {
   for (const key of Object.keys(into) as (keyof ReconcileSummary)[]) into[key] += counts[key];
@@ -328,15 +349,15 @@ function companionUpdates(
   rows: OutboxMessage[],
   nudge: Pick<Nudge, 'id' | 'team' | 'pingedUser'>,
   view: View,
+  /** Who a ping would go to now (the owner, who covers for them, or AWAY_TARGET). */
+  target: string | undefined = view.owner?.slackUserId,
 ): OutboxIntent[] {
   return rows.map((row) => {
     const recipient = recipientOf(row, nudge);
     const linked = row.parentId !== null;
     // A ping or DM not sent yet about a ticket that ended, moved, or is someone else's now notifies nobody: it is
     // withdrawn (an escalation stays: the leads' channel keeps its record, saying how the ticket ended).
-    const stale =
-      isFinal(view) ||
-      (recipient !== undefined && view.owner?.slackUserId !== undefined && recipient !== view.owner.slackUserId);
+    const stale = isFinal(view) || (recipient !== undefined && target !== undefined && recipient !== target);
     const whenUnsent = row.kind !== 'escalate' && stale ? ('withdraw' as const) : ('fold' as const);
     const rendered =
       row.kind === 'reply'
@@ -363,8 +384,10 @@ function recipientOf(
 ): string | undefined {
   if (row.kind === 'dm') return row.channel;
   if (row.kind !== 'reply') return undefined;
+  // The thread alone, told that the owner and every backup are away: nobody was pinged.
+  if (/:reply2:away(?::\d+)?$/.test(row.idempotencyKey)) return AWAY_TARGET;
   const user = /:reply2:([UW][A-Z0-9]+)(?::\d+)?$/.exec(row.idempotencyKey)?.[1];
-  return user ?? nudge.pingedUser ?? undefined;
+  return user ?? (nudge.pingedUser === AWAY_TARGET ? undefined : (nudge.pingedUser ?? undefined));
 }
 
 /** Retires a nudge whose ticket moved team and rewrites its messages to say where it went. */
@@ -393,6 +416,8 @@ interface StepSubject {
   view: View;
   team: SlackTeam;
   nudge: Pick<Nudge, 'id' | 'postId' | 'pingedUser'> & { createdAt?: Date };
+  /** Who the ping goes to (decideCover): the owner, who covers for them, or AWAY_TARGET (the thread alone). */
+  target: string | undefined;
 }
 
 /**
@@ -414,7 +439,9 @@ async function stepsPlan(
   const cycle =
     nudge.createdAt && flag.raisedAt.getTime() > nudge.createdAt.getTime() ? `:${flag.raisedAt.getTime()}` : '';
   const settings = settingsOf(deps);
-  const ownerId = view.owner?.slackUserId;
+  // The person pinged: the owner, or who covers while they are away; nobody when everyone is away.
+  const awayAll = subject.target === AWAY_TARGET;
+  const ownerId = awayAll ? undefined : subject.target;
   const muted = ownerId ? await deps.repo.mutedUntil(ownerId) : undefined;
   const dmAllowed = ownerId !== undefined && !(muted && muted > now);
   const home = channelScope(team.channel);
@@ -507,6 +534,21 @@ async function stepsPlan(
       return { intents, rollups, nudge: fields };
 
       function ping(at: number): void {
+        if (awayAll) {
+          // The owner and every backup are away: the thread says so, and nobody is pinged or messaged.
+          fields.pingedUser = AWAY_TARGET;
+          if (posted) {
+            const key = `nudge:${nudge.id}:reply2:away${reping && at === from ? `:${now.getTime()}` : cycle}`;
+            intents.push({
+              idempotencyKey: key,
+              kind: 'reply',
+              channel: team.channel,
+              payload: withMetadata(renderEscalationReply(view, AWAY_TARGET), key),
+            });
+            step.replies++;
+          }
+          return;
+        }
         if (!ownerId) {
           // Nobody to notify: the thread says so (no budget: it pings no one).
           if (posted) {

@@ -5,11 +5,13 @@ import { type Clock, systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { FlagsReadRepo } from '../db/flags-read-repo.ts';
+import { HubspotUserRepo } from '../db/hubspot-user-repo.ts';
 import { channelLeasesFrom, JobsRepo } from '../db/jobs-repo.ts';
 import { SlackRepo } from '../db/slack-repo.ts';
 import type { Logger } from '../logger.ts';
 import type { ActionDeps } from './actions.ts';
 import { createSlackWebClient } from './app.ts';
+import { AwayRouter } from './away-router.ts';
 import { digestForSlack } from './digest-post.ts';
 import type { SlackServices } from './listeners/services.ts';
 import { EphemeralNotes } from './notes.ts';
@@ -56,6 +58,7 @@ export function createSlackSide(deps: {
     interactiveSlack: createSlackWebClient(env, logger, { timeout: USERS_INFO_TIMEOUT_MS }),
     people: policy.people,
     logger,
+    statusMaxAgeMs: policy.away.statusCacheMinutes * 60_000,
   });
   const outbox = new Outbox({
     repo,
@@ -66,7 +69,8 @@ export function createSlackSide(deps: {
     channelLeases: channelLeasesFrom(new JobsRepo(db), deps.holder),
     ...deps.outbox,
   });
-  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger, settings: policy.nudges };
+  const routing = new AwayRouter({ users, hubspotUsers: new HubspotUserRepo(db), settings: policy.away });
+  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger, settings: policy.nudges, routing };
   const actions: ActionDeps = {
     repo,
     teams,

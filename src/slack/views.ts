@@ -187,9 +187,10 @@ export async function buildQueueItems(
  * it, where it moved. They are updated when this changes (not for claims, snoozes or the due time).
  */
 export function companionHash(view: NudgeView): string {
-  const { state, outcome, owner, handledBy, movedTo, kind, clock } = view;
+  const { state, outcome, owner, handledBy, movedTo, kind, clock, cover, coveredBefore } = view;
+  // cover and coveredBefore are absent unless routing chose a backup: the hashes of other nudges are unchanged.
   return createHash('sha256')
-    .update(JSON.stringify({ state, outcome, owner, handledBy, movedTo, kind, clock }))
+    .update(JSON.stringify({ state, outcome, owner, handledBy, movedTo, kind, clock, cover, coveredBefore }))
     .digest('hex')
     .slice(0, 32);
 }

@@ -4,9 +4,11 @@ import { manualClock } from '../../../src/clock.ts';
 import { parsePolicy } from '../../../src/config.ts';
 import { openDatabase } from '../../../src/db/client.ts';
 import { FlagsReadRepo } from '../../../src/db/flags-read-repo.ts';
+import { HubspotUserRepo } from '../../../src/db/hubspot-user-repo.ts';
 import { SlackRepo } from '../../../src/db/slack-repo.ts';
 import type { ActionDeps } from '../../../src/slack/actions.ts';
 import { createSlackApp, createSlackWebClient, type SlackApp } from '../../../src/slack/app.ts';
+import { AwayRouter } from '../../../src/slack/away-router.ts';
 import { digestForSlack } from '../../../src/slack/digest-post.ts';
 import { FakeSlackServer } from '../../../src/slack/fake-slack-server.ts';
 import type { SlackServices } from '../../../src/slack/listeners/services.ts';
@@ -130,7 +132,9 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     logger: log.logger,
   });
   const outbox = new Outbox({ repo, slack: web, clock, logger: log.logger });
-  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger: log.logger, settings: policy.nudges };
+  // Away-aware routing as production wires it (src/slack/setup.ts).
+  const routing = new AwayRouter({ users, hubspotUsers: new HubspotUserRepo(db), settings: policy.away });
+  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger: log.logger, settings: policy.nudges, routing };
   const notes = new EphemeralNotes({ slack: web, logger: log.logger, now: () => clock.now() });
   const actions: ActionDeps = {
     repo,
