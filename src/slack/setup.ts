@@ -15,7 +15,7 @@ import type { SlackServices } from './listeners/services.ts';
 import { EphemeralNotes } from './notes.ts';
 import { Outbox, type OutboxOptions, type SlackApi } from './outbox.ts';
 import { SharedStatePermissions } from './permissions.ts';
-import type { NudgeDeps } from './reconcile-nudges.ts';
+import { claimSettingsOf, type NudgeDeps } from './reconcile-nudges.ts';
 import { slackTeams } from './teams.ts';
 import { SlackUserDirectory, USERS_INFO_TIMEOUT_MS } from './users.ts';
 
@@ -66,7 +66,15 @@ export function createSlackSide(deps: {
     channelLeases: channelLeasesFrom(new JobsRepo(db), deps.holder),
     ...deps.outbox,
   });
-  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger, settings: policy.nudges };
+  const nudgeDeps: NudgeDeps = {
+    repo,
+    reads,
+    users,
+    teams,
+    logger,
+    settings: policy.nudges,
+    claims: claimSettingsOf(policy),
+  };
   const actions: ActionDeps = {
     repo,
     teams,
