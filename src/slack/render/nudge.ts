@@ -377,7 +377,7 @@ export function renderClaimLapseReply(view: NudgeView, claimer: string): Rendere
     return message(md`${statusOf(view).label}: ${quoted(view)}.`, [section(md`${line} — nothing more to do here.`)]);
   }
   const lapse = view.claimLapsed;
-  return message(md`Claimed ${quoted(view)} and hasn't replied yet.`, [
+  return message(md`${mention(claimer)} claimed ${quoted(view)} and hasn't replied yet.`, [
     section(
       md`${claimLapseLine(lapse)}. ${mention(claimer)}, reply to the customer in HubSpot — or remove your :eyes: so someone else picks it up. The ticket now climbs the ladder as if unclaimed.`,
     ),
