@@ -316,9 +316,10 @@ async function reconcileOne(
   const reopened = nudge.state === 'resolved' && !done && flag.raisedAt.getTime() > nudge.createdAt.getTime();
   const level = reopened ? 0 : nudge.level;
   if (reopened) fields.level = 0;
+  // A claimer who became the owner by their own claim (written back to HubSpot) is not pinged about it.
   const reping =
     !done && wanted >= 2 && level >= 2 && nudge.pingedUser !== null && view.owner?.slackUserId
-      ? view.owner.slackUserId !== nudge.pingedUser
+      ? view.owner.slackUserId !== nudge.pingedUser && view.owner.slackUserId !== flag.claimedBy
       : false;
   if (!done && (wanted > level || reping)) {
     if (quiet) summary.deferred++;

@@ -24,6 +24,8 @@ export type SlackSide = {
   outbox: Outbox;
   nudgeDeps: NudgeDeps;
   services: SlackServices;
+  /** Slack users by email and back (the write-back finds a claimer's HubSpot owner through it). */
+  users: SlackUserDirectory;
 };
 
 export function createSlackSide(deps: {
@@ -102,5 +104,5 @@ export function createSlackSide(deps: {
       readiness: { startedAt: clock.now(), requireSync: env.HUBSPOT_ACCESS_TOKEN !== undefined },
     }),
   };
-  return { repo, outbox, nudgeDeps, services };
+  return { repo, outbox, nudgeDeps, services, users };
 }

@@ -31,11 +31,29 @@ describe('claimStatus: a claim promises a public reply within claimWithin (busin
   it.each<[string, Partial<TClaimFacts>, Date, string, Date | undefined]>([
     ['no claim', { claimedAt: null }, mon('12:00'), 'none', undefined],
     ['just claimed', {}, mon('10:20'), 'pending', mon('10:42')],
-    ['kept: a reply by anyone after the claim, in time', { lastReplyAt: mon('10:30') }, mon('11:00'), 'kept', mon('10:42')],
+    [
+      'kept: a reply by anyone after the claim, in time',
+      { lastReplyAt: mon('10:30') },
+      mon('11:00'),
+      'kept',
+      mon('10:42'),
+    ],
     ['kept at the deadline itself', { lastReplyAt: mon('10:42') }, mon('11:00'), 'kept', mon('10:42')],
     ['lapsed: no reply by the deadline', {}, mon('10:42'), 'lapsed', mon('10:42')],
-    ['lapsed: the only reply came before the claim', { lastReplyAt: mon('09:30') }, mon('11:00'), 'lapsed', mon('10:42')],
-    ['a reply after the deadline: replied late', { lastReplyAt: mon('11:00') }, mon('11:05'), 'replied_late', mon('10:42')],
+    [
+      'lapsed: the only reply came before the claim',
+      { lastReplyAt: mon('09:30') },
+      mon('11:00'),
+      'lapsed',
+      mon('10:42'),
+    ],
+    [
+      'a reply after the deadline: replied late',
+      { lastReplyAt: mon('11:00') },
+      mon('11:05'),
+      'replied_late',
+      mon('10:42'),
+    ],
     // Claimed on Saturday: the half hour starts with Monday's working day.
     ['claimed outside business hours', { claimedAt: sat('10:00') }, mon('09:29'), 'pending', mon('09:30')],
     ['… and lapses half an hour into Monday', { claimedAt: sat('10:00') }, mon('09:30'), 'lapsed', mon('09:30')],
@@ -43,7 +61,13 @@ describe('claimStatus: a claim promises a public reply within claimWithin (busin
     ['claimed near the end of the day', { claimedAt: fri('16:50') }, mon('09:19'), 'pending', mon('09:20')],
     ['re-claimed after a lapse: a new promise', { claimedAt: mon('11:00') }, mon('11:10'), 'pending', mon('11:30')],
     ['handled: nothing promised any more', { handled: true }, mon('12:00'), 'none', undefined],
-    ['a rule’s own promise: 1d', { within: { days: 1, minutes: 0 } }, mon('17:00'), 'pending', new Date('2026-11-24T10:12:00Z')],
+    [
+      'a rule’s own promise: 1d',
+      { within: { days: 1, minutes: 0 } },
+      mon('17:00'),
+      'pending',
+      new Date('2026-11-24T10:12:00Z'),
+    ],
   ])('%s', (_name, facts, now, kind, deadline) => {
     const status = claimStatus({ ...base, ...facts }, now);
     expect(status.kind).toBe(kind);

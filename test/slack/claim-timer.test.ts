@@ -111,7 +111,8 @@ describe.each(testProviders())('the claim timer, on %s', (provider) => {
   const nudge = () => h.slack.messagesIn('CSUPPORT')[0]!;
   /** Thread replies that ping Bob about his claim. */
   const claimPings = () => h.slack.repliesTo('CSUPPORT', nudge().ts).filter((m) => /claimed/.test(shown(m)));
-  const lapseLine = /:eyes: <@UBOB> claimed this at <!date\^\d+\^\{time\}\|2026-03-02 (\d\d:\d\d) UTC> and hasn't replied yet \(promised within (\w+)\)/;
+  const lapseLine =
+    /:eyes: <@UBOB> claimed this at <!date\^\d+\^\{time\}\|2026-03-02 (\d\d:\d\d) UTC> and hasn't replied yet \(promised within (\w+)\)/;
 
   it('a claim that lapses: the nudge says so, Bob is pinged again exactly once, and the leads hear of it', async () => {
     await ticket('101');
