@@ -48,7 +48,7 @@ describe.each(testProviders())('claims written back to HubSpot, on %s', (provide
     h = await startHarness(provider, {
       policy: {
         ...TEST_POLICY,
-        people: { [carol!.email]: 'UCAROL', [bob!.email]: 'UBOB' },
+        people: { [carol!.email!]: 'UCAROL', [bob!.email!]: 'UBOB' },
         hubspot: { writeBack: settings },
       },
     });
