@@ -56,6 +56,7 @@ export class WriteBack {
   #running: Promise<WriteBackRun> | undefined;
   #again = false;
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(deps: WriteBackDeps) {
     this.#d = deps;
@@ -90,7 +91,9 @@ export class WriteBack {
 
   /** Runs what is due soon, off the caller's path (a Slack ack must not wait for HubSpot). */
   kick(): void {
+    if (this.#stopped) return;
     setImmediate(() => {
+      if (this.#stopped) return;
       this.runDue().catch((error: unknown) => this.#d.logger.error({ err: error }, 'write-back: run failed'));
     });
   }
@@ -102,6 +105,7 @@ export class WriteBack {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#running?.catch(() => undefined);
