@@ -306,6 +306,10 @@ const ZSlaRule = z.strictObject({
   escalateAfter: z.number().min(0).default(0.5),
   /** Whether the AI agent's or a bot's reply stops this rule's response clocks (over `engine.countRepliesFrom`). */
   countRepliesFrom: z.strictObject({ aiAgent: z.boolean().optional(), bots: z.boolean().optional() }).optional(),
+  /** A claim (👀) promises a public reply within this business time; over the policy's `claimWithin`. */
+  claimWithin: ZDuration.optional().describe(
+    'A claim promises a public reply within this business time (e.g. "20m"); over the policy\'s claimWithin.',
+  ),
 });
 
 /** Which automated replies count as a response; a person's reply always does. */
@@ -500,6 +504,29 @@ const ZPredictions = z
   })
   .describe('Predicted breaches.');
 
+/**
+ * Claims written back to HubSpot (off by default; needs the `tickets` scope to write): a claim sets the ticket's
+ * owner (`whenUnassigned`: only a ticket nobody owns; `always`), and ✅ handled moves it to a stage of its pipeline.
+ */
+const ZWriteBack = z
+  .strictObject({
+    claimSetsOwner: z
+      .enum(['never', 'whenUnassigned', 'always'])
+      .default('never')
+      .describe("A claim sets the ticket's HubSpot owner: never, only a ticket nobody owns, or always."),
+    /** Pipeline id → the stage id ✅ handled moves its tickets to. */
+    handledMovesToStage: z
+      .record(z.string().min(1), z.string().min(1))
+      .default({})
+      .describe('Pipeline id → the stage id that ✅ handled moves its tickets to.'),
+  })
+  .describe('Claims written back to HubSpot (needs the tickets scope to write; `heed doctor` checks it).');
+export type TWriteBack = z.output<typeof ZWriteBack>;
+
+/** Whether the policy writes anything back to HubSpot. */
+export const writesBack = (w: TWriteBack): boolean =>
+  w.claimSetsOwner !== 'never' || Object.keys(w.handledMovesToStage).length > 0;
+
 const ZPolicy = z.strictObject({
   $schema: z.string().optional(),
   calendars: z.record(z.string().min(1), ZCalendar),
@@ -554,6 +581,16 @@ const ZPolicy = z.strictObject({
       digestGraceHours: z.number().min(0).max(24).default(3),
     })
     .default({ evaluateCron: '* * * * *', digestGraceHours: 3 }),
+  // ── Claims (issue 15): the claim timer's default, and claims written back to HubSpot.
+  /** A claim promises a public reply within this business time (a rule's own `claimWithin` wins). */
+  claimWithin: ZDuration.default({ days: 0, minutes: 30 }).describe(
+    'A claim (👀) promises a public reply within this business time; then the nudge says so and pings the claimer again.',
+  ),
+  hubspot: z
+    .strictObject({
+      writeBack: ZWriteBack.default({ claimSetsOwner: 'never', handledMovesToStage: {} }),
+    })
+    .default({ writeBack: { claimSetsOwner: 'never', handledMovesToStage: {} } }),
   operations: z
     .strictObject({
       retentionDays: z.number().int().min(1).default(180),

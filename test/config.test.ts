@@ -105,6 +105,14 @@ describe('policy file', () => {
     expect(config.policy.sla[0]).toMatchObject({ name: 'urgent', warnAt: 0.75, escalateAfter: 0.5 });
     expect(config.policy.sla[0]!.firstResponse).toEqual({ days: 0, minutes: 60 });
     expect(config.policy.sla[1]!.resolution).toEqual({ days: 3, minutes: 0 });
+    // The claim timer: a rule's own promise, the policy's default; claims written back to HubSpot.
+    expect(config.policy.sla[0]!.claimWithin).toEqual({ days: 0, minutes: 15 });
+    expect(config.policy.sla[1]!.claimWithin).toBeUndefined();
+    expect(config.policy.claimWithin).toEqual({ days: 0, minutes: 30 });
+    expect(config.policy.hubspot.writeBack).toEqual({
+      claimSetsOwner: 'whenUnassigned',
+      handledMovesToStage: { '0': '4' },
+    });
     expect(config.policy.feedback.followUpWithin).toEqual({ days: 1, minutes: 0 });
     expect(config.policy.sync).toEqual({ intervalMinutes: 5, requestsPer10s: 100, searchPerSecond: 4 });
     // Burst budgets and backlog waves: the documented defaults.
@@ -370,10 +378,37 @@ describe('policy file', () => {
     expect(holidays).toContain('2026-01-01');
   });
 
+  it('claims: 30m of business time and no write-back unless the policy says otherwise', () => {
+    const policy = full();
+    delete policy.claimWithin;
+    delete policy.hubspot;
+    const config = loadPolicy(policy);
+    expect(config.policy.claimWithin).toEqual({ days: 0, minutes: 30 });
+    expect(config.policy.hubspot.writeBack).toEqual({ claimSetsOwner: 'never', handledMovesToStage: {} });
+  });
+
+  it('claims: a bad promise or write-back setting names its key', () => {
+    const policy = full();
+    policy.sla[1].claimWithin = 'soon';
+    policy.hubspot.writeBack.claimSetsOwner = 'sometimes';
+    const message = errorOf(() => loadPolicy(policy)).message;
+    expect(message).toMatch(/sla\[1\]\.claimWithin: "soon" is not a duration/);
+    expect(message).toMatch(/hubspot\.writeBack\.claimSetsOwner: /);
+  });
+
   it('prints a JSON Schema that an editor can use', () => {
     const schema = policyJsonSchema() as { properties: Record<string, unknown>; required: string[] };
     expect(Object.keys(schema.properties)).toEqual(
-      expect.arrayContaining(['calendars', 'teams', 'sla', 'feedback', 'waitingOnCustomerStages', 'people']),
+      expect.arrayContaining([
+        'calendars',
+        'teams',
+        'sla',
+        'feedback',
+        'waitingOnCustomerStages',
+        'people',
+        'claimWithin',
+        'hubspot',
+      ]),
     );
     expect(schema.required).toEqual(expect.arrayContaining(['calendars', 'teams', 'sla']));
     // Each budget says what it means in the editor.

@@ -475,6 +475,8 @@ function judgeTicketRow(
         escalateAfter: rule?.escalateAfter ?? 0,
         calendar,
         predicted: judge.predicted ? judge.predicted.has(ticket.id) : undefined,
+        // The claim timer (domain/claim.ts): any public agent reply after the claim keeps it.
+        claim: rule?.claimWithin ? { within: rule.claimWithin, lastReplyAt: ticket.lastAgentMessageAt } : undefined,
       },
       engine.machine,
       now,

@@ -114,6 +114,14 @@ export async function decideCover(router: NudgeRouter | undefined, s: CoverSubje
   const ownerId = ownerIdOf(s.flag, s.ctx);
   const ownerSlack = s.view.owner?.slackUserId;
   const previous = parseCover(s.nudge?.cover);
+  if (ownerSlack !== undefined && s.flag.claimedBy === ownerSlack) {
+    // The owner claimed it (👀, the button, or a claim that made them the owner): they are here, whatever their
+    // status or hours say. Nobody covers.
+    const fields: CoverDecision['fields'] = {};
+    if (s.nudge?.cover) fields.cover = null;
+    if (s.nudge?.coverCheckAt) fields.coverCheckAt = null;
+    return { target: ownerSlack, shown: shownCover(undefined, s.team.calendar.zone.name), fields };
+  }
   const stored = previous && previous.owner === ownerId ? previous : undefined;
   const checkDue = !s.nudge?.coverCheckAt || s.nudge.coverCheckAt <= now;
   const due =

@@ -32,8 +32,10 @@ import type {
   RollupRequest,
   SlackRepo,
 } from '../db/slack-repo.ts';
-import { isWorkingTime } from '../domain/calendar.ts';
-import type { ClockName } from '../domain/flag.ts';
+import { addBusinessTime, isWorkingTime } from '../domain/calendar.ts';
+import { claimStatus, DEFAULT_CLAIM_WITHIN, formatClaimWithin } from '../domain/claim.ts';
+import type { TBusinessDuration } from '../domain/duration.ts';
+import { type ClockName, OPEN_FLAG_STATES } from '../domain/flag.ts';
 import type { Logger } from '../logger.ts';
 import type { NudgeRouter } from './away-router.ts';
 import { AWAY_TARGET, decideCover } from './nudge-cover.ts';
@@ -43,6 +45,7 @@ import {
   clockLabel,
   isDone,
   isFinal,
+  renderClaimLapseReply,
   renderEscalationPost,
   renderEscalationReply,
   renderNudge,
@@ -61,6 +64,29 @@ export interface NudgeDeps extends ViewDeps {
   settings?: TNudgeSettings | undefined;
   /** Away-aware routing (issue 15): an away owner's ping goes to a backup. Without it, always to the owner. */
   routing?: NudgeRouter | undefined;
+  /** The claim timer's promise per SLA rule (policy `claimWithin`); 30m of business time when absent. */
+  claims?: ClaimSettings | undefined;
+}
+
+/** The policy's claim timer for the reconciler: each rule's `claimWithin`, else the policy's. */
+export function claimSettingsOf(policy: {
+  claimWithin: TBusinessDuration;
+  sla: readonly { name: string; claimWithin?: TBusinessDuration | undefined }[];
+}): ClaimSettings {
+  const byRule = new Map(policy.sla.map((r) => [r.name, r.claimWithin ?? policy.claimWithin]));
+  // A lower bound only (a working day is at least an hour): it decides when to look, never what is shown.
+  const minutes = Math.min(...[policy.claimWithin, ...byRule.values()].map((d) => d.minutes + d.days * 60));
+  return {
+    within: (rule) => (rule !== undefined ? byRule.get(rule) : undefined) ?? policy.claimWithin,
+    shortest: { days: 0, minutes },
+  };
+}
+
+export interface ClaimSettings {
+  /** The promise of a ticket under this SLA rule (undefined: a feedback flag, or a ticket no rule took). */
+  within(rule: string | undefined): TBusinessDuration;
+  /** The shortest promise of any rule: when a claim may first lapse. */
+  shortest: TBusinessDuration;
 }
 
 export interface ReconcileSummary {
@@ -142,13 +168,14 @@ export async function reconcileNudges(deps: NudgeDeps, now: Date, onlyKeys?: str
 }
 
 /** Whether a flag may need Slack work: no nudge, changed since, a ladder step due, or a snooze just ended. */
-function needsWork(flag: Flag, nudge: Nudge | undefined, now: Date): boolean {
+function needsWork(deps: NudgeDeps, flag: Flag, nudge: Nudge | undefined, now: Date): boolean {
   if (!nudge) return flag.escalationLevel >= 1;
   if (flag.updatedAt > nudge.updatedAt) return true;
   if (nudge.team !== '' && nudge.team !== flag.team) return true;
   if (!flag.handledBy && Math.min(3, flag.escalationLevel) > nudge.level) return true;
   // Someone covers for an away owner: check again whether they are back (or the backup went away).
   if (nudge.coverCheckAt !== null && nudge.coverCheckAt <= now) return true;
+  if (claimMayHaveLapsed(deps, flag, nudge, now)) return true;
   return flag.snoozedUntil !== null && flag.snoozedUntil <= now && flag.snoozedUntil > nudge.updatedAt;
 }
 
@@ -161,7 +188,7 @@ async function reconcileFlags(
 ): Promise<void> {
   if (flags.length === 0) return;
   const nudges = new Map((await deps.repo.nudgesByFlagKeys(flags.map((f) => f.key))).map((n) => [n.flagKey, n]));
-  const work = skipFresh ? flags.filter((f) => needsWork(f, nudges.get(f.key), now)) : flags;
+  const work = skipFresh ? flags.filter((f) => needsWork(deps, f, nudges.get(f.key), now)) : flags;
   // Context in chunks: a first run after a long outage may see thousands of flags.
   for (let i = 0; i < work.length; i += 200) {
     const chunk = work.slice(i, i + 200);
@@ -207,7 +234,7 @@ async function reconcileOne(
     );
     return;
   }
-  let view = await buildNudgeView(flag, ctx, now, deps);
+  let view = withClaimTimer(deps, await buildNudgeView(flag, ctx, now, deps), flag, ctx, team, now);
   let nudge = current;
   if (nudge && nudge.team !== '' && nudge.team !== flag.team) {
     // The ticket moved team: the old team's messages say where it went; the new team gets its own nudge.
@@ -304,10 +331,11 @@ async function reconcileOne(
   const level = levelOf(nudge, flag, done);
   if (level !== nudge.level) fields.level = 0;
   Object.assign(fields, routed.fields);
-  // Whoever a ping goes to now (the owner, or who covers for them) and was not pinged yet is pinged.
+  // Whoever a ping goes to now (the owner, or who covers for them) and was not pinged yet is pinged; a claimer who
+  // became the owner by their own claim (written back to HubSpot) is not pinged about it.
   const reping =
     !done && wanted >= 2 && level >= 2 && nudge.pingedUser !== null && routed.target
-      ? routed.target !== nudge.pingedUser
+      ? routed.target !== nudge.pingedUser && routed.target !== flag.claimedBy
       : false;
   if (!done && (wanted > level || reping)) {
     if (quiet) summary.deferred++;
@@ -319,10 +347,19 @@ async function reconcileOne(
       fields.level = Math.max(wanted, level);
     }
   }
+  const lapsePing = claimLapsePing(view, flag, nudge, hash);
+  if (lapsePing) {
+    intents.push(lapsePing);
+    counts.replies++;
+  }
   if (intents.length === 0 && !plan && Object.keys(fields).length === 0) {
     // Checked against its flag and ticket: nothing visible changed.
     const synced = flag.ticketId ? ctx.tickets.get(flag.ticketId)?.syncedAt : undefined;
-    if (flag.updatedAt > nudge.updatedAt || (synced && synced > nudge.updatedAt))
+    if (
+      flag.updatedAt > nudge.updatedAt ||
+      (synced && synced > nudge.updatedAt) ||
+      claimSettled(deps, flag, ctx, team, now)
+    )
       await deps.repo.touchNudge(nudge.id, now);
     return;
   }
@@ -357,10 +394,15 @@ function companionUpdates(
     const linked = row.parentId !== null;
     // A ping or DM not sent yet about a ticket that ended, moved, or is someone else's now notifies nobody: it is
     // withdrawn (an escalation stays: the leads' channel keeps its record, saying how the ticket ended).
-    const stale = isFinal(view) || (recipient !== undefined && target !== undefined && recipient !== target);
+    const claimer = claimLapseRecipient(row);
+    // A claimer's ping is about their claim, not the ticket's owner: stale only once the ticket ended.
+    const stale =
+      isFinal(view) ||
+      (claimer === undefined && recipient !== undefined && target !== undefined && recipient !== target);
     const whenUnsent = row.kind !== 'escalate' && stale ? ('withdraw' as const) : ('fold' as const);
-    const rendered =
-      row.kind === 'reply'
+    const rendered = claimer
+      ? renderClaimLapseReply(view, claimer)
+      : row.kind === 'reply'
         ? renderEscalationReply(view, recipient)
         : row.kind === 'dm'
           ? renderOwnerDm(view, recipient, linked)
@@ -769,4 +811,89 @@ function seeAllOf(
     command = '/unanswered all';
   }
   return { command: resolutionOnly ? undefined : command, value: JSON.stringify({ s: scope, r: rollup.id }) };
+}
+
+// ─────────────────────────────────────────────────────────────────────────────── claim timer (issue 15)
+// A claim promises a public reply within `claimWithin` (domain/claim.ts). When it lapses the nudge says so and
+// the claimer is pinged again in its thread, once per claim (the key carries the claim's instant: a later claim
+// that lapses pings again). The engine releases a lapsed claim for the ladder itself (flag-machine.ts).
+
+const LAPSE_KEY = /:claim-lapsed:([UW][A-Z0-9]+):\d+$/;
+
+function claimWithinOf(deps: NudgeDeps, rule: string | undefined): TBusinessDuration {
+  return deps.claims?.within(rule) ?? DEFAULT_CLAIM_WITHIN;
+}
+
+/**
+ * Cheap pre-check before any context is read: a claimed open flag whose nudge has not been looked at since the
+ * earliest instant its claim could lapse.
+ */
+const OPEN = new Set<string>(OPEN_FLAG_STATES);
+
+function claimMayHaveLapsed(deps: NudgeDeps, flag: Flag, nudge: Nudge, now: Date): boolean {
+  if (!flag.claimedBy || !flag.claimedAt || flag.handledBy || flag.kind !== 'ticket' || !OPEN.has(flag.state))
+    return false;
+  const team = deps.teams.find((t) => t.name === flag.team);
+  if (!team) return false;
+  const earliest = addBusinessTime(flag.claimedAt, deps.claims?.shortest ?? DEFAULT_CLAIM_WITHIN, team.calendar);
+  return earliest <= now && nudge.updatedAt < earliest;
+}
+
+function statusOfClaim(deps: NudgeDeps, flag: Flag, ctx: Ctx, team: SlackTeam, now: Date) {
+  if (!flag.claimedBy || flag.kind !== 'ticket' || !flag.ticketId || !OPEN.has(flag.state)) return undefined;
+  const ticket = ctx.tickets.get(flag.ticketId);
+  const rule = ctx.clocks.get(`${flag.ticketId}:${flag.clock ?? 'firstResponse'}`)?.policy;
+  return claimStatus(
+    {
+      claimedAt: flag.claimedAt,
+      handled: flag.handledBy !== null,
+      lastReplyAt: ticket?.lastAgentMessageAt ?? null,
+      within: claimWithinOf(deps, rule),
+      calendar: team.calendar,
+    },
+    now,
+  );
+}
+
+/** The view with its lapsed claim, if the claim lapsed and nobody has replied since. */
+function withClaimTimer(
+  deps: NudgeDeps,
+  view: View,
+  flag: Flag,
+  ctx: Ctx,
+  team: SlackTeam | undefined,
+  now: Date,
+): View {
+  if (!team || !flag.claimedBy || !flag.claimedAt) return view;
+  const status = statusOfClaim(deps, flag, ctx, team, now);
+  if (status?.kind !== 'lapsed') return view;
+  const rule = flag.ticketId ? ctx.clocks.get(`${flag.ticketId}:${flag.clock ?? 'firstResponse'}`)?.policy : undefined;
+  return {
+    ...view,
+    claimLapsed: { by: flag.claimedBy, at: flag.claimedAt, within: formatClaimWithin(claimWithinOf(deps, rule)) },
+  };
+}
+
+/** A claim nothing can change any more without new facts (kept, replied late): no need to look again. */
+function claimSettled(deps: NudgeDeps, flag: Flag, ctx: Ctx, team: SlackTeam, now: Date): boolean {
+  const status = statusOfClaim(deps, flag, ctx, team, now);
+  return status !== undefined && status.kind !== 'pending';
+}
+
+/** The claimer's ping in the nudge's thread when the claim lapsed (once per claim: its key says which). */
+function claimLapsePing(view: View, flag: Flag, nudge: Nudge, hash: string): OutboxIntent | undefined {
+  const lapse = view.claimLapsed;
+  if (!lapse || !nudge.postId || isDone(view) || nudge.renderHash === hash || !flag.claimedAt) return undefined;
+  const key = `nudge:${nudge.id}:claim-lapsed:${lapse.by}:${flag.claimedAt.getTime()}`;
+  return {
+    idempotencyKey: key,
+    kind: 'reply',
+    channel: nudge.channel,
+    payload: withMetadata(renderClaimLapseReply(view, lapse.by), key),
+  };
+}
+
+/** Who a claim-lapse ping was for (undefined: not one). */
+function claimLapseRecipient(row: Pick<OutboxMessage, 'idempotencyKey'>): string | undefined {
+  return LAPSE_KEY.exec(row.idempotencyKey)?.[1];
 }

@@ -17,7 +17,7 @@ import type { SlackServices } from './listeners/services.ts';
 import { EphemeralNotes } from './notes.ts';
 import { Outbox, type OutboxOptions, type SlackApi } from './outbox.ts';
 import { SharedStatePermissions } from './permissions.ts';
-import type { NudgeDeps } from './reconcile-nudges.ts';
+import { claimSettingsOf, type NudgeDeps } from './reconcile-nudges.ts';
 import { slackTeams } from './teams.ts';
 import { SlackUserDirectory, USERS_INFO_TIMEOUT_MS } from './users.ts';
 
@@ -26,6 +26,8 @@ export type SlackSide = {
   outbox: Outbox;
   nudgeDeps: NudgeDeps;
   services: SlackServices;
+  /** Slack users by email and back (the write-back finds a claimer's HubSpot owner through it). */
+  users: SlackUserDirectory;
 };
 
 export function createSlackSide(deps: {
@@ -70,7 +72,16 @@ export function createSlackSide(deps: {
     ...deps.outbox,
   });
   const routing = new AwayRouter({ users, hubspotUsers: new HubspotUserRepo(db), settings: policy.away });
-  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger, settings: policy.nudges, routing };
+  const nudgeDeps: NudgeDeps = {
+    repo,
+    reads,
+    users,
+    teams,
+    logger,
+    settings: policy.nudges,
+    routing,
+    claims: claimSettingsOf(policy),
+  };
   const actions: ActionDeps = {
     repo,
     teams,
@@ -98,5 +109,5 @@ export function createSlackSide(deps: {
       readiness: { startedAt: clock.now(), requireSync: env.HUBSPOT_ACCESS_TOKEN !== undefined },
     }),
   };
-  return { repo, outbox, nudgeDeps, services };
+  return { repo, outbox, nudgeDeps, services, users };
 }

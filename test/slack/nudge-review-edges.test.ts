@@ -326,7 +326,7 @@ describe.each(testProviders())('backlog summary, on %s', (provider) => {
     const summary = h.slack.messagesIn('CSUPPORT')[0]!;
     expect(shown(summary)).toContain('Resolution late');
     // /unanswered leaves out a ticket late on resolution only, so the summary names its button, not the command.
-    expect(shown(summary)).toContain('*Show all waiting* lists every one.');
+    expect(shown(summary)).toContain('The *Show all waiting* button lists every one.');
     expect(shown(summary)).not.toContain('/unanswered support');
     // The button as Slack sends it back: its value as rendered.
     const button = (summary.blocks as { type: string; elements?: { action_id: string; value: string }[] }[])

@@ -724,7 +724,7 @@ export class SimPortal {
   }
 
   /**
-   * Writes ticket properties as a PATCH does (owner, category, priority, subject); throws on any other property. The
+   * Writes ticket properties as a PATCH does (owner, category, priority, subject, stage); throws on any other property. The
    * server checks HubSpot's validation rules before calling this.
    */
   updateTicket(id: string, properties: Record<string, string | null>, at: number): void {
@@ -740,6 +740,14 @@ export class SimPortal {
         else this.subjects.set(i, value);
       } else if (name === 'hs_ticket_priority') {
         t.priority[i] = value ? PRIORITIES.indexOf(value as (typeof PRIORITIES)[number]) : NONE;
+      } else if (name === 'hs_pipeline_stage' && value) {
+        // A stage of the ticket's own pipeline (the server refuses any other first), entered now.
+        const stage = PIPELINES[t.pipeline[i]!]!.stages.findIndex((st) => st.id === value);
+        if (stage < 0) throw new Error(`simulator: stage ${value} is not in the ticket's pipeline`);
+        if (t.stage[i] !== stage) t.stageEnteredAt[i] = at;
+        t.stage[i] = stage;
+        if (PIPELINES[t.pipeline[i]!]!.stages[stage]!.state === 'CLOSED') t.closedAt[i] = at;
+        else t.closedAt[i] = Number.NaN;
       } else {
         throw new Error(`simulator: cannot write ticket property ${name}`);
       }

@@ -47,6 +47,8 @@ export interface NudgeView {
   workdayMinutes?: number | undefined;
   feedback?: { surveyType: string; score?: number | undefined; comment?: string | undefined } | undefined;
   claimedBy?: string | undefined;
+  /** The claim's promise lapsed (domain/claim.ts): who claimed, when, and what they promised ("30m"). */
+  claimLapsed?: ClaimLapse | undefined;
   handledBy?: string | undefined;
   handledAt?: Date | undefined;
   /** Set only while the snooze is still in force. */
@@ -78,6 +80,12 @@ export interface CoverView {
   backup?: string | undefined;
   /** The team calendar's zone: "until" is written in it. */
   timeZone: string;
+}
+
+export interface ClaimLapse {
+  by: string;
+  at: Date;
+  within: string;
 }
 
 /** What the customer last wrote that nobody has answered yet (outside text: quoted through `safe`). */
@@ -367,7 +375,8 @@ export function renderNudge(view: NudgeView): RenderedMessage {
     if (view.state === 'resolved' && view.resolvedAt) notes.push(md`${icon} ${short} ${slackDate(view.resolvedAt)}`);
   }
   if (!final && view.cover) notes.push(md`:palm_tree: ${coverLine(view.cover, view.asOf)}`);
-  if (!final && view.claimedBy) notes.push(md`:eyes: On it: ${mention(view.claimedBy)}`);
+  if (!final && view.claimLapsed) notes.push(claimLapseLine(view.claimLapsed));
+  else if (!final && view.claimedBy) notes.push(md`:eyes: On it: ${mention(view.claimedBy)}`);
   if (!final && view.snoozedBy && view.snoozedUntil) {
     notes.push(md`:zzz: Snoozed by ${mention(view.snoozedBy)} until ${slackDate(view.snoozedUntil)}`);
   }
@@ -459,6 +468,30 @@ export function renderEscalationReply(view: NudgeView, recipient?: string): Rend
   const who = view.owner ? personLabel(view.owner) : md`No owner is assigned:`;
   const body = md`${who} ${what} — the customer has waited ${waitingText(view)}. Reply in HubSpot, or react :eyes: if you're on it, :white_check_mark: when handled.`;
   return message(md`${safe(view.owner?.name ?? 'Unassigned', 60)}: ${what}.`, [section(body)]);
+}
+
+// ─────────────────────────────────────────────────────────────────────────────── claim timer (issue 15)
+
+/** ":eyes: @Bob claimed this at 10:12 and hasn't replied yet (promised within 30m)". */
+export function claimLapseLine(lapse: ClaimLapse): Mrkdwn {
+  return md`:eyes: ${mention(lapse.by)} claimed this at ${slackDate(lapse.at, '{time}')} and hasn't replied yet (promised within ${safe(lapse.within, 20)})`;
+}
+
+/**
+ * The claimer pinged again in the nudge's thread when their claim lapsed; once the ticket ended (or they
+ * replied, released it, or someone else took it) it says so instead, as every message about a ticket does.
+ */
+export function renderClaimLapseReply(view: NudgeView, claimer: string): RenderedMessage {
+  if (view.movedTo || isDone(view) || view.claimLapsed?.by !== claimer) {
+    const line = view.movedTo || isDone(view) ? statusLine(view) : md`No longer waiting on this claim`;
+    return message(md`${statusOf(view).label}: ${quoted(view)}.`, [section(md`${line} — nothing more to do here.`)]);
+  }
+  const lapse = view.claimLapsed;
+  return message(md`${mention(claimer)} claimed ${quoted(view)} and hasn't replied yet.`, [
+    section(
+      md`${claimLapseLine(lapse)}. ${mention(claimer)}, reply to the customer in HubSpot — or remove your :eyes: so someone else picks it up. The ticket now climbs the ladder as if unclaimed.`,
+    ),
+  ]);
 }
 
 /** Back to the nudge (the outbox puts its permalink in), or to HubSpot for a ticket without a nudge of its own. */

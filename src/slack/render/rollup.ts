@@ -176,10 +176,13 @@ export function renderRollup(model: RollupModel): RenderedMessage {
       blocks.push(section(joinMd(i === 0 ? [status, ...part] : part, '\n'), `rollup_lines_${i / 5}`));
     }
     const more = model.waiting - model.lines.length;
-    const seeAll = model.seeAll.command ? md`\`${safe(model.seeAll.command, 80)}\`` : md`*Show all waiting*`;
+    const command = model.seeAll.command ? md`\`${safe(model.seeAll.command, 80)}\`` : undefined;
+    const seeAll = command ?? md`the *Show all waiting* button`;
     blocks.push(
       context(
-        more > 0 ? md`…and ${more} more: ${seeAll} lists every one.` : md`${seeAll} lists every one.`,
+        more > 0
+          ? md`…and ${more} more: ${seeAll} lists every one.`
+          : md`${command ?? md`The *Show all waiting* button`} lists every one.`,
         md`As of ${slackDate(model.asOf, '{time}')}`,
       ),
     );

@@ -15,7 +15,7 @@ import type { SlackServices } from '../../../src/slack/listeners/services.ts';
 import { EphemeralNotes } from '../../../src/slack/notes.ts';
 import { Outbox } from '../../../src/slack/outbox.ts';
 import { SharedStatePermissions } from '../../../src/slack/permissions.ts';
-import type { NudgeDeps } from '../../../src/slack/reconcile-nudges.ts';
+import { claimSettingsOf, type NudgeDeps } from '../../../src/slack/reconcile-nudges.ts';
 import type { RenderedMessage } from '../../../src/slack/render/blocks.ts';
 import { slackTeams } from '../../../src/slack/teams.ts';
 import { SlackUserDirectory, USERS_INFO_TIMEOUT_MS } from '../../../src/slack/users.ts';
@@ -132,9 +132,18 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     logger: log.logger,
   });
   const outbox = new Outbox({ repo, slack: web, clock, logger: log.logger });
-  // Away-aware routing as production wires it (src/slack/setup.ts).
+  // Away-aware routing and claim timers as production wires them (src/slack/setup.ts).
   const routing = new AwayRouter({ users, hubspotUsers: new HubspotUserRepo(db), settings: policy.away });
-  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger: log.logger, settings: policy.nudges, routing };
+  const nudgeDeps: NudgeDeps = {
+    repo,
+    reads,
+    users,
+    teams,
+    logger: log.logger,
+    settings: policy.nudges,
+    routing,
+    claims: claimSettingsOf(policy),
+  };
   const notes = new EphemeralNotes({ slack: web, logger: log.logger, now: () => clock.now() });
   const actions: ActionDeps = {
     repo,
