@@ -94,6 +94,8 @@ function parseForm(body: string): Record<string, unknown> {
 export class FakeSlackServer {
   readonly channels = new Map<string, FakeChannel>();
   readonly users = new Map<string, string>();
+  /** User id → IANA zone users.info reports as `tz` (the morning list reads it). */
+  readonly userTimeZones = new Map<string, string>();
   /** User group id → member user ids (usergroups.users.list). */
   readonly userGroups = new Map<string, string[]>();
   readonly calls: FakeCall[] = [];
@@ -419,7 +421,14 @@ export class FakeSlackServer {
       case 'users.info': {
         const entry = [...this.users].find(([, id]) => id === str('user'));
         return entry
-          ? { ok: true, user: { id: entry[1], profile: { email: entry[0] } } }
+          ? {
+              ok: true,
+              user: {
+                id: entry[1],
+                profile: { email: entry[0] },
+                ...(this.userTimeZones.has(entry[1]) ? { tz: this.userTimeZones.get(entry[1]) } : {}),
+              },
+            }
           : { ok: false, error: 'user_not_found' };
       }
       case 'usergroups.users.list': {

@@ -10,6 +10,7 @@ import { SlackRepo } from '../db/slack-repo.ts';
 import type { Logger } from '../logger.ts';
 import type { ActionDeps } from './actions.ts';
 import { createSlackWebClient } from './app.ts';
+import { DailyLists } from './daily-list.ts';
 import { digestForSlack } from './digest-post.ts';
 import type { SlackServices } from './listeners/services.ts';
 import { EphemeralNotes } from './notes.ts';
@@ -24,6 +25,8 @@ export type SlackSide = {
   outbox: Outbox;
   nudgeDeps: NudgeDeps;
   services: SlackServices;
+  /** The personal morning lists: `/heed daily` and the `daily-lists` job. */
+  daily: DailyLists;
 };
 
 export function createSlackSide(deps: {
@@ -50,10 +53,11 @@ export function createSlackSide(deps: {
   const repo = deps.instrumentRepo ? deps.instrumentRepo(new SlackRepo(db)) : new SlackRepo(db);
   const reads = new FlagsReadRepo(db);
   const web = createSlackWebClient(env, logger);
+  const interactiveSlack = createSlackWebClient(env, logger, { timeout: USERS_INFO_TIMEOUT_MS });
   const users = new SlackUserDirectory({
     repo,
     slack: web,
-    interactiveSlack: createSlackWebClient(env, logger, { timeout: USERS_INFO_TIMEOUT_MS }),
+    interactiveSlack,
     people: policy.people,
     logger,
   });
@@ -75,6 +79,7 @@ export function createSlackSide(deps: {
     permissions: new SharedStatePermissions({ slack: web, logger, now: () => clock.now() }),
     notes: new EphemeralNotes({ slack: web, logger, now: () => clock.now() }),
   };
+  const daily = new DailyLists({ db, outbox: repo, users, teams, policy, slack: web, interactiveSlack, logger });
   const services: SlackServices = {
     clock,
     logger,
@@ -93,6 +98,7 @@ export function createSlackSide(deps: {
       logger,
       readiness: { startedAt: clock.now(), requireSync: env.HUBSPOT_ACCESS_TOKEN !== undefined },
     }),
+    daily,
   };
-  return { repo, outbox, nudgeDeps, services };
+  return { repo, outbox, nudgeDeps, services, daily };
 }
