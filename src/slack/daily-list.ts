@@ -55,6 +55,9 @@ export interface DailyPlan {
   away: AwayFacts;
 }
 
+/** A Slack zone that could not be learnt is asked for again after this long. */
+const ZONE_RETRY_MS = 6 * 3_600_000;
+
 export function dailyListKey(slackUserId: string, day: string): string {
   return `daily:${slackUserId}:${day}`;
 }
@@ -71,6 +74,8 @@ export class DailyLists {
   readonly #d: DailyListDeps;
   readonly #repo: DailyListRepo;
   readonly #reads: FlagsReadRepo;
+  /** When this process last asked Slack for someone's zone (users.info), by Slack user. */
+  readonly #zoneAskedAt = new Map<string, number>();
 
   constructor(deps: DailyListDeps) {
     this.#d = deps;
@@ -84,8 +89,12 @@ export class DailyLists {
    */
   async command(slackUserId: string, action: 'on' | 'off' | 'status', now: Date): Promise<DailyStatusView> {
     if (action !== 'status') await this.#repo.setDailyList(slackUserId, action === 'on', now);
-    if (action !== 'off') await this.refreshSlackTimeZone(slackUserId, now, this.#d.interactiveSlack ?? this.#d.slack);
-    const plan = await this.plan(slackUserId, now);
+    let plan = await this.plan(slackUserId, now);
+    // The Slack zone matters only without HubSpot hours; asked then, so most answers make no extra Slack call.
+    if (action !== 'off' && plan.week.hoursFrom === 'team-calendar') {
+      const tz = await this.refreshSlackTimeZone(slackUserId, now, this.#d.interactiveSlack ?? this.#d.slack);
+      if (tz && tz !== plan.setting?.slackTimeZone) plan = await this.plan(slackUserId, now);
+    }
     return {
       action,
       on: plan.setting?.dailyList ?? false,
@@ -170,7 +179,11 @@ export class DailyLists {
   async #runFor(setting: DailySetting, now: Date): Promise<DailyOutcome> {
     let plan = await this.plan(setting.slackUserId, now, setting);
     // Team hours are read in the person's Slack zone: learn it once (it is kept, and refreshed by `/heed daily`).
-    if (plan.week.hoursFrom === 'team-calendar' && !setting.slackTimeZone && this.#d.slack) {
+    // Slack not answering is asked again a few hours later, not on every run.
+    const askedAt = this.#zoneAskedAt.get(setting.slackUserId);
+    const askAgain = askedAt === undefined || now.getTime() - askedAt >= ZONE_RETRY_MS;
+    if (plan.week.hoursFrom === 'team-calendar' && !setting.slackTimeZone && this.#d.slack && askAgain) {
+      this.#zoneAskedAt.set(setting.slackUserId, now.getTime());
       const tz = await this.refreshSlackTimeZone(setting.slackUserId, now);
       if (tz) plan = await this.plan(setting.slackUserId, now, { ...setting, slackTimeZone: tz });
     }
