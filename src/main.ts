@@ -295,6 +295,9 @@ async function startParts(options: StartOptions, started: ReturnType<typeof stop
     },
     digest: (team, ctx) => digests.digest(team, ctx),
     weeklyReport: (team, ctx) => digests.weeklyReport(team, ctx),
+    dailyLists: async (ctx) => {
+      await side.daily.run(ctx.now, ctx.logger);
+    },
   };
   const scheduler = createScheduler({
     db,

@@ -96,7 +96,9 @@ export type HeedCommand =
   | { name: 'snooze'; ticketId: string; durationMs: number }
   | { name: 'mute'; durationMs: number }
   | { name: 'unmute' }
-  | { name: 'whois'; ticketId: string };
+  | { name: 'whois'; ticketId: string }
+  /** The personal morning list: `/heed daily on|off|status` (bare `daily` is `status`). */
+  | { name: 'daily'; action: 'on' | 'off' | 'status' };
 
 export function parseHeed(text: string): Parsed<HeedCommand> {
   const [sub = 'help', ...rest] = words(text);
@@ -123,6 +125,13 @@ export function parseHeed(text: string): Parsed<HeedCommand> {
       if (!t.ok) return t;
       const d = parseWaitDuration(rest[1]!);
       return d.ok ? ok({ name: 'snooze', ticketId: t.value, durationMs: d.value }) : d;
+    }
+    case 'daily': {
+      const action = (rest[0] ?? 'status').toLowerCase();
+      const actions = ['on', 'off', 'status'] as const;
+      const known = actions.find((a) => a === action);
+      if (rest.length > 1 || !known) return fail('`daily` takes `on`, `off` or `status`, e.g. `/heed daily on`.');
+      return ok({ name: 'daily', action: known });
     }
     default:
       return fail(`I don't know \`${sub.slice(0, 40)}\`.`);

@@ -94,6 +94,8 @@ function parseForm(body: string): Record<string, unknown> {
 export class FakeSlackServer {
   readonly channels = new Map<string, FakeChannel>();
   readonly users = new Map<string, string>();
+  /** User id → IANA zone users.info reports as `tz` (the morning list reads it). */
+  readonly userTimeZones = new Map<string, string>();
   /** User group id → member user ids (usergroups.users.list). */
   readonly userGroups = new Map<string, string[]>();
   /** User id → profile status as users.info shows it (status_expiration: unix seconds, 0 = none). */
@@ -435,8 +437,15 @@ export class FakeSlackServer {
         const id = str('user') ?? '';
         const entry = [...this.users].find(([, user]) => user === id);
         const status = this.statuses.get(id) ?? { status_text: '', status_emoji: '', status_expiration: 0 };
-        return entry || this.statuses.has(id)
-          ? { ok: true, user: { id, profile: { ...(entry ? { email: entry[0] } : {}), ...status } } }
+        return entry || this.statuses.has(id) || this.userTimeZones.has(id)
+          ? {
+              ok: true,
+              user: {
+                id,
+                profile: { ...(entry ? { email: entry[0] } : {}), ...status },
+                ...(this.userTimeZones.has(id) ? { tz: this.userTimeZones.get(id) } : {}),
+              },
+            }
           : { ok: false, error: 'user_not_found' };
       }
       case 'usergroups.users.list': {

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import type { ActionDeps } from './actions.ts';
 import { createSlackWebClient } from './app.ts';
 import { AwayRouter } from './away-router.ts';
+import { DailyLists } from './daily-list.ts';
 import { digestForSlack } from './digest-post.ts';
 import type { SlackServices } from './listeners/services.ts';
 import { EphemeralNotes } from './notes.ts';
@@ -28,6 +29,8 @@ export type SlackSide = {
   services: SlackServices;
   /** Slack users by email and back (the write-back finds a claimer's HubSpot owner through it). */
   users: SlackUserDirectory;
+  /** The personal morning lists: `/heed daily` and the `daily-lists` job. */
+  daily: DailyLists;
 };
 
 export function createSlackSide(deps: {
@@ -54,10 +57,11 @@ export function createSlackSide(deps: {
   const repo = deps.instrumentRepo ? deps.instrumentRepo(new SlackRepo(db)) : new SlackRepo(db);
   const reads = new FlagsReadRepo(db);
   const web = createSlackWebClient(env, logger);
+  const interactiveSlack = createSlackWebClient(env, logger, { timeout: USERS_INFO_TIMEOUT_MS });
   const users = new SlackUserDirectory({
     repo,
     slack: web,
-    interactiveSlack: createSlackWebClient(env, logger, { timeout: USERS_INFO_TIMEOUT_MS }),
+    interactiveSlack,
     people: policy.people,
     logger,
     statusMaxAgeMs: policy.away.statusCacheMinutes * 60_000,
@@ -90,6 +94,7 @@ export function createSlackSide(deps: {
     permissions: new SharedStatePermissions({ slack: web, logger, now: () => clock.now() }),
     notes: new EphemeralNotes({ slack: web, logger, now: () => clock.now() }),
   };
+  const daily = new DailyLists({ db, outbox: repo, users, teams, policy, slack: web, interactiveSlack, logger });
   const services: SlackServices = {
     clock,
     logger,
@@ -108,6 +113,7 @@ export function createSlackSide(deps: {
       logger,
       readiness: { startedAt: clock.now(), requireSync: env.HUBSPOT_ACCESS_TOKEN !== undefined },
     }),
+    daily,
   };
-  return { repo, outbox, nudgeDeps, services, users };
+  return { repo, outbox, nudgeDeps, services, users, daily };
 }

@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import { snoozeTicket } from '../actions.ts';
 import { parseHeed } from '../command-args.ts';
 import { statusView, whoisView } from '../queries.ts';
+import { renderDailyStatus } from '../render/daily-list.ts';
 import { fromNote, md, safe, slackDate } from '../render/mrkdwn.ts';
 import { renderNotice, renderStatus, renderUsage, renderWhois } from '../render/replies.ts';
 import { answerOrApologise } from './respond-safely.ts';
@@ -67,6 +68,21 @@ export function registerHeed(app: App, s: SlackServices): void {
           return renderNotice(
             md`:zzz: Ticket ${safe(cmd.ticketId, 20)} snoozed until ${slackDate(until)} (${done.snoozed} open item${done.snoozed === 1 ? md`` : md`s`}).`,
           );
+        }
+        case 'daily': {
+          // The personal morning list (src/slack/daily-list.ts).
+          if (!s.daily) return renderNotice(md`The morning list is not available on this Heed.`);
+          const view = await s.daily.command(command.user_id, cmd.action, now);
+          if (cmd.action !== 'status') {
+            await s.repo.audit({
+              at: now,
+              actor: command.user_id,
+              action: `daily-${cmd.action}`,
+              target: `user:${command.user_id}`,
+              source: 'command',
+            });
+          }
+          return renderDailyStatus(view);
         }
       }
     });

@@ -17,6 +17,7 @@ export const USAGE: Record<string, Mrkdwn> = {
       md`\`/heed mute &lt;duration&gt;\` — no DMs from Heed for a while, e.g. \`/heed mute 3h\``,
       md`\`/heed unmute\``,
       md`\`/heed whois &lt;ticket&gt;\` — owner, team, state and open flags of a ticket`,
+      md`\`/heed daily on|off|status\` — your open items in a DM at the start of your working day`,
     ],
     '\n',
   ),

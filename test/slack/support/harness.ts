@@ -9,6 +9,7 @@ import { SlackRepo } from '../../../src/db/slack-repo.ts';
 import type { ActionDeps } from '../../../src/slack/actions.ts';
 import { createSlackApp, createSlackWebClient, type SlackApp } from '../../../src/slack/app.ts';
 import { AwayRouter } from '../../../src/slack/away-router.ts';
+import { DailyLists } from '../../../src/slack/daily-list.ts';
 import { digestForSlack } from '../../../src/slack/digest-post.ts';
 import { FakeSlackServer } from '../../../src/slack/fake-slack-server.ts';
 import type { SlackServices } from '../../../src/slack/listeners/services.ts';
@@ -59,6 +60,8 @@ export interface Harness {
   outbox: Outbox;
   nudgeDeps: NudgeDeps;
   services: SlackServices;
+  /** The morning lists, wired as in production (`/heed daily`, the daily-lists job). */
+  daily: DailyLists;
   app: SlackApp;
   baseUrl: string;
   log: ReturnType<typeof captureLogger>;
@@ -124,10 +127,11 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
   const web = createSlackWebClient(env, log.logger);
   const repo = new SlackRepo(db);
   const reads = new FlagsReadRepo(db);
+  const interactiveSlack = createSlackWebClient(env, log.logger, { timeout: USERS_INFO_TIMEOUT_MS });
   const users = new SlackUserDirectory({
     repo,
     slack: web,
-    interactiveSlack: createSlackWebClient(env, log.logger, { timeout: USERS_INFO_TIMEOUT_MS }),
+    interactiveSlack,
     people: policy.people,
     logger: log.logger,
   });
@@ -156,7 +160,19 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
   const digests = new Map<string, RenderedMessage[]>();
   // As production wires it (src/slack/setup.ts), without the wait for a first HubSpot sync.
   const digest = digestForSlack({ db, config: { policy }, outbox: repo, slack: web, users, logger: log.logger });
+  // As production wires it (src/slack/setup.ts).
+  const daily = new DailyLists({
+    db,
+    outbox: repo,
+    users,
+    teams,
+    policy,
+    slack: web,
+    interactiveSlack,
+    logger: log.logger,
+  });
   const services: SlackServices = {
+    daily,
     clock,
     logger: log.logger,
     teams,
@@ -187,6 +203,7 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     outbox,
     nudgeDeps,
     services,
+    daily,
     app,
     baseUrl,
     log,
