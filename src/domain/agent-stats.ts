@@ -203,8 +203,7 @@ export function agentStats(input: TAgentStatsInput, window: TWindow): TAgentStat
     }
     return row.tally;
   };
-  const wanted = (ownerId: string | null) =>
-    !input.onlyOwners || (ownerId !== null && input.onlyOwners.has(ownerId));
+  const wanted = (ownerId: string | null) => !input.onlyOwners || (ownerId !== null && input.onlyOwners.has(ownerId));
 
   for (const clock of input.clocks) {
     if (!wanted(clock.ownerId)) continue;
@@ -230,8 +229,7 @@ export function agentStats(input: TAgentStatsInput, window: TWindow): TAgentStat
     .filter((row) => row.tally.busy)
     .map((row): TAgentStatsRow => ({ agent: row.ref, ...row.tally.figures() }))
     .sort(
-      (a, b) =>
-        b.handled - a.handled || decidedCount(b) - decidedCount(a) || a.agent.name.localeCompare(b.agent.name),
+      (a, b) => b.handled - a.handled || decidedCount(b) - decidedCount(a) || a.agent.name.localeCompare(b.agent.name),
     );
   return { window, agents, total: total.figures() };
 }

@@ -98,7 +98,12 @@ describe('agentStats', () => {
       clock({ ticketId: '5', dueAt: d('2026-03-01T12:00:00Z'), completedAt: d('2026-03-01T11:00:00Z') }),
       // Due next week, still running: undecided.
       clock({ ticketId: '6', dueAt: d('2026-03-10T12:00:00Z'), completedAt: null, state: 'running' }),
-      clock({ ticketId: '1', clock: 'nextResponse', dueAt: d('2026-03-04T12:00:00Z'), completedAt: d('2026-03-04T11:00:00Z') }),
+      clock({
+        ticketId: '1',
+        clock: 'nextResponse',
+        dueAt: d('2026-03-04T12:00:00Z'),
+        completedAt: d('2026-03-04T11:00:00Z'),
+      }),
       clock({
         ticketId: '1',
         clock: 'resolution',
@@ -136,12 +141,36 @@ describe('agentStats', () => {
     ];
     const marks: THandledMark[] = [
       // Ada marks her own ticket handled (already answered: counted once) and Bob's other one.
-      { flagKey: 'ticket:2:firstResponse:0', ticketId: '2', team: 'support', handledBy: 'UADA', handledAt: d('2026-03-03T12:00:00Z') },
-      { flagKey: 'ticket:9:nextResponse:1', ticketId: '9', team: 'support', handledBy: 'UADA', handledAt: d('2026-03-04T12:00:00Z') },
+      {
+        flagKey: 'ticket:2:firstResponse:0',
+        ticketId: '2',
+        team: 'support',
+        handledBy: 'UADA',
+        handledAt: d('2026-03-03T12:00:00Z'),
+      },
+      {
+        flagKey: 'ticket:9:nextResponse:1',
+        ticketId: '9',
+        team: 'support',
+        handledBy: 'UADA',
+        handledAt: d('2026-03-04T12:00:00Z'),
+      },
       // Someone Heed knows only in Slack.
-      { flagKey: 'feedback:f1', ticketId: null, team: 'support', handledBy: 'UZED', handledAt: d('2026-03-04T12:00:00Z') },
+      {
+        flagKey: 'feedback:f1',
+        ticketId: null,
+        team: 'support',
+        handledBy: 'UZED',
+        handledAt: d('2026-03-04T12:00:00Z'),
+      },
       // Before the window: not counted.
-      { flagKey: 'ticket:8:firstResponse:0', ticketId: '8', team: 'support', handledBy: 'UADA', handledAt: d('2026-02-27T12:00:00Z') },
+      {
+        flagKey: 'ticket:8:firstResponse:0',
+        ticketId: '8',
+        team: 'support',
+        handledBy: 'UADA',
+        handledAt: d('2026-02-27T12:00:00Z'),
+      },
     ];
     const stats = agentStats(input(clocks, marks), WEEK);
     expect(stats.agents.map((a) => [a.agent.name, a.handled, a.markedHandled])).toEqual([
