@@ -37,8 +37,9 @@ export class AgentStatsRepo {
 
   /**
    * Clocks whose outcome or stop falls in the window: stopped in it (met, late or closed), or late in it — due
-   * inside it and then still unanswered (breached) or answered after (missed). Deleted tickets are left out, as
-   * everywhere in Heed's figures. `teams` undefined: every team.
+   * inside it and then still unanswered (breached; or running/at risk as last stored, when the evaluation that
+   * would say breached has not run since) or answered after (missed). Paused clocks are not late. Deleted tickets
+   * are left out, as everywhere in Heed's figures. `teams` undefined: every team.
    */
   async clocks(window: TWindow, teams?: readonly string[]): Promise<TAgentClock[]> {
     if (teams && teams.length === 0) return [];
@@ -55,7 +56,7 @@ export class AgentStatsRepo {
       ),
       rawRows(
         this.#db,
-        `${select} WHERE c."state" IN ('breached', 'missed') AND c."clock" IN (${CLOCK_NAMES.map(() => '?').join(', ')})
+        `${select} WHERE c."state" IN ('running', 'at_risk', 'breached', 'missed') AND c."clock" IN (${CLOCK_NAMES.map(() => '?').join(', ')})
             AND c."dueAt" >= ? AND c."dueAt" < ? AND t."archived" = ?${teamFilter}`,
         [...CLOCK_NAMES, window.start, window.end, false, ...(teams ?? [])],
       ),

@@ -75,3 +75,11 @@ export function agentSlaTextRows(stats: Pick<TAgentStats, 'agents'>): string[][]
     String(a.handled),
   ]);
 }
+
+/** The table in words for a message's text, the busiest five: "Per agent (SLA): Ada Lovelace first response …". */
+export function agentSlaFallback(stats: Pick<TAgentStats, 'agents'>): string | undefined {
+  if (stats.agents.length === 0) return undefined;
+  const shown = stats.agents.slice(0, 5).map((a) => `${a.agent.name}: ${figuresText(a)}`);
+  const more = stats.agents.length > 5 ? ` · and ${stats.agents.length - 5} more` : '';
+  return `SLA by agent: ${shown.join(' · ')}${more}`;
+}
