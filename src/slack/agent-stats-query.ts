@@ -26,16 +26,25 @@ function dayLabel(at: Date, timeZone: string): string {
 
 export async function statsView(deps: QueryDeps, request: StatsRequest, now: Date): Promise<StatsAnswer> {
   const db = deps.status.db;
-  const window = { start: new Date(now.getTime() - request.days * DAY_MS), end: now };
+  // Whole days in the zone of the team asked about (this channel's, else the first): "the last 7 days" are today
+  // and the six before, from midnight, as people count them and as the daily chart draws them.
+  const named = request.scope.kind === 'team' ? request.scope.team : undefined;
+  const zone = (
+    deps.teams.find((t) => t.name === named) ??
+    deps.teams.find((t) => t.channel === request.channelId) ??
+    deps.teams[0]
+  )?.calendar.zone;
+  const start = zone
+    ? zone.toInstant(zone.localDay(now.getTime()) - (request.days - 1), 0)
+    : now.getTime() - request.days * DAY_MS;
+  const window = { start: new Date(start), end: now };
   const knownSlackId = async (email: string) => deps.users.knownSlackId(email);
   const allNames = deps.teams.map((t) => t.name);
   const channelTeam = deps.teams.find((t) => t.channel === request.channelId);
   const periodLabel = `the last ${request.days} days`;
-  const labels = (teamNames: readonly string[]) => {
-    const zone = (deps.teams.find((t) => teamNames.includes(t.name)) ?? deps.teams[0])?.calendar.zone.name ?? 'UTC';
-    // The window ends now: its last day is today.
-    return `${dayLabel(window.start, zone)} – ${dayLabel(new Date(now.getTime() - 1), zone)}`;
-  };
+  // The window ends now: its last day is today.
+  const labels = () =>
+    `${dayLabel(window.start, zone?.name ?? 'UTC')} – ${dayLabel(new Date(now.getTime() - 1), zone?.name ?? 'UTC')}`;
   const teamView = async (teams: readonly string[] | undefined, note?: string): Promise<StatsAnswer> => {
     const { stats } = await loadAgentStats({ db, knownSlackId }, { window, teams });
     const names = teams ?? allNames;
@@ -44,7 +53,7 @@ export async function statsView(deps: QueryDeps, request: StatsRequest, now: Dat
         teams: names,
         allTeams: teams === undefined,
         periodLabel,
-        datesLabel: labels(names),
+        datesLabel: labels(),
         stats,
         note,
       },
@@ -93,18 +102,17 @@ export async function statsView(deps: QueryDeps, request: StatsRequest, now: Dat
   const { stats, clocks } = await loadAgentStats({ db, knownSlackId }, { window, onlyOwners: ownerIds });
   const mine = clocks.filter((c) => c.ownerId !== null && ownerIds.includes(c.ownerId));
   const teams = allNames.filter((n) => mine.some((c) => c.team === n));
-  const calendar = (deps.teams.find((t) => teams.includes(t.name)) ?? deps.teams[0])?.calendar;
   const agent: TAgentRef = { ownerId: owners[0]!.id, name: agentName(owners[0]!), slackUserId: personId };
   return {
     view: {
       teams: teams.length > 0 ? teams : allNames,
       allTeams: teams.length === 0,
       periodLabel,
-      datesLabel: labels(teams),
+      datesLabel: labels(),
       stats,
       person: {
         agent,
-        daily: calendar ? dailyMetPct(mine, window, calendar.zone) : [],
+        daily: zone ? dailyMetPct(mine, window, zone) : [],
       },
     },
   };

@@ -1,7 +1,7 @@
 // Pure Block Kit rendering of `/heed stats` (a team's per-agent SLA table, or one person's figures by clock with
 // their daily chart) and of the weekly report's per-agent section. Tables and charts are what a person would
 // rather look at; a section and the message's `text` say the same in words where they do not render.
-import type { TAgentRef, TAgentStats } from '../../domain/agent-stats.ts';
+import type { TAgentRef, TAgentStats, TClockFigures } from '../../domain/agent-stats.ts';
 import { sparkline } from '../../domain/digest-stats.ts';
 import {
   AGENT_SLA_COLUMNS,
@@ -103,10 +103,11 @@ function renderPerson(view: AgentStatsView, person: NonNullable<AgentStatsView['
   const f = view.stats.total;
   const who = agentLabel(person.agent);
   const title = `SLA — ${person.agent.name}, ${view.periodLabel}`;
+  const met = (c: TClockFigures) => (c.metPct === null ? md`— (none decided)` : md`${safe(metText(c))} met`);
   const lines = [
-    md`*First response:* ${safe(metText(f.clocks.firstResponse))} met`,
-    md`*Next response:* ${safe(metText(f.clocks.nextResponse))} met`,
-    md`*Resolution:* ${safe(metText(f.clocks.resolution))} met`,
+    md`*First response:* ${met(f.clocks.firstResponse)}`,
+    md`*Next response:* ${met(f.clocks.nextResponse)}`,
+    md`*Resolution:* ${met(f.clocks.resolution)}`,
     f.frMedian === null
       ? md`*First response time:* none measured`
       : md`*First response time:* median ${safe(minutesText(f.frMedian))} · p90 ${safe(minutesText(f.frP90))} (${f.firstResponses} ${f.firstResponses === 1 ? md`reply` : md`replies`})`,
@@ -135,8 +136,8 @@ function renderPerson(view: AgentStatsView, person: NonNullable<AgentStatsView['
       ),
     );
   }
-  const trend = person.daily.length > 0 ? ` By day: ${sparkline(person.daily.map((d) => d.metPct))}` : '';
+  const trend = person.daily.length > 0 ? md` By day: ${safe(sparkline(person.daily.map((d) => d.metPct)))}` : md``;
   blocks.push(context(...(view.note ? [safe(view.note)] : []), safe(AGENT_SLA_NOTE)));
-  const text = md`${safe(title)}: ${safe(figuresText(f))}.${safe(trend)}`;
+  const text = md`${safe(title)}: ${safe(figuresText(f))}.${trend}`;
   return { text: fallback(text), blocks };
 }
