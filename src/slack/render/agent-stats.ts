@@ -18,6 +18,12 @@ import { cut, joinMd, type Mrkdwn, md, mention, safe } from './mrkdwn.ts';
 
 /** Agents named line by line in the words under the table before "and N more". */
 export const STATS_TEXT_AGENTS = 15;
+/**
+ * Characters of the table's cells and of the words under it: with the header, the team's line and the note, a
+ * reply stays under the ~11k characters of block text Slack takes in one message (digest.ts DIGEST_MESSAGE_LIMITS).
+ */
+export const STATS_TABLE_CHARS = 6000;
+export const STATS_TEXT_CHARS = 2000;
 
 export interface AgentStatsView {
   /** The teams the figures cover, by name (all of them for "all"). */
@@ -49,15 +55,31 @@ function scopeText(view: Pick<AgentStatsView, 'teams' | 'allTeams'>): string {
 }
 
 /** The per-agent data table; undefined without agents (Slack wants at least one row under the header). */
-export function agentSlaTable(stats: TAgentStats, caption: string, blockId: string): Block | undefined {
+export function agentSlaTable(
+  stats: TAgentStats,
+  caption: string,
+  blockId: string,
+  maxChars: number = STATS_TABLE_CHARS,
+): Block | undefined {
   if (stats.agents.length === 0) return undefined;
-  return dataTable(caption, AGENT_SLA_COLUMNS, agentSlaRows(stats), { blockId, pageSize: 10, maxChars: 6000 });
+  return dataTable(caption, AGENT_SLA_COLUMNS, agentSlaRows(stats), { blockId, pageSize: 10, maxChars });
 }
 
-/** The agents in words (mentions where Heed knows their Slack user), the busiest first. */
-export function agentSlaLines(stats: TAgentStats, limit = STATS_TEXT_AGENTS): Mrkdwn[] {
-  const lines = stats.agents.slice(0, limit).map((a) => md`• ${agentLabel(a.agent)} — ${safe(figuresText(a))}`);
-  if (stats.agents.length > limit) lines.push(md`…and ${stats.agents.length - limit} more in the table.`);
+/**
+ * The agents in words (mentions where Heed knows their Slack user), the busiest first: at most `limit`, and no
+ * more than fit in `maxChars` with the "and N more" line, so the section is never cut mid-line.
+ */
+export function agentSlaLines(stats: TAgentStats, limit = STATS_TEXT_AGENTS, maxChars = STATS_TEXT_CHARS): Mrkdwn[] {
+  const lines: Mrkdwn[] = [];
+  let used = 0;
+  for (const a of stats.agents.slice(0, limit)) {
+    const line = md`• ${agentLabel(a.agent)} — ${safe(figuresText(a))}`;
+    // Room kept for the last line ("…and N more in the table.").
+    if (used + line.length + 1 > maxChars - 40) break;
+    lines.push(line);
+    used += line.length + 1;
+  }
+  if (stats.agents.length > lines.length) lines.push(md`…and ${stats.agents.length - lines.length} more.`);
   return lines;
 }
 
@@ -85,7 +107,7 @@ function renderTeam(view: AgentStatsView): RenderedMessage {
   blocks.push(
     section(
       lines.length > 0
-        ? cut(md`*Per agent*\n${joinMd(lines, '\n')}`, 2900)
+        ? cut(md`*Per agent*\n${joinMd(lines, '\n')}`, 2950)
         : md`No clock was decided and nothing was handled in ${safe(view.periodLabel)}.`,
       'stats_agents_text',
     ),
