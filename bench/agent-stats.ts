@@ -1,7 +1,7 @@
 // `/heed stats`' read over a portal's worth of clocks: the window's rows by index (ClockState.completedAt, the late
 // ones by (state, clock, dueAt), Flag.handledAt) against the same read with those indexes dropped (a full scan),
 // on SQLite and, with HEED_BENCH_PG_URL, PostgreSQL. Prints wall and CPU time per read, and the ratio.
-// Usage: node bench/agent-stats.ts [tickets=100000]
+// Usage: node bench/agent-stats.ts [tickets=100000]   (HEED_BENCH_PG_URL: an empty database it may fill)
 import { rmSync } from 'node:fs';
 import { cpuUsage } from 'node:process';
 import { AgentStatsRepo } from '../src/db/agent-stats-repo.ts';
@@ -67,7 +67,9 @@ async function measure(label: string, read: () => Promise<unknown[]>): Promise<{
   const wall = (performance.now() - t0) / runs;
   const used = cpuUsage(cpu0);
   const cpu = (used.user + used.system) / 1000 / runs;
-  console.log(`  ${label.padEnd(34)} ${wall.toFixed(1).padStart(8)} ms wall  ${cpu.toFixed(1).padStart(8)} ms CPU (Node)  ${rows} clocks`);
+  console.log(
+    `  ${label.padEnd(34)} ${wall.toFixed(1).padStart(8)} ms wall  ${cpu.toFixed(1).padStart(8)} ms CPU (Node)  ${rows} clocks`,
+  );
   return { wall, cpu };
 }
 
@@ -83,7 +85,9 @@ async function run(url: string, name: string): Promise<void> {
     await db.prisma.$executeRawUnsafe('DROP INDEX "ClockState_completedAt_idx"');
     await db.prisma.$executeRawUnsafe('DROP INDEX "ClockState_state_clock_dueAt_idx"');
     const scan = await measure('baseline: indexes dropped (scan)', read);
-    console.log(`  ratio baseline/indexed: ${(scan.wall / indexed.wall).toFixed(1)}× wall, ${(scan.cpu / indexed.cpu).toFixed(1)}× CPU`);
+    console.log(
+      `  ratio baseline/indexed: ${(scan.wall / indexed.wall).toFixed(1)}× wall, ${(scan.cpu / indexed.cpu).toFixed(1)}× CPU`,
+    );
   } finally {
     await db.close();
   }
