@@ -7,11 +7,15 @@
 // 3. A burst of 300 concurrent signed slash commands while the outbox drains a deep queue (6,000 posts over 20
 //    channels, clock sped up 20×) and a HubSpot backfill of 20,000 tickets runs, all in this process against
 //    vendors in a child process (the HubSpot simulator and the fake Slack), the commands sent from a third one
-//    (Slack's side, which also receives answers posted to response_urls), so neither's work counts here:
-//    every ack's latency (p50/p99/max; Slack gives up on a command not acked within 3 s), when each answer was
-//    seen (in the ack, or through the response_url when acknowledged at the deadline), and the event loop's delay
-//    (perf_hooks monitorEventLoopDelay), twice on the same data: the baseline with the sync's yields off
-//    (`yieldBetweenBatches: false`, the behaviour before them) and with them on, side by side with CPU time.
+//    (Slack's side: node:http, one connection each, signed before the clock starts; it also receives the answers
+//    posted to response_urls): every ack's latency as the sender measures it (p50/p99/max; Slack gives up on a
+//    command not acked within 3 s) and where that time went (sender → kernel queue → Heed → back, lined up by the
+//    client's port), when each answer was seen (in the ack, or through the response_url when acknowledged first),
+//    the event loop's delay (perf_hooks monitorEventLoopDelay) and CPU time, for three variants on the same data:
+//    the baseline (the sync's yields off, one listening socket), the yields with one socket (libuv then accepts one
+//    connection per turn of the loop), and Heed as it runs now (yields, ACCEPTORS sockets). Exits 1 when any ack of
+//    the last variant, as the sender measured it, took 3 s or more, or an answer was lost.
+//    BENCH_BURST_ROUNDS (default 2) rounds; BENCH_COMMANDS_SECTIONS=3 runs this section alone.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest } from 'node:http';

@@ -304,7 +304,10 @@ export const COMMANDS_INLINE_AT_ONCE = 4;
  */
 export const COMMANDS_WAITING_LIMIT = 1000;
 
-/** A command waiting longer than this for its listener to answer frees its turn for the next (its answer still goes). */
+/**
+ * A command whose listener has not answered within this long frees its turn for the next (its answer still goes
+ * when it comes): a listener that never answers must not hold the queue. Bolt gives up on it after 3 s as well.
+ */
 const ANSWER_TURN_MS = 3000;
 
 /**
@@ -606,8 +609,8 @@ function slackEventsRoute(deps: {
           }
           let answered: (() => void) | undefined;
           acknowledgeNow(
-            { ...late, answered: () => answered?.() },
             res,
+            { ...late, answered: () => answered?.() },
             'slack: busy, command acknowledged first; its answer goes to the response_url',
           );
           waiting.push((done) => {
@@ -661,7 +664,7 @@ function answerByDeadline(res: ServerResponse, o: LateAnswer & { deadlineMs: num
   const timer = setTimeout(() => {
     // Answered in time, refused (401), or the client left: nothing to do. Forward only what Slack really sent.
     if (res.headersSent || res.writableEnded || res.destroyed || !o.signed()) return;
-    acknowledgeNow(o, res, 'slack: command acknowledged at the deadline; its answer goes to the response_url');
+    acknowledgeNow(res, o, 'slack: command acknowledged at the deadline; its answer goes to the response_url');
   }, o.deadlineMs);
   res.once('close', () => clearTimeout(timer));
   res.once('finish', () => clearTimeout(timer));
@@ -671,7 +674,7 @@ function answerByDeadline(res: ServerResponse, o: LateAnswer & { deadlineMs: num
  * Acknowledges a slash command with an empty 200 now; whatever Bolt writes to the response afterwards is the
  * answer, posted to the command's response_url instead of written to a finished response.
  */
-function acknowledgeNow(o: LateAnswer, res: ServerResponse, message: string): void {
+function acknowledgeNow(res: ServerResponse, o: LateAnswer, message: string): void {
   res.writeHead(200, { 'content-length': 0 }).end();
   o.logger.debug({ command: o.command }, message);
   const chunks: string[] = [];

@@ -149,7 +149,7 @@ describe('a slash command’s ack', () => {
     const { base, stop } = await app({ services, busy: true, waitingLimit: 2 });
     try {
       const ids = Array.from({ length: 6 }, (_, k) => `full-${k}`);
-      const acks = [];
+      const acks: Awaited<ReturnType<typeof sendSigned>>[] = [];
       for (const id of ids) acks.push(await sendSigned(base, body(id), FORM));
       expect(acks.map((a) => a.status)).toEqual(ids.map(() => 200));
       // The first is being answered, two wait (the limit), the other three are told.
