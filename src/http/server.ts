@@ -8,8 +8,8 @@
 // The server listens with several sockets on its port (a SO_REUSEPORT group, on Linux): Node's libuv accepts one
 // connection per listening socket per turn of the event loop (libuv/libuv#3696, since libuv 1.45), and a turn of a
 // Heed that is draining its outbox and syncing lasts 10–20 ms, so a burst of 300 of Slack's requests waited up to
-// 6 s in the kernel's queue before Heed saw them — however fast it then acknowledged them. With 16 sockets a turn
-// accepts up to 16. Every connection is served by the one HTTP server (its routes, timeouts and boundary).
+// 6 s in the kernel's queue before Heed saw them — however fast it then acknowledged them. With 32 sockets a turn
+// accepts up to 32. Every connection is served by the one HTTP server (its routes, timeouts and boundary).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Logger } from '../logger.ts';
@@ -50,8 +50,8 @@ export type HttpServerOptions = {
   acceptors?: number;
 };
 
-/** Listening sockets on Linux: a burst of 300 connections is accepted in about 20 turns of the loop instead of 300. */
-export const ACCEPTORS = 16;
+/** Listening sockets on Linux: a burst of 300 connections is accepted in about 10 turns of the loop instead of 300. */
+export const ACCEPTORS = 32;
 
 export type RunningServer = { server: Server; port: number; close(): Promise<void> };
 

@@ -220,6 +220,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
               waiting: createAnswerQueue({
                 limit: options.commandsWaitingLimit ?? COMMANDS_WAITING_LIMIT,
                 logger,
+                arrivals: () => connections.total,
               }),
             }
           : {}),
@@ -323,15 +324,38 @@ export type AnswerQueue = {
   push(job: (done: () => void) => void): void;
 };
 
-export function createAnswerQueue(o: { limit: number; logger: Logger; turnMs?: number }): AnswerQueue {
+/**
+ * While connections keep arriving, the next answer waits (up to this long since the last one started): a turn of
+ * the loop that computes an answer (~8 ms) accepts no more connections than one that does not, so during a burst
+ * the acks go first and the answers follow.
+ */
+const ANSWERS_YIELD_MS = 250;
+
+export function createAnswerQueue(o: {
+  limit: number;
+  logger: Logger;
+  turnMs?: number;
+  /** Connections accepted so far: a change since the last look means requests are still arriving. */
+  arrivals?: () => number;
+}): AnswerQueue {
   const waiting: ((done: () => void) => void)[] = [];
   let running = false;
+  let seen = o.arrivals?.() ?? 0;
+  let lastStarted = 0;
   const runNext = () => {
-    const job = waiting.shift();
-    if (!job) {
+    if (waiting.length === 0) {
       running = false;
       return;
     }
+    const arrived = o.arrivals?.() ?? 0;
+    if (arrived !== seen && performance.now() - lastStarted < ANSWERS_YIELD_MS) {
+      seen = arrived;
+      setTimeout(runNext, 1);
+      return;
+    }
+    seen = arrived;
+    lastStarted = performance.now();
+    const job = waiting.shift()!;
     let finished = false;
     const done = () => {
       if (finished) return;
@@ -382,17 +406,21 @@ const QUEUEING_CONNECTIONS = 32;
 type ConnectionCounter = {
   opened(socket: { once(event: 'close', listener: () => void): unknown }): void;
   readonly open: number;
+  /** Connections opened since the start. */
+  readonly total: number;
   /** Connections opened in the last `ms`. */
   openedWithin(ms: number): number;
 };
 
 function createConnectionCounter(): ConnectionCounter {
   let open = 0;
+  let total = 0;
   // Times of the last connections opened, newest last; only the last QUEUEING_CONNECTIONS matter.
   const recent: number[] = [];
   return {
     opened(socket) {
       open++;
+      total++;
       socket.once('close', () => {
         open--;
       });
@@ -401,6 +429,9 @@ function createConnectionCounter(): ConnectionCounter {
     },
     get open() {
       return open;
+    },
+    get total() {
+      return total;
     },
     openedWithin(ms) {
       const since = performance.now() - ms;
