@@ -4,7 +4,7 @@
 // their answer or that message — never nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.ts';
-import { busyAnswer, COMMANDS_INLINE_AT_ONCE, createSlackApp } from '../../src/slack/app.ts';
+import { busyAnswer, COMMANDS_INLINE_AT_ONCE, createAnswerQueue, createSlackApp } from '../../src/slack/app.ts';
 import type { SlackServices } from '../../src/slack/listeners/services.ts';
 import { type Harness, startHarness } from './support/harness.ts';
 import { sendSigned, TEST_SIGNING_SECRET } from './support/slack-requests.ts';
@@ -177,5 +177,36 @@ describe('a slash command’s ack', () => {
     const message = busyAnswer('/x <!channel> *bold*');
     expect(message.text).not.toContain('<!channel>');
     expect(message.text).toContain('&lt;!channel&gt;');
+  });
+
+  it('answers wait while connections keep arriving, but never more than 250 ms apart', async () => {
+    // Each look at the server finds another connection accepted since the last one, while `arriving`: a burst.
+    let arriving = true;
+    let arrivals = 0;
+    const queue = createAnswerQueue({
+      limit: 10,
+      logger: silentLogger(),
+      arrivals: () => (arriving ? ++arrivals : arrivals),
+    });
+    const startedAt: number[] = [];
+    const t0 = performance.now();
+    for (let k = 0; k < 4; k++) {
+      queue.push((done) => {
+        startedAt.push(performance.now() - t0);
+        setTimeout(done, 5);
+      });
+    }
+    await new Promise((r) => setTimeout(r, 600));
+    arriving = false;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(startedAt).toHaveLength(4);
+    expect(queue.size).toBe(0);
+    // The first at once (no answer for a while); the next two wait for a pause that never comes, then go anyway;
+    // the last as soon as the burst is over.
+    expect(startedAt[0]!).toBeLessThan(50);
+    expect(startedAt[1]! - startedAt[0]!).toBeGreaterThanOrEqual(245);
+    expect(startedAt[2]! - startedAt[1]!).toBeGreaterThanOrEqual(245);
+    expect(startedAt[3]!).toBeGreaterThanOrEqual(600);
+    expect(startedAt[3]! - startedAt[2]!).toBeLessThan(245);
   });
 });
