@@ -13,31 +13,14 @@ import { type Simulator, startSimulator } from '../../src/hubspot/simulator/serv
 import { silentLogger } from '../../src/logger.ts';
 import { evaluate } from '../../src/services/evaluate.ts';
 import { SyncService } from '../../src/services/sync.ts';
-import type { FakeMessage } from '../../src/slack/fake-slack-server.ts';
 import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { TOKEN } from '../hubspot/harness.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, startHarness, TEST_POLICY } from './support/harness.ts';
+import { shown } from './support/nudge-scenario.ts';
 
 const at = (hhmm: string, day = '02') => new Date(`2026-03-${day}T${hhmm}:00.000Z`);
 const ALL_WEEK = JSON.stringify([{ days: 'EVERY_DAY', startMinute: 0, endMinute: 1440 }]);
-
-/** Every text a person reads in a message: its notification text and its blocks. */
-function shown(message: FakeMessage | undefined): string {
-  if (!message) return '(no message)';
-  const out: string[] = [message.text];
-  const visit = (node: unknown) => {
-    if (Array.isArray(node)) node.forEach(visit);
-    else if (node && typeof node === 'object') {
-      for (const [key, value] of Object.entries(node)) {
-        if (key === 'text' && typeof value === 'string') out.push(value);
-        else visit(value);
-      }
-    }
-  };
-  visit(message.blocks);
-  return out.join('\n');
-}
 
 describe.each(testProviders())('away-aware routing, on %s', (provider) => {
   let h: Harness;
@@ -133,7 +116,7 @@ describe.each(testProviders())('away-aware routing, on %s', (provider) => {
   const nudge = () => h.slack.messagesIn('CSUPPORT')[0];
   const thread = () => h.slack.repliesTo('CSUPPORT', nudge()!.ts);
   /** DMs a person received (posts to their user id), as they read them now. */
-  const dms = (user: string) => h.slack.messagesIn(user).map(shown);
+  const dms = (user: string) => h.slack.messagesIn(user).map((m) => shown(m, { withText: true }));
   /** Thread replies that pinged `user` (by the reply's key; a later edit mentioning them notifies nobody). */
   const pingsOf = (user: string) =>
     thread().filter((m) => String(m.metadata?.event_payload['key'] ?? '').includes(`:reply2:${user}`));
@@ -152,11 +135,11 @@ describe.each(testProviders())('away-aware routing, on %s', (provider) => {
       `${anna.name} is away until Mon 10:30 UTC (out of office); <@${first}> is covering`,
     );
     expect(thread()).toHaveLength(1);
-    expect(shown(thread()[0])).toContain(
+    expect(shown(thread()[0], { withText: true })).toContain(
       `<@${first}> ${anna.name} is away until Mon 10:30 UTC (out of office); <@${first}> is covering: the first response time on this ticket is breached`,
     );
-    expect(shown(thread()[0])).not.toContain('<@UANNA>');
-    const covering = shown(nudge());
+    expect(shown(thread()[0], { withText: true })).not.toContain('<@UANNA>');
+    const covering = shown(nudge(), { withText: true });
     expect(covering).toContain(
       `:palm_tree: ${anna.name} is away until Mon 10:30 UTC (out of office); <@${first}> is covering`,
     );
@@ -173,8 +156,8 @@ describe.each(testProviders())('away-aware routing, on %s', (provider) => {
     expect(dms(first)[0]).toContain('<@UANNA> is back — nothing more for you to do');
     expect(pingsOf('UANNA')).toHaveLength(1);
     expect(thread()).toHaveLength(2);
-    expect(shown(nudge())).not.toContain('covering');
-    expect(shown(nudge())).toContain('*Owner*\n<@UANNA>');
+    expect(shown(nudge(), { withText: true })).not.toContain('covering');
+    expect(shown(nudge(), { withText: true })).toContain('*Owner*\n<@UANNA>');
 
     // Nothing more while she stays available: no repeated pings.
     await round('10:45');
@@ -195,7 +178,9 @@ describe.each(testProviders())('away-aware routing, on %s', (provider) => {
     expect(dms(second)).toHaveLength(1);
     expect(pingsOf(second)).toHaveLength(1);
     expect(pingsOf(first)).toHaveLength(0);
-    expect(shown(nudge())).toContain(`${anna.name} is away (away in HubSpot); <@${second}> is covering`);
+    expect(shown(nudge(), { withText: true })).toContain(
+      `${anna.name} is away (away in HubSpot); <@${second}> is covering`,
+    );
     // Re-checked later while she stays away: the same cover, nothing new sent.
     const later = await round('10:40');
     expect(later.replies + later.dms).toBe(0);
@@ -215,12 +200,12 @@ describe.each(testProviders())('away-aware routing, on %s', (provider) => {
     expect(dms('UBOB')).toEqual([]);
     expect(dms('UDAN')).toEqual([]);
     expect(thread()).toHaveLength(1);
-    const alone = shown(thread()[0]);
+    const alone = shown(thread()[0], { withText: true });
     expect(alone).toContain(
       `${anna.name} is away until Tue 00:00 UTC (outside working hours); no backup available: the first response time on this ticket is breached`,
     );
     expect(alone).not.toMatch(/<@U/);
-    expect(shown(nudge())).toContain(
+    expect(shown(nudge(), { withText: true })).toContain(
       `${anna.name} is away until Tue 00:00 UTC (outside working hours); no backup available`,
     );
 
@@ -232,11 +217,13 @@ describe.each(testProviders())('away-aware routing, on %s', (provider) => {
     expect(pingsOf(second)).toHaveLength(1);
     expect(dms('UANNA')).toEqual([]);
     expect(dms(first)).toEqual([]);
-    expect(shown(nudge())).toContain(`<@${second}> is covering`);
+    expect(shown(nudge(), { withText: true })).toContain(`<@${second}> is covering`);
     // The thread's "no backup available" note now says who has it; it pings nobody, Anna least of all.
     expect(thread()).toHaveLength(2);
-    expect(shown(thread()[0])).toContain(`:arrow_right: <@${second}> is covering for ${anna.name} now.`);
-    expect(shown(thread()[0])).not.toContain('<@UANNA>');
+    expect(shown(thread()[0], { withText: true })).toContain(
+      `:arrow_right: <@${second}> is covering for ${anna.name} now.`,
+    );
+    expect(shown(thread()[0], { withText: true })).not.toContain('<@UANNA>');
   });
 
   it('Slack cannot say anyone’s status: the owner is pinged as always, and that is logged once', async () => {

@@ -7,11 +7,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePolicy, type TPolicy, type TPolicyInput } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { evaluate } from '../../src/services/evaluate.ts';
-import type { FakeMessage } from '../../src/slack/fake-slack-server.ts';
 import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, startHarness } from './support/harness.ts';
-import { seedCarolAndBob } from './support/nudge-scenario.ts';
+import { seedCarolAndBob, shown } from './support/nudge-scenario.ts';
 
 const nineToFive = [['09:00', '17:00']] as [string, string][];
 const POLICY: TPolicyInput = {
@@ -33,22 +32,6 @@ const POLICY: TPolicyInput = {
 
 // Monday 2 March 2026, UTC.
 const at = (time: string) => new Date(`2026-03-02T${time}:00.000Z`);
-
-function shown(message: FakeMessage | undefined): string {
-  if (!message) return '(no message)';
-  const out: string[] = [];
-  const visit = (node: unknown) => {
-    if (Array.isArray(node)) node.forEach(visit);
-    else if (node && typeof node === 'object') {
-      for (const [key, value] of Object.entries(node)) {
-        if (key === 'text' && typeof value === 'string') out.push(value);
-        else visit(value);
-      }
-    }
-  };
-  visit(message.blocks);
-  return out.join('\n');
-}
 
 describe.each(testProviders())('the claim timer, on %s', (provider) => {
   let h: Harness;
