@@ -9,6 +9,7 @@
 // Either way the team calendar's holidays are days off (a holiday is a date: it is applied to the person's local
 // date), and a HubSpot time zone Heed cannot read falls through to the next zone rather than failing.
 // The start of a working day is the first slot of that weekday; a slot belongs to the day it starts on.
+import { type AwayReason as AvailabilityReason, type AwayRules, awayState } from './availability.ts';
 import { createTimeZone, dayFromIsoDate, isoDateFromDay, type TimeZone, weekdayOfDay } from './time-zone.ts';
 import { clockTimeMinutes, type TWeekday, WEEKDAYS } from './week.ts';
 
@@ -119,17 +120,23 @@ export interface AwayFacts {
   readonly outOfOffice: readonly OutOfOfficePeriod[];
 }
 
-export type AwayReason = 'hubspot-away' | 'out-of-office';
+export type AwayReason = Extract<AvailabilityReason, 'hubspot-away' | 'out-of-office'>;
+
+/** What HubSpot says, alone: the morning list is for the start of a working day, so off-hours never count. */
+const HUBSPOT_ONLY: AwayRules = { statusEmoji: [], statusText: [], outsideWorkingHours: false };
 
 /**
  * Away at `at`: an out-of-office period covers it (start inclusive, end exclusive), or HubSpot says the person is
- * away. The availability status is a present fact, so callers pass the start of the day as `at` only for periods.
+ * away — the same rule routing follows (availability.ts). The availability status is a present fact, so callers
+ * pass the start of the day as `at` only for periods.
  */
 export function awayAt(facts: AwayFacts, at: Date): AwayReason | undefined {
-  const t = at.getTime();
-  if (facts.outOfOffice.some((p) => p.startsAt.getTime() <= t && t < p.endsAt.getTime())) return 'out-of-office';
-  if (facts.availabilityStatus?.toLowerCase() === 'away') return 'hubspot-away';
-  return undefined;
+  const state = awayState(
+    { hubspot: { availabilityStatus: facts.availabilityStatus ?? null, outOfOffice: facts.outOfOffice } },
+    at,
+    HUBSPOT_ONLY,
+  );
+  return state.away && (state.reason === 'out-of-office' || state.reason === 'hubspot-away') ? state.reason : undefined;
 }
 
 /** What the morning list does for a person at `now`. `day` is their local date ("YYYY-MM-DD") the decision is for. */
