@@ -17,6 +17,21 @@ import type { TBusinessDuration } from './duration.ts';
 /** When a rule and the policy say nothing: half an hour of business time. */
 export const DEFAULT_CLAIM_WITHIN: TBusinessDuration = Object.freeze({ days: 0, minutes: 30 });
 
+/**
+ * The claim that still speaks for the flag's team: one made before the ticket last moved team was a promise to the
+ * old team (the escalation ladder ignores it too, flag-machine.ts), so the new team's messages neither show it nor
+ * time it.
+ */
+export function currentClaim(flag: {
+  readonly claimedBy: string | null;
+  readonly claimedAt: Date | null;
+  readonly movedAt?: Date | null | undefined;
+}): { by: string; at: Date } | undefined {
+  if (!flag.claimedBy || !flag.claimedAt) return undefined;
+  if (flag.movedAt && flag.claimedAt.getTime() < flag.movedAt.getTime()) return undefined;
+  return { by: flag.claimedBy, at: flag.claimedAt };
+}
+
 export interface TClaimFacts {
   readonly claimedAt: Date | null;
   /** Marked handled: nothing is promised any more. */

@@ -7,6 +7,7 @@
 import type { FlagContext } from '../db/flags-read-repo.ts';
 import type { Flag, Nudge, NudgeFields } from '../db/slack-repo.ts';
 import type { AwayReason } from '../domain/availability.ts';
+import { currentClaim } from '../domain/claim.ts';
 import type { Route } from '../domain/routing.ts';
 import type { NudgeRouter } from './away-router.ts';
 import { type CoverView, NOBODY_COVERS, type NudgeView } from './render/nudge.ts';
@@ -96,7 +97,7 @@ export interface CoverSubject {
   wanted: number;
   done: boolean;
   ctx: FlagContext;
-  view: Pick<NudgeView, 'owner'> & { ownerEmail?: string | undefined };
+  view: Pick<NudgeView, 'owner' | 'claimLapsed'> & { ownerEmail?: string | undefined };
   team: SlackTeam;
 }
 
@@ -114,7 +115,9 @@ export async function decideCover(router: NudgeRouter | undefined, s: CoverSubje
   const ownerId = ownerIdOf(s.flag, s.ctx);
   const ownerSlack = s.view.owner?.slackUserId;
   const previous = parseCover(s.nudge?.cover);
-  if (ownerSlack !== undefined && s.flag.claimedBy === ownerSlack) {
+  // A claim still standing (not lapsed, not made for another team) says who is on the ticket.
+  const claim = s.view.claimLapsed ? undefined : currentClaim(s.flag);
+  if (ownerSlack !== undefined && claim?.by === ownerSlack) {
     // The owner claimed it (👀, the button, or a claim that made them the owner): they are here, whatever their
     // status or hours say. Nobody covers.
     const fields: CoverDecision['fields'] = {};
@@ -124,8 +127,12 @@ export async function decideCover(router: NudgeRouter | undefined, s: CoverSubje
   }
   const stored = previous && previous.owner === ownerId ? previous : undefined;
   const checkDue = !s.nudge?.coverCheckAt || s.nudge.coverCheckAt <= now;
+  // Someone else claimed it (the backup covering, a colleague): routing stays as it is while their claim stands, so
+  // the owner coming back neither takes it from them nor is pinged about a ticket someone is answering.
+  const claimedByOther = claim !== undefined && claim.by !== ownerSlack;
   const due =
     router !== undefined &&
+    !claimedByOther &&
     !s.done &&
     s.wanted >= 2 &&
     ownerId !== undefined &&

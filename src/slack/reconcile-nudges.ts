@@ -33,7 +33,7 @@ import type {
   SlackRepo,
 } from '../db/slack-repo.ts';
 import { addBusinessTime, isWorkingTime } from '../domain/calendar.ts';
-import { claimStatus, DEFAULT_CLAIM_WITHIN, formatClaimWithin } from '../domain/claim.ts';
+import { claimStatus, currentClaim, DEFAULT_CLAIM_WITHIN, formatClaimWithin } from '../domain/claim.ts';
 import type { TBusinessDuration } from '../domain/duration.ts';
 import { type ClockName, OPEN_FLAG_STATES } from '../domain/flag.ts';
 import type { Logger } from '../logger.ts';
@@ -335,7 +335,7 @@ async function reconcileOne(
   // became the owner by their own claim (written back to HubSpot) is not pinged about it.
   const reping =
     !done && wanted >= 2 && level >= 2 && nudge.pingedUser !== null && routed.target
-      ? routed.target !== nudge.pingedUser && routed.target !== flag.claimedBy
+      ? routed.target !== nudge.pingedUser && routed.target !== currentClaim(flag)?.by
       : false;
   if (!done && (wanted > level || reping)) {
     if (quiet) summary.deferred++;
@@ -831,16 +831,16 @@ function claimWithinOf(deps: NudgeDeps, rule: string | undefined): TBusinessDura
 const OPEN = new Set<string>(OPEN_FLAG_STATES);
 
 function claimMayHaveLapsed(deps: NudgeDeps, flag: Flag, nudge: Nudge, now: Date): boolean {
-  if (!flag.claimedBy || !flag.claimedAt || flag.handledBy || flag.kind !== 'ticket' || !OPEN.has(flag.state))
-    return false;
+  const claim = currentClaim(flag);
+  if (!claim || flag.handledBy || flag.kind !== 'ticket' || !OPEN.has(flag.state)) return false;
   const team = deps.teams.find((t) => t.name === flag.team);
   if (!team) return false;
-  const earliest = addBusinessTime(flag.claimedAt, deps.claims?.shortest ?? DEFAULT_CLAIM_WITHIN, team.calendar);
+  const earliest = addBusinessTime(claim.at, deps.claims?.shortest ?? DEFAULT_CLAIM_WITHIN, team.calendar);
   return earliest <= now && nudge.updatedAt < earliest;
 }
 
 function statusOfClaim(deps: NudgeDeps, flag: Flag, ctx: Ctx, team: SlackTeam, now: Date) {
-  if (!flag.claimedBy || flag.kind !== 'ticket' || !flag.ticketId || !OPEN.has(flag.state)) return undefined;
+  if (!currentClaim(flag) || flag.kind !== 'ticket' || !flag.ticketId || !OPEN.has(flag.state)) return undefined;
   const ticket = ctx.tickets.get(flag.ticketId);
   const rule = ctx.clocks.get(`${flag.ticketId}:${flag.clock ?? 'firstResponse'}`)?.policy;
   return claimStatus(
@@ -864,7 +864,7 @@ function withClaimTimer(
   team: SlackTeam | undefined,
   now: Date,
 ): View {
-  if (!team || !flag.claimedBy || !flag.claimedAt) return view;
+  if (!team || !currentClaim(flag) || !flag.claimedBy || !flag.claimedAt) return view;
   const status = statusOfClaim(deps, flag, ctx, team, now);
   if (status?.kind !== 'lapsed') return view;
   const rule = flag.ticketId ? ctx.clocks.get(`${flag.ticketId}:${flag.clock ?? 'firstResponse'}`)?.policy : undefined;

@@ -23,13 +23,15 @@ import type { SlackUserDirectory } from './users.ts';
 /** Attempts before a write that keeps failing transiently is given up (and said in the thread). */
 export const WRITE_BACK_MAX_ATTEMPTS = 6;
 const LEASE_MS = 60_000;
+/** A write still not sent after this long is dropped (see #stale). */
+const STALE_AFTER_MS = 24 * 60 * 60_000;
 const FIRST_BACKOFF_MS = 30_000;
 const MAX_BACKOFF_MS = 30 * 60_000;
 
 export interface WriteBackDeps {
   repo: WriteBackRepo;
   /** Where the thread reply goes (the outbox) and the nudge it answers. */
-  slack: Pick<SlackRepo, 'nudgeByFlagKey' | 'enqueue'>;
+  slack: Pick<SlackRepo, 'nudgeByFlagKey' | 'enqueue' | 'flagsByKeys'>;
   api: HubspotApi;
   users: Pick<SlackUserDirectory, 'emailsForSlackUser'>;
   settings: TWriteBack;
@@ -140,7 +142,9 @@ export class WriteBack {
     const log = { ticketId: write.ticketId, flagKey: write.flagKey, kind: write.kind, actor: write.actor, attempts };
     let outcome: Outcome;
     try {
-      outcome = write.kind === 'owner' ? await this.#owner(write) : await this.#stage(write);
+      outcome =
+        (await this.#stale(write, now)) ??
+        (write.kind === 'owner' ? await this.#owner(write) : await this.#stage(write));
     } catch (error) {
       outcome = classify(error);
     }
@@ -179,6 +183,24 @@ export class WriteBack {
         return;
       }
     }
+  }
+
+  /**
+   * A write nobody wants any more is not sent: the claim was released (or taken by someone else), the ✅ taken back,
+   * or it waited over a day (HubSpot down, write-back switched off and on again) — HubSpot may have moved on since.
+   */
+  async #stale(write: HubspotWrite, now: Date): Promise<Outcome | undefined> {
+    if (now.getTime() - write.createdAt.getTime() > STALE_AFTER_MS) {
+      return { state: 'skipped', why: 'queued over a day ago; HubSpot may have moved on since' };
+    }
+    const [flag] = await this.#d.slack.flagsByKeys([write.flagKey]);
+    if (write.kind === 'owner' && flag?.claimedBy !== write.actor) {
+      return { state: 'skipped', why: 'the claim was released before it was written' };
+    }
+    if (write.kind === 'stage' && flag?.handledBy !== write.actor) {
+      return { state: 'skipped', why: 'no longer marked handled by them' };
+    }
+    return undefined;
   }
 
   async #owner(write: HubspotWrite): Promise<Outcome> {

@@ -166,6 +166,26 @@ describe.each(testProviders())('away-aware routing, on %s', (provider) => {
     expect(dms(second)).toEqual([]);
   });
 
+  it('the backup claims the covered ticket: when the owner is back, it stays theirs and she is not pinged', async () => {
+    setUser(anna.user, { outOfOffice: ooo(at('08:00'), at('10:30')) }, '08:05');
+    await round('09:58');
+    await round('10:15');
+    expect(dms(first)).toHaveLength(1);
+    // The backup reacts 👀 (as the reaction listener records it).
+    const flag = (await h.db.prisma.flag.findMany({ where: { ticketId } }))[0]!;
+    await h.db.prisma.flag.update({
+      where: { key: flag.key },
+      data: { claimedBy: first, claimedAt: at('10:16'), updatedAt: at('10:16') },
+    });
+    await round('10:17');
+    await round('10:31'); // her out-of-office is over, his claim (30m) still stands
+    expect(dms('UANNA')).toEqual([]);
+    expect(pingsOf('UANNA')).toEqual([]);
+    expect(dms(first)).toHaveLength(1);
+    expect(dms(first)[0]).not.toContain('No longer yours to cover');
+    expect(shown(nudge(), { withText: true })).toContain(`:eyes: On it: <@${first}>`);
+  });
+
   it('owner away in HubSpot and the first backup’s Slack status says vacation: the next in rotation covers', async () => {
     setUser(anna.user, { availability: 'away' }, '08:05');
     // Until Wednesday 08:00 (status_expiration is in seconds).

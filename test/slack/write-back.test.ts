@@ -253,4 +253,32 @@ describe.each(testProviders())('claims written back to HubSpot, on %s', (provide
     await h.outbox.drainUntilIdle();
     expect(thread(nudge.ts)).toHaveLength(0);
   });
+
+  it('HubSpot down, then the claim is released: the queued write is dropped, not sent later', async () => {
+    await start({ claimSetsOwner: 'whenUnassigned' });
+    const { id, nudge } = await flaggedTicket(null);
+    sim.injectFault({ match: `PATCH /crm/objects/2026-09/tickets/${id}`, kind: 'status', status: 503 });
+    await react('UBOB', 'eyes', nudge.ts);
+    expect((await writes()).map((w) => [w.state, w.attempts])).toEqual([['pending', 1]]);
+    eventTs += 1;
+    h.clock.advance(1000);
+    const removed = await h.event({
+      type: 'reaction_removed',
+      user: 'UBOB',
+      reaction: 'eyes',
+      item_user: 'UHEEDBOT',
+      item: { type: 'message', channel: 'CSUPPORT', ts: nudge.ts },
+      event_ts: `${eventTs}.000100`,
+    });
+    expect(removed.status).toBe(200);
+    h.clock.advance(31_000);
+    expect(await writeBack.runDue()).toMatchObject({ done: 0, skipped: 1 });
+    expect(ownerOf(id)).toBeNull();
+    expect(patches(id)).toBe(1); // the first attempt only (it met the 503)
+    expect((await writes()).map((w) => [w.state, w.lastError])).toEqual([
+      ['skipped', 'the claim was released before it was written'],
+    ]);
+    await h.outbox.drainUntilIdle();
+    expect(thread(nudge.ts)).toHaveLength(0);
+  });
 });
