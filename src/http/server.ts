@@ -143,12 +143,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const extra: NetServer[] = [];
   // Connections the extra sockets accepted, handed to the HTTP server: close() waits for them as for its own.
   const handedOver = new Set<Socket>();
+  let portLock: NetServer | undefined;
   if (acceptors === 1) {
     await listen(server, { port: options.port, host: options.host });
   } else {
     // Joining a group would let a second Heed on the same port share it silently: the port must be free first (a
     // plain socket binds it), so a port in use still fails with EADDRINUSE as it did.
-    if (options.port !== 0) await probeFree(options.port, options.host);
+    // Two Heeds starting at the same instant could both pass the probe before either joins: a lock only one process
+    // can hold (an abstract Unix socket, gone with the process) closes that gap.
+    if (options.port !== 0) {
+      portLock = await lockPort(options.port, options.host);
+      try {
+        await probeFree(options.port, options.host);
+      } catch (error) {
+        portLock.close();
+        throw error;
+      }
+    }
     await listen(server, { port: options.port, host: options.host, reusePort: true });
     const { port, address } = server.address() as AddressInfo;
     for (let i = 1; i < acceptors; i++) {
@@ -182,11 +193,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         // Keep-alive connections would hold close() open until they time out.
         server.closeIdleConnections();
         await Promise.all(closed);
-        // The server's own close waits for its own connections; those handed over finish their requests too.
-        while (handedOver.size > 0) {
+        // The server's own close waits for its own connections; those handed over finish their requests too, for
+        // a few seconds at most (a client keeping a connection busy must not hold shutdown).
+        const giveUpAt = Date.now() + HANDED_OVER_GRACE_MS;
+        while (handedOver.size > 0 && Date.now() < giveUpAt) {
           server.closeIdleConnections();
           await new Promise((r) => setTimeout(r, 10));
         }
+        for (const socket of handedOver) socket.destroy();
+        await new Promise<void>((resolveClose) => (portLock ? portLock.close(() => resolveClose()) : resolveClose()));
       })();
       return closing;
     },
@@ -204,6 +219,35 @@ function listen(server: NetServer, at: { port: number; host?: string | undefined
       },
     );
   });
+}
+
+/** How long close() lets connections handed over by the extra sockets finish their requests. */
+const HANDED_OVER_GRACE_MS = 5000;
+
+/**
+ * Holds `port` for this process among Heeds on this machine: an abstract Unix socket named after it, which the
+ * kernel frees when the process ends however it ends. Taken: EADDRINUSE, as a port in use is reported.
+ */
+async function lockPort(port: number, host: string | undefined): Promise<NetServer> {
+  const lock = createNetServer();
+  try {
+    await new Promise<void>((resolveListen, rejectListen) => {
+      lock.once('error', rejectListen);
+      lock.listen({ path: `\0heed-port-${host ?? '*'}-${port}` }, () => {
+        lock.off('error', rejectListen);
+        resolveListen();
+      });
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EADDRINUSE') {
+      throw Object.assign(new Error(`listen EADDRINUSE: another Heed holds port ${port}`), {
+        code: 'EADDRINUSE',
+        port,
+      });
+    }
+    throw error;
+  }
+  return lock;
 }
 
 /** Rejects as listening would (EADDRINUSE) when `port` is taken; a plain socket bound and released at once. */
