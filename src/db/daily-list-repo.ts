@@ -87,8 +87,8 @@ export class DailyListRepo {
   }
 
   /**
-   * Open flags of open tickets these owners own, and open flags this Slack user claimed (someone else's ticket
-   * they said they are on), at most `limit`, earliest due first; `total` counts them all.
+   * Open flags of open tickets these owners own, open flags this Slack user claimed (someone else's ticket they
+   * said they are on) or covers for an away owner, at most `limit`, earliest due first; `total` counts them all.
    */
   async openItems(
     ownerIds: readonly string[],
@@ -101,9 +101,29 @@ export class DailyListRepo {
           select: { id: true },
         })
       : [];
+    // Tickets they cover for an away owner (Nudge.cover names them as the backup while the owner is away): the
+    // owner gets no list while away, so these would otherwise be on nobody's.
+    const coverRows = await this.#prisma.nudge.findMany({
+      where: { activeKey: { not: null }, cover: { contains: `"backup":${JSON.stringify(slackUserId)}` } },
+      select: { flagKey: true, cover: true },
+    });
+    const covered = coverRows
+      .filter((row) => {
+        try {
+          const cover = JSON.parse(row.cover ?? '') as { reason?: unknown; backup?: unknown };
+          return cover.reason !== undefined && cover.backup === slackUserId;
+        } catch {
+          return false;
+        }
+      })
+      .map((row) => row.flagKey);
     const where = {
       state: { in: [...OPEN_FLAG_STATES] },
-      OR: [{ claimedBy: slackUserId }, ...(tickets.length ? [{ ticketId: { in: tickets.map((t) => t.id) } }] : [])],
+      OR: [
+        { claimedBy: slackUserId },
+        ...(tickets.length ? [{ ticketId: { in: tickets.map((t) => t.id) } }] : []),
+        ...(covered.length ? [{ key: { in: covered } }] : []),
+      ],
     };
     const [flags, total] = await Promise.all([
       this.#prisma.flag.findMany({
