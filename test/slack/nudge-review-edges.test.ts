@@ -1,7 +1,7 @@
 // Lifecycle edges found by a hostile review of the calm-first-day and lifecycle work (issue 12): messages queued
 // while the ticket ends or changes owner, a retirement that fails half way, a ticket reassigned away and back, the
-// burst budget across a Slack outage. Tests marked `it.fails` document a defect still open (see the issue's
-// closing note): they assert what a support lead would expect and fail today — fixing it turns them red.
+// burst budget across a Slack outage. Each asserts what a support lead would expect; every defect found is fixed
+// (a defect found later goes here as an `it.fails` until it is).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parsePolicy, type TPolicy, type TPolicyInput } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
