@@ -1,5 +1,0 @@
--- AlterTable
-ALTER TABLE "Nudge" ADD COLUMN "cover" TEXT;
-
--- AlterTable
-ALTER TABLE "Nudge" ADD COLUMN "coverCheckAt" TIMESTAMP(3);
