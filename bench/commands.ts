@@ -7,40 +7,39 @@
 // 3. A burst of 300 concurrent signed slash commands while the outbox drains a deep queue (6,000 posts over 20
 //    channels, clock sped up 20×) and a HubSpot backfill of 20,000 tickets runs, all in this process against
 //    vendors in a child process (the HubSpot simulator and the fake Slack), the commands sent from a third one
-//    (Slack's side, which also receives answers posted to response_urls), so neither's work counts here:
-//    every ack's latency (p50/p99/max; Slack gives up on a command not acked within 3 s), when each answer was
-//    seen (in the ack, or through the response_url when acknowledged at the deadline), and the event loop's delay
-//    (perf_hooks monitorEventLoopDelay), twice on the same data: the baseline with the sync's yields off
-//    (`yieldBetweenBatches: false`, the behaviour before them) and with them on, side by side with CPU time.
+//    (Slack's side: node:http, one connection each, signed before the clock starts; it also receives the answers
+//    posted to response_urls): every ack's latency as the sender measures it (p50/p99/max; Slack gives up on a
+//    command not acked within 3 s) and where that time went (sender → kernel queue → Heed → back, lined up by the
+//    client's port), when each answer was seen (in the ack, or through the response_url when acknowledged first),
+//    the event loop's delay (perf_hooks monitorEventLoopDelay) and CPU time, for three variants on the same data:
+//    the baseline (the sync's yields off, one listening socket), the yields with one socket (libuv then accepts one
+//    connection per turn of the loop), and Heed as it runs now (yields, ACCEPTORS sockets). Exits 1 when any ack of
+//    the last variant, as the sender measured it, took 3 s or more, or an answer was lost.
+//    BENCH_BURST_ROUNDS (default 2) rounds; BENCH_COMMANDS_SECTIONS=3 runs this section alone.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { scaledClock, systemClock } from '../src/clock.ts';
-import { DEFAULT_NUDGE_SETTINGS, parsePolicy, type TPolicy } from '../src/config.ts';
+import { type Clock, scaledClock, systemClock } from '../src/clock.ts';
+import { type Config, DEFAULT_NUDGE_SETTINGS, parseEnv, parsePolicy, type TPolicy } from '../src/config.ts';
 import { type Db, openDatabase, sqliteWrite } from '../src/db/client.ts';
-import { FlagsReadRepo } from '../src/db/flags-read-repo.ts';
 import { hubspotRepos } from '../src/db/hubspot-repos.ts';
-import { channelLeasesFrom, JobsRepo } from '../src/db/jobs-repo.ts';
-import { SlackRepo } from '../src/db/slack-repo.ts';
 import { sqliteDate } from '../src/db/sqlite-date.ts';
 import { ticketFlagKey } from '../src/domain/flag.ts';
+import { ACCEPTORS, startHttpServer } from '../src/http/server.ts';
 import { createHubspotClient, HubspotApi } from '../src/hubspot/client.ts';
 import { SimPortal } from '../src/hubspot/simulator/portal.ts';
 import { startSimulator } from '../src/hubspot/simulator/server.ts';
 import { silentLogger } from '../src/logger.ts';
 import { SyncService } from '../src/services/sync.ts';
-import { createSlackApp, createSlackWebClient } from '../src/slack/app.ts';
-import { digestForSlack } from '../src/slack/digest-post.ts';
+import { createSlackApp } from '../src/slack/app.ts';
 import { FakeSlackServer } from '../src/slack/fake-slack-server.ts';
-import { HEED_METADATA_EVENT, Outbox } from '../src/slack/outbox.ts';
-import { SharedStatePermissions } from '../src/slack/permissions.ts';
+import { HEED_METADATA_EVENT } from '../src/slack/outbox.ts';
 import { reconcileNudges } from '../src/slack/reconcile-nudges.ts';
-import { slackTeams } from '../src/slack/teams.ts';
-import { SlackUserDirectory } from '../src/slack/users.ts';
+import { createSlackSide } from '../src/slack/setup.ts';
 import { sign, slashCommandBody } from '../test/slack/support/slack-requests.ts';
 
 const TICKETS = 100_000;
@@ -62,10 +61,37 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/**
+ * Heed's Slack side and app wired by `createSlackSide`, as `heed start` wires them (src/main.ts), so the bench
+ * measures what production runs: the same services, user directory, permissions, digests and outbox.
+ */
+function heedSlack(o: { db: Db; policy: TPolicy; slackApiUrl: string; clock: Clock; holder: string }) {
+  const logger = silentLogger();
+  const config: Config = {
+    env: parseEnv({
+      SLACK_BOT_TOKEN: 'xoxb-bench',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: o.slackApiUrl,
+      PORT: '0',
+    }),
+    policy: o.policy,
+    policySource: 'bench policy',
+    notices: [],
+  };
+  const side = createSlackSide({ config, db: o.db, logger, clock: o.clock, holder: o.holder });
+  const app = createSlackApp({
+    env: config.env,
+    logger,
+    botId: 'BHEED',
+    botUserId: 'UHEEDBOT',
+    services: side.services,
+  });
+  return { side, app };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'heed-bench-'));
   const db = await openDatabase(`file:${join(dir, 'bench.db')}`, { migrate: true });
-  const logger = silentLogger();
   try {
     const policy = parsePolicy(
       {
@@ -87,7 +113,7 @@ async function main(): Promise<void> {
     );
 
     // ---------------------------------------------------------------- seed
-    let t0 = performance.now();
+    const t0 = performance.now();
     if (db.provider !== 'sqlite') throw new Error('bench:commands seeds a SQLite database');
     const { sqlite } = db;
     await sqliteWrite(sqlite, () => {
@@ -169,202 +195,179 @@ async function main(): Promise<void> {
       `seeded ${TICKETS.toLocaleString()} tickets (${OPEN.toLocaleString()} open, ${flagCount.toLocaleString()} open flags) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
 
-    // ---------------------------------------------------------------- the app
-    const slack = await new FakeSlackServer().start();
-    const env = {
-      SLACK_BOT_TOKEN: 'xoxb-bench',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_APP_TOKEN: undefined,
-      SLACK_API_URL: slack.apiUrl,
-      PORT: 0,
-    };
-    const teams = slackTeams(policy);
-    const web = createSlackWebClient(env, logger);
-    const repo = new SlackRepo(db);
-    const reads = new FlagsReadRepo(db);
-    const users = new SlackUserDirectory({ repo, slack: web, people: policy.people, logger });
-    const nudgeDeps = { repo, reads, users, teams, logger };
-    const app = createSlackApp({
-      env,
-      logger,
-      botId: 'BHEED',
-      botUserId: 'UHEEDBOT',
-      services: {
-        clock: { now: () => NOW },
-        logger,
-        teams,
-        repo,
-        queries: { reads, repo, users, teams, status: { db, config: { policy } } },
-        ...digestForSlack({ db, config: { policy }, outbox: repo, slack: web, users, logger }),
-        actions: {
-          repo,
-          teams,
-          logger,
-          nudges: nudgeDeps,
-          permissions: new SharedStatePermissions({ slack: web, logger, now: () => NOW }),
-        },
-      },
-    });
-    const { port } = await app.start(0);
-    const url = `http://127.0.0.1:${port}/slack/events`;
-    const forms = [
-      (k: number) => ({ text: '', channel: channelOf(k % TEAMS), user: slackIdOf(k % OWNERS) }),
-      (k: number) => ({ text: 'me', channel: 'COTHER', user: slackIdOf(k % OWNERS) }),
-      (k: number) => ({ text: `<@${slackIdOf((k * 7) % OWNERS)}|agent>`, channel: 'COTHER', user: slackIdOf(0) }),
-      (k: number) => ({ text: teamName(k % TEAMS), channel: 'COTHER', user: slackIdOf(1) }),
-      () => ({ text: 'all', channel: 'COTHER', user: slackIdOf(2) }),
-    ];
-    const send = async (k: number) => {
-      const f = forms[k % forms.length]!(k);
-      const body = slashCommandBody({
-        command: '/unanswered',
-        text: f.text,
-        user_id: f.user,
-        channel_id: f.channel,
-        response_url: `${slack.url}/response/${k}`,
-      });
-      const ts = Math.floor(Date.now() / 1000);
-      const started = performance.now();
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'x-slack-request-timestamp': String(ts),
-          'x-slack-signature': sign(SECRET, ts, body),
-        },
-        body,
-      });
-      const json = (await res.json()) as { blocks?: unknown[] };
-      const ms = performance.now() - started;
-      if (res.status !== 200 || !json.blocks?.length) throw new Error(`request ${k}: HTTP ${res.status}`);
-      return ms;
-    };
-    for (let k = 0; k < 50; k++) await send(k); // warm-up, not counted
-    const latencies: number[] = [];
-    const byForm: number[][] = forms.map(() => []);
-    // CPU time of this process (server and client both) per request: on a shared machine the wall-clock
-    // figures include waiting for a CPU, this does not.
-    const cpuBefore = process.cpuUsage();
-    for (let k = 0; k < REQUESTS; k++) {
-      const ms = await send(k);
-      latencies.push(ms);
-      byForm[k % forms.length]!.push(ms);
+    // Sections to run (all by default): BENCH_COMMANDS_SECTIONS=3 runs the burst alone (its seed then lacks the
+    // 500 breaches section 2 adds).
+    const sections = (process.env['BENCH_COMMANDS_SECTIONS'] ?? '1,2,3').split(',');
+    let ok = true;
+    if (sections.includes('1')) ok = (await endToEnd(db, policy)) && ok;
+    if (sections.includes('2')) ok = (await outboxPace(db, policy, flagCount)) && ok;
+    if (sections.includes('3')) {
+      const seedPath = join(dir, 'burst-seed.db');
+      await sqlite.backup(seedPath);
+      ok = (await burstUnderLoad(seedPath, dir, policy)) && ok;
     }
-    const cpu = process.cpuUsage(cpuBefore);
-    const cpuPerRequest = (cpu.user + cpu.system) / 1000 / REQUESTS;
-    latencies.sort((a, b) => a - b);
-    const formNames = ['"" in a team channel', 'me', '@user', 'team', 'all'];
-    console.log(
-      `  p50 by form: ${byForm
-        .map(
-          (l, i) =>
-            `${formNames[i]} ${percentile(
-              l.sort((a, b) => a - b),
-              50,
-            ).toFixed(1)} ms`,
-        )
-        .join(', ')}`,
-    );
-    const p50 = percentile(latencies, 50);
-    const p99 = percentile(latencies, 99);
-    console.log(
-      `/unanswered: ${REQUESTS} signed requests end to end (5 argument forms): p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms ` +
-        `(targets: p50 < 20 ms, p99 < 100 ms) ${p50 < 20 && p99 < 100 ? 'PASS' : 'FAIL'}; CPU ${cpuPerRequest.toFixed(1)} ms per request (client + server)`,
-    );
-    await app.stop();
-    await slack.stop();
-
-    // ---------------------------------------------------------------- 500 breaches through the outbox
-    const clock = scaledClock(NOW, SPEEDUP);
-    const paced = await new FakeSlackServer({ now: () => clock.now().getTime(), enforcePostRate: true }).start();
-    for (let i = 0; i < TEAMS; i++) paced.addChannel({ id: channelOf(i), name: teamName(i) });
-    const pacedWeb = createSlackWebClient({ SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_API_URL: paced.apiUrl }, logger);
-    const keys: string[] = [];
-    await sqliteWrite(sqlite, () => {
-      const ticket = sqlite.prepare(
-        `INSERT INTO "Ticket" (id, subject, priority, ownerId, createdAt, modifiedAt, contactName, isClosed, archived, syncedAt) VALUES (?, ?, 'HIGH', ?, ?, ?, 'New customer', 0, 0, ?)`,
-      );
-      const flag = sqlite.prepare(
-        `INSERT INTO "Flag" (key, kind, ticketId, clock, team, state, escalationLevel, raisedAt, dueAt, breachedAt, updatedAt) VALUES (?, 'ticket', ?, 'firstResponse', ?, 'breached', 1, ?, ?, ?, ?)`,
-      );
-      for (let i = 0; i < BREACHES; i++) {
-        const id = String(9_000_000 + i);
-        const key = ticketFlagKey(id, 'firstResponse', 0);
-        ticket.run(
-          id,
-          `Breach ${i}`,
-          `o${i % OWNERS}`,
-          sqliteDate(new Date(NOW.getTime() - 5 * HOUR)),
-          sqliteDate(NOW),
-          sqliteDate(NOW),
-        );
-        flag.run(
-          key,
-          id,
-          teamName(i % TEAMS),
-          sqliteDate(new Date(NOW.getTime() - 5 * HOUR)),
-          sqliteDate(new Date(NOW.getTime() - HOUR)),
-          sqliteDate(NOW),
-          sqliteDate(NOW),
-        );
-        keys.push(key);
-      }
-    });
-    t0 = performance.now();
-    const summary = await reconcileNudges(
-      {
-        ...nudgeDeps,
-        users: new SlackUserDirectory({ repo, slack: pacedWeb, people: policy.people, logger }),
-        // This measures the outbox's pace over 500 posts, so the burst budget (which would hold all but ten per
-        // channel back in one message) is lifted to let every one through.
-        settings: { ...DEFAULT_NUDGE_SETTINGS, perChannel: BREACHES },
-      },
-      clock.now(),
-    );
-    const reconcileMs = performance.now() - t0;
-    // As `heed start` builds it: each write also takes the channel's pacing lease replicas share.
-    const outbox = new Outbox({
-      repo,
-      slack: pacedWeb,
-      clock,
-      logger,
-      channelLeases: channelLeasesFrom(new JobsRepo(db), 'bench'),
-    });
-    const drainStart = clock.now().getTime();
-    t0 = performance.now();
-    await outbox.drainUntilIdle();
-    const realMs = performance.now() - t0;
-    const clockMs = clock.now().getTime() - drainStart;
-    const posts = [...paced.channels.values()].flatMap((c) => c.messages);
-    const postKeys = posts.map((m) => String(m.metadata?.event_payload['key']));
-    const duplicates = postKeys.length - new Set(postKeys).size;
-    const calls = paced.callsOf('chat.postMessage').length;
-    let minGap = Number.POSITIVE_INFINITY;
-    const perChannel: number[] = [];
-    for (const channel of paced.channels.values()) {
-      perChannel.push(channel.messages.length);
-      for (let i = 1; i < channel.messages.length; i++)
-        minGap = Math.min(minGap, channel.messages[i]!.postedAt - channel.messages[i - 1]!.postedAt);
-    }
-    const sent = await db.prisma.outboxMessage.count({ where: { state: 'sent' } });
-    const ok = posts.length === BREACHES && duplicates === 0 && sent === BREACHES && minGap >= 1000;
-    console.log(
-      `outbox: reconcile of ${flagCount + BREACHES} open flags queued ${summary.posted} nudges in ${reconcileMs.toFixed(0)} ms; ` +
-        `${posts.length} posted across ${TEAMS} channels (${perChannel.join('/')}) in ${(clockMs / 1000).toFixed(1)} s of outbox time ` +
-        `(clock sped up ${SPEEDUP}×: ${(realMs / 1000).toFixed(1)} s real); duplicates ${duplicates}; 429s ${calls - posts.length}; ` +
-        `min spacing per channel ${minGap} ms; outbox rows sent ${sent}/${BREACHES} ${ok ? 'PASS' : 'FAIL'}`,
-    );
-    await paced.stop();
-
-    // ---------------------------------------------------------------- 3. a burst under load, before and after
-    const seedPath = join(dir, 'burst-seed.db');
-    await sqlite.backup(seedPath);
-    const burstOk = await burstUnderLoad(seedPath, dir, policy);
-    if (!(p50 < 20 && p99 < 100 && ok && burstOk)) process.exitCode = 1;
+    if (!ok) process.exitCode = 1;
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** 1. `/unanswered` end to end, one request at a time: p50 / p99 against their targets. */
+async function endToEnd(db: Db, policy: TPolicy): Promise<boolean> {
+  const slack = await new FakeSlackServer().start();
+  // The listeners see the seed's present (NOW) for the whole section.
+  const frozen: Clock = { ...systemClock, now: () => NOW };
+  const { app } = heedSlack({ db, policy, slackApiUrl: slack.apiUrl, clock: frozen, holder: 'bench' });
+  const { port } = await app.start(0);
+  const url = `http://127.0.0.1:${port}/slack/events`;
+  const forms = [
+    (k: number) => ({ text: '', channel: channelOf(k % TEAMS), user: slackIdOf(k % OWNERS) }),
+    (k: number) => ({ text: 'me', channel: 'COTHER', user: slackIdOf(k % OWNERS) }),
+    (k: number) => ({ text: `<@${slackIdOf((k * 7) % OWNERS)}|agent>`, channel: 'COTHER', user: slackIdOf(0) }),
+    (k: number) => ({ text: teamName(k % TEAMS), channel: 'COTHER', user: slackIdOf(1) }),
+    () => ({ text: 'all', channel: 'COTHER', user: slackIdOf(2) }),
+  ];
+  const send = async (k: number) => {
+    const f = forms[k % forms.length]!(k);
+    const body = slashCommandBody({
+      command: '/unanswered',
+      text: f.text,
+      user_id: f.user,
+      channel_id: f.channel,
+      response_url: `${slack.url}/response/${k}`,
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    const started = performance.now();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': String(ts),
+        'x-slack-signature': sign(SECRET, ts, body),
+      },
+      body,
+    });
+    const json = (await res.json()) as { blocks?: unknown[] };
+    const ms = performance.now() - started;
+    if (res.status !== 200 || !json.blocks?.length) throw new Error(`request ${k}: HTTP ${res.status}`);
+    return ms;
+  };
+  for (let k = 0; k < 50; k++) await send(k); // warm-up, not counted
+  const latencies: number[] = [];
+  const byForm: number[][] = forms.map(() => []);
+  // CPU time of this process (server and client both) per request: on a shared machine the wall-clock
+  // figures include waiting for a CPU, this does not.
+  const cpuBefore = process.cpuUsage();
+  for (let k = 0; k < REQUESTS; k++) {
+    const ms = await send(k);
+    latencies.push(ms);
+    byForm[k % forms.length]!.push(ms);
+  }
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuPerRequest = (cpu.user + cpu.system) / 1000 / REQUESTS;
+  latencies.sort((a, b) => a - b);
+  const formNames = ['"" in a team channel', 'me', '@user', 'team', 'all'];
+  console.log(
+    `  p50 by form: ${byForm
+      .map(
+        (l, i) =>
+          `${formNames[i]} ${percentile(
+            l.sort((a, b) => a - b),
+            50,
+          ).toFixed(1)} ms`,
+      )
+      .join(', ')}`,
+  );
+  const p50 = percentile(latencies, 50);
+  const p99 = percentile(latencies, 99);
+  console.log(
+    `/unanswered: ${REQUESTS} signed requests end to end (5 argument forms): p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms ` +
+      `(targets: p50 < 20 ms, p99 < 100 ms) ${p50 < 20 && p99 < 100 ? 'PASS' : 'FAIL'}; CPU ${cpuPerRequest.toFixed(1)} ms per request (client + server)`,
+  );
+  await app.stop();
+  await slack.stop();
+  return p50 < 20 && p99 < 100;
+}
+
+/** 2. 500 new breaches drained through the real outbox to a fake Slack that enforces Slack's posting pace. */
+async function outboxPace(db: Db, policy: TPolicy, flagCount: number): Promise<boolean> {
+  if (db.provider !== 'sqlite') throw new Error('bench:commands seeds a SQLite database');
+  const { sqlite } = db;
+  const clock = scaledClock(NOW, SPEEDUP);
+  const paced = await new FakeSlackServer({ now: () => clock.now().getTime(), enforcePostRate: true }).start();
+  for (let i = 0; i < TEAMS; i++) paced.addChannel({ id: channelOf(i), name: teamName(i) });
+  // As `heed start` builds them: each outbox write also takes the channel's pacing lease replicas share.
+  const pacedSide = heedSlack({ db, policy, slackApiUrl: paced.apiUrl, clock, holder: 'bench' }).side;
+  const keys: string[] = [];
+  await sqliteWrite(sqlite, () => {
+    const ticket = sqlite.prepare(
+      `INSERT INTO "Ticket" (id, subject, priority, ownerId, createdAt, modifiedAt, contactName, isClosed, archived, syncedAt) VALUES (?, ?, 'HIGH', ?, ?, ?, 'New customer', 0, 0, ?)`,
+    );
+    const flag = sqlite.prepare(
+      `INSERT INTO "Flag" (key, kind, ticketId, clock, team, state, escalationLevel, raisedAt, dueAt, breachedAt, updatedAt) VALUES (?, 'ticket', ?, 'firstResponse', ?, 'breached', 1, ?, ?, ?, ?)`,
+    );
+    for (let i = 0; i < BREACHES; i++) {
+      const id = String(9_000_000 + i);
+      const key = ticketFlagKey(id, 'firstResponse', 0);
+      ticket.run(
+        id,
+        `Breach ${i}`,
+        `o${i % OWNERS}`,
+        sqliteDate(new Date(NOW.getTime() - 5 * HOUR)),
+        sqliteDate(NOW),
+        sqliteDate(NOW),
+      );
+      flag.run(
+        key,
+        id,
+        teamName(i % TEAMS),
+        sqliteDate(new Date(NOW.getTime() - 5 * HOUR)),
+        sqliteDate(new Date(NOW.getTime() - HOUR)),
+        sqliteDate(NOW),
+        sqliteDate(NOW),
+      );
+      keys.push(key);
+    }
+  });
+  let t0 = performance.now();
+  const summary = await reconcileNudges(
+    {
+      ...pacedSide.nudgeDeps,
+      // This measures the outbox's pace over 500 posts, so the burst budget (which would hold all but ten per
+      // channel back in one message) is lifted to let every one through.
+      settings: { ...DEFAULT_NUDGE_SETTINGS, perChannel: BREACHES },
+    },
+    clock.now(),
+  );
+  const reconcileMs = performance.now() - t0;
+  const outbox = pacedSide.outbox;
+  const drainStart = clock.now().getTime();
+  t0 = performance.now();
+  await outbox.drainUntilIdle();
+  const realMs = performance.now() - t0;
+  const clockMs = clock.now().getTime() - drainStart;
+  const posts = [...paced.channels.values()].flatMap((c) => c.messages);
+  const postKeys = posts.map((m) => String(m.metadata?.event_payload['key']));
+  const duplicates = postKeys.length - new Set(postKeys).size;
+  const calls = paced.callsOf('chat.postMessage').length;
+  let minGap = Number.POSITIVE_INFINITY;
+  const perChannel: number[] = [];
+  for (const channel of paced.channels.values()) {
+    perChannel.push(channel.messages.length);
+    for (let i = 1; i < channel.messages.length; i++)
+      minGap = Math.min(minGap, channel.messages[i]!.postedAt - channel.messages[i - 1]!.postedAt);
+  }
+  const sent = await db.prisma.outboxMessage.count({ where: { state: 'sent' } });
+  const ok = posts.length === BREACHES && duplicates === 0 && sent === BREACHES && minGap >= 1000;
+  console.log(
+    `outbox: reconcile of ${flagCount + BREACHES} open flags queued ${summary.posted} nudges in ${reconcileMs.toFixed(0)} ms; ` +
+      `${posts.length} posted across ${TEAMS} channels (${perChannel.join('/')}) in ${(clockMs / 1000).toFixed(1)} s of outbox time ` +
+      `(clock sped up ${SPEEDUP}×: ${(realMs / 1000).toFixed(1)} s real); duplicates ${duplicates}; 429s ${calls - posts.length}; ` +
+      `min spacing per channel ${minGap} ms; outbox rows sent ${sent}/${BREACHES} ${ok ? 'PASS' : 'FAIL'}`,
+  );
+  await paced.stop();
+  return ok;
 }
 
 // ------------------------------------------------------------------ 3. a burst of commands under load
@@ -376,8 +379,19 @@ const BURST_SPEEDUP = 20;
 const SYNC_TICKETS = 20_000;
 const BURST_TOKEN = 'pat-na1-bench-burst-0000';
 const ACK_DEADLINE_MS = 3000;
-/** Baseline and after alternate this many times; each figure is the median (a shared machine's load drifts). */
-const ROUNDS = Number(process.env['BENCH_BURST_ROUNDS'] ?? 3);
+/** The variants alternate this many times; each figure is the median (a shared machine's load drifts). */
+const ROUNDS = Number(process.env['BENCH_BURST_ROUNDS'] ?? 2);
+
+type Variant = { key: string; name: string; yields: boolean; acceptors: number };
+/**
+ * Before the sync's yields; before Heed listened with several sockets (libuv accepts one connection per listening
+ * socket per turn of the loop, so a burst waited in the kernel's queue); as `heed start` runs now.
+ */
+const VARIANTS: Variant[] = [
+  { key: 'baseline', name: 'baseline: no yields, 1 socket', yields: false, acceptors: 1 },
+  { key: 'yields', name: 'yields, 1 socket', yields: true, acceptors: 1 },
+  { key: 'after', name: `after: yields, ${ACCEPTORS} sockets`, yields: true, acceptors: ACCEPTORS },
+];
 
 type Vendors = { simUrl: string; slackApiUrl: string };
 
@@ -394,61 +408,129 @@ async function vendorsChild(): Promise<void> {
 
 type BurstResult = {
   path: string;
+  /** From starting the request to the ack read in full, as the sender measures it (what Slack's 3 s budget is). */
   ackMs: number;
+  /** From the request fully written to the ack read in full (the sender's own cost to start it left out). */
+  writtenToAckMs: number;
+  /** Wall-clock moments (performance.timeOrigin + now, ms), to line up with Heed's own. */
+  at: { started: number; written: number; answered: number };
+  /** The client's port: Heed sees it as the connection's remote port. */
+  localPort: number;
   status: number;
   empty: boolean;
   /** Acknowledged empty: when the answer reached the response_url, from sending the command. */
   answerMs?: number;
+  /** The answer's text, as the person reads it (in the ack or through the response_url). */
+  text?: string;
 };
 type BurstAsk = { url: string; bodies: { path: string; body: string }[] };
+
+/** A moment comparable across processes on this machine (ms). */
+const wallNow = () => performance.timeOrigin + performance.now();
 
 /**
  * Another child: Slack's side of the burst. It sends the commands (as Slack's requests come from elsewhere, their
  * client work is not Heed's CPU) and receives the answers posted to their response_url, on an otherwise idle loop,
- * so the times it measures are Heed's.
+ * so the times it measures are Heed's. Slack sends from many machines: here the requests are signed before the
+ * clock starts and sent with node:http (one connection each, as Slack's deliveries come), which costs the sender a
+ * fraction of what 300 `fetch` calls cost, so its own share of the figures stays small; the time from a request
+ * fully written to its ack read is reported beside the sender's full figure.
  */
 async function slackClientChild(): Promise<void> {
-  const arrived = new Map<string, number>();
+  const arrived = new Map<string, { at: number; body: string }>();
   const sink = createServer((req, res) => {
-    arrived.set(req.url ?? '', performance.now());
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+    const at = performance.now();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      arrived.set(req.url ?? '', { at, body: Buffer.concat(chunks).toString() });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
   });
   await new Promise<void>((resolveListen) => sink.listen(0, '127.0.0.1', resolveListen));
   process.on('message', async (message: BurstAsk) => {
     // Each burst's answers only (the rounds reuse the same paths).
     arrived.clear();
+    const ts = Math.floor(Date.now() / 1000);
+    const prepared = message.bodies.map(({ path, body }) => {
+      const bytes = Buffer.from(body);
+      return {
+        path,
+        bytes,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': String(bytes.length),
+          'x-slack-request-timestamp': String(ts),
+          'x-slack-signature': sign(SECRET, ts, body),
+        },
+      };
+    });
+    const agent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
     const sent = new Map<string, number>();
-    const results = await Promise.all(
-      message.bodies.map(async ({ path, body }): Promise<BurstResult> => {
-        const ts = Math.floor(Date.now() / 1000);
+    const sendOne = (p: (typeof prepared)[number]) =>
+      new Promise<BurstResult>((resolveSent) => {
         const started = performance.now();
-        sent.set(path, started);
-        try {
-          const res = await fetch(message.url, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/x-www-form-urlencoded',
-              'x-slack-request-timestamp': String(ts),
-              'x-slack-signature': sign(SECRET, ts, body),
-            },
-            body,
+        const at = { started: wallNow(), written: Number.NaN, answered: Number.NaN };
+        sent.set(p.path, started);
+        let written = Number.NaN;
+        let localPort = 0;
+        const req = httpRequest(message.url, { method: 'POST', headers: p.headers, agent });
+        req.once('socket', (socket) => {
+          socket.once('connect', () => {
+            localPort = socket.localPort ?? 0;
           });
-          const text = await res.text();
-          return { path, ackMs: performance.now() - started, status: res.status, empty: text === '' };
-        } catch {
-          return { path, ackMs: performance.now() - started, status: 0, empty: true };
-        }
-      }),
-    );
-    // Answers acknowledged at the deadline come later, through the response_url: wait for them (up to 30 s).
-    const waitUntil = performance.now() + 30_000;
+        });
+        req.once('finish', () => {
+          written = performance.now();
+          at.written = wallNow();
+        });
+        req.once('response', (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.once('end', () => {
+            const done = performance.now();
+            at.answered = wallNow();
+            const text = Buffer.concat(chunks).toString();
+            resolveSent({
+              path: p.path,
+              ackMs: done - started,
+              writtenToAckMs: done - written,
+              at,
+              localPort,
+              status: res.statusCode ?? 0,
+              empty: text === '',
+              ...(text !== '' ? { text } : {}),
+            });
+          });
+        });
+        req.once('error', () => {
+          const done = performance.now();
+          at.answered = wallNow();
+          resolveSent({
+            path: p.path,
+            ackMs: done - started,
+            writtenToAckMs: done - written,
+            at,
+            localPort,
+            status: 0,
+            empty: true,
+          });
+        });
+        req.end(p.bytes);
+      });
+    const results = await Promise.all(prepared.map(sendOne));
+    agent.destroy();
+    // Answers acknowledged first come later, through the response_url: wait for them (up to 60 s).
+    const waitUntil = performance.now() + 60_000;
     while (results.some((r) => r.empty && r.status === 200 && !arrived.has(r.path)) && performance.now() < waitUntil) {
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const r of results) {
-      const at = arrived.get(r.path);
-      if (r.empty && at !== undefined) r.answerMs = at - sent.get(r.path)!;
+      const answer = arrived.get(r.path);
+      if (r.empty && answer !== undefined) {
+        r.answerMs = answer.at - sent.get(r.path)!;
+        r.text = answer.body;
+      }
     }
     process.send!(results);
   });
@@ -456,9 +538,15 @@ async function slackClientChild(): Promise<void> {
 }
 
 type RunFigures = {
+  /** The machine's load average when the run ended. */
+  load: string;
   acks: number[];
   /** Accept → ack written, measured in Heed's process. */
   serverAcks: number[];
+  /** Request fully written → ack read, as the sender measures it. */
+  writtenToAcks: number[];
+  /** Where each ack's time went, lined up by the client's port (wall-clock ms, each sorted). */
+  stages: Record<Stage, number[]>;
   /** When the person saw the answer: in the ack, or later through the response_url (acknowledged at the deadline). */
   answers: number[];
   deferred: number;
@@ -472,6 +560,15 @@ type RunFigures = {
   posted: number;
 };
 
+const STAGES = {
+  send: 'sender: started → request written',
+  backlog: 'written → accepted by Heed (kernel queue)',
+  parse: 'accepted → request read, in Heed',
+  heed: 'read → ack written, in Heed',
+  back: 'ack written → read by the sender',
+} as const;
+type Stage = keyof typeof STAGES;
+
 const lagOf = (h: ReturnType<typeof monitorEventLoopDelay>) => ({
   p50: h.percentile(50) / 1e6,
   p99: h.percentile(99) / 1e6,
@@ -483,10 +580,10 @@ async function burstRun(
   dir: string,
   policy: TPolicy,
   vendors: Vendors,
-  yields: boolean,
+  variant: Variant,
   client: { sinkUrl: string; burst(ask: BurstAsk): Promise<BurstResult[]> },
 ) {
-  const path = join(dir, `burst-${yields ? 'after' : 'baseline'}.db`);
+  const path = join(dir, `burst-${variant.key}.db`);
   const seed = await openDatabase(`file:${seedPath}`);
   if (seed.provider !== 'sqlite') throw new Error('the burst bench seeds a SQLite file');
   await seed.sqlite.backup(path);
@@ -494,11 +591,12 @@ async function burstRun(
   const db: Db = await openDatabase(`file:${path}`, { migrate: true });
   const logger = silentLogger();
   try {
-    const repo = new SlackRepo(db);
-    const start = new Date();
+    // The seed's present, running BURST_SPEEDUP× (the outbox's pace is Slack's 1 post/s/channel in this clock).
+    const clock = scaledClock(NOW, BURST_SPEEDUP);
+    const { side, app } = heedSlack({ db, policy, slackApiUrl: vendors.slackApiUrl, clock, holder: 'bench-burst' });
     for (let i = 0; i < QUEUE; i++) {
       const key = `burst:${i}`;
-      await repo.enqueue(
+      await side.repo.enqueue(
         {
           idempotencyKey: key,
           kind: 'post',
@@ -508,70 +606,40 @@ async function burstRun(
             metadata: { event_type: HEED_METADATA_EVENT, event_payload: { key } },
           },
         },
-        start,
+        clock.now(),
       );
     }
-    const env = {
-      SLACK_BOT_TOKEN: 'xoxb-bench',
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_APP_TOKEN: undefined,
-      SLACK_API_URL: vendors.slackApiUrl,
-      PORT: 0,
-    };
-    const web = createSlackWebClient(env, logger);
-    const teams = slackTeams(policy);
-    const reads = new FlagsReadRepo(db);
-    const users = new SlackUserDirectory({ repo, slack: web, people: policy.people, logger });
-    const nudgeDeps = { repo, reads, users, teams, logger };
-    const app = createSlackApp({
-      env,
-      logger,
-      botId: 'BHEED',
-      botUserId: 'UHEEDBOT',
-      services: {
-        clock: { now: () => NOW },
-        logger,
-        teams,
-        repo,
-        queries: { reads, repo, users, teams, status: { db, config: { policy } } },
-        ...digestForSlack({ db, config: { policy }, outbox: repo, slack: web, users, logger }),
-        actions: {
-          repo,
-          teams,
-          logger,
-          nudges: nudgeDeps,
-          permissions: new SharedStatePermissions({ slack: web, logger, now: () => NOW }),
-        },
-      },
-    });
     // Heed's own share of each ack: from the moment the server accepted the connection to the moment the ack was
     // written. On a shared 2-CPU machine the client's figures also include the client waiting for a CPU.
     const serverAcks: number[] = [];
+    // The same moments by the client's port, to line them up with the sender's (wall-clock ms).
+    const heedSide = new Map<number, { accepted: number; read: number; acked: number }>();
     const route = app.eventsRoute!;
     const observe = route.observe;
     route.observe = (server) => {
       observe?.(server);
       server.on('connection', (socket) => {
         (socket as unknown as { acceptedAt: number }).acceptedAt = performance.now();
+        (socket as unknown as { acceptedWall: number }).acceptedWall = wallNow();
       });
     };
     const handle = route.handler;
     route.handler = (req, res) => {
-      const acceptedAt = (req.socket as unknown as { acceptedAt?: number }).acceptedAt;
-      if (acceptedAt !== undefined) {
-        res.once('finish', () => serverAcks.push(performance.now() - acceptedAt));
+      const { acceptedAt, acceptedWall } = req.socket as unknown as { acceptedAt?: number; acceptedWall?: number };
+      if (acceptedAt !== undefined && acceptedWall !== undefined) {
+        const read = wallNow();
+        const remotePort = req.socket.remotePort ?? 0;
+        res.once('finish', () => {
+          serverAcks.push(performance.now() - acceptedAt);
+          heedSide.set(remotePort, { accepted: acceptedWall, read, acked: wallNow() });
+        });
       }
       return handle(req, res);
     };
-    const { port } = await app.start(0);
-    const url = `http://127.0.0.1:${port}/slack/events`;
-    const outbox = new Outbox({
-      repo,
-      slack: web,
-      clock: scaledClock(start, BURST_SPEEDUP),
-      logger,
-      channelLeases: channelLeasesFrom(new JobsRepo(db), 'bench-burst'),
-    });
+    // Served as `heed start` serves it, with the variant's number of listening sockets.
+    const server = await startHttpServer({ routes: [route], port: 0, logger, acceptors: variant.acceptors });
+    const url = `http://127.0.0.1:${server.port}/slack/events`;
+    const outbox = side.outbox;
     const sync = new SyncService({
       api: new HubspotApi({
         client: createHubspotClient({ accessToken: BURST_TOKEN, baseUrl: vendors.simUrl }),
@@ -582,10 +650,10 @@ async function burstRun(
       repos: hubspotRepos(db),
       clock: systemClock,
       logger,
-      options: { yieldBetweenBatches: yields, searchLagMs: 3000 },
+      options: { yieldBetweenBatches: variant.yields, searchLagMs: 3000 },
     });
     const texts = ['', 'me', 'all', 'team1', `<@${slackIdOf(3)}|agent>`];
-    const run = yields ? 'after' : 'baseline';
+    const run = variant.key;
     const bodyOf = (k: number) => {
       const path = `/response/${run}-${k}`;
       const body = slashCommandBody({
@@ -646,9 +714,28 @@ async function burstRun(
         answers.push(r.answerMs);
       }
     }
+    const stages: Record<Stage, number[]> = { send: [], backlog: [], parse: [], heed: [], back: [] };
+    for (const r of results) {
+      const h = heedSide.get(r.localPort);
+      if (!h) continue;
+      stages.send.push(r.at.written - r.at.started);
+      stages.backlog.push(h.accepted - r.at.written);
+      stages.parse.push(h.read - h.accepted);
+      stages.heed.push(h.acked - h.read);
+      stages.back.push(r.at.answered - h.acked);
+    }
+    for (const list of Object.values(stages)) list.sort((a, b) => a - b);
     const figures: RunFigures = {
+      load: loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' '),
       // The burst's commands only (the warm-up went first).
       serverAcks: serverAcks.slice(1).sort((a, b) => a - b),
+      writtenToAcks: results
+        .filter((r) => r.status === 200)
+        .map((r) => r.writtenToAckMs)
+        .sort((a, b) => a - b),
+      stages,
       answers: answers.sort((a, b) => a - b),
       deferred,
       acks: results
@@ -666,6 +753,7 @@ async function burstRun(
         where: { state: 'sent', idempotencyKey: { startsWith: 'burst:' } },
       }),
     };
+    await server.close();
     await app.stop();
     return figures;
   } finally {
@@ -691,6 +779,7 @@ async function burstUnderLoad(seedPath: string, dir: string, policy: TPolicy): P
   const clientProcess = spawnChild('--slack-client-child');
   try {
     const vendors = await firstMessage<Vendors>(vendorsProcess);
+    const late = (f: RunFigures) => f.acks.filter((ms) => ms >= ACK_DEADLINE_MS).length + f.failed;
     const { sinkUrl } = await firstMessage<{ sinkUrl: string }>(clientProcess);
     const client = {
       sinkUrl,
@@ -700,22 +789,35 @@ async function burstUnderLoad(seedPath: string, dir: string, policy: TPolicy): P
         return answer;
       },
     };
-    const baselines: RunFigures[] = [];
-    const afters: RunFigures[] = [];
+    const runs: RunFigures[][] = VARIANTS.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
-      baselines.push(await burstRun(seedPath, dir, policy, vendors, false, client));
-      afters.push(await burstRun(seedPath, dir, policy, vendors, true, client));
+      for (const [v, variant] of VARIANTS.entries()) {
+        const figures = await burstRun(seedPath, dir, policy, vendors, variant, client);
+        runs[v]!.push(figures);
+        console.log(
+          `  round ${round + 1}, ${variant.name}: sender-measured ack p50 ${percentile(figures.acks, 50).toFixed(0)} ms, ` +
+            `p99 ${percentile(figures.acks, 99).toFixed(0)} ms, max ${(figures.acks.at(-1) ?? Number.NaN).toFixed(0)} ms, ` +
+            `${late(figures)} ≥ ${ACK_DEADLINE_MS / 1000} s or failed, ${BURST - figures.answers.length} answers lost; ` +
+            `load ${figures.load}`,
+        );
+      }
     }
     const pct = (f: RunFigures, p: number) => (f.acks.length ? percentile(f.acks, p) : Number.NaN);
-    const late = (f: RunFigures) => f.acks.filter((ms) => ms >= ACK_DEADLINE_MS).length + f.failed;
     const ms = (v: number) => `${v.toFixed(0)} ms`;
     const rows: [string, (f: RunFigures) => number, (v: number) => string][] = [
       ['ack p50, in Heed (accepted → acknowledged)', (f) => percentile(f.serverAcks, 50), ms],
       ['ack p99, in Heed', (f) => percentile(f.serverAcks, 99), ms],
       ['ack max, in Heed', (f) => f.serverAcks.at(-1) ?? Number.NaN, ms],
-      ['ack p50', (f) => pct(f, 50), ms],
-      ['ack p99', (f) => pct(f, 99), ms],
-      ['ack max', (f) => f.acks.at(-1) ?? Number.NaN, ms],
+      ['ack p50, as the sender measures', (f) => pct(f, 50), ms],
+      ['ack p99, as the sender measures', (f) => pct(f, 99), ms],
+      ['ack max, as the sender measures', (f) => f.acks.at(-1) ?? Number.NaN, ms],
+      ['ack p99, request written → ack read', (f) => percentile(f.writtenToAcks, 99), ms],
+      ...(Object.entries(STAGES) as [Stage, string][]).flatMap(
+        ([stage, name]): [string, (f: RunFigures) => number, (v: number) => string][] => [
+          [`  p50 ${name}`, (f) => percentile(f.stages[stage], 50), ms],
+          [`  p99 ${name}`, (f) => percentile(f.stages[stage], 99), ms],
+        ],
+      ),
       [`acks ≥ ${ACK_DEADLINE_MS / 1000} s or failed`, late, (v) => String(v)],
       ['answers via response_url (acknowledged first)', (f) => f.deferred, (v) => String(v)],
       ['answer seen p50', (f) => (f.answers.length ? percentile(f.answers, 50) : Number.NaN), ms],
@@ -740,28 +842,31 @@ async function burstUnderLoad(seedPath: string, dir: string, policy: TPolicy): P
           .join(' ')}`,
     );
     const width = Math.max(...rows.map(([name]) => name.length));
+    const columns = VARIANTS.map((v) => Math.max(v.name.length, 10));
     console.log(
-      `  ${''.padEnd(width)}  ${'baseline (no yields)'.padStart(22)}  ${'after (yields)'.padStart(16)}  ratio`,
+      `  ${''.padEnd(width)}  ${VARIANTS.map((v, i) => v.name.padStart(columns[i]!)).join('  ')}  after/baseline`,
     );
+    // The median of the rounds (the mean of the middle two for an even count): a shared machine's load drifts.
     const median = (values: number[]) => {
       const sorted = values.filter((v) => !Number.isNaN(v)).sort((x, y) => x - y);
-      return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : Number.NaN;
+      if (sorted.length === 0) return Number.NaN;
+      const mid = (sorted.length - 1) / 2;
+      return (sorted[Math.floor(mid)]! + sorted[Math.ceil(mid)]!) / 2;
     };
     for (const [name, value, format] of rows) {
-      const a = median(baselines.map(value));
-      const b = median(afters.map(value));
+      const figures = runs.map((r) => median(r.map(value)));
+      const a = figures[0]!;
+      const b = figures.at(-1)!;
       const ratio = a > 0 && Number.isFinite(a) && Number.isFinite(b) ? `${(b / a).toFixed(2)}×` : '—';
-      console.log(`  ${name.padEnd(width)}  ${format(a).padStart(22)}  ${format(b).padStart(16)}  ${ratio}`);
+      console.log(
+        `  ${name.padEnd(width)}  ${figures.map((f, i) => format(f).padStart(columns[i]!)).join('  ')}  ${ratio}`,
+      );
     }
-    const pass = afters.every(
-      (after) =>
-        after.failed === 0 &&
-        (after.serverAcks.at(-1) ?? Number.POSITIVE_INFINITY) < ACK_DEADLINE_MS &&
-        after.answers.length === BURST,
-    );
+    // The figure Slack's 3 s is about: the ack as the sender measured it, every command of every round.
+    const pass = runs.at(-1)!.every((after) => late(after) === 0 && after.answers.length === BURST);
     console.log(
-      `  every ack under ${ACK_DEADLINE_MS / 1000} s in Heed and every answer delivered (in the ack or via response_url), every round with the yields: ${pass ? 'PASS' : 'FAIL'}` +
-        ' ("ack" rows: as measured by the sender, another process on the same CPUs)',
+      `  every ack under ${ACK_DEADLINE_MS / 1000} s as the sender measures it and every answer delivered (in the ack or via response_url), ` +
+        `every round of "${VARIANTS.at(-1)!.name}": ${pass ? 'PASS' : 'FAIL'}`,
     );
     return pass;
   } finally {

@@ -260,6 +260,18 @@ const ZTeam = z.strictObject({
     .string()
     .regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id like "S0123ABCD"')
     .optional(),
+  /** Away-aware routing: who is pinged instead of an owner who is away (see `away`). */
+  backup: z
+    .strictObject({
+      users: z.array(ZSlackUser).default([]).describe('Slack user ids, in rotation order.'),
+      userGroup: z
+        .string()
+        .regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id like "S0123ABCD"')
+        .optional()
+        .describe('A Slack user group whose members follow `users` in the rotation.'),
+    })
+    .optional()
+    .describe('Who covers for an owner who is away: the first available one in rotation (one ticket keeps its cover).'),
 });
 
 /** A customer condition: HubSpot property internal names (e.g. "tier") → the values that match. */
@@ -294,6 +306,10 @@ const ZSlaRule = z.strictObject({
   escalateAfter: z.number().min(0).default(0.5),
   /** Whether the AI agent's or a bot's reply stops this rule's response clocks (over `engine.countRepliesFrom`). */
   countRepliesFrom: z.strictObject({ aiAgent: z.boolean().optional(), bots: z.boolean().optional() }).optional(),
+  /** A claim (👀) promises a public reply within this business time; over the policy's `claimWithin`. */
+  claimWithin: ZDuration.optional().describe(
+    'A claim promises a public reply within this business time (e.g. "20m"); over the policy\'s claimWithin.',
+  ),
 });
 
 /** Which automated replies count as a response; a person's reply always does. */
@@ -317,7 +333,20 @@ const ZCourtesy = z.strictObject({
 const ZFeedback = z.strictObject({
   NPS: z.strictObject({ atMost: z.number().min(0).max(10) }).default({ atMost: 6 }),
   CSAT: z.strictObject({ atMost: z.number().min(0).max(5) }).default({ atMost: 2 }),
-  CES: z.strictObject({ atLeast: z.number().min(1).max(7) }).default({ atLeast: 5 }),
+  /** HubSpot's CES runs 1 (very difficult) to 7 (very easy) and counts 1–3 as detractors. */
+  CES: z
+    .strictObject({
+      atMost: z.number().min(1).max(7).optional(),
+      /** The old reading of the scale (high = bad): refused with why, so nobody keeps flagging happy customers. */
+      atLeast: z
+        .never({
+          error:
+            'CES is scored 1 (very difficult) to 7 (very easy) in HubSpot: use "atMost" (HubSpot\'s detractors are 1–3), not "atLeast"',
+        })
+        .optional(),
+    })
+    .transform(({ atMost }) => ({ atMost: atMost ?? 3 }))
+    .default({ atMost: 3 }),
   followUpWithin: ZDuration.default({ days: 1, minutes: 0 }),
   /** Any answer with a comment needs a follow-up too: criticism is worth more than praise. */
   commentsCount: z.boolean().default(true),
@@ -395,6 +424,36 @@ const ZNudges = z
   })
   .describe('Burst budgets and backlog summaries: how much Heed posts at once.');
 
+/**
+ * Away-aware routing: an owner is away when HubSpot says so (availability status, an out-of-office period, outside
+ * their working hours) or their Slack status does; their ping goes to the team's `backup` instead.
+ */
+const ZAway = z
+  .strictObject({
+    statusEmoji: z
+      .array(z.string().regex(/^:[a-z0-9_+'-]+:$/i, 'must be an emoji code like ":palm_tree:"'))
+      .default([':palm_tree:', ':airplane:', ':face_with_thermometer:', ':beach_with_umbrella:'])
+      .describe('Slack status emoji that mean away.'),
+    statusText: z
+      .array(z.string().trim().min(1).max(100))
+      .default(['out of office', 'vacation', 'OOO', 'on leave'])
+      .describe('Words or phrases in a Slack status text that mean away (whole words, any case).'),
+    outsideWorkingHours: z
+      .boolean()
+      .default(true)
+      .describe('Outside their HubSpot working hours counts as away (only for people HubSpot has working hours of).'),
+    statusCacheMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(60)
+      .default(5)
+      .describe('Minutes a Slack status or user group is trusted before Slack is asked again.'),
+  })
+  .describe('Away-aware routing: who counts as away.');
+export type TAwaySettings = z.output<typeof ZAway>;
+export const DEFAULT_AWAY_SETTINGS: TAwaySettings = Object.freeze(ZAway.parse({}));
+
 export type TNudgeSettings = z.output<typeof ZNudges>;
 export const DEFAULT_NUDGE_SETTINGS: TNudgeSettings = Object.freeze(ZNudges.parse({}));
 
@@ -445,6 +504,29 @@ const ZPredictions = z
   })
   .describe('Predicted breaches.');
 
+/**
+ * Claims written back to HubSpot (off by default; needs the `tickets` scope to write): a claim sets the ticket's
+ * owner (`whenUnassigned`: only a ticket nobody owns; `always`), and ✅ handled moves it to a stage of its pipeline.
+ */
+const ZWriteBack = z
+  .strictObject({
+    claimSetsOwner: z
+      .enum(['never', 'whenUnassigned', 'always'])
+      .default('never')
+      .describe("A claim sets the ticket's HubSpot owner: never, only a ticket nobody owns, or always."),
+    /** Pipeline id → the stage id ✅ handled moves its tickets to. */
+    handledMovesToStage: z
+      .record(z.string().min(1), z.string().min(1))
+      .default({})
+      .describe('Pipeline id → the stage id that ✅ handled moves its tickets to.'),
+  })
+  .describe('Claims written back to HubSpot (needs the tickets scope to write; `heed doctor` checks it).');
+export type TWriteBack = z.output<typeof ZWriteBack>;
+
+/** Whether the policy writes anything back to HubSpot. */
+export const writesBack = (w: TWriteBack): boolean =>
+  w.claimSetsOwner !== 'never' || Object.keys(w.handledMovesToStage).length > 0;
+
 const ZPolicy = z.strictObject({
   $schema: z.string().optional(),
   calendars: z.record(z.string().min(1), ZCalendar),
@@ -483,6 +565,7 @@ const ZPolicy = z.strictObject({
   nudges: ZNudges.default(ZNudges.parse({})),
   silent: ZSilent.default(ZSilent.parse({})),
   predictions: ZPredictions.default(ZPredictions.parse({})),
+  away: ZAway.default(ZAway.parse({})),
   sync: z
     .strictObject({
       intervalMinutes: z.number().int().min(1).max(1440).default(5),
@@ -498,6 +581,16 @@ const ZPolicy = z.strictObject({
       digestGraceHours: z.number().min(0).max(24).default(3),
     })
     .default({ evaluateCron: '* * * * *', digestGraceHours: 3 }),
+  // ── Claims (issue 15): the claim timer's default, and claims written back to HubSpot.
+  /** A claim promises a public reply within this business time (a rule's own `claimWithin` wins). */
+  claimWithin: ZDuration.default({ days: 0, minutes: 30 }).describe(
+    'A claim (👀) promises a public reply within this business time; then the nudge says so and pings the claimer again.',
+  ),
+  hubspot: z
+    .strictObject({
+      writeBack: ZWriteBack.default({ claimSetsOwner: 'never', handledMovesToStage: {} }),
+    })
+    .default({ writeBack: { claimSetsOwner: 'never', handledMovesToStage: {} } }),
   operations: z
     .strictObject({
       retentionDays: z.number().int().min(1).default(180),

@@ -11,9 +11,10 @@
 // and a start-up that fails half way stops what it had started (lock, database, server) before it throws.
 import { hostname } from 'node:os';
 import { type Clock, systemClock } from './clock.ts';
-import { type Config, databaseProvider, requireServerEnv } from './config.ts';
+import { type Config, databaseProvider, requireServerEnv, writesBack } from './config.ts';
 import { type Db, openDatabase, sqlitePath } from './db/client.ts';
 import { acquireSqliteInstanceLock } from './db/instance-lock.ts';
+import { WriteBackRepo } from './db/write-back-repo.ts';
 import { HUBSPOT_MAX_BODY_BYTES } from './http/body.ts';
 import { healthRoute, type Route } from './http/routes.ts';
 import { type EdgeEvents, startHttpServer } from './http/server.ts';
@@ -47,6 +48,7 @@ import { digestJobHandlers } from './slack/digest-jobs.ts';
 import { outboxLoop } from './slack/outbox-loop.ts';
 import { reconcileNudges } from './slack/reconcile-nudges.ts';
 import { createSlackSide } from './slack/setup.ts';
+import { WriteBack } from './slack/write-back.ts';
 
 export type RunningHeed = {
   port: number;
@@ -87,7 +89,10 @@ function hubspotWebhookRoute(hubspot: HubspotSync, metrics: ReturnType<typeof cr
     method: 'POST',
     maxBodyBytes: HUBSPOT_MAX_BODY_BYTES,
     handler: async (req, res) => {
-      recordWebhook(metrics, 'hubspot', await hubspot.webhookHandler(req, res));
+      const outcome = await hubspot.webhookHandler(req, res);
+      // A body refused while it streamed in (the declared-too-large one is counted by the route guard).
+      if (outcome.refused) metrics.httpRefused.inc({ reason: outcome.refused });
+      recordWebhook(metrics, 'hubspot', outcome);
     },
   };
 }
@@ -222,6 +227,21 @@ async function startParts(options: StartOptions, started: ReturnType<typeof stop
     // A refused token pauses the outbox: its reason shows in /readyz and heed_outbox_paused, nothing is dropped.
     outbox: { health, metrics: outboxMetrics(metrics) },
   });
+  // Claims and ✅ written back to HubSpot (off by default): queued by the acts, sent by this runner.
+  if (writesBack(policy.hubspot.writeBack)) {
+    const writeBack = new WriteBack({
+      repo: new WriteBackRepo(db),
+      slack: side.repo,
+      api: hubspot.api,
+      users: side.users,
+      settings: policy.hubspot.writeBack,
+      logger: logger.child({ component: 'write-back' }),
+      clock,
+    });
+    side.services.actions.writeBack = writeBack;
+    writeBack.start();
+    started.push('the HubSpot write-back', () => writeBack.stop());
+  }
   const slack = createSlackApp({
     env: { ...env, PORT: options.port ?? env.PORT },
     logger: slackLogger,
@@ -275,6 +295,9 @@ async function startParts(options: StartOptions, started: ReturnType<typeof stop
     },
     digest: (team, ctx) => digests.digest(team, ctx),
     weeklyReport: (team, ctx) => digests.weeklyReport(team, ctx),
+    dailyLists: async (ctx) => {
+      await side.daily.run(ctx.now, ctx.logger);
+    },
   };
   const scheduler = createScheduler({
     db,

@@ -105,6 +105,14 @@ describe('policy file', () => {
     expect(config.policy.sla[0]).toMatchObject({ name: 'urgent', warnAt: 0.75, escalateAfter: 0.5 });
     expect(config.policy.sla[0]!.firstResponse).toEqual({ days: 0, minutes: 60 });
     expect(config.policy.sla[1]!.resolution).toEqual({ days: 3, minutes: 0 });
+    // The claim timer: a rule's own promise, the policy's default; claims written back to HubSpot.
+    expect(config.policy.sla[0]!.claimWithin).toEqual({ days: 0, minutes: 15 });
+    expect(config.policy.sla[1]!.claimWithin).toBeUndefined();
+    expect(config.policy.claimWithin).toEqual({ days: 0, minutes: 30 });
+    expect(config.policy.hubspot.writeBack).toEqual({
+      claimSetsOwner: 'whenUnassigned',
+      handledMovesToStage: { '0': '4' },
+    });
     expect(config.policy.feedback.followUpWithin).toEqual({ days: 1, minutes: 0 });
     expect(config.policy.sync).toEqual({ intervalMinutes: 5, requestsPer10s: 100, searchPerSecond: 4 });
     // Burst budgets and backlog waves: the documented defaults.
@@ -120,6 +128,58 @@ describe('policy file', () => {
     expect(config.policy.silent).toEqual({ afterDays: 3, stages: {} });
     expect(config.policy.predictions).toEqual({ enabled: false, windowDays: 14, minSamples: 5 });
     expect(Object.isFrozen(config.policy.teams[0])).toBe(true);
+  });
+
+  it('refuses the old CES "atLeast" with how HubSpot scores CES', () => {
+    const policy = full();
+    policy.feedback = { ...policy.feedback, CES: { atLeast: 5 } };
+    expect(
+      errorOf(() => loadPolicy(policy))
+        .message.split('\n')
+        .slice(1),
+    ).toEqual([
+      '  feedback.CES.atLeast: CES is scored 1 (very difficult) to 7 (very easy) in HubSpot: use "atMost" (HubSpot\'s detractors are 1–3), not "atLeast"',
+    ]);
+  });
+
+  it('takes away-aware routing from the file: backups per team, what counts as away, and the defaults', () => {
+    const config = loadPolicy(full());
+    expect(config.policy.teams[0]!.backup).toEqual({ users: ['U0BOB', 'U0DAN'], userGroup: 'S0COVER' });
+    expect(config.policy.away).toEqual({
+      statusEmoji: [':palm_tree:', ':airplane:', ':face_with_thermometer:'],
+      statusText: ['out of office', 'vacation', 'OOO'],
+      outsideWorkingHours: true,
+      statusCacheMinutes: 5,
+    });
+    const bare = full();
+    delete bare.away;
+    delete bare.teams[0].backup;
+    const defaults = loadPolicy(bare).policy;
+    expect(defaults.teams[0]!.backup).toBeUndefined();
+    expect(defaults.away).toEqual({
+      statusEmoji: [':palm_tree:', ':airplane:', ':face_with_thermometer:', ':beach_with_umbrella:'],
+      statusText: ['out of office', 'vacation', 'OOO', 'on leave'],
+      outsideWorkingHours: true,
+      statusCacheMinutes: 5,
+    });
+    const wrong = full();
+    wrong.teams[0].backup = { users: ['bob'], userGroup: 'C0CHANNEL' };
+    wrong.away = { statusEmoji: ['palm_tree'] };
+    const lines = errorOf(() => loadPolicy(wrong))
+      .message.split('\n')
+      .slice(1);
+    expect(lines).toEqual([
+      '  teams[0].backup.users[0]: must be a Slack user id like "U0123ABCD"',
+      '  teams[0].backup.userGroup: must be a Slack user group id like "S0123ABCD"',
+      '  away.statusEmoji[0]: must be an emoji code like ":palm_tree:"',
+    ]);
+    const schema = policyJsonSchema() as { properties: Record<string, { properties: Record<string, unknown> }> };
+    expect(Object.keys(schema.properties['away']!.properties)).toEqual([
+      'statusEmoji',
+      'statusText',
+      'outsideWorkingHours',
+      'statusCacheMinutes',
+    ]);
   });
 
   it('takes burst budgets from the file, and refuses a budget that leaves no room for "and N more"', () => {
@@ -318,10 +378,37 @@ describe('policy file', () => {
     expect(holidays).toContain('2026-01-01');
   });
 
+  it('claims: 30m of business time and no write-back unless the policy says otherwise', () => {
+    const policy = full();
+    delete policy.claimWithin;
+    delete policy.hubspot;
+    const config = loadPolicy(policy);
+    expect(config.policy.claimWithin).toEqual({ days: 0, minutes: 30 });
+    expect(config.policy.hubspot.writeBack).toEqual({ claimSetsOwner: 'never', handledMovesToStage: {} });
+  });
+
+  it('claims: a bad promise or write-back setting names its key', () => {
+    const policy = full();
+    policy.sla[1].claimWithin = 'soon';
+    policy.hubspot.writeBack.claimSetsOwner = 'sometimes';
+    const message = errorOf(() => loadPolicy(policy)).message;
+    expect(message).toMatch(/sla\[1\]\.claimWithin: "soon" is not a duration/);
+    expect(message).toMatch(/hubspot\.writeBack\.claimSetsOwner: /);
+  });
+
   it('prints a JSON Schema that an editor can use', () => {
     const schema = policyJsonSchema() as { properties: Record<string, unknown>; required: string[] };
     expect(Object.keys(schema.properties)).toEqual(
-      expect.arrayContaining(['calendars', 'teams', 'sla', 'feedback', 'waitingOnCustomerStages', 'people']),
+      expect.arrayContaining([
+        'calendars',
+        'teams',
+        'sla',
+        'feedback',
+        'waitingOnCustomerStages',
+        'people',
+        'claimWithin',
+        'hubspot',
+      ]),
     );
     expect(schema.required).toEqual(expect.arrayContaining(['calendars', 'teams', 'sla']));
     // Each budget says what it means in the editor.

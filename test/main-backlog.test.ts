@@ -214,7 +214,8 @@ describe.each(testProviders())('a first start on a ~300-ticket backlog through s
     const summary = slack.messagesIn('CTIER1').find((m) => m.text.includes('already late when Heed started watching'))!;
     const text = JSON.stringify(summary.blocks);
     expect(text).toMatch(/record\/0-5\/\d+\|/);
-    expect(text).toContain('`/unanswered tier1` lists every one.');
+    // Some are late on resolution only, which /unanswered leaves out: the summary names its button instead.
+    expect(text).toContain('the *Show all waiting* button lists every one.');
     expect(text).toContain('rollup_show_all');
   }, 300_000);
 });

@@ -25,7 +25,13 @@ import { postDigest } from '../slack/digest-post.ts';
 import { type FakeMessage, FakeSlackServer } from '../slack/fake-slack-server.ts';
 import { Outbox } from '../slack/outbox.ts';
 import { unansweredPage } from '../slack/queries.ts';
-import { addSummary, emptySummary, type ReconcileSummary, reconcileNudges } from '../slack/reconcile-nudges.ts';
+import {
+  addSummary,
+  claimSettingsOf,
+  emptySummary,
+  type ReconcileSummary,
+  reconcileNudges,
+} from '../slack/reconcile-nudges.ts';
 import type { RenderedMessage } from '../slack/render/blocks.ts';
 import { renderQueuePage } from '../slack/render/queue.ts';
 import { slackTeams } from '../slack/teams.ts';
@@ -100,7 +106,7 @@ export function demoPolicy(): TPolicyInput {
     feedback: {
       NPS: { atMost: 6 },
       CSAT: { atMost: 2 },
-      CES: { atLeast: 5 },
+      CES: { atMost: 3 },
       followUpWithin: '1d',
       commentsCount: false,
     },
@@ -296,7 +302,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const reads = new FlagsReadRepo(db);
     const teams = slackTeams(config.policy);
     const users = new SlackUserDirectory({ repo, slack, people: config.policy.people, logger });
-    const nudgeDeps = { repo, reads, logger, users, teams, settings: config.policy.nudges };
+    const nudgeDeps = {
+      repo,
+      reads,
+      logger,
+      users,
+      teams,
+      settings: config.policy.nudges,
+      claims: claimSettingsOf(config.policy),
+    };
     const nudges = emptySummary();
     let reconcileMs = 0;
     for (const at of demoWatchInstants(engine, now)) {

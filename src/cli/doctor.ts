@@ -5,7 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Config, loadConfig, type MissingEnv, missingServerEnv, parseEnv, type TEnv } from '../config.ts';
+import {
+  type Config,
+  loadConfig,
+  type MissingEnv,
+  missingServerEnv,
+  parseEnv,
+  type TEnv,
+  type TWriteBack,
+  writesBack,
+} from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { isAppError } from '../errors.ts';
 import { paths } from '../hubspot/api-version.ts';
@@ -33,7 +42,7 @@ function missingCheck(name: string, missing: MissingEnv): CheckResult {
   };
 }
 
-async function checkHubspot(env: TEnv, fetchFn: Fetch): Promise<CheckResult[]> {
+async function checkHubspot(env: TEnv, fetchFn: Fetch, writeBack?: TWriteBack): Promise<CheckResult[]> {
   const token = env.HUBSPOT_ACCESS_TOKEN;
   const missing = missingServerEnv(env).find((m) => m.name === 'HUBSPOT_ACCESS_TOKEN');
   if (!token || missing) return [missingCheck('HubSpot token', missing!)];
@@ -77,8 +86,63 @@ async function checkHubspot(env: TEnv, fetchFn: Fetch): Promise<CheckResult[]> {
     ];
   }
   results.push(...(await checkHubspotScopes(env, fetchFn, headers)));
+  if (writeBack && writesBack(writeBack)) results.push(await checkWriteScope(env, fetchFn, headers, writeBack));
   results.push(...(await checkJournalCredentials(env, fetchFn)));
   return results;
+}
+
+/**
+ * With `hubspot.writeBack` on, Heed writes tickets (a claim's owner, ✅'s stage): HubSpot's `tickets` scope covers
+ * writes (the 2026-09 spec names it for PATCH /crm/objects/2026-09/tickets/{id}). Checked with the write itself on
+ * a ticket id no portal has (0): HubSpot checks the scope first, so 403 means the write scope is missing and 404
+ * means it is there — and nothing is changed either way.
+ */
+async function checkWriteScope(
+  env: TEnv,
+  fetchFn: Fetch,
+  headers: Record<string, string>,
+  writeBack: TWriteBack,
+): Promise<CheckResult> {
+  const name = 'HubSpot write-back';
+  const what = [
+    writeBack.claimSetsOwner !== 'never' ? `a claim sets the owner (${writeBack.claimSetsOwner})` : undefined,
+    Object.keys(writeBack.handledMovesToStage).length > 0
+      ? `✅ moves tickets to a stage in ${Object.keys(writeBack.handledMovesToStage).length} pipeline(s)`
+      : undefined,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  const response = await fetchFn(joinUrl(env.HUBSPOT_API_URL, paths.object('tickets', '0')), {
+    method: 'PATCH',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ properties: {} }),
+  }).catch((error: Error) => error);
+  if (response instanceof Error) {
+    return {
+      name,
+      status: 'warn',
+      detail: `could not check that HubSpot lets Heed write tickets: ${response.message} (hubspot.writeBack is on: ${what})`,
+      fix: 'check the network, then run `heed doctor` again',
+    };
+  }
+  await response.arrayBuffer().catch(() => undefined);
+  if (response.status === 404 || response.ok) {
+    return { name, status: 'ok', detail: `HubSpot lets Heed write tickets (scope tickets): ${what}` };
+  }
+  if (response.status === 403) {
+    return {
+      name,
+      status: 'fail',
+      detail: `hubspot.writeBack is on (${what}) but the key may not write tickets (403): it lacks tickets — every write would be refused (each refusal is said in the nudge's thread)`,
+      fix: `${scopeFix('tickets')}; or turn hubspot.writeBack off in the policy file`,
+    };
+  }
+  return {
+    name,
+    status: 'warn',
+    detail: `could not check that HubSpot lets Heed write tickets: HubSpot answered ${response.status} (hubspot.writeBack is on: ${what})`,
+    fix: 'run `heed doctor` again; if it persists, check status.hubspot.com',
+  };
 }
 
 /** Where to add a scope, for each kind of credential HUBSPOT_ACCESS_TOKEN can hold. */
@@ -401,7 +465,7 @@ export async function runDoctor(deps: DoctorDeps = {}): Promise<CheckResult[]> {
     });
   }
   const readManifest = deps.readManifest ?? (() => readFileSync(MANIFEST_PATH, 'utf8'));
-  results.push(...(await checkHubspot(env, fetchFn)));
+  results.push(...(await checkHubspot(env, fetchFn, config?.policy.hubspot.writeBack)));
   results.push(...(await checkSlack(env, fetchFn, readManifest)));
   return results;
 }

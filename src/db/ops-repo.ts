@@ -123,9 +123,16 @@ export class OpsRepo {
     }
   }
 
-  /** The most recent digest recorded per team (any status). */
+  /**
+   * The most recent daily digest recorded per team (any status). Weekly reports (day `weekly:<date>`) are left
+   * out: compared as text they would always rank above every date.
+   */
   async lastDigests(): Promise<{ team: string; day: string; status: string; sentAt: Date | null; late: boolean }[]> {
-    const latest = await this.#db.prisma.digestRun.groupBy({ by: ['team'], _max: { day: true } });
+    const latest = await this.#db.prisma.digestRun.groupBy({
+      by: ['team'],
+      where: { NOT: { day: { startsWith: 'weekly:' } } },
+      _max: { day: true },
+    });
     if (latest.length === 0) return [];
     const rows = await this.#db.prisma.digestRun.findMany({
       where: { OR: latest.map((r) => ({ team: r.team, day: r._max.day ?? '' })) },

@@ -78,6 +78,8 @@ export interface FeedbackCandidate {
   readonly surveyType: string;
   readonly value: number | null;
   readonly content: string | null;
+  /** HubSpot's own grouping of the score (hs_response_group): PROMOTER, PASSIVE or DETRACTOR. */
+  readonly responseGroup: string | null;
   readonly submittedAt: Date;
   readonly contactId: string | null;
   readonly contactName: string | null;
@@ -98,7 +100,7 @@ export interface FeedbackCandidate {
 export interface FeedbackQuery {
   readonly npsAtMost: number;
   readonly csatAtMost: number;
-  readonly cesAtLeast: number;
+  readonly cesAtMost: number;
   readonly commentsCount: boolean;
   /** Feedback without a flag is considered only when submitted after this (older answers are history). */
   readonly since: Date;
@@ -446,11 +448,12 @@ export class SlaRepo {
     const negative = [
       `(UPPER(f."surveyType") = 'NPS' AND f."value" <= ?)`,
       `(UPPER(f."surveyType") = 'CSAT' AND f."value" <= ?)`,
-      `(UPPER(f."surveyType") = 'CES' AND f."value" >= ?)`,
+      `(UPPER(f."surveyType") = 'CES' AND f."value" <= ?)`,
+      `UPPER(f."responseGroup") = 'DETRACTOR'`,
       ...(query.commentsCount ? [`(f."content" IS NOT NULL AND TRIM(f."content") <> '')`] : []),
     ].join(' OR ');
     const columns = `f."id", f."surveyType", f."value", f."content", ${this.#ms('f."submittedAt"')}, f."contactId",
-              f."contactName", f."ticketId", f."archived",
+              f."contactName", f."ticketId", f."archived", f."responseGroup",
               t."hubspotTeamId", t."pipelineId", t."ownerId", ${this.#ms('t."lastAgentMessageAt"')},
               (SELECT ${this.#ms('MIN(m."createdAt")')} FROM "TicketMessage" m
                 WHERE m."ticketId" = f."ticketId" AND UPPER(m."direction") LIKE 'OUT%'
@@ -482,9 +485,9 @@ export class SlaRepo {
          LEFT JOIN "Ticket" t ON t."id" = f."ticketId"
         WHERE fl."kind" = 'feedback'
           AND (fl."state" IN ('pending', 'overdue') OR (fl."state" = 'handled' AND fl."outcome" IS NULL))`,
-      [query.since, query.until, query.npsAtMost, query.csatAtMost, query.cesAtLeast, query.until, query.until],
+      [query.since, query.until, query.npsAtMost, query.csatAtMost, query.cesAtMost, query.until, query.until],
     );
-    const FLAG_AT = 15;
+    const FLAG_AT = 16;
     return rows.map((r) => ({
       id: String(r[0]),
       surveyType: String(r[1]),
@@ -495,12 +498,13 @@ export class SlaRepo {
       contactName: str(r[6]),
       ticketId: str(r[7]),
       archived: bool(r[8]),
-      ticketHubspotTeamId: str(r[9]),
-      ticketPipelineId: str(r[10]),
-      ticketOwnerId: str(r[11]),
-      ticketLastAgentMessageAt: date(r[12]),
-      firstReplyAfter: date(r[13]),
-      contactTicketAfter: date(r[14]),
+      responseGroup: str(r[9]),
+      ticketHubspotTeamId: str(r[10]),
+      ticketPipelineId: str(r[11]),
+      ticketOwnerId: str(r[12]),
+      ticketLastAgentMessageAt: date(r[13]),
+      firstReplyAfter: date(r[14]),
+      contactTicketAfter: date(r[15]),
       flag: r[FLAG_AT] === null || r[FLAG_AT] === undefined ? null : toStoredFlag(r.slice(FLAG_AT)),
     }));
   }

@@ -105,7 +105,10 @@ export interface FlagActionPlan {
 
 /** Nudge columns a change may write. */
 export type NudgeFields = Partial<
-  Pick<Nudge, 'state' | 'level' | 'renderHash' | 'companionHash' | 'pingedUser' | 'postId' | 'channel'>
+  Pick<
+    Nudge,
+    'state' | 'level' | 'renderHash' | 'companionHash' | 'pingedUser' | 'postId' | 'channel' | 'cover' | 'coverCheckAt'
+  >
 >;
 
 /** A flag listed in a Rollup instead of (or besides) a message of its own. */
@@ -593,6 +596,10 @@ export class SlackRepo {
     });
     const ids = [...new Set(entries.map((e) => e.rollupId))];
     return ids.length ? this.#prisma.rollup.findMany({ where: { id: { in: ids }, settled: false } }) : [];
+  }
+
+  rollupById(id: string): Promise<Rollup | null> {
+    return this.#prisma.rollup.findUnique({ where: { id } });
   }
 
   rollupEntries(rollupId: string): Promise<RollupEntry[]> {

@@ -66,6 +66,8 @@ export interface TDigestFeedback {
   readonly surveyType: string;
   readonly value: number | null;
   readonly content: string | null;
+  /** HubSpot's grouping of the score (hs_response_group). */
+  readonly responseGroup?: string | null;
   readonly submittedAt: Date;
   readonly contact: string | null;
   readonly ticketId: string | null;

@@ -1,6 +1,7 @@
 // The digest model: everything a team's daily digest (or Monday's weekly report) says, computed from plain
 // rows for the team's "yesterday" in its calendar's time zone. Pure — `now` and the calendar are arguments —
 // so the same rows always give the same digest, and rendering (Block Kit, terminal) is a separate step.
+import type { TAgentStats } from './agent-stats.ts';
 import { type BusinessCalendar, businessTimeBetween } from './calendar.ts';
 import {
   clockOutcome,
@@ -217,6 +218,11 @@ export interface TDigestModel {
   readonly weekOverWeek: { readonly thisWeek: TWeekNumbers; readonly weekBefore: TWeekNumbers };
   /** Agents with first replies, closed tickets or waiting tickets in the period, busiest first. */
   readonly agents: readonly TAgentRow[];
+  /**
+   * The weekly report's per-agent SLA figures over its week (agent-stats.ts: met % per clock, first-response
+   * median and p90, handled), added by the digest service from the stored clocks; absent from daily digests.
+   */
+  readonly agentSla?: TAgentStats | undefined;
   /** Every breached or at-risk open ticket, most urgent first (renderers show the top few). */
   readonly waiting: { readonly items: readonly TWaitingItem[]; readonly breached: number; readonly atRisk: number };
   /** Calm tickets likely to breach (predicted flags), soonest first; empty when predictions are off. */

@@ -9,7 +9,8 @@ import type { TBusinessDuration } from './duration.ts';
 export interface TFeedbackThresholds {
   readonly NPS: { readonly atMost: number };
   readonly CSAT: { readonly atMost: number };
-  readonly CES: { readonly atLeast: number };
+  /** HubSpot's CES runs 1 (very difficult) to 7 (very easy): a low score is the bad one. */
+  readonly CES: { readonly atMost: number };
   /** Any answer with a comment needs a follow-up. */
   readonly commentsCount: boolean;
 }
@@ -20,6 +21,8 @@ export interface TFeedbackFacts {
   readonly surveyType: string;
   readonly value: number | null;
   readonly content: string | null;
+  /** HubSpot's grouping of the score (hs_response_group), when it gives one: DETRACTOR is negative whatever the scale. */
+  readonly responseGroup?: string | null;
   readonly submittedAt: Date;
 }
 
@@ -53,15 +56,17 @@ export function isNegativeFeedback(
   thresholds: TFeedbackThresholds,
 ): boolean {
   if (thresholds.commentsCount && feedback.content !== null && feedback.content.trim() !== '') return true;
+  // HubSpot knows the survey's scale (a CSAT of three faces, a 1–7 CES): its detractors always need a follow-up.
+  if (feedback.responseGroup?.toUpperCase() === 'DETRACTOR') return true;
   if (feedback.value === null || Number.isNaN(feedback.value)) return false;
   switch (feedback.surveyType.toUpperCase()) {
     case 'NPS':
       return feedback.value <= thresholds.NPS.atMost;
     case 'CSAT':
       return feedback.value <= thresholds.CSAT.atMost;
-    // CES asks how hard it was: a high score is the bad one.
+    // CES asks how easy it was (7 = very easy; HubSpot counts 1–3 as detractors).
     case 'CES':
-      return feedback.value >= thresholds.CES.atLeast;
+      return feedback.value <= thresholds.CES.atMost;
     default:
       return false;
   }

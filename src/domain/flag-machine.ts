@@ -57,6 +57,8 @@
 // In evaluate()'s result every written flag is a FlagChange with its events (changes.flags, in order);
 // changes.newAtRisk / newBreach / escalationDue / recovered / resolved / moved are views of it by event.
 import type { BusinessCalendar, TInterval } from './calendar.ts';
+import { claimForLadder, claimStatus } from './claim.ts';
+import type { TBusinessDuration } from './duration.ts';
 import { DEFAULT_ESCALATE_AFTER, decideEscalation, type TEscalationDecision } from './escalation.ts';
 import type { TFeedbackEvaluation } from './feedback.ts';
 import {
@@ -200,6 +202,14 @@ interface OpenInput {
   readonly pauses: readonly TInterval[];
   readonly escalateAfter: number;
   readonly calendar: BusinessCalendar;
+  /** A ticket's claim timer (claim.ts): a lapsed claim no longer holds back the escalation channel. */
+  readonly claim?: TClaimTimer | undefined;
+}
+
+/** What the claim timer needs of a ticket: the rule's promise and the latest public reply. */
+export interface TClaimTimer {
+  readonly within: TBusinessDuration;
+  readonly lastReplyAt: Date | null;
 }
 
 const sameTime = (a: Date | null, b: Date | null): boolean =>
@@ -248,10 +258,27 @@ function judgeOpen(input: OpenInput, settings: TMachineSettings, now: Date): TFl
   const seen = seenAt ?? raisedAt;
   let lateStartAt: Date | null = origin === 'backlog' ? seen : null;
   if (movedAt !== null && (lateStartAt === null || movedAt.getTime() > lateStartAt.getTime())) lateStartAt = movedAt;
-  const claimedAt =
+  const claim =
     stored?.claimedAt && (movedAt === null || stored.claimedAt.getTime() >= movedAt.getTime())
       ? stored.claimedAt
       : null;
+  // A claim is a promise to reply within claimWithin: once it lapses, the ladder goes on as if unclaimed; while
+  // it runs, its deadline is when that can change with no new facts.
+  const claimTimer =
+    claim && input.claim
+      ? claimStatus(
+          {
+            claimedAt: claim,
+            handled: false,
+            lastReplyAt: input.claim.lastReplyAt,
+            within: input.claim.within,
+            calendar: input.calendar,
+          },
+          now,
+        )
+      : undefined;
+  const claimedAt = claimTimer ? claimForLadder(claim, claimTimer) : claim;
+  const claimNext = claimTimer?.kind === 'pending' ? claimTimer.deadline.getTime() : undefined;
   // A flag that ended (answered, closed, deleted, handled) and opens again starts its ladder over: the reopened
   // ticket is news. One that only recovered (no longer late, nobody acted) keeps its level: no second nudge.
   const baseLevel: EscalationLevel = moved || restarted ? 0 : (stored?.escalationLevel ?? 0);
@@ -287,7 +314,8 @@ function judgeOpen(input: OpenInput, settings: TMachineSettings, now: Date): TFl
     !sameTime(stored.seenAt, seenAt) ||
     stored.movedFrom !== movedFrom ||
     !sameTime(stored.movedAt, movedAt);
-  if (!changed) return unchanged(stored, decision.nextAt, decision.deferredBy);
+  const nextAt = decision.level >= 3 ? decision.nextAt : earlier(decision.nextAt, claimNext);
+  if (!changed) return unchanged(stored, nextAt, decision.deferredBy);
   const events: TFlagEvent[] = [];
   if (moved) events.push({ type: 'moved', fromTeam: stored!.team, toTeam: team });
   if (raised) events.push({ type: 'raised', state, origin, reopened: stored !== undefined });
@@ -324,7 +352,7 @@ function judgeOpen(input: OpenInput, settings: TMachineSettings, now: Date): TFl
     events,
     previous: stored,
     deferredBy: decision.deferredBy,
-    nextCheckAt: decision.nextAt,
+    nextCheckAt: nextAt,
   };
 }
 
@@ -437,6 +465,8 @@ export interface TTicketFlagInput {
    * predictions are off: a predicted flag then ends as recovered instead of staying.
    */
   readonly predicted?: boolean | undefined;
+  /** The claim timer (undefined: claims hold the escalation channel back without a deadline, as before). */
+  readonly claim?: TClaimTimer | undefined;
 }
 
 /** One ticket clock's flag. */
@@ -462,6 +492,7 @@ export function judgeTicketFlag(input: TTicketFlagInput, settings: TMachineSetti
         pauses: clock.pauses,
         escalateAfter: input.escalateAfter,
         calendar: input.calendar,
+        claim: input.claim,
       },
       settings,
       now,
@@ -560,6 +591,8 @@ export interface TTicketJudgementInput {
   readonly calendar: BusinessCalendar;
   /** The ticket's first-response clock is likely to breach (predict.ts); undefined when predictions are off. */
   readonly predicted?: boolean | undefined;
+  /** The claim timer of the ticket's rule (see TTicketFlagInput.claim). */
+  readonly claim?: TClaimTimer | undefined;
 }
 
 export interface TTicketJudgement {
@@ -599,6 +632,7 @@ export function judgeTicket(input: TTicketJudgementInput, settings: TMachineSett
           escalateAfter: input.escalateAfter,
           calendar: input.calendar,
           predicted: input.predicted === undefined ? undefined : input.predicted && clock.clock === 'firstResponse',
+          claim: input.claim,
         },
         settings,
         now,

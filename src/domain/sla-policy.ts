@@ -42,6 +42,8 @@ export interface TSlaRuleSpec {
   readonly countRepliesFrom?:
     | { readonly aiAgent?: boolean | undefined; readonly bots?: boolean | undefined }
     | undefined;
+  /** A claim promises a reply within this (claim.ts); the policy's default when the rule says nothing. */
+  readonly claimWithin?: TBusinessDuration | undefined;
 }
 
 /** The ticket attributes rules can match on. */

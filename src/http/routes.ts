@@ -3,6 +3,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
+import { withTimeout } from '../ops/timeout.ts';
 import { startHttpServer } from './server.ts';
 
 export type Route = {
@@ -33,20 +34,12 @@ export function healthRoute(deps: { db: Db; logger: Logger; timeoutMs?: number }
     path: '/healthz',
     method: 'GET',
     handler: async (_req, res) => {
-      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([
-          deps.db.ping(),
-          new Promise((_resolve, reject) => {
-            timer = setTimeout(() => reject(new Error('database ping timed out')), deps.timeoutMs ?? 2000);
-          }),
-        ]);
+        await withTimeout(deps.db.ping(), deps.timeoutMs ?? 2000, 'from the database ping');
         sendJson(res, 200, { status: 'ok', database: 'ok' });
       } catch (error) {
         deps.logger.warn({ err: error }, 'health check: database unreachable');
         sendJson(res, 200, { status: 'ok', database: 'unreachable' });
-      } finally {
-        clearTimeout(timer);
       }
     },
   };

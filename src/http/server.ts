@@ -4,8 +4,14 @@
 // rejects with ECONNRESET; a bug throws a TypeError) is logged with the request's method, path and id, answered
 // 500 when the answer has not started, and never becomes an unhandled rejection. A request whose client went
 // away is logged quietly: there is nobody left to answer.
+//
+// The server listens with several sockets on its port (a SO_REUSEPORT group, on Linux): Node's libuv accepts one
+// connection per listening socket per turn of the event loop (libuv/libuv#3696, since libuv 1.45), and a turn of a
+// Heed that is draining its outbox and syncing lasts 10–20 ms, so a burst of 300 of Slack's requests waited up to
+// 6 s in the kernel's queue before Heed saw them — however fast it then acknowledged them. With 32 sockets a turn
+// accepts up to 32. Every connection is served by the one HTTP server (its routes, timeouts and boundary).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Logger } from '../logger.ts';
 import { declaresMoreThan } from './body.ts';
 import type { Route } from './routes.ts';
@@ -37,7 +43,15 @@ export type HttpServerOptions = {
    */
   requestTimeoutMs?: number;
   headersTimeoutMs?: number;
+  /**
+   * Listening sockets sharing the port (default ACCEPTORS on Linux, 1 elsewhere): how many connections one turn of
+   * the event loop can accept. 1 is one plain socket (Node's default).
+   */
+  acceptors?: number;
 };
+
+/** Listening sockets on Linux: a burst of 300 connections is accepted in about 10 turns of the loop instead of 300. */
+export const ACCEPTORS = 32;
 
 export type RunningServer = { server: Server; port: number; close(): Promise<void> };
 
@@ -125,15 +139,46 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   for (const route of options.routes) route.observe?.(server);
   // No 'clientError' listener: Node then answers a malformed request line or header itself (400, 431, 408)
   // and closes the socket; it never throws.
-  await new Promise<void>((resolveListen, rejectListen) => {
-    server.once('error', rejectListen);
-    const done = () => {
-      server.off('error', rejectListen);
-      resolveListen();
-    };
-    if (options.host) server.listen(options.port, options.host, done);
-    else server.listen(options.port, done);
-  });
+  const acceptors = process.platform === 'linux' ? Math.max(1, Math.floor(options.acceptors ?? ACCEPTORS)) : 1;
+  const extra: NetServer[] = [];
+  // Connections the extra sockets accepted, handed to the HTTP server: close() waits for them as for its own.
+  const handedOver = new Set<Socket>();
+  let portLock: NetServer | undefined;
+  if (acceptors === 1) {
+    await listen(server, { port: options.port, host: options.host });
+  } else {
+    // Joining a group would let a second Heed on the same port share it silently: the port must be free first (a
+    // plain socket binds it), so a port in use still fails with EADDRINUSE as it did.
+    // Two Heeds starting at the same instant could both pass the probe before either joins: a lock only one process
+    // can hold (an abstract Unix socket, gone with the process) closes that gap.
+    if (options.port !== 0) {
+      portLock = await lockPort(options.port, options.host);
+      try {
+        await probeFree(options.port, options.host);
+      } catch (error) {
+        portLock.close();
+        throw error;
+      }
+    }
+    await listen(server, { port: options.port, host: options.host, reusePort: true });
+    const { port, address } = server.address() as AddressInfo;
+    for (let i = 1; i < acceptors; i++) {
+      const acceptor = createNetServer((socket) => {
+        handedOver.add(socket);
+        socket.once('close', () => handedOver.delete(socket));
+        server.emit('connection', socket);
+      });
+      try {
+        await listen(acceptor, { port, host: address, reusePort: true });
+      } catch (error) {
+        // Fewer sockets only means fewer connections accepted per turn.
+        logger.warn({ err: error, acceptors: i }, 'HTTP server: could not open another listening socket');
+        break;
+      }
+      acceptor.on('error', (error) => logger.error({ err: error }, 'HTTP server error'));
+      extra.push(acceptor);
+    }
+  }
   // After listening, a server error (the socket failing) is logged; the process guard decides about the rest.
   server.on('error', (error) => logger.error({ err: error }, 'HTTP server error'));
   let closing: Promise<void> | undefined;
@@ -141,12 +186,73 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     server,
     port: (server.address() as AddressInfo).port,
     close: () => {
-      closing ??= new Promise<void>((resolveClose) => {
-        server.close(() => resolveClose());
+      closing ??= (async () => {
+        const closed = [server, ...extra].map(
+          (listener) => new Promise<void>((resolveClose) => listener.close(() => resolveClose())),
+        );
         // Keep-alive connections would hold close() open until they time out.
         server.closeIdleConnections();
-      });
+        await Promise.all(closed);
+        // The server's own close waits for its own connections; those handed over finish their requests too, for
+        // a few seconds at most (a client keeping a connection busy must not hold shutdown).
+        const giveUpAt = Date.now() + HANDED_OVER_GRACE_MS;
+        while (handedOver.size > 0 && Date.now() < giveUpAt) {
+          server.closeIdleConnections();
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        for (const socket of handedOver) socket.destroy();
+        await new Promise<void>((resolveClose) => (portLock ? portLock.close(() => resolveClose()) : resolveClose()));
+      })();
       return closing;
     },
   };
+}
+
+function listen(server: NetServer, at: { port: number; host?: string | undefined; reusePort?: boolean }) {
+  return new Promise<void>((resolveListen, rejectListen) => {
+    server.once('error', rejectListen);
+    server.listen(
+      { port: at.port, ...(at.host ? { host: at.host } : {}), ...(at.reusePort ? { reusePort: true } : {}) },
+      () => {
+        server.off('error', rejectListen);
+        resolveListen();
+      },
+    );
+  });
+}
+
+/** How long close() lets connections handed over by the extra sockets finish their requests. */
+const HANDED_OVER_GRACE_MS = 5000;
+
+/**
+ * Holds `port` for this process among Heeds on this machine: an abstract Unix socket named after it, which the
+ * kernel frees when the process ends however it ends. Taken: EADDRINUSE, as a port in use is reported.
+ */
+async function lockPort(port: number, host: string | undefined): Promise<NetServer> {
+  const lock = createNetServer();
+  try {
+    await new Promise<void>((resolveListen, rejectListen) => {
+      lock.once('error', rejectListen);
+      lock.listen({ path: `\0heed-port-${host ?? '*'}-${port}` }, () => {
+        lock.off('error', rejectListen);
+        resolveListen();
+      });
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EADDRINUSE') {
+      throw Object.assign(new Error(`listen EADDRINUSE: another Heed holds port ${port}`), {
+        code: 'EADDRINUSE',
+        port,
+      });
+    }
+    throw error;
+  }
+  return lock;
+}
+
+/** Rejects as listening would (EADDRINUSE) when `port` is taken; a plain socket bound and released at once. */
+async function probeFree(port: number, host: string | undefined): Promise<void> {
+  const probe = createNetServer();
+  await listen(probe, { port, host });
+  await new Promise<void>((resolveClose) => probe.close(() => resolveClose()));
 }

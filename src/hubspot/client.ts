@@ -13,6 +13,7 @@ import { type Clock, systemClock } from '../clock.ts';
 import { createTimeZone, startOfNextDay } from '../domain/time-zone.ts';
 import { AppError, type ErrorCode } from '../errors.ts';
 import { API_VERSION } from './api-version.ts';
+import { parseHubspotJson } from './json.ts';
 import { RollingWindowLimiter } from './rate-limiter.ts';
 import { ZHubspotError, ZRateLimitError } from './schemas.ts';
 
@@ -261,7 +262,7 @@ export class HubspotApi {
         const { text } = response as TransportResponse;
         let json: unknown;
         try {
-          json = text === '' ? undefined : JSON.parse(text);
+          json = text === '' ? undefined : parseHubspotJson(text);
         } catch (error) {
           throw new HubspotError('HUBSPOT_BAD_RESPONSE', `HubSpot answered ${label} with a body that is not JSON.`, {
             status,

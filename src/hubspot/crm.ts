@@ -170,15 +170,32 @@ function isPrimary(types: readonly { label?: string | null | undefined; typeId: 
  * no longer exists throws HUBSPOT_NOT_FOUND.
  */
 export async function setTicketOwner(api: HubspotApi, ticketId: string, ownerId: string | null): Promise<TCrmObject> {
+  return patchTicket(api, ticketId, { hubspot_owner_id: ownerId ?? '' }, `set the owner of ticket ${ticketId}`);
+}
+
+/** Moves a ticket to a stage of its pipeline (PATCH, 2026-09): ✅ handled, when the policy says so. */
+export async function setTicketStage(api: HubspotApi, ticketId: string, stageId: string): Promise<TCrmObject> {
+  return patchTicket(api, ticketId, { hs_pipeline_stage: stageId }, `move ticket ${ticketId} to stage ${stageId}`);
+}
+
+/** A ticket's current owner id as HubSpot has it now (null: unassigned); undefined when the ticket is gone. */
+export async function readTicketOwner(api: HubspotApi, ticketId: string): Promise<string | null | undefined> {
+  const { results } = await batchReadObjects(api, 'tickets', [ticketId], ['hubspot_owner_id']);
+  const parsed = ZCrmObject.safeParse(results[0]);
+  if (!parsed.success) return undefined;
+  return parsed.data.properties['hubspot_owner_id'] || null;
+}
+
+async function patchTicket(
+  api: HubspotApi,
+  ticketId: string,
+  properties: Record<string, string>,
+  what: string,
+): Promise<TCrmObject> {
   try {
     return (
       await api.request(
-        {
-          method: 'PATCH',
-          path: paths.object('tickets', ticketId),
-          body: { properties: { hubspot_owner_id: ownerId ?? '' } },
-          notFound: 'object',
-        },
+        { method: 'PATCH', path: paths.object('tickets', ticketId), body: { properties }, notFound: 'object' },
         ZCrmObject,
         [200],
       )
@@ -189,7 +206,7 @@ export async function setTicketOwner(api: HubspotApi, ticketId: string, ownerId:
         'HUBSPOT_WRITE_REFUSED',
         error.message.replace(
           `HubSpot refused PATCH ${paths.object('tickets', ticketId)}`,
-          `HubSpot refused to set the owner of ticket ${ticketId}`,
+          `HubSpot refused to ${what}`,
         ),
         { status: error.status, body: error.body, ...(error.fix ? { fix: error.fix } : {}) },
       );

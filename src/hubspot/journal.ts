@@ -7,6 +7,7 @@
 import type { Clock } from '../clock.ts';
 import { OBJECT_TYPE_IDS, paths } from './api-version.ts';
 import { type HubspotApi, HubspotError, type TokenSource } from './client.ts';
+import { parseHubspotJson } from './json.ts';
 import {
   type TJournalEvent,
   type TJournalFetch,
@@ -170,7 +171,7 @@ export async function fetchJournalFile(
   }
   let json: unknown;
   try {
-    json = JSON.parse(await response.text());
+    json = parseHubspotJson(await response.text());
   } catch (error) {
     throw new HubspotError('HUBSPOT_BAD_RESPONSE', 'A webhooks journal entry is not JSON.', { cause: error });
   }

@@ -6,12 +6,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { WebhookQueueRepo } from '../db/webhook-queue-repo.ts';
+import { type BodyBudget, HUBSPOT_MAX_BODY_BYTES, readBody } from '../http/body.ts';
 import { OBJECT_TYPE_IDS } from './api-version.ts';
 import { ZWebhookBatch, ZWebhookEvent } from './schemas.ts';
 import { checkSignatureV3, decodeSignedUri } from './webhook-signature.ts';
 
 export const WEBHOOK_PATH = '/hubspot/webhooks';
-const MAX_BODY_BYTES = 1_000_000;
 
 export type WebhookHandlerDeps = {
   /** HUBSPOT_CLIENT_SECRET; without it the route answers 404 (webhooks are off). */
@@ -26,9 +26,18 @@ export type WebhookHandlerDeps = {
    * rebuilt from X-Forwarded-Proto/Host or the Host header.
    */
   publicUrl?: string | undefined;
+  /** Bytes of webhook bodies being read at once (a flood of large unsigned bodies is answered 503). */
+  bodyBudget?: BodyBudget;
 };
 
-export type WebhookOutcome = { status: number; accepted: number; duplicates: number; ignored: number };
+export type WebhookOutcome = {
+  status: number;
+  accepted: number;
+  duplicates: number;
+  ignored: number;
+  /** Why the edge refused the request before reading it whole, for heed_http_requests_refused_total. */
+  refused?: 'too_large' | 'busy' | 'aborted';
+};
 
 function send(res: ServerResponse, status: number, body?: unknown): void {
   if (body === undefined) {
@@ -37,17 +46,6 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
   }
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -84,11 +82,21 @@ export function createHubspotWebhookHandler(
       send(res, 405, { error: 'method_not_allowed' });
       return outcome(405);
     }
-    const raw = await readBody(req);
-    if (raw === undefined) {
-      send(res, 413, { error: 'payload_too_large' });
-      return outcome(413);
+    const body = await readBody(req, { limit: HUBSPOT_MAX_BODY_BYTES, budget: deps.bodyBudget, holdUntil: res });
+    if (body.kind === 'aborted') {
+      deps.logger.info({ reason: body.reason }, 'HubSpot webhook abandoned by the client mid-body; dropped');
+      return { ...outcome(0), refused: 'aborted' };
     }
+    if (body.kind === 'too_large') {
+      res.setHeader('connection', 'close');
+      send(res, 413, { error: 'payload_too_large' });
+      return { ...outcome(413), refused: 'too_large' };
+    }
+    if (body.kind === 'busy') {
+      send(res, 503, { error: 'busy' });
+      return { ...outcome(503), refused: 'busy' };
+    }
+    const raw = body.bytes.toString('utf8');
     const check = checkSignatureV3({
       secret: deps.clientSecret,
       method: 'POST',

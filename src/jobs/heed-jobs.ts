@@ -5,6 +5,7 @@
 //   digest:<team>        `digest.time` on `digest.days` in the team calendar's zone; missed ones caught up
 //                        within `schedules.digestGraceHours`, marked late; skipped when a DigestRun exists
 //   weekly-report:<team> `weeklyReport.day` at `weeklyReport.time` in the team calendar's zone, same catch-up
+//   daily-lists          every 5 minutes (UTC-aligned): the personal morning lists that are due (daily-list.ts)
 // The digest handlers are `digestJobHandlers` (src/slack/digest-jobs.ts): the DigestRun day is the local date
 // of `ctx.scheduledAt`, which is the run key here, and its (team, day) claim keeps a second attempt from posting
 // twice. A run may wait inside its occurrence — for the first HubSpot sync since start, up to the grace period,
@@ -30,7 +31,18 @@ export interface HeedJobHandlers {
   digest(team: TTeam, ctx: TeamJobContext): Promise<void>;
   /** Post the weekly report (to the escalation channel) for the week ending before `ctx.day`. */
   weeklyReport(team: TTeam, ctx: TeamJobContext): Promise<void>;
+  /**
+   * Queue the personal morning lists that are due (src/slack/daily-list.ts): each person's own working day and
+   * zone decide, so the job runs every DAILY_LISTS_EVERY_MINUTES and the outbox key makes each list once per day.
+   */
+  dailyLists?(ctx: JobContext): Promise<void>;
 }
+
+/**
+ * How often the morning-list job looks: a list arrives within this of the start of the person's day (exactly at
+ * it for starts on a 5-minute mark, i.e. every HubSpot slot on the hour or half hour, in every zone in use).
+ */
+export const DAILY_LISTS_EVERY_MINUTES = 5;
 
 const HOUR = 3_600_000;
 
@@ -54,6 +66,11 @@ export function heedJobs(policy: TPolicy, handlers: HeedJobHandlers, deps: { db:
       run: (ctx) => handlers.evaluate(ctx),
     },
   ];
+  const dailyLists = handlers.dailyLists?.bind(handlers);
+  if (dailyLists) {
+    // No catch-up here: every run looks at the whole catch-up window itself (MORNING_CATCH_UP_MS).
+    jobs.push({ name: 'daily-lists', schedule: everySchedule(DAILY_LISTS_EVERY_MINUTES), run: dailyLists });
+  }
   for (const team of policy.teams) {
     const timezone = policy.calendars[team.calendar]?.timezone ?? 'UTC';
     const zone = createTimeZone(timezone);

@@ -27,6 +27,7 @@ import { isoDateFromDay, weekdayOfDay } from '../domain/time-zone.ts';
 import { AppError } from '../errors.ts';
 import { ticketUrl } from '../hubspot/map.ts';
 import { type Logger, silentLogger } from '../logger.ts';
+import { knownFromPeople, loadAgentStats } from './agent-stats.ts';
 import { type EvaluationResult, evaluate } from './evaluate.ts';
 import type { SlaEngine } from './evaluate-engine.ts';
 
@@ -281,6 +282,7 @@ export async function buildDigest(
             surveyType: a.surveyType,
             value: a.value,
             content: a.content,
+            responseGroup: a.responseGroup,
             submittedAt: a.submittedAt,
             contact: a.contactName ?? a.contactEmail,
             ticketId: a.ticketId,
@@ -300,7 +302,29 @@ export async function buildDigest(
     calendar,
   );
   if (options.storeStats ?? true) await repo.saveDailyStats(team.name, model.dailyStats);
-  return withSlackMentions(deps, model, ownerById, now);
+  const withSla = kind === 'weekly' ? { ...model, agentSla: await weekAgentSla(deps, team.name, model) } : model;
+  return withSlackMentions(deps, withSla, ownerById, now);
+}
+
+/**
+ * The week's per-agent SLA figures (services/agent-stats.ts, the same `/heed stats` shows) over the report's
+ * week, from the clocks the engine stored: a clock decided in a finished week no longer changes.
+ */
+async function weekAgentSla(deps: DigestDeps, team: string, model: TDigestModel) {
+  const people = deps.config.policy.people;
+  const users = deps.users;
+  const fromPeople = knownFromPeople(deps.db, people);
+  const { stats } = await loadAgentStats(
+    {
+      db: deps.db,
+      people,
+      // The policy and the cache first; Slack itself (the digest's users) for an owner nobody looked up yet.
+      knownSlackId: async (email) =>
+        (await fromPeople(email)) ?? (users ? await users.slackIdForEmail(email, model.generatedAt) : undefined),
+    },
+    { window: { start: model.period.start, end: model.period.end }, teams: [team] },
+  );
+  return stats;
 }
 
 /**

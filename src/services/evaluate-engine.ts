@@ -52,6 +52,7 @@ export function createSlaEngine(policy: Readonly<TPolicy>): SlaEngine {
     warnAt: rule.warnAt,
     escalateAfter: rule.escalateAfter,
     countRepliesFrom: rule.countRepliesFrom,
+    claimWithin: rule.claimWithin ?? policy.claimWithin,
   }));
   return {
     policyHash: hashPolicy(policy),

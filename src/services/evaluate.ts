@@ -268,7 +268,7 @@ export async function evaluate(
   const feedbackRows = await repo.feedbackCandidates({
     npsAtMost: engine.feedback.NPS.atMost,
     csatAtMost: engine.feedback.CSAT.atMost,
-    cesAtLeast: engine.feedback.CES.atLeast,
+    cesAtMost: engine.feedback.CES.atMost,
     commentsCount: engine.feedback.commentsCount,
     since: new Date(now.getTime() - (options.feedbackLookbackDays ?? 30) * DAY_MS),
     until: now,
@@ -475,6 +475,8 @@ function judgeTicketRow(
         escalateAfter: rule?.escalateAfter ?? 0,
         calendar,
         predicted: judge.predicted ? judge.predicted.has(ticket.id) : undefined,
+        // The claim timer (domain/claim.ts): any public agent reply after the claim keeps it.
+        claim: rule?.claimWithin ? { within: rule.claimWithin, lastReplyAt: ticket.lastAgentMessageAt } : undefined,
       },
       engine.machine,
       now,

@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { type HubspotRepos, hubspotRepos } from '../db/hubspot-repos.ts';
 import { customerProperties } from '../domain/sla-policy.ts';
+import { createBodyBudget } from '../http/body.ts';
 import { createHubspotClient, HubspotApi, type HubspotMetrics } from '../hubspot/client.ts';
 import { getAccountDetails } from '../hubspot/crm.ts';
 import { ClientCredentialsToken } from '../hubspot/journal.ts';
@@ -96,6 +97,7 @@ export function createHubspotSync(deps: {
     logger: deps.logger,
     onQueued: () => drainer.kick(),
     publicUrl: deps.publicUrl,
+    bodyBudget: createBodyBudget(),
   });
   let journal: JournalReader | undefined;
   if (env.HUBSPOT_CLIENT_ID && env.HUBSPOT_CLIENT_SECRET) {

@@ -17,6 +17,7 @@ import { type NudgeDeps, reconcileNudges } from './reconcile-nudges.ts';
 import { fromNote } from './render/mrkdwn.ts';
 import { renderNotice } from './render/replies.ts';
 import type { SlackTeam } from './teams.ts';
+import type { WriteBack } from './write-back.ts';
 
 export type NudgeAction = FlagActionName;
 
@@ -65,6 +66,8 @@ export interface ActionDeps {
   permissions: Pick<SharedStatePermissions, 'membership'>;
   /** Tells the person whose reaction was refused (reactions have no response_url). */
   notes?: Pick<EphemeralNotes, 'send'> | undefined;
+  /** Claims and ✅ written back to HubSpot (policy `hubspot.writeBack`): queued here, sent off the ack path. */
+  writeBack?: Pick<WriteBack, 'queue'> | undefined;
 }
 
 export interface ActionRequest {
@@ -192,6 +195,15 @@ export async function applyNudgeAction(deps: ActionDeps, req: ActionRequest): Pr
     );
   }
   if (result === 'changed') await reconcileNudges(deps.nudges, req.at, [req.flagKey]);
+  if (result === 'changed' && deps.writeBack) {
+    // Only queued here (one insert): HubSpot is called off Slack's ack path. A failure to queue is logged, and
+    // the act itself stands.
+    try {
+      await deps.writeBack.queue({ action: req.action, flag: before, actor: req.actor, at: req.at });
+    } catch (error) {
+      deps.logger.error({ err: error, flagKey: req.flagKey }, 'write-back: could not queue the HubSpot write');
+    }
+  }
   return { result, changed: result === 'changed', note };
 }
 

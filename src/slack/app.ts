@@ -30,6 +30,9 @@ import { type EdgeEvents, startHttpServer } from '../http/server.ts';
 import type { Logger } from '../logger.ts';
 import { registerListeners } from './listeners/register.ts';
 import type { SlackServices } from './listeners/services.ts';
+import type { RenderedMessage } from './render/blocks.ts';
+import { md, safe } from './render/mrkdwn.ts';
+import { renderNotice } from './render/replies.ts';
 
 export interface SlackAppOptions {
   env: Pick<TEnv, 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN' | 'SLACK_API_URL' | 'PORT'>;
@@ -58,9 +61,15 @@ export interface SlackAppOptions {
   /**
    * Overrides when slash commands are acknowledged first and answered through their response_url (default: 32 or
    * more connections open, as many of them opened within the last second or the event loop busy ≥ 90 % of the
-   * last 250 ms: a burst is queueing). Never with `processBeforeResponse` (tests).
+   * last 250 ms: a burst is queueing). Besides it, a command is acknowledged first while others wait for their
+   * answer or COMMANDS_INLINE_AT_ONCE are being answered in their ack. Never with `processBeforeResponse` (tests).
    */
   loopPressure?: Pick<LoopPressure, 'busy'>;
+  /**
+   * Commands acknowledged first that may wait for their answer at once (default COMMANDS_WAITING_LIMIT); past it,
+   * a command's ack says Heed is busy and to run it again, and the command is not run.
+   */
+  commandsWaitingLimit?: number;
 }
 
 /** Who Heed is in the workspace, from auth.test (or given). */
@@ -205,7 +214,16 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
         logger,
         budget: options.bodyBudget ?? createBodyBudget(),
         ackDeadlineMs: options.commandAckDeadlineMs ?? COMMAND_ACK_DEADLINE_MS,
-        ...(pressure ? { pressure } : {}),
+        ...(pressure
+          ? {
+              pressure,
+              waiting: createAnswerQueue({
+                limit: options.commandsWaitingLimit ?? COMMANDS_WAITING_LIMIT,
+                logger,
+                arrivals: () => connections.total,
+              }),
+            }
+          : {}),
         connections,
         fetch:
           (options.clientOptions?.fetch as typeof fetch | undefined) ??
@@ -276,6 +294,109 @@ const MAX_REQUEST_SKEW_SECONDS = 300;
 export const COMMAND_ACK_DEADLINE_MS = 2500;
 
 /**
+ * Commands answered in their ack at once (each is a query and a render, ~8 ms of CPU): one more is acknowledged
+ * first, as the ones behind it would otherwise wait for all of them.
+ */
+export const COMMANDS_INLINE_AT_ONCE = 4;
+
+/**
+ * Commands acknowledged first waiting for their answer, at most. Each holds its request (a few kB) until its turn;
+ * answered one at a time at ~8 ms each, the last of 1,000 waits ~10 s (Slack accepts a response_url for 30 minutes).
+ */
+export const COMMANDS_WAITING_LIMIT = 1000;
+
+/**
+ * A command whose listener has not answered within this long frees its turn for the next (its answer still goes
+ * when it comes): a listener that never answers must not hold the queue. Bolt gives up on it after 3 s as well.
+ */
+const ANSWER_TURN_MS = 3000;
+
+/**
+ * Commands acknowledged first, answered one at a time in arrival order with a turn of the event loop between
+ * them: the loop accepts and acknowledges the requests still arriving before computing the next answer, and the
+ * answers never pile up in memory or compete with each other for the CPU.
+ */
+export type AnswerQueue = {
+  /** Commands acknowledged first whose answer is not written yet (waiting or being answered). */
+  readonly size: number;
+  readonly full: boolean;
+  /** Runs `job` in its turn; it calls `done` once its answer is written (or ANSWER_TURN_MS passes). */
+  push(job: (done: () => void) => void): void;
+};
+
+/**
+ * While connections keep arriving, the next answer waits (up to this long since the last one started): a turn of
+ * the loop that computes an answer (~8 ms) accepts no more connections than one that does not, so during a burst
+ * the acks go first and the answers follow.
+ */
+const ANSWERS_YIELD_MS = 250;
+
+export function createAnswerQueue(o: {
+  limit: number;
+  logger: Logger;
+  turnMs?: number;
+  /** Connections accepted so far: a change since the last look means requests are still arriving. */
+  arrivals?: () => number;
+}): AnswerQueue {
+  const waiting: ((done: () => void) => void)[] = [];
+  let running = false;
+  let seen = o.arrivals?.() ?? 0;
+  let lastStarted = 0;
+  const runNext = () => {
+    if (waiting.length === 0) {
+      running = false;
+      return;
+    }
+    const arrived = o.arrivals?.() ?? 0;
+    if (arrived !== seen && performance.now() - lastStarted < ANSWERS_YIELD_MS) {
+      seen = arrived;
+      setTimeout(runNext, 1);
+      return;
+    }
+    seen = arrived;
+    lastStarted = performance.now();
+    const job = waiting.shift()!;
+    let finished = false;
+    const done = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      setImmediate(runNext);
+    };
+    const timer = setTimeout(done, o.turnMs ?? ANSWER_TURN_MS);
+    try {
+      job(done);
+    } catch (error) {
+      // Outside any request's boundary now: this turn is its own.
+      o.logger.error({ err: error }, 'slack: a command acknowledged first failed');
+      done();
+    }
+  };
+  return {
+    get size() {
+      return waiting.length + (running ? 1 : 0);
+    },
+    get full() {
+      return waiting.length >= o.limit;
+    },
+    push(job) {
+      waiting.push(job);
+      if (!running) {
+        running = true;
+        setImmediate(runNext);
+      }
+    },
+  };
+}
+
+/** The ack of a command Heed had no room to queue: nothing was run, and the person is told to try again. */
+export function busyAnswer(command: string): RenderedMessage {
+  return renderNotice(
+    md`:hourglass_flowing_sand: Heed is answering a lot of commands at once and could not take your \`${safe(command, 40)}\` — nothing was done. Please run it again in a minute.`,
+  );
+}
+
+/**
  * Connections open at once (and as many opened within the last second, or a busy loop) that count as a queue of
  * requests. Well above what one client keeps open (Slack delivers one request per connection; tools send a
  * dozen at a time) and far below a burst.
@@ -285,17 +406,21 @@ const QUEUEING_CONNECTIONS = 32;
 type ConnectionCounter = {
   opened(socket: { once(event: 'close', listener: () => void): unknown }): void;
   readonly open: number;
+  /** Connections opened since the start. */
+  readonly total: number;
   /** Connections opened in the last `ms`. */
   openedWithin(ms: number): number;
 };
 
 function createConnectionCounter(): ConnectionCounter {
   let open = 0;
+  let total = 0;
   // Times of the last connections opened, newest last; only the last QUEUEING_CONNECTIONS matter.
   const recent: number[] = [];
   return {
     opened(socket) {
       open++;
+      total++;
       socket.once('close', () => {
         open--;
       });
@@ -304,6 +429,9 @@ function createConnectionCounter(): ConnectionCounter {
     },
     get open() {
       return open;
+    },
+    get total() {
+      return total;
     },
     openedWithin(ms) {
       const since = performance.now() - ms;
@@ -398,23 +526,15 @@ function slackEventsRoute(deps: {
   ackDeadlineMs: number;
   fetch: typeof fetch;
   pressure?: Pick<LoopPressure, 'busy'>;
+  /** Commands acknowledged first, waiting for their answer (with `pressure`). */
+  waiting?: AnswerQueue;
   /** Connections to the server this route is served by (counted here). */
   connections: ConnectionCounter;
   events?: EdgeEvents;
 }): Route {
   const { receiver, logger } = deps;
-  // Commands acknowledged first, answered in arrival order, one per turn of the loop.
-  const later: (() => void)[] = [];
-  const answerNext = () => {
-    const next = later.shift();
-    // Outside the route's boundary now: this callback is its own.
-    try {
-      next?.();
-    } catch (error) {
-      logger.error({ err: error }, 'slack: a command acknowledged first failed');
-    }
-    if (later.length > 0) setImmediate(answerNext);
-  };
+  // Commands being answered in their ack right now.
+  let inline = 0;
   return {
     path: '/slack/events',
     method: 'POST',
@@ -500,14 +620,44 @@ function slackEventsRoute(deps: {
             },
           });
         const late = { ...command, signed, fetch: deps.fetch, logger };
-        if (deps.pressure?.busy() && signed()) {
-          // Under load, requests wait behind each other before anyone reads them: acknowledge now, and answer one
-          // command per turn of the event loop, so the loop keeps reading (and acknowledging) the waiting ones.
-          acknowledgeNow(res, late, 'slack: busy, command acknowledged first; its answer goes to the response_url');
-          later.push(() => receiver.requestListener(req, res));
-          if (later.length === 1) setImmediate(answerNext);
+        const waiting = deps.waiting;
+        // Under load, requests wait behind each other before anyone reads them: acknowledge now, and answer one
+        // command at a time, so the loop keeps reading (and acknowledging) the waiting ones. Load is a burst of
+        // connections or a busy loop, commands already waiting for their answer (this one goes behind them), or
+        // several being answered in their acks already.
+        const ackFirst =
+          waiting !== undefined &&
+          (waiting.size > 0 || inline >= COMMANDS_INLINE_AT_ONCE || deps.pressure?.busy() === true);
+        if (waiting && ackFirst && signed()) {
+          if (waiting.full) {
+            deps.events?.refused('busy');
+            logger.warn(
+              { command: command.command, waiting: waiting.size },
+              'slack: too many commands waiting for their answer; this one was acknowledged with "busy, try again"',
+            );
+            send(res, 200, { response_type: 'ephemeral', ...busyAnswer(command.command) });
+            return;
+          }
+          let answered: (() => void) | undefined;
+          acknowledgeNow(
+            res,
+            { ...late, answered: () => answered?.() },
+            'slack: busy, command acknowledged first; its answer goes to the response_url',
+          );
+          waiting.push((done) => {
+            answered = done;
+            receiver.requestListener(req, res);
+          });
           return;
         }
+        inline++;
+        let counted = true;
+        const settle = () => {
+          if (counted) inline--;
+          counted = false;
+        };
+        res.once('finish', settle);
+        res.once('close', settle);
         answerByDeadline(res, { ...late, deadlineMs: deps.ackDeadlineMs });
       }
       receiver.requestListener(req, res);
@@ -537,6 +687,8 @@ type LateAnswer = {
   signed: () => boolean;
   fetch: typeof fetch;
   logger: Logger;
+  /** Called once the listener has written its answer (posted to the response_url then). */
+  answered?: () => void;
 };
 
 function answerByDeadline(res: ServerResponse, o: LateAnswer & { deadlineMs: number }): void {
@@ -566,6 +718,7 @@ function acknowledgeNow(res: ServerResponse, o: LateAnswer, message: string): vo
     if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) chunks.push(chunk.toString());
     const text = chunks.join('');
     if (text.trim() !== '') void postLateAnswer(text, o);
+    o.answered?.();
     return res;
   };
 }

@@ -96,7 +96,26 @@ export type HeedCommand =
   | { name: 'snooze'; ticketId: string; durationMs: number }
   | { name: 'mute'; durationMs: number }
   | { name: 'unmute' }
-  | { name: 'whois'; ticketId: string };
+  | { name: 'whois'; ticketId: string }
+  /** The personal morning list: `/heed daily on|off|status` (bare `daily` is `status`). */
+  | { name: 'daily'; action: 'on' | 'off' | 'status' }
+  /** `stats [@user | team | me | all] [7d | 30d]`: `target` is parsed with the team names (parseScope). */
+  | { name: 'stats'; target: string; days: StatsDays };
+
+/** The periods `/heed stats` offers: a week, a month. */
+export const STATS_DAYS = [7, 30] as const;
+export type StatsDays = (typeof STATS_DAYS)[number];
+
+/** `[target] [7d | 30d]`: the period, if given, is the last word; a word that looks like one must be one. */
+export function parseStatsArgs(rest: readonly string[]): Parsed<{ target: string; days: StatsDays }> {
+  const last = rest.at(-1);
+  if (last !== undefined && /^\d+[a-z]+$/i.test(last)) {
+    const days = STATS_DAYS.find((d) => last.toLowerCase() === `${d}d`);
+    if (days === undefined) return fail(`"${last.slice(0, 20)}" is not a period I offer — use 7d or 30d.`);
+    return ok({ target: rest.slice(0, -1).join(' '), days });
+  }
+  return ok({ target: rest.join(' '), days: 7 });
+}
 
 export function parseHeed(text: string): Parsed<HeedCommand> {
   const [sub = 'help', ...rest] = words(text);
@@ -123,6 +142,17 @@ export function parseHeed(text: string): Parsed<HeedCommand> {
       if (!t.ok) return t;
       const d = parseWaitDuration(rest[1]!);
       return d.ok ? ok({ name: 'snooze', ticketId: t.value, durationMs: d.value }) : d;
+    }
+    case 'daily': {
+      const action = (rest[0] ?? 'status').toLowerCase();
+      const actions = ['on', 'off', 'status'] as const;
+      const known = actions.find((a) => a === action);
+      if (rest.length > 1 || !known) return fail('`daily` takes `on`, `off` or `status`, e.g. `/heed daily on`.');
+      return ok({ name: 'daily', action: known });
+    }
+    case 'stats': {
+      const args = parseStatsArgs(rest);
+      return args.ok ? ok({ name: 'stats', ...args.value }) : args;
     }
     default:
       return fail(`I don't know \`${sub.slice(0, 40)}\`.`);

@@ -211,7 +211,9 @@ async function correctDigest(
     for (const [index, row] of rows.entries()) {
       const message = messages[index] ?? renderDigestPartRetired(model, now);
       await deps.slack.apiCall('chat.update', {
-        channel: row.channel,
+        // The id Slack answered with: a team channel configured as "#name" was queued by name, and chat.update
+        // takes only ids.
+        channel: row.resultChannel ?? row.channel,
         ts: row.resultTs,
         text: message.text,
         blocks: message.blocks,

@@ -94,8 +94,12 @@ function parseForm(body: string): Record<string, unknown> {
 export class FakeSlackServer {
   readonly channels = new Map<string, FakeChannel>();
   readonly users = new Map<string, string>();
+  /** User id → IANA zone users.info reports as `tz` (the morning list reads it). */
+  readonly userTimeZones = new Map<string, string>();
   /** User group id → member user ids (usergroups.users.list). */
   readonly userGroups = new Map<string, string[]>();
+  /** User id → profile status as users.info shows it (status_expiration: unix seconds, 0 = none). */
+  readonly statuses = new Map<string, { status_text: string; status_emoji: string; status_expiration: number }>();
   readonly calls: FakeCall[] = [];
   readonly responses: { path: string; body: Record<string, unknown> }[] = [];
   readonly homeViews = new Map<string, unknown>();
@@ -171,6 +175,18 @@ export class FakeSlackServer {
 
   addUser(email: string, userId: string): void {
     this.users.set(email.toLowerCase(), userId);
+  }
+
+  /** Sets (or, with undefined, clears) a user's Slack status, as the person would in their profile. */
+  setStatus(userId: string, status: { text?: string; emoji?: string; expiration?: number } | undefined): void {
+    if (!status) this.statuses.delete(userId);
+    else {
+      this.statuses.set(userId, {
+        status_text: status.text ?? '',
+        status_emoji: status.emoji ?? '',
+        status_expiration: status.expiration ?? 0,
+      });
+    }
   }
 
   addUserGroup(id: string, members: string[]): void {
@@ -340,7 +356,8 @@ export class FakeSlackServer {
         return { ok: true, channel: channel.id, ts: message.ts, message: { text: message.text, ts: message.ts } };
       }
       case 'chat.update': {
-        const channel = this.#channel(str('channel') ?? '');
+        // Slack takes only ids here (names work for chat.postMessage alone).
+        const channel = str('channel')?.startsWith('#') ? undefined : this.#channel(str('channel') ?? '');
         const message = channel?.messages.find((m) => m.ts === str('ts'));
         if (!channel) return { ok: false, error: 'channel_not_found' };
         if (!message) return { ok: false, error: 'message_not_found' };
@@ -417,9 +434,18 @@ export class FakeSlackServer {
           : { ok: false, error: 'users_not_found' };
       }
       case 'users.info': {
-        const entry = [...this.users].find(([, id]) => id === str('user'));
-        return entry
-          ? { ok: true, user: { id: entry[1], profile: { email: entry[0] } } }
+        const id = str('user') ?? '';
+        const entry = [...this.users].find(([, user]) => user === id);
+        const status = this.statuses.get(id) ?? { status_text: '', status_emoji: '', status_expiration: 0 };
+        return entry || this.statuses.has(id) || this.userTimeZones.has(id)
+          ? {
+              ok: true,
+              user: {
+                id,
+                profile: { ...(entry ? { email: entry[0] } : {}), ...status },
+                ...(this.userTimeZones.has(id) ? { tz: this.userTimeZones.get(id) } : {}),
+              },
+            }
           : { ok: false, error: 'user_not_found' };
       }
       case 'usergroups.users.list': {

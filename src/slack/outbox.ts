@@ -20,6 +20,7 @@ import type { Clock as OutboxClock } from '../clock.ts';
 import type { OutboxMessage, ParentMessage, SlackRepo } from '../db/slack-repo.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { safeUrl } from './render/mrkdwn.ts';
 import { NUDGE_PERMALINK_PLACEHOLDER } from './render/nudge.ts';
 
 /** The slice of @slack/web-api's WebClient the outbox needs (WebClient satisfies it). */
@@ -145,6 +146,15 @@ export const CREDENTIAL_ERRORS = new Set([
 
 /** A link to the nudge's permalink placeholder, `<url|label>`: its label is kept when there is nothing to link. */
 const PLACEHOLDER_LINK = new RegExp(`<${NUDGE_PERMALINK_PLACEHOLDER.replaceAll('.', '\\.')}\\|([^>]*)>`, 'g');
+
+/**
+ * A permalink as the target of a mrkdwn link inside the JSON of blocks: Slack's permalinks carry `&` (a thread
+ * reply's `?thread_ts=…&cid=…`), which mrkdwn reads as an entity unless written `&amp;`; anything that is not a
+ * plain URL is refused by safeUrl (the constructed form is used instead).
+ */
+function linkTarget(permalink: string): string {
+  return JSON.stringify(permalink.replace(/&/g, '&amp;')).slice(1, -1);
+}
 
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -491,7 +501,7 @@ export class Outbox {
       const blocks = JSON.stringify(args['blocks'] ?? []);
       args['blocks'] = JSON.parse(
         nudge?.ts
-          ? blocks.replaceAll(NUDGE_PERMALINK_PLACEHOLDER, await this.#permalink(nudge.channel, nudge.ts))
+          ? blocks.replaceAll(NUDGE_PERMALINK_PLACEHOLDER, linkTarget(await this.#permalink(nudge.channel, nudge.ts)))
           : // No nudge to link to: the label stays, without the link.
             blocks.replace(PLACEHOLDER_LINK, '$1'),
       );
@@ -604,7 +614,7 @@ export class Outbox {
       const result = (await this.#o.slack.apiCall('chat.getPermalink', { channel, message_ts: ts })) as {
         permalink?: string;
       };
-      if (result.permalink) return result.permalink;
+      if (result.permalink && safeUrl(result.permalink)) return result.permalink;
     } catch (error) {
       this.#o.logger.warn({ err: error, channel }, 'outbox: chat.getPermalink failed; linking with a constructed URL');
     }

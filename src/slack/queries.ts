@@ -10,13 +10,14 @@ import { collectStatus, type StatusDeps } from '../ops/status.ts';
 import type { Scope } from './command-args.ts';
 import { type ClockGroup, type HomeView, PAGE_SIZE, type QueuePage, type TeamHealth } from './render/queue.ts';
 import type { StatusView, TicketState, WhoisView } from './render/replies.ts';
+import { waitingIn } from './rollup-waiting.ts';
 import type { SlackTeam } from './teams.ts';
 import type { SlackUserDirectory } from './users.ts';
 import { buildQueueItems, customerSaidOf, hubspotRecordUrl, ownerName } from './views.ts';
 
 export interface QueryDeps {
   reads: FlagsReadRepo;
-  repo: Pick<SlackRepo, 'countOutbox'>;
+  repo: Pick<SlackRepo, 'countOutbox' | 'rollupById' | 'rollupEntries'>;
   users: Pick<SlackUserDirectory, 'slackIdForEmail' | 'knownSlackId' | 'emailsForSlackUser'>;
   teams: readonly SlackTeam[];
   /** What `heed status` reads (src/ops/status.ts); `/heed status` shows the same facts. */
@@ -132,6 +133,34 @@ export async function unansweredPage(
     offset,
     emptyText: ':tada: Nothing is waiting for a reply. Nice work.',
     moreValue: JSON.stringify({ s: scope, o: offset + PAGE_SIZE }),
+  };
+}
+
+/**
+ * A backlog summary's or "and N more" message's own list: every item it still counts as waiting, worst first, a
+ * page at a time ("Show all waiting"). It may hold late resolution clocks, which `/unanswered` leaves out.
+ * Undefined when the message is gone (pruned).
+ */
+export async function rollupPage(
+  deps: QueryDeps,
+  rollupId: string,
+  offset: number,
+  now: Date,
+): Promise<QueuePage | undefined> {
+  const rollup = await deps.repo.rollupById(rollupId);
+  if (!rollup) return undefined;
+  const entries = await deps.repo.rollupEntries(rollup.id);
+  const flags = await deps.reads.flagsByKeys(entries.map((e) => e.flagKey));
+  const waiting = waitingIn(flags, rollup, deps.teams);
+  const shown = waiting.slice(offset, offset + PAGE_SIZE);
+  const ctx = await deps.reads.contextFor(shown);
+  return {
+    title: rollup.team ? `Still waiting — listed in ${rollup.team}'s summary` : 'Still waiting — listed in the summary',
+    items: await buildQueueItems(shown, ctx, now, deps),
+    total: waiting.length,
+    offset,
+    emptyText: ':white_check_mark: None of them is waiting any more.',
+    moreValue: JSON.stringify({ r: rollup.id, o: offset + PAGE_SIZE }),
   };
 }
 

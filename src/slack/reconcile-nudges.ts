@@ -32,21 +32,27 @@ import type {
   RollupRequest,
   SlackRepo,
 } from '../db/slack-repo.ts';
-import { isWorkingTime } from '../domain/calendar.ts';
-import { type ClockName, type FlagOutcome, OPEN_FLAG_STATES } from '../domain/flag.ts';
+import { addBusinessTime, isWorkingTime } from '../domain/calendar.ts';
+import { claimStatus, currentClaim, DEFAULT_CLAIM_WITHIN, formatClaimWithin } from '../domain/claim.ts';
+import type { TBusinessDuration } from '../domain/duration.ts';
+import { type ClockName, OPEN_FLAG_STATES } from '../domain/flag.ts';
 import type { Logger } from '../logger.ts';
+import type { NudgeRouter } from './away-router.ts';
+import { AWAY_TARGET, decideCover } from './nudge-cover.ts';
 import { HEED_METADATA_EVENT } from './outbox.ts';
 import type { ResolvedScope } from './queries.ts';
 import {
   clockLabel,
   isDone,
   isFinal,
+  renderClaimLapseReply,
   renderEscalationPost,
   renderEscalationReply,
   renderNudge,
   renderOwnerDm,
 } from './render/nudge.ts';
 import { type EndedKind, ROLLUP_LINES, type RollupKind, type RollupLine, renderRollup } from './render/rollup.ts';
+import { endedKind, rollupKind, worstFirst } from './rollup-waiting.ts';
 import type { SlackTeam } from './teams.ts';
 import { buildNudgeView, companionHash, nudgeRenderHash, type ViewDeps } from './views.ts';
 
@@ -56,6 +62,31 @@ export interface NudgeDeps extends ViewDeps {
   logger: Logger;
   /** Burst budgets and backlog waves (policy `nudges`); the defaults when absent. */
   settings?: TNudgeSettings | undefined;
+  /** Away-aware routing (issue 15): an away owner's ping goes to a backup. Without it, always to the owner. */
+  routing?: NudgeRouter | undefined;
+  /** The claim timer's promise per SLA rule (policy `claimWithin`); 30m of business time when absent. */
+  claims?: ClaimSettings | undefined;
+}
+
+/** The policy's claim timer for the reconciler: each rule's `claimWithin`, else the policy's. */
+export function claimSettingsOf(policy: {
+  claimWithin: TBusinessDuration;
+  sla: readonly { name: string; claimWithin?: TBusinessDuration | undefined }[];
+}): ClaimSettings {
+  const byRule = new Map(policy.sla.map((r) => [r.name, r.claimWithin ?? policy.claimWithin]));
+  // A lower bound only (a working day is at least an hour): it decides when to look, never what is shown.
+  const minutes = Math.min(...[policy.claimWithin, ...byRule.values()].map((d) => d.minutes + d.days * 60));
+  return {
+    within: (rule) => (rule !== undefined ? byRule.get(rule) : undefined) ?? policy.claimWithin,
+    shortest: { days: 0, minutes },
+  };
+}
+
+export interface ClaimSettings {
+  /** The promise of a ticket under this SLA rule (undefined: a feedback flag, or a ticket no rule took). */
+  within(rule: string | undefined): TBusinessDuration;
+  /** The shortest promise of any rule: when a claim may first lapse. */
+  shortest: TBusinessDuration;
 }
 
 export interface ReconcileSummary {
@@ -137,11 +168,14 @@ export async function reconcileNudges(deps: NudgeDeps, now: Date, onlyKeys?: str
 }
 
 /** Whether a flag may need Slack work: no nudge, changed since, a ladder step due, or a snooze just ended. */
-function needsWork(flag: Flag, nudge: Nudge | undefined, now: Date): boolean {
+function needsWork(deps: NudgeDeps, flag: Flag, nudge: Nudge | undefined, now: Date): boolean {
   if (!nudge) return flag.escalationLevel >= 1;
   if (flag.updatedAt > nudge.updatedAt) return true;
   if (nudge.team !== '' && nudge.team !== flag.team) return true;
   if (!flag.handledBy && Math.min(3, flag.escalationLevel) > nudge.level) return true;
+  // Someone covers for an away owner: check again whether they are back (or the backup went away).
+  if (nudge.coverCheckAt !== null && nudge.coverCheckAt <= now) return true;
+  if (claimMayHaveLapsed(deps, flag, nudge, now)) return true;
   return flag.snoozedUntil !== null && flag.snoozedUntil <= now && flag.snoozedUntil > nudge.updatedAt;
 }
 
@@ -154,7 +188,7 @@ async function reconcileFlags(
 ): Promise<void> {
   if (flags.length === 0) return;
   const nudges = new Map((await deps.repo.nudgesByFlagKeys(flags.map((f) => f.key))).map((n) => [n.flagKey, n]));
-  const work = skipFresh ? flags.filter((f) => needsWork(f, nudges.get(f.key), now)) : flags;
+  const work = skipFresh ? flags.filter((f) => needsWork(deps, f, nudges.get(f.key), now)) : flags;
   // Context in chunks: a first run after a long outage may see thousands of flags.
   for (let i = 0; i < work.length; i += 200) {
     const chunk = work.slice(i, i + 200);
@@ -200,7 +234,7 @@ async function reconcileOne(
     );
     return;
   }
-  const view = await buildNudgeView(flag, ctx, now, deps);
+  let view = withClaimTimer(deps, await buildNudgeView(flag, ctx, now, deps), flag, ctx, team, now);
   let nudge = current;
   if (nudge && nudge.team !== '' && nudge.team !== flag.team) {
     // The ticket moved team: the old team's messages say where it went; the new team gets its own nudge.
@@ -208,12 +242,19 @@ async function reconcileOne(
     nudge = undefined;
   }
   const done = isDone(view);
+  const wanted = done ? 0 : Math.min(3, Math.max(0, flag.escalationLevel));
+  // Away-aware routing: whom a ping goes to now (the owner, a backup, or the thread alone), shown in the messages.
+  const routed = await decideCover(
+    deps.routing,
+    { flag, nudge, level: nudge ? levelOf(nudge, flag, done) : 0, wanted, done, ctx, view, team },
+    now,
+  );
+  view = { ...view, ...routed.shown };
   const hash = nudgeRenderHash(view);
   const companions = companionHash(view);
   // What the nudge shows: how it ended once it ended (a handled ticket too), handled while someone says so.
   const nudgeState = flag.state === 'resolved' ? 'resolved' : view.handledBy !== undefined ? 'handled' : flag.state;
   const quiet = isQuiet(team, view.priority, now);
-  const wanted = done ? 0 : Math.min(3, Math.max(0, flag.escalationLevel));
 
   if (!nudge) {
     if (done || wanted < 1) return;
@@ -225,7 +266,7 @@ async function reconcileOne(
     const counts = emptySummary();
     const plan = await stepsPlan(
       deps,
-      { flag, view, team, nudge: { id, postId: null, pingedUser: null } },
+      { flag, view, team, nudge: { id, postId: null, pingedUser: null }, target: routed.target },
       1,
       wanted,
       now,
@@ -243,6 +284,7 @@ async function reconcileOne(
             level: wanted,
             renderHash: hash,
             companionHash: companions,
+            ...routed.fields,
           },
         },
         intents: [],
@@ -276,7 +318,7 @@ async function reconcileOne(
     // A nudge from before companions were tracked: its thread ping, DM and escalation are only rewritten once
     // there is news (the ticket ended), not all at once on upgrade.
     if (nudge.companionHash !== null || done) {
-      const updates = companionUpdates(await deps.repo.companionsOf(nudge.id), nudge, view);
+      const updates = companionUpdates(await deps.repo.companionsOf(nudge.id), nudge, view, routed.target);
       intents.push(...updates);
       counts.updated += updates.length;
     }
@@ -286,12 +328,14 @@ async function reconcileOne(
   // The ticket ended (answered, closed, deleted) and is open again: its ladder starts over — the owner is pinged
   // again, and the leads hear of it again if it stays late — rather than its old messages being edited back
   // without anyone being told.
-  const reopened = nudge.state === 'resolved' && !done && flag.raisedAt.getTime() > nudge.createdAt.getTime();
-  const level = reopened ? 0 : nudge.level;
-  if (reopened) fields.level = 0;
+  const level = levelOf(nudge, flag, done);
+  if (level !== nudge.level) fields.level = 0;
+  Object.assign(fields, routed.fields);
+  // Whoever a ping goes to now (the owner, or who covers for them) and was not pinged yet is pinged; a claimer who
+  // became the owner by their own claim (written back to HubSpot) is not pinged about it.
   const reping =
-    !done && wanted >= 2 && level >= 2 && nudge.pingedUser !== null && view.owner?.slackUserId
-      ? view.owner.slackUserId !== nudge.pingedUser
+    !done && wanted >= 2 && level >= 2 && nudge.pingedUser !== null && routed.target
+      ? routed.target !== nudge.pingedUser && routed.target !== currentClaim(flag)?.by
       : false;
   if (!done && (wanted > level || reping)) {
     if (quiet) summary.deferred++;
@@ -299,14 +343,23 @@ async function reconcileOne(
       // Only the new owner's ping when no step is due; otherwise the steps due (the ping going to whoever owns
       // it now).
       const [from, to] = wanted > level ? [level + 1, wanted] : [2, 2];
-      plan = await stepsPlan(deps, { flag, view, team, nudge }, from, to, now, counts, reping);
+      plan = await stepsPlan(deps, { flag, view, team, nudge, target: routed.target }, from, to, now, counts, reping);
       fields.level = Math.max(wanted, level);
     }
+  }
+  const lapsePing = claimLapsePing(view, flag, nudge, hash);
+  if (lapsePing) {
+    intents.push(lapsePing);
+    counts.replies++;
   }
   if (intents.length === 0 && !plan && Object.keys(fields).length === 0) {
     // Checked against its flag and ticket: nothing visible changed.
     const synced = flag.ticketId ? ctx.tickets.get(flag.ticketId)?.syncedAt : undefined;
-    if (flag.updatedAt > nudge.updatedAt || (synced && synced > nudge.updatedAt))
+    if (
+      flag.updatedAt > nudge.updatedAt ||
+      (synced && synced > nudge.updatedAt) ||
+      claimSettled(deps, flag, ctx, team, now)
+    )
       await deps.repo.touchNudge(nudge.id, now);
     return;
   }
@@ -315,6 +368,12 @@ async function reconcileOne(
     now,
   );
   if (result.applied) addSummary(summary, counts);
+}
+
+/** The nudge's level as the ladder sees it: 0 for a ticket reopened after it ended, its ladder starting over. */
+function levelOf(nudge: Nudge, flag: Flag, done: boolean): number {
+  const reopened = nudge.state === 'resolved' && !done && flag.raisedAt.getTime() > nudge.createdAt.getTime();
+  return reopened ? 0 : nudge.level;
 }
 
 /** Adds `counts` into `into`, field by field. */
@@ -327,18 +386,23 @@ function companionUpdates(
   rows: OutboxMessage[],
   nudge: Pick<Nudge, 'id' | 'team' | 'pingedUser'>,
   view: View,
+  /** Who a ping would go to now (the owner, who covers for them, or AWAY_TARGET). */
+  target: string | undefined = view.owner?.slackUserId,
 ): OutboxIntent[] {
   return rows.map((row) => {
     const recipient = recipientOf(row, nudge);
     const linked = row.parentId !== null;
     // A ping or DM not sent yet about a ticket that ended, moved, or is someone else's now notifies nobody: it is
     // withdrawn (an escalation stays: the leads' channel keeps its record, saying how the ticket ended).
+    const claimer = claimLapseRecipient(row);
+    // A claimer's ping is about their claim, not the ticket's owner: stale only once the ticket ended.
     const stale =
       isFinal(view) ||
-      (recipient !== undefined && view.owner?.slackUserId !== undefined && recipient !== view.owner.slackUserId);
+      (claimer === undefined && recipient !== undefined && target !== undefined && recipient !== target);
     const whenUnsent = row.kind !== 'escalate' && stale ? ('withdraw' as const) : ('fold' as const);
-    const rendered =
-      row.kind === 'reply'
+    const rendered = claimer
+      ? renderClaimLapseReply(view, claimer)
+      : row.kind === 'reply'
         ? renderEscalationReply(view, recipient)
         : row.kind === 'dm'
           ? renderOwnerDm(view, recipient, linked)
@@ -362,8 +426,10 @@ function recipientOf(
 ): string | undefined {
   if (row.kind === 'dm') return row.channel;
   if (row.kind !== 'reply') return undefined;
+  // The thread alone, told that the owner and every backup are away: nobody was pinged.
+  if (/:reply2:away(?::\d+)?$/.test(row.idempotencyKey)) return AWAY_TARGET;
   const user = /:reply2:([UW][A-Z0-9]+)(?::\d+)?$/.exec(row.idempotencyKey)?.[1];
-  return user ?? nudge.pingedUser ?? undefined;
+  return user ?? (nudge.pingedUser === AWAY_TARGET ? undefined : (nudge.pingedUser ?? undefined));
 }
 
 /** Retires a nudge whose ticket moved team and rewrites its messages to say where it went. */
@@ -392,6 +458,8 @@ interface StepSubject {
   view: View;
   team: SlackTeam;
   nudge: Pick<Nudge, 'id' | 'postId' | 'pingedUser'> & { createdAt?: Date };
+  /** Who the ping goes to (decideCover): the owner, who covers for them, or AWAY_TARGET (the thread alone). */
+  target: string | undefined;
 }
 
 /**
@@ -413,7 +481,9 @@ async function stepsPlan(
   const cycle =
     nudge.createdAt && flag.raisedAt.getTime() > nudge.createdAt.getTime() ? `:${flag.raisedAt.getTime()}` : '';
   const settings = settingsOf(deps);
-  const ownerId = view.owner?.slackUserId;
+  // The person pinged: the owner, or who covers while they are away; nobody when everyone is away.
+  const awayAll = subject.target === AWAY_TARGET;
+  const ownerId = awayAll ? undefined : subject.target;
   const muted = ownerId ? await deps.repo.mutedUntil(ownerId) : undefined;
   const dmAllowed = ownerId !== undefined && !(muted && muted > now);
   const home = channelScope(team.channel);
@@ -506,6 +576,21 @@ async function stepsPlan(
       return { intents, rollups, nudge: fields };
 
       function ping(at: number): void {
+        if (awayAll) {
+          // The owner and every backup are away: the thread says so, and nobody is pinged or messaged.
+          fields.pingedUser = AWAY_TARGET;
+          if (posted) {
+            const key = `nudge:${nudge.id}:reply2:away${reping && at === from ? `:${now.getTime()}` : cycle}`;
+            intents.push({
+              idempotencyKey: key,
+              kind: 'reply',
+              channel: team.channel,
+              payload: withMetadata(renderEscalationReply(view, AWAY_TARGET), key),
+            });
+            step.replies++;
+          }
+          return;
+        }
         if (!ownerId) {
           // Nobody to notify: the thread says so (no budget: it pings no one).
           if (posted) {
@@ -585,33 +670,6 @@ async function stepsPlan(
 
 // ─────────────────────────────────────────────────────────────────────────────── summaries and "and N more"
 
-const OPEN = new Set<string>(OPEN_FLAG_STATES);
-
-/** Worst first: breached before at risk, then the longest overdue (earliest due). */
-function worstFirst(a: Flag, b: Flag): number {
-  const severity = (f: Flag) => (f.state === 'breached' || f.state === 'overdue' ? 0 : 1);
-  return (
-    severity(a) - severity(b) ||
-    (a.dueAt?.getTime() ?? Number.POSITIVE_INFINITY) - (b.dueAt?.getTime() ?? Number.POSITIVE_INFINITY) ||
-    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
-  );
-}
-
-/** A team channel's overflow names its team; an escalation channel's does not (teams may share it). */
-function rollupKind(rollup: Rollup): RollupKind {
-  if (rollup.kind === 'backlog') return 'backlog';
-  if (rollup.scope.startsWith('person:')) return 'person';
-  return rollup.team ? 'channel' : 'escalation';
-}
-
-/** Why a listed flag is no longer waiting here (undefined: still waiting). */
-function endedKind(flag: Flag, rollup: Rollup): EndedKind | undefined {
-  if (rollup.kind === 'backlog' && rollup.team && flag.team !== rollup.team) return 'moved';
-  if (flag.handledBy) return 'handled';
-  if (OPEN.has(flag.state)) return undefined;
-  return ((flag.outcome as FlagOutcome | null) ?? (flag.state === 'handled' ? 'handled' : 'answered')) as EndedKind;
-}
-
 async function reconcileRollups(deps: NudgeDeps, rollups: Rollup[], now: Date, summary: ReconcileSummary) {
   for (const rollup of rollups) {
     try {
@@ -638,10 +696,10 @@ async function reconcileRollup(deps: NudgeDeps, rollup: Rollup, now: Date, summa
   const waiting: Flag[][] = [];
   const ended: Partial<Record<EndedKind, number>> = {};
   for (const group of groups.values()) {
-    const open = group.filter((f) => endedKind(f, rollup) === undefined).sort(worstFirst);
+    const open = group.filter((f) => endedKind(f, rollup, deps.teams) === undefined).sort(worstFirst);
     if (open.length > 0) waiting.push(open);
     else {
-      const kind = endedOf(group.map((f) => endedKind(f, rollup)!));
+      const kind = endedOf(group.map((f) => endedKind(f, rollup, deps.teams)!));
       ended[kind] = (ended[kind] ?? 0) + 1;
     }
   }
@@ -678,7 +736,9 @@ async function reconcileRollup(deps: NudgeDeps, rollup: Rollup, now: Date, summa
   const settings = settingsOf(deps);
   const tickets = [...groups.keys()].filter((id) => id.startsWith('t:')).length;
   const feedback = groups.size - tickets;
-  const seeAll = seeAllOf(kind, rollup);
+  // A ticket late on resolution alone is not "waiting for a reply": /unanswered would leave it out.
+  const resolutionOnly = waiting.some((group) => group.every((f) => f.kind === 'ticket' && f.clock === 'resolution'));
+  const seeAll = seeAllOf(kind, rollup, resolutionOnly);
   const rendered = renderRollup({
     kind,
     team: rollup.team ?? undefined,
@@ -729,8 +789,15 @@ function endedOf(kinds: EndedKind[]): EndedKind {
   return order.find((kind) => kinds.includes(kind)) ?? kinds[0]!;
 }
 
-/** The list a rollup's "Show all" answers with, and the command its text names. */
-function seeAllOf(kind: RollupKind, rollup: Rollup): { command: string; value: string } {
+/**
+ * What a rollup's "Show all waiting" answers with (its own list), and the command its text names — none when a
+ * listed ticket is late on resolution only, which that command would leave out.
+ */
+function seeAllOf(
+  kind: RollupKind,
+  rollup: Rollup,
+  resolutionOnly: boolean,
+): { command: string | undefined; value: string } {
   let scope: ResolvedScope;
   let command: string;
   if (kind === 'person') {
@@ -743,5 +810,90 @@ function seeAllOf(kind: RollupKind, rollup: Rollup): { command: string; value: s
     scope = { kind: 'all' };
     command = '/unanswered all';
   }
-  return { command, value: JSON.stringify({ s: scope }) };
+  return { command: resolutionOnly ? undefined : command, value: JSON.stringify({ s: scope, r: rollup.id }) };
+}
+
+// ─────────────────────────────────────────────────────────────────────────────── claim timer (issue 15)
+// A claim promises a public reply within `claimWithin` (domain/claim.ts). When it lapses the nudge says so and
+// the claimer is pinged again in its thread, once per claim (the key carries the claim's instant: a later claim
+// that lapses pings again). The engine releases a lapsed claim for the ladder itself (flag-machine.ts).
+
+const LAPSE_KEY = /:claim-lapsed:([UW][A-Z0-9]+):\d+$/;
+
+function claimWithinOf(deps: NudgeDeps, rule: string | undefined): TBusinessDuration {
+  return deps.claims?.within(rule) ?? DEFAULT_CLAIM_WITHIN;
+}
+
+/**
+ * Cheap pre-check before any context is read: a claimed open flag whose nudge has not been looked at since the
+ * earliest instant its claim could lapse.
+ */
+const OPEN = new Set<string>(OPEN_FLAG_STATES);
+
+function claimMayHaveLapsed(deps: NudgeDeps, flag: Flag, nudge: Nudge, now: Date): boolean {
+  const claim = currentClaim(flag);
+  if (!claim || flag.handledBy || flag.kind !== 'ticket' || !OPEN.has(flag.state)) return false;
+  const team = deps.teams.find((t) => t.name === flag.team);
+  if (!team) return false;
+  const earliest = addBusinessTime(claim.at, deps.claims?.shortest ?? DEFAULT_CLAIM_WITHIN, team.calendar);
+  return earliest <= now && nudge.updatedAt < earliest;
+}
+
+function statusOfClaim(deps: NudgeDeps, flag: Flag, ctx: Ctx, team: SlackTeam, now: Date) {
+  if (!currentClaim(flag) || flag.kind !== 'ticket' || !flag.ticketId || !OPEN.has(flag.state)) return undefined;
+  const ticket = ctx.tickets.get(flag.ticketId);
+  const rule = ctx.clocks.get(`${flag.ticketId}:${flag.clock ?? 'firstResponse'}`)?.policy;
+  return claimStatus(
+    {
+      claimedAt: flag.claimedAt,
+      handled: flag.handledBy !== null,
+      lastReplyAt: ticket?.lastAgentMessageAt ?? null,
+      within: claimWithinOf(deps, rule),
+      calendar: team.calendar,
+    },
+    now,
+  );
+}
+
+/** The view with its lapsed claim, if the claim lapsed and nobody has replied since. */
+function withClaimTimer(
+  deps: NudgeDeps,
+  view: View,
+  flag: Flag,
+  ctx: Ctx,
+  team: SlackTeam | undefined,
+  now: Date,
+): View {
+  if (!team || !currentClaim(flag) || !flag.claimedBy || !flag.claimedAt) return view;
+  const status = statusOfClaim(deps, flag, ctx, team, now);
+  if (status?.kind !== 'lapsed') return view;
+  const rule = flag.ticketId ? ctx.clocks.get(`${flag.ticketId}:${flag.clock ?? 'firstResponse'}`)?.policy : undefined;
+  return {
+    ...view,
+    claimLapsed: { by: flag.claimedBy, at: flag.claimedAt, within: formatClaimWithin(claimWithinOf(deps, rule)) },
+  };
+}
+
+/** A claim nothing can change any more without new facts (kept, replied late): no need to look again. */
+function claimSettled(deps: NudgeDeps, flag: Flag, ctx: Ctx, team: SlackTeam, now: Date): boolean {
+  const status = statusOfClaim(deps, flag, ctx, team, now);
+  return status !== undefined && status.kind !== 'pending';
+}
+
+/** The claimer's ping in the nudge's thread when the claim lapsed (once per claim: its key says which). */
+function claimLapsePing(view: View, flag: Flag, nudge: Nudge, hash: string): OutboxIntent | undefined {
+  const lapse = view.claimLapsed;
+  if (!lapse || !nudge.postId || isDone(view) || nudge.renderHash === hash || !flag.claimedAt) return undefined;
+  const key = `nudge:${nudge.id}:claim-lapsed:${lapse.by}:${flag.claimedAt.getTime()}`;
+  return {
+    idempotencyKey: key,
+    kind: 'reply',
+    channel: nudge.channel,
+    payload: withMetadata(renderClaimLapseReply(view, lapse.by), key),
+  };
+}
+
+/** Who a claim-lapse ping was for (undefined: not one). */
+function claimLapseRecipient(row: Pick<OutboxMessage, 'idempotencyKey'>): string | undefined {
+  return LAPSE_KEY.exec(row.idempotencyKey)?.[1];
 }

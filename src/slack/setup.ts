@@ -5,17 +5,20 @@ import { type Clock, systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { FlagsReadRepo } from '../db/flags-read-repo.ts';
+import { HubspotUserRepo } from '../db/hubspot-user-repo.ts';
 import { channelLeasesFrom, JobsRepo } from '../db/jobs-repo.ts';
 import { SlackRepo } from '../db/slack-repo.ts';
 import type { Logger } from '../logger.ts';
 import type { ActionDeps } from './actions.ts';
 import { createSlackWebClient } from './app.ts';
+import { AwayRouter } from './away-router.ts';
+import { DailyLists } from './daily-list.ts';
 import { digestForSlack } from './digest-post.ts';
 import type { SlackServices } from './listeners/services.ts';
 import { EphemeralNotes } from './notes.ts';
 import { Outbox, type OutboxOptions, type SlackApi } from './outbox.ts';
 import { SharedStatePermissions } from './permissions.ts';
-import type { NudgeDeps } from './reconcile-nudges.ts';
+import { claimSettingsOf, type NudgeDeps } from './reconcile-nudges.ts';
 import { slackTeams } from './teams.ts';
 import { SlackUserDirectory, USERS_INFO_TIMEOUT_MS } from './users.ts';
 
@@ -24,6 +27,10 @@ export type SlackSide = {
   outbox: Outbox;
   nudgeDeps: NudgeDeps;
   services: SlackServices;
+  /** Slack users by email and back (the write-back finds a claimer's HubSpot owner through it). */
+  users: SlackUserDirectory;
+  /** The personal morning lists: `/heed daily` and the `daily-lists` job. */
+  daily: DailyLists;
 };
 
 export function createSlackSide(deps: {
@@ -50,12 +57,14 @@ export function createSlackSide(deps: {
   const repo = deps.instrumentRepo ? deps.instrumentRepo(new SlackRepo(db)) : new SlackRepo(db);
   const reads = new FlagsReadRepo(db);
   const web = createSlackWebClient(env, logger);
+  const interactiveSlack = createSlackWebClient(env, logger, { timeout: USERS_INFO_TIMEOUT_MS });
   const users = new SlackUserDirectory({
     repo,
     slack: web,
-    interactiveSlack: createSlackWebClient(env, logger, { timeout: USERS_INFO_TIMEOUT_MS }),
+    interactiveSlack,
     people: policy.people,
     logger,
+    statusMaxAgeMs: policy.away.statusCacheMinutes * 60_000,
   });
   const outbox = new Outbox({
     repo,
@@ -66,7 +75,17 @@ export function createSlackSide(deps: {
     channelLeases: channelLeasesFrom(new JobsRepo(db), deps.holder),
     ...deps.outbox,
   });
-  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger, settings: policy.nudges };
+  const routing = new AwayRouter({ users, hubspotUsers: new HubspotUserRepo(db), settings: policy.away });
+  const nudgeDeps: NudgeDeps = {
+    repo,
+    reads,
+    users,
+    teams,
+    logger,
+    settings: policy.nudges,
+    routing,
+    claims: claimSettingsOf(policy),
+  };
   const actions: ActionDeps = {
     repo,
     teams,
@@ -75,6 +94,7 @@ export function createSlackSide(deps: {
     permissions: new SharedStatePermissions({ slack: web, logger, now: () => clock.now() }),
     notes: new EphemeralNotes({ slack: web, logger, now: () => clock.now() }),
   };
+  const daily = new DailyLists({ db, outbox: repo, users, teams, policy, slack: web, interactiveSlack, logger });
   const services: SlackServices = {
     clock,
     logger,
@@ -93,6 +113,7 @@ export function createSlackSide(deps: {
       logger,
       readiness: { startedAt: clock.now(), requireSync: env.HUBSPOT_ACCESS_TOKEN !== undefined },
     }),
+    daily,
   };
-  return { repo, outbox, nudgeDeps, services };
+  return { repo, outbox, nudgeDeps, services, users, daily };
 }

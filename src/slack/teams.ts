@@ -11,6 +11,8 @@ export interface SlackTeam {
   allowedUsers: readonly string[];
   /** A Slack user group whose members may change shared state too. */
   allowedUserGroup?: string | undefined;
+  /** Who covers for an away owner: users in rotation order, then the user group's members. */
+  backup?: { users: readonly string[]; userGroup?: string | undefined } | undefined;
 }
 
 export function slackTeams(policy: Pick<TPolicy, 'teams' | 'calendars'>): SlackTeam[] {
@@ -30,6 +32,7 @@ export function slackTeams(policy: Pick<TPolicy, 'teams' | 'calendars'>): SlackT
       calendar,
       allowedUsers: team.allowedUsers,
       allowedUserGroup: team.allowedUserGroup,
+      backup: { users: team.backup?.users ?? [], userGroup: team.backup?.userGroup },
     };
   });
 }

@@ -2,6 +2,7 @@
 // cached in SlackUser (misses too, so an unknown email is not looked up on every nudge) and refreshed
 // after a day. When nothing matches, callers name the owner in plain text — never drop them.
 import type { SlackRepo } from '../db/slack-repo.ts';
+import type { SlackPresence } from '../domain/availability.ts';
 import type { Logger } from '../logger.ts';
 import type { SlackApi } from './outbox.ts';
 
@@ -22,11 +23,22 @@ export interface SlackUserDirectoryOptions {
   people: Readonly<Record<string, string>>;
   logger: Logger;
   maxAgeMs?: number;
+  /** How long a Slack status or a user group's members are trusted (policy away.statusCacheMinutes). */
+  statusMaxAgeMs?: number;
 }
+
+/** Slack statuses and user groups are read for routing at most this often per person or group by default. */
+export const STATUS_MAX_AGE_MS = 5 * 60_000;
 
 export class SlackUserDirectory {
   readonly #o: SlackUserDirectoryOptions;
   readonly #people: Map<string, string>;
+  // In memory, per process: a status is only trusted for minutes, so a cache in the database would buy replicas
+  // little, and a restart costs one users.info per person pinged.
+  readonly #statuses = new Map<string, { status: SlackPresence | undefined; at: number }>();
+  readonly #groups = new Map<string, { members: readonly string[]; at: number }>();
+  #statusFailing = false;
+  #groupFailing = false;
 
   constructor(options: SlackUserDirectoryOptions) {
     this.#o = options;
@@ -58,11 +70,86 @@ export class SlackUserDirectory {
     }
   }
 
+  /**
+   * A person's Slack status (users.info: profile.status_text, status_emoji, status_expiration), for routing. Slack
+   * failing is no reason to hold a ping: undefined (not away), the last known status within its age, and one
+   * warning until Slack answers again.
+   */
+  async slackStatus(slackUserId: string, now: Date): Promise<SlackPresence | undefined> {
+    const cached = this.#statuses.get(slackUserId);
+    if (cached && now.getTime() - cached.at < this.#statusMaxAge()) return cached.status;
+    try {
+      // The client that gives up after USERS_INFO_TIMEOUT_MS: routing never waits on a slow Slack.
+      const slack = this.#o.interactiveSlack ?? this.#o.slack;
+      const result = (await slack.apiCall('users.info', { user: slackUserId })) as {
+        user?: { profile?: { status_text?: unknown; status_emoji?: unknown; status_expiration?: unknown } };
+      };
+      const profile = result.user?.profile ?? {};
+      const text = typeof profile.status_text === 'string' ? profile.status_text : '';
+      const emoji = typeof profile.status_emoji === 'string' ? profile.status_emoji : '';
+      const expiration = typeof profile.status_expiration === 'number' ? profile.status_expiration : 0;
+      const status: SlackPresence | undefined =
+        text || emoji
+          ? { text, emoji, expiresAt: expiration > 0 ? new Date(expiration * 1000) : undefined }
+          : undefined;
+      this.#statuses.set(slackUserId, { status, at: now.getTime() });
+      this.#statusFailing = false;
+      return status;
+    } catch (error) {
+      // Slack does not know the user (deleted, another workspace): no status, and nothing is failing.
+      if ((error as { data?: { error?: string } }).data?.error === 'user_not_found') {
+        this.#statuses.set(slackUserId, { status: undefined, at: now.getTime() });
+        return undefined;
+      }
+      if (!this.#statusFailing) {
+        this.#statusFailing = true;
+        this.#o.logger.warn(
+          { err: error, slackUserId },
+          'slack users: cannot read Slack statuses; routing treats people as not away until Slack answers',
+        );
+      }
+      return undefined;
+    }
+  }
+
+  /** A user group's members (usergroups.users.list), cached like statuses; Slack failing: the last known, or none. */
+  async userGroupMembers(groupId: string, now: Date): Promise<readonly string[]> {
+    const cached = this.#groups.get(groupId);
+    if (cached && now.getTime() - cached.at < this.#statusMaxAge()) return cached.members;
+    try {
+      const slack = this.#o.interactiveSlack ?? this.#o.slack;
+      const result = (await slack.apiCall('usergroups.users.list', { usergroup: groupId })) as { users?: unknown };
+      const members = Array.isArray(result.users) ? result.users.filter((u) => typeof u === 'string') : [];
+      this.#groups.set(groupId, { members, at: now.getTime() });
+      this.#groupFailing = false;
+      return members;
+    } catch (error) {
+      if (!this.#groupFailing) {
+        this.#groupFailing = true;
+        this.#o.logger.warn(
+          { err: error, usergroup: groupId },
+          'slack users: cannot read the backup user group; its last known members (or none) cover until Slack answers',
+        );
+      }
+      return cached?.members ?? [];
+    }
+  }
+
+  #statusMaxAge(): number {
+    return this.#o.statusMaxAgeMs ?? STATUS_MAX_AGE_MS;
+  }
+
   /** Policy or cache only, however old — for command answers, which must not wait on Slack. */
   async knownSlackId(email: string | null | undefined): Promise<string | undefined> {
     if (!email) return undefined;
     const key = email.toLowerCase();
     return this.#people.get(key) ?? (await this.#o.repo.slackUser(key))?.slackUserId ?? undefined;
+  }
+
+  /** Emails a Slack user is known by from the policy and the lookup cache only (no Slack call). */
+  async knownEmails(slackUserId: string): Promise<string[]> {
+    const fromPolicy = [...this.#people].filter(([, id]) => id === slackUserId).map(([email]) => email);
+    return [...new Set([...fromPolicy, ...(await this.#o.repo.emailsOfSlackUser(slackUserId))])];
   }
 
   /** Emails a Slack user is known by (policy overrides and the lookup cache), for "/unanswered me". */

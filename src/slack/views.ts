@@ -1,9 +1,11 @@
 // Turns Flag rows (and the ticket, feedback, owner and clock rows around them) into the view models the
 // pure renderers take. The only place that decides what a nudge says about waiting time and ownership.
+
 import { createHash } from 'node:crypto';
 import type { FlagContext } from '../db/flags-read-repo.ts';
 import type { ClockState, Flag, Owner, Ticket } from '../db/slack-repo.ts';
 import { businessTimeBetween } from '../domain/calendar.ts';
+import { currentClaim } from '../domain/claim.ts';
 import { typicalWorkdayMinutes } from '../domain/duration.ts';
 import type { ClockName, FlagKind, FlagOutcome, FlagState } from '../domain/flag.ts';
 import type { NudgeView, PersonRef } from './render/nudge.ts';
@@ -158,7 +160,7 @@ export async function buildNudgeView(
     flagKey: flag.key,
     ...base,
     asOf: now,
-    claimedBy: flag.claimedBy ?? undefined,
+    claimedBy: currentClaim(flag)?.by,
     handledBy: flag.handledBy ?? undefined,
     handledAt: flag.handledAt ?? undefined,
     snoozedBy: snoozed ? (flag.snoozedBy ?? undefined) : undefined,
@@ -187,9 +189,10 @@ export async function buildQueueItems(
  * it, where it moved. They are updated when this changes (not for claims, snoozes or the due time).
  */
 export function companionHash(view: NudgeView): string {
-  const { state, outcome, owner, handledBy, movedTo, kind, clock } = view;
+  const { state, outcome, owner, handledBy, movedTo, kind, clock, cover, coveredBefore } = view;
+  // cover and coveredBefore are absent unless routing chose a backup: the hashes of other nudges are unchanged.
   return createHash('sha256')
-    .update(JSON.stringify({ state, outcome, owner, handledBy, movedTo, kind, clock }))
+    .update(JSON.stringify({ state, outcome, owner, handledBy, movedTo, kind, clock, cover, coveredBefore }))
     .digest('hex')
     .slice(0, 32);
 }

@@ -24,7 +24,7 @@ const newYork = createBusinessCalendar({
   timezone: 'America/New_York',
   hours: Object.fromEntries(WEEKDAYS.map((d) => [d, [['09:00', '17:00']] as const])),
 });
-const THRESHOLDS = { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atLeast: 5 }, commentsCount: true };
+const THRESHOLDS = { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atMost: 3 }, commentsCount: true };
 const d = (iso: string) => new Date(iso);
 
 function ticket(id: string, overrides: Partial<TDigestTicket> = {}): TDigestTicket {
@@ -148,7 +148,8 @@ describe('digest statistics', () => {
     ['NPS 10 with praise', 'NPS', 10, 'Great support, thanks!', false],
     ['CSAT 2', 'CSAT', 2, null, true],
     ['CSAT 4 with a comment', 'CSAT', 4, 'ok', false],
-    ['CES 6', 'CES', 6, null, true],
+    ['CES 2 (hard)', 'CES', 2, null, true],
+    ['CES 7 (very easy)', 'CES', 7, null, false],
     ['a comment without a score', 'NPS', null, 'meh', false],
   ])('counts %s as negative: %s', (_, surveyType, value, content, negative) => {
     const stats = windowStats(

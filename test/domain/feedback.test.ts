@@ -11,7 +11,7 @@ import {
 const THRESHOLDS: TFeedbackThresholds = {
   NPS: { atMost: 6 },
   CSAT: { atMost: 2 },
-  CES: { atLeast: 5 },
+  CES: { atMost: 3 },
   commentsCount: true,
 };
 const nineToFive = [['09:00', '17:00']] as const;
@@ -27,8 +27,10 @@ describe('isNegativeFeedback', () => {
     ['nps', 0, null, true, true],
     ['CSAT', 2, null, true, true],
     ['CSAT', 3, null, true, false],
-    ['CES', 5, null, true, true],
+    // HubSpot's CES: 1 very difficult … 7 very easy; 1–3 are its detractors.
+    ['CES', 3, null, true, true],
     ['CES', 4, null, true, false],
+    ['CES', 7, null, true, false],
     ['NPS', 10, 'Love it, but the export is slow', true, true],
     ['NPS', 10, 'Love it, but the export is slow', false, false],
     ['NPS', 10, '   ', true, false],
@@ -36,6 +38,17 @@ describe('isNegativeFeedback', () => {
     ['CUSTOM', 1, null, true, false],
   ])('%s %s with comment %j (comments count: %s) → %s', (surveyType, value, content, commentsCount, expected) => {
     expect(isNegativeFeedback({ surveyType, value, content }, { ...THRESHOLDS, commentsCount })).toBe(expected);
+  });
+
+  it.each<[string, string, number, string | null, boolean]>([
+    ['a CSAT of three faces: the sad one (0)', 'CSAT', 0, 'DETRACTOR', true],
+    ['a score past no threshold that HubSpot calls a detractor', 'NPS', 7, 'DETRACTOR', true],
+    ['a passive within the thresholds stays negative by score', 'CSAT', 2, 'PASSIVE', true],
+    ['a promoter', 'CES', 7, 'PROMOTER', false],
+    ['no group: the thresholds decide', 'CES', 2, null, true],
+  ])('%s', (_name, surveyType, value, responseGroup, expected) => {
+    const thresholds = { ...THRESHOLDS, commentsCount: false };
+    expect(isNegativeFeedback({ surveyType, value, content: null, responseGroup }, thresholds)).toBe(expected);
   });
 });
 

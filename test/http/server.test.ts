@@ -1,11 +1,13 @@
 // Heed's one HTTP server and its error boundary: whatever a handler or a client does, the request is answered or
 // dropped, the next request is served, and nothing becomes an unhandled rejection (vitest fails the run on one).
+import { fork } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Route } from '../../src/http/routes.ts';
-import { type RefusalReason, type RunningServer, startHttpServer } from '../../src/http/server.ts';
+import { ACCEPTORS, type RefusalReason, type RunningServer, startHttpServer } from '../../src/http/server.ts';
 import { captureLogger } from '../slack/support/capture-logger.ts';
 
 /** Reads the body the way the HubSpot webhook handler does (for await): a cut-off body rejects with ECONNRESET. */
@@ -147,5 +149,77 @@ describe('the HTTP server', () => {
     const port = Number(new URL(base).port);
     expect(await raw(port, 'NOT HTTP AT ALL\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
     expect((await fetch(`${base}/ok`)).status).toBe(200);
+  });
+
+  /**
+   * Sends `count` requests at once from another process (as Slack does, from elsewhere) while this process's loop is
+   * held, then lets the loop turn, each turn 2 ms of other work: how many turns until every connection was accepted.
+   */
+  async function turnsToAccept(acceptors: number, count: number) {
+    let turn = 0;
+    const acceptedAt: number[] = [];
+    running = await startHttpServer({ routes: [echo], port: 0, logger: log.logger, acceptors });
+    running.server.on('connection', () => acceptedAt.push(turn));
+    const sender = fork(join(import.meta.dirname, '..', 'slack', 'support', 'burst-sender.mjs'), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    try {
+      const sent = new Promise<{ status: number }[]>((resolveSent) =>
+        sender.once('message', (m) => resolveSent(m as { status: number }[])),
+      );
+      const requests = Array.from({ length: count }, () => ({ body: 'hello', headers: {} }));
+      sender.send({ url: `http://127.0.0.1:${running.port}/echo`, requests });
+      // Every connection waits in the kernel's queue while this loop is busy, as a Heed in the middle of other work.
+      const held = performance.now();
+      while (performance.now() - held < 600) {
+        // busy
+      }
+      let turning = true;
+      const spin = () => {
+        const started = performance.now();
+        while (performance.now() - started < 2) {
+          // other work in this turn
+        }
+        turn++;
+        if (turning) setImmediate(spin);
+      };
+      setImmediate(spin);
+      const answers = await sent;
+      turning = false;
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+      expect(acceptedAt).toHaveLength(count);
+      return Math.max(...acceptedAt) - Math.min(...acceptedAt) + 1;
+    } finally {
+      sender.kill();
+    }
+  }
+
+  it.runIf(process.platform === 'linux')(
+    `accepts a burst of connections up to ${ACCEPTORS} per turn of the event loop (one listening socket: one per turn)`,
+    async () => {
+      // libuv accepts one connection per listening socket per turn: 200 connections need 200 turns with one socket.
+      expect(await turnsToAccept(1, 200)).toBeGreaterThanOrEqual(150);
+      await running?.close();
+      // With the group, a turn accepts from each socket (the kernel spreads connections over them by address).
+      expect(await turnsToAccept(ACCEPTORS, 200)).toBeLessThanOrEqual(60);
+    },
+  );
+
+  it('still refuses a port another server holds (EADDRINUSE), and stops accepting on every socket when closed', async () => {
+    const base = await serve([ok]);
+    const port = Number(new URL(base).port);
+    await expect(startHttpServer({ routes: [ok], port, logger: log.logger })).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+    });
+    await expect(startHttpServer({ routes: [ok], port, logger: log.logger, acceptors: 1 })).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+    });
+    expect((await fetch(`${base}/ok`)).status).toBe(200);
+    await running!.close();
+    running = undefined;
+    // Every socket of the group is closed: no connection is accepted (on any of them) after close.
+    for (let i = 0; i < 20; i++) {
+      await expect(fetch(`${base}/ok`)).rejects.toThrow();
+    }
   });
 });

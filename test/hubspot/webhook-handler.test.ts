@@ -214,6 +214,32 @@ describe.each(testProviders())('POST /hubspot/webhooks on %s', (provider) => {
     await until(async () => (await h.db.prisma.ticket.findUniqueOrThrow({ where: { id: open.id } })).archived);
   });
 
+  it('refuses a body streamed past 1 MB (no Content-Length) with 413 and says so for the refusal counter', async () => {
+    await start();
+    // A chunked body: its size is only known while it streams in, so the route guard cannot refuse it up front.
+    const chunk = new TextEncoder().encode(`[${' '.repeat(64 * 1024)}`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 20) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const status = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit).then(
+      (r) => r.status,
+      () => 0, // Heed may close while the client is still writing: a reset, not an answer
+    );
+    await until(async () => outcomes.length === 1);
+    expect([413, 0]).toContain(status);
+    expect(outcomes[0]).toMatchObject({ status: 413, refused: 'too_large', accepted: 0 });
+    expect(await h.repos.webhooks.count('0-5')).toBe(0);
+  });
+
   it('answers 404 when no client secret is configured (webhooks off)', async () => {
     await start({ secret: undefined });
     const result = await deliver('[]');

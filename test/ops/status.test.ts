@@ -112,6 +112,10 @@ describe.each(testProviders())('collectStatus on %s', (provider) => {
     await db.prisma.digestRun.create({
       data: { id: 'd2', team: 'support', day: '2026-11-23', status: 'sent', scheduledFor: minutesAgo(240), late: true },
     });
+    // The weekly report's run (day "weekly:…") is not the last daily digest, though it sorts after every date.
+    await db.prisma.digestRun.create({
+      data: { id: 'w1', team: 'support', day: 'weekly:2026-11-23', status: 'failed', scheduledFor: minutesAgo(240) },
+    });
 
     const facts = await collectStatus({ db, config: { policy } }, NOW);
     expect(facts.lastSync).toMatchObject({ id: 'bad', status: 'failed' });

@@ -251,13 +251,16 @@ describe.each(testProviders())('digest service on %s', (provider) => {
       expect(
         charts.map((c) => c.type === 'data_visualization' && c.chart.type !== 'pie' && c.chart.axis_config.categories),
       ).toEqual([['New', 'Solved', 'Waiting on us', 'SLA breaches'], ['First response']]);
+      // The per-agent section: the team's SLA figures in a line, every agent's in a table (what `/heed stats`
+      // shows), agreeing with the week's numbers above (first response 80%, next response 33.3%, median 35m).
       expect(text).toContain(
         [
-          '[table] Per agent, the week of Mon 23 Nov (3 agents)',
-          'Agent | First replies | Median first reply | First-response SLA met | Closed | Late or at risk now',
-          'Ada Lovelace | 3 | 30m | 100% of 3 | 3 | 0',
-          'Bob Stone | 1 | 2h | 100% of 1 | 4 | 1',
-          'Cy Twombly | 0 | — | 0% of 1 | 0 | 1',
+          ':bar_chart: *SLA by agent, the week of Mon 23 Nov* — the team: first response 80% of 5 met · next response 33.3% of 3 · resolution — · first response median 35m, p90 2h (4) · handled 6',
+          '[table] SLA by agent, the week of Mon 23 Nov (3 agents)',
+          'Agent | First response met | Next response met | Resolution met | Median first response | p90 first response | Handled',
+          'Ada Lovelace | 100% of 3 | — | — | 30m | 40m | 3',
+          'Bob Stone | 100% of 1 | 50% of 2 | — | 2h | 2h | 2',
+          'Cy Twombly | 0% of 1 | 0% of 1 | — | — | — | 1',
         ].join('\n'),
       );
       // Where charts and tables do not render, the message's text says the same.
@@ -265,7 +268,7 @@ describe.each(testProviders())('digest service on %s', (provider) => {
         'This week (the week before): New 5 (8) · Solved 7 (0) · Waiting on us 2 (1) · SLA breaches 3 (0) · First response SLA 80% (100%) · Next response SLA 33.3% (n/a)',
       );
       expect(messages[0]!.text).toContain(
-        'Per agent: Ada Lovelace 3 first replies (median 30m), 3 closed · Bob Stone 1 first reply (median 2h), 4 closed · Cy Twombly 0 first replies, 0 closed',
+        'SLA by agent: Ada Lovelace: first response 100% of 3 met · next response — · resolution — · first response median 30m, p90 40m (3) · handled 3 · Bob Stone: first response 100% of 1 met · next response 50% of 2 · resolution — · first response median 2h, p90 2h (1) · handled 2 · Cy Twombly: first response 0% of 1 met · next response 0% of 1 · resolution — · no first responses · handled 1',
       );
     });
 

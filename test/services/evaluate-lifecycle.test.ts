@@ -25,7 +25,7 @@ const POLICY: TPolicyInput = {
     { name: 'urgent', when: { priority: ['URGENT'] }, firstResponse: '1h', nextResponse: '2h', resolution: '8h' },
     { name: 'standard', firstResponse: '4h', nextResponse: '8h', resolution: '3d' },
   ],
-  feedback: { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atLeast: 5 }, followUpWithin: '4h' },
+  feedback: { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atMost: 3 }, followUpWithin: '4h' },
   waitingOnCustomerStages: ['3'],
 };
 

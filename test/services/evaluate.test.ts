@@ -27,7 +27,7 @@ const POLICY: TPolicyInput = {
     },
     { name: 'standard', firstResponse: '4h', nextResponse: '8h', resolution: '3d' },
   ],
-  feedback: { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atLeast: 5 }, followUpWithin: '4h', commentsCount: true },
+  feedback: { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atMost: 3 }, followUpWithin: '4h', commentsCount: true },
   waitingOnCustomerStages: ['3'],
   engine: { useHubspotSla: false, substantiveReplyMinLength: 20 },
 };

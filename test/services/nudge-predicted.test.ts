@@ -14,7 +14,7 @@ import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { renderDigest } from '../../src/slack/render/digest.ts';
 import { messageText } from '../fixtures/digest/block-kit.ts';
 import { type Harness, startHarness } from '../slack/support/harness.ts';
-import { seedCarolAndBob } from '../slack/support/nudge-scenario.ts';
+import { seedCarolAndBob, shown } from '../slack/support/nudge-scenario.ts';
 import { testProviders } from '../support/db.ts';
 
 const nineToFive = [['09:00', '17:00']] as [string, string][];
@@ -34,22 +34,6 @@ const POLICY: TPolicyInput = {
 };
 
 const at = (iso: string) => new Date(`2026-03-${iso}:00.000Z`);
-
-function shown(message: FakeMessage | undefined): string {
-  if (!message) return '(no message)';
-  const out: string[] = [];
-  const visit = (node: unknown) => {
-    if (Array.isArray(node)) node.forEach(visit);
-    else if (node && typeof node === 'object') {
-      for (const [key, value] of Object.entries(node)) {
-        if (key === 'text' && typeof value === 'string') out.push(value);
-        else visit(value);
-      }
-    }
-  };
-  visit(message.blocks);
-  return out.join('\n');
-}
 
 const ticketOf = (m: FakeMessage) => /record\/0-5\/(\w+)\|/.exec(shown(m))?.[1];
 

@@ -122,6 +122,21 @@ describe.each(testProviders())('SyncService on %s', (provider) => {
     expect(h.sim.counts.get('POST /crm/objects/2026-09/tickets/search')).toBe(1);
   });
 
+  it('stores a subject a customer wrote with NUL characters, without them (PostgreSQL text cannot hold U+0000)', async () => {
+    h = await startHarness(provider, { portal: { tickets: 50 } });
+    await h.service.run();
+    h.clock.advance(10 * MINUTE);
+    const [id, other] = liveTicketIds(h);
+    h.sim.portal.updateTicket(id!, { subject: 'Re\u0000fund \u0000\u0000please' }, h.clock.now().getTime() - MINUTE);
+    h.sim.portal.touchTicketIds([other!], h.clock.now().getTime() - MINUTE);
+    const stats = await h.service.run();
+    expect(stats.records.tickets).toBe(2);
+    expect((await h.db.prisma.ticket.findUniqueOrThrow({ where: { id: id! } })).subject).toBe('Refund please');
+    // The rest of the page was written alongside it.
+    const row = await h.db.prisma.ticket.findUniqueOrThrow({ where: { id: other! } });
+    expect(row.modifiedAt.getTime()).toBe(h.sim.portal.t.modifiedAt[h.sim.portal.ticketIndex(other!)!]);
+  });
+
   it('fetches associations and names for tickets created since the last pass', async () => {
     h = await startHarness(provider, { portal: { tickets: 200 } });
     await h.service.run();

@@ -100,4 +100,19 @@ describe('slash command arguments', () => {
     expect(parseTeamOnly('sales', TEAMS).ok).toBe(false);
     expect(parseTeamOnly('', TEAMS)).toEqual({ ok: true, value: {} });
   });
+
+  it.each([
+    ['stats', { name: 'stats', target: '', days: 7 }],
+    ['stats 30d', { name: 'stats', target: '', days: 30 }],
+    ['stats Tier 2 7D', { name: 'stats', target: 'Tier 2', days: 7 }],
+    // A team whose name ends in a number is a team, not a period.
+    ['stats Tier 2', { name: 'stats', target: 'Tier 2', days: 7 }],
+    ['stats <@U1|ada> 30d', { name: 'stats', target: '<@U1|ada>', days: 30 }],
+  ])('/heed %s', (text, value) => {
+    expect(parseHeed(text)).toEqual({ ok: true, value });
+  });
+
+  it.each(['stats 9y', 'stats 14d', 'stats support 0d', 'stats 7days'])('/heed %s: only 7d or 30d', (text) => {
+    expect(parseHeed(text)).toEqual({ ok: false, problem: expect.stringContaining('use 7d or 30d') });
+  });
 });

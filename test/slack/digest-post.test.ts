@@ -189,4 +189,24 @@ describe.each(testProviders())('posting a split digest on %s', (provider) => {
       messageTs: messages[0]!.ts,
     });
   });
+
+  it('corrects a digest whose team channel is configured by name ("#support"): chat.update gets the id', async () => {
+    const named = {
+      policy: { ...POLICY, teams: POLICY.teams.map((t) => (t.name === 'support' ? { ...t, channel: '#support' } : t)) },
+    } as Pick<Config, 'policy'>;
+    const repo = new SlackRepo(db);
+    const web = new webApi.WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+    const outbox = new Outbox({ repo, slack: web, clock: manualClock(NOW), logger: silentLogger() });
+    const first = await postDigest({ db, config: named, outbox: repo }, 'support', NOW);
+    await outbox.drainUntilIdle();
+    const messages = slack.channels.get('C0SUPPORT')!.messages;
+    expect(messages).toHaveLength(first.parts);
+    const noon = berlin('2026-11-24 12:00');
+    const corrected = await postDigest({ db, config: named, outbox: repo, slack: web }, 'support', noon, {
+      correct: true,
+    });
+    expect(corrected).toMatchObject({ status: 'updated' });
+    expect(slack.callsOf('chat.update').map((c) => c.args['channel'])).toEqual(messages.map(() => 'C0SUPPORT'));
+    expect(messages.every((m) => m.updates === 1)).toBe(true);
+  });
 });

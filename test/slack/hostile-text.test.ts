@@ -181,7 +181,7 @@ function digestInput(h: string, kind: 'daily' | 'weekly'): TDigestInput {
       { id: 'o2', name: h, slackUserId: 'UCAROL' },
     ],
     storedStats: [],
-    thresholds: { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atLeast: 5 }, commentsCount: true },
+    thresholds: { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atMost: 3 }, commentsCount: true },
     waitingStageIds: [],
     stageLabels: new Map([0, 1, 2].map((i) => [`stage-${i}`, h])),
   } as TDigestInput;

@@ -168,14 +168,33 @@ describe('manifest.json', () => {
 
 const TEAMS = ['support', 'billing'];
 
-/** Every text a hint like "[a | b] [post]" or "help | mute <duration>" describes, optional parts included or not. */
+/**
+ * Every text a hint like "[a | b] [post]", "help | mute <duration>" or "status | stats [@user | <team>] [7d | 30d]"
+ * describes: each alternative at the top level, its optional parts included or not.
+ */
 function hintReadings(hint: string): string[] {
-  const groups = hint.includes('[') ? [...hint.matchAll(/\[([^\]]*)\]/g)].map((m) => m[1]!) : [hint];
-  const optional = hint.includes('[');
-  let readings = [''];
-  for (const group of groups) {
-    const choices = group.split('|').map((c) => c.trim());
-    readings = readings.flatMap((r) => [...(optional ? [r] : []), ...choices.map((c) => `${r} ${c}`.trim())]);
+  const alternatives: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of hint) {
+    if (ch === '[') depth++;
+    if (ch === ']') depth--;
+    if (ch === '|' && depth === 0) {
+      alternatives.push(current.trim());
+      current = '';
+    } else current += ch;
   }
-  return [...new Set(readings)];
+  alternatives.push(current.trim());
+  return [...new Set(alternatives.flatMap(expandOptional))];
+}
+
+/** "[a | b] [post]": each optional group left out or one of its choices, the words outside kept. */
+function expandOptional(alternative: string): string[] {
+  let readings = [''];
+  for (const part of alternative.split(/(\[[^\]]*\])/).filter((p) => p.trim() !== '')) {
+    const group = /^\[([^\]]*)\]$/.exec(part);
+    const choices = group ? ['', ...group[1]!.split('|').map((c) => c.trim())] : [part.trim()];
+    readings = readings.flatMap((r) => choices.map((c) => `${r} ${c}`.trim()));
+  }
+  return readings;
 }

@@ -11,7 +11,7 @@ import type { FakeMessage } from '../../src/slack/fake-slack-server.ts';
 import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, startHarness } from './support/harness.ts';
-import { seedCarolAndBob } from './support/nudge-scenario.ts';
+import { seedCarolAndBob, shown } from './support/nudge-scenario.ts';
 
 const nineToFive = [['09:00', '17:00']] as [string, string][];
 const BUDGETS = { windowMinutes: 60, perChannel: 10, perEscalationChannel: 4, perPerson: 4 };
@@ -31,22 +31,6 @@ const POLICY: TPolicyInput = {
 const at = (iso: string) => new Date(`2026-03-${iso}:00.000Z`);
 /** Monday 2 March 2026, 10:00 UTC: Heed starts. */
 const START = '02T10:00';
-
-function shown(message: FakeMessage | undefined): string {
-  if (!message) return '(no message)';
-  const out: string[] = [];
-  const visit = (node: unknown) => {
-    if (Array.isArray(node)) node.forEach(visit);
-    else if (node && typeof node === 'object') {
-      for (const [key, value] of Object.entries(node)) {
-        if ((key === 'text' || key === 'value') && typeof value === 'string') out.push(value);
-        else visit(value);
-      }
-    }
-  };
-  visit(message.blocks);
-  return out.join('\n');
-}
 
 const keyOf = (m: FakeMessage) => String(m.metadata?.event_payload['key'] ?? '');
 
@@ -125,7 +109,7 @@ describe.each(testProviders())('a backlog meets the burst budgets, on %s', (prov
     expect(counts()).toEqual({ support: 4, summaries: 1, nudges: 3, pings: 0, leads: 0, carol: 0, bob: 0 });
     const summary = h.slack.messagesIn('CSUPPORT').find((m) => keyOf(m).startsWith('rollup:'))!;
     expect(summary.text).toBe('support: 40 tickets were already late when Heed started watching — 40 still waiting.');
-    const text = shown(summary);
+    const text = shown(summary, { withValues: true });
     expect(text).toContain(':inbox_tray: *40 tickets were already late when Heed started watching* — support');
     expect(text).toContain(
       'They were late before Heed could have noticed, so they are listed here rather than one message each.',
@@ -141,21 +125,37 @@ describe.each(testProviders())('a backlog meets the burst budgets, on %s', (prov
     );
     expect(lines[1]).toMatch(/<@UBOB>$/);
     expect(text).toContain('…and 30 more: `/unanswered support` lists every one.');
-    expect(text).toContain('{"s":{"kind":"team","team":"support"}}');
+    const button = (summary.blocks as { elements?: { action_id: string; value: string }[] }[])
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === 'rollup_show_all')!;
+    expect(JSON.parse(button.value)).toMatchObject({ s: { kind: 'team', team: 'support' }, r: expect.any(String) });
 
-    // "Show all waiting": the clicker alone gets the team's whole list; the summary stays as it is.
+    // "Show all waiting": the clicker alone gets the summary's whole list; the summary stays as it is.
     const clicked = await h.action({
       user: 'UALICE',
       channel: 'CSUPPORT',
       messageTs: summary.ts,
       actionId: 'rollup_show_all',
-      value: '{"s":{"kind":"team","team":"support"}}',
+      value: button.value,
     });
     expect(clicked.status).toBe(200);
     const answer = await vi.waitUntil(() => h.slack.responses.at(-1));
     expect(answer.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
-    expect(JSON.stringify(answer.body['blocks'])).toContain('Waiting for our reply — support');
-    expect(JSON.stringify(answer.body['blocks'])).toMatch(/Showing 1–20 of 43, most urgent first/);
+    expect(JSON.stringify(answer.body['blocks'])).toContain("Still waiting — listed in support's summary");
+    expect(JSON.stringify(answer.body['blocks'])).toMatch(/Showing 1–20 of 40, most urgent first/);
+    // Its "More" pages through the same list.
+    const more = (answer.body['blocks'] as { elements?: { action_id: string; value: string }[] }[])
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === 'list_more')!;
+    await h.action({
+      user: 'UALICE',
+      channel: 'CSUPPORT',
+      messageTs: summary.ts,
+      actionId: 'list_more',
+      value: more.value,
+    });
+    const page2 = await vi.waitUntil(() => (h.slack.responses.length >= 2 ? h.slack.responses.at(-1) : undefined));
+    expect(JSON.stringify(page2.body['blocks'])).toMatch(/Showing 21–40 of 40, most urgent first/);
     expect(summary.updates).toBe(0);
 
     // Nothing changes: nothing is posted or edited.
@@ -173,8 +173,8 @@ describe.each(testProviders())('a backlog meets the burst budgets, on %s', (prov
     const edited = h.slack.messagesIn('CSUPPORT').find((m) => keyOf(m).startsWith('rollup:'))!;
     expect(edited.updates).toBe(1);
     expect(edited.text).toBe('support: 40 tickets were already late when Heed started watching — 37 still waiting.');
-    expect(shown(edited)).toContain('*37 still waiting* · since: 3 answered');
-    expect(shown(edited)).toMatch(/^:rotating_light: \*<[^|]*\/1003\|/m);
+    expect(shown(edited, { withValues: true })).toContain('*37 still waiting* · since: 3 answered');
+    expect(shown(edited, { withValues: true })).toMatch(/^:rotating_light: \*<[^|]*\/1003\|/m);
   });
 
   it('the backlog steps up together: within the budgets, the rest in one "and N more" per channel and person', async () => {
@@ -188,17 +188,17 @@ describe.each(testProviders())('a backlog meets the burst budgets, on %s', (prov
     expect(counts()).toMatchObject({ carol: 4, bob: 4 });
     const overflow = h.slack.messagesIn('CSUPPORT').at(-1)!;
     expect(overflow.text).toBe('support: …and 35 more tickets need attention — 35 still waiting.');
-    expect(shown(overflow)).toContain(
+    expect(shown(overflow, { withValues: true })).toContain(
       'Heed sends at most 10 messages here in 60 minutes (policy `nudges.perChannel`); the rest are listed here and this message is kept up to date.',
     );
-    expect(shown(overflow)).toContain('…and 25 more: `/unanswered support` lists every one.');
+    expect(shown(overflow, { withValues: true })).toContain('…and 25 more: `/unanswered support` lists every one.');
     const carolMore = h.slack.messagesIn('DCAROL').at(-1)!;
     expect(carolMore.text).toBe('…and 20 more of your tickets need you — 20 still waiting.');
-    expect(shown(carolMore)).toContain(
+    expect(shown(carolMore, { withValues: true })).toContain(
       'Heed sends at most 4 pings to a person in 60 minutes (policy `nudges.perPerson`)',
     );
-    expect(shown(carolMore)).toContain('`/unanswered me` lists every one.');
-    expect(shown(carolMore)).toContain('{"s":{"kind":"user","userId":"UCAROL"}}');
+    expect(shown(carolMore, { withValues: true })).toContain('`/unanswered me` lists every one.');
+    expect(shown(carolMore, { withValues: true })).toContain('{"s":{"kind":"user","userId":"UCAROL"},"r":"');
 
     // The whole window later the backlog is escalated: the leads get 3 escalations and one "and N more" — 4.
     const escalate = await tick('02T10:31');
@@ -206,10 +206,10 @@ describe.each(testProviders())('a backlog meets the burst budgets, on %s', (prov
     expect(counts()).toMatchObject({ leads: 4 });
     const leadsMore = h.slack.messagesIn('CESCALATE').at(-1)!;
     expect(leadsMore.text).toMatch(/^…and \d+ more escalations — \d+ still waiting\.$/);
-    expect(shown(leadsMore)).toContain(
+    expect(shown(leadsMore, { withValues: true })).toContain(
       'Heed sends at most 4 messages here in 60 minutes (policy `nudges.perEscalationChannel`)',
     );
-    expect(shown(leadsMore)).toMatch(/^:rotating_light: \[support\] \*</m);
+    expect(shown(leadsMore, { withValues: true })).toMatch(/^:rotating_light: \[support\] \*</m);
 
     // More steps in the same window never add messages: the "and N more" messages are edited in place.
     const before = counts();
@@ -254,7 +254,7 @@ describe.each(testProviders())('a backlog meets the burst budgets, on %s', (prov
       'support: 40 tickets were already late when Heed started watching',
       'support: 5 tickets were found already late',
     ]);
-    expect(shown(summaries[1])).toContain(
+    expect(shown(summaries[1], { withValues: true })).toContain(
       'Heed did not see them become late (an outage, a late sync or a policy change), so they are listed here rather than one message each.',
     );
   });

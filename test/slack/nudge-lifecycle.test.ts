@@ -8,11 +8,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePolicy, type TPolicy, type TPolicyInput } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { evaluate } from '../../src/services/evaluate.ts';
-import type { FakeMessage } from '../../src/slack/fake-slack-server.ts';
 import { reconcileNudges } from '../../src/slack/reconcile-nudges.ts';
 import { testProviders } from '../support/db.ts';
 import { type Harness, startHarness } from './support/harness.ts';
-import { seedCarolAndBob } from './support/nudge-scenario.ts';
+import { seedCarolAndBob, shown } from './support/nudge-scenario.ts';
 
 const nineToFive = [['09:00', '17:00']] as [string, string][];
 const POLICY: TPolicyInput = {
@@ -42,23 +41,6 @@ const POLICY: TPolicyInput = {
 
 // Monday 2 March 2026, UTC.
 const at = (time: string) => new Date(`2026-03-02T${time}:00.000Z`);
-
-/** Every piece of text a person reads in a message: its blocks' text, joined. */
-function shown(message: FakeMessage | undefined): string {
-  if (!message) return '(no message)';
-  const out: string[] = [];
-  const visit = (node: unknown) => {
-    if (Array.isArray(node)) node.forEach(visit);
-    else if (node && typeof node === 'object') {
-      for (const [key, value] of Object.entries(node)) {
-        if (key === 'text' && typeof value === 'string') out.push(value);
-        else visit(value);
-      }
-    }
-  };
-  visit(message.blocks);
-  return out.join('\n');
-}
 
 describe.each(testProviders())('every message about a ticket follows its lifecycle, on %s', (provider) => {
   let h: Harness;
@@ -264,14 +246,16 @@ describe.each(testProviders())('every message about a ticket follows its lifecyc
     expectOnlyEdited(before);
     const m = messages();
     expect(m.nudge!.text).toBe('Moved to billing — see <#CBILLING>: "Printer &lt;on&gt; fire" (Dana Customer (Acme))');
-    expect(shown(m.nudge)).toContain('Heed follows this ticket in <#CBILLING> now.');
+    expect(shown(m.nudge)).toContain(
+      "This message is no longer updated: Heed follows the ticket in its team's channel.",
+    );
     expect(m.nudge!.blocks.some((b) => (b as { type: string }).type === 'actions')).toBe(false);
     expect(m.ping!.text).toBe('Moved to billing — see <#CBILLING>.');
     expect(shown(m.ping)).toBe(
       ':arrow_right: *Moved to billing — see <#CBILLING>*. This thread is no longer followed.',
     );
     expect(m.dm!.text).toBe('Moved to billing — see <#CBILLING>: "Printer &lt;on&gt; fire"');
-    expect(shown(m.dm)).toContain('Heed follows it there now.');
+    expect(shown(m.dm)).toContain("This message is no longer updated: Heed follows the ticket in its team's channel.");
     expect(shown(m.dm)).toContain(
       `<https://fake.slack.test/archives/CSUPPORT/p${before.nudge!.ts.replace('.', '')}|Open the nudge>`,
     );

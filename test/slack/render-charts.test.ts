@@ -250,7 +250,7 @@ describe('charts in the digest', () => {
     feedback: [],
     owners,
     storedStats: [],
-    thresholds: { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atLeast: 5 }, commentsCount: true },
+    thresholds: { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atMost: 3 }, commentsCount: true },
     waitingStageIds: [],
   };
 

@@ -13,7 +13,7 @@ const calendar = createBusinessCalendar({
 });
 // Wednesday 25 Nov 2026, 10:00 UTC: the digest reports Tuesday 24 Nov.
 const NOW = new Date('2026-11-25T10:00:00Z');
-const THRESHOLDS = { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atLeast: 5 }, commentsCount: true };
+const THRESHOLDS = { NPS: { atMost: 6 }, CSAT: { atMost: 2 }, CES: { atMost: 3 }, commentsCount: true };
 
 function ticket(id: string, overrides: Partial<TDigestTicket> = {}): TDigestTicket {
   return {

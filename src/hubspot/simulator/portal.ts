@@ -80,9 +80,8 @@ const COMMENTS = [
 ];
 /**
  * Which comments (indexes into COMMENTS; '' is an empty one) an answer may carry: customers who score low
- * complain, those who score high praise, the rest leave it empty. CES answers carry none: its scale reads one
- * way in HubSpot's survey (7 = very easy) and the other in Heed's default policy (CES ≥ 5 needs a follow-up), so
- * any comment would contradict one of them.
+ * complain, those who score high praise, the rest leave it empty. CES answers carry none (kept so, as the
+ * generated portals and the figures measured on them stay the same).
  */
 const COMMENTS_NEGATIVE = [0, 2, 4, 5];
 const COMMENTS_POSITIVE = [1, 3, 5];
@@ -228,6 +227,8 @@ export class SimPortal {
   readonly pipelines = PIPELINES;
   ticketCount = 0;
   t: TicketColumns;
+  /** Subjects written by a test (updateTicket), over the generated ones. */
+  private readonly subjects = new Map<number, string>();
   readonly contactCount: number;
   readonly companyCount: number;
   readonly contactCompany: Int32Array;
@@ -485,7 +486,8 @@ export class SimPortal {
       hs_object_id: this.ticketId(i),
       createdate: iso(t.createdAt[i]!),
       hs_lastmodifieddate: iso(t.modifiedAt[i]!),
-      subject: category ? `${SUBJECTS[category][t.subject[i]!]} (#${i})` : `Help needed (#${i})`,
+      subject:
+        this.subjects.get(i) ?? (category ? `${SUBJECTS[category][t.subject[i]!]} (#${i})` : `Help needed (#${i})`),
       content: 'Customer message body.',
       hs_pipeline: pipeline.id,
       hs_pipeline_stage: stage.id,
@@ -619,7 +621,12 @@ export class SimPortal {
             : value === 3
               ? 'PASSIVE'
               : 'PROMOTER'
-          : null;
+          : // CES as HubSpot groups it: 1–3 detractors, 4–5 passives, 6–7 promoters (7 = very easy).
+            value <= 3
+            ? 'DETRACTOR'
+            : value <= 5
+              ? 'PASSIVE'
+              : 'PROMOTER';
     const submitted = new Date(fb.submittedAt[f]!).toISOString();
     const comment = fb.comment[f]! === NONE ? null : COMMENTS[fb.comment[f]!]!;
     return {
@@ -717,7 +724,7 @@ export class SimPortal {
   }
 
   /**
-   * Writes ticket properties as a PATCH does (owner, category, priority); throws on any other property. The
+   * Writes ticket properties as a PATCH does (owner, category, priority, subject, stage); throws on any other property. The
    * server checks HubSpot's validation rules before calling this.
    */
   updateTicket(id: string, properties: Record<string, string | null>, at: number): void {
@@ -728,8 +735,19 @@ export class SimPortal {
         t.owner[i] = value ? this.owners.findIndex((o) => o.id === value) : NONE;
       } else if (name === 'hs_ticket_category') {
         t.category[i] = value ? CATEGORIES.indexOf(value as (typeof CATEGORIES)[number]) : NONE;
+      } else if (name === 'subject') {
+        if (value === null) this.subjects.delete(i);
+        else this.subjects.set(i, value);
       } else if (name === 'hs_ticket_priority') {
         t.priority[i] = value ? PRIORITIES.indexOf(value as (typeof PRIORITIES)[number]) : NONE;
+      } else if (name === 'hs_pipeline_stage' && value) {
+        // A stage of the ticket's own pipeline (the server refuses any other first), entered now.
+        const stage = PIPELINES[t.pipeline[i]!]!.stages.findIndex((st) => st.id === value);
+        if (stage < 0) throw new Error(`simulator: stage ${value} is not in the ticket's pipeline`);
+        if (t.stage[i] !== stage) t.stageEnteredAt[i] = at;
+        t.stage[i] = stage;
+        if (PIPELINES[t.pipeline[i]!]!.stages[stage]!.state === 'CLOSED') t.closedAt[i] = at;
+        else t.closedAt[i] = Number.NaN;
       } else {
         throw new Error(`simulator: cannot write ticket property ${name}`);
       }

@@ -99,6 +99,8 @@ export type Simulator = {
   setRateLimit(limit: SimRateLimit | undefined): void;
   setLatency(ms: number): void;
   setUsersForbidden(forbidden: boolean): void;
+  /** The token's scopes from now on (a key whose scopes an admin changed); undefined grants every scope. */
+  setScopes(scopes: string[] | undefined): void;
   /** Retires legacy paths and/or versions from now on (see SimulatorOptions.retired). */
   setRetired(retired: SimulatorOptions['retired']): void;
   /** The webhooks journal, when the simulator has an app. */
@@ -1059,6 +1061,23 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
       patch[key] = value === '' ? null : value;
     }
+    // HubSpot refuses a stage that is not one of the ticket's pipeline's (the error's shape is its own).
+    const stageId = patch['hs_pipeline_stage'];
+    if (stageId !== undefined) {
+      const pipeline = portal.pipelines[portal.t.pipeline[i]!]!;
+      if (!stageId || !pipeline.stages.some((st) => st.id === stageId)) {
+        throw new HttpError(400, {
+          ...errorBody('Property values were not valid', 'VALIDATION_ERROR'),
+          errors: [
+            {
+              message: `${stageId ?? '(empty)'} was not a valid pipeline stage of pipeline ${pipeline.id}`,
+              code: 'INVALID_OPTION',
+              in: 'hs_pipeline_stage',
+            },
+          ],
+        });
+      }
+    }
     const owner = patch['hubspot_owner_id'];
     if (owner && !portal.owners.some((o) => o.id === owner)) {
       throw new HttpError(400, {
@@ -1244,8 +1263,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     feedback_submissions: 'crm.objects.feedback_submissions.read',
     users: 'crm.objects.users.read',
   };
+  let scopes = options.scopes;
   const requireScope = (scope: string | undefined) => {
-    if (scope && options.scopes && !options.scopes.includes(scope)) throw forbidden(scope);
+    if (scope && scopes && !scopes.includes(scope)) throw forbidden(scope);
   };
 
   async function route(method: string, path: string, query: URLSearchParams, body: unknown) {
@@ -1466,6 +1486,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     setUsersForbidden: (value) => {
       usersForbidden = value;
+    },
+    setScopes: (value) => {
+      scopes = value;
     },
     setRetired: (value) => {
       retired = value;

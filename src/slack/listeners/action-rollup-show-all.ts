@@ -2,7 +2,7 @@
 // them, with the list the message names (`/unanswered <team>`, `/unanswered me`) — never replacing the shared
 // message itself.
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { type ResolvedScope, unansweredPage } from '../queries.ts';
+import { type ResolvedScope, rollupPage, unansweredPage } from '../queries.ts';
 import { md } from '../render/mrkdwn.ts';
 import { renderQueuePage } from '../render/queue.ts';
 import { renderNotice } from '../render/replies.ts';
@@ -23,10 +23,25 @@ function parseScope(value: string | undefined, teams: readonly string[]): Resolv
   }
 }
 
+/** The message's own list (buttons rendered since it carries the rollup's id). */
+function rollupOf(value: string | undefined): string | undefined {
+  try {
+    const r = (JSON.parse(value ?? '') as { r?: unknown }).r;
+    return typeof r === 'string' && r.length <= 64 ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function registerRollupShowAll(app: App, s: SlackServices): void {
   app.action<BlockButtonAction>(ROLLUP_SHOW_ALL_ACTION, async ({ ack, action, respond }) => {
     await ack();
     const reply = await answerOrApologise(s.logger, { action: ROLLUP_SHOW_ALL_ACTION }, async () => {
+      const rollupId = rollupOf(action.value);
+      if (rollupId) {
+        const page = await rollupPage(s.queries, rollupId, 0, s.clock.now());
+        if (page) return renderQueuePage(page);
+      }
       const scope = parseScope(
         action.value,
         s.teams.map((t) => t.name),

@@ -2,6 +2,7 @@
 import type { SlackRepo } from '../../db/slack-repo.ts';
 import type { Logger } from '../../logger.ts';
 import type { ActionDeps } from '../actions.ts';
+import type { DailyLists } from '../daily-list.ts';
 import type { SlackDigestPost } from '../digest-post.ts';
 import type { QueryDeps } from '../queries.ts';
 import type { RenderedMessage } from '../render/blocks.ts';
@@ -22,4 +23,6 @@ export interface SlackServices {
    * already sent); once it is in Slack, updates it in place with the present's numbers instead.
    */
   digestPost(team: string, now: Date): Promise<SlackDigestPost>;
+  /** `/heed daily`: the personal morning list's opt-in and schedule (src/slack/daily-list.ts). */
+  daily?: Pick<DailyLists, 'command'> | undefined;
 }

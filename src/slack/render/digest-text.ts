@@ -2,6 +2,7 @@
 // Slack message, without markup; owners by name, dates in UTC.
 import type { TDigestModel, TOwnerRef } from '../../domain/digest.ts';
 import { formatBusinessMinutes } from '../../domain/duration.ts';
+import { AGENT_SLA_COLUMNS, agentSlaTextRows, figuresText } from './agent-stats-format.ts';
 import {
   AGENT_COLUMNS,
   agentTableRows,
@@ -85,7 +86,10 @@ export function renderDigestText(
 
   if (model.kind === 'weekly') {
     out.push('', weekOverWeekFallback(model));
-    if (model.agents.length > 0) out.push('', 'Per agent', ...table(AGENT_COLUMNS, agentTableRows(model)));
+    if (model.agentSla) {
+      out.push('', `SLA by agent — the team: ${figuresText(model.agentSla.total)}`);
+      if (model.agentSla.agents.length > 0) out.push(...table(AGENT_SLA_COLUMNS, agentSlaTextRows(model.agentSla)));
+    } else if (model.agents.length > 0) out.push('', 'Per agent', ...table(AGENT_COLUMNS, agentTableRows(model)));
   }
 
   const { items, breached, atRisk } = model.waiting;

@@ -10,6 +10,8 @@ import type {
   TWaitingItem,
 } from '../../domain/digest.ts';
 import { formatBusinessMinutes } from '../../domain/duration.ts';
+import { agentSlaTable } from './agent-stats.ts';
+import { agentSlaFallback, figuresText } from './agent-stats-format.ts';
 import {
   type Block,
   CHART_LIMITS,
@@ -104,7 +106,7 @@ export function renderDigest(model: TDigestModel, options: RenderDigestOptions =
   units.push(numbersUnit(model));
   // Charts where a person would rather look than read; the numbers above and the message's text say the same.
   units.push(...chartUnits(model));
-  if (model.kind === 'weekly' && model.agents.length > 0) units.push([agentsTable(model)]);
+  if (model.kind === 'weekly') units.push(...weeklyAgentUnits(model));
   units.push(...waitingUnits(model, limits.sectionChars));
   units.push(...likelyUnits(model, limits.sectionChars));
   units.push(...silentUnits(model, limits.sectionChars));
@@ -301,7 +303,27 @@ function weekCharts(model: TDigestModel): Block[] {
   return out;
 }
 
-/** Per agent over the week (the weekly report; `/heed stats` does not exist yet to hold it). */
+/**
+ * The weekly report's per-agent section: the team's SLA figures in a line, then a table of every agent's (met %
+ * per clock, first-response median and p90, handled — what `/heed stats` shows); the message's text has them in
+ * words. A report composed without them (agentSla absent) keeps the older first-reply table.
+ */
+function weeklyAgentUnits(model: TDigestModel): Unit[] {
+  const sla = model.agentSla;
+  if (!sla) return model.agents.length > 0 ? [[agentsTable(model)]] : [];
+  const heading = section(
+    md`:bar_chart: *SLA by agent, ${safe(model.period.label)}* — the team: ${safe(figuresText(sla.total))}`,
+    'digest_agent_sla_team',
+  );
+  const table = agentSlaTable(
+    sla,
+    `SLA by agent, ${model.period.label} (${sla.agents.length} ${sla.agents.length === 1 ? 'agent' : 'agents'})`,
+    'digest_agent_sla',
+  );
+  return [table ? [heading, table] : [heading]];
+}
+
+/** Per agent over the week: first replies, closed, waiting now (reports composed without agentSla). */
 function agentsTable(model: TDigestModel): Block {
   return dataTable(
     `Per agent, ${model.period.label} (${model.agents.length} ${model.agents.length === 1 ? 'agent' : 'agents'})`,
@@ -313,7 +335,10 @@ function agentsTable(model: TDigestModel): Block {
 
 /** The charts' and the table's facts in words, for the message's fallback text. */
 function visualsFallback(model: TDigestModel): Mrkdwn {
-  const lines = model.kind === 'weekly' ? [weekOverWeekFallback(model), agentsFallback(model)] : [trendFallback(model)];
+  const lines =
+    model.kind === 'weekly'
+      ? [weekOverWeekFallback(model), model.agentSla ? agentSlaFallback(model.agentSla) : agentsFallback(model)]
+      : [trendFallback(model)];
   const present = lines.filter((l): l is string => l !== undefined);
   return present.length === 0
     ? md``

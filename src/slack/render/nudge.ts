@@ -4,6 +4,7 @@
 // handled —, is reassigned, or moves team (the old team's messages then say where it went).
 // No clients, no clock: everything comes in the view.
 
+import type { AwayReason } from '../../domain/availability.ts';
 import { formatBusinessWait, formatOverdueBy } from '../../domain/duration.ts';
 import type { ClockName, FlagKind, FlagOutcome, FlagState } from '../../domain/flag.ts';
 import { type Block, button, context, fields, message, type RenderedMessage, section } from './blocks.ts';
@@ -46,6 +47,8 @@ export interface NudgeView {
   workdayMinutes?: number | undefined;
   feedback?: { surveyType: string; score?: number | undefined; comment?: string | undefined } | undefined;
   claimedBy?: string | undefined;
+  /** The claim's promise lapsed (domain/claim.ts): who claimed, when, and what they promised ("30m"). */
+  claimLapsed?: ClaimLapse | undefined;
   handledBy?: string | undefined;
   handledAt?: Date | undefined;
   /** Set only while the snooze is still in force. */
@@ -58,6 +61,31 @@ export interface NudgeView {
   movedTo?: { team: string; channel: string } | undefined;
   /** The customer's latest unanswered message and when it came (from the ticket's conversation). */
   customerSaid?: CustomerSaid | undefined;
+  /** Away-aware routing: the owner is away, and who covers (no `backup`: nobody could; the channel alone). */
+  cover?: CoverView | undefined;
+  /** Slack users who covered for the owner before and no longer do: their ping and DM say so. */
+  coveredBefore?: readonly string[] | undefined;
+}
+
+/** Why a ticket's ping went to someone other than its owner. */
+export interface CoverView {
+  /** The away owner's name (HubSpot). */
+  ownerName: string;
+  reason: AwayReason;
+  /** When they are back, if known. */
+  until?: Date | undefined;
+  /** The Slack status that says away (the person's own words: escaped). */
+  status?: string | undefined;
+  /** Who covers; undefined when every backup is away too. */
+  backup?: string | undefined;
+  /** The team calendar's zone: "until" is written in it. */
+  timeZone: string;
+}
+
+export interface ClaimLapse {
+  by: string;
+  at: Date;
+  within: string;
 }
 
 /** What the customer last wrote that nobody has answered yet (outside text: quoted through `safe`). */
@@ -243,6 +271,71 @@ function quoted(view: NudgeView): Mrkdwn {
   return md`"${safe(view.subject || '(no subject)', 150)}" (${safe(view.customer || 'Unknown customer', 120)})`;
 }
 
+// ─────────────────────────────────────────────────────────────── away-aware routing (issue 15)
+
+/** The recipient of a thread note that pinged nobody: the owner and every backup were away. */
+export const NOBODY_COVERS = 'away';
+
+const AWAY_REASON: Record<AwayReason, string> = {
+  'out-of-office': 'out of office',
+  'hubspot-away': 'away in HubSpot',
+  'off-hours': 'outside working hours',
+  'slack-status': 'Slack status',
+};
+
+/** "Mon 09:00 UTC" in the team's zone ("Mon 16 Mar 09:00 CET" a week or more ahead of `asOf`). */
+export function formatUntil(until: Date, timeZone: string, asOf: Date): string {
+  const far = until.getTime() - asOf.getTime() >= 6 * 86_400_000;
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'short',
+    ...(far ? { day: 'numeric', month: 'short' } : {}),
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).formatToParts(until);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  const date = far ? ` ${part('day')} ${part('month')}` : '';
+  return `${part('weekday')}${date} ${part('hour')}:${part('minute')} ${part('timeZoneName')}`;
+}
+
+/** "Anna Agent is away until Mon 09:00 UTC (out of office)". */
+function awayLine(cover: CoverView, asOf: Date): Mrkdwn {
+  const until = cover.until ? md` until ${safe(formatUntil(cover.until, cover.timeZone, asOf))}` : md``;
+  const why =
+    cover.reason === 'slack-status' && cover.status
+      ? md`Slack status ${safe(cover.status, 80)}`
+      : safe(AWAY_REASON[cover.reason]);
+  return md`${safe(cover.ownerName, 60)} is away${until} (${why})`;
+}
+
+/** "…; <@Bob> is covering" / "…; no backup available". */
+export function coverLine(cover: CoverView, asOf: Date): Mrkdwn {
+  const who = cover.backup ? md`${mention(cover.backup)} is covering` : md`no backup available`;
+  return md`${awayLine(cover, asOf)}; ${who}`;
+}
+
+/** The same, in a notification's plain text (no mention: a name Slack shows as is). */
+function plainCover(cover: CoverView, asOf: Date): Mrkdwn {
+  return cover.backup
+    ? md`Covering for ${safe(cover.ownerName, 60)}`
+    : md`${awayLine(cover, asOf)}; no backup available`;
+}
+
+/** A companion message for someone who covered before and does not any more. */
+function coverEnded(view: NudgeView, recipient: string | undefined): boolean {
+  return recipient !== undefined && recipient !== view.cover?.backup && (view.coveredBefore ?? []).includes(recipient);
+}
+
+/** Who has the ticket now, for someone whose cover ended. */
+function coverHandedOn(view: NudgeView): Mrkdwn {
+  if (view.cover?.backup)
+    return md`${mention(view.cover.backup)} is covering for ${safe(view.cover.ownerName, 60)} now`;
+  if (view.cover) return md`${awayLine(view.cover, view.asOf)}; the team channel has it`;
+  return md`${personLabel(view.owner)} is back`;
+}
+
 export function renderNudge(view: NudgeView): RenderedMessage {
   const { icon, label, short } = statusOf(view);
   const final = isFinal(view);
@@ -262,13 +355,16 @@ export function renderNudge(view: NudgeView): RenderedMessage {
   // What the customer is waiting on, while anyone still has to answer it.
   if (view.customerSaid && !final) lines.push(customerSaidLine(view.customerSaid, 300));
   const blocks: Block[] = [section(joinMd(lines, '\n'), 'nudge_summary')];
-  const facts = [md`*Owner*\n${personLabel(view.owner)}`, md`*Priority*\n${priorityLabel(view.priority)}`];
+  // An away owner is named, not mentioned: the message must not notify them.
+  const owner = view.cover && !final ? md`${safe(view.cover.ownerName, 60)} (away)` : personLabel(view.owner);
+  const facts = [md`*Owner*\n${owner}`, md`*Priority*\n${priorityLabel(view.priority)}`];
   if (!final) facts.push(md`*Waiting*\n${waitingText(view)}`, md`*Due*\n${dueText(view)}`);
   blocks.push(fields('nudge_fields', facts));
 
   const notes: Mrkdwn[] = [];
   if (view.movedTo) {
-    notes.push(md`Heed follows this ticket in ${channelLink(view.movedTo.channel)} now.`);
+    // Timeless on purpose: the ticket may move on, or back here, and this message is not edited again.
+    notes.push(md`This message is no longer updated: Heed follows the ticket in its team's channel.`);
   } else {
     if (view.handledBy !== undefined) {
       notes.push(
@@ -278,7 +374,9 @@ export function renderNudge(view: NudgeView): RenderedMessage {
     // What finally happened, and when (a handled ticket too, once the facts end it).
     if (view.state === 'resolved' && view.resolvedAt) notes.push(md`${icon} ${short} ${slackDate(view.resolvedAt)}`);
   }
-  if (!final && view.claimedBy) notes.push(md`:eyes: On it: ${mention(view.claimedBy)}`);
+  if (!final && view.cover) notes.push(md`:palm_tree: ${coverLine(view.cover, view.asOf)}`);
+  if (!final && view.claimLapsed) notes.push(claimLapseLine(view.claimLapsed));
+  else if (!final && view.claimedBy) notes.push(md`:eyes: On it: ${mention(view.claimedBy)}`);
   if (!final && view.snoozedBy && view.snoozedUntil) {
     notes.push(md`:zzz: Snoozed by ${mention(view.snoozedBy)} until ${slackDate(view.snoozedUntil)}`);
   }
@@ -341,6 +439,27 @@ export function renderEscalationReply(view: NudgeView, recipient?: string): Rend
     view.kind === 'feedback'
       ? md`this negative feedback is overdue for a follow-up`
       : md`the ${safe(clockLabel(view.clock))} time on this ticket is breached`;
+  if (coverEnded(view, recipient)) {
+    return message(md`No longer yours to cover: ${what}.`, [
+      section(md`:arrow_right: ${coverHandedOn(view)} — nothing more for you to do here.`),
+    ]);
+  }
+  if (recipient === NOBODY_COVERS && view.cover?.backup !== undefined) {
+    return message(md`${plainCover(view.cover, view.asOf)}: ${what}.`, [
+      section(md`:arrow_right: ${coverHandedOn(view)}.`),
+    ]);
+  }
+  if (recipient === NOBODY_COVERS && !view.cover) {
+    return message(md`${safe(view.owner?.name ?? 'The owner', 60)} is back: ${what}.`, [
+      section(md`:arrow_right: ${coverHandedOn(view)}.`),
+    ]);
+  }
+  if (view.cover && recipient === (view.cover.backup ?? NOBODY_COVERS)) {
+    // To the backup (or, with nobody to cover, to no one: the thread says so).
+    const to = view.cover.backup ? md`${mention(view.cover.backup)} ` : md``;
+    const body = md`${to}${coverLine(view.cover, view.asOf)}: ${what} — the customer has waited ${waitingText(view)}. Reply in HubSpot, or react :eyes: if you're on it, :white_check_mark: when handled.`;
+    return message(md`${plainCover(view.cover, view.asOf)}: ${what}.`, [section(body)]);
+  }
   if (reassignedAway(view, recipient)) {
     return message(md`Reassigned to ${safe(view.owner?.name ?? 'nobody', 60)}: ${what}.`, [
       section(md`:arrow_right: Reassigned to ${personLabel(view.owner)} — ${what} (waiting ${waitingText(view)}).`),
@@ -349,6 +468,30 @@ export function renderEscalationReply(view: NudgeView, recipient?: string): Rend
   const who = view.owner ? personLabel(view.owner) : md`No owner is assigned:`;
   const body = md`${who} ${what} — the customer has waited ${waitingText(view)}. Reply in HubSpot, or react :eyes: if you're on it, :white_check_mark: when handled.`;
   return message(md`${safe(view.owner?.name ?? 'Unassigned', 60)}: ${what}.`, [section(body)]);
+}
+
+// ─────────────────────────────────────────────────────────────────────────────── claim timer (issue 15)
+
+/** ":eyes: @Bob claimed this at 10:12 and hasn't replied yet (promised within 30m)". */
+export function claimLapseLine(lapse: ClaimLapse): Mrkdwn {
+  return md`:eyes: ${mention(lapse.by)} claimed this at ${slackDate(lapse.at, '{time}')} and hasn't replied yet (promised within ${safe(lapse.within, 20)})`;
+}
+
+/**
+ * The claimer pinged again in the nudge's thread when their claim lapsed; once the ticket ended (or they
+ * replied, released it, or someone else took it) it says so instead, as every message about a ticket does.
+ */
+export function renderClaimLapseReply(view: NudgeView, claimer: string): RenderedMessage {
+  if (view.movedTo || isDone(view) || view.claimLapsed?.by !== claimer) {
+    const line = view.movedTo || isDone(view) ? statusLine(view) : md`No longer waiting on this claim`;
+    return message(md`${statusOf(view).label}: ${quoted(view)}.`, [section(md`${line} — nothing more to do here.`)]);
+  }
+  const lapse = view.claimLapsed;
+  return message(md`${mention(claimer)} claimed ${quoted(view)} and hasn't replied yet.`, [
+    section(
+      md`${claimLapseLine(lapse)}. ${mention(claimer)}, reply to the customer in HubSpot — or remove your :eyes: so someone else picks it up. The ticket now climbs the ladder as if unclaimed.`,
+    ),
+  ]);
 }
 
 /** Back to the nudge (the outbox puts its permalink in), or to HubSpot for a ticket without a nudge of its own. */
@@ -376,10 +519,14 @@ export function renderEscalationPost(view: NudgeView, teamName: string, linked =
   }
   const what =
     view.kind === 'feedback' ? md`Negative feedback not followed up` : md`Breached ${safe(clockLabel(view.clock))}`;
+  // An away owner is named, not mentioned (the leads channel must not notify them), with who covers.
+  const owner = view.cover
+    ? md`${safe(view.cover.ownerName, 60)} (away; ${view.cover.backup ? md`${mention(view.cover.backup)} covering` : md`no backup available`})`
+    : personLabel(view.owner);
   const lines = [
     md`:rotating_light: *Escalation — ${team}*`,
     md`${what}: ${titleLine(view)} from ${customer}`,
-    md`Owner: ${personLabel(view.owner)} · waiting ${waitingText(view)} · ${dueText(view)}`,
+    md`Owner: ${owner} · waiting ${waitingText(view)} · ${dueText(view)}`,
     backLink(view, linked, 'View the nudge and its thread'),
   ];
   return message(md`Escalation (${team}): ${what} — "${subject}"`, [section(joinMd(lines, '\n'))]);
@@ -393,10 +540,25 @@ export function renderOwnerDm(view: NudgeView, recipient?: string, linked = true
   const subject = md`"${safe(view.subject || '(no subject)', 150)}"`;
   const back = backLink(view, linked, 'Open the nudge');
   if (isFinal(view)) {
-    const next = view.movedTo ? md`Heed follows it there now.` : md`Nothing more to do.`;
+    const next = view.movedTo
+      ? md`This message is no longer updated: Heed follows the ticket in its team's channel.`
+      : md`Nothing more to do.`;
     return message(md`${statusOf(view).label}: ${subject}`, [
       section(md`${statusLine(view)}: ${titleLine(view)}. ${next}\n${back}`),
     ]);
+  }
+  if (coverEnded(view, recipient)) {
+    return message(md`No longer yours to cover: ${subject}`, [
+      section(md`:arrow_right: ${titleLine(view)}: ${coverHandedOn(view)} — nothing more for you to do.\n${back}`),
+    ]);
+  }
+  if (view.cover?.backup && recipient === view.cover.backup) {
+    const what =
+      view.kind === 'feedback'
+        ? md`Negative feedback needs a follow-up`
+        : md`A ticket breached its ${safe(clockLabel(view.clock))} time`;
+    const body = md`:rotating_light: ${coverLine(view.cover, view.asOf)}. ${what}: ${titleLine(view)} — waiting ${waitingText(view)}.\n${back} · mute these with \`/heed mute 2h\``;
+    return message(md`${plainCover(view.cover, view.asOf)}: ${what} — ${subject}`, [section(body)]);
   }
   if (reassignedAway(view, recipient)) {
     return message(md`Reassigned to ${safe(view.owner?.name ?? 'nobody', 60)}: ${subject}`, [

@@ -17,6 +17,8 @@ export const USAGE: Record<string, Mrkdwn> = {
       md`\`/heed mute &lt;duration&gt;\` — no DMs from Heed for a while, e.g. \`/heed mute 3h\``,
       md`\`/heed unmute\``,
       md`\`/heed whois &lt;ticket&gt;\` — owner, team, state and open flags of a ticket`,
+      md`\`/heed stats [@someone | &lt;team&gt; | me | all] [7d | 30d]\` — SLA met % per clock, first-response median and p90, and tickets handled, per agent (default: this channel's team, or your teams; 7d)`,
+      md`\`/heed daily on|off|status\` — your open items in a DM at the start of your working day`,
     ],
     '\n',
   ),

@@ -4,16 +4,19 @@ import { manualClock } from '../../../src/clock.ts';
 import { parsePolicy } from '../../../src/config.ts';
 import { openDatabase } from '../../../src/db/client.ts';
 import { FlagsReadRepo } from '../../../src/db/flags-read-repo.ts';
+import { HubspotUserRepo } from '../../../src/db/hubspot-user-repo.ts';
 import { SlackRepo } from '../../../src/db/slack-repo.ts';
 import type { ActionDeps } from '../../../src/slack/actions.ts';
 import { createSlackApp, createSlackWebClient, type SlackApp } from '../../../src/slack/app.ts';
+import { AwayRouter } from '../../../src/slack/away-router.ts';
+import { DailyLists } from '../../../src/slack/daily-list.ts';
 import { digestForSlack } from '../../../src/slack/digest-post.ts';
 import { FakeSlackServer } from '../../../src/slack/fake-slack-server.ts';
 import type { SlackServices } from '../../../src/slack/listeners/services.ts';
 import { EphemeralNotes } from '../../../src/slack/notes.ts';
 import { Outbox } from '../../../src/slack/outbox.ts';
 import { SharedStatePermissions } from '../../../src/slack/permissions.ts';
-import type { NudgeDeps } from '../../../src/slack/reconcile-nudges.ts';
+import { claimSettingsOf, type NudgeDeps } from '../../../src/slack/reconcile-nudges.ts';
 import type { RenderedMessage } from '../../../src/slack/render/blocks.ts';
 import { slackTeams } from '../../../src/slack/teams.ts';
 import { SlackUserDirectory, USERS_INFO_TIMEOUT_MS } from '../../../src/slack/users.ts';
@@ -57,6 +60,8 @@ export interface Harness {
   outbox: Outbox;
   nudgeDeps: NudgeDeps;
   services: SlackServices;
+  /** The morning lists, wired as in production (`/heed daily`, the daily-lists job). */
+  daily: DailyLists;
   app: SlackApp;
   baseUrl: string;
   log: ReturnType<typeof captureLogger>;
@@ -122,15 +127,27 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
   const web = createSlackWebClient(env, log.logger);
   const repo = new SlackRepo(db);
   const reads = new FlagsReadRepo(db);
+  const interactiveSlack = createSlackWebClient(env, log.logger, { timeout: USERS_INFO_TIMEOUT_MS });
   const users = new SlackUserDirectory({
     repo,
     slack: web,
-    interactiveSlack: createSlackWebClient(env, log.logger, { timeout: USERS_INFO_TIMEOUT_MS }),
+    interactiveSlack,
     people: policy.people,
     logger: log.logger,
   });
   const outbox = new Outbox({ repo, slack: web, clock, logger: log.logger });
-  const nudgeDeps: NudgeDeps = { repo, reads, users, teams, logger: log.logger, settings: policy.nudges };
+  // Away-aware routing and claim timers as production wires them (src/slack/setup.ts).
+  const routing = new AwayRouter({ users, hubspotUsers: new HubspotUserRepo(db), settings: policy.away });
+  const nudgeDeps: NudgeDeps = {
+    repo,
+    reads,
+    users,
+    teams,
+    logger: log.logger,
+    settings: policy.nudges,
+    routing,
+    claims: claimSettingsOf(policy),
+  };
   const notes = new EphemeralNotes({ slack: web, logger: log.logger, now: () => clock.now() });
   const actions: ActionDeps = {
     repo,
@@ -143,7 +160,19 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
   const digests = new Map<string, RenderedMessage[]>();
   // As production wires it (src/slack/setup.ts), without the wait for a first HubSpot sync.
   const digest = digestForSlack({ db, config: { policy }, outbox: repo, slack: web, users, logger: log.logger });
+  // As production wires it (src/slack/setup.ts).
+  const daily = new DailyLists({
+    db,
+    outbox: repo,
+    users,
+    teams,
+    policy,
+    slack: web,
+    interactiveSlack,
+    logger: log.logger,
+  });
   const services: SlackServices = {
+    daily,
     clock,
     logger: log.logger,
     teams,
@@ -174,6 +203,7 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     outbox,
     nudgeDeps,
     services,
+    daily,
     app,
     baseUrl,
     log,
