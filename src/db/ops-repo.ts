@@ -39,7 +39,8 @@ export type PruneTarget =
   | 'slackActionMarks'
   | 'burstLocks'
   | 'conversationThreads'
-  | 'ticketMessages';
+  | 'ticketMessages'
+  | 'hubspotWrites';
 
 type Param = string | number | Date;
 type Placeholder = (value: Param) => string;
@@ -256,7 +257,16 @@ const PRUNE_SQL: Record<
        AND NOT EXISTS (
         SELECT 1 FROM "Ticket" t WHERE t."id" = "TicketMessage"."ticketId" AND t."isClosed" = false AND t."archived" = false)`,
   },
+  // Claims and ✅ written back to HubSpot, once finished and old; a queued or running write stays however old
+  // (the runner decides what to do with it).
+  hubspotWrites: {
+    table: 'HubspotWrite',
+    where: (p, { cutoff }) => `"state" IN (${list(p, FINISHED_HUBSPOT_WRITE_STATES)}) AND "updatedAt" < ${p(cutoff)}`,
+  },
 };
+
+/** HubSpot write-backs nothing will run again (slack/write-back.ts): every state but pending and running. */
+const FINISHED_HUBSPOT_WRITE_STATES = ['done', 'skipped', 'refused', 'failed'] as const;
 
 function toSyncRunFacts(row: {
   id: string;

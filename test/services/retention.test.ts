@@ -210,6 +210,25 @@ describe.each(testProviders())('pruneOldRecords on %s', (provider) => {
     await message('m-archived-old', 'archived', 'th-archived-recent', OLD);
     await message('m-archived-recent', 'archived', 'th-archived-recent', RECENT);
     await message('m-no-thread', 'gone', null, OLD);
+    // HubSpot write-backs: finished and old go; queued or running stay however old, and so do recent finished ones.
+    const write = (id: string, state: string, updatedAt: Date) =>
+      db.prisma.hubspotWrite.create({
+        data: {
+          id,
+          kind: 'owner',
+          ticketId: 'open',
+          flagKey: 'ticket:open:firstResponse:0',
+          actor: 'U0BOB',
+          state,
+          nextAttemptAt: updatedAt,
+          createdAt: updatedAt,
+          updatedAt,
+        },
+      });
+    for (const state of ['done', 'skipped', 'refused', 'failed']) await write(`w-${state}-old`, state, OLD);
+    await write('w-done-recent', 'done', RECENT);
+    await write('w-pending-old', 'pending', OLD);
+    await write('w-running-old', 'running', OLD);
     // Never pruned.
     await db.prisma.dailyStat.create({ data: { team: 'support', day: '2025-01-01', metric: 'opened', value: 3 } });
     await db.prisma.digestRun.create({
@@ -232,7 +251,13 @@ describe.each(testProviders())('pruneOldRecords on %s', (provider) => {
       burstLocks: 1,
       conversationThreads: 1,
       ticketMessages: 2,
+      hubspotWrites: 4,
     });
+    expect((await db.prisma.hubspotWrite.findMany({ orderBy: { id: 'asc' } })).map((w) => w.id)).toEqual([
+      'w-done-recent',
+      'w-pending-old',
+      'w-running-old',
+    ]);
     expect((await db.prisma.conversationThread.findMany({ orderBy: { id: 'asc' } })).map((t) => t.id)).toEqual([
       'th-archived-recent',
       'th-open',

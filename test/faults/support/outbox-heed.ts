@@ -18,13 +18,19 @@ export type OwnerTeamsPolicy = { policy: Record<string, unknown>; channels: { id
 /**
  * One team per owner of the portal (its tickets, its channel CT<k>, its escalation channel CE<k>), owners mapped
  * to Slack users U<k> (DMs without lookups), digests off (the figures are about nudges), quick SLAs, sync every
- * minute and evaluation every `evaluateSeconds`; the calm-first-day rules lifted (STORM) for volume.
+ * minute and evaluation every `evaluateSeconds`; the calm-first-day rules lifted (STORM) for volume. The owners are
+ * made present around the clock in HubSpot (available, no working hours, no time off): the portal draws those at
+ * random, and away-aware routing would otherwise send a share of the pings and DMs — the volume these scenarios
+ * count — to nobody depending on the hour the suite runs.
  */
 export function ownerTeamsPolicy(
   portal: SimPortal,
   options: { teams: number; firstResponse: string; evaluateSeconds: number },
 ): OwnerTeamsPolicy {
   const owners = portal.owners.filter((o) => o.email).slice(0, options.teams);
+  for (const user of portal.users.filter((u) => owners.some((o) => o.email === u.email))) {
+    portal.updateUser(user.id, { availability: 'available', workingHours: null, outOfOffice: '[]' }, Date.now());
+  }
   const teams = owners.map((owner, k) => ({
     name: `team${k}`,
     channel: `CT${k}`,
