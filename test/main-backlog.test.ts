@@ -88,6 +88,8 @@ describe.each(testProviders())('a first start on a ~300-ticket backlog through s
       accessToken: HUBSPOT_TOKEN,
       portalOptions: { seed: 12, tickets: 1400, days: 10, now: Date.now() },
     });
+    // Present around the clock: whether an owner is away (routed to nobody, no DM) must not depend on the hour.
+    simulator.portal.makeEveryonePresent(Date.now());
     const slack = await new FakeSlackServer().start();
     for (const [id, name] of [
       ['CTIER1', 'tier1'],

@@ -897,6 +897,16 @@ export class SimPortal {
     this.emit([{ objectType: 'users', objectId: id, action: 'UPDATE', at, properties: [] }]);
   }
 
+  /**
+   * Every user present around the clock (available, no working hours set, no time off) from `at`: for scenarios
+   * about volume, where the random presence the portal draws would make who gets pinged depend on the hour.
+   */
+  makeEveryonePresent(at: number): void {
+    for (const user of this.users) {
+      this.updateUser(user.id, { availability: 'available', workingHours: null, outOfOffice: '[]' }, at);
+    }
+  }
+
   // ------------------------------------------------------------ conversations
 
   /** The id of a ticket's conversation thread, if it has one. */

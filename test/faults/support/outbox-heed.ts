@@ -28,9 +28,7 @@ export function ownerTeamsPolicy(
   options: { teams: number; firstResponse: string; evaluateSeconds: number },
 ): OwnerTeamsPolicy {
   const owners = portal.owners.filter((o) => o.email).slice(0, options.teams);
-  for (const user of portal.users.filter((u) => owners.some((o) => o.email === u.email))) {
-    portal.updateUser(user.id, { availability: 'available', workingHours: null, outOfOffice: '[]' }, Date.now());
-  }
+  portal.makeEveryonePresent(Date.now());
   const teams = owners.map((owner, k) => ({
     name: `team${k}`,
     channel: `CT${k}`,
