@@ -1,9 +1,10 @@
 // Away-aware routing as the nudge reconciler applies it (issue 15): who a ticket's ping goes to now, what its
 // messages say about it, and what the Nudge row remembers (Nudge.cover, Nudge.coverCheckAt).
 //
-// The route is decided when a ping is due (level 2, a reopened ticket, a new owner) and again at `coverCheckAt`
-// while someone covers — when the owner is due back, and every few minutes (statuses change) — not on every run.
-// The decision is stored on the nudge, so every later edit of its messages shows the same cover.
+// The route is decided when a ping is due (level 2, a reopened ticket, a new owner) and again at `coverCheckAt`:
+// while someone covers, when the owner is due back and every few minutes (statuses change); while the pinged owner
+// is present, every few minutes too, so an owner who goes away after the ping hands the ticket to a backup. Not on
+// every run. The decision is stored on the nudge, so every later edit of its messages shows the same cover.
 import type { FlagContext } from '../db/flags-read-repo.ts';
 import type { Flag, Nudge, NudgeFields } from '../db/slack-repo.ts';
 import type { AwayReason } from '../domain/availability.ts';
@@ -139,7 +140,10 @@ export async function decideCover(router: NudgeRouter | undefined, s: CoverSubje
     (s.level < 2 ||
       (stored?.reason !== undefined && checkDue) ||
       (previous !== undefined && stored === undefined) ||
-      (stored?.reason === undefined && s.nudge?.pingedUser != null && s.nudge.pingedUser !== ownerSlack));
+      // A new owner, or the pinged owner's periodic check (they may have gone away since).
+      (stored?.reason === undefined &&
+        s.nudge?.pingedUser != null &&
+        (s.nudge.pingedUser !== ownerSlack || (checkDue && ownerSlack !== undefined))));
   let cover = stored;
   const fields: CoverDecision['fields'] = {};
   if (due) {
@@ -153,12 +157,22 @@ export async function decideCover(router: NudgeRouter | undefined, s: CoverSubje
     );
     cover = nextCover(stored, ownerId, s.view.owner?.name ?? `HubSpot owner ${ownerId}`, route);
     const text = cover ? JSON.stringify(cover) : null;
-    // Checked again when the owner is due back, and meanwhile every few minutes (a backup may go away too).
+    // Checked again when the owner is due back, and meanwhile every few minutes (a backup may go away too); an
+    // owner who is here, every few minutes as well (they may leave while the ticket waits).
+    const recheck = now.getTime() + router.recheckMs;
     const checkAt = cover?.reason
-      ? new Date(Math.min(cover.until ?? Number.POSITIVE_INFINITY, now.getTime() + router.recheckMs))
-      : null;
+      ? new Date(Math.min(cover.until ?? Number.POSITIVE_INFINITY, recheck))
+      : ownerSlack !== undefined
+        ? new Date(recheck)
+        : null;
     if (text !== (s.nudge?.cover ?? null)) fields.cover = text;
     if ((checkAt?.getTime() ?? null) !== (s.nudge?.coverCheckAt?.getTime() ?? null)) fields.coverCheckAt = checkAt;
+  }
+  // Over: nothing to check any more (a stale check time would keep bringing the nudge back for work). Held by
+  // someone else's claim: looked at again a few minutes on, not on every run while the claim stands.
+  if (s.done && s.nudge?.coverCheckAt) fields.coverCheckAt = null;
+  else if (!due && router !== undefined && claimedByOther && s.nudge?.coverCheckAt && checkDue) {
+    fields.coverCheckAt = new Date(now.getTime() + router.recheckMs);
   }
   const target = cover?.reason ? (cover.backup ?? AWAY_TARGET) : ownerSlack;
   return { target, shown: shownCover(cover, s.team.calendar.zone.name), fields };

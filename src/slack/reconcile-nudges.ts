@@ -75,10 +75,13 @@ export function claimSettingsOf(policy: {
 }): ClaimSettings {
   const byRule = new Map(policy.sla.map((r) => [r.name, r.claimWithin ?? policy.claimWithin]));
   // A lower bound only (a working day is at least an hour): it decides when to look, never what is shown.
-  const minutes = Math.min(...[policy.claimWithin, ...byRule.values()].map((d) => d.minutes + d.days * 60));
+  const all = [policy.claimWithin, ...byRule.values()];
+  const minutes = Math.min(...all.map((d) => d.minutes + d.days * 60));
   return {
     within: (rule) => (rule !== undefined ? byRule.get(rule) : undefined) ?? policy.claimWithin,
     shortest: { days: 0, minutes },
+    // An upper bound, component by component: no rule's promise ends later.
+    longest: { days: Math.max(...all.map((d) => d.days)), minutes: Math.max(...all.map((d) => d.minutes)) },
   };
 }
 
@@ -87,6 +90,8 @@ export interface ClaimSettings {
   within(rule: string | undefined): TBusinessDuration;
   /** The shortest promise of any rule: when a claim may first lapse. */
   shortest: TBusinessDuration;
+  /** At least the longest promise of any rule: when a claim has certainly lapsed (or been kept). */
+  longest: TBusinessDuration;
 }
 
 export interface ReconcileSummary {
@@ -825,8 +830,10 @@ function claimWithinOf(deps: NudgeDeps, rule: string | undefined): TBusinessDura
 }
 
 /**
- * Cheap pre-check before any context is read: a claimed open flag whose nudge has not been looked at since the
- * earliest instant its claim could lapse.
+ * Cheap pre-check before any context is read: a claimed open flag, past the earliest instant its claim could lapse
+ * (the shortest promise of any rule), whose nudge has not been looked at since the latest (the longest). Between
+ * the two it is looked at on every run: a nudge touched for another reason (a sync, a routing check) in that
+ * window must not hide the lapse.
  */
 const OPEN = new Set<string>(OPEN_FLAG_STATES);
 
@@ -836,7 +843,9 @@ function claimMayHaveLapsed(deps: NudgeDeps, flag: Flag, nudge: Nudge, now: Date
   const team = deps.teams.find((t) => t.name === flag.team);
   if (!team) return false;
   const earliest = addBusinessTime(claim.at, deps.claims?.shortest ?? DEFAULT_CLAIM_WITHIN, team.calendar);
-  return earliest <= now && nudge.updatedAt < earliest;
+  if (earliest > now) return false;
+  const latest = addBusinessTime(claim.at, deps.claims?.longest ?? DEFAULT_CLAIM_WITHIN, team.calendar);
+  return nudge.updatedAt < latest;
 }
 
 function statusOfClaim(deps: NudgeDeps, flag: Flag, ctx: Ctx, team: SlackTeam, now: Date) {

@@ -166,6 +166,33 @@ describe.each(testProviders())('away-aware routing, on %s', (provider) => {
     expect(dms(second)).toEqual([]);
   });
 
+  it('owner pinged while here, then out of office: the next check hands the ticket to the backup, once', async () => {
+    await round('09:58');
+    await round('10:15'); // breached: Anna is here, so she is pinged and DMed
+    expect(pingsOf('UANNA')).toHaveLength(1);
+    expect(dms('UANNA')).toHaveLength(1);
+    // 10:16 she books the rest of the day off; the pinged owner is checked again within the status cache's 5 min.
+    setUser(anna.user, { outOfOffice: ooo(at('10:16'), at('18:00')) }, '10:16');
+    const before = await round('10:18');
+    expect(before.replies + before.dms).toBe(0); // not yet due: no check on every run
+    const handed = await round('10:21');
+    expect(handed.dms).toBe(1);
+    expect(dms(first)).toHaveLength(1);
+    expect(dms(first)[0]).toContain(
+      `${anna.name} is away until Mon 18:00 UTC (out of office); <@${first}> is covering`,
+    );
+    expect(pingsOf(first)).toHaveLength(1);
+    expect(dms(second)).toEqual([]);
+    expect(pingsOf('UANNA')).toHaveLength(1); // not again
+    expect(shown(nudge(), { withText: true })).toContain(`<@${first}> is covering`);
+    // Later checks while she stays away: the same cover, nothing sent again.
+    await round('10:27');
+    await round('10:33');
+    expect(dms(first)).toHaveLength(1);
+    expect(pingsOf(first)).toHaveLength(1);
+    expect(thread()).toHaveLength(2);
+  });
+
   it('the backup claims the covered ticket: when the owner is back, it stays theirs and she is not pinged', async () => {
     setUser(anna.user, { outOfOffice: ooo(at('08:00'), at('10:30')) }, '08:05');
     await round('09:58');
