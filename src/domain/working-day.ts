@@ -9,7 +9,12 @@
 // Either way the team calendar's holidays are days off (a holiday is a date: it is applied to the person's local
 // date), and a HubSpot time zone Heed cannot read falls through to the next zone rather than failing.
 // The start of a working day is the first slot of that weekday; a slot belongs to the day it starts on.
-import { type AwayReason as AvailabilityReason, type AwayRules, awayState } from './availability.ts';
+import {
+  type AwayReason as AvailabilityReason,
+  type AwayRules,
+  awayState,
+  type SlackPresence,
+} from './availability.ts';
 import { createTimeZone, dayFromIsoDate, isoDateFromDay, type TimeZone, weekdayOfDay } from './time-zone.ts';
 import { clockTimeMinutes, type TWeekday, WEEKDAYS } from './week.ts';
 
@@ -118,25 +123,32 @@ export interface AwayFacts {
   /** hs_availability_status as HubSpot said it at the last sync ("available", "away"); only known for now. */
   readonly availabilityStatus?: string | null | undefined;
   readonly outOfOffice: readonly OutOfOfficePeriod[];
+  /** Their Slack status now (users.info), with the rules that say which statuses mean away; unknown: not read. */
+  readonly slack?: { status: SlackPresence | undefined; rules: Pick<AwayRules, 'statusEmoji' | 'statusText'> };
 }
 
-export type AwayReason = Extract<AvailabilityReason, 'hubspot-away' | 'out-of-office'>;
-
-/** What HubSpot says, alone: the morning list is for the start of a working day, so off-hours never count. */
-const HUBSPOT_ONLY: AwayRules = { statusEmoji: [], statusText: [], outsideWorkingHours: false };
+export type AwayReason = Extract<AvailabilityReason, 'hubspot-away' | 'out-of-office' | 'slack-status'>;
 
 /**
- * Away at `at`: an out-of-office period covers it (start inclusive, end exclusive), or HubSpot says the person is
- * away — the same rule routing follows (availability.ts). The availability status is a present fact, so callers
- * pass the start of the day as `at` only for periods.
+ * Away at `at`: an out-of-office period covers it (start inclusive, end exclusive), HubSpot says the person is
+ * away, or their Slack status does (until it expires) — the same rules routing follows (availability.ts), but
+ * off-hours never count: the morning list is for the start of a working day. The availability status and the
+ * Slack status are present facts, so callers pass the start of the day as `at` only for periods.
  */
 export function awayAt(facts: AwayFacts, at: Date): AwayReason | undefined {
   const state = awayState(
-    { hubspot: { availabilityStatus: facts.availabilityStatus ?? null, outOfOffice: facts.outOfOffice } },
+    {
+      hubspot: { availabilityStatus: facts.availabilityStatus ?? null, outOfOffice: facts.outOfOffice },
+      slack: facts.slack?.status,
+    },
     at,
-    HUBSPOT_ONLY,
+    {
+      statusEmoji: facts.slack?.rules.statusEmoji ?? [],
+      statusText: facts.slack?.rules.statusText ?? [],
+      outsideWorkingHours: false,
+    },
   );
-  return state.away && (state.reason === 'out-of-office' || state.reason === 'hubspot-away') ? state.reason : undefined;
+  return state.away && state.reason !== 'off-hours' ? state.reason : undefined;
 }
 
 /** What the morning list does for a person at `now`. `day` is their local date ("YYYY-MM-DD") the decision is for. */

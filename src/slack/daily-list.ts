@@ -7,13 +7,15 @@
 // one replica at a time under its lease) asks for each person whether their day started within the catch-up window
 // (MORNING_CATCH_UP_MS: a list missed because Heed was down at 09:00 still comes until 12:00, saying it is late;
 // after that, none for that day). No list on a day off (no working slot that weekday, a team holiday), while away
-// (an out-of-office period covering the start, HubSpot "away"), or while the person muted Heed's DMs. An empty
-// list is still sent, as one short line: they asked for a list every working day, and silence would look broken.
+// (an out-of-office period covering the start, HubSpot "away", a Slack status that means away), or while the
+// person muted Heed's DMs. An empty list is still sent, as one short line: they asked for a list every working
+// day, and silence would look broken.
 import type { TPolicy } from '../config.ts';
 import type { Db, DbDriver } from '../db/client.ts';
 import { DailyListRepo, type DailySetting, type HubspotSchedule } from '../db/daily-list-repo.ts';
 import { FlagsReadRepo } from '../db/flags-read-repo.ts';
 import type { SlackRepo } from '../db/slack-repo.ts';
+import type { AwayRules, SlackPresence } from '../domain/availability.ts';
 import { assignTeam } from '../domain/team-assignment.ts';
 import {
   type AwayFacts,
@@ -42,6 +44,14 @@ export interface DailyListDeps {
   /** The same, for slash commands: a client that gives up within USERS_INFO_TIMEOUT_MS (Slack's 3 s). */
   interactiveSlack?: SlackApi | undefined;
   logger: Pick<Logger, 'info' | 'warn' | 'debug'>;
+  /**
+   * Slack statuses (SlackUserDirectory.slackStatus: cached, never throws) and which of them mean away (policy
+   * `away`): read only when a list is about to go. Without it, only HubSpot says who is away.
+   */
+  presence?: {
+    status(slackUserId: string, now: Date): Promise<SlackPresence | undefined>;
+    rules: Pick<AwayRules, 'statusEmoji' | 'statusText'>;
+  };
 }
 
 /** What Heed knows about one person's working day. */
@@ -187,7 +197,12 @@ export class DailyLists {
       const tz = await this.refreshSlackTimeZone(setting.slackUserId, now);
       if (tz) plan = await this.plan(setting.slackUserId, now, { ...setting, slackTimeZone: tz });
     }
-    const decision = morningDecision(plan.week, plan.away, now);
+    let decision = morningDecision(plan.week, plan.away, now);
+    // Their Slack status may say away too (a vacation emoji): asked only when HubSpot alone would send the list.
+    if (decision.kind === 'send' && this.#d.presence) {
+      const status = await this.#d.presence.status(setting.slackUserId, now);
+      decision = morningDecision(plan.week, { ...plan.away, slack: { status, rules: this.#d.presence.rules } }, now);
+    }
     if (decision.kind !== 'send') return decision.kind;
     const key = dailyListKey(setting.slackUserId, decision.day);
     if ((await this.#repo.existingOutboxKeys([key])).has(key)) return 'already';

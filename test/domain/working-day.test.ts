@@ -16,6 +16,8 @@ import {
   workWeek,
 } from '../../src/domain/working-day.ts';
 
+/** Which Slack statuses mean away, as the policy's `away` section says by default. */
+const STATUS_RULES = { statusEmoji: [':palm_tree:'], statusText: ['out of office', 'vacation'] };
 const TEAM: WorkWeekSources['team'] = {
   name: 'support',
   timezone: 'Europe/Berlin',
@@ -196,6 +198,33 @@ describe('morningDecision', () => {
       { availabilityStatus: 'AWAY', outOfOffice: [] },
       '2026-03-09T13:00:00Z',
       { kind: 'away', reason: 'hubspot-away' },
+    ],
+    [
+      'A Slack status that means away (the policy’s emoji)',
+      NEW_YORK,
+      { outOfOffice: [], slack: { status: { emoji: ':palm_tree:', text: 'Beach' }, rules: STATUS_RULES } },
+      '2026-03-09T13:00:00Z',
+      { kind: 'away', reason: 'slack-status' },
+    ],
+    [
+      'A Slack status that expired before the day started: the list comes',
+      NEW_YORK,
+      {
+        outOfOffice: [],
+        slack: {
+          status: { emoji: '', text: 'Out of office', expiresAt: at('2026-03-09T12:00:00Z') },
+          rules: STATUS_RULES,
+        },
+      },
+      '2026-03-09T13:00:00Z',
+      { kind: 'send' },
+    ],
+    [
+      'A Slack status that says nothing of being away ("In a meeting"): the list comes',
+      NEW_YORK,
+      { outOfOffice: [], slack: { status: { emoji: ':calendar:', text: 'In a meeting' }, rules: STATUS_RULES } },
+      '2026-03-09T13:00:00Z',
+      { kind: 'send' },
     ],
     // No working hours in HubSpot: the team calendar's hours.
     [

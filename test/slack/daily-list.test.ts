@@ -114,9 +114,9 @@ const EXPECTED: Record<string, Record<string, string>> = {
   // Out of office Tuesday–Wednesday, holiday Thursday, Friday caught up at 11:30 after the outage, away in HubSpot
   // on Monday 9.
   UOMAR: { '2026-03-02': '09:00', '2026-03-06': '11:30' },
+  // Tuesday 3: a vacation status in Slack (until Wednesday 09:00 Tokyo).
   ULEE: {
     '2026-03-02': '09:00',
-    '2026-03-03': '09:00',
     '2026-03-04': '09:00',
     '2026-03-06': '09:00',
     '2026-03-09': '09:00',
@@ -334,6 +334,14 @@ describe.each(testProviders())('the morning list on %s', (provider) => {
         const omar = portal.users.find((u) => u.email === owners.get('UOMAR')!.email)!;
         portal.updateUser(omar.id, { availability: 'away' }, t);
         await new HubspotUserRepo(h.db).upsertPage([hubspotRow(omar.id)], t);
+      }
+      if (now.toISOString() === '2026-03-02T12:00:00.000Z') {
+        // Lee sets a vacation status in Slack for Tuesday, clearing itself at the start of Wednesday in Tokyo.
+        h.slack.setStatus('ULEE', {
+          emoji: ':palm_tree:',
+          text: 'Beach day',
+          expiration: Date.parse('2026-03-04T00:00:00Z') / 1000,
+        });
       }
       if (OUTAGES.some(([from, to]) => now >= from && now < to)) continue;
       // Both replicas tick at the same instant: the job's run key and lease let one run it.

@@ -170,6 +170,7 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     slack: web,
     interactiveSlack,
     logger: log.logger,
+    presence: { status: (user, now) => users.slackStatus(user, now), rules: policy.away },
   });
   const services: SlackServices = {
     daily,
