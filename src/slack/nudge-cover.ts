@@ -175,5 +175,9 @@ export async function decideCover(router: NudgeRouter | undefined, s: CoverSubje
     fields.coverCheckAt = new Date(now.getTime() + router.recheckMs);
   }
   const target = cover?.reason ? (cover.backup ?? AWAY_TARGET) : ownerSlack;
-  return { target, shown: shownCover(cover, s.team.calendar.zone.name), fields };
+  const shown = shownCover(cover, s.team.calendar.zone.name);
+  // Someone else's claim holds the routing past the owner's return: "away until 10:30" would be wrong by now, and
+  // the claim line says who is on it.
+  if (claimedByOther && cover?.until !== undefined && cover.until <= now.getTime()) delete shown.cover;
+  return { target, shown, fields };
 }

@@ -211,6 +211,8 @@ describe.each(testProviders())('away-aware routing, on %s', (provider) => {
     expect(dms(first)).toHaveLength(1);
     expect(dms(first)[0]).not.toContain('No longer yours to cover');
     expect(shown(nudge(), { withText: true })).toContain(`:eyes: On it: <@${first}>`);
+    // Her return time has passed: the nudge no longer says she is away until then.
+    expect(shown(nudge(), { withText: true })).not.toContain('is away until');
   });
 
   it('owner away in HubSpot and the first backup’s Slack status says vacation: the next in rotation covers', async () => {
