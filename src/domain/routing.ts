@@ -48,3 +48,12 @@ export function routeNudge(input: RouteInput): Route {
   }
   return { kind: 'channel', because };
 }
+
+/**
+ * The route for an owner who was already pinged about the ticket and is checked again while it waits: they hand it
+ * over when they go away (out of office, away in HubSpot or in Slack), not when their working day ends — the
+ * backup would be pinged every evening and the owner again every morning about the same ticket.
+ */
+export function routeAfterPing(route: Route): Route {
+  return route.kind !== 'owner' && route.because.reason === 'off-hours' ? { kind: 'owner' } : route;
+}

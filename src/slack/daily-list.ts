@@ -197,16 +197,18 @@ export class DailyLists {
       const tz = await this.refreshSlackTimeZone(setting.slackUserId, now);
       if (tz) plan = await this.plan(setting.slackUserId, now, { ...setting, slackTimeZone: tz });
     }
-    let decision = morningDecision(plan.week, plan.away, now);
-    // Their Slack status may say away too (a vacation emoji): asked only when HubSpot alone would send the list.
-    if (decision.kind === 'send' && this.#d.presence) {
-      const status = await this.#d.presence.status(setting.slackUserId, now);
-      decision = morningDecision(plan.week, { ...plan.away, slack: { status, rules: this.#d.presence.rules } }, now);
-    }
+    const decision = morningDecision(plan.week, plan.away, now);
     if (decision.kind !== 'send') return decision.kind;
     const key = dailyListKey(setting.slackUserId, decision.day);
     if ((await this.#repo.existingOutboxKeys([key])).has(key)) return 'already';
     if (setting.mutedUntil && setting.mutedUntil > now) return 'muted';
+    // Their Slack status may say away too (a vacation emoji): Slack is asked only for a list about to go.
+    if (this.#d.presence) {
+      const status = await this.#d.presence.status(setting.slackUserId, now);
+      const slack = { status, rules: this.#d.presence.rules };
+      const withSlack = morningDecision(plan.week, { ...plan.away, slack }, now);
+      if (withSlack.kind !== 'send') return withSlack.kind;
+    }
     const message = await this.render(plan, now, decision.late ? decision.startsAt : undefined);
     const payload = {
       text: message.text,

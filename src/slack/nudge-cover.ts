@@ -9,7 +9,7 @@ import type { FlagContext } from '../db/flags-read-repo.ts';
 import type { Flag, Nudge, NudgeFields } from '../db/slack-repo.ts';
 import type { AwayReason } from '../domain/availability.ts';
 import { currentClaim } from '../domain/claim.ts';
-import type { Route } from '../domain/routing.ts';
+import { type Route, routeAfterPing } from '../domain/routing.ts';
 import type { NudgeRouter } from './away-router.ts';
 import { type CoverView, NOBODY_COVERS, type NudgeView } from './render/nudge.ts';
 import type { SlackTeam } from './teams.ts';
@@ -131,6 +131,9 @@ export async function decideCover(router: NudgeRouter | undefined, s: CoverSubje
   // Someone else claimed it (the backup covering, a colleague): routing stays as it is while their claim stands, so
   // the owner coming back neither takes it from them nor is pinged about a ticket someone is answering.
   const claimedByOther = claim !== undefined && claim.by !== ownerSlack;
+  // The owner was pinged and is here: checked every few minutes, in case they go away while the ticket waits.
+  const pingedOwner =
+    s.level >= 2 && stored?.reason === undefined && ownerSlack !== undefined && s.nudge?.pingedUser === ownerSlack;
   const due =
     router !== undefined &&
     !claimedByOther &&
@@ -140,14 +143,13 @@ export async function decideCover(router: NudgeRouter | undefined, s: CoverSubje
     (s.level < 2 ||
       (stored?.reason !== undefined && checkDue) ||
       (previous !== undefined && stored === undefined) ||
-      // A new owner, or the pinged owner's periodic check (they may have gone away since).
-      (stored?.reason === undefined &&
-        s.nudge?.pingedUser != null &&
-        (s.nudge.pingedUser !== ownerSlack || (checkDue && ownerSlack !== undefined))));
+      // A new owner.
+      (stored?.reason === undefined && s.nudge?.pingedUser != null && s.nudge.pingedUser !== ownerSlack) ||
+      (pingedOwner && checkDue));
   let cover = stored;
   const fields: CoverDecision['fields'] = {};
   if (due) {
-    const route = await router.route(
+    const asked = await router.route(
       {
         team: s.team,
         owner: { ownerId, email: s.view.ownerEmail, slackUserId: ownerSlack },
@@ -155,6 +157,7 @@ export async function decideCover(router: NudgeRouter | undefined, s: CoverSubje
       },
       now,
     );
+    const route = pingedOwner ? routeAfterPing(asked) : asked;
     cover = nextCover(stored, ownerId, s.view.owner?.name ?? `HubSpot owner ${ownerId}`, route);
     const text = cover ? JSON.stringify(cover) : null;
     // Checked again when the owner is due back, and meanwhile every few minutes (a backup may go away too); an
@@ -168,16 +171,13 @@ export async function decideCover(router: NudgeRouter | undefined, s: CoverSubje
     if (text !== (s.nudge?.cover ?? null)) fields.cover = text;
     if ((checkAt?.getTime() ?? null) !== (s.nudge?.coverCheckAt?.getTime() ?? null)) fields.coverCheckAt = checkAt;
   }
-  // Over: nothing to check any more (a stale check time would keep bringing the nudge back for work). Held by
-  // someone else's claim: looked at again a few minutes on, not on every run while the claim stands.
-  if (s.done && s.nudge?.coverCheckAt) fields.coverCheckAt = null;
-  else if (!due && router !== undefined && claimedByOther && s.nudge?.coverCheckAt && checkDue) {
-    fields.coverCheckAt = new Date(now.getTime() + router.recheckMs);
+  // A check time that passed without a check (the nudge is over, the ticket lost its owner, routing is off) is
+  // cleared: left in the past it would bring the nudge back for work on every run. Held by someone else's claim:
+  // looked at again a few minutes on, not on every run while the claim stands.
+  if (!due && checkDue && s.nudge?.coverCheckAt) {
+    fields.coverCheckAt =
+      router !== undefined && claimedByOther && !s.done ? new Date(now.getTime() + router.recheckMs) : null;
   }
   const target = cover?.reason ? (cover.backup ?? AWAY_TARGET) : ownerSlack;
-  const shown = shownCover(cover, s.team.calendar.zone.name);
-  // Someone else's claim holds the routing past the owner's return: "away until 10:30" would be wrong by now, and
-  // the claim line says who is on it.
-  if (claimedByOther && cover?.until !== undefined && cover.until <= now.getTime()) delete shown.cover;
-  return { target, shown, fields };
+  return { target, shown: shownCover(cover, s.team.calendar.zone.name), fields };
 }

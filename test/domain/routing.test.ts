@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AwayState } from '../../src/domain/availability.ts';
-import { rotationStart, routeNudge } from '../../src/domain/routing.ts';
+import { rotationStart, routeAfterPing, routeNudge } from '../../src/domain/routing.ts';
 
 const OOO: AwayState = { away: true, reason: 'out-of-office', until: new Date('2026-03-09T08:00:00Z') };
 const HERE: AwayState = { away: false };
@@ -57,5 +57,28 @@ describe('routeNudge', () => {
     }
     expect([...counts.keys()].sort()).toEqual(backups);
     for (const n of counts.values()) expect(n).toBeGreaterThan(60);
+  });
+});
+
+describe('routeAfterPing (an owner pinged already, checked again)', () => {
+  const OFF_HOURS: AwayState = { away: true, reason: 'off-hours', until: new Date('2026-03-10T08:00:00Z') };
+  const SLACK: AwayState = { away: true, reason: 'slack-status', status: ':palm_tree: Beach' };
+  it.each<[string, Parameters<typeof routeAfterPing>[0], unknown]>([
+    ['here → stays theirs', { kind: 'owner' }, { kind: 'owner' }],
+    [
+      'out of office → the backup',
+      { kind: 'backup', user: 'UBOB', because: OOO },
+      { kind: 'backup', user: 'UBOB', because: OOO },
+    ],
+    [
+      'a vacation status → the backup',
+      { kind: 'backup', user: 'UBOB', because: SLACK },
+      { kind: 'backup', user: 'UBOB', because: SLACK },
+    ],
+    ['every backup away → the channel', { kind: 'channel', because: OOO }, { kind: 'channel', because: OOO }],
+    ['their working day ended → stays theirs', { kind: 'backup', user: 'UBOB', because: OFF_HOURS }, { kind: 'owner' }],
+    ['day ended, no backup → stays theirs', { kind: 'channel', because: OFF_HOURS }, { kind: 'owner' }],
+  ])('%s', (_name, route, expected) => {
+    expect(routeAfterPing(route)).toEqual(expected);
   });
 });

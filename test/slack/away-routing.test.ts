@@ -193,6 +193,34 @@ describe.each(testProviders())('away-aware routing, on %s', (provider) => {
     expect(thread()).toHaveLength(2);
   });
 
+  it('owner pinged, then her working day ends with the ticket still waiting: nobody else is pinged, nor she again', async () => {
+    const nineToFour = JSON.stringify([{ days: 'MONDAY_TO_FRIDAY', startMinute: 540, endMinute: 960 }]);
+    setUser(anna.user, { workingHours: nineToFour }, '08:05');
+    await round('09:58');
+    await round('10:15'); // breached: pinged and DMed
+    for (const time of ['16:01', '16:07', '16:13', '20:00']) await round(time);
+    for (const time of ['09:01', '09:07', '10:00']) await round(time, '03');
+    expect(dms(first)).toEqual([]);
+    expect(dms(second)).toEqual([]);
+    expect(pingsOf(first)).toEqual([]);
+    expect(pingsOf('UANNA')).toHaveLength(1);
+    expect(dms('UANNA')).toHaveLength(1);
+    expect(shown(nudge(), { withText: true })).not.toContain('is away');
+  });
+
+  it('owner pinged, then the ticket is unassigned: its check time is cleared, not re-read on every run', async () => {
+    await round('09:58');
+    await round('10:15');
+    const checkAt = async () => (await h.db.prisma.nudge.findMany({ select: { coverCheckAt: true } }))[0]?.coverCheckAt;
+    expect(await checkAt()).toEqual(at('10:20'));
+    sim.portal.updateTicket(ticketId, { hubspot_owner_id: null }, at('10:16').getTime());
+    await round('10:17');
+    await round('10:21');
+    expect(await checkAt()).toBeNull();
+    expect(dms(first)).toEqual([]);
+    expect(dms(second)).toEqual([]);
+  });
+
   it('the backup claims the covered ticket: when the owner is back, it stays theirs and she is not pinged', async () => {
     setUser(anna.user, { outOfOffice: ooo(at('08:00'), at('10:30')) }, '08:05');
     await round('09:58');
@@ -211,8 +239,8 @@ describe.each(testProviders())('away-aware routing, on %s', (provider) => {
     expect(dms(first)).toHaveLength(1);
     expect(dms(first)[0]).not.toContain('No longer yours to cover');
     expect(shown(nudge(), { withText: true })).toContain(`:eyes: On it: <@${first}>`);
-    // Her return time has passed: the nudge no longer says she is away until then.
-    expect(shown(nudge(), { withText: true })).not.toContain('is away until');
+    // The backup working it is never told it is not theirs.
+    expect(dms(first)[0]).not.toContain('nothing more for you to do');
   });
 
   it('owner away in HubSpot and the first backup’s Slack status says vacation: the next in rotation covers', async () => {
