@@ -5,6 +5,7 @@ import { FINISHED_FLAG_STATES, OPEN_FLAG_STATES } from '../domain/flag.ts';
 import { type Db, sqliteWrite } from './client.ts';
 import { cachedStatement } from './raw-sql.ts';
 import { sqliteDate } from './sqlite-date.ts';
+import { FINISHED_HUBSPOT_WRITE_STATES } from './write-back-repo.ts';
 
 /** Outbox rows still on their way to Slack. */
 const QUEUED_OUTBOX_STATES = ['pending', 'retry', 'sending'] as const;
@@ -264,9 +265,6 @@ const PRUNE_SQL: Record<
     where: (p, { cutoff }) => `"state" IN (${list(p, FINISHED_HUBSPOT_WRITE_STATES)}) AND "updatedAt" < ${p(cutoff)}`,
   },
 };
-
-/** HubSpot write-backs nothing will run again (slack/write-back.ts): every state but pending and running. */
-const FINISHED_HUBSPOT_WRITE_STATES = ['done', 'skipped', 'refused', 'failed'] as const;
 
 function toSyncRunFacts(row: {
   id: string;

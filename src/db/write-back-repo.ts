@@ -8,6 +8,13 @@ export type { HubspotWrite };
 
 export type HubspotWriteKind = 'owner' | 'stage';
 export type HubspotWriteState = 'pending' | 'running' | 'done' | 'skipped' | 'refused' | 'failed';
+/** The states nothing runs again (retention prunes these once old). */
+export const FINISHED_HUBSPOT_WRITE_STATES = [
+  'done',
+  'skipped',
+  'refused',
+  'failed',
+] as const satisfies readonly Exclude<HubspotWriteState, 'pending' | 'running'>[];
 
 export interface NewHubspotWrite {
   id: string;

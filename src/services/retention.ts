@@ -1,8 +1,9 @@
 // Retention: keeps the database from growing without bound. Once a day, rows past
 // `operations.retentionDays` are deleted in small batches — audit entries, finished flags of closed tickets and
 // followed-up feedback, their nudges, settled summaries ("and N more", backlog), finished outbox messages, sync
-// and job history, finished HubSpot write-backs, conversation threads and messages of tickets no longer open — and the dedupe record of incoming events, the order marks of Slack acts (SlackActionMark)
-// and idle burst-budget locks after a few days. DailyStat and DigestRun are never touched: digests draw trends from them.
+// and job history, finished HubSpot write-backs, conversation threads and messages of tickets no longer open — and
+// the dedupe record of incoming events, the order marks of Slack acts (SlackActionMark) and idle burst-budget locks
+// after a few days. DailyStat and DigestRun are never touched: digests draw trends from them.
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { OpsRepo, type PruneTarget } from '../db/ops-repo.ts';

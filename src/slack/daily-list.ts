@@ -15,7 +15,6 @@ import type { Db, DbDriver } from '../db/client.ts';
 import { DailyListRepo, type DailySetting, type HubspotSchedule } from '../db/daily-list-repo.ts';
 import { FlagsReadRepo } from '../db/flags-read-repo.ts';
 import type { SlackRepo } from '../db/slack-repo.ts';
-import type { AwayRules, SlackPresence } from '../domain/availability.ts';
 import { assignTeam } from '../domain/team-assignment.ts';
 import {
   type AwayFacts,
@@ -36,22 +35,15 @@ export interface DailyListDeps {
   db: Pick<Db, 'prisma'> & Partial<DbDriver>;
   /** Where the DM is queued (SlackRepo.enqueue). */
   outbox: Pick<SlackRepo, 'enqueue'>;
-  users: Pick<SlackUserDirectory, 'emailsForSlackUser' | 'knownSlackId' | 'slackIdForEmail'>;
+  /** slackStatus: cached, never throws (Slack failing counts as not away), as routing reads it. */
+  users: Pick<SlackUserDirectory, 'emailsForSlackUser' | 'knownSlackId' | 'slackIdForEmail' | 'slackStatus'>;
   teams: readonly SlackTeam[];
-  policy: Pick<TPolicy, 'teams' | 'calendars'>;
+  policy: Pick<TPolicy, 'teams' | 'calendars' | 'away'>;
   /** users.info, for the Slack time zone of someone without HubSpot working hours. */
   slack?: SlackApi | undefined;
   /** The same, for slash commands: a client that gives up within USERS_INFO_TIMEOUT_MS (Slack's 3 s). */
   interactiveSlack?: SlackApi | undefined;
   logger: Pick<Logger, 'info' | 'warn' | 'debug'>;
-  /**
-   * Slack statuses (SlackUserDirectory.slackStatus: cached, never throws) and which of them mean away (policy
-   * `away`): read only when a list is about to go. Without it, only HubSpot says who is away.
-   */
-  presence?: {
-    status(slackUserId: string, now: Date): Promise<SlackPresence | undefined>;
-    rules: Pick<AwayRules, 'statusEmoji' | 'statusText'>;
-  };
 }
 
 /** What Heed knows about one person's working day. */
@@ -203,12 +195,9 @@ export class DailyLists {
     if ((await this.#repo.existingOutboxKeys([key])).has(key)) return 'already';
     if (setting.mutedUntil && setting.mutedUntil > now) return 'muted';
     // Their Slack status may say away too (a vacation emoji): Slack is asked only for a list about to go.
-    if (this.#d.presence) {
-      const status = await this.#d.presence.status(setting.slackUserId, now);
-      const slack = { status, rules: this.#d.presence.rules };
-      const withSlack = morningDecision(plan.week, { ...plan.away, slack }, now);
-      if (withSlack.kind !== 'send') return withSlack.kind;
-    }
+    const slack = { status: await this.#d.users.slackStatus(setting.slackUserId, now), rules: this.#d.policy.away };
+    const withSlack = morningDecision(plan.week, { ...plan.away, slack }, now);
+    if (withSlack.kind !== 'send') return withSlack.kind;
     const message = await this.render(plan, now, decision.late ? decision.startsAt : undefined);
     const payload = {
       text: message.text,

@@ -94,17 +94,7 @@ export function createSlackSide(deps: {
     permissions: new SharedStatePermissions({ slack: web, logger, now: () => clock.now() }),
     notes: new EphemeralNotes({ slack: web, logger, now: () => clock.now() }),
   };
-  const daily = new DailyLists({
-    db,
-    outbox: repo,
-    users,
-    teams,
-    policy,
-    slack: web,
-    interactiveSlack,
-    logger,
-    presence: { status: (user, now) => users.slackStatus(user, now), rules: policy.away },
-  });
+  const daily = new DailyLists({ db, outbox: repo, users, teams, policy, slack: web, interactiveSlack, logger });
   const services: SlackServices = {
     clock,
     logger,

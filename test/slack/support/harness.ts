@@ -170,7 +170,6 @@ export async function startHarness(provider: TestProvider, options: HarnessOptio
     slack: web,
     interactiveSlack,
     logger: log.logger,
-    presence: { status: (user, now) => users.slackStatus(user, now), rules: policy.away },
   });
   const services: SlackServices = {
     daily,
