@@ -2,7 +2,7 @@
 // idle, in the ack; with others being answered inline or waiting, or a busy server, acknowledged first and answered
 // one at a time in arrival order; with too many waiting, the ack itself says Heed is busy. Every person reads either
 // their answer or that message — never nothing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../src/logger.ts';
 import { busyAnswer, COMMANDS_INLINE_AT_ONCE, createAnswerQueue, createSlackApp } from '../../src/slack/app.ts';
 import type { SlackServices } from '../../src/slack/listeners/services.ts';
@@ -22,8 +22,32 @@ describe('a slash command’s ack', () => {
     await h?.close();
   });
 
-  /** The harness's services with every read `delayMs` slow, counting how many listeners read at once. */
-  function slowServices(delayMs: number) {
+  /**
+   * A gate the slow reads wait at, opened by the test once the acks it expects are in (or after 2 s, so a broken
+   * queue fails on its acks rather than hanging): which commands are answered in their ack then depends on what
+   * was in flight, not on whether a loaded machine sent the requests within a read's few hundred milliseconds.
+   * Two seconds stay under the 2.5 s ack deadline, so an answer held at the gate is still given in its ack.
+   */
+  function gate() {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const fallback = setTimeout(() => open(), 2000);
+    return {
+      opened,
+      open: () => {
+        clearTimeout(fallback);
+        open();
+      },
+    };
+  }
+
+  /**
+   * The harness's services with every read `delayMs` slow (after `until`, if given), counting how many listeners
+   * read at once.
+   */
+  function slowServices(delayMs: number, until?: Promise<void>) {
     const concurrency = { now: 0, max: 0 };
     const reads = new Proxy(h.services.queries.reads, {
       get(target, name, receiver) {
@@ -33,6 +57,7 @@ describe('a slash command’s ack', () => {
               concurrency.now++;
               concurrency.max = Math.max(concurrency.max, concurrency.now);
               try {
+                await until;
                 await new Promise((r) => setTimeout(r, delayMs));
                 return await value.apply(target, args);
               } finally {
@@ -101,11 +126,20 @@ describe('a slash command’s ack', () => {
 
   it(`with ${COMMANDS_INLINE_AT_ONCE} being answered in their acks, the next ones are acknowledged first and answered through the response_url`, async () => {
     // Not busy by the loop's or the connections' measure: only the commands in flight decide.
-    const { services } = slowServices(300);
+    // The reads wait until the commands beyond the first four are acknowledged: the four stay in flight till then.
+    const held = gate();
+    const { services } = slowServices(50, held.opened);
     const { base, stop } = await app({ services, busy: false });
     try {
       const ids = Array.from({ length: 8 }, (_, k) => `inflight-${k}`);
-      const acks = await Promise.all(ids.map((id) => sendSigned(base, body(id), FORM)));
+      let empty = 0;
+      const acks = await Promise.all(
+        ids.map(async (id) => {
+          const ack = await sendSigned(base, body(id), FORM);
+          if (ack.text === '' && ++empty === ids.length - COMMANDS_INLINE_AT_ONCE) held.open();
+          return ack;
+        }),
+      );
       expect(acks.map((a) => a.status)).toEqual(ids.map(() => 200));
       const inAck = ids.filter((_, k) => acks[k]!.text !== '');
       const first = ids.filter((_, k) => acks[k]!.text === '');
@@ -145,12 +179,15 @@ describe('a slash command’s ack', () => {
   });
 
   it('with too many waiting: the ack itself tells the person Heed is busy and to run the command again', async () => {
-    const { services } = slowServices(200);
+    // The first command's reads wait until all six are acknowledged: it is still being answered when the rest come.
+    const held = gate();
+    const { services } = slowServices(50, held.opened);
     const { base, stop } = await app({ services, busy: true, waitingLimit: 2 });
     try {
       const ids = Array.from({ length: 6 }, (_, k) => `full-${k}`);
       const acks: Awaited<ReturnType<typeof sendSigned>>[] = [];
       for (const id of ids) acks.push(await sendSigned(base, body(id), FORM));
+      held.open();
       expect(acks.map((a) => a.status)).toEqual(ids.map(() => 200));
       // The first is being answered, two wait (the limit), the other three are told.
       const told = ids.filter((_, k) => acks[k]!.text !== '');
@@ -180,36 +217,46 @@ describe('a slash command’s ack', () => {
   });
 
   it('answers wait while connections keep arriving, but never more than 250 ms apart', async () => {
-    // Each look at the server finds another connection accepted since the last one, while `arriving`: a burst.
-    let arriving = true;
-    let arrivals = 0;
-    const queue = createAnswerQueue({
-      limit: 10,
-      logger: silentLogger(),
-      arrivals: () => (arriving ? ++arrivals : arrivals),
-    });
-    const startedAt: number[] = [];
-    const t0 = performance.now();
-    for (let k = 0; k < 4; k++) {
-      queue.push((done) => {
-        startedAt.push(performance.now() - t0);
-        setTimeout(done, 5);
+    // On fake timers and a fake performance.now(): the queue's waits are measured on the clock that schedules
+    // them, so no timer firing a fraction of a millisecond early (or a loaded machine firing one late) moves an
+    // answer across a 250 ms boundary. The moments below are exact.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance'] });
+    try {
+      // A process up for a while (the fake performance.now() starts at 0; the queue's last start is 0 at first).
+      vi.advanceTimersByTime(10_000);
+      // Each look at the server finds another connection accepted since the last one, while `arriving`: a burst.
+      let arriving = true;
+      let arrivals = 0;
+      const queue = createAnswerQueue({
+        limit: 10,
+        logger: silentLogger(),
+        arrivals: () => (arriving ? ++arrivals : arrivals),
       });
+      const startedAt: number[] = [];
+      const t0 = performance.now();
+      for (let k = 0; k < 4; k++) {
+        queue.push((done) => {
+          startedAt.push(performance.now() - t0);
+          setTimeout(done, 5);
+        });
+      }
+      await vi.advanceTimersByTimeAsync(600);
+      arriving = false;
+      const burstEndedAt = performance.now() - t0;
+      await vi.advanceTimersByTimeAsync(100);
+      expect(startedAt).toHaveLength(4);
+      expect(queue.size).toBe(0);
+      // The first at once (no answer for a while); the next two wait for a pause that never comes, then go anyway
+      // 250 ms after the one before; the last as soon as the burst is over (the queue's next look, 1 ms on).
+      expect(startedAt[0]!).toBe(0);
+      expect(startedAt[1]! - startedAt[0]!).toBe(250);
+      expect(startedAt[2]! - startedAt[1]!).toBe(250);
+      expect(burstEndedAt).toBe(600);
+      expect(startedAt[3]!).toBeGreaterThanOrEqual(burstEndedAt);
+      expect(startedAt[3]! - burstEndedAt).toBeLessThanOrEqual(1);
+      expect(startedAt[3]! - startedAt[2]!).toBeLessThan(250);
+    } finally {
+      vi.useRealTimers();
     }
-    await new Promise((r) => setTimeout(r, 600));
-    arriving = false;
-    // Timers may fire a fraction of a millisecond early by performance.now(): compare with the moment the burst ended.
-    const burstEndedAt = performance.now() - t0;
-    await new Promise((r) => setTimeout(r, 100));
-    expect(startedAt).toHaveLength(4);
-    expect(queue.size).toBe(0);
-    // The first at once (no answer for a while); the next two wait for a pause that never comes, then go anyway;
-    // the last as soon as the burst is over.
-    expect(startedAt[0]!).toBeLessThan(50);
-    expect(startedAt[1]! - startedAt[0]!).toBeGreaterThanOrEqual(245);
-    expect(startedAt[2]! - startedAt[1]!).toBeGreaterThanOrEqual(245);
-    expect(burstEndedAt).toBeGreaterThan(590);
-    expect(startedAt[3]!).toBeGreaterThanOrEqual(burstEndedAt);
-    expect(startedAt[3]! - startedAt[2]!).toBeLessThan(245);
   });
 });
