@@ -1,13 +1,12 @@
 // Heed's one HTTP server and its error boundary: whatever a handler or a client does, the request is answered or
 // dropped, the next request is served, and nothing becomes an unhandled rejection (vitest fails the run on one).
-import { fork } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Route } from '../../src/http/routes.ts';
 import { ACCEPTORS, type RefusalReason, type RunningServer, startHttpServer } from '../../src/http/server.ts';
+import { burstWhileHeld } from '../slack/support/burst.ts';
 import { captureLogger } from '../slack/support/capture-logger.ts';
 
 /** Reads the body the way the HubSpot webhook handler does (for await): a cut-off body rejects with ECONNRESET. */
@@ -160,20 +159,10 @@ describe('the HTTP server', () => {
     const acceptedAt: number[] = [];
     running = await startHttpServer({ routes: [echo], port: 0, logger: log.logger, acceptors });
     running.server.on('connection', () => acceptedAt.push(turn));
-    const sender = fork(join(import.meta.dirname, '..', 'slack', 'support', 'burst-sender.mjs'), [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const requests = Array.from({ length: count }, () => ({ body: 'hello', headers: {} }));
+    // Every connection waits in the kernel's queue while this loop is busy, as a Heed in the middle of other work.
+    const burst = await burstWhileHeld(`http://127.0.0.1:${running.port}/echo`, requests, 600);
     try {
-      const sent = new Promise<{ status: number }[]>((resolveSent) =>
-        sender.once('message', (m) => resolveSent(m as { status: number }[])),
-      );
-      const requests = Array.from({ length: count }, () => ({ body: 'hello', headers: {} }));
-      sender.send({ url: `http://127.0.0.1:${running.port}/echo`, requests });
-      // Every connection waits in the kernel's queue while this loop is busy, as a Heed in the middle of other work.
-      const held = performance.now();
-      while (performance.now() - held < 600) {
-        // busy
-      }
       let turning = true;
       const spin = () => {
         const started = performance.now();
@@ -184,13 +173,13 @@ describe('the HTTP server', () => {
         if (turning) setImmediate(spin);
       };
       setImmediate(spin);
-      const answers = await sent;
+      const answers = await burst.answers;
       turning = false;
       expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
       expect(acceptedAt).toHaveLength(count);
       return Math.max(...acceptedAt) - Math.min(...acceptedAt) + 1;
     } finally {
-      sender.kill();
+      burst.kill();
     }
   }
 
