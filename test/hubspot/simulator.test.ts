@@ -175,9 +175,11 @@ describe('the HubSpot simulator', () => {
 
   it('starts fast with 100,000 tickets in little memory', () => {
     const before = process.memoryUsage().heapUsed;
-    const started = performance.now();
+    // CPU time, not wall time: what the portal costs, not how busy the machine's other processes keep its CPUs.
+    const started = process.cpuUsage();
     const portal = new SimPortal({ now: PORTAL_NOW, tickets: 100_000, seed: 1 });
-    expect(performance.now() - started).toBeLessThan(3000);
+    const cpu = process.cpuUsage(started);
+    expect((cpu.user + cpu.system) / 1000).toBeLessThan(3000);
     expect(portal.ticketCount).toBe(100_000);
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(100e6);
   });

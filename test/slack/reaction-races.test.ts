@@ -13,11 +13,13 @@ describe.each(testProviders())('reaction and button races across two replicas on
     timeout: 240_000,
   }, async () => {
     const seed = faultSeed();
+    // Printed before the trials, so a run that throws midway can be replayed too.
+    process.stdout.write(`reaction races (${provider}): seed ${seed} (replay with HEED_FAULTS_SEED=${seed})\n`);
     const report = await runReactionRaces(provider, TRIALS, createPrng(seed));
     process.stdout.write(
       `reaction races (${provider}, seed ${seed}): ${report.inOrder} of ${report.trials} in Slack's order, ${report.acts} acts\n`,
     );
-    expect(report.failures).toEqual([]);
-    expect(report.inOrder).toBe(TRIALS);
+    expect(report.failures, `seed ${seed}`).toEqual([]);
+    expect(report.inOrder, `seed ${seed}`).toBe(TRIALS);
   });
 });

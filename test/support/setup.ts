@@ -45,3 +45,10 @@ afterAll(async () => {
   if (outside.length > 0)
     throw new Error(`outside any test (in a hook or after a test ended):\n${outside.join('\n\n')}`);
 });
+
+// Property tests draw a new seed each run and print it when a property fails ("seed: …, path: …"); this replays
+// one: HEED_FC_SEED=<seed> npx vitest run <file>.
+if (process.env['HEED_FC_SEED']) {
+  const fc = await import('fast-check');
+  fc.configureGlobal({ seed: Number(process.env['HEED_FC_SEED']) });
+}
