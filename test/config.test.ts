@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseEnv, policyJsonSchema, requireEnv } from '../src/config.ts';
+import { loadConfig, parseEnv, parsePolicy, policyJsonSchema, requireEnv } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
 import { parseIcsHolidays } from '../src/ics-holidays.ts';
 
@@ -364,15 +364,23 @@ describe('policy file', () => {
       'END:VEVENT',
       'END:VCALENDAR',
     ].join('\r\n');
-    const config = loadPolicy(policy, { readFile: (path) => (path === '/etc/heed/holidays.ics' ? ics : '') });
-    const holidays = config.policy.calendars.default!.holidays;
-    const year = new Date().getUTCFullYear();
-    expect(holidays).toContain(`${year - 1}-12-25`);
-    expect(holidays).toContain(`${year + 10}-12-25`);
-    expect(holidays).not.toContain(`${year - 2}-12-25`);
+    // At a fixed "now" (2026): the window is 2025–2036 whatever year the suite runs in (on the wall clock, the
+    // 2026 offsite fell out of the window from 2028 on), and no New Year's Eve run reads two different years.
+    const notices: string[] = [];
+    const parsed = parsePolicy(
+      policy,
+      '/etc/heed/policy.json',
+      (path) => (path === '/etc/heed/holidays.ics' ? ics : ''),
+      { notices, now: new Date('2026-12-04T12:00:00Z') },
+    );
+    const holidays = parsed.calendars.default!.holidays;
+    expect(holidays).toContain('2025-12-25');
+    expect(holidays).toContain('2036-12-25');
+    expect(holidays).not.toContain('2024-12-25');
+    expect(holidays).not.toContain('2037-12-25');
     expect(holidays).toEqual(expect.arrayContaining(['2026-01-05', '2026-01-12', '2026-01-19']));
     expect(holidays).not.toContain('2026-01-26');
-    expect(config.notices.join('\n')).toMatch(
+    expect(notices.join('\n')).toMatch(
       /calendars\.default\.holidaysFile: 1 recurring event\(s\) have a rule that cannot be expanded \(First week\); only their first date counts/,
     );
     expect(holidays).toContain('2026-01-01');
