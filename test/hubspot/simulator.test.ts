@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimPortal } from '../../src/hubspot/simulator/portal.ts';
 import { SEARCH_RESULT_CAP, type Simulator, startSimulator } from '../../src/hubspot/simulator/server.ts';
-import { fakeClock, PORTAL_NOW, TOKEN } from './harness.ts';
+import { fakeClock, PORTAL_NOW, TOKEN, testClock } from './harness.ts';
 
 describe('the HubSpot simulator', () => {
   let sim: Simulator;
@@ -85,7 +85,9 @@ describe('the HubSpot simulator', () => {
 
   it('searches with filters, reports the total, and refuses to page past 10,000 like HubSpot', async () => {
     const portal = new SimPortal({ now: PORTAL_NOW, tickets: 10_400, seed: 1 });
-    sim = await startSimulator({ portal, accessToken: TOKEN });
+    // Search finds what is indexed by the simulator's now: the portal's time, not the wall clock's.
+    const clock = testClock();
+    sim = await startSimulator({ portal, accessToken: TOKEN, clock: () => clock.now().getTime() });
     const all = await search({
       filterGroups: [{ filters: [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: '0' }] }],
     });

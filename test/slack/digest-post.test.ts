@@ -97,6 +97,8 @@ describe.each(testProviders())('posting a split digest on %s', (provider) => {
       config,
       outbox: repo,
       readiness: { startedAt: NOW, requireSync: false },
+      // The digest is built at the run's moment, not the wall clock's (which would count today's breaches).
+      clock: () => NOW,
       // The outbox below runs after the handler: it does not wait for Slack here.
       settleWaitMs: 0,
     });
