@@ -62,11 +62,11 @@ async function heedConnections(database: TestDatabase): Promise<number> {
   const admin = new pg.Client({ connectionString: process.env.HEED_TEST_PG_URL });
   await admin.connect();
   try {
-    // A closed pool's backends take a moment to leave pg_stat_activity.
-    for (let tries = 0; ; tries++) {
+    // A closed pool's backends take a moment to leave pg_stat_activity (longer on a loaded machine: up to 10 s).
+    for (const deadline = Date.now() + 10_000; ; ) {
       const { rows } = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
       const n = (rows[0] as { n: number }).n;
-      if (n === 0 || tries >= 40) return n;
+      if (n === 0 || Date.now() > deadline) return n;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   } finally {
