@@ -39,7 +39,7 @@ describe.skipIf(!testProviders().includes('postgresql'))('three replicas on one 
     await db.dispose();
   });
 
-  function startReplica(holder: string, teams: unknown): ChildProcess {
+  function startReplica(holder: string, teams: unknown, clockOffsetMs: number): ChildProcess {
     const child = spawn(process.execPath, [FIXTURE], {
       cwd: join(import.meta.dirname, '..', '..'),
       env: {
@@ -48,6 +48,7 @@ describe.skipIf(!testProviders().includes('postgresql'))('three replicas on one 
         REPLICA_HOLDER: holder,
         REPLICA_TEAMS: JSON.stringify(teams),
         REPLICA_WORK_MS: '1500',
+        REPLICA_CLOCK_OFFSET_MS: String(clockOffsetMs),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -60,7 +61,11 @@ describe.skipIf(!testProviders().includes('postgresql'))('three replicas on one 
   }
 
   it('sends each digest exactly once, including one whose replica is killed mid-run', async () => {
-    const now = Date.now();
+    // The replicas run on a clock moved to a fixed Monday noon (UTC) and running from there: "a minute ago" on the
+    // wall clock named a time an hour earlier during a zone's repeated hour (Berlin's on the last Sunday of
+    // October), which made the Berlin digest late.
+    const now = Date.parse('2026-11-23T12:00:00Z');
+    const clockOffsetMs = now - Date.now();
     // Digests due a moment ago, half an hour ago and two hours ago (catch-up), in several zones.
     const teams = [
       { name: 'berlin', time: wallClock(now - MINUTE, 'Europe/Berlin'), timezone: 'Europe/Berlin' },
@@ -69,7 +74,7 @@ describe.skipIf(!testProviders().includes('postgresql'))('three replicas on one 
       { name: 'sydney', time: wallClock(now - 2 * MINUTE, 'Australia/Sydney'), timezone: 'Australia/Sydney' },
       { name: 'utc', time: wallClock(now - 5 * MINUTE, 'UTC'), timezone: 'UTC' },
     ];
-    for (const holder of ['replica-1', 'replica-2', 'replica-3']) startReplica(holder, teams);
+    for (const holder of ['replica-1', 'replica-2', 'replica-3']) startReplica(holder, teams, clockOffsetMs);
 
     // Kill whichever replica is first seen in the middle of a digest.
     const victim = await waitFor('a digest in progress', async () => {
