@@ -18,6 +18,8 @@ const CHANNELS = 660;
 /** Posts to wait for (the first round alone could post one to every channel), and the most time they may take. */
 const POSTS = 400;
 const BOUND_MS = 60_000;
+/** The longest an ack or a stall of the loop may take: Slack's 3 s ack deadline, less a second for the network. */
+const ACK_BOUND_MS = 2000;
 
 function roundTrip(port: number): Promise<number> {
   const started = performance.now();
@@ -89,10 +91,12 @@ describe.each(testProviders())('outbox draining a deep queue on %s', (provider) 
       process.stdout.write(
         `outbox deep drain (${provider}): ${sent} sent in ${Math.round(drainMs)} ms; ack p50 ${acks[Math.floor(acks.length / 2)]!.toFixed(1)} ms, max ${acks.at(-1)!.toFixed(1)} ms; event-loop lag max ${maxLagMs.toFixed(0)} ms\n`,
       );
-      // It drained (hundreds of posts), and stayed responsive doing it.
+      // It drained (hundreds of posts), and stayed responsive doing it: within Slack's 3 s with a second to spare
+      // for the network. Wall time on a shared machine: a 2-CPU machine at load 6.7 measured an ack of 1,020 ms
+      // (p50 18 ms, loop lag 379 ms), so 1 s was too tight; the regression this guards lagged the loop 3.15 s.
       expect(sent).toBeGreaterThanOrEqual(POSTS);
-      expect(acks.at(-1)!).toBeLessThan(1000);
-      expect(maxLagMs).toBeLessThan(1000);
+      expect(acks.at(-1)!).toBeLessThan(ACK_BOUND_MS);
+      expect(maxLagMs).toBeLessThan(ACK_BOUND_MS);
     } finally {
       await new Promise<void>((resolve) => ack.close(() => resolve()));
       await slack.stop();
